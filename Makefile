@@ -1,0 +1,53 @@
+# uniq — `make book` builds the site into _build/html; `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+VENDOR := book/_static/vendor
+MATHJAX := mathjax@3.2.2
+REQUIREJS := requirejs@2.3.7
+HTML_MANAGER := @jupyter-widgets/html-manager@1.0.15
+
+.PHONY: book test install vendor chromium sync clean benchmark
+
+book: install vendor
+	$(BIN)/jupyter-book build . --warningiserror --keep-going
+	@echo "Site: _build/html/index.html"
+
+test: install vendor chromium
+	UNIQ_PROFILE=quick $(BIN)/python -m pytest
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+# Scripts the site serves itself (no CDN): MathJax, RequireJS and the widget manager from the npm registry.
+vendor: $(VENDOR)/.vendored
+
+$(VENDOR)/.vendored: Makefile
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/mathjax $(VENDOR)/html-manager $(VENDOR)/widgets
+	tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent $(MATHJAX) $(REQUIREJS) $(HTML_MANAGER) >/dev/null \
+	  && for f in *.tgz; do mkdir -p x/$${f%.tgz} && tar xzf $$f -C x/$${f%.tgz}; done \
+	  && cp -r x/mathjax-*/package/es5/. $(CURDIR)/$(VENDOR)/mathjax/ \
+	  && cp x/requirejs-*/package/require.js $(CURDIR)/$(VENDOR)/require.js \
+	  && cp -r x/jupyter-widgets-html-manager-*/package/dist/. $(CURDIR)/$(VENDOR)/html-manager/ \
+	  && rm -rf $$tmp
+	touch $@
+
+# Debian's Chromium for the headless site test (installed when missing).
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+# Re-pair every chapter's Markdown with its notebook (the .md is the source of truth).
+sync: install
+	$(BIN)/jupytext --sync book/[0-9]*.md
+
+benchmark: install
+	$(BIN)/python benchmarks/replicas.py
+
+clean:
+	rm -rf _build .uniq_cache $(VENDOR)

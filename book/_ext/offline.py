@@ -1,0 +1,88 @@
+"""Sphinx extension: the site loads every script, stylesheet and font from itself, never from a CDN.
+
+- MathJax 3, RequireJS and the Jupyter widgets HTML manager come from the npm registry at build time
+  (``make vendor`` unpacks them into ``book/_static/vendor``); plotly.js comes from the plotly wheel.
+- plotly.js is loaded before RequireJS so that its UMD wrapper does not register an anonymous module.
+- The widget manager's icon fonts are copied to where it requests them (beside each page using it),
+  and its MathJax 2 calls are mapped onto MathJax 3 (``_static/mathjax-hub.js``).
+- sphinx-thebe's scripts are dropped: live code runs in Colab or Jupyter, not through thebe.
+- Notebooks execute with ``UNIQ_STATIC_SITE=1`` (figures draw with the site's plotly.js) and the
+  execution cache is kept per profile, so a quick build never reuses a full one.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from sphinx.application import Sphinx
+from sphinx.errors import ExtensionError
+
+VENDOR = Path(__file__).resolve().parent.parent / "_static" / "vendor"
+REQUIRED = (
+    "mathjax/tex-chtml-full.js",
+    "require.js",
+    "html-manager/embed-amd.js",
+)
+
+
+def _configure(app: Sphinx, config) -> None:
+    missing = [name for name in REQUIRED if not (VENDOR / name).exists()]
+    if missing:
+        raise ExtensionError(
+            f"offline assets missing under {VENDOR}: {', '.join(missing)}. Run `make vendor` (or `make book`)."
+        )
+    import plotly
+
+    plotly_js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    target = VENDOR / "plotly.min.js"
+    if not target.exists() or target.stat().st_size != plotly_js.stat().st_size:
+        shutil.copyfile(plotly_js, target)
+
+    from uniq_core import runtime
+
+    os.environ["UNIQ_STATIC_SITE"] = "1"
+    config.mathjax_path = "vendor/mathjax/tex-chtml-full.js"
+    config.nb_ipywidgets_js = {
+        "vendor/require.js": {},
+        "vendor/html-manager/embed-amd.js": {"data-jupyter-widgets-cdn": "_static/vendor/widgets/"},
+    }
+    config.nb_execution_cache_path = str(Path(app.outdir).parent / ".jupyter_cache" / runtime.profile())
+
+
+def _drop_thebe(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    kept, seen = [], set()
+    for script in context.get("script_files", []):
+        filename = getattr(script, "filename", str(script)) or ""
+        body = getattr(script, "attributes", {}).get("body", "")
+        if "thebe" in filename or "THEBE_JS_URL" in body or (filename, body) in seen:
+            continue
+        seen.add((filename, body))
+        kept.append(script)
+    context["script_files"] = kept
+
+
+def _widget_fonts(app: Sphinx, exception: Exception | None) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    fonts = [f for f in (VENDOR / "html-manager").iterdir() if f.suffix in {".woff2", ".woff", ".ttf", ".eot", ".svg"}]
+    folders = {
+        page.parent
+        for page in Path(app.outdir).rglob("*.html")
+        if "application/vnd.jupyter.widget-state+json" in page.read_text(encoding="utf-8")
+    }
+    for folder in folders:
+        for relative in ("@jupyter-widgets/html-manager/dist", "@jupyter-widgets"):
+            (folder / relative).mkdir(parents=True, exist_ok=True)
+            for font in fonts:
+                shutil.copyfile(font, folder / relative / font.name)
+
+
+def setup(app: Sphinx) -> dict:
+    app.connect("config-inited", _configure, priority=100)
+    app.connect("html-page-context", _drop_thebe)
+    app.connect("build-finished", _widget_fonts)
+    app.add_js_file("vendor/plotly.min.js", priority=100)
+    app.add_js_file("mathjax-hub.js", priority=501)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

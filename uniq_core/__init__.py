@@ -1,0 +1,11 @@
+"""uniq_core: measurements of uniqueness, chaos and geometry in neural-network training.
+
+Layers (imports point downwards only):
+
+- presentation: :mod:`uniq_core.explore` (live widgets), :mod:`uniq_core.plots` (figures, static sweeps)
+- experiments: :mod:`uniq_core.experiments` (one ``Config -> run -> Result`` per chapter)
+- engine: :mod:`uniq_core.replicas` (K perturbed copies trained in one batched step)
+- substrate: :mod:`uniq_core.models`, :mod:`uniq_core.data`, :mod:`uniq_core.runtime`
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,153 @@
+"""Live exploration: a widget panel bound to a Config's fields, and parameter sweeps for static figures."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any, Callable, Iterable, Sequence
+
+import ipywidgets as widgets
+from IPython.display import display
+
+STATIC_NOTE = (
+    "<small>This panel runs in a live session (Jupyter, or Colab via the rocket button at the top). "
+    "On the static page, explore the precomputed sweep below instead.</small>"
+)
+
+
+def _control(field: str, spec: Any, default: Any) -> widgets.ValueWidget:
+    """Build one control: ``(low, high, step)`` slider, ``("log", low, high)`` log slider, a list of
+    options (dropdown), or a ready widget. Booleans get a checkbox when ``spec`` is ``bool``."""
+    style = {"description_width": "initial"}
+    if isinstance(spec, widgets.ValueWidget):
+        spec.value = default
+        return spec
+    if spec is bool:
+        return widgets.Checkbox(value=bool(default), description=field, style=style)
+    if isinstance(spec, tuple) and len(spec) == 3 and spec[0] == "log":
+        _, low, high = spec
+        return widgets.FloatLogSlider(
+            value=default, base=10, min=math.log10(low), max=math.log10(high), step=0.25,
+            description=field, readout_format=".1e", style=style, continuous_update=False,
+        )
+    if isinstance(spec, tuple) and len(spec) == 3:
+        low, high, step = spec
+        kind = widgets.IntSlider if all(isinstance(v, int) for v in (low, high, step, default)) else widgets.FloatSlider
+        return kind(value=default, min=low, max=high, step=step, description=field, style=style,
+                    continuous_update=False)
+    if isinstance(spec, list):
+        options = [(str(option), option) for option in spec]
+        if default not in spec:
+            options.insert(0, (str(default), default))
+        return widgets.Dropdown(options=options, value=default, description=field, style=style)
+    raise ValueError(
+        f"controls[{field!r}]={spec!r} is not a control; allowed: (low, high, step), ('log', low, high), "
+        "a list of options, bool, or an ipywidgets widget"
+    )
+
+
+class Panel:
+    """Controls bound to Config fields, a Run button, a status line and an output area.
+
+    Pressing Run builds a Config from the controls (its validation errors are shown in the panel, with
+    the field and the allowed values), calls ``run(config, progress=True)`` (its progress bar appears in
+    the output area) and passes the Result to ``show``.
+    """
+
+    def __init__(
+        self,
+        run: Callable[..., Any],
+        config: Any,
+        controls: dict[str, Any],
+        show: Callable[[Any], Any] | None = None,
+        *,
+        title: str = "",
+    ):
+        fields = {f.name for f in dataclasses.fields(config)}
+        unknown = sorted(set(controls) - fields)
+        if unknown:
+            raise ValueError(f"controls name unknown Config fields {unknown}; fields: {sorted(fields)}")
+        self.run_function = run
+        self.base_config = config
+        self.show = show
+        self.controls = {field: _control(field, spec, getattr(config, field)) for field, spec in controls.items()}
+        self.button = widgets.Button(description="Run", button_style="primary", icon="play")
+        self.status = widgets.HTML()
+        self.output = widgets.Output()
+        self.last_result: Any = None
+        self.button.on_click(lambda _button: self.run())
+        header = [widgets.HTML(f"<b>{title}</b>")] if title else []
+        self.widget = widgets.VBox(
+            [*header, widgets.HTML(STATIC_NOTE), *self.controls.values(),
+             widgets.HBox([self.button, self.status]), self.output]
+        )
+
+    def config(self) -> Any:
+        """The Config the controls describe (raises ``ValueError`` for invalid values)."""
+        return dataclasses.replace(self.base_config, **{f: c.value for f, c in self.controls.items()})
+
+    def run(self) -> Any:
+        """Validate, run and show; returns the Result, or ``None`` when the controls are invalid."""
+        try:
+            config = self.config()
+        except ValueError as error:
+            self.status.value = f"<span style='color:#b00020'>Invalid input: {error}</span>"
+            return None
+        self.button.disabled = True
+        self.status.value = "running…"
+        self.output.clear_output()
+        try:
+            with self.output:
+                result = self.run_function(config, progress=True)
+                if self.show is not None:
+                    figure = self.show(result)
+                    if figure is not None:
+                        display(figure)
+            self.status.value = "done"
+            self.last_result = result
+            return result
+        except Exception as error:  # shown in the panel rather than lost in a callback
+            self.status.value = f"<span style='color:#b00020'>{type(error).__name__}: {error}</span>"
+            raise
+        finally:
+            self.button.disabled = False
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+def explore(
+    run: Callable[..., Any],
+    config: Any,
+    controls: dict[str, Any],
+    show: Callable[[Any], Any] | None = None,
+    *,
+    title: str = "",
+) -> Panel:
+    """A live panel for ``run`` starting from ``config``; ``controls`` maps Config fields to control specs.
+
+    Example: ``explore(divergence.run, config, {"perturbation": ("log", 1e-6, 1e-1), "lr": (0.01, 0.5,
+    0.01), "independent_order": bool}, show=plots.divergence_figure)``.
+    """
+    return Panel(run, config, controls, show, title=title)
+
+
+def sweep(
+    run: Callable[..., Any],
+    config: Any,
+    field: str,
+    values: Iterable[Any],
+    *,
+    progress: bool = True,
+) -> dict[Any, Any]:
+    """Run ``config`` with ``field`` set to each of ``values``; returns ``{value: Result}`` in order.
+
+    Each run goes through ``run``'s cache, so a repeated sweep is read back from disk.
+    """
+    values = list(values)
+    iterator: Sequence[Any] | Any = values
+    if progress:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(values, desc=f"sweep over {field}", leave=False)
+    return {value: run(config.replace(**{field: value}), progress=False) for value in iterator}

@@ -1,0 +1,129 @@
+"""Where and how runs happen: profile (quick|full), device, seeding and the on-disk results cache."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+import numpy as np
+import torch
+
+import uniq_core
+
+PROFILES = ("quick", "full")
+R = TypeVar("R")
+
+
+def profile() -> str:
+    """The active profile: ``UNIQ_PROFILE`` if set, else ``full`` with a GPU and ``quick`` without.
+
+    ``quick`` trains real networks on real data, only smaller and shorter; tests and CI use it.
+    """
+    value = os.environ.get("UNIQ_PROFILE", "").strip().lower()
+    if not value:
+        return "full" if torch.cuda.is_available() else "quick"
+    if value not in PROFILES:
+        raise ValueError(f"UNIQ_PROFILE={value!r} is not a profile; allowed values: {', '.join(PROFILES)}")
+    return value
+
+
+def device(name: str | torch.device | None = None) -> torch.device:
+    """Resolve a device name: ``None`` or ``"auto"`` gives ``cuda`` when available, else ``cpu``.
+
+    Raises ``ValueError`` for an unknown name and for ``cuda`` on a machine without a GPU.
+    """
+    if isinstance(name, torch.device):
+        return name
+    if name is None or name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if not isinstance(name, str) or not (name == "cpu" or name == "cuda" or name.startswith("cuda:")):
+        raise ValueError(f"device={name!r} is not supported; allowed values: 'auto', 'cpu', 'cuda', 'cuda:N'")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"device={name!r} was asked for but no CUDA GPU is available; use 'auto' or 'cpu'")
+    return torch.device(name)
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    """Seed Python, NumPy and PyTorch; return a CPU ``torch.Generator`` seeded with ``seed``.
+
+    On the CPU, runs with a fixed seed are bit-reproducible.
+    """
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    return torch.Generator().manual_seed(seed)
+
+
+def describe() -> str:
+    """One line naming the profile, the device (with the GPU's name) and the library versions."""
+    dev = device()
+    where = f"cuda ({torch.cuda.get_device_name(dev)})" if dev.type == "cuda" else "cpu"
+    return (
+        f"uniq_core {uniq_core.__version__} · profile {profile()} · device {where} · "
+        f"torch {torch.__version__} · {torch.get_num_threads()} CPU threads"
+    )
+
+
+# ----------------------------------------------------------------------------------------------- cache
+
+
+def cache_dir() -> Path:
+    """Directory of cached results: ``UNIQ_CACHE_DIR`` if set, else ``.uniq_cache`` at the repository root.
+
+    The repository root is the nearest parent of the working directory holding ``_config.yml``;
+    outside the repository, the working directory is used.
+    """
+    if os.environ.get("UNIQ_CACHE_DIR"):
+        return Path(os.environ["UNIQ_CACHE_DIR"])
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / "_config.yml").exists() and (folder / "uniq_core").is_dir():
+            return folder / ".uniq_cache"
+    return here / ".uniq_cache"
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in sorted(value.items())}
+    if isinstance(value, float) and not np.isfinite(value):
+        return repr(value)
+    return value
+
+
+def config_key(config: Any) -> str:
+    """A stable hash of a Config (its class, every field) and the package version."""
+    payload = {
+        "class": f"{type(config).__module__}.{type(config).__qualname__}",
+        "fields": _jsonable(config.to_dict()),
+        "version": uniq_core.__version__,
+    }
+    text = json.dumps(payload, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def cached(compute: Callable[[], R], config: Any, result_type: type[R], *, use_cache: bool = True) -> R:
+    """Return the cached Result for ``config`` if there is one, else compute, store and return it.
+
+    Results are written as ``.npz`` files (no pickles) under :func:`cache_dir`, named by the
+    experiment and :func:`config_key`. A damaged file is recomputed.
+    """
+    if not use_cache:
+        return compute()
+    path = cache_dir() / f"{type(config).__module__.rsplit('.', 1)[-1]}-{config_key(config)}.npz"
+    if path.exists():
+        try:
+            return result_type.load(path)  # type: ignore[attr-defined]
+        except Exception:  # a truncated or stale file: recompute it
+            path.unlink(missing_ok=True)
+    result = compute()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp.npz")
+    result.save(temporary)  # type: ignore[attr-defined]
+    temporary.replace(path)
+    return result
