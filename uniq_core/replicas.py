@@ -310,12 +310,12 @@ def train_replicas(
             update = gradient_list
         newly_stopped = active & ~finite
         active &= finite
-        if bool(active.all()):
-            torch._foreach_add_([parameters[name] for name in names], update, alpha=-lr)
-        else:
-            for name, delta in zip(names, update):
-                mask = active.reshape(K, *([1] * (delta.dim() - 1)))
-                parameters[name].sub_(torch.where(mask, lr * delta, torch.zeros_like(delta)))
+        if not bool(active.all()):  # stopped replicas get a zero update; the others the same arithmetic
+            update = [
+                torch.where(active.reshape(K, *([1] * (delta.dim() - 1))), delta, torch.zeros_like(delta))
+                for delta in update
+            ]
+        torch._foreach_add_([parameters[name] for name in names], update, alpha=-lr)
         blown = active & (squared_norms().sqrt() > blowup_factor * initial_norm)
         newly_stopped |= blown
         active &= ~blown

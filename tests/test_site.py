@@ -1,0 +1,117 @@
+"""The built site: the quick-profile build succeeds, and every page works offline in headless Chromium."""
+
+import functools
+import http.server
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+JUPYTER_BOOK = Path(sys.executable).parent / "jupyter-book"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+pytestmark = pytest.mark.site
+
+
+def build(source: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "UNIQ_PROFILE": "quick"}
+    env.pop("UNIQ_CACHE_DIR", None)  # the book keeps its own results cache
+    return subprocess.run(
+        [str(JUPYTER_BOOK), "build", str(source), "--warningiserror", "--keep-going"],
+        cwd=source, env=env, capture_output=True, text=True, timeout=3000,
+    )
+
+
+@pytest.fixture(scope="module")
+def site() -> Path:
+    result = build(ROOT)
+    assert result.returncode == 0, f"book build failed:\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}"
+    return ROOT / "_build" / "html"
+
+
+def test_a_chapter_that_raises_fails_the_build(tmp_path):
+    (tmp_path / "book").mkdir()
+    for name in ("_ext", "_static", "references.bib"):
+        (tmp_path / "book" / name).symlink_to(ROOT / "book" / name)
+    shutil.copy(ROOT / "_config.yml", tmp_path / "_config.yml")
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/broken\n")
+    (tmp_path / "book" / "broken.md").write_text(
+        "---\njupytext:\n  text_representation:\n    format_name: myst\nkernelspec:\n  name: python3\n"
+        "  display_name: Python 3\n---\n\n# Broken\n\n"
+        "```{code-cell} ipython3\n1 / 0\n```\n"
+    )
+    result = build(tmp_path)
+    assert result.returncode != 0
+    assert "ZeroDivisionError" in result.stdout + result.stderr
+
+
+@pytest.fixture(scope="module")
+def server(site):
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    handler.log_message = lambda *args: None
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (make test installs it)")
+def test_every_page_loads_offline_without_errors(site, server):
+    from playwright.sync_api import sync_playwright
+
+    pages = sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html") if "_static" not in p.parts)
+    assert "book/00_intro.html" in pages
+    problems = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--disable-quic"],
+        )
+        for name in pages:
+            page = browser.new_page()
+            outside, errors = [], []
+
+            def route(request_route, outside=outside):
+                url = request_route.request.url
+                if url.startswith(server) or url.startswith("data:") or url.startswith("blob:"):
+                    request_route.continue_()
+                else:
+                    outside.append(url)
+                    request_route.abort()
+
+            page.route("**/*", route)
+            page.on("console", lambda message, errors=errors: message.type == "error" and errors.append(message.text))
+            page.on("pageerror", lambda error, errors=errors: errors.append(str(error)))
+            page.on("response", lambda response, errors=errors: response.status >= 400
+                    and not response.url.endswith("favicon.ico") and errors.append(f"{response.status} {response.url}"))
+            page.goto(server + name, wait_until="networkidle")
+            page.wait_for_timeout(500)
+            figures = page.locator(".plotly-graph-div").count()
+            drawn = page.locator(".plotly-graph-div .main-svg").count()
+            html = page.content()
+            if figures and drawn < figures:
+                problems.append(f"{name}: {figures - drawn} plotly figure(s) not drawn")
+            if "application/vnd.jupyter.widget-state+json" in html and page.locator(".jupyter-widgets").count() == 0:
+                problems.append(f"{name}: widget state present but no widget rendered")
+            if outside:
+                problems.append(f"{name}: requests leaving localhost: {outside}")
+            if errors:
+                problems.append(f"{name}: console errors: {errors}")
+            page.close()
+        browser.close()
+    assert not problems, "\n".join(problems)
+
+
+def test_intro_shows_figures_widget_and_sweep(site):
+    html = (site / "book" / "00_intro.html").read_text()
+    assert "plotly-graph-div" in html  # the static sweep
+    assert "application/vnd.jupyter.widget-state+json" in html  # the live panel, rendered from state
+    assert "colab.research.google.com/github/" in html and "00_intro.ipynb" in html
+    assert "_static/vendor/mathjax/" in html
+    assert "cdn.jsdelivr" not in html and "unpkg.com" not in html and "cdnjs" not in html
