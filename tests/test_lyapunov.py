@@ -87,3 +87,105 @@ def test_a_step_returning_nan_is_reported_not_averaged():
 
     with pytest.raises(ValueError, match="non-finite state at step 8 of 50"):
         lyapunov_spectrum(step, torch.ones(1), 50)
+
+
+# ----------------------------------------------------------------------------- training as a map
+from uniq_core import barriers, models  # noqa: E402
+from uniq_core.lyapunov import (  # noqa: E402
+    convergence_ratio, effective_dimensionality, finite_time_exponent, fitted_exponent, participation_ratio,
+    peer_metrics, sharpness, training_map,
+)
+
+
+@pytest.fixture(scope="module")
+def least_squares():
+    """A linear model with squared loss: the Hessian is exactly XᵀX/n everywhere."""
+    generator = torch.Generator().manual_seed(0)
+    inputs = torch.randn(60, 4, generator=generator, dtype=torch.float64) * torch.tensor([3.0, 2.0, 1.0, 0.5])
+    targets = torch.randn(60, 1, generator=generator, dtype=torch.float64)
+    model = torch.nn.Linear(4, 1, bias=False).double()
+    hessian_eigenvalues = torch.linalg.eigvalsh(inputs.T @ inputs / 60).flip(0).numpy()
+    return model, inputs, targets, hessian_eigenvalues
+
+
+def test_gradient_descent_map_of_least_squares_is_exact(least_squares):
+    model, inputs, targets, h = least_squares
+    eta = 2.5 / h[0]  # top direction beyond the edge of stability: ln|1 - η h₀| = ln 1.5 > 0
+    step, theta0 = training_map(model, inputs, targets, lr=eta, loss="mse")
+    exponents = lyapunov_spectrum(step, theta0, 300)
+    expected = np.sort(np.log(np.abs(1 - eta * h)))[::-1]
+    np.testing.assert_allclose(exponents, expected, atol=0.02)  # O(1/T) alignment transient, T = 300
+
+
+def test_heavy_ball_map_is_conformally_symplectic(least_squares):
+    # det of the heavy-ball Jacobian is β^P at every step, so all 2P exponents sum to P ln β exactly.
+    model, inputs, targets, h = least_squares
+    step, state0 = training_map(model, inputs, targets, lr=0.5 / h[0], momentum=0.8, loss="mse")
+    exponents = lyapunov_spectrum(step, state0, 200)
+    assert exponents.shape == (8,)
+    assert exponents.sum() == pytest.approx(4 * np.log(0.8), abs=1e-9)
+
+
+def test_sharpness_is_the_top_hessian_eigenvalue(least_squares):
+    model, inputs, targets, h = least_squares
+    np.testing.assert_allclose(sharpness(model, inputs, targets, k=2, loss="mse"), h[:2], rtol=1e-8)
+
+
+def test_sharpness_of_a_network_matches_the_dense_hessian():
+    torch.manual_seed(0)
+    model = models.MLP(3, (4,), 2, "tanh").double()
+    inputs, targets = torch.randn(20, 3, dtype=torch.float64), torch.randint(0, 2, (20,))
+    from uniq_core.lyapunov import _loss_function
+
+    theta = barriers.flat_parameters(model)
+    dense = torch.autograd.functional.hessian(_loss_function(model, inputs, targets, "cross_entropy"), theta)
+    top = torch.linalg.eigvalsh(dense).max().item()
+    assert sharpness(model, inputs, targets)[0] == pytest.approx(top, rel=1e-7)
+
+
+def test_participation_ratio_equals_the_covariance_formula():
+    rng = np.random.default_rng(0)
+    points = rng.normal(size=(12, 30)) * np.linspace(3, 0.1, 30)
+    eigenvalues = np.linalg.eigvalsh(np.cov(points, rowvar=False))
+    assert participation_ratio(points) == pytest.approx(eigenvalues.sum() ** 2 / (eigenvalues**2).sum(), rel=1e-9)
+    line = np.outer(np.arange(5.0), rng.normal(size=7))
+    assert participation_ratio(line) == pytest.approx(1.0)
+    assert participation_ratio(points[:1]) == 1.0
+
+
+def test_exponent_ratio_and_fit_are_consistent():
+    t = np.linspace(0, 10, 21)
+    spread = 3.0 * np.exp(0.2 * t)
+    slope, error = fitted_exponent(t, spread)
+    assert slope == pytest.approx(0.2) and error == pytest.approx(0.0, abs=1e-12)
+    ratio = convergence_ratio(spread)
+    assert finite_time_exponent(spread, 10.0) == pytest.approx(np.log(ratio) / 10.0) == pytest.approx(0.2)
+    assert np.isnan(fitted_exponent(t[:1], spread[:1])[0])
+
+
+def test_peer_metrics_follow_their_definitions():
+    rng = np.random.default_rng(1)
+    trajectories = np.cumsum(rng.normal(size=(11, 5, 40)), axis=0)
+    metrics = peer_metrics(trajectories, n_epochs=10)
+    from sklearn.decomposition import PCA
+
+    projected = PCA(n_components=3).fit_transform(trajectories.reshape(-1, 40)).reshape(11, 5, 3)
+    spread = np.sqrt(np.var(projected, axis=1).sum(axis=1))
+    assert metrics["lyapunov"] == pytest.approx(np.log(spread[-1] / spread[0]) / 10, rel=1e-6)
+    assert metrics["convergence_ratio"] == pytest.approx(np.std(projected[-1]) / np.std(projected[0]), rel=1e-6)
+    assert metrics["effective_dimensionality"] == pytest.approx(effective_dimensionality(trajectories))
+
+
+def test_interpolation_barrier_is_zero_between_identical_networks_and_endpoints_match():
+    torch.manual_seed(0)
+    model = models.MLP(4, (8,), 3)
+    inputs, targets = torch.randn(50, 4), torch.randint(0, 3, (50,))
+    theta = barriers.flat_parameters(model)
+    curve = barriers.interpolation_curve(model, theta, theta, inputs, targets, n_points=5)
+    assert curve["error_barrier"] == pytest.approx(0.0, abs=1e-12)
+    other = theta + 0.5 * torch.randn_like(theta)
+    curve = barriers.interpolation_curve(model, theta, other, inputs, targets, n_points=5)
+    expected_end = (model(inputs).argmax(-1) != targets).double().mean().item()
+    assert curve["error"][0] == pytest.approx(expected_end)
+    with pytest.raises(ValueError, match="parameters"):
+        barriers.unflatten(model, torch.zeros(3))

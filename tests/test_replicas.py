@@ -156,3 +156,20 @@ def test_bad_arguments_name_the_field(digits, kwargs, field):
     settings = dict(n_replicas=2, perturbation=1e-3, lr=0.1, n_steps=3) | kwargs
     with pytest.raises(ValueError, match=field):
         replicas.train_replicas(models.MLP(64, (8,), 10), digits, **settings)
+
+
+def test_spread_and_checkpoints(digits):
+    torch.manual_seed(0)
+    model = models.MLP(64, (16,), 10).double()
+    run = replicas.train_replicas(model, digits, n_replicas=4, perturbation=1e-2, lr=0.1, n_steps=10,
+                                  checkpoint_every=4)
+    assert run.checkpoint_steps.tolist() == [0, 4, 8, 10]
+    assert run.checkpoints.shape == (4, 4, run.final_parameters.shape[1])
+    np.testing.assert_array_equal(run.checkpoints[-1], run.final_parameters)
+    # spread = RMS distance from the centroid, checked against the stored parameters
+    for column, step in ((0, 0), (-1, 10)):
+        points = run.checkpoints[0 if step == 0 else -1]
+        expected = np.sqrt(((points - points.mean(0)) ** 2).sum(1).mean())
+        assert run.spread[column] == pytest.approx(expected, rel=1e-9)
+    off = replicas.train_replicas(model, digits, n_replicas=2, perturbation=1e-2, lr=0.1, n_steps=3)
+    assert off.checkpoints.shape[0] == 0 and off.checkpoint_steps.size == 0

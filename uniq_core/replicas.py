@@ -15,8 +15,9 @@ A replica whose loss or gradient is not finite, or whose parameter norm exceeds 
 its initial norm, is flagged as diverged: it stops updating and its records become NaN from that step.
 
 Trajectories are streamed: per recorded step the minibatch loss, the parameter norm, the distance to
-the reference replica and a fixed random projection (sketch) of the parameters; memory is
-O(K·P + K·T·d) instead of O(K·T·P).
+the reference replica, the spread of the healthy replicas about their centroid and a fixed random
+projection (sketch) of the parameters; memory is O(K·P + K·T·d) instead of O(K·T·P). Full parameter
+vectors are kept only at the steps asked for (``checkpoint_every``).
 """
 
 from __future__ import annotations
@@ -86,8 +87,10 @@ class ReplicaRun(ResultBase):
     """Streamed record of K replicas (replica 0 = reference) over T recorded steps.
 
     Arrays: ``steps`` (T,); ``loss``, ``parameter_norm``, ``distance`` (K, T), where ``distance`` is the
-    Euclidean distance in parameter space to replica 0; ``sketch`` (K, T, d), a fixed Gaussian random
-    projection of the flattened parameters (scaled by 1/sqrt(d)); ``diverged`` (K,) and ``diverged_at``
+    Euclidean distance in parameter space to replica 0; ``spread`` (T,), the root-mean-square distance
+    of the healthy replicas from their centroid; ``sketch`` (K, T, d), a fixed Gaussian random
+    projection of the flattened parameters (scaled by 1/sqrt(d)); ``checkpoint_steps`` (C,) and
+    ``checkpoints`` (C, K, P), full parameters at every ``checkpoint_every`` steps (C = 0 when off); ``diverged`` (K,) and ``diverged_at``
     (K,, -1 when never); final ``train_loss``, ``train_accuracy``, ``test_accuracy`` (K,), NaN for diverged
     replicas; ``final_parameters`` (K, P). Entries after a replica diverged are NaN.
     """
@@ -96,7 +99,10 @@ class ReplicaRun(ResultBase):
     loss: np.ndarray
     parameter_norm: np.ndarray
     distance: np.ndarray
+    spread: np.ndarray
     sketch: np.ndarray
+    checkpoint_steps: np.ndarray
+    checkpoints: np.ndarray
     diverged: np.ndarray
     diverged_at: np.ndarray
     train_loss: np.ndarray
@@ -174,6 +180,7 @@ def train_replicas(
     record_every: int = 1,
     sketch_dim: int = 16,
     blowup_factor: float = 1e3,
+    checkpoint_every: int = 0,
     mode: str = "auto",
     device: str | torch.device | None = None,
     progress: bool = False,
@@ -193,6 +200,8 @@ def train_replicas(
     record_every : record the streamed quantities every this many steps (step 0 is always recorded).
     sketch_dim : dimension d of the random projection.
     blowup_factor : a replica whose parameter norm exceeds this multiple of its initial norm diverged.
+    checkpoint_every : keep full parameter vectors every this many steps (and at steps 0 and n_steps);
+        0 keeps none. Memory: K·P floats per checkpoint.
     mode : ``vmap`` (batched), ``loop`` (replica by replica, same arithmetic) or ``auto`` (= vmap).
     callback : called as ``callback(step, parameters)`` after every step with the stacked parameters.
     """
@@ -205,6 +214,7 @@ def train_replicas(
     check_number("record_every", record_every, low=1, integer=True)
     check_number("sketch_dim", sketch_dim, low=1, high=1024, integer=True)
     check_number("blowup_factor", blowup_factor, low=1.0, low_inclusive=False)
+    check_number("checkpoint_every", checkpoint_every, low=0, integer=True)
     check_choice("mode", mode, MODES)
     target = runtime.device(device)
     dtype = next(model.parameters()).dtype
@@ -262,6 +272,7 @@ def train_replicas(
         "loss": torch.full((K, T), float("nan"), dtype=torch.float64),
         "parameter_norm": torch.full((K, T), float("nan"), dtype=torch.float64),
         "distance": torch.full((K, T), float("nan"), dtype=torch.float64),
+        "spread": torch.full((T,), float("nan"), dtype=torch.float64),
         "sketch": torch.full((K, T, sketch_dim), float("nan"), dtype=torch.float64),
     }
 
@@ -278,6 +289,18 @@ def train_replicas(
         for key, value in values.items():
             records[key][alive, column] = value[alive]
         records["sketch"][alive, column] = (flat @ projection).double().cpu()[alive]
+        healthy = flat[active]
+        if healthy.shape[0] >= 2:
+            centred = healthy - healthy.mean(dim=0)
+            records["spread"][column] = centred.pow(2).sum(1).mean().sqrt().double().cpu()
+
+    checkpoint_steps: list[int] = []
+    checkpoints: list[np.ndarray] = []
+
+    def checkpoint(step: int) -> None:
+        if checkpoint_every and (step % checkpoint_every == 0 or step == n_steps):
+            checkpoint_steps.append(step)
+            checkpoints.append(_flatten(parameters, K).detach().double().cpu().numpy())
 
     # Step 0: the loss of the starting point on the first batch, without an update.
     first_x = x_train[plan[:, 0]] if independent_order else x_train[plan[0, 0]]
@@ -288,6 +311,7 @@ def train_replicas(
         for name, tensor in saved.items():  # the probe must not move BatchNorm statistics
             buffers[name].copy_(tensor)
     record(0, first_loss)
+    checkpoint(0)
     column = 1
 
     bar = None
@@ -323,6 +347,7 @@ def train_replicas(
             diverged_at[newly_stopped.cpu()] = step + 1
         if callback is not None:
             callback(step + 1, parameters)
+        checkpoint(step + 1)
         if column < T and recorded_steps[column] == step + 1:
             record(column, losses)
             column += 1
@@ -349,7 +374,10 @@ def train_replicas(
         loss=records["loss"].numpy(),
         parameter_norm=records["parameter_norm"].numpy(),
         distance=records["distance"].numpy(),
+        spread=records["spread"].numpy(),
         sketch=records["sketch"].numpy(),
+        checkpoint_steps=np.asarray(checkpoint_steps, dtype=np.int64),
+        checkpoints=np.stack(checkpoints) if checkpoints else np.zeros((0, K, 0)),
         diverged=~alive,
         diverged_at=diverged_at.numpy(),
         train_loss=final(train_loss),
