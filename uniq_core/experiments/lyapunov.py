@@ -1,0 +1,494 @@
+"""Chapter 1: is training chaotic? Four measurements, each a ``Config -> run -> Result`` triple.
+
+- ``Divergence``: perturbed replicas over seeds; spread growth, fitted exponent with a confidence
+  interval, convergence ratio and effective dimensionality, and deep-lyapunov's three numbers.
+- ``Tangent``: the top-k Lyapunov spectrum of full-batch training as a map, against the sharpness and the
+  edge of stability, over step sizes.
+- ``Instability``: Frankle et al.'s instability analysis: copies split at a given epoch with different
+  minibatch orders, and the error barrier between them at the end.
+- ``Regime``: the fitted exponent and the divergence fraction over learning rate × perturbation scale.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from uniq_core import barriers, data, lyapunov, models, replicas, runtime
+from uniq_core.experiments.divergence import log_t_interval
+from uniq_core.schema import ConfigBase, ResultBase, check_choice, check_number, check_widths
+
+
+def t_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float, np.ndarray]:
+    """Mean of the finite ``values`` and its Student-t confidence interval (NaN with fewer than two)."""
+    from scipy import stats
+
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return float("nan"), np.array([np.nan, np.nan])
+    centre = float(finite.mean())
+    if finite.size < 2:
+        return centre, np.array([np.nan, np.nan])
+    half = stats.t.ppf(0.5 + confidence / 2, finite.size - 1) * finite.std(ddof=1) / np.sqrt(finite.size)
+    return centre, np.array([centre - half, centre + half])
+
+
+def _check_common(config) -> None:
+    check_choice("dataset", config.dataset, data.DATASETS)
+    check_widths("widths", config.widths)
+    check_number("seed", config.seed, low=0, integer=True)
+    check_choice("device", config.device, ("auto", "cpu", "cuda"))
+
+
+def _model(config, dataset: data.Dataset, seed: int) -> torch.nn.Module:
+    runtime.seed_everything(seed)
+    return models.MLP(dataset.n_features, config.widths, dataset.n_classes, "relu")
+
+
+# -------------------------------------------------------------------------------------- divergence
+
+
+@dataclass(frozen=True)
+class DivergenceConfig(ConfigBase):
+    """Replicas of an MLP perturbed by ``perturbation`` (relative, per tensor), trained with minibatch SGD."""
+
+    dataset: str = "digits"
+    n_train: int = 1500
+    widths: tuple[int, ...] = (128,)
+    lr: float = 0.1
+    momentum: float = 0.0
+    batch_size: int = 64
+    epochs: int = 10
+    perturbation: float = 0.01
+    n_replicas: int = 9
+    n_seeds: int = 3
+    independent_order: bool = False
+    seed: int = 0
+    device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        _check_common(self)
+        check_number("n_train", self.n_train, low=64, high=100_000, integer=True)
+        check_number("lr", self.lr, low=0.0, high=100.0, low_inclusive=False)
+        check_number("momentum", self.momentum, low=0.0, high=1.0, high_inclusive=False)
+        check_number("batch_size", self.batch_size, low=1, high=self.n_train, integer=True)
+        check_number("epochs", self.epochs, low=1, high=1000, integer=True)
+        check_number("perturbation", self.perturbation, low=0.0, high=1.0, low_inclusive=False)
+        check_number("n_replicas", self.n_replicas, low=3, high=1024, integer=True)
+        check_number("n_seeds", self.n_seeds, low=1, high=100, integer=True)
+        check_choice("independent_order", self.independent_order, (False, True))
+
+    @classmethod
+    def quick(cls) -> "DivergenceConfig":
+        return cls()
+
+    @classmethod
+    def full(cls) -> "DivergenceConfig":
+        return cls(epochs=40, n_seeds=8, n_replicas=17, device="auto")
+
+
+@dataclass
+class DivergenceResult(ResultBase):
+    """Per seed s and recorded epoch t: ``spread`` (S, T), the RMS distance of healthy replicas from their
+    centroid. Per seed: ``fitted_exponent`` (slope of ln spread per epoch), ``convergence_ratio`` (final /
+    initial spread), ``finite_time_exponent`` (= ln ratio / epochs), ``effective_dimensionality``
+    (participation ratio of per-epoch checkpoints), the peer package's ``peer_convergence_ratio``,
+    ``peer_lyapunov`` and ``peer_effective_dimensionality`` on the same checkpoints, ``diverged_fraction``
+    and mean ``test_accuracy``. ``exponent_mean``/``exponent_interval``: mean and 95% t-interval over seeds.
+    """
+
+    epochs: np.ndarray
+    spread: np.ndarray
+    fitted_exponent: np.ndarray
+    exponent_mean: float
+    exponent_interval: np.ndarray
+    convergence_ratio: np.ndarray
+    finite_time_exponent: np.ndarray
+    effective_dimensionality: np.ndarray
+    peer_convergence_ratio: np.ndarray
+    peer_lyapunov: np.ndarray
+    peer_effective_dimensionality: np.ndarray
+    diverged_fraction: np.ndarray
+    test_accuracy: np.ndarray
+    wall_time: float
+
+
+def measure_divergence(record: replicas.ReplicaRun, steps_per_epoch: int, n_epochs: int) -> dict[str, float]:
+    """Our metrics and the peer's, from one engine run with per-epoch checkpoints.
+
+    An ensemble in which any replica diverged gets NaN throughout: its spread mixes replicas that stopped
+    at different times, so no growth rate of it is meaningful (the divergence is reported separately).
+    """
+    keys = ("fitted_exponent", "convergence_ratio", "finite_time_exponent", "effective_dimensionality",
+            "peer_convergence_ratio", "peer_lyapunov", "peer_effective_dimensionality")
+    if record.diverged.any():
+        return dict.fromkeys(keys, float("nan"))
+    epochs = record.steps / steps_per_epoch
+    slope, _ = lyapunov.fitted_exponent(epochs, record.spread)
+    peer = lyapunov.peer_metrics(record.checkpoints, n_epochs)
+    return {
+        "fitted_exponent": slope,
+        "convergence_ratio": lyapunov.convergence_ratio(record.spread),
+        "finite_time_exponent": lyapunov.finite_time_exponent(record.spread, epochs[-1]),
+        "effective_dimensionality": lyapunov.effective_dimensionality(record.checkpoints),
+        "peer_convergence_ratio": peer["convergence_ratio"],
+        "peer_lyapunov": peer["lyapunov"],
+        "peer_effective_dimensionality": peer["effective_dimensionality"],
+    }
+
+
+def run_divergence(config: DivergenceConfig, *, progress: bool = True, use_cache: bool = True) -> DivergenceResult:
+    """Train ``n_seeds`` independent ensembles of ``n_replicas`` and measure how their spread evolves."""
+
+    def compute() -> DivergenceResult:
+        device = runtime.device(config.device)
+        dataset = data.load(config.dataset, n_train=config.n_train, seed=config.seed, device=device)
+        per_epoch = config.n_train // config.batch_size
+        rows: list[dict[str, float]] = []
+        spreads, accuracy, diverged, wall = [], [], [], 0.0
+        seeds = range(config.seed, config.seed + config.n_seeds)
+        if progress:
+            from tqdm.auto import tqdm
+
+            seeds = tqdm(seeds, desc="seeds", leave=False)
+        for seed in seeds:
+            record = replicas.train_replicas(
+                _model(config, dataset, seed), dataset, n_replicas=config.n_replicas,
+                perturbation=config.perturbation, lr=config.lr, momentum=config.momentum,
+                batch_size=config.batch_size, n_steps=config.epochs * per_epoch,
+                independent_order=config.independent_order, seed=seed, record_every=max(1, per_epoch // 4),
+                checkpoint_every=per_epoch, device=device,
+            )
+            rows.append(measure_divergence(record, per_epoch, config.epochs))
+            spreads.append(record.spread)
+            accuracy.append(np.nanmean(record.test_accuracy) if record.healthy.any() else np.nan)
+            diverged.append(record.diverged.mean())
+            wall += record.wall_time
+            epochs = record.steps / per_epoch
+        column = {key: np.array([row[key] for row in rows]) for key in rows[0]}
+        centre, interval = t_interval(column["fitted_exponent"])
+        return DivergenceResult(
+            epochs=epochs, spread=np.stack(spreads), exponent_mean=centre, exponent_interval=interval,
+            diverged_fraction=np.array(diverged), test_accuracy=np.array(accuracy), wall_time=wall, **column,
+        )
+
+    return runtime.cached(compute, config, DivergenceResult, use_cache=use_cache)
+
+
+# ----------------------------------------------------------------------------------------- tangent
+
+
+@dataclass(frozen=True)
+class TangentConfig(ConfigBase):
+    """Full-batch GD (or heavy ball) on ``n_train`` examples; top-``k`` exponents over ``n_steps`` steps
+    after ``transient`` steps, for each step size in ``lrs``."""
+
+    dataset: str = "digits"
+    n_train: int = 256
+    widths: tuple[int, ...] = (32,)
+    lrs: tuple[float, ...] = (0.5, 1.0, 2.0, 3.0, 4.0)
+    momentum: float = 0.0
+    k: int = 3
+    transient: int = 0
+    n_steps: int = 150
+    seed: int = 0
+    device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        _check_common(self)
+        check_number("n_train", self.n_train, low=16, high=100_000, integer=True)
+        if not self.lrs or not isinstance(self.lrs, tuple):
+            raise ValueError(f"lrs={self.lrs!r} is not allowed; expected a non-empty tuple of positive numbers")
+        for lr in self.lrs:
+            check_number("lrs", lr, low=0.0, high=100.0, low_inclusive=False)
+        check_number("momentum", self.momentum, low=0.0, high=1.0, high_inclusive=False)
+        check_number("k", self.k, low=1, high=64, integer=True)
+        check_number("transient", self.transient, low=0, integer=True)
+        check_number("n_steps", self.n_steps, low=1, integer=True)
+
+    @classmethod
+    def quick(cls) -> "TangentConfig":
+        return cls()
+
+    @classmethod
+    def full(cls) -> "TangentConfig":
+        return cls(n_train=1024, widths=(64,), lrs=(0.25, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0), k=6,
+                   n_steps=600, device="auto")
+
+
+@dataclass
+class TangentResult(ResultBase):
+    """Per step size: ``exponents`` (L, k) per step; ``sharpness_start``/``sharpness_end`` (top Hessian
+    eigenvalue at the window's ends); ``threshold`` ((2 + 2β)/η, the edge of stability);
+    ``sharpest_rate`` (ln|1 − η·sharpness_start|, the per-step rate of the sharpest Hessian direction if the
+    Hessian were frozen; NaN with momentum): positive exactly when training starts beyond the edge of
+    stability; ``initial_loss``/``final_loss``; ``diverged`` when the state became non-finite or the loss
+    grew a thousandfold (exponents of such runs are kept: they describe the blow-up)."""
+
+    lrs: np.ndarray
+    exponents: np.ndarray
+    sharpness_start: np.ndarray
+    sharpness_end: np.ndarray
+    threshold: np.ndarray
+    sharpest_rate: np.ndarray
+    initial_loss: np.ndarray
+    final_loss: np.ndarray
+    diverged: np.ndarray
+    seconds_per_step: np.ndarray
+
+
+def run_tangent(config: TangentConfig, *, progress: bool = True, use_cache: bool = True) -> TangentResult:
+    """Benettin spectra of the training map, one per step size."""
+    import time
+
+    def compute() -> TangentResult:
+        dataset = data.load(config.dataset, n_train=config.n_train, seed=config.seed, device="cpu")
+        model = _model(config, dataset, config.seed).double()
+        inputs, targets = dataset.x_train.double(), dataset.y_train
+        loss_of = lyapunov._loss_function(model, inputs, targets, "cross_entropy")
+        P = sum(p.numel() for p in model.parameters())
+        rows = []
+        lrs = config.lrs
+        if progress:
+            from tqdm.auto import tqdm
+
+            lrs = tqdm(lrs, desc="step sizes", leave=False)
+        for lr in lrs:
+            step, state = lyapunov.training_map(model, inputs, targets, lr=lr, momentum=config.momentum)
+            row = {"exponents": np.full(config.k, np.nan), "start": np.nan, "end": np.nan, "loss": np.nan,
+                   "initial": np.nan, "diverged": False, "seconds": np.nan}
+            try:
+                with torch.no_grad():
+                    for _ in range(config.transient):
+                        state = step(state)
+                row["start"] = lyapunov.sharpness(model, inputs, targets, theta=state[:P])[0]
+                row["initial"] = float(loss_of(state[:P]))
+                started = time.perf_counter()
+                row["exponents"] = lyapunov.lyapunov_spectrum(step, state, config.n_steps, k=config.k)
+                row["seconds"] = (time.perf_counter() - started) / config.n_steps
+                with torch.no_grad():
+                    for _ in range(config.n_steps):
+                        state = step(state)
+                if not torch.isfinite(state).all():
+                    raise ValueError("non-finite state")
+                row["loss"] = float(loss_of(state[:P]))
+                row["diverged"] = not np.isfinite(row["loss"]) or row["loss"] > 1e3 * row["initial"]
+                if not row["diverged"]:
+                    row["end"] = lyapunov.sharpness(model, inputs, targets, theta=state[:P])[0]
+            except ValueError:
+                row["diverged"] = True
+            rows.append(row)
+        lr_array = np.asarray(config.lrs, dtype=np.float64)
+        start = np.array([r["start"] for r in rows])
+        sharpest = np.log(np.abs(1 - lr_array * start)) if config.momentum == 0 else np.full(len(rows), np.nan)
+        return TangentResult(
+            lrs=lr_array,
+            exponents=np.stack([r["exponents"] for r in rows]),
+            sharpness_start=start,
+            sharpness_end=np.array([r["end"] for r in rows]),
+            threshold=(2 + 2 * config.momentum) / lr_array,
+            sharpest_rate=sharpest,
+            initial_loss=np.array([r["initial"] for r in rows]),
+            final_loss=np.array([r["loss"] for r in rows]),
+            diverged=np.array([r["diverged"] for r in rows]),
+            seconds_per_step=np.array([r["seconds"] for r in rows]),
+        )
+
+    return runtime.cached(compute, config, TangentResult, use_cache=use_cache)
+
+
+# ------------------------------------------------------------------------------------- instability
+
+
+@dataclass(frozen=True)
+class InstabilityConfig(ConfigBase):
+    """A parent trained for ``split`` epochs, then ``n_children`` copies with different minibatch orders
+    trained to ``epochs``; the error barrier between children, for each split epoch."""
+
+    dataset: str = "digits"
+    widths: tuple[int, ...] = (128,)
+    lr: float = 0.1
+    momentum: float = 0.0
+    batch_size: int = 64
+    epochs: int = 12
+    splits: tuple[float, ...] = (0.0, 0.25, 1.0, 3.0)
+    n_children: int = 3
+    seed: int = 0
+    device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        _check_common(self)
+        check_number("lr", self.lr, low=0.0, high=100.0, low_inclusive=False)
+        check_number("momentum", self.momentum, low=0.0, high=1.0, high_inclusive=False)
+        check_number("batch_size", self.batch_size, low=1, high=4096, integer=True)
+        check_number("epochs", self.epochs, low=1, high=1000, integer=True)
+        if not self.splits or not isinstance(self.splits, tuple):
+            raise ValueError(f"splits={self.splits!r} is not allowed; expected a non-empty tuple of epochs")
+        for split in self.splits:
+            check_number("splits", split, low=0.0, high=self.epochs, high_inclusive=False)
+        check_number("n_children", self.n_children, low=2, high=64, integer=True)
+
+    @classmethod
+    def quick(cls) -> "InstabilityConfig":
+        return cls()
+
+    @classmethod
+    def full(cls) -> "InstabilityConfig":
+        return cls(epochs=40, splits=(0.0, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0), n_children=6, device="auto")
+
+
+@dataclass
+class InstabilityResult(ResultBase):
+    """Per split epoch: ``barrier`` (S, pairs) test-error barriers between children, its mean, the mean
+    test error of the children, and their distance (S, pairs) in parameter space."""
+
+    splits: np.ndarray
+    barrier: np.ndarray
+    barrier_mean: np.ndarray
+    child_error: np.ndarray
+    distance: np.ndarray
+
+
+def run_instability(config: InstabilityConfig, *, progress: bool = True, use_cache: bool = True) -> InstabilityResult:
+    """Frankle et al. (2020): is the end of training stable to SGD noise from a given point on?"""
+
+    def compute() -> InstabilityResult:
+        device = runtime.device(config.device)
+        dataset = data.load(config.dataset, seed=config.seed, device=device)
+        per_epoch = dataset.x_train.shape[0] // config.batch_size
+        model = _model(config, dataset, config.seed).to(device)
+        settings = dict(lr=config.lr, momentum=config.momentum, batch_size=config.batch_size, device=device)
+        barrier_rows, error_rows, distance_rows = [], [], []
+        splits = config.splits
+        if progress:
+            from tqdm.auto import tqdm
+
+            splits = tqdm(splits, desc="split epochs", leave=False)
+        for split in splits:
+            parent = model
+            split_steps = int(round(split * per_epoch))
+            if split_steps > 0:
+                trunk = replicas.train_replicas(model, dataset, n_replicas=1, perturbation=0.0,
+                                                n_steps=split_steps, seed=config.seed, **settings)
+                parent = __import__("copy").deepcopy(model)
+                torch.nn.utils.vector_to_parameters(
+                    torch.as_tensor(trunk.final_parameters[0], device=device), parent.parameters())
+            children = replicas.train_replicas(
+                parent, dataset, n_replicas=config.n_children, perturbation=0.0, independent_order=True,
+                n_steps=config.epochs * per_epoch - split_steps, seed=config.seed + 1, **settings)
+            row_barrier, row_distance = [], []
+            for a, b in itertools.combinations(range(config.n_children), 2):
+                curve = barriers.interpolation_curve(parent.cpu(), children.final_parameters[a],
+                                                     children.final_parameters[b], dataset.x_test.cpu(),
+                                                     dataset.y_test.cpu())
+                parent.to(device)
+                row_barrier.append(curve["error_barrier"])
+                row_distance.append(float(np.linalg.norm(children.final_parameters[a] - children.final_parameters[b])))
+            barrier_rows.append(row_barrier)
+            distance_rows.append(row_distance)
+            error_rows.append(float(1 - np.nanmean(children.test_accuracy)))
+        barrier = np.array(barrier_rows)
+        return InstabilityResult(splits=np.asarray(config.splits, dtype=np.float64), barrier=barrier,
+                                 barrier_mean=barrier.mean(axis=1), child_error=np.array(error_rows),
+                                 distance=np.array(distance_rows))
+
+    return runtime.cached(compute, config, InstabilityResult, use_cache=use_cache)
+
+
+# ------------------------------------------------------------------------------------------ regime
+
+
+@dataclass(frozen=True)
+class RegimeConfig(ConfigBase):
+    """The fitted exponent and the fraction of diverged replicas over ``lrs`` × ``perturbations``."""
+
+    dataset: str = "digits"
+    n_train: int = 1000
+    widths: tuple[int, ...] = (64,)
+    lrs: tuple[float, ...] = (0.03, 0.1, 0.3, 1.0, 3.0)
+    perturbations: tuple[float, ...] = (1e-5, 1e-3, 1e-1)
+    momentum: float = 0.0
+    batch_size: int = 64
+    epochs: int = 5
+    n_replicas: int = 5
+    seed: int = 0
+    device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        _check_common(self)
+        check_number("n_train", self.n_train, low=64, high=100_000, integer=True)
+        for field in ("lrs", "perturbations"):
+            values = getattr(self, field)
+            if not values or not isinstance(values, tuple):
+                raise ValueError(f"{field}={values!r} is not allowed; expected a non-empty tuple of positive numbers")
+            for value in values:
+                check_number(field, value, low=0.0, high=100.0, low_inclusive=False)
+        check_number("momentum", self.momentum, low=0.0, high=1.0, high_inclusive=False)
+        check_number("batch_size", self.batch_size, low=1, high=self.n_train, integer=True)
+        check_number("epochs", self.epochs, low=1, high=1000, integer=True)
+        check_number("n_replicas", self.n_replicas, low=3, high=1024, integer=True)
+
+    @classmethod
+    def quick(cls) -> "RegimeConfig":
+        return cls()
+
+    @classmethod
+    def full(cls) -> "RegimeConfig":
+        return cls(n_train=1347, lrs=(0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0),
+                   perturbations=(1e-7, 1e-5, 1e-3, 1e-2, 1e-1), epochs=20, n_replicas=9, device="auto")
+
+
+@dataclass
+class RegimeResult(ResultBase):
+    """``exponent`` (L, E): slope of ln spread per epoch (NaN when any replica diverged);
+    ``diverged_fraction`` (L, E); ``test_accuracy`` (L, E) mean over healthy replicas."""
+
+    lrs: np.ndarray
+    perturbations: np.ndarray
+    exponent: np.ndarray
+    diverged_fraction: np.ndarray
+    test_accuracy: np.ndarray
+
+
+def run_regime(config: RegimeConfig, *, progress: bool = True, use_cache: bool = True) -> RegimeResult:
+    """One batched ensemble per grid cell."""
+
+    def compute() -> RegimeResult:
+        device = runtime.device(config.device)
+        dataset = data.load(config.dataset, n_train=config.n_train, seed=config.seed, device=device)
+        per_epoch = config.n_train // config.batch_size
+        shape = (len(config.lrs), len(config.perturbations))
+        exponent, diverged, accuracy = np.full(shape, np.nan), np.zeros(shape), np.full(shape, np.nan)
+        cells = list(itertools.product(range(shape[0]), range(shape[1])))
+        if progress:
+            from tqdm.auto import tqdm
+
+            cells = tqdm(cells, desc="grid", leave=False)
+        for i, j in cells:
+            record = replicas.train_replicas(
+                _model(config, dataset, config.seed), dataset, n_replicas=config.n_replicas,
+                perturbation=config.perturbations[j], lr=config.lrs[i], momentum=config.momentum,
+                batch_size=config.batch_size, n_steps=config.epochs * per_epoch, seed=config.seed,
+                record_every=max(1, per_epoch // 4), device=device,
+            )
+            diverged[i, j] = record.diverged.mean()
+            if record.healthy.any():
+                accuracy[i, j] = np.nanmean(record.test_accuracy)
+            if not record.diverged.any():
+                exponent[i, j] = lyapunov.fitted_exponent(record.steps / per_epoch, record.spread)[0]
+        return RegimeResult(lrs=np.asarray(config.lrs, dtype=np.float64),
+                            perturbations=np.asarray(config.perturbations, dtype=np.float64),
+                            exponent=exponent, diverged_fraction=diverged, test_accuracy=accuracy)
+
+    return runtime.cached(compute, config, RegimeResult, use_cache=use_cache)
+
+
+__all__ = [
+    "DivergenceConfig", "DivergenceResult", "run_divergence", "measure_divergence",
+    "TangentConfig", "TangentResult", "run_tangent",
+    "InstabilityConfig", "InstabilityResult", "run_instability",
+    "RegimeConfig", "RegimeResult", "run_regime", "t_interval", "log_t_interval",
+]
