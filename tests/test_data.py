@@ -44,7 +44,8 @@ def test_mnist1d_is_generated_offline():
 
 @pytest.mark.parametrize(
     "kwargs, field",
-    [(dict(name="cifar"), "dataset"), (dict(test_fraction=1.0), "test_fraction"), (dict(n_train=0), "n_train")],
+    [(dict(name="cifar"), "dataset"), (dict(test_fraction=1.0), "test_fraction"), (dict(n_train=0), "n_train"),
+     (dict(n_train=1500), "n_train=1500 exceeds the 1347 examples")],
 )
 def test_bad_input_names_the_field(kwargs, field):
     with pytest.raises(ValueError, match=field):

@@ -100,6 +100,12 @@ def load(
     x_train, x_test, y_train, y_test = train_test_split(
         x, y, test_size=test_fraction, random_state=seed, stratify=y
     )
+    for field, value, available in (("n_train", n_train, len(x_train)), ("n_test", n_test, len(x_test))):
+        if value is not None and value > available:
+            raise ValueError(
+                f"{field}={value} exceeds the {available} examples of {name!r} in that split "
+                f"(test_fraction={test_fraction}); allowed: 1 to {available}"
+            )
     x_train, y_train = x_train[:n_train], y_train[:n_train]
     x_test, y_test = x_test[:n_test], y_test[:n_test]
     mean = x_train.mean(axis=0)

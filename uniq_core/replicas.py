@@ -2,9 +2,11 @@
 
 Replica 0 is the unperturbed reference; replicas 1..K-1 start from the reference plus a perturbation of
 relative size ``perturbation`` in every parameter tensor. Parameters of all replicas are stacked with
-``torch.func.stack_module_state``; one training step evaluates ``grad_and_value`` of the loss through
-``torch.func.functional_call`` under ``torch.func.vmap`` (mode ``"vmap"``), or replica by replica with
-the same arithmetic (mode ``"loop"``). Train-mode BatchNorm works in both: running statistics are stacked
+``torch.func.stack_module_state``; one training step evaluates the K losses through
+``torch.func.functional_call`` under ``torch.func.vmap`` and takes all K gradients with one reverse pass
+of their sum (the replicas share no parameters, so the gradient of the sum with respect to replica k is
+replica k's gradient) (mode ``"vmap"``); mode ``"loop"`` computes each replica's ``grad_and_value`` in
+turn, the same mathematics replica by replica. Train-mode BatchNorm works in both: running statistics are stacked
 buffers updated per replica.
 
 The update is SGD with heavy-ball momentum in PyTorch's convention (Sutskever et al. 2013 form)::
@@ -223,6 +225,7 @@ def train_replicas(
     stateless = copy.deepcopy(model).to(device=target).train()
     parameters, buffers = _stack(copy.deepcopy(model).to(target), n_replicas, perturbation, seed)
     names = list(parameters)
+    leaves = [parameters[name].requires_grad_() for name in names]
     K = n_replicas
 
     x_train = data.x_train.to(device=target, dtype=dtype)
@@ -231,18 +234,24 @@ def train_replicas(
     plan = make_batch_plan(x_train.shape[0], batch_size, n_steps, seed=seed, n_orders=n_orders).to(target)
 
     def loss_of(p, b, inputs, labels):
-        return F.cross_entropy(functional_call(stateless, (p, b), (inputs,)), labels)
+        # cross-entropy as log-softmax + gather: the same arithmetic as F.cross_entropy, without the
+        # ignore_index bookkeeping that is costly under vmap
+        log_probabilities = torch.log_softmax(functional_call(stateless, (p, b), (inputs,)), dim=-1)
+        return -log_probabilities.gather(-1, labels.unsqueeze(-1)).mean()
 
     gradient = grad_and_value(loss_of)
     data_dim = 0 if independent_order else None
-    batched_gradient = vmap(gradient, in_dims=(0, 0, data_dim, data_dim), randomness="different")
+    batched_loss = vmap(loss_of, in_dims=(0, 0, data_dim, data_dim), randomness="different")
 
     def gradients(inputs, labels):
         if mode in ("auto", "vmap"):
-            return batched_gradient(parameters, buffers, inputs, labels)
+            with torch.enable_grad():
+                losses = batched_loss(parameters, buffers, inputs, labels)
+                grads = torch.autograd.grad(losses.sum(), leaves)
+            return dict(zip(names, grads)), losses.detach()
         results = []
         for k in range(K):
-            p = {name: tensor[k] for name, tensor in parameters.items()}
+            p = {name: tensor[k].detach() for name, tensor in parameters.items()}
             b = {name: tensor[k] for name, tensor in buffers.items()}
             xs = inputs[k] if independent_order else inputs
             ys = labels[k] if independent_order else labels
@@ -258,105 +267,107 @@ def train_replicas(
     ).to(device=target, dtype=dtype) / sketch_dim**0.5
     velocity = [torch.zeros_like(parameters[name]) for name in names]
     active = torch.ones(K, dtype=torch.bool, device=target)
-    diverged_at = torch.full((K,), -1, dtype=torch.long)
+    diverged_at = torch.full((K,), -1, dtype=torch.long, device=target)
 
     def squared_norms() -> torch.Tensor:
         return sum(tensor.reshape(K, -1).pow(2).sum(1) for tensor in parameters.values())  # type: ignore[return-value]
 
-    initial_norm = squared_norms().sqrt()
-    recorded_steps = list(range(0, n_steps + 1, record_every))
-    if recorded_steps[-1] != n_steps:
-        recorded_steps.append(n_steps)
-    T = len(recorded_steps)
-    records = {
-        "loss": torch.full((K, T), float("nan"), dtype=torch.float64),
-        "parameter_norm": torch.full((K, T), float("nan"), dtype=torch.float64),
-        "distance": torch.full((K, T), float("nan"), dtype=torch.float64),
-        "spread": torch.full((T,), float("nan"), dtype=torch.float64),
-        "sketch": torch.full((K, T, sketch_dim), float("nan"), dtype=torch.float64),
-    }
-
-    def record(column: int, losses: torch.Tensor) -> None:
-        flat = _flatten(parameters, K)
-        alive = active.cpu()
-        values = {
-            "loss": losses.detach().double().cpu(),
-            "parameter_norm": flat.norm(dim=1).double().cpu(),
-            "distance": (flat - flat[0]).norm(dim=1).double().cpu(),
+    with torch.no_grad():  # updates and records build no graph; gradients() enables it itself
+        initial_norm = squared_norms().sqrt()
+        recorded_steps = list(range(0, n_steps + 1, record_every))
+        if recorded_steps[-1] != n_steps:
+            recorded_steps.append(n_steps)
+        T = len(recorded_steps)
+        records = {
+            "loss": torch.full((K, T), float("nan"), dtype=torch.float64),
+            "parameter_norm": torch.full((K, T), float("nan"), dtype=torch.float64),
+            "distance": torch.full((K, T), float("nan"), dtype=torch.float64),
+            "spread": torch.full((T,), float("nan"), dtype=torch.float64),
+            "sketch": torch.full((K, T, sketch_dim), float("nan"), dtype=torch.float64),
         }
-        if not alive[0]:  # the reference itself diverged: distances to it are undefined
-            values["distance"][:] = float("nan")
-        for key, value in values.items():
-            records[key][alive, column] = value[alive]
-        records["sketch"][alive, column] = (flat @ projection).double().cpu()[alive]
-        healthy = flat[active]
-        if healthy.shape[0] >= 2:
-            centred = healthy - healthy.mean(dim=0)
-            records["spread"][column] = centred.pow(2).sum(1).mean().sqrt().double().cpu()
 
-    checkpoint_steps: list[int] = []
-    checkpoints: list[np.ndarray] = []
+        def record(column: int, losses: torch.Tensor) -> None:
+            flat = _flatten(parameters, K)
+            alive = active.cpu()
+            values = {
+                "loss": losses.detach().double().cpu(),
+                "parameter_norm": flat.norm(dim=1).double().cpu(),
+                "distance": (flat - flat[0]).norm(dim=1).double().cpu(),
+            }
+            if not alive[0]:  # the reference itself diverged: distances to it are undefined
+                values["distance"][:] = float("nan")
+            for key, value in values.items():
+                records[key][alive, column] = value[alive]
+            records["sketch"][alive, column] = (flat @ projection).double().cpu()[alive]
+            healthy = flat[active]
+            if healthy.shape[0] >= 2:
+                centred = healthy - healthy.mean(dim=0)
+                records["spread"][column] = centred.pow(2).sum(1).mean().sqrt().double().cpu()
 
-    def checkpoint(step: int) -> None:
-        if checkpoint_every and (step % checkpoint_every == 0 or step == n_steps):
-            checkpoint_steps.append(step)
-            checkpoints.append(_flatten(parameters, K).detach().double().cpu().numpy())
+        checkpoint_steps: list[int] = []
+        checkpoints: list[np.ndarray] = []
 
-    # Step 0: the loss of the starting point on the first batch, without an update.
-    first_x = x_train[plan[:, 0]] if independent_order else x_train[plan[0, 0]]
-    first_y = y_train[plan[:, 0]] if independent_order else y_train[plan[0, 0]]
-    with torch.no_grad():
-        saved = {name: tensor.clone() for name, tensor in buffers.items()}
-        _, first_loss = gradients(first_x, first_y)
-        for name, tensor in saved.items():  # the probe must not move BatchNorm statistics
-            buffers[name].copy_(tensor)
-    record(0, first_loss)
-    checkpoint(0)
-    column = 1
+        def checkpoint(step: int) -> None:
+            if checkpoint_every and (step % checkpoint_every == 0 or step == n_steps):
+                checkpoint_steps.append(step)
+                checkpoints.append(_flatten(parameters, K).detach().double().cpu().numpy())
 
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
+        # Step 0: the loss of the starting point on the first batch, without an update.
+        first_x = x_train[plan[:, 0]] if independent_order else x_train[plan[0, 0]]
+        first_y = y_train[plan[:, 0]] if independent_order else y_train[plan[0, 0]]
+        with torch.no_grad():
+            saved = {name: tensor.clone() for name, tensor in buffers.items()}
+            _, first_loss = gradients(first_x, first_y)
+            for name, tensor in saved.items():  # the probe must not move BatchNorm statistics
+                buffers[name].copy_(tensor)
+        record(0, first_loss)
+        checkpoint(0)
+        column = 1
 
-        bar = tqdm(total=n_steps, desc=f"training {K} replicas", unit="step", leave=False)
-    for step in range(n_steps):
-        index = plan[:, step] if independent_order else plan[0, step]
-        grads, losses = gradients(x_train[index], y_train[index])
-        gradient_list = [grads[name] for name in names]
-        finite = torch.isfinite(losses) & torch.isfinite(sum(g.reshape(K, -1).sum(1) for g in gradient_list))
-        if weight_decay:
-            torch._foreach_add_(gradient_list, [parameters[name] for name in names], alpha=weight_decay)
-        if momentum:
-            torch._foreach_mul_(velocity, momentum)
-            torch._foreach_add_(velocity, gradient_list)
-            update = velocity
-        else:
-            update = gradient_list
-        newly_stopped = active & ~finite
-        active &= finite
-        if not bool(active.all()):  # stopped replicas get a zero update; the others the same arithmetic
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=n_steps, desc=f"training {K} replicas", unit="step", leave=False)
+        for step in range(n_steps):
+            index = plan[:, step] if independent_order else plan[0, step]
+            grads, losses = gradients(x_train[index], y_train[index])
+            gradient_list = [grads[name] for name in names]
+            if weight_decay:
+                torch._foreach_add_(gradient_list, [parameters[name] for name in names], alpha=weight_decay)
+            if momentum:
+                torch._foreach_mul_(velocity, momentum)
+                torch._foreach_add_(velocity, gradient_list)
+                update = velocity
+            else:
+                update = gradient_list
+            # No host synchronisation per step: stopped replicas get a zero update (the others the same
+            # arithmetic), and a non-finite loss, or a non-finite or blown-up norm after the update (which
+            # catches non-finite gradients), stops a replica.
+            finite = torch.isfinite(losses)
+            stopped = active & ~finite
+            active = active & finite
             update = [
                 torch.where(active.reshape(K, *([1] * (delta.dim() - 1))), delta, torch.zeros_like(delta))
                 for delta in update
             ]
-        torch._foreach_add_([parameters[name] for name in names], update, alpha=-lr)
-        blown = active & (squared_norms().sqrt() > blowup_factor * initial_norm)
-        newly_stopped |= blown
-        active &= ~blown
-        if bool(newly_stopped.any()):
-            diverged_at[newly_stopped.cpu()] = step + 1
-        if callback is not None:
-            callback(step + 1, parameters)
-        checkpoint(step + 1)
-        if column < T and recorded_steps[column] == step + 1:
-            record(column, losses)
-            column += 1
+            torch._foreach_add_([parameters[name] for name in names], update, alpha=-lr)
+            blown = active & ~(squared_norms().sqrt() <= blowup_factor * initial_norm)
+            stopped = stopped | blown
+            active = active & ~blown
+            diverged_at = torch.where(stopped, step + 1, diverged_at)
+            if callback is not None:
+                callback(step + 1, parameters)
+            checkpoint(step + 1)
+            if column < T and recorded_steps[column] == step + 1:
+                record(column, losses)
+                column += 1
+                if bar is not None:
+                    bar.set_postfix(loss=f"{float(losses[active].mean()) if active.any() else float('nan'):.3g}")
             if bar is not None:
-                bar.set_postfix(loss=f"{float(losses[active].mean()) if active.any() else float('nan'):.3g}")
+                bar.update(1)
         if bar is not None:
-            bar.update(1)
-    if bar is not None:
-        bar.close()
+            bar.close()
 
     train_loss, train_accuracy = _evaluate(stateless, parameters, buffers, x_train, y_train)
     test_loss, test_accuracy = _evaluate(
@@ -379,7 +390,7 @@ def train_replicas(
         checkpoint_steps=np.asarray(checkpoint_steps, dtype=np.int64),
         checkpoints=np.stack(checkpoints) if checkpoints else np.zeros((0, K, 0)),
         diverged=~alive,
-        diverged_at=diverged_at.numpy(),
+        diverged_at=diverged_at.cpu().numpy(),
         train_loss=final(train_loss),
         train_accuracy=final(train_accuracy),
         test_accuracy=final(test_accuracy),

@@ -57,6 +57,7 @@ class DivergenceConfig(ConfigBase):
 
     dataset: str = "digits"
     n_train: int = 1500
+    test_fraction: float = 0.15
     widths: tuple[int, ...] = (128,)
     lr: float = 0.1
     momentum: float = 0.0
@@ -72,6 +73,7 @@ class DivergenceConfig(ConfigBase):
     def __post_init__(self) -> None:
         _check_common(self)
         check_number("n_train", self.n_train, low=64, high=100_000, integer=True)
+        check_number("test_fraction", self.test_fraction, low=0.05, high=0.5)
         check_number("lr", self.lr, low=0.0, high=100.0, low_inclusive=False)
         check_number("momentum", self.momentum, low=0.0, high=1.0, high_inclusive=False)
         check_number("batch_size", self.batch_size, low=1, high=self.n_train, integer=True)
@@ -116,28 +118,31 @@ class DivergenceResult(ResultBase):
     wall_time: float
 
 
-def measure_divergence(record: replicas.ReplicaRun, steps_per_epoch: int, n_epochs: int) -> dict[str, float]:
-    """Our metrics and the peer's, from one engine run with per-epoch checkpoints.
+def measure_divergence(
+    record: replicas.ReplicaRun, steps_per_epoch: int, n_epochs: int, *, include_peer: bool = True
+) -> dict[str, float]:
+    """Our metrics and (unless ``include_peer`` is False) the peer's, from one engine run with per-epoch
+    checkpoints.
 
     An ensemble in which any replica diverged gets NaN throughout: its spread mixes replicas that stopped
     at different times, so no growth rate of it is meaningful (the divergence is reported separately).
     """
-    keys = ("fitted_exponent", "convergence_ratio", "finite_time_exponent", "effective_dimensionality",
-            "peer_convergence_ratio", "peer_lyapunov", "peer_effective_dimensionality")
+    keys = ("fitted_exponent", "convergence_ratio", "finite_time_exponent", "effective_dimensionality")
+    keys += ("peer_convergence_ratio", "peer_lyapunov", "peer_effective_dimensionality") if include_peer else ()
     if record.diverged.any():
         return dict.fromkeys(keys, float("nan"))
     epochs = record.steps / steps_per_epoch
     slope, _ = lyapunov.fitted_exponent(epochs, record.spread)
-    peer = lyapunov.peer_metrics(record.checkpoints, n_epochs)
-    return {
+    ours = {
         "fitted_exponent": slope,
         "convergence_ratio": lyapunov.convergence_ratio(record.spread),
         "finite_time_exponent": lyapunov.finite_time_exponent(record.spread, epochs[-1]),
         "effective_dimensionality": lyapunov.effective_dimensionality(record.checkpoints),
-        "peer_convergence_ratio": peer["convergence_ratio"],
-        "peer_lyapunov": peer["lyapunov"],
-        "peer_effective_dimensionality": peer["effective_dimensionality"],
     }
+    if not include_peer:
+        return ours
+    peer = lyapunov.peer_metrics(record.checkpoints, n_epochs)
+    return ours | {f"peer_{key}": value for key, value in peer.items()}
 
 
 def run_divergence(config: DivergenceConfig, *, progress: bool = True, use_cache: bool = True) -> DivergenceResult:
@@ -145,8 +150,9 @@ def run_divergence(config: DivergenceConfig, *, progress: bool = True, use_cache
 
     def compute() -> DivergenceResult:
         device = runtime.device(config.device)
-        dataset = data.load(config.dataset, n_train=config.n_train, seed=config.seed, device=device)
-        per_epoch = config.n_train // config.batch_size
+        dataset = data.load(config.dataset, n_train=config.n_train, test_fraction=config.test_fraction,
+                            seed=config.seed, device=device)
+        per_epoch = dataset.x_train.shape[0] // config.batch_size
         rows: list[dict[str, float]] = []
         spreads, accuracy, diverged, wall = [], [], [], 0.0
         seeds = range(config.seed, config.seed + config.n_seeds)
@@ -437,7 +443,7 @@ class RegimeConfig(ConfigBase):
 
     @classmethod
     def full(cls) -> "RegimeConfig":
-        return cls(n_train=1347, lrs=(0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0),
+        return cls(n_train=1300, lrs=(0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0),
                    perturbations=(1e-7, 1e-5, 1e-3, 1e-2, 1e-1), epochs=20, n_replicas=9, device="auto")
 
 
@@ -459,7 +465,7 @@ def run_regime(config: RegimeConfig, *, progress: bool = True, use_cache: bool =
     def compute() -> RegimeResult:
         device = runtime.device(config.device)
         dataset = data.load(config.dataset, n_train=config.n_train, seed=config.seed, device=device)
-        per_epoch = config.n_train // config.batch_size
+        per_epoch = dataset.x_train.shape[0] // config.batch_size
         shape = (len(config.lrs), len(config.perturbations))
         exponent, diverged, accuracy = np.full(shape, np.nan), np.zeros(shape), np.full(shape, np.nan)
         cells = list(itertools.product(range(shape[0]), range(shape[1])))
