@@ -47,7 +47,10 @@ sync: install
 	$(BIN)/jupytext --sync book/[0-9]*.md
 
 benchmark: install
+	$(BIN)/python -m pip install --quiet --no-deps -r benchmarks/requirements.txt
 	$(BIN)/python benchmarks/replicas.py
+	$(BIN)/python benchmarks/tangent_cost.py
+	$(BIN)/python benchmarks/stability_vs_peer.py
 
 clean:
 	rm -rf _build .uniq_cache $(VENDOR)

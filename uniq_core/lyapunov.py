@@ -31,14 +31,14 @@ Step = Callable[[torch.Tensor], torch.Tensor]
 def _push_forward(step: Step, state: torch.Tensor, tangents: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Next state and the images of the tangent columns (n × k) under the Jacobian of ``step`` at ``state``."""
 
-    def image(vector: torch.Tensor) -> torch.Tensor:
-        return jvp(step, (state,), (vector,))[1]
+    def push(vector: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return jvp(step, (state,), (vector,))
 
-    try:
-        images = vmap(image, in_dims=1, out_dims=1)(tangents)
+    try:  # the primal does not depend on the tangent: computed once, returned unbatched
+        return vmap(push, in_dims=1, out_dims=(None, 1))(tangents)
     except Exception:  # steps that vmap cannot batch (data-dependent control flow): one column at a time
-        images = torch.stack([image(tangents[:, j]) for j in range(tangents.shape[1])], dim=1)
-    return step(state), images
+        pushed = [push(tangents[:, j]) for j in range(tangents.shape[1])]
+        return pushed[0][0], torch.stack([image for _, image in pushed], dim=1)
 
 
 def lyapunov_spectrum(
