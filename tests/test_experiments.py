@@ -3,6 +3,7 @@ import dataclasses
 import numpy as np
 import pytest
 
+from uniq_core import stats
 from uniq_core.experiments import divergence
 
 
@@ -32,11 +33,19 @@ def test_diverged_replicas_do_not_enter_the_statistics():
 
 
 def test_log_t_interval_on_known_values():
-    centre, interval = divergence.log_t_interval(np.array([1.0, 100.0, np.nan, -1.0]))
+    centre, interval = stats.log_t_interval(np.array([1.0, 100.0, np.nan, -1.0]))
     assert centre == pytest.approx(10.0)
     # t(0.975, df=1) = 12.706; sd of logs = ln(100)/sqrt(2); half-width = 12.706 * sd / sqrt(2)
     half = 12.7062047 * np.log(100) / 2
     np.testing.assert_allclose(np.log(interval), np.log(10.0) + np.array([-half, half]), rtol=1e-6)
+
+
+def test_t_interval_on_known_values():
+    # values 1, 2, 3: mean 2, s = 1, t(0.975, df=2) = 4.302653; half-width 4.302653 / sqrt(3)
+    centre, interval = stats.t_interval(np.array([1.0, 2.0, np.inf, 3.0]))
+    assert centre == pytest.approx(2.0)
+    np.testing.assert_allclose(interval, 2.0 + np.array([-1, 1]) * 4.3026527 / np.sqrt(3), rtol=1e-6)
+    assert np.isnan(stats.t_interval(np.array([5.0]))[1]).all() and np.isnan(stats.t_interval(np.array([]))[0])
 
 
 def test_profiles_are_valid():

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable
 
 import ipywidgets as widgets
 from IPython.display import display
+
+from uniq_core import runtime
 
 STATIC_NOTE = (
     "<small>This panel runs in a live session (Jupyter, or Colab via the rocket button at the top). "
@@ -145,9 +147,7 @@ def sweep(
     Each run goes through ``run``'s cache, so a repeated sweep is read back from disk.
     """
     values = list(values)
-    iterator: Sequence[Any] | Any = values
-    if progress:
-        from tqdm.auto import tqdm
-
-        iterator = tqdm(values, desc=f"sweep over {field}", leave=False)
-    return {value: run(config.replace(**{field: value}), progress=False) for value in iterator}
+    return {
+        value: run(config.replace(**{field: value}), progress=False)
+        for value in runtime.progress_bar(values, f"sweep over {field}", progress)
+    }

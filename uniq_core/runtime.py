@@ -7,7 +7,7 @@ import json
 import os
 import random
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Iterable, TypeVar
 
 import numpy as np
 import torch
@@ -16,6 +16,7 @@ import uniq_core
 
 PROFILES = ("quick", "full")
 R = TypeVar("R")
+T = TypeVar("T")
 
 
 def profile() -> str:
@@ -66,6 +67,15 @@ def describe() -> str:
         f"uniq_core {uniq_core.__version__} · profile {profile()} · device {where} · "
         f"torch {torch.__version__} · {torch.get_num_threads()} CPU threads"
     )
+
+
+def progress_bar(iterable: Iterable[T], description: str, enabled: bool = True) -> Iterable[T]:
+    """``iterable`` wrapped in a tqdm bar (a widget in notebooks, text elsewhere) when ``enabled``."""
+    if not enabled:
+        return iterable
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, desc=description, leave=False)
 
 
 # ----------------------------------------------------------------------------------------------- cache

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from uniq_core import data, models, replicas, runtime
+from uniq_core.stats import log_t_interval
 from uniq_core.schema import ConfigBase, ResultBase, check_choice, check_number, check_widths
 
 
@@ -79,23 +80,6 @@ class Result(ResultBase):
     test_accuracy: np.ndarray
     n_diverged: int
     wall_time: float
-
-
-def log_t_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float, np.ndarray]:
-    """Geometric mean of positive ``values`` and a t-interval for it computed on their logarithms.
-
-    Non-finite and non-positive values are ignored; with fewer than two values the interval is NaN.
-    """
-    from scipy import stats
-
-    logs = np.log(values[np.isfinite(values) & (values > 0)])
-    if logs.size == 0:
-        return float("nan"), np.array([np.nan, np.nan])
-    centre = float(np.exp(logs.mean()))
-    if logs.size < 2:
-        return centre, np.array([np.nan, np.nan])
-    half = stats.t.ppf(0.5 + confidence / 2, logs.size - 1) * logs.std(ddof=1) / np.sqrt(logs.size)
-    return centre, np.exp(logs.mean() + np.array([-half, half]))
 
 
 def run(config: Config, *, progress: bool = True, use_cache: bool = True) -> Result:

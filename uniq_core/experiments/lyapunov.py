@@ -18,22 +18,8 @@ import numpy as np
 import torch
 
 from uniq_core import barriers, data, lyapunov, models, replicas, runtime
-from uniq_core.experiments.divergence import log_t_interval
 from uniq_core.schema import ConfigBase, ResultBase, check_choice, check_number, check_widths
-
-
-def t_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float, np.ndarray]:
-    """Mean of the finite ``values`` and its Student-t confidence interval (NaN with fewer than two)."""
-    from scipy import stats
-
-    finite = values[np.isfinite(values)]
-    if finite.size == 0:
-        return float("nan"), np.array([np.nan, np.nan])
-    centre = float(finite.mean())
-    if finite.size < 2:
-        return centre, np.array([np.nan, np.nan])
-    half = stats.t.ppf(0.5 + confidence / 2, finite.size - 1) * finite.std(ddof=1) / np.sqrt(finite.size)
-    return centre, np.array([centre - half, centre + half])
+from uniq_core.stats import t_interval
 
 
 def _check_common(config) -> None:
@@ -155,11 +141,7 @@ def run_divergence(config: DivergenceConfig, *, progress: bool = True, use_cache
         per_epoch = dataset.x_train.shape[0] // config.batch_size
         rows: list[dict[str, float]] = []
         spreads, accuracy, diverged, wall = [], [], [], 0.0
-        seeds = range(config.seed, config.seed + config.n_seeds)
-        if progress:
-            from tqdm.auto import tqdm
-
-            seeds = tqdm(seeds, desc="seeds", leave=False)
+        seeds = runtime.progress_bar(range(config.seed, config.seed + config.n_seeds), "seeds", progress)
         for seed in seeds:
             record = replicas.train_replicas(
                 _model(config, dataset, seed), dataset, n_replicas=config.n_replicas,
@@ -257,12 +239,7 @@ def run_tangent(config: TangentConfig, *, progress: bool = True, use_cache: bool
         loss_of = lyapunov._loss_function(model, inputs, targets, "cross_entropy")
         P = sum(p.numel() for p in model.parameters())
         rows = []
-        lrs = config.lrs
-        if progress:
-            from tqdm.auto import tqdm
-
-            lrs = tqdm(lrs, desc="step sizes", leave=False)
-        for lr in lrs:
+        for lr in runtime.progress_bar(config.lrs, "step sizes", progress):
             step, state = lyapunov.training_map(model, inputs, targets, lr=lr, momentum=config.momentum)
             row = {"exponents": np.full(config.k, np.nan), "start": np.nan, "end": np.nan, "loss": np.nan,
                    "initial": np.nan, "diverged": False, "seconds": np.nan}
@@ -368,12 +345,7 @@ def run_instability(config: InstabilityConfig, *, progress: bool = True, use_cac
         model = _model(config, dataset, config.seed).to(device)
         settings = dict(lr=config.lr, momentum=config.momentum, batch_size=config.batch_size, device=device)
         barrier_rows, error_rows, distance_rows = [], [], []
-        splits = config.splits
-        if progress:
-            from tqdm.auto import tqdm
-
-            splits = tqdm(splits, desc="split epochs", leave=False)
-        for split in splits:
+        for split in runtime.progress_bar(config.splits, "split epochs", progress):
             parent = model
             split_steps = int(round(split * per_epoch))
             if split_steps > 0:
@@ -469,11 +441,7 @@ def run_regime(config: RegimeConfig, *, progress: bool = True, use_cache: bool =
         shape = (len(config.lrs), len(config.perturbations))
         exponent, diverged, accuracy = np.full(shape, np.nan), np.zeros(shape), np.full(shape, np.nan)
         cells = list(itertools.product(range(shape[0]), range(shape[1])))
-        if progress:
-            from tqdm.auto import tqdm
-
-            cells = tqdm(cells, desc="grid", leave=False)
-        for i, j in cells:
+        for i, j in runtime.progress_bar(cells, "grid", progress):
             record = replicas.train_replicas(
                 _model(config, dataset, config.seed), dataset, n_replicas=config.n_replicas,
                 perturbation=config.perturbations[j], lr=config.lrs[i], momentum=config.momentum,
@@ -496,5 +464,5 @@ __all__ = [
     "DivergenceConfig", "DivergenceResult", "run_divergence", "measure_divergence",
     "TangentConfig", "TangentResult", "run_tangent",
     "InstabilityConfig", "InstabilityResult", "run_instability",
-    "RegimeConfig", "RegimeResult", "run_regime", "t_interval", "log_t_interval",
+    "RegimeConfig", "RegimeResult", "run_regime",
 ]
