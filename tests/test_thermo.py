@@ -1,0 +1,79 @@
+"""Entropy production against exact answers: reversible processes, the rotational OU closed form, the
+continuous-time limit of the AR(1) pair formula, and path estimates on simulated trajectories."""
+
+import numpy as np
+import pytest
+from scipy import linalg
+
+from uniq_core import thermo
+
+
+def rotational(a: float, omega: float) -> np.ndarray:
+    return np.array([[a, -omega], [omega, a]])
+
+
+def test_symmetric_drift_with_isotropic_noise_is_reversible():
+    A = np.array([[2.0, 0.5, 0.0], [0.5, 1.0, 0.2], [0.0, 0.2, 0.7]])
+    assert thermo.ou_entropy_production(A, 0.3 * np.eye(3)) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_detailed_balance_with_anisotropic_noise_is_reversible():
+    # A = S D⁻¹ with S symmetric positive definite satisfies A D = D Aᵀ
+    D = np.diag([1.0, 2.0])
+    S = np.array([[2.0, 0.3], [0.3, 1.0]])
+    assert thermo.ou_entropy_production(S @ np.linalg.inv(D), D) == pytest.approx(0.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("a, omega, d", [(1.0, 2.0, 1.0), (0.5, 0.3, 2.0), (3.0, 1.0, 0.1)])
+def test_rotational_drift_has_the_closed_form(a, omega, d):
+    # Σ = (d/a) I, M = aI − A, σ = tr(MᵀM Σ)/d = 2ω²/a (independent of d)
+    assert thermo.ou_entropy_production(rotational(a, omega), d * np.eye(2)) == pytest.approx(2 * omega**2 / a, rel=1e-10)
+
+
+def test_ar1_pair_formula_tends_to_the_ou_rate():
+    A, D = rotational(1.0, 2.0), np.eye(2)
+    exact = thermo.ou_entropy_production(A, D)
+    sigma = thermo.stationary_covariance(A, D)
+    for dt, tolerance in ((1e-2, 2e-2), (1e-3, 2e-3)):
+        F = linalg.expm(-A * dt)
+        per_step = thermo.ar1_entropy_production(F, sigma - F @ sigma @ F.T)
+        assert per_step / dt == pytest.approx(exact, rel=tolerance)
+
+
+def test_reversible_ar1_chain_produces_no_entropy():
+    F = np.array([[0.5, 0.2], [0.2, 0.3]])
+    assert thermo.ar1_entropy_production(F, np.eye(2) - F @ F) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_path_estimate_agrees_with_simulation():
+    A, D, dt = rotational(1.0, 2.0), np.eye(2), 2e-3
+    trajectory = thermo.simulate_ou(A, D, dt, 100_000, seed=1)
+    rate, error = thermo.path_entropy_production(trajectory, lambda x: -x @ A.T, D, dt, return_error=True)
+    exact = thermo.ou_entropy_production(A, D)
+    assert abs(rate - exact) < 4 * error + 0.05 * exact  # statistical error plus O(dt) discretisation bias
+    assert error < 0.2 * exact
+
+
+def test_path_estimate_of_a_gradient_flow_is_zero_within_error():
+    A = np.array([[2.0, 0.5], [0.5, 1.0]])
+    trajectory = thermo.simulate_ou(A, np.eye(2), 2e-3, 50_000, seed=2)
+    rate, error = thermo.path_entropy_production(trajectory, lambda x: -x @ A.T, 1.0, 2e-3, return_error=True)
+    assert abs(rate) < 4 * error + 0.05
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: thermo.ou_entropy_production(np.array([[-1.0, 0], [0, 1.0]]), np.eye(2)), "not stable"),
+        (lambda: thermo.ou_entropy_production(np.eye(2), np.diag([1.0, 0.0])), "positive definite"),
+        (lambda: thermo.ou_entropy_production(np.eye(2), np.eye(3)), "one size"),
+        (lambda: thermo.ar1_entropy_production(np.eye(2) * 1.1, np.eye(2)), "spectral radius"),
+        (lambda: thermo.path_entropy_production(np.zeros((10, 2)), lambda x: -x, 1.0, 0.01), "at least 40"),
+        (lambda: thermo.path_entropy_production(np.full((100, 2), np.nan), lambda x: -x, 1.0, 0.01), "non-finite"),
+        (lambda: thermo.path_entropy_production(np.zeros((100, 2)), lambda x: -x, 0.0, 0.01), "positive definite"),
+        (lambda: thermo.path_entropy_production(np.zeros((100, 2)), lambda x: -x, 1.0, 0.0), "dt=0.0"),
+    ],
+)
+def test_bad_input_is_a_clear_error(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
