@@ -119,6 +119,14 @@ def test_simulated_sgd_on_a_quadratic_matches_the_exact_rate():
     assert thermo.ar1_entropy_estimate(trajectory) < 0.2 * exact
 
 
-def test_fit_ar1_needs_enough_steps():
+def test_fit_ar1_needs_enough_steps_and_pools_chains():
     with pytest.raises(ValueError, match="T ≥ 3n"):
         thermo.fit_ar1(np.zeros((5, 3)))
+    rng = np.random.default_rng(4)
+    F = np.array([[0.6, 0.3], [-0.2, 0.5]])
+    chains = np.zeros((50, 400, 2))
+    for t in range(1, 400):
+        chains[:, t] = chains[:, t - 1] @ F.T + rng.standard_normal((50, 2))
+    fitted, noise = thermo.fit_ar1(chains)
+    np.testing.assert_allclose(fitted, F, atol=0.02)
+    np.testing.assert_allclose(noise, np.eye(2), atol=0.03)

@@ -181,15 +181,25 @@ def sgd_entropy_production(hessian: np.ndarray, noise_covariance: np.ndarray, lr
 
 
 def fit_ar1(traj: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Least-squares F and residual covariance C of x_{t+1} = F x_t + ξ from a (centred) T × n trajectory."""
+    """Least-squares F and residual covariance C of x_{t+1} = F x_t + ξ.
+
+    ``traj`` is one T × n trajectory or a (chains × T × n) stack of independent ones, whose transitions
+    are pooled; states are centred by their overall mean.
+    """
     traj = np.asarray(traj, dtype=np.float64)
-    if traj.ndim != 2 or traj.shape[0] < 3 * traj.shape[1] + 3:
-        raise ValueError(f"traj must be T × n with T ≥ 3n + 3 to fit an AR(1) chain; got shape {traj.shape}")
-    traj = traj - traj.mean(axis=0)
-    before, after = traj[:-1], traj[1:]
+    if traj.ndim == 2:
+        traj = traj[None]
+    if traj.ndim != 3 or traj.shape[0] * (traj.shape[1] - 1) < 3 * traj.shape[2] + 3:
+        raise ValueError(
+            f"traj must be T × n or chains × T × n with at least T ≥ 3n + 3 transitions to fit an AR(1) chain; "
+            f"got shape {traj.shape}"
+        )
+    traj = traj - traj.reshape(-1, traj.shape[2]).mean(axis=0)
+    before = traj[:, :-1].reshape(-1, traj.shape[2])
+    after = traj[:, 1:].reshape(-1, traj.shape[2])
     transposed, *_ = np.linalg.lstsq(before, after, rcond=None)
     residual = after - before @ transposed
-    return transposed.T, residual.T @ residual / (len(residual) - traj.shape[1])
+    return transposed.T, residual.T @ residual / (len(residual) - traj.shape[2])
 
 
 def ar1_entropy_estimate(traj: np.ndarray) -> float:

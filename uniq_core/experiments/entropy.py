@@ -37,7 +37,8 @@ class EntropyConfig(ConfigBase):
     lr: float = 0.05
     batch_size: int = 32
     subspace: int = 8
-    sample_steps: int = 20000
+    chains: int = 32
+    sample_steps: int = 1500
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -50,6 +51,7 @@ class EntropyConfig(ConfigBase):
         check_number("lr", self.lr, low=0.0, high=100.0, low_inclusive=False)
         check_number("batch_size", self.batch_size, low=1, high=self.n_train, integer=True)
         check_number("subspace", self.subspace, low=1, high=64, integer=True)
+        check_number("chains", self.chains, low=1, high=4096, integer=True)
         check_number("sample_steps", self.sample_steps, low=100, integer=True)
         check_number("seed", self.seed, low=0, integer=True)
 
@@ -59,7 +61,7 @@ class EntropyConfig(ConfigBase):
 
     @classmethod
     def full(cls) -> "EntropyConfig":
-        return cls(n_train=1347, widths=(32,), subspace=16, sample_steps=200_000)
+        return cls(n_train=1347, widths=(32,), subspace=16, chains=128, sample_steps=20_000)
 
 
 @dataclass
@@ -121,22 +123,25 @@ def run_entropy(config: EntropyConfig, *, progress: bool = True, use_cache: bool
         isotropic = np.trace(noise_k) / len(h) * np.eye(len(h))
         langevin_exact = thermo.sgd_entropy_production(H_k, isotropic, config.lr)
 
-        # nonlinear dynamics from the minimum, projected on the subspace
+        # nonlinear dynamics from the minimum: independent chains in one batched step, projected on the subspace
         generator = torch.Generator().manual_seed(config.seed + 1)
         basis_t = torch.as_tensor(basis)
         temperature_scale = float(np.sqrt(np.trace(noise) / noise.shape[0]))
-        samples = {"sgd": np.empty((config.sample_steps, len(h))), "langevin": np.empty((config.sample_steps, len(h)))}
+        minibatch_gradient = vmap(gradient, in_dims=(0, 0, 0))
+        full_gradient = vmap(gradient, in_dims=(0, None, None))
+        shape = (config.chains, config.sample_steps, len(h))
+        samples = {"sgd": np.empty(shape), "langevin": np.empty(shape)}
         for kind in samples:
-            state = theta.clone()
+            state = theta.expand(config.chains, -1).clone()
             for t in runtime.progress_bar(range(config.sample_steps), f"sampling {kind}", progress):
                 if kind == "sgd":
-                    index = torch.randint(0, x.shape[0], (config.batch_size,), generator=generator)
-                    step = gradient(state, x[index], y[index])
+                    index = torch.randint(0, x.shape[0], (config.chains, config.batch_size), generator=generator)
+                    step = minibatch_gradient(state, x[index], y[index])
                 else:
-                    step = gradient(state, x, y) + temperature_scale * torch.randn(
+                    step = full_gradient(state, x, y) + temperature_scale * torch.randn(
                         state.shape, generator=generator, dtype=state.dtype)
                 state = state - config.lr * step
-                samples[kind][t] = ((state - theta) @ basis_t).numpy()
+                samples[kind][:, t] = ((state - theta) @ basis_t).numpy()
         train_accuracy = float((functional_call(model, unflatten(model, theta), (x,)).argmax(-1) == y).double().mean())
         return EntropyResult(
             hessian_eigenvalues=h,
