@@ -94,7 +94,8 @@ class ReplicaRun(ResultBase):
     projection of the flattened parameters (scaled by 1/sqrt(d)); ``checkpoint_steps`` (C,) and
     ``checkpoints`` (C, K, P), full parameters at every ``checkpoint_every`` steps (C = 0 when off); ``diverged`` (K,) and ``diverged_at``
     (K,, -1 when never); final ``train_loss``, ``train_accuracy``, ``test_accuracy`` (K,), NaN for diverged
-    replicas; ``final_parameters`` (K, P). Entries after a replica diverged are NaN.
+    replicas; ``final_parameters`` (K, P), for a diverged replica its last state (possibly non-finite).
+    Record entries after a replica diverged are NaN.
     """
 
     steps: np.ndarray
