@@ -69,5 +69,9 @@ def test_bad_fields_are_named(config_type, field, value):
 
 @pytest.mark.parametrize("config_type", [chapter.DivergenceConfig, chapter.TangentConfig,
                                          chapter.InstabilityConfig, chapter.RegimeConfig])
-def test_profiles_construct(config_type):
+def test_profiles_construct_and_follow_the_environment(config_type, monkeypatch):
     assert config_type.quick() != config_type.full()
+    monkeypatch.setenv("UNIQ_PROFILE", "full")
+    assert config_type.for_profile() == config_type.full()
+    monkeypatch.setenv("UNIQ_PROFILE", "quick")
+    assert config_type.for_profile() == config_type.quick()

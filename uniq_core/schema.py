@@ -60,7 +60,15 @@ def check_widths(name: str, value: Any, *, low: int = 1, high: int = 4096) -> No
 
 
 class ConfigBase:
-    """Mixin for frozen dataclass Configs: ``to_dict`` and ``replace`` (which re-validates)."""
+    """Mixin for frozen dataclass Configs: ``to_dict``, ``replace`` (which re-validates) and
+    ``for_profile`` (``quick()`` or ``full()``, which each Config defines, by the active profile)."""
+
+    @classmethod
+    def for_profile(cls: type[C]) -> C:
+        """``cls.quick()`` or ``cls.full()`` according to :func:`uniq_core.runtime.profile`."""
+        from uniq_core import runtime
+
+        return cls.full() if runtime.profile() == "full" else cls.quick()  # type: ignore[attr-defined]
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)  # type: ignore[call-overload]

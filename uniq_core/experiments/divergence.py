@@ -55,11 +55,6 @@ class Config(ConfigBase):
     def full(cls) -> "Config":
         return cls(widths=(128, 128), n_replicas=17, epochs=40.0, device="auto")
 
-    @classmethod
-    def for_profile(cls) -> "Config":
-        """``quick()`` or ``full()`` according to :func:`uniq_core.runtime.profile`."""
-        return cls.full() if runtime.profile() == "full" else cls.quick()
-
 
 @dataclass
 class Result(ResultBase):
