@@ -130,3 +130,32 @@ def test_fit_ar1_needs_enough_steps_and_pools_chains():
     fitted, noise = thermo.fit_ar1(chains)
     np.testing.assert_allclose(fitted, F, atol=0.02)
     np.testing.assert_allclose(noise, np.eye(2), atol=0.03)
+
+
+def test_mean_local_velocity_recovers_the_exact_current():
+    # stationary OU: E[midpoint velocity | x] = (D Σ⁻¹ − A) x; for rotational drift that is the rotation
+    A, D = rotational(1.0, 2.0), np.eye(2)
+    trajectory = thermo.simulate_ou(A, D, 1e-2, 200_000, seed=5)
+    points, velocities = thermo.local_velocities(trajectory, 1e-2)
+    fitted, *_ = np.linalg.lstsq(points, velocities, rcond=None)
+    expected = D @ np.linalg.inv(thermo.stationary_covariance(A, D)) - A  # [[0, 2], [-2, 0]]
+    np.testing.assert_allclose(fitted.T, expected, atol=0.15)
+    # reversible dynamics: no current
+    symmetric = np.array([[2.0, 0.5], [0.5, 1.0]])
+    trajectory = thermo.simulate_ou(symmetric, D, 1e-2, 200_000, seed=6)
+    points, velocities = thermo.local_velocities(trajectory, 1e-2)
+    fitted, *_ = np.linalg.lstsq(points, velocities, rcond=None)
+    np.testing.assert_allclose(fitted, 0.0, atol=0.15)
+
+
+def test_velocity_field_circulates_for_rotational_drift():
+    trajectory = thermo.simulate_ou(rotational(1.0, 2.0), np.eye(2), 1e-2, 100_000, seed=7)
+    field = thermo.velocity_field(trajectory, 1e-2, bins=8)
+    assert field["u"].shape == (8, 8) and field["count"].sum() == len(trajectory) - 2
+    # the current v = (2y, -2x): positive first component above the centre, negative below
+    centre = np.isfinite(field["u"])
+    upper = field["u"][:, field["y"] > 0.5][centre[:, field["y"] > 0.5]]
+    lower = field["u"][:, field["y"] < -0.5][centre[:, field["y"] < -0.5]]
+    assert np.mean(upper) > 0.5 and np.mean(lower) < -0.5
+    with pytest.raises(ValueError, match="2-D trajectory"):
+        thermo.velocity_field(np.zeros((100, 3)), 0.1)

@@ -210,3 +210,42 @@ def ar1_entropy_estimate(traj: np.ndarray) -> float:
     """
     F, C = fit_ar1(traj)
     return ar1_entropy_production(F, C)
+
+
+def local_velocities(traj: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
+    """States x_t and Stratonovich midpoint velocities (x_{t+1} − x_{t−1}) / (2 dt), for t = 1 … T−2.
+
+    Conditioned on x_t, the velocity's mean is the mean local velocity v(x) = J(x)/p(x) of the stationary
+    process: for dx = −A x dt + √(2D) dW it is (D Σ⁻¹ − A) x, zero exactly for reversible dynamics.
+    """
+    check_number("dt", dt, low=0.0, low_inclusive=False)
+    traj = np.asarray(traj, dtype=np.float64)
+    if traj.ndim != 2 or traj.shape[0] < 3:
+        raise ValueError(f"traj must be a T × n array with T ≥ 3; got shape {traj.shape}")
+    return traj[1:-1], (traj[2:] - traj[:-2]) / (2 * dt)
+
+
+def velocity_field(traj: np.ndarray, dt: float, *, bins: int = 12, min_count: int = 30) -> dict[str, np.ndarray]:
+    """Mean local velocity on a ``bins`` × ``bins`` grid over a 2-D trajectory (e.g. its top PCA plane).
+
+    Returns ``x``, ``y`` (bin centres), ``u``, ``v`` (mean velocity components, NaN in bins with fewer than
+    ``min_count`` visits) and ``count``. Closed loops in this field are the probability currents that
+    break detailed balance (Chaudhari & Soatto 2018).
+    """
+    check_number("bins", bins, low=2, high=200, integer=True)
+    check_number("min_count", min_count, low=1, integer=True)
+    points, velocities = local_velocities(traj, dt)
+    if points.shape[1] != 2:
+        raise ValueError(f"velocity_field needs a 2-D trajectory; got {points.shape[1]} dimensions")
+    edges = [np.linspace(points[:, i].min(), points[:, i].max() + 1e-12, bins + 1) for i in range(2)]
+    index = [np.clip(np.digitize(points[:, i], edges[i]) - 1, 0, bins - 1) for i in range(2)]
+    flat = index[0] * bins + index[1]
+    count = np.bincount(flat, minlength=bins * bins).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        u = np.bincount(flat, velocities[:, 0], bins * bins) / count
+        v = np.bincount(flat, velocities[:, 1], bins * bins) / count
+    u[count < min_count] = np.nan
+    v[count < min_count] = np.nan
+    centres = [(e[:-1] + e[1:]) / 2 for e in edges]
+    return {"x": centres[0], "y": centres[1], "u": u.reshape(bins, bins), "v": v.reshape(bins, bins),
+            "count": count.reshape(bins, bins)}
