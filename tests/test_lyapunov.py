@@ -137,7 +137,7 @@ def test_sharpness_of_a_network_matches_the_dense_hessian():
     inputs, targets = torch.randn(20, 3, dtype=torch.float64), torch.randint(0, 2, (20,))
     from uniq_core.lyapunov import _loss_function
 
-    theta = barriers.flat_parameters(model)
+    theta = models.flat_parameters(model)
     dense = torch.autograd.functional.hessian(_loss_function(model, inputs, targets, "cross_entropy"), theta)
     top = torch.linalg.eigvalsh(dense).max().item()
     assert sharpness(model, inputs, targets)[0] == pytest.approx(top, rel=1e-7)
@@ -180,12 +180,10 @@ def test_interpolation_barrier_is_zero_between_identical_networks_and_endpoints_
     torch.manual_seed(0)
     model = models.MLP(4, (8,), 3)
     inputs, targets = torch.randn(50, 4), torch.randint(0, 3, (50,))
-    theta = barriers.flat_parameters(model)
+    theta = models.flat_parameters(model)
     curve = barriers.interpolation_curve(model, theta, theta, inputs, targets, n_points=5)
     assert curve["error_barrier"] == pytest.approx(0.0, abs=1e-12)
     other = theta + 0.5 * torch.randn_like(theta)
     curve = barriers.interpolation_curve(model, theta, other, inputs, targets, n_points=5)
     expected_end = (model(inputs).argmax(-1) != targets).double().mean().item()
     assert curve["error"][0] == pytest.approx(expected_end)
-    with pytest.raises(ValueError, match="parameters"):
-        barriers.unflatten(model, torch.zeros(3))

@@ -71,3 +71,17 @@ def test_calibration_sets_exact_statistics():
     # after calibration the first normalised layer has zero mean, unit variance per channel on x
     normalised = first_norm(activations)
     assert normalised.mean(dim=(0, 2, 3)).abs().max() < 1e-5
+
+
+def test_flat_parameters_and_unflatten_round_trip():
+    torch.manual_seed(0)
+    mlp = models.MLP(5, (4,), 3)
+    vector = models.flat_parameters(mlp)
+    assert vector.shape == (models.count_parameters(mlp),)
+    tensors = models.unflatten(mlp, vector)
+    for name, parameter in mlp.named_parameters():
+        assert torch.equal(tensors[name], parameter.detach())
+    batch = models.unflatten(mlp, torch.stack([vector, 2 * vector]))  # a batch of vectors
+    assert torch.equal(batch["1.weight"][1], 2 * mlp[1].weight.detach())
+    with pytest.raises(ValueError, match="the model has 39 parameters"):
+        models.unflatten(mlp, torch.zeros(3))

@@ -11,22 +11,8 @@ import torch
 from torch import nn
 from torch.func import functional_call, vmap
 
+from uniq_core.models import unflatten
 from uniq_core.schema import check_number
-
-
-def flat_parameters(model: nn.Module) -> torch.Tensor:
-    """All trainable parameters of ``model`` concatenated into one vector."""
-    return torch.cat([p.detach().flatten() for p in model.parameters()])
-
-
-def unflatten(model: nn.Module, vector: torch.Tensor) -> dict[str, torch.Tensor]:
-    """Split a flat vector into ``model``'s named parameter shapes (for ``functional_call``)."""
-    named = list(model.named_parameters())
-    expected = sum(p.numel() for _, p in named)
-    if vector.shape[-1] != expected:
-        raise ValueError(f"vector has {vector.shape[-1]} entries; the model has {expected} parameters")
-    pieces = torch.split(vector, [p.numel() for _, p in named], dim=-1)
-    return {name: piece.reshape(*vector.shape[:-1], *p.shape) for (name, p), piece in zip(named, pieces)}
 
 
 def interpolation_curve(

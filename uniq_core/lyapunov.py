@@ -17,12 +17,14 @@ K. Geist, U. Parlitz, W. Lauterborn, Prog. Theor. Phys. 83, 875 (1990) on QR met
 
 from __future__ import annotations
 
+import copy
 from typing import Callable
 
 import numpy as np
 import torch
 from torch.func import jvp, vmap
 
+from uniq_core.models import flat_parameters, unflatten
 from uniq_core.schema import check_number
 
 Step = Callable[[torch.Tensor], torch.Tensor]
@@ -132,14 +134,10 @@ def _loss_function(model: torch.nn.Module, inputs: torch.Tensor, targets: torch.
     from uniq_core.schema import check_choice
 
     check_choice("loss", loss, LOSSES)
-    names = [name for name, _ in model.named_parameters()]
-    shapes = [p.shape for _, p in model.named_parameters()]
-    sizes = [p.numel() for _, p in model.named_parameters()]
     inputs = inputs.to(torch.float64)
 
     def loss_of(theta: torch.Tensor) -> torch.Tensor:
-        tensors = {n: t.reshape(s) for n, t, s in zip(names, torch.split(theta, sizes), shapes)}
-        outputs = functional_call(model, tensors, (inputs,))
+        outputs = functional_call(model, unflatten(model, theta), (inputs,))
         if loss == "mse":
             return 0.5 * (outputs - targets.to(outputs)).pow(2).sum(-1).mean()
         return F.cross_entropy(outputs, targets)
@@ -167,10 +165,10 @@ def training_map(
     """
     check_number("lr", lr, low=0.0, low_inclusive=False)
     check_number("momentum", momentum, low=0.0, high=1.0, high_inclusive=False)
-    model = __import__("copy").deepcopy(model).to(torch.float64)
+    model = copy.deepcopy(model).to(torch.float64)
     loss_of = _loss_function(model, inputs, targets, loss)
     gradient = torch.func.grad(loss_of)
-    theta0 = torch.cat([p.detach().flatten() for p in model.parameters()])
+    theta0 = flat_parameters(model)
     P = theta0.numel()
     if momentum == 0.0:
         return (lambda theta: theta - lr * gradient(theta)), theta0
@@ -202,10 +200,10 @@ def sharpness(
     """
     from scipy.sparse.linalg import LinearOperator, eigsh
 
-    model = __import__("copy").deepcopy(model).to(torch.float64)
+    model = copy.deepcopy(model).to(torch.float64)
     loss_of = _loss_function(model, inputs, targets, loss)
     if theta is None:
-        theta = torch.cat([p.detach().flatten() for p in model.parameters()])
+        theta = flat_parameters(model)
     theta = theta.to(torch.float64)
     P = theta.numel()
     check_number("k", k, low=1, high=max(1, P - 1), integer=True)

@@ -116,6 +116,22 @@ def calibrate_batchnorm(model: nn.Module, inputs: torch.Tensor) -> nn.Module:
     return model
 
 
+def flat_parameters(model: nn.Module) -> torch.Tensor:
+    """All trainable parameters of ``model`` concatenated into one vector (in ``named_parameters`` order)."""
+    return torch.cat([p.detach().flatten() for p in model.parameters()])
+
+
+def unflatten(model: nn.Module, vector: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Split a flat vector (or a batch of them, last dimension) into ``model``'s named parameter shapes,
+    for ``torch.func.functional_call``."""
+    named = list(model.named_parameters())
+    expected = sum(p.numel() for _, p in named)
+    if vector.shape[-1] != expected:
+        raise ValueError(f"vector has {vector.shape[-1]} entries; the model has {expected} parameters")
+    pieces = torch.split(vector, [p.numel() for _, p in named], dim=-1)
+    return {name: piece.reshape(*vector.shape[:-1], *p.shape) for (name, p), piece in zip(named, pieces)}
+
+
 def count_parameters(model: nn.Module) -> int:
     """Number of trainable scalars."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)

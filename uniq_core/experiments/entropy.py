@@ -20,7 +20,6 @@ from torch.func import functional_call, grad, vmap
 from torch.nn import functional as F
 
 from uniq_core import data, models, runtime, thermo
-from uniq_core.barriers import unflatten
 from uniq_core.schema import ConfigBase, ResultBase, check_choice, check_number, check_widths
 
 
@@ -84,11 +83,11 @@ class EntropyResult(ResultBase):
 
 def _flat_loss(model: torch.nn.Module, weight_decay: float):
     def per_example(theta: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        out = functional_call(model, unflatten(model, theta), (x[None],))
+        out = functional_call(model, models.unflatten(model, theta), (x[None],))
         return F.cross_entropy(out, y[None]) + 0.5 * weight_decay * theta.pow(2).sum()
 
     def full(theta: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        out = functional_call(model, unflatten(model, theta), (x,))
+        out = functional_call(model, models.unflatten(model, theta), (x,))
         return F.cross_entropy(out, y) + 0.5 * weight_decay * theta.pow(2).sum()
 
     return per_example, full
@@ -104,7 +103,7 @@ def run_entropy(config: EntropyConfig, *, progress: bool = True, use_cache: bool
         x, y = dataset.x_train.double(), dataset.y_train
         per_example, full = _flat_loss(copy.deepcopy(model), config.weight_decay)
         gradient = grad(full)
-        theta = torch.cat([p.detach().flatten() for p in model.parameters()])
+        theta = models.flat_parameters(model)
         for _ in runtime.progress_bar(range(config.descent_steps), "descent to the minimum", progress):
             theta = theta - config.descent_lr * gradient(theta, x, y)
         hessian = torch.func.hessian(full)(theta, x, y)
@@ -142,7 +141,7 @@ def run_entropy(config: EntropyConfig, *, progress: bool = True, use_cache: bool
                         state.shape, generator=generator, dtype=state.dtype)
                 state = state - config.lr * step
                 samples[kind][:, t] = ((state - theta) @ basis_t).numpy()
-        train_accuracy = float((functional_call(model, unflatten(model, theta), (x,)).argmax(-1) == y).double().mean())
+        train_accuracy = float((functional_call(model, models.unflatten(model, theta), (x,)).argmax(-1) == y).double().mean())
         return EntropyResult(
             hessian_eigenvalues=h,
             gradient_norm=float(gradient(theta, x, y).norm()),

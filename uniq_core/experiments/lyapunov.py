@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 from dataclasses import dataclass
 
@@ -351,7 +352,7 @@ def run_instability(config: InstabilityConfig, *, progress: bool = True, use_cac
             if split_steps > 0:
                 trunk = replicas.train_replicas(model, dataset, n_replicas=1, perturbation=0.0,
                                                 n_steps=split_steps, seed=config.seed, **settings)
-                parent = __import__("copy").deepcopy(model)
+                parent = copy.deepcopy(model)
                 torch.nn.utils.vector_to_parameters(
                     torch.as_tensor(trunk.final_parameters[0], device=device), parent.parameters())
             children = replicas.train_replicas(
