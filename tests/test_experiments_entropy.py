@@ -5,21 +5,91 @@ import pytest
 
 from uniq_core.experiments import entropy
 
+SMALL = dict(n_train=64, widths=(4,), descent_steps=400)
+
 
 def test_entropy_near_a_minimum_on_real_training():
-    config = entropy.EntropyConfig(n_train=64, widths=(4,), descent_steps=400, subspace=3, chains=4,
-                                    sample_steps=200)
+    config = entropy.EntropyConfig(**SMALL, subspace=3, dimensions=(2, 3, 6), chains=4, burn_in=20,
+                                   sample_steps=200, n_seeds=2)
     result = entropy.run_entropy(config, progress=False)
-    assert result.hessian_eigenvalues.shape == (3,)
+    assert result.hessian_eigenvalues.shape == (2, 3)
     assert np.all(result.hessian_eigenvalues > 0) and np.all(result.hessian_eigenvalues < 2 / config.lr)
-    assert result.langevin_exact == pytest.approx(0.0, abs=1e-12)  # isotropic noise commutes with H
-    assert result.sgd_exact >= 0 and 0 <= result.commutator <= 2
-    assert result.sgd_estimate >= 0 and result.langevin_estimate >= 0  # KL estimates: the second law holds
-    assert result.gradient_norm < 0.05  # the descent reached a neighbourhood of a minimum
+    np.testing.assert_allclose(result.langevin_exact, 0.0, atol=1e-12)  # isotropic noise commutes with H
+    assert np.all(result.sgd_exact >= 0) and np.all((0 <= result.commutator) & (result.commutator <= 2))
+    assert np.all(result.sgd_estimate >= 0) and np.all(result.langevin_estimate >= 0)  # KL: never negative
+    assert np.all(result.sgd_path_error > 0) and np.all(result.sgd_circulation_error > 0)
+    assert np.all(result.gradient_norm < 0.05)  # the descent reached a neighbourhood of a minimum
+    assert result.sgd_plane.shape == (4, 200, 2) and result.langevin_plane.shape == (4, 200, 2)
+    # observing more directions never hides entropy production: the rate grows with the subspace
+    rates = result.rate_by_dimension
+    assert np.all(np.diff(rates, axis=1)[np.isfinite(np.diff(rates, axis=1))] >= -1e-12)
+    assert result.sgd_exact_interval[0] <= result.sgd_exact_mean <= result.sgd_exact_interval[1]
 
 
-@pytest.mark.parametrize("field, value", [("subspace", 0), ("batch_size", 10_000), ("weight_decay", 0.0),
-                                          ("sample_steps", 10), ("chains", 0)])
+def test_linearised_rates_match_thermo_and_scale_invariance():
+    rng = np.random.default_rng(0)
+    eigenvalues = np.array([3.0, 2.0, 1.0])
+    root = rng.standard_normal((3, 3))
+    covariance = root @ root.T
+    rates = entropy.linearised_rates(eigenvalues, covariance, lr=0.1, batch_size=8)
+    assert rates["sgd"] > 0 and rates["langevin"] == pytest.approx(0.0, abs=1e-12)
+    # scaling the noise (the batch size) leaves the entropy production of a linear chain unchanged
+    assert entropy.linearised_rates(eigenvalues, covariance, lr=0.1, batch_size=64)["sgd"] == pytest.approx(rates["sgd"])
+    # isotropic heat dilutes the anisotropy: the rate falls
+    assert entropy.linearised_rates(eigenvalues, covariance, lr=0.1, batch_size=8, temperature=1.0)["sgd"] < rates["sgd"]
+    # noise that commutes with H (diagonal in its eigenbasis) is reversible
+    assert entropy.linearised_rates(eigenvalues, np.diag([1.0, 5.0, 2.0]), lr=0.1, batch_size=1)["sgd"] == \
+        pytest.approx(0.0, abs=1e-12)
+
+
+def test_training_checkpoints_and_sweep_grid():
+    training = entropy.run_training(entropy.TrainingConfig(n_train=64, widths=(4,), steps=50, checkpoints=3,
+                                                           subspace=3, n_seeds=2), progress=False)
+    assert training.steps[0] == 0 and training.steps[-1] == 50
+    assert training.sgd_rate.shape == (2, len(training.steps)) and np.all(training.sgd_rate[np.isfinite(training.sgd_rate)] >= 0)
+    np.testing.assert_allclose(training.langevin_rate[np.isfinite(training.langevin_rate)], 0.0, atol=1e-12)
+    sweep = entropy.run_sweep(entropy.SweepConfig(**SMALL, subspace=3, lrs=(0.05, 0.1), batch_sizes=(4, 16),
+                                                  temperatures=(0.0, 1e-3)), progress=False)
+    assert sweep.sgd_rate.shape == (2, 2, 2)
+    np.testing.assert_allclose(sweep.sgd_rate[0, 0], sweep.sgd_rate[0, 1], rtol=1e-8)  # batch size alone: no change
+    assert np.all(sweep.sgd_rate[1] <= sweep.sgd_rate[0] + 1e-15)
+
+
+def test_validation_recovers_the_rotational_closed_form():
+    result = entropy.run_validation(entropy.ValidationConfig(dts=(0.01, 0.05), n_steps=50_000), progress=False)
+    assert result.exact == pytest.approx(8.0)
+    assert abs(result.pair[0] - 8.0) < 0.2
+    assert np.all(np.abs(result.path - result.pair) < 5 * result.path_error)
+    assert np.all(np.abs(result.circulation - result.circulation_exact) < 5 * result.circulation_error + 0.15)
+
+
+@pytest.mark.parametrize("field, value", [("subspace", 1), ("subspace", 512), ("batch_size", 10_000), ("weight_decay", 0.0),
+                                          ("sample_steps", 10), ("chains", 0), ("temperature", -1.0),
+                                          ("burn_in", -1), ("dimensions", ())])
 def test_bad_fields_are_named(field, value):
     with pytest.raises(ValueError, match=rf"^{field}="):
         dataclasses.replace(entropy.EntropyConfig(), **{field: value})
+
+
+@pytest.mark.parametrize("config, field, value", [(entropy.SweepConfig, "lrs", (0.0,)),
+                                                  (entropy.SweepConfig, "batch_sizes", ()),
+                                                  (entropy.TrainingConfig, "checkpoints", 1),
+                                                  (entropy.ValidationConfig, "a", 0.0)])
+def test_other_configs_name_bad_fields(config, field, value):
+    with pytest.raises(ValueError, match=rf"^{field}="):
+        dataclasses.replace(config(), **{field: value})
+
+
+def test_diverging_chains_are_reported_and_left_out():
+    config = entropy.EntropyConfig(**SMALL, lr=60.0, subspace=2, dimensions=(2,), chains=3, burn_in=0,
+                                   sample_steps=100, n_seeds=1)
+    result = entropy.run_entropy(config, progress=False, use_cache=False)
+    assert result.sgd_diverged[0] == 3 and np.isnan(result.sgd_path[0]) and np.isnan(result.sgd_estimate[0])
+    assert np.isfinite(result.sgd_exact[0])  # the linearised rate needs no chain
+
+
+def test_a_step_with_no_stable_subspace_is_a_clear_error():
+    config = entropy.EntropyConfig(**{**SMALL, "weight_decay": 1.0}, lr=100.0, subspace=4, dimensions=(4,), chains=2,
+                                   sample_steps=100, n_seeds=1)
+    with pytest.raises(ValueError, match="stable curvature directions"):
+        entropy.run_entropy(config, progress=False, use_cache=False)

@@ -159,3 +159,30 @@ def test_velocity_field_circulates_for_rotational_drift():
     assert np.mean(upper) > 0.5 and np.mean(lower) < -0.5
     with pytest.raises(ValueError, match="2-D trajectory"):
         thermo.velocity_field(np.zeros((100, 3)), 0.1)
+
+
+@pytest.mark.parametrize("a, omega, d", [(1.0, 2.0, 1.0), (0.5, -1.0, 2.0)])
+def test_circulation_rate_matches_the_closed_form_and_simulation(a, omega, d):
+    A, D = rotational(a, omega), d * np.eye(2)
+    assert thermo.ou_circulation_rate(A, D) == pytest.approx(-omega * d / a)
+    trajectory = thermo.simulate_ou(A, D, 1e-2, 200_000, seed=8)
+    rate, error = thermo.circulation_rate(trajectory, 1e-2, return_error=True)
+    assert abs(rate - thermo.ou_circulation_rate(A, D)) < 4 * error + 0.02 * abs(omega * d / a)
+
+
+def test_reversible_processes_do_not_circulate():
+    symmetric = np.array([[2.0, 0.5], [0.5, 1.0]])
+    assert thermo.ou_circulation_rate(symmetric, np.eye(2)) == pytest.approx(0.0, abs=1e-12)
+    trajectory = thermo.simulate_ou(symmetric, np.eye(2), 1e-2, 100_000, seed=9)
+    rate, error = thermo.circulation_rate(trajectory, 1e-2, return_error=True)
+    assert abs(rate) < 4 * error
+    with pytest.raises(ValueError, match="T × 2"):
+        thermo.circulation_rate(np.zeros((100, 3)), 0.1)
+    with pytest.raises(ValueError, match="at least"):
+        thermo.circulation_rate(np.zeros((10, 2)), 0.1)
+
+
+def test_velocity_field_pools_independent_chains():
+    chains = np.stack([thermo.simulate_ou(rotational(1.0, 2.0), np.eye(2), 1e-2, 20_000, seed=s) for s in range(3)])
+    field = thermo.velocity_field(chains, 1e-2, bins=6)
+    assert field["count"].sum() == 3 * (chains.shape[1] - 2)
