@@ -1,0 +1,389 @@
+"""Chapter 3: are training trajectories topologically distinct, and are trained networks unique?
+
+Runs: ``n_runs`` replicas of an MLP (replica 0 the reference, the others perturbed at initialisation by
+``perturbation``, optionally with their own data order) are trained side by side (:mod:`uniq_core.replicas`).
+Each run's trajectory is a point cloud twice over: in weight space (the engine's fixed random projection
+of the parameters at every recorded step) and in function space (the softmax outputs on a fixed probe set
+of training inputs at every checkpoint). Each cloud's time points are split at random into two halves;
+persistence diagrams (H0 and H1) of every half give distances within a run (its two halves) and between
+runs, and a permutation test asks whether halves of one run are closer to each other than to other runs.
+
+Symmetry: independently initialised networks are compared before and after aligning their hidden units
+(:func:`uniq_core.symmetry.align`), by distance and by the loss and error barriers along the straight line
+between them (:func:`uniq_core.barriers.interpolation_curve`); and in function space, by how often they
+disagree on test inputs compared with their error rates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch.func import functional_call, vmap
+
+from uniq_core import barriers, data, models, replicas, runtime, stats, symmetry, topology
+from uniq_core.schema import ConfigBase, ResultBase, check_choice, check_number, check_widths
+
+
+def _check_training(config) -> None:
+    check_choice("dataset", config.dataset, data.DATASETS)
+    check_number("n_train", config.n_train, low=64, high=5000, integer=True)
+    check_widths("widths", config.widths, high=1024)
+    check_number("lr", config.lr, low=0.0, high=10.0, low_inclusive=False)
+    check_number("epochs", config.epochs, low=1, high=1000, integer=True)
+    check_number("batch_size", config.batch_size, low=1, high=config.n_train, integer=True)
+    check_number("seed", config.seed, low=0, integer=True)
+
+
+def _model(config, dataset: data.Dataset, seed: int) -> torch.nn.Module:
+    runtime.seed_everything(seed)
+    return models.MLP(dataset.n_features, config.widths, dataset.n_classes, "relu")
+
+
+def _outputs(model: torch.nn.Module, thetas: np.ndarray, inputs: torch.Tensor) -> torch.Tensor:
+    """Logits of each flat parameter vector in ``thetas`` (n × P) on ``inputs``: (n, N, classes)."""
+    stacked = torch.as_tensor(thetas, dtype=torch.float32, device=inputs.device)
+    with torch.no_grad():
+        return vmap(lambda p: functional_call(model, models.unflatten(model, p), (inputs,)))(stacked)
+
+
+# ------------------------------------------------------------------------------------------ trajectories
+
+
+@dataclass(frozen=True)
+class TopologyConfig(ConfigBase):
+    """Perturbed runs trained side by side; persistence of their trajectories in weight and function space."""
+
+    dataset: str = "digits"
+    n_train: int = 1000
+    widths: tuple[int, ...] = (32,)
+    n_runs: int = 8
+    perturbation: float = 1e-2
+    independent_order: bool = False
+    lr: float = 0.05
+    epochs: int = 10
+    batch_size: int = 64
+    sketch_dim: int = 16
+    probe_size: int = 64
+    max_points: int = 300
+    n_permutations: int = 999
+    seed: int = 0
+    device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        _check_training(self)
+        check_number("n_runs", self.n_runs, low=3, high=256, integer=True)
+        check_number("perturbation", self.perturbation, low=0.0, high=10.0, low_inclusive=False)
+        check_choice("independent_order", self.independent_order, (True, False))
+        check_number("sketch_dim", self.sketch_dim, low=2, high=1024, integer=True)
+        check_number("probe_size", self.probe_size, low=2, high=self.n_train, integer=True)
+        check_number("max_points", self.max_points, low=10, high=5000, integer=True)
+        check_number("n_permutations", self.n_permutations, low=19, high=100_000, integer=True)
+        check_choice("device", self.device, ("cpu", "cuda", "auto"))
+
+    @classmethod
+    def quick(cls) -> "TopologyConfig":
+        return cls()
+
+    @classmethod
+    def full(cls) -> "TopologyConfig":
+        return cls(n_train=1347, widths=(64,), n_runs=16, epochs=40, max_points=1000, n_permutations=9999,
+                   device="auto")
+
+
+@dataclass
+class TopologyResult(ResultBase):
+    """Per space (``weight``/``function``): ``*_within`` (runs,) distance between the two halves of each
+    run; ``*_between`` (runs, runs) mean distance between halves of different runs (diagonal NaN);
+    ``*_ratio`` mean between / mean within; ``*_p_value`` of the permutation test; ``*_diagram_h0`` and
+    ``*_diagram_h1`` of run 0's whole trajectory (for the figure) and ``*_points`` (runs, T, 2): each run's
+    trajectory in the top-two principal plane of all runs. Distances are the sum over H0 and H1 of the
+    1-Wasserstein distances. ``diverged`` (runs,), ``test_accuracy`` (runs,), ``disagreement`` (runs, runs):
+    fraction of test inputs on which two runs' predictions differ; ``landmark_radius``: the largest
+    covering radius of the subsampled clouds (0 when none was subsampled)."""
+
+    weight_within: np.ndarray
+    weight_between: np.ndarray
+    weight_ratio: float
+    weight_p_value: float
+    weight_diagram_h0: np.ndarray
+    weight_diagram_h1: np.ndarray
+    weight_points: np.ndarray
+    function_within: np.ndarray
+    function_between: np.ndarray
+    function_ratio: float
+    function_p_value: float
+    function_diagram_h0: np.ndarray
+    function_diagram_h1: np.ndarray
+    function_points: np.ndarray
+    diverged: np.ndarray
+    test_accuracy: np.ndarray
+    disagreement: np.ndarray
+    landmark_radius: float
+
+
+def _distance(a: dict[int, np.ndarray], b: dict[int, np.ndarray]) -> float:
+    return sum(topology.diagram_distance(a[dim], b[dim]) for dim in (0, 1))
+
+
+def halves_test(clouds: list[np.ndarray], *, max_points: int, n_permutations: int, seed: int) -> dict[str, object]:
+    """Within-run and between-run diagram distances of random time halves, and a permutation test.
+
+    Statistic: mean distance between halves of different runs minus mean distance between the two halves
+    of one run. Null: run identity does not matter, so re-pairing the 2R halves at random is as likely to
+    give a statistic this large; p = (1 + #{null ≥ observed}) / (1 + n_permutations).
+    """
+    rng = np.random.default_rng(seed)
+    diagrams, radius = [], 0.0
+    for cloud in clouds:
+        order = rng.permutation(len(cloud))
+        for half in (order[: len(cloud) // 2], order[len(cloud) // 2:]):
+            diagram, r = topology.persistence_with_radius(cloud[np.sort(half)], 1, max_points=max_points)
+            diagrams.append(diagram)
+            radius = max(radius, r)
+    count = len(diagrams)
+    distances = np.zeros((count, count))
+    for i in range(count):
+        for j in range(i + 1, count):
+            distances[i, j] = distances[j, i] = _distance(diagrams[i], diagrams[j])
+    runs = len(clouds)
+    labels = np.repeat(np.arange(runs), 2)
+
+    def statistic(owner: np.ndarray) -> float:
+        same = owner[:, None] == owner[None, :]
+        off = ~np.eye(count, dtype=bool)
+        return float(distances[~same].mean() - distances[same & off].mean())
+
+    observed = statistic(labels)
+    null = np.array([statistic(rng.permutation(labels)) for _ in range(n_permutations)])
+    within = np.array([distances[2 * r, 2 * r + 1] for r in range(runs)])
+    between = np.full((runs, runs), np.nan)
+    for r in range(runs):
+        for s in range(runs):
+            if r != s:
+                between[r, s] = distances[2 * r:2 * r + 2, 2 * s:2 * s + 2].mean()
+    return {"within": within, "between": between, "ratio": float(np.nanmean(between) / within.mean()),
+            "p_value": float((1 + np.sum(null >= observed)) / (1 + n_permutations)), "radius": radius}
+
+
+def _plane(clouds: list[np.ndarray]) -> np.ndarray:
+    pooled = np.concatenate(clouds)
+    _, _, vt = np.linalg.svd(pooled - pooled.mean(axis=0), full_matrices=False)
+    return np.stack([(cloud - pooled.mean(axis=0)) @ vt[:2].T for cloud in clouds])
+
+
+def run_topology(config: TopologyConfig, *, progress: bool = True, use_cache: bool = True) -> TopologyResult:
+    """Train the runs, build their trajectory clouds, compare persistence diagrams within and between runs."""
+
+    def compute() -> TopologyResult:
+        device = runtime.device(config.device)
+        dataset = data.load(config.dataset, n_train=config.n_train, seed=config.seed, device=device)
+        model = _model(config, dataset, config.seed).to(device)
+        per_epoch = dataset.x_train.shape[0] // config.batch_size
+        n_steps = config.epochs * per_epoch
+        every = max(1, n_steps // 200)
+        record = replicas.train_replicas(
+            model, dataset, n_replicas=config.n_runs, perturbation=config.perturbation, lr=config.lr,
+            n_steps=n_steps, batch_size=config.batch_size, independent_order=config.independent_order,
+            seed=config.seed, record_every=every, sketch_dim=config.sketch_dim, checkpoint_every=every,
+            device=device, progress=progress,
+        )
+        healthy = np.flatnonzero(record.healthy)
+        if len(healthy) < 3:
+            raise ValueError(f"only {len(healthy)} of {config.n_runs} runs trained without diverging; "
+                             "lower lr or perturbation")
+        weight_clouds = [record.sketch[k] for k in healthy]
+        probe = dataset.x_train[: config.probe_size]
+        function_clouds = []
+        for k in healthy:
+            logits = _outputs(model, record.checkpoints[:, k], probe)
+            function_clouds.append(torch.softmax(logits, -1).reshape(len(logits), -1).cpu().numpy().astype(np.float64))
+        spaces = {}
+        for name, clouds in (("weight", weight_clouds), ("function", function_clouds)):
+            test = halves_test(clouds, max_points=config.max_points, n_permutations=config.n_permutations,
+                               seed=config.seed)
+            whole = topology.persistence(clouds[0], 1, max_points=config.max_points)
+            spaces[name] = {**test, "h0": whole[0], "h1": whole[1], "points": _plane(clouds)}
+        final = record.final_parameters[healthy]
+        predictions = _outputs(model, final, dataset.x_test).argmax(-1).cpu().numpy()
+        disagreement = (predictions[:, None, :] != predictions[None, :, :]).mean(-1)
+        out = {}
+        for name, space in spaces.items():
+            out.update({f"{name}_within": space["within"], f"{name}_between": space["between"],
+                        f"{name}_ratio": space["ratio"], f"{name}_p_value": space["p_value"],
+                        f"{name}_diagram_h0": space["h0"], f"{name}_diagram_h1": space["h1"],
+                        f"{name}_points": space["points"]})
+        return TopologyResult(**out, diverged=record.diverged, test_accuracy=record.test_accuracy[healthy],
+                              disagreement=disagreement,
+                              landmark_radius=max(spaces["weight"]["radius"], spaces["function"]["radius"]))
+
+    return runtime.cached(compute, config, TopologyResult, use_cache=use_cache)
+
+
+# ---------------------------------------------------------------------------------------------- symmetry
+
+
+@dataclass(frozen=True)
+class SymmetryConfig(ConfigBase):
+    """``n_pairs`` pairs of independently initialised MLPs trained alike; compared before and after
+    aligning hidden units."""
+
+    dataset: str = "digits"
+    n_train: int = 1000
+    widths: tuple[int, ...] = (64,)
+    lr: float = 0.05
+    epochs: int = 20
+    batch_size: int = 64
+    n_pairs: int = 3
+    n_points: int = 21
+    seed: int = 0
+    device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        _check_training(self)
+        check_number("n_pairs", self.n_pairs, low=1, high=100, integer=True)
+        check_number("n_points", self.n_points, low=3, high=201, integer=True)
+        check_choice("device", self.device, ("cpu", "cuda", "auto"))
+
+    @classmethod
+    def quick(cls) -> "SymmetryConfig":
+        return cls()
+
+    @classmethod
+    def full(cls) -> "SymmetryConfig":
+        return cls(n_train=1347, widths=(256, 256), epochs=60, n_pairs=5, device="auto")
+
+
+@dataclass
+class SymmetryResult(ResultBase):
+    """Per pair: relative distance ‖θ_A − θ_B‖/‖θ_A‖ ``distance_before``/``distance_after`` alignment;
+    test ``error_barrier_*`` and ``loss_barrier_*``; ``disagreement`` on test inputs and the two networks'
+    ``test_error`` (pairs × 2). ``alpha``, ``error_before``, ``error_after`` (pairs × points): the curves."""
+
+    distance_before: np.ndarray
+    distance_after: np.ndarray
+    error_barrier_before: np.ndarray
+    error_barrier_after: np.ndarray
+    loss_barrier_before: np.ndarray
+    loss_barrier_after: np.ndarray
+    disagreement: np.ndarray
+    test_error: np.ndarray
+    alpha: np.ndarray
+    error_before: np.ndarray
+    error_after: np.ndarray
+    loss_before: np.ndarray
+    loss_after: np.ndarray
+
+
+def run_symmetry(config: SymmetryConfig, *, progress: bool = True, use_cache: bool = True) -> SymmetryResult:
+    """Train the pairs, align each B to its A, and measure distances, barriers and disagreement."""
+
+    def compute() -> SymmetryResult:
+        device = runtime.device(config.device)
+        dataset = data.load(config.dataset, n_train=config.n_train, seed=config.seed, device=device)
+        n_steps = config.epochs * (dataset.x_train.shape[0] // config.batch_size)
+        rows: list[dict[str, object]] = []
+        for pair in runtime.progress_bar(range(config.n_pairs), "pairs", progress):
+            thetas = []
+            for member in range(2):
+                seed = config.seed + 1000 * pair + member
+                record = replicas.train_replicas(
+                    _model(config, dataset, seed).to(device), dataset, n_replicas=1, perturbation=0.0,
+                    lr=config.lr, n_steps=n_steps, batch_size=config.batch_size, seed=seed, device=device,
+                )
+                thetas.append(record.final_parameters[0].astype(np.float64))
+            template = _model(config, dataset, config.seed).double()
+            aligned, _ = symmetry.align(template, thetas[0], thetas[1])
+            x_test, y_test = dataset.x_test.cpu().double(), dataset.y_test.cpu()
+            before = barriers.interpolation_curve(template, thetas[0], thetas[1], x_test, y_test, n_points=config.n_points)
+            after = barriers.interpolation_curve(template, thetas[0], aligned, x_test, y_test, n_points=config.n_points)
+            norm = np.linalg.norm(thetas[0])
+            predictions = _outputs(template.float(), np.stack(thetas), dataset.x_test.cpu()).argmax(-1).numpy()
+            rows.append({
+                "distance_before": np.linalg.norm(thetas[0] - thetas[1]) / norm,
+                "distance_after": np.linalg.norm(thetas[0] - aligned) / norm,
+                "error_barrier_before": before["error_barrier"], "error_barrier_after": after["error_barrier"],
+                "loss_barrier_before": before["loss_barrier"], "loss_barrier_after": after["loss_barrier"],
+                "disagreement": float((predictions[0] != predictions[1]).mean()),
+                "test_error": np.array([before["error"][0], before["error"][-1]]),
+                "error_before": before["error"], "error_after": after["error"],
+                "loss_before": before["loss"], "loss_after": after["loss"], "alpha": before["alpha"],
+            })
+        columns = {key: np.array([row[key] for row in rows]) for key in rows[0]}
+        columns["alpha"] = columns["alpha"][0]
+        return SymmetryResult(**columns)
+
+    return runtime.cached(compute, config, SymmetryResult, use_cache=use_cache)
+
+
+# ---------------------------------------------------------------------------------------------- regimes
+
+
+@dataclass(frozen=True)
+class TopologySweepConfig(ConfigBase):
+    """:class:`TopologyConfig` over ``perturbations`` × ``widths_grid`` (one hidden layer each)."""
+
+    base: TopologyConfig = TopologyConfig(n_permutations=199)
+    perturbations: tuple[float, ...] = (1e-4, 1e-3, 1e-2, 1e-1, 1.0)
+    widths_grid: tuple[int, ...] = (16, 64)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.base, TopologyConfig):
+            raise ValueError(f"base={self.base!r} must be a TopologyConfig")
+        for field, values in (("perturbations", self.perturbations), ("widths_grid", self.widths_grid)):
+            if len(values) == 0:
+                raise ValueError(f"{field}=() is empty; give at least one value")
+        for value in self.perturbations:
+            check_number("perturbations", value, low=0.0, high=10.0, low_inclusive=False)
+        for value in self.widths_grid:
+            check_number("widths_grid", value, low=1, high=1024, integer=True)
+
+    @classmethod
+    def quick(cls) -> "TopologySweepConfig":
+        return cls()
+
+    @classmethod
+    def full(cls) -> "TopologySweepConfig":
+        return cls(base=TopologyConfig.full().replace(n_permutations=999), widths_grid=(16, 64, 256))
+
+
+@dataclass
+class TopologySweepResult(ResultBase):
+    """(widths × perturbations) grids: ``weight_ratio``, ``weight_p_value``, ``function_ratio``,
+    ``function_p_value``, mean test ``disagreement`` between runs and ``accuracy_spread`` (standard
+    deviation of the runs' test accuracies)."""
+
+    perturbations: np.ndarray
+    widths: np.ndarray
+    weight_ratio: np.ndarray
+    weight_p_value: np.ndarray
+    function_ratio: np.ndarray
+    function_p_value: np.ndarray
+    disagreement: np.ndarray
+    accuracy_spread: np.ndarray
+
+
+def run_topology_sweep(config: TopologySweepConfig, *, progress: bool = True, use_cache: bool = True) -> TopologySweepResult:
+    """Each grid point through :func:`run_topology` (and its cache)."""
+
+    def compute() -> TopologySweepResult:
+        shape = (len(config.widths_grid), len(config.perturbations))
+        grids = {name: np.full(shape, np.nan) for name in ("weight_ratio", "weight_p_value", "function_ratio",
+                                                           "function_p_value", "disagreement", "accuracy_spread")}
+        points = [(i, j) for i in range(shape[0]) for j in range(shape[1])]
+        for i, j in runtime.progress_bar(points, "grid", progress):
+            point = config.base.replace(widths=(config.widths_grid[i],), perturbation=config.perturbations[j])
+            try:
+                result = run_topology(point, progress=False)
+            except ValueError:
+                continue  # too many runs diverged at this point: left NaN
+            for name in ("weight_ratio", "weight_p_value", "function_ratio", "function_p_value"):
+                grids[name][i, j] = getattr(result, name)
+            off = ~np.eye(len(result.disagreement), dtype=bool)
+            grids["disagreement"][i, j] = result.disagreement[off].mean()
+            grids["accuracy_spread"][i, j] = float(np.std(result.test_accuracy, ddof=1))
+        return TopologySweepResult(perturbations=np.array(config.perturbations), widths=np.array(config.widths_grid),
+                                   **grids)
+
+    return runtime.cached(compute, config, TopologySweepResult, use_cache=use_cache)
