@@ -51,6 +51,7 @@ benchmark: install
 	$(BIN)/python benchmarks/replicas.py
 	$(BIN)/python benchmarks/tangent_cost.py
 	$(BIN)/python benchmarks/stability_vs_peer.py
+	$(BIN)/python benchmarks/fisher_gram.py
 
 clean:
 	rm -rf _build .uniq_cache $(VENDOR)

@@ -155,8 +155,9 @@ def predicted_null_dimension(model: nn.Module, *, output: str = "logits") -> int
       to every output bias shifts all logits by vᵀh + c, which the softmax ignores: n_last + 1 directions
       (for a linear network, d_in + 1, when r = min(d_in, d_out)).
 
-    Measured null dimensions exceed this when the inputs are too few (N·K small against P) or when
-    units are dead on all inputs. Raises ``TypeError`` for models other than :class:`uniq_core.models.MLP`.
+    Measured null dimensions exceed this when the inputs are too few (N·K small against P), when units
+    are dead or see inputs of low rank (:func:`data_null_dimension`), and in small networks whose last
+    hidden layer is no wider than the output (tanh 4-4-3-3 with softmax shows one more direction). Raises ``TypeError`` for models other than :class:`uniq_core.models.MLP`.
     """
     check_choice("output", output, OUTPUTS)
     if not isinstance(model, MLP):
@@ -228,3 +229,51 @@ def representation_metrics(model: MLP, inputs: torch.Tensor, *, output: str = "l
             A = torch.einsum("nij,njm->nim", factors, J).reshape(-1, J.shape[-1])
             metrics.append((A.T @ A).detach().double().numpy())
     return metrics
+
+
+def data_null_dimension(model: MLP, inputs: torch.Tensor) -> dict[str, int]:
+    """Null directions that the inputs, not the architecture, create in an MLP's metric.
+
+    The incoming weights and bias of hidden unit j are seen only through the inputs on which the unit is
+    active (all inputs for tanh, GELU and linear units): if its layer inputs [h, 1] on those examples span
+    r_j < fan_in + 1 dimensions, the other fan_in + 1 − r_j directions are null (``incoming``: constant
+    pixels, units active on few examples). A unit active on no input (``dead``) has its outgoing weights
+    null too, less the ReLU rescaling direction already counted by :func:`predicted_null_dimension`.
+    ``total`` is their sum; with the symmetries it explains the measured null dimension when N·K is large.
+    """
+    if not isinstance(model, MLP):
+        raise TypeError(f"data_null_dimension reads the layers of uniq_core.models.MLP; got {type(model).__name__}")
+    h = inputs.reshape(inputs.shape[0], -1).to(next(model.parameters()).dtype)
+    linears = [m for m in model if isinstance(m, nn.Linear)]
+    activations = [m for m in model if not isinstance(m, (nn.Linear, nn.Flatten))]
+    incoming, dead_total = 0, 0
+    with torch.no_grad():
+        for index, layer in enumerate(linears[:-1]):
+            augmented = torch.cat([h, torch.ones(len(h), 1, dtype=h.dtype)], dim=1).double()
+            pre = layer(h)
+            active = pre > 0 if model.activation == "relu" else torch.ones_like(pre, dtype=torch.bool)
+            for j in range(pre.shape[1]):
+                rows = augmented[active[:, j]]
+                rank = int(torch.linalg.matrix_rank(rows)) if len(rows) else 0
+                incoming += layer.in_features + 1 - rank
+                if rank == 0:
+                    dead_total += linears[index + 1].out_features - (1 if model.activation == "relu" else 0)
+            h = activations[index](pre)
+    return {"incoming": incoming, "dead": dead_total, "total": incoming + dead_total}
+
+
+def gap_null_dimension(eigenvalues: np.ndarray, *, floor: float = 1e-13) -> int:
+    """Null dimension read from the spectrum's largest gap: the number of eigenvalues below the largest
+    drop between consecutive ones (on a log scale) whose upper value exceeds ``floor`` × the largest.
+
+    Below ``floor`` (relative) float64 arithmetic cannot tell eigenvalues from zero, so drops there are
+    ignored. Unlike a fixed tolerance, this separates an exact null space from a spectrum that merely decays.
+    """
+    values = np.sort(np.clip(np.asarray(eigenvalues, dtype=np.float64), 0.0, None))[::-1]
+    if values.size < 2 or values[0] == 0:
+        return int(values.size if values.size and values[0] == 0 else 0)
+    logs = np.log10(np.maximum(values / values[0], 1e-300))
+    drops = logs[1:] - logs[:-1]
+    drops[logs[:-1] < np.log10(floor)] = 0.0
+    position = int(np.argmin(drops))
+    return int(values.size - position - 1) if drops[position] < -2 else int(np.sum(logs < np.log10(floor)))

@@ -1,0 +1,64 @@
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from uniq_core import fisher, models
+from uniq_core.experiments import fisher as chapter
+
+SMALL = dict(n_train=128, widths=(6,), epochs=2, batch_size=32, probe_size=40)
+
+
+def test_null_check_agrees_with_the_symmetries():
+    result = chapter.run_null_check(chapter.NullCheckConfig(architectures=(("relu", (5,)), ("tanh", (6, 5))),
+                                                            n_inputs=100), progress=False)
+    np.testing.assert_array_equal(result.measured, result.predicted)
+    assert np.all(result.gap > 1e6)
+
+
+def test_fisher_along_training():
+    config = chapter.FisherConfig(**SMALL, checkpoints=3, n_seeds=2)
+    result = chapter.run_fisher(config, progress=False)
+    assert result.steps[0] == 0 and len(result.steps) == 3
+    assert result.spectra.shape == (2, 3, result.parameters)
+    assert np.all(result.spectra[..., 0] == 1.0)
+    # the measured null space contains at least the symmetries, and the data-aware count never exceeds it
+    assert np.all(result.null_dimension >= result.predicted_null)
+    assert np.all(result.explained_null <= result.null_dimension + 2)
+    assert np.all(result.participation <= result.entropy_rank + 1e-9)  # PR ≤ exp(entropy) for any spectrum
+
+
+def test_representations_reach_the_output_ceiling():
+    config = chapter.RepresentationConfig(**{**SMALL, "widths": (12, 12)}, n_seeds=1)
+    result = chapter.run_representations(config, progress=False)
+    assert result.rank_end.shape == (1, 2) and result.ceiling == 9
+    assert result.rank_end[0, -1] == 9 and result.rank_start[0, -1] == 9
+
+
+def test_data_null_dimension_counts_constant_inputs_and_dead_units():
+    torch.manual_seed(0)
+    model = models.MLP(3, (4,), 2, "tanh").double()
+    x = torch.randn(50, 3, dtype=torch.float64)
+    x[:, 2] = 0.0  # a constant input: each of the 4 units has one unseen incoming direction
+    assert fisher.data_null_dimension(model, x)["incoming"] == 4
+    assert fisher.null_dimension(model, x, rtol=1e-9) == fisher.predicted_null_dimension(model) + 4
+    relu = models.MLP(3, (4,), 2, "relu").double()
+    with torch.no_grad():
+        relu[1].bias[0] = -100.0  # unit 0 is dead on every input
+    counts = fisher.data_null_dimension(relu, torch.randn(50, 3, dtype=torch.float64))
+    assert counts["incoming"] == 4 and counts["dead"] == 2 - 1
+
+
+def test_gap_null_dimension_ignores_smooth_decay():
+    decaying = np.logspace(0, -9, 50)
+    assert fisher.gap_null_dimension(decaying) == 0
+    with_null = np.concatenate([decaying, 1e-17 * np.ones(7)])
+    assert fisher.gap_null_dimension(with_null) == 7
+
+
+@pytest.mark.parametrize("field, value", [("probe_size", 0), ("output", "probs"), ("activation", "sigmoid"),
+                                          ("checkpoints", 1)])
+def test_bad_fields_are_named(field, value):
+    with pytest.raises(ValueError, match=rf"^{field}="):
+        dataclasses.replace(chapter.FisherConfig(), **{field: value})

@@ -1,0 +1,391 @@
+"""Chapter 5: singular information geometry of trained networks.
+
+Three measurements. (1) At random initialisation, on random inputs: the measured null dimension of the
+pullback metric against the dimension of the architecture's continuous symmetries, for several MLPs
+(:func:`run_null_check`). (2) Along real training on the digits: the spectrum of the Fisher metric on a
+fixed probe set, its null dimension against the symmetries plus the data limit, and three effective ranks
+(:func:`run_fisher`). (3) Per hidden layer of a deeper MLP, before and after training: the rank and
+participation ratio of the metric the output distribution induces on the layer's activations
+(:func:`run_representations`). :func:`run_fisher_sweep` repeats (2) over architectures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from uniq_core import data, fisher, models, replicas, runtime, stats
+from uniq_core.schema import ConfigBase, ResultBase, check_choice, check_number, check_widths
+
+
+def _rank(matrix: np.ndarray) -> int:
+    """Rank of a symmetric positive semi-definite matrix, read at its spectrum's largest gap."""
+    values = np.linalg.eigvalsh((matrix + matrix.T) / 2)
+    return len(values) - fisher.gap_null_dimension(values)
+
+
+def _check_training(config) -> None:
+    """Validation shared by the trained-network configs."""
+    check_choice("dataset", config.dataset, data.DATASETS)
+    check_number("n_train", config.n_train, low=64, high=5000, integer=True)
+    check_widths("widths", config.widths, high=1024)
+    check_choice("activation", config.activation, models.ACTIVATIONS)
+    check_number("lr", config.lr, low=0.0, high=10.0, low_inclusive=False)
+    check_number("epochs", config.epochs, low=1, high=1000, integer=True)
+    check_number("batch_size", config.batch_size, low=1, high=config.n_train, integer=True)
+    check_number("probe_size", config.probe_size, low=1, high=config.n_train, integer=True)
+    check_choice("output", config.output, fisher.OUTPUTS)
+    check_number("n_seeds", config.n_seeds, low=1, high=50, integer=True)
+    check_number("seed", config.seed, low=0, integer=True)
+
+
+def expected_null_dimension(model: models.MLP, n_inputs: int, output: str) -> int:
+    """Symmetries plus the data limit: N inputs show at most N·K directions (N·(K − 1) for softmax),
+    so at least P − min(N·K_eff, P − symmetries) directions are null."""
+    size = sum(p.numel() for p in model.parameters())
+    classes = [m for m in model if isinstance(m, torch.nn.Linear)][-1].out_features
+    visible = n_inputs * (classes - 1 if output == "softmax" else classes)
+    return size - min(visible, size - fisher.predicted_null_dimension(model, output=output))
+
+
+# ----------------------------------------------------------------------------------------- null check
+
+
+@dataclass(frozen=True)
+class NullCheckConfig(ConfigBase):
+    """MLPs ``architectures`` (activation, widths) with ``d_in`` inputs and ``d_out`` outputs, at random
+    initialisation, on ``n_inputs`` standard normal inputs."""
+
+    architectures: tuple[tuple[str, tuple[int, ...]], ...] = (
+        ("relu", (8,)), ("relu", (16,)), ("tanh", (8,)), ("tanh", (6, 5)), ("gelu", (8,)),
+        ("linear", (8,)), ("linear", (6, 5)),
+    )
+    d_in: int = 4
+    d_out: int = 3
+    n_inputs: int = 300
+    rtol: float = 1e-9
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if len(self.architectures) == 0:
+            raise ValueError("architectures=() is empty; give at least one (activation, widths) pair")
+        for activation, widths in self.architectures:
+            check_choice("architectures", activation, models.ACTIVATIONS)
+            check_widths("architectures", tuple(widths), high=256)
+        check_number("d_in", self.d_in, low=1, high=64, integer=True)
+        check_number("d_out", self.d_out, low=2, high=64, integer=True)
+        check_number("n_inputs", self.n_inputs, low=1, high=100_000, integer=True)
+        check_number("rtol", self.rtol, low=0.0, high=1.0, low_inclusive=False)
+        check_number("seed", self.seed, low=0, integer=True)
+
+    @classmethod
+    def quick(cls) -> "NullCheckConfig":
+        return cls()
+
+    @classmethod
+    def full(cls) -> "NullCheckConfig":
+        return cls()
+
+
+@dataclass
+class NullCheckResult(ResultBase):
+    """Per architecture (``labels``) and output metric (columns: logits, softmax): ``parameters``,
+    ``predicted`` and ``measured`` null dimensions (−1 where no prediction exists), and ``gap``: the ratio
+    of the smallest eigenvalue kept to the largest one counted as null (a clear gap is ≫ 1)."""
+
+    labels: np.ndarray
+    parameters: np.ndarray
+    predicted: np.ndarray
+    measured: np.ndarray
+    gap: np.ndarray
+
+
+def run_null_check(config: NullCheckConfig, *, progress: bool = True, use_cache: bool = True) -> NullCheckResult:
+    """Measured against predicted null dimensions at random initialisation."""
+
+    def compute() -> NullCheckResult:
+        x = torch.randn(config.n_inputs, config.d_in, dtype=torch.float64,
+                        generator=torch.Generator().manual_seed(config.seed))
+        shape = (len(config.architectures), 2)
+        predicted, measured, gap = np.full(shape, -1), np.zeros(shape, dtype=int), np.zeros(shape)
+        labels, parameters = [], []
+        for i, (activation, widths) in enumerate(runtime.progress_bar(config.architectures, "architectures", progress)):
+            torch.manual_seed(config.seed + i)
+            model = models.MLP(config.d_in, tuple(widths), config.d_out, activation).double()
+            labels.append(f"{activation} {config.d_in}-{'-'.join(map(str, widths))}-{config.d_out}")
+            parameters.append(sum(p.numel() for p in model.parameters()))
+            for j, output in enumerate(fisher.OUTPUTS):
+                spectrum = fisher.fisher_spectrum(model, x, output=output)
+                null = spectrum <= config.rtol * spectrum[0]
+                measured[i, j] = int(null.sum())
+                kept, dropped = spectrum[~null], spectrum[null]
+                gap[i, j] = kept.min() / max(dropped.max(), 1e-300) if null.any() and (~null).any() else np.inf
+                try:
+                    predicted[i, j] = fisher.predicted_null_dimension(model, output=output)
+                except NotImplementedError:
+                    pass
+        return NullCheckResult(labels=np.array(labels), parameters=np.array(parameters), predicted=predicted,
+                               measured=measured, gap=gap)
+
+    return runtime.cached(compute, config, NullCheckResult, use_cache=use_cache)
+
+
+# ------------------------------------------------------------------------------------ along training
+
+
+@dataclass(frozen=True)
+class FisherConfig(ConfigBase):
+    """An MLP trained with SGD on ``dataset``; at ``checkpoints`` evenly spaced steps, the pullback metric
+    on ``probe_size`` training inputs with the ``output`` metric; over ``n_seeds`` seeds."""
+
+    dataset: str = "digits"
+    n_train: int = 1000
+    widths: tuple[int, ...] = (32,)
+    activation: str = "relu"
+    lr: float = 0.1
+    epochs: int = 20
+    batch_size: int = 64
+    probe_size: int = 300
+    output: str = "softmax"
+    checkpoints: int = 6
+    n_seeds: int = 3
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        _check_training(self)
+        check_number("checkpoints", self.checkpoints, low=2, high=100, integer=True)
+
+    @classmethod
+    def quick(cls) -> "FisherConfig":
+        return cls()
+
+    @classmethod
+    def full(cls) -> "FisherConfig":
+        return cls(n_train=1347, widths=(64,), epochs=60, probe_size=600, checkpoints=12, n_seeds=5)
+
+
+@dataclass
+class FisherResult(ResultBase):
+    """``steps`` (C,); per seed × checkpoint: ``null_dimension`` (measured at the spectrum's largest gap,
+    :func:`uniq_core.fisher.gap_null_dimension`), ``explained_null`` (symmetries plus the directions the
+    probe inputs leave unseen, :func:`uniq_core.fisher.data_null_dimension`), ``participation``,
+    ``entropy_rank``, ``mackay`` (prior = 1e-3 × the top eigenvalue), ``top_eigenvalue``,
+    ``train_accuracy``; ``spectra`` (seeds × C × P) normalised by each top eigenvalue; ``parameters``,
+    ``predicted_null`` (symmetries) and ``expected_null`` (symmetries and the data limit)."""
+
+    steps: np.ndarray
+    null_dimension: np.ndarray
+    explained_null: np.ndarray
+    participation: np.ndarray
+    entropy_rank: np.ndarray
+    mackay: np.ndarray
+    top_eigenvalue: np.ndarray
+    train_accuracy: np.ndarray
+    spectra: np.ndarray
+    parameters: int
+    predicted_null: int
+    expected_null: int
+    participation_mean: np.ndarray
+    participation_interval: np.ndarray
+
+
+def _train(config, dataset: data.Dataset, seed: int, checkpoint_every: int) -> tuple[models.MLP, replicas.ReplicaRun]:
+    runtime.seed_everything(seed)
+    model = models.MLP(dataset.n_features, config.widths, dataset.n_classes, config.activation)
+    n_steps = config.epochs * (dataset.x_train.shape[0] // config.batch_size)
+    record = replicas.train_replicas(model, dataset, n_replicas=1, perturbation=0.0, lr=config.lr, n_steps=n_steps,
+                                     batch_size=config.batch_size, seed=seed, checkpoint_every=checkpoint_every)
+    return model, record
+
+
+def _load(model: models.MLP, theta: np.ndarray) -> models.MLP:
+    loaded = models.MLP(model[1].in_features, model.widths, model[-1].out_features, model.activation).double()
+    torch.nn.utils.vector_to_parameters(torch.as_tensor(theta, dtype=torch.float64), loaded.parameters())
+    return loaded
+
+
+def run_fisher(config: FisherConfig, *, progress: bool = True, use_cache: bool = True) -> FisherResult:
+    """Train, then the metric's spectrum, null dimension and effective ranks at every checkpoint."""
+
+    def compute() -> FisherResult:
+        dataset = data.load(config.dataset, n_train=config.n_train, seed=config.seed, device="cpu")
+        probe = dataset.x_train[: config.probe_size].double()
+        n_steps = config.epochs * (dataset.x_train.shape[0] // config.batch_size)
+        every = max(1, n_steps // (config.checkpoints - 1))
+        rows = []
+        for seed in runtime.progress_bar(range(config.seed, config.seed + config.n_seeds), "seeds", progress):
+            model, record = _train(config, dataset, seed, every)
+            row: dict[str, list] = {key: [] for key in ("null_dimension", "explained_null", "participation", "entropy_rank", "mackay",
+                                                        "top_eigenvalue", "train_accuracy", "spectra")}
+            for theta in record.checkpoints[:, 0]:
+                network = _load(model, theta)
+                if not np.isfinite(theta).all():
+                    for key in row:
+                        row[key].append(np.nan if key != "spectra" else np.full(len(theta), np.nan))
+                    continue
+                spectrum = fisher.fisher_spectrum(network, probe, output=config.output)
+                row["null_dimension"].append(fisher.gap_null_dimension(spectrum))
+                row["explained_null"].append(fisher.predicted_null_dimension(network, output=config.output)
+                                             + fisher.data_null_dimension(network, probe)["total"])
+                row["participation"].append(fisher.effective_rank(spectrum, "participation"))
+                row["entropy_rank"].append(fisher.effective_rank(spectrum, "entropy"))
+                row["mackay"].append(fisher.effective_rank(spectrum, "mackay", prior=1e-3 * spectrum[0]))
+                row["top_eigenvalue"].append(float(spectrum[0]))
+                with torch.no_grad():
+                    predictions = network(dataset.x_train.double()).argmax(-1)
+                row["train_accuracy"].append(float((predictions == dataset.y_train).double().mean()))
+                row["spectra"].append(spectrum / spectrum[0])
+            rows.append(row)
+        columns = {key: np.array([row[key] for row in rows], dtype=np.float64) for key in rows[0]}
+        means, intervals = zip(*(stats.t_interval(column) for column in columns["participation"].T))
+        template = _load(model, record.checkpoints[0, 0])
+        return FisherResult(
+            steps=record.checkpoint_steps, **columns,
+            parameters=sum(p.numel() for p in template.parameters()),
+            predicted_null=fisher.predicted_null_dimension(template, output=config.output),
+            expected_null=expected_null_dimension(template, config.probe_size, config.output),
+            participation_mean=np.array(means), participation_interval=np.array(intervals).T,
+        )
+
+    return runtime.cached(compute, config, FisherResult, use_cache=use_cache)
+
+
+# ----------------------------------------------------------------------------------- representations
+
+
+@dataclass(frozen=True)
+class RepresentationConfig(ConfigBase):
+    """A deeper MLP trained like :class:`FisherConfig`; per hidden layer, the pulled-back metric on its
+    activations at initialisation and after training."""
+
+    dataset: str = "digits"
+    n_train: int = 1000
+    widths: tuple[int, ...] = (64, 64, 64, 64)
+    activation: str = "relu"
+    lr: float = 0.1
+    epochs: int = 40
+    batch_size: int = 64
+    probe_size: int = 300
+    output: str = "softmax"
+    n_seeds: int = 3
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        _check_training(self)
+
+    @classmethod
+    def quick(cls) -> "RepresentationConfig":
+        return cls()
+
+    @classmethod
+    def full(cls) -> "RepresentationConfig":
+        return cls(n_train=1347, widths=(128, 128, 128, 128), epochs=60, probe_size=600, n_seeds=5)
+
+
+@dataclass
+class RepresentationResult(ResultBase):
+    """Per seed × hidden layer, at initialisation (``*_start``) and after training (``*_end``): ``rank`` of
+    the layer metric (read at its spectrum's largest gap) and its ``participation`` ratio; ``widths``; final
+    ``train_accuracy`` per seed; ``ceiling``: K − 1 (softmax) or K (logits), the rank the last layer can
+    reach."""
+
+    widths: np.ndarray
+    rank_start: np.ndarray
+    rank_end: np.ndarray
+    participation_start: np.ndarray
+    participation_end: np.ndarray
+    train_accuracy: np.ndarray
+    ceiling: int
+
+
+def run_representations(config: RepresentationConfig, *, progress: bool = True, use_cache: bool = True) -> RepresentationResult:
+    """Train, then each hidden layer's pulled-back metric at the first and last checkpoint."""
+
+    def compute() -> RepresentationResult:
+        dataset = data.load(config.dataset, n_train=config.n_train, seed=config.seed, device="cpu")
+        probe = dataset.x_train[: config.probe_size].double()
+        n_steps = config.epochs * (dataset.x_train.shape[0] // config.batch_size)
+        out = {key: [] for key in ("rank_start", "rank_end", "participation_start", "participation_end")}
+        accuracy = []
+        for seed in runtime.progress_bar(range(config.seed, config.seed + config.n_seeds), "seeds", progress):
+            model, record = _train(config, dataset, seed, n_steps)
+            for label, theta in (("start", record.checkpoints[0, 0]), ("end", record.checkpoints[-1, 0])):
+                metrics = fisher.representation_metrics(_load(model, theta), probe, output=config.output)
+                out[f"rank_{label}"].append([_rank(m) for m in metrics])
+                out[f"participation_{label}"].append(
+                    [fisher.effective_rank(np.linalg.eigvalsh(m), "participation") for m in metrics])
+            accuracy.append(float(record.train_accuracy[0]))
+        return RepresentationResult(widths=np.array(config.widths), **{k: np.array(v) for k, v in out.items()},
+                                    train_accuracy=np.array(accuracy),
+                                    ceiling=dataset.n_classes - (1 if config.output == "softmax" else 0))
+
+    return runtime.cached(compute, config, RepresentationResult, use_cache=use_cache)
+
+
+# ---------------------------------------------------------------------------------------------- regimes
+
+
+@dataclass(frozen=True)
+class FisherSweepConfig(ConfigBase):
+    """:class:`FisherConfig` (one seed) for each (activation, widths) in ``architectures``."""
+
+    base: FisherConfig = FisherConfig(probe_size=150, epochs=10, checkpoints=4, n_seeds=1)
+    architectures: tuple[tuple[str, tuple[int, ...]], ...] = (
+        ("relu", (16,)), ("relu", (32,)), ("relu", (64,)), ("relu", (32, 32)),
+        ("tanh", (32,)), ("tanh", (32, 32)), ("linear", (32,)),
+    )
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.base, FisherConfig):
+            raise ValueError(f"base={self.base!r} must be a FisherConfig")
+        if len(self.architectures) == 0:
+            raise ValueError("architectures=() is empty; give at least one (activation, widths) pair")
+        for activation, widths in self.architectures:
+            check_choice("architectures", activation, models.ACTIVATIONS)
+            check_widths("architectures", tuple(widths), high=1024)
+
+    @classmethod
+    def quick(cls) -> "FisherSweepConfig":
+        return cls()
+
+    @classmethod
+    def full(cls) -> "FisherSweepConfig":
+        return cls(base=FisherConfig.full().replace(n_seeds=1))
+
+
+@dataclass
+class FisherSweepResult(ResultBase):
+    """Per architecture (``labels``): ``steps`` (C,), ``spectra`` (A × C × P_max, NaN-padded), ``participation``
+    and ``null_dimension`` (A × C), ``parameters``, ``expected_null`` (A,)."""
+
+    labels: np.ndarray
+    steps: np.ndarray
+    spectra: np.ndarray
+    participation: np.ndarray
+    null_dimension: np.ndarray
+    parameters: np.ndarray
+    expected_null: np.ndarray
+
+
+def run_fisher_sweep(config: FisherSweepConfig, *, progress: bool = True, use_cache: bool = True) -> FisherSweepResult:
+    """Each architecture through :func:`run_fisher` (and its cache)."""
+
+    def compute() -> FisherSweepResult:
+        results = [run_fisher(config.base.replace(activation=activation, widths=tuple(widths)), progress=False)
+                   for activation, widths in runtime.progress_bar(config.architectures, "architectures", progress)]
+        width = max(r.spectra.shape[-1] for r in results)
+        spectra = np.full((len(results), len(results[0].steps), width), np.nan)
+        for i, r in enumerate(results):
+            spectra[i, :, : r.spectra.shape[-1]] = r.spectra[0]
+        return FisherSweepResult(
+            labels=np.array([f"{a} {'-'.join(map(str, w))}" for a, w in config.architectures]),
+            steps=results[0].steps, spectra=spectra,
+            participation=np.array([r.participation[0] for r in results]),
+            null_dimension=np.array([r.null_dimension[0] for r in results]),
+            parameters=np.array([r.parameters for r in results]),
+            expected_null=np.array([r.expected_null for r in results]),
+        )
+
+    return runtime.cached(compute, config, FisherSweepResult, use_cache=use_cache)
