@@ -1,0 +1,91 @@
+"""Weight coordinates, SIREN, quality measures and baselines against exact answers."""
+
+import numpy as np
+import pytest
+import torch
+
+from uniq_core import dna
+
+
+def test_weight_grid_round_trips_exactly_and_lies_in_the_cube():
+    rng = np.random.default_rng(0)
+    matrices = {"a": rng.standard_normal((5, 7)), "b": rng.standard_normal((3, 2))}
+    grid = dna.weight_grid(matrices, layers={"a": 0, "b": 1}, types={"a": 0, "b": 1})
+    assert grid.coordinates.shape == (41, 4) and np.all(np.abs(grid.coordinates) <= 1)
+    assert grid.values.min() == -1 and grid.values.max() == 1
+    rebuilt = grid.matrices()
+    for name in matrices:
+        np.testing.assert_allclose(rebuilt[name], matrices[name], rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="empty"):
+        dna.weight_grid({})
+    with pytest.raises(ValueError, match="non-finite"):
+        dna.weight_grid({"a": np.array([[np.nan, 1.0]])})
+    with pytest.raises(ValueError, match="equal"):
+        dna.weight_grid({"a": np.ones((2, 2))})
+
+
+def test_psnr_r2_and_compression():
+    original = np.array([0.0, 1.0, 2.0, 3.0])
+    assert dna.psnr(original, original) == np.inf
+    assert dna.psnr(original, original + 0.1) == pytest.approx(20 * np.log10(3) - 10 * np.log10(0.01))
+    assert dna.psnr(original + 100, original + 100.1) == pytest.approx(dna.psnr(original, original + 0.1))
+    assert dna.r_squared(original, np.full(4, original.mean())) == pytest.approx(0.0)
+    assert dna.compression_ratio(1000, 50) == 20
+    with pytest.raises(ValueError, match="shapes differ"):
+        dna.psnr(original, original[:2])
+
+
+def test_svd_baseline_respects_the_budget_and_is_exact_at_full_rank():
+    rng = np.random.default_rng(1)
+    low_rank = rng.standard_normal((20, 2)) @ rng.standard_normal((2, 30))
+    exact = dna.svd_baseline(low_rank, 2 * (20 + 30 + 1))
+    np.testing.assert_allclose(exact, low_rank, atol=1e-10)
+    rank_one = dna.svd_baseline(low_rank, 2 * (20 + 30 + 1) - 1)
+    assert np.linalg.matrix_rank(rank_one) == 1
+    assert np.all(dna.svd_baseline(low_rank, 10) == 0)
+
+
+def test_quantise_and_bits():
+    values = np.linspace(0, 1, 101)
+    assert len(np.unique(dna.quantise(values, 2))) == 4
+    assert np.max(np.abs(dna.quantise(values, 8) - values)) <= 0.5 / 255 + 1e-12
+    assert dna.bits_for_budget(1000, 125) == 4 and dna.bits_for_budget(1000, 1) == 1
+
+
+def test_entropy_of_known_distributions():
+    rng = np.random.default_rng(2)
+    assert dna.histogram_entropy(rng.standard_normal(400_000)) == pytest.approx(0.5 * np.log(2 * np.pi * np.e), abs=0.01)
+    assert dna.histogram_entropy(rng.uniform(size=400_000)) == pytest.approx(np.log(2 * np.sqrt(3)), abs=0.01)
+
+
+def test_radial_power_of_a_smooth_and_a_noisy_matrix():
+    x = np.linspace(0, 1, 64)
+    smooth = np.outer(np.sin(2 * np.pi * x), np.cos(2 * np.pi * x))
+    noisy = np.random.default_rng(3).standard_normal((64, 64))
+    _, smooth_power = dna.radial_power(smooth)
+    _, noise_power = dna.radial_power(noisy)
+    assert smooth_power[0] / np.nanmean(smooth_power[5:]) > 1e3
+    assert noise_power[0] / np.nanmean(noise_power[5:]) < 10
+
+
+def test_siren_initialisation_and_a_fit_of_a_smooth_pattern():
+    siren = dna.Siren(hidden=32, layers=2, omega0=30.0)
+    assert siren.linears[0].weight.abs().max() <= 1 / 4
+    assert siren.linears[1].weight.abs().max() <= np.sqrt(6 / 32) / 30
+    multi = dna.Siren(hidden=8, frequencies="multi", omega0=30.0)
+    assert float(multi.first_omega[0]) == pytest.approx(1.0) and float(multi.first_omega[-1]) == pytest.approx(30.0)
+    x = np.linspace(-1, 1, 32)
+    smooth = {"w": np.outer(np.sin(3 * x), np.cos(2 * x))}
+    grid = dna.weight_grid(smooth)
+    _, reconstruction, loss = dna.fit_siren(grid, hidden=32, layers=2, omega0=10.0, steps=600, lr=3e-3)
+    assert dna.psnr(smooth["w"], grid.matrices(reconstruction)["w"]) > 30  # a smooth pattern is easy
+    assert loss[-1] < loss[0]
+    with pytest.raises(ValueError, match="frequencies="):
+        dna.Siren(frequencies="many")
+
+
+def test_minilm_weights_come_from_the_wheel():
+    weights = dna.load_minilm(["encoder.layer.0.attention.self.query.weight"])
+    assert weights["encoder.layer.0.attention.self.query.weight"].shape == (384, 384)
+    with pytest.raises(ValueError, match="unknown MiniLM"):
+        dna.load_minilm(["encoder.layer.9.nothing"])

