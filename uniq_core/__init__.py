@@ -4,8 +4,10 @@ Layers (imports point downwards only):
 
 - presentation: :mod:`uniq_core.explore` (live widgets), :mod:`uniq_core.plots` (figures, static sweeps)
 - experiments: :mod:`uniq_core.experiments` (one ``Config -> run -> Result`` per chapter)
+- measures: :mod:`uniq_core.lyapunov`, :mod:`uniq_core.thermo`, :mod:`uniq_core.topology`,
+  :mod:`uniq_core.symmetry`, :mod:`uniq_core.fisher`, :mod:`uniq_core.dna`, :mod:`uniq_core.barriers`
 - engine: :mod:`uniq_core.replicas` (K perturbed copies trained in one batched step)
 - substrate: :mod:`uniq_core.models`, :mod:`uniq_core.data`, :mod:`uniq_core.runtime`
 """
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"

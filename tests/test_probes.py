@@ -1,0 +1,98 @@
+"""Heavy-ball phase-space probes against exact identities."""
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch.nn import functional as F
+
+from uniq_core import models, probes
+
+
+def quadratic(seed=0, n=4):
+    rng = np.random.default_rng(seed)
+    root = rng.standard_normal((n, n))
+    H = torch.as_tensor(root @ root.T / n + np.eye(n))
+    return (lambda theta: H @ theta), H
+
+
+def test_heavy_ball_is_pytorch_sgd_with_momentum_at_lr_dt2_over_m():
+    gradient, H = quadratic()
+    dt, mass, beta = 0.3, 2.0, 0.9
+    theta0 = torch.ones(4, dtype=torch.float64)
+    thetas, _ = probes.trajectory(gradient, theta0, torch.zeros(4, dtype=torch.float64), 20, dt=dt, mass=mass,
+                                  beta=beta)
+    w = torch.nn.Parameter(theta0.clone())
+    optimiser = torch.optim.SGD([w], lr=probes.learning_rate(dt, mass), momentum=beta)
+    for t in range(20):
+        optimiser.zero_grad()
+        (0.5 * w @ H @ w).backward()
+        optimiser.step()
+        torch.testing.assert_close(w.detach(), thetas[t + 1])
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.floats(0.01, 1.0), st.floats(0.1, 5.0), st.floats(0.0, 1.0), st.integers(0, 100))
+def test_heavy_ball_on_a_network_loss_is_conformally_symplectic(dt, mass, beta, seed):
+    torch.manual_seed(seed)
+    model = models.MLP(3, (4,), 2, "tanh").double()
+    x, y = torch.randn(8, 3, dtype=torch.float64), torch.randint(0, 2, (8,))
+    theta = models.flat_parameters(model).detach()
+
+    def loss(t):
+        return F.cross_entropy(torch.func.functional_call(model, models.unflatten(model, t), (x,)), y)
+
+    gradient = torch.func.grad(loss)
+    p = torch.randn(theta.shape, dtype=torch.float64)
+    assert probes.omega_invariance_error(gradient, theta, p, dt=dt, mass=mass, beta=beta) < 1e-10
+
+
+def test_a_non_gradient_force_breaks_the_symplectic_identity():
+    rotation = torch.tensor([[0.0, -1.0], [1.0, 0.0]], dtype=torch.float64)
+    force = lambda theta: rotation @ theta  # curl: not the gradient of any function
+    error = probes.omega_invariance_error(force, torch.ones(2, dtype=torch.float64), torch.zeros(2, dtype=torch.float64),
+                                          dt=0.5)
+    assert error > 1e-2
+
+
+def test_round_trip_error_shrinks_with_dt_and_grows_with_damping():
+    gradient, _ = quadratic(1)
+    theta, p = torch.ones(4, dtype=torch.float64), torch.zeros(4, dtype=torch.float64)
+    errors = [probes.round_trip_error(gradient, theta, p, int(round(2 / dt)), dt=dt) for dt in (0.2, 0.1, 0.05)]
+    assert errors[0] > errors[1] > errors[2]
+    assert probes.round_trip_error(gradient, theta, p, 20, dt=0.1, beta=0.8) > errors[1]
+    assert np.isnan(probes.round_trip_error(lambda t: 1e200 * t, theta, p, 5, dt=10.0))
+
+
+def test_energy_drift_and_dt_zero():
+    assert probes.energy_drift(np.array([1.0, 1.0, 1.0, 1.0]), np.zeros(4), 1.0) == 0.0
+    assert probes.energy_drift(np.array([1.0, 1.1, 1.2, 1.4]), np.zeros(4), 1.0) == pytest.approx(0.4)
+    assert probes.dt_zero(lambda dt: dt**2, 0.25, 1e-3, 10.0) == pytest.approx(0.5, rel=1e-4)
+    assert probes.dt_zero(lambda dt: dt, 10.0, 1e-3, 1.0) == float("inf")
+    assert probes.dt_zero(lambda dt: float("nan") if dt > 0.3 else 0.0, 0.5, 1e-3, 1.0) == pytest.approx(0.3, rel=1e-4)
+
+
+def test_scale_invariant_weights_obey_the_norm_identity():
+    torch.manual_seed(0)
+    w = torch.randn(10, dtype=torch.float64, requires_grad=True)
+    x = torch.randn(10, dtype=torch.float64)
+    loss = torch.sin(3 * (w @ x) / w.norm())  # invariant to the scale of w
+    g, = torch.autograd.grad(loss, w)
+    after, predicted = probes.scale_invariant_norm_step(w.detach(), g, 0.3)
+    assert after == pytest.approx(predicted, rel=1e-12)
+
+
+def test_output_column_sums_are_invariant_under_momentum_training():
+    torch.manual_seed(1)
+    model = models.MLP(5, (6,), 4)
+    x, y = torch.randn(64, 5), torch.randint(0, 4, (64,))
+    before = probes.softmax_column_sums(model[-1].weight, model[-1].bias).detach().clone()
+    optimiser = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    for _ in range(50):
+        optimiser.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        optimiser.step()
+    after = probes.softmax_column_sums(model[-1].weight, model[-1].bias).detach()
+    torch.testing.assert_close(after, before, atol=1e-5, rtol=0)
+    assert (model[-1].weight.detach() - 0).abs().sum() > 0
