@@ -1,0 +1,385 @@
+"""Chapter 4: is momentum training a near-symplectic, near-reversible integrator?
+
+A small CNN on the digits (8×8 images) with each normalisation (none, GroupNorm, train-mode BatchNorm,
+BatchNorm calibrated on the training set then frozen) is trained by the heavy-ball map of
+:mod:`uniq_core.probes` (step dt, mass M, momentum β; PyTorch learning rate dt²/M) on a fixed sequence of
+minibatches. The force at step t is the gradient of the loss of minibatch t with the model in training
+mode; the energy H = ‖p‖²/(2M) + L(θ) uses the full training loss with the model in evaluation mode (for
+BatchNorm: its running statistics, which train-mode steps keep updating). Probes at each setting:
+
+- round trip: T steps out, momentum reversed, T steps back on the minibatches in reverse order;
+- Ω-invariance of one step's tangent map (at the end of the outward run);
+- energy drift over the outward run, and dt_zero: the step size at which the drift crosses ``threshold``.
+
+Exact conservation laws checked on the same runs: column sums of the output layer (softmax), and, for
+weights followed by a normalisation (scale-invariant), ‖w'‖² = ‖w‖² + η²‖g‖² for one plain SGD step.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch.func import functional_call, grad
+from torch.nn import functional as F
+
+from uniq_core import data, models, probes, replicas, runtime, stats
+from uniq_core.schema import ConfigBase, ResultBase, check_choice, check_number, check_widths
+
+
+class _System:
+    """One CNN on a fixed minibatch plan, as forces and a potential on flat parameters."""
+
+    def __init__(self, config, norm: str, seed: int, bn_momentum: float | None = None):
+        dataset = data.load("digits", n_train=config.n_train, seed=seed, device="cpu").as_images()
+        runtime.seed_everything(seed)
+        self.model = models.SimpleCNN(1, dataset.n_classes, config.channels, norm,
+                                      bn_momentum=config.bn_momentum if bn_momentum is None else bn_momentum).double()
+        self.x, self.y = dataset.x_train.double(), dataset.y_train
+        if norm == "frozen_batch":
+            models.calibrate_batchnorm(self.model, self.x)
+        self.buffers = {name: b.clone() for name, b in self.model.named_buffers()}
+        self.theta0 = models.flat_parameters(self.model).double()
+        self.plan = replicas.make_batch_plan(len(self.x), config.batch_size, config.steps, seed=seed)[0]
+
+    def batch_loss(self, theta: torch.Tensor, t: int, buffers: dict[str, torch.Tensor]) -> torch.Tensor:
+        index = self.plan[t]
+        self.model.train()
+        out = functional_call(self.model, (models.unflatten(self.model, theta), buffers), (self.x[index],))
+        return F.cross_entropy(out, self.y[index])
+
+    def force(self, t: int):
+        """∇ of minibatch t's loss; train-mode BatchNorm updates the system's running statistics."""
+        def gradient(theta: torch.Tensor) -> torch.Tensor:
+            theta = theta.detach().requires_grad_(True)
+            return torch.autograd.grad(self.batch_loss(theta, t, self.buffers), theta)[0]
+        return gradient
+
+    def pure_force(self, t: int):
+        """The same force without side effects on the statistics, composable with ``jvp``."""
+        frozen = {name: b.clone() for name, b in self.buffers.items()}
+        return grad(lambda theta: self.batch_loss(theta, t, {k: v.clone() for k, v in frozen.items()}))
+
+    def potential(self, theta: torch.Tensor) -> float:
+        self.model.eval()
+        with torch.no_grad():
+            out = functional_call(self.model, (models.unflatten(self.model, theta), self.buffers), (self.x,))
+        return float(F.cross_entropy(out, self.y))
+
+    def head(self, theta: torch.Tensor) -> torch.Tensor:
+        named = models.unflatten(self.model, theta)
+        return probes.softmax_column_sums(named["head.weight"], named["head.bias"])
+
+
+def _healthy(theta: torch.Tensor, start: torch.Tensor) -> bool:
+    """False once the parameters are non-finite or 1000 × (1 + ‖θ_0‖) long: the run diverged."""
+    return bool(torch.isfinite(theta).all()) and float(theta.norm()) <= 1e3 * (1 + float(start.norm()))
+
+
+def _run(system: _System, dt: float, mass: float, beta: float, steps: int, *, energy_only: bool = False
+         ) -> dict[str, float | np.ndarray]:
+    """The outward run with its energy; unless ``energy_only``, the Ω probe at its end and the round trip.
+    A diverged run (:func:`_healthy`) gives NaN for every probe, so it never enters a statistic."""
+    theta, p = system.theta0.clone(), torch.zeros_like(system.theta0)
+    thetas, energy_losses, momenta_sq = [theta], [system.potential(theta)], [0.0]
+    for t in range(steps):
+        theta, p = probes.heavy_ball(system.force(t), theta, p, dt=dt, mass=mass, beta=beta)
+        thetas.append(theta)
+        energy_losses.append(system.potential(theta) if torch.isfinite(theta).all() else np.nan)
+        momenta_sq.append(float(p.pow(2).sum()))
+        if not _healthy(theta, system.theta0):
+            break
+    finite = _healthy(theta, system.theta0) and bool(torch.isfinite(p).all())
+    drift = probes.energy_drift(np.array(energy_losses), np.array(momenta_sq), mass) if finite else np.nan
+    record: dict[str, float | np.ndarray] = {"energy": np.array(energy_losses) + np.array(momenta_sq) / (2 * mass),
+                                             "energy_drift": drift}
+    if not finite or energy_only:
+        record.update(round_trip=np.nan, omega=np.nan, column_sum_change=np.nan)
+        return record
+    record["omega"] = probes.omega_invariance_error(system.pure_force(steps - 1), theta, p, dt=dt, mass=mass,
+                                                    beta=beta, pairs=4)
+    record["column_sum_change"] = float((system.head(theta) - system.head(system.theta0)).abs().max())
+    back, q = theta, -p
+    for t in reversed(range(steps)):
+        back, q = probes.heavy_ball(system.force(t), back, q, dt=dt, mass=mass, beta=beta)
+    path = float(torch.stack(thetas).diff(dim=0).norm(dim=1).sum())
+    record["round_trip"] = float((back - system.theta0).norm()) / max(path, 1e-300)
+    return record
+
+
+def _norm_identity(system: _System, lr: float) -> float:
+    """Relative error of ‖w'‖² = ‖w‖² + η²‖g‖² for the first convolution's weights, one plain SGD step."""
+    gradient = system.force(0)(system.theta0)
+    named = models.unflatten(system.model, system.theta0)
+    gnamed = models.unflatten(system.model, gradient)
+    after, predicted = probes.scale_invariant_norm_step(named["features.0.weight"], gnamed["features.0.weight"], lr)
+    return abs(after - predicted) / predicted
+
+
+# ----------------------------------------------------------------------------------------- the probes
+
+
+@dataclass(frozen=True)
+class ProbeConfig(ConfigBase):
+    """Heavy-ball training of a small CNN (``channels``) on ``n_train`` digits with each of ``norms``,
+    ``steps`` steps of ``dt`` at ``mass`` and ``beta``; dt_zero where the energy drift crosses
+    ``threshold``; over ``n_seeds``."""
+
+    n_train: int = 256
+    channels: tuple[int, ...] = (8, 16)
+    norms: tuple[str, ...] = ("none", "group", "batch", "frozen_batch")
+    bn_momentum: float = 0.1
+    batch_size: int = 64
+    dt: float = 0.1
+    mass: float = 1.0
+    beta: float = 1.0
+    steps: int = 40
+    threshold: float = 0.05
+    dt_range: tuple[float, float] = (0.01, 3.0)
+    bisections: int = 6
+    n_seeds: int = 3
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        check_number("n_train", self.n_train, low=64, high=1347, integer=True)
+        check_widths("channels", self.channels, high=256)
+        if len(self.norms) == 0:
+            raise ValueError("norms=() is empty; give at least one of " + ", ".join(models.NORMS))
+        for norm in self.norms:
+            check_choice("norms", norm, models.NORMS)
+        check_number("bn_momentum", self.bn_momentum, low=0.0, high=1.0)
+        check_number("batch_size", self.batch_size, low=2, high=self.n_train, integer=True)
+        check_number("dt", self.dt, low=0.0, high=100.0, low_inclusive=False)
+        check_number("mass", self.mass, low=0.0, high=1e6, low_inclusive=False)
+        check_number("beta", self.beta, low=0.0, high=1.0)
+        check_number("steps", self.steps, low=2, high=100_000, integer=True)
+        check_number("threshold", self.threshold, low=0.0, low_inclusive=False)
+        check_number("dt_range", self.dt_range[0], low=0.0, low_inclusive=False)
+        check_number("dt_range", self.dt_range[1], low=self.dt_range[0], low_inclusive=False)
+        check_number("bisections", self.bisections, low=1, high=60, integer=True)
+        check_number("n_seeds", self.n_seeds, low=1, high=50, integer=True)
+        check_number("seed", self.seed, low=0, integer=True)
+
+    @classmethod
+    def quick(cls) -> "ProbeConfig":
+        return cls()
+
+    @classmethod
+    def full(cls) -> "ProbeConfig":
+        return cls(n_train=1347, channels=(16, 32), steps=200, bisections=14, n_seeds=5)
+
+
+@dataclass
+class ProbeResult(ResultBase):
+    """Per norm × seed: ``round_trip``, ``omega``, ``energy_drift`` at ``dt``; ``dt_zero`` (energy drift
+    threshold); ``column_sum_change`` (max change of the output layer's column sums over the run);
+    ``norm_identity`` (relative error of the scale-invariance identity for the first convolution; NaN where
+    those weights are not scale-invariant). ``energy`` (norms × steps+1): H_t of the first seed."""
+
+    norms: np.ndarray
+    round_trip: np.ndarray
+    omega: np.ndarray
+    energy_drift: np.ndarray
+    dt_zero: np.ndarray
+    column_sum_change: np.ndarray
+    norm_identity: np.ndarray
+    energy: np.ndarray
+
+
+def run_probes(config: ProbeConfig, *, progress: bool = True, use_cache: bool = True) -> ProbeResult:
+    """The three probes, dt_zero and the conservation checks for every normalisation and seed."""
+
+    def compute() -> ProbeResult:
+        shape = (len(config.norms), config.n_seeds)
+        out = {name: np.full(shape, np.nan) for name in ("round_trip", "omega", "energy_drift", "dt_zero",
+                                                         "column_sum_change", "norm_identity")}
+        energy = np.full((len(config.norms), config.steps + 1), np.nan)
+        jobs = [(i, s) for i in range(len(config.norms)) for s in range(config.n_seeds)]
+        for i, s in runtime.progress_bar(jobs, "normalisations × seeds", progress):
+            norm, seed = config.norms[i], config.seed + s
+            record = _run(_System(config, norm, seed), config.dt, config.mass, config.beta, config.steps)
+            for name in ("round_trip", "omega", "energy_drift", "column_sum_change"):
+                out[name][i, s] = record[name]
+            if s == 0:
+                energy[i, : len(record["energy"])] = record["energy"]
+            if norm in ("batch", "group"):
+                out["norm_identity"][i, s] = _norm_identity(_System(config, norm, seed), config.dt**2 / config.mass)
+            out["dt_zero"][i, s] = probes.dt_zero(
+                lambda dt: _run(_System(config, norm, seed), dt, config.mass, config.beta, config.steps,
+                                energy_only=True)["energy_drift"],
+                config.threshold, *config.dt_range, iterations=config.bisections)
+        return ProbeResult(norms=np.array(config.norms), energy=energy, **out)
+
+    return runtime.cached(compute, config, ProbeResult, use_cache=use_cache)
+
+
+# ------------------------------------------------------------------------------ BN momentum, mass
+
+
+@dataclass(frozen=True)
+class DoseConfig(ConfigBase):
+    """Train-mode BatchNorm at each running-statistics momentum in ``bn_momenta``: probes at ``base.dt``."""
+
+    base: ProbeConfig = ProbeConfig(norms=("batch",))
+    bn_momenta: tuple[float, ...] = (0.0, 0.01, 0.03, 0.1, 0.3, 1.0)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.base, ProbeConfig):
+            raise ValueError(f"base={self.base!r} must be a ProbeConfig")
+        if len(self.bn_momenta) == 0:
+            raise ValueError("bn_momenta=() is empty; give at least one value")
+        for value in self.bn_momenta:
+            check_number("bn_momenta", value, low=0.0, high=1.0)
+
+    @classmethod
+    def quick(cls) -> "DoseConfig":
+        return cls()
+
+    @classmethod
+    def full(cls) -> "DoseConfig":
+        return cls(base=ProbeConfig.full().replace(norms=("batch",)))
+
+
+@dataclass
+class DoseResult(ResultBase):
+    """Per BN momentum × seed: ``energy_drift``, ``round_trip``, ``omega``."""
+
+    bn_momenta: np.ndarray
+    energy_drift: np.ndarray
+    round_trip: np.ndarray
+    omega: np.ndarray
+
+
+def run_dose(config: DoseConfig, *, progress: bool = True, use_cache: bool = True) -> DoseResult:
+    """Probes of train-mode BatchNorm against its running-statistics momentum."""
+
+    def compute() -> DoseResult:
+        base = config.base
+        shape = (len(config.bn_momenta), base.n_seeds)
+        out = {name: np.full(shape, np.nan) for name in ("energy_drift", "round_trip", "omega")}
+        jobs = [(i, s) for i in range(shape[0]) for s in range(shape[1])]
+        for i, s in runtime.progress_bar(jobs, "BN momenta × seeds", progress):
+            system = _System(base, "batch", base.seed + s, bn_momentum=config.bn_momenta[i])
+            record = _run(system, base.dt, base.mass, base.beta, base.steps)
+            for name in out:
+                out[name][i, s] = record[name]
+        return DoseResult(bn_momenta=np.array(config.bn_momenta), **out)
+
+    return runtime.cached(compute, config, DoseResult, use_cache=use_cache)
+
+
+@dataclass(frozen=True)
+class MassConfig(ConfigBase):
+    """dt_zero of the energy-drift probe at each mass in ``masses`` (norm ``base.norms[0]``)."""
+
+    base: ProbeConfig = ProbeConfig(norms=("none",), n_seeds=2)
+    masses: tuple[float, ...] = (0.25, 1.0, 4.0, 16.0)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.base, ProbeConfig):
+            raise ValueError(f"base={self.base!r} must be a ProbeConfig")
+        if len(self.masses) < 2:
+            raise ValueError(f"masses={self.masses!r} needs at least two values to fit a slope")
+        for value in self.masses:
+            check_number("masses", value, low=0.0, high=1e6, low_inclusive=False)
+
+    @classmethod
+    def quick(cls) -> "MassConfig":
+        return cls()
+
+    @classmethod
+    def full(cls) -> "MassConfig":
+        return cls(base=ProbeConfig.full().replace(norms=("none",)), masses=(0.0625, 0.25, 1.0, 4.0, 16.0, 64.0))
+
+
+@dataclass
+class MassResult(ResultBase):
+    """``dt_zero`` (masses × seeds); per seed the least-squares ``slopes`` of log dt_zero against log M, and
+    their mean and 95% interval (``slope``, ``slope_interval``); 1/2 is the prediction of the linear model."""
+
+    masses: np.ndarray
+    dt_zero: np.ndarray
+    slopes: np.ndarray
+    slope: float
+    slope_interval: np.ndarray
+
+
+def run_mass(config: MassConfig, *, progress: bool = True, use_cache: bool = True) -> MassResult:
+    """dt_zero against mass, and the fitted scaling exponent."""
+
+    def compute() -> MassResult:
+        base = config.base
+        norm = base.norms[0]
+        table = np.full((len(config.masses), base.n_seeds), np.nan)
+        jobs = [(i, s) for i in range(len(config.masses)) for s in range(base.n_seeds)]
+        for i, s in runtime.progress_bar(jobs, "masses × seeds", progress):
+            mass, seed = config.masses[i], base.seed + s
+            low, high = base.dt_range[0] * np.sqrt(mass), base.dt_range[1] * np.sqrt(mass)
+            table[i, s] = probes.dt_zero(
+                lambda dt: _run(_System(base, norm, seed), dt, mass, base.beta, base.steps,
+                                energy_only=True)["energy_drift"],
+                base.threshold, low, high, iterations=base.bisections)
+        slopes = []
+        for column in table.T:
+            ok = np.isfinite(column)
+            slopes.append(np.polyfit(np.log(np.array(config.masses)[ok]), np.log(column[ok]), 1)[0]
+                          if ok.sum() >= 2 else np.nan)
+        slope, interval = stats.t_interval(np.array(slopes))
+        return MassResult(masses=np.array(config.masses), dt_zero=table, slopes=np.array(slopes), slope=slope,
+                          slope_interval=interval)
+
+    return runtime.cached(compute, config, MassResult, use_cache=use_cache)
+
+
+@dataclass(frozen=True)
+class DtSweepConfig(ConfigBase):
+    """The three probes for each of ``base.norms`` at each step size in ``dts`` (first seed only)."""
+
+    base: ProbeConfig = ProbeConfig()
+    dts: tuple[float, ...] = (0.03, 0.1, 0.2, 0.4, 0.8)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.base, ProbeConfig):
+            raise ValueError(f"base={self.base!r} must be a ProbeConfig")
+        if len(self.dts) == 0:
+            raise ValueError("dts=() is empty; give at least one step size")
+        for value in self.dts:
+            check_number("dts", value, low=0.0, high=100.0, low_inclusive=False)
+
+    @classmethod
+    def quick(cls) -> "DtSweepConfig":
+        return cls()
+
+    @classmethod
+    def full(cls) -> "DtSweepConfig":
+        return cls(base=ProbeConfig.full(), dts=(0.01, 0.03, 0.1, 0.2, 0.4, 0.8, 1.6))
+
+
+@dataclass
+class DtSweepResult(ResultBase):
+    """(norms × dts) grids of ``round_trip``, ``omega`` and ``energy_drift`` (NaN where the run blew up)."""
+
+    norms: np.ndarray
+    dts: np.ndarray
+    round_trip: np.ndarray
+    omega: np.ndarray
+    energy_drift: np.ndarray
+
+
+def run_dt_sweep(config: DtSweepConfig, *, progress: bool = True, use_cache: bool = True) -> DtSweepResult:
+    """Probes over step sizes and normalisations."""
+
+    def compute() -> DtSweepResult:
+        base = config.base
+        shape = (len(base.norms), len(config.dts))
+        out = {name: np.full(shape, np.nan) for name in ("round_trip", "omega", "energy_drift")}
+        jobs = [(i, j) for i in range(shape[0]) for j in range(shape[1])]
+        for i, j in runtime.progress_bar(jobs, "normalisations × step sizes", progress):
+            record = _run(_System(base, base.norms[i], base.seed), config.dts[j], base.mass, base.beta, base.steps)
+            for name in out:
+                out[name][i, j] = record[name]
+        return DtSweepResult(norms=np.array(base.norms), dts=np.array(config.dts), **out)
+
+    return runtime.cached(compute, config, DtSweepResult, use_cache=use_cache)
