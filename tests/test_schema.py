@@ -69,3 +69,13 @@ def test_result_round_trips_through_dict_and_disk(tmp_path_factory, values, scor
 def test_from_dict_reports_missing_fields():
     with pytest.raises(ValueError, match="missing fields"):
         Sample.from_dict({"values": np.zeros(1)})
+
+
+def test_check_numbers_names_the_field_for_empty_and_out_of_range_grids():
+    from uniq_core.schema import check_numbers
+
+    check_numbers("lrs", (0.1, 1.0), low=0.0, low_inclusive=False)
+    with pytest.raises(ValueError, match=r"^lrs=\(\) is empty"):
+        check_numbers("lrs", ())
+    with pytest.raises(ValueError, match=r"^lrs=0\.0 is out of range"):
+        check_numbers("lrs", (0.1, 0.0), low=0.0, low_inclusive=False)

@@ -46,6 +46,15 @@ def check_number(
         raise ValueError(f"{name}={value!r} is out of range; allowed: {allowed}")
 
 
+def check_numbers(name: str, values: Any, **bounds: Any) -> None:
+    """Raise ``ValueError`` naming ``name`` unless ``values`` is a non-empty sequence whose every entry
+    passes :func:`check_number` with ``bounds`` (a grid of a sweep, say)."""
+    if len(values) == 0:
+        raise ValueError(f"{name}={tuple(values)!r} is empty; give at least one value")
+    for value in values:
+        check_number(name, value, **bounds)
+
+
 def check_choice(name: str, value: Any, choices: Iterable[Any]) -> None:
     """Raise ``ValueError`` naming ``name``, ``value`` and the allowed values unless ``value`` is one."""
     choices = tuple(choices)

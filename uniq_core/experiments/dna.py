@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from uniq_core import data, dna, models, replicas, runtime
-from uniq_core.schema import ConfigBase, ResultBase, check_choice, check_number
+from uniq_core.schema import ConfigBase, ResultBase, check_choice, check_number, check_numbers
 
 SOURCES = ("minilm", "digits_mlp")
 MINILM_QUICK = ("encoder.layer.0.attention.self.query.weight",)
@@ -230,13 +230,8 @@ class DnaSweepConfig(ConfigBase):
     def __post_init__(self) -> None:
         if not isinstance(self.base, DnaConfig):
             raise ValueError(f"base={self.base!r} must be a DnaConfig")
-        for field, values in (("hiddens", self.hiddens), ("omegas", self.omegas)):
-            if len(values) == 0:
-                raise ValueError(f"{field}=() is empty; give at least one value")
-        for value in self.hiddens:
-            check_number("hiddens", value, low=1, high=4096, integer=True)
-        for value in self.omegas:
-            check_number("omegas", value, low=0.0, high=1000.0, low_inclusive=False)
+        check_numbers("hiddens", self.hiddens, low=1, high=4096, integer=True)
+        check_numbers("omegas", self.omegas, low=0.0, high=1000.0, low_inclusive=False)
 
     @classmethod
     def quick(cls) -> "DnaSweepConfig":

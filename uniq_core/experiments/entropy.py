@@ -27,7 +27,7 @@ from torch.func import functional_call, grad, vmap
 from torch.nn import functional as F
 
 from uniq_core import data, models, runtime, stats, thermo
-from uniq_core.schema import ConfigBase, ResultBase, check_choice, check_number, check_widths
+from uniq_core.schema import ConfigBase, ResultBase, check_choice, check_number, check_numbers, check_widths
 
 
 def _check_network(config) -> None:
@@ -181,10 +181,7 @@ class EntropyConfig(ConfigBase):
         check_number("lr", self.lr, low=0.0, high=100.0, low_inclusive=False)
         check_number("batch_size", self.batch_size, low=1, high=self.n_train, integer=True)
         check_number("temperature", self.temperature, low=0.0, high=10.0)
-        if len(self.dimensions) == 0:
-            raise ValueError("dimensions=() is empty; give at least one subspace dimension")
-        for value in self.dimensions:
-            check_number("dimensions", value, low=2, high=1024, integer=True)
+        check_numbers("dimensions", self.dimensions, low=2, high=1024, integer=True)
         check_number("chains", self.chains, low=2, high=4096, integer=True)
         check_number("burn_in", self.burn_in, low=0, integer=True)
         check_number("sample_steps", self.sample_steps, low=100, integer=True)
@@ -501,13 +498,9 @@ class SweepConfig(ConfigBase):
         _check_network(self)
         check_number("descent_steps", self.descent_steps, low=1, integer=True)
         check_number("descent_lr", self.descent_lr, low=0.0, high=100.0, low_inclusive=False)
-        for field, values, low, high, integer in (("lrs", self.lrs, 0.0, 100.0, False),
-                                                  ("batch_sizes", self.batch_sizes, 1, self.n_train, True),
-                                                  ("temperatures", self.temperatures, 0.0, 10.0, False)):
-            if len(values) == 0:
-                raise ValueError(f"{field}=() is empty; give at least one value")
-            for value in values:
-                check_number(field, value, low=low, high=high, integer=integer, low_inclusive=field != "lrs")
+        check_numbers("lrs", self.lrs, low=0.0, high=100.0, low_inclusive=False)
+        check_numbers("batch_sizes", self.batch_sizes, low=1, high=self.n_train, integer=True)
+        check_numbers("temperatures", self.temperatures, low=0.0, high=10.0)
 
     @classmethod
     def quick(cls) -> "SweepConfig":
@@ -574,10 +567,7 @@ class ValidationConfig(ConfigBase):
         check_number("a", self.a, low=0.0, low_inclusive=False)
         check_number("omega", self.omega)
         check_number("d", self.d, low=0.0, low_inclusive=False)
-        if len(self.dts) == 0:
-            raise ValueError("dts=() is empty; give at least one sampling interval")
-        for value in self.dts:
-            check_number("dts", value, low=0.0, high=10.0, low_inclusive=False)
+        check_numbers("dts", self.dts, low=0.0, high=10.0, low_inclusive=False)
         check_number("n_steps", self.n_steps, low=1000, integer=True)
         check_number("seed", self.seed, low=0, integer=True)
 

@@ -26,6 +26,14 @@ def _rank(matrix: np.ndarray) -> int:
     return len(values) - fisher.gap_null_dimension(values)
 
 
+def _check_architectures(architectures, high: int) -> None:
+    if len(architectures) == 0:
+        raise ValueError("architectures=() is empty; give at least one (activation, widths) pair")
+    for activation, widths in architectures:
+        check_choice("architectures", activation, models.ACTIVATIONS)
+        check_widths("architectures", tuple(widths), high=high)
+
+
 def _check_training(config) -> None:
     """Validation shared by the trained-network configs."""
     check_choice("dataset", config.dataset, data.DATASETS)
@@ -69,11 +77,7 @@ class NullCheckConfig(ConfigBase):
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if len(self.architectures) == 0:
-            raise ValueError("architectures=() is empty; give at least one (activation, widths) pair")
-        for activation, widths in self.architectures:
-            check_choice("architectures", activation, models.ACTIVATIONS)
-            check_widths("architectures", tuple(widths), high=256)
+        _check_architectures(self.architectures, high=256)
         check_number("d_in", self.d_in, low=1, high=64, integer=True)
         check_number("d_out", self.d_out, low=2, high=64, integer=True)
         check_number("n_inputs", self.n_inputs, low=1, high=100_000, integer=True)
@@ -340,11 +344,7 @@ class FisherSweepConfig(ConfigBase):
     def __post_init__(self) -> None:
         if not isinstance(self.base, FisherConfig):
             raise ValueError(f"base={self.base!r} must be a FisherConfig")
-        if len(self.architectures) == 0:
-            raise ValueError("architectures=() is empty; give at least one (activation, widths) pair")
-        for activation, widths in self.architectures:
-            check_choice("architectures", activation, models.ACTIVATIONS)
-            check_widths("architectures", tuple(widths), high=1024)
+        _check_architectures(self.architectures, high=1024)
 
     @classmethod
     def quick(cls) -> "FisherSweepConfig":

@@ -17,7 +17,6 @@ weights followed by a normalisation (scale-invariant), ‖w'‖² = ‖w‖² + 
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,7 +25,7 @@ from torch.func import functional_call, grad
 from torch.nn import functional as F
 
 from uniq_core import data, models, probes, replicas, runtime, stats
-from uniq_core.schema import ConfigBase, ResultBase, check_choice, check_number, check_widths
+from uniq_core.schema import ConfigBase, ResultBase, check_choice, check_number, check_numbers, check_widths
 
 
 class _System:
@@ -228,10 +227,7 @@ class DoseConfig(ConfigBase):
     def __post_init__(self) -> None:
         if not isinstance(self.base, ProbeConfig):
             raise ValueError(f"base={self.base!r} must be a ProbeConfig")
-        if len(self.bn_momenta) == 0:
-            raise ValueError("bn_momenta=() is empty; give at least one value")
-        for value in self.bn_momenta:
-            check_number("bn_momenta", value, low=0.0, high=1.0)
+        check_numbers("bn_momenta", self.bn_momenta, low=0.0, high=1.0)
 
     @classmethod
     def quick(cls) -> "DoseConfig":
@@ -343,10 +339,7 @@ class DtSweepConfig(ConfigBase):
     def __post_init__(self) -> None:
         if not isinstance(self.base, ProbeConfig):
             raise ValueError(f"base={self.base!r} must be a ProbeConfig")
-        if len(self.dts) == 0:
-            raise ValueError("dts=() is empty; give at least one step size")
-        for value in self.dts:
-            check_number("dts", value, low=0.0, high=100.0, low_inclusive=False)
+        check_numbers("dts", self.dts, low=0.0, high=100.0, low_inclusive=False)
 
     @classmethod
     def quick(cls) -> "DtSweepConfig":

@@ -22,8 +22,8 @@ import numpy as np
 import torch
 from torch.func import functional_call, vmap
 
-from uniq_core import barriers, data, models, replicas, runtime, stats, symmetry, topology
-from uniq_core.schema import ConfigBase, ResultBase, check_choice, check_number, check_widths
+from uniq_core import barriers, data, models, replicas, runtime, symmetry, topology
+from uniq_core.schema import ConfigBase, ResultBase, check_choice, check_number, check_numbers, check_widths
 
 
 def _check_training(config) -> None:
@@ -331,13 +331,8 @@ class TopologySweepConfig(ConfigBase):
     def __post_init__(self) -> None:
         if not isinstance(self.base, TopologyConfig):
             raise ValueError(f"base={self.base!r} must be a TopologyConfig")
-        for field, values in (("perturbations", self.perturbations), ("widths_grid", self.widths_grid)):
-            if len(values) == 0:
-                raise ValueError(f"{field}=() is empty; give at least one value")
-        for value in self.perturbations:
-            check_number("perturbations", value, low=0.0, high=10.0, low_inclusive=False)
-        for value in self.widths_grid:
-            check_number("widths_grid", value, low=1, high=1024, integer=True)
+        check_numbers("perturbations", self.perturbations, low=0.0, high=10.0, low_inclusive=False)
+        check_numbers("widths_grid", self.widths_grid, low=1, high=1024, integer=True)
 
     @classmethod
     def quick(cls) -> "TopologySweepConfig":
