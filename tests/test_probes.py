@@ -96,3 +96,22 @@ def test_output_column_sums_are_invariant_under_momentum_training():
     after = probes.softmax_column_sums(model[-1].weight, model[-1].bias).detach()
     torch.testing.assert_close(after, before, atol=1e-5, rtol=0)
     assert (model[-1].weight.detach() - 0).abs().sum() > 0
+
+
+def test_a_schedule_of_forces_is_retraced_in_reverse_order():
+    gradient, H = quadratic(2)
+    theta, p = torch.ones(4, dtype=torch.float64), torch.zeros(4, dtype=torch.float64)
+    forces = [lambda t, s=s: s * (H @ t) for s in (1.0, 2.0, 0.5, 1.5)]  # a different force at each step
+    thetas, momenta = probes.trajectory(None, theta, p, 4, schedule=lambda t: forces[t], dt=0.1)
+    # the same schedule with one constant force is the plain trajectory
+    plain, _ = probes.trajectory(gradient, theta, p, 4, dt=0.1)
+    torch.testing.assert_close(probes.trajectory(None, theta, p, 4, schedule=lambda t: gradient, dt=0.1)[0], plain)
+    # run back by hand through the forces in reverse order
+    back, q = thetas[-1], -momenta[-1]
+    for t in reversed(range(4)):
+        back, q = probes.heavy_ball(forces[t], back, q, dt=0.1)
+    expected = float((back - theta).norm()) / float((thetas[1:] - thetas[:-1]).norm(dim=1).sum())
+    assert probes.return_error(None, thetas, momenta[-1], schedule=lambda t: forces[t], dt=0.1) == \
+        pytest.approx(expected, rel=1e-12)
+    assert probes.return_error(gradient, plain, probes.trajectory(gradient, theta, p, 4, dt=0.1)[1][-1], dt=0.1) == \
+        pytest.approx(probes.round_trip_error(gradient, theta, p, 4, dt=0.1), rel=1e-12)

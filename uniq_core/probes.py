@@ -54,13 +54,14 @@ def heavy_ball(gradient: Gradient, theta: torch.Tensor, p: torch.Tensor, *, dt: 
     return theta + dt * p_next / mass, p_next
 
 
-def trajectory(gradient: Gradient, theta: torch.Tensor, p: torch.Tensor, n_steps: int, **step: float
-               ) -> tuple[torch.Tensor, torch.Tensor]:
-    """States (n_steps + 1, P) of θ and of p along the heavy-ball map."""
+def trajectory(gradient: Gradient | None, theta: torch.Tensor, p: torch.Tensor, n_steps: int, *,
+               schedule: Callable[[int], Gradient] | None = None, **step: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """States (n_steps + 1, P) of θ and of p along the heavy-ball map; with ``schedule``, step t uses the
+    force ``schedule(t)`` (one minibatch's gradient, say) instead of ``gradient``."""
     check_number("n_steps", n_steps, low=1, integer=True)
     thetas, momenta = [theta], [p]
-    for _ in range(n_steps):
-        theta, p = heavy_ball(gradient, theta, p, **step)
+    for t in range(n_steps):
+        theta, p = heavy_ball(gradient if schedule is None else schedule(t), theta, p, **step)
         thetas.append(theta)
         momenta.append(p)
     return torch.stack(thetas), torch.stack(momenta)
@@ -75,9 +76,19 @@ def round_trip_error(gradient: Gradient, theta: torch.Tensor, p: torch.Tensor, n
     thetas, momenta = trajectory(gradient, theta, p, n_steps, **step)
     if not (torch.isfinite(thetas).all() and torch.isfinite(momenta).all()):
         return float("nan")
-    back, _ = trajectory(gradient, thetas[-1], -momenta[-1], n_steps, **step)
+    return return_error(gradient, thetas, momenta[-1], **step)
+
+
+def return_error(gradient: Gradient | None, thetas: torch.Tensor, p_end: torch.Tensor, *,
+                 schedule: Callable[[int], Gradient] | None = None, **step: float) -> float:
+    """The second half of :func:`round_trip_error` for an outward path ``thetas`` ending with momentum
+    ``p_end``: run back from −p_end (with ``schedule``, through the forces in reverse order) and return
+    ‖θ_back − θ_0‖ / (length of the outward path)."""
+    n_steps = len(thetas) - 1
+    backward = None if schedule is None else (lambda t: schedule(n_steps - 1 - t))
+    back, _ = trajectory(gradient, thetas[-1], -p_end, n_steps, schedule=backward, **step)
     length = float((thetas[1:] - thetas[:-1]).norm(dim=1).sum())
-    return float((back[-1] - theta).norm()) / max(length, 1e-300)
+    return float((back[-1] - thetas[0]).norm()) / max(length, 1e-300)
 
 
 def omega_invariance_error(gradient: Gradient, theta: torch.Tensor, p: torch.Tensor, *, dt: float,

@@ -100,11 +100,8 @@ def _run(system: _System, dt: float, mass: float, beta: float, steps: int, *, en
     record["omega"] = probes.omega_invariance_error(system.pure_force(steps - 1), theta, p, dt=dt, mass=mass,
                                                     beta=beta, pairs=4)
     record["column_sum_change"] = float((system.head(theta) - system.head(system.theta0)).abs().max())
-    back, q = theta, -p
-    for t in reversed(range(steps)):
-        back, q = probes.heavy_ball(system.force(t), back, q, dt=dt, mass=mass, beta=beta)
-    path = float(torch.stack(thetas).diff(dim=0).norm(dim=1).sum())
-    record["round_trip"] = float((back - system.theta0).norm()) / max(path, 1e-300)
+    record["round_trip"] = probes.return_error(None, torch.stack(thetas), p, schedule=system.force, dt=dt,
+                                               mass=mass, beta=beta)
     return record
 
 
