@@ -46,6 +46,20 @@ def test_seeding_is_reproducible():
     assert torch.equal(a, torch.randn(5))
 
 
+def test_config_key_follows_the_source_the_device_and_torch(monkeypatch):
+    config = divergence.Config()
+    key = runtime.config_key(config)
+    assert len(runtime.source_hash()) == 20
+    monkeypatch.setattr(runtime, "source_hash", lambda: "an edited measure")
+    assert runtime.config_key(config) != key
+    monkeypatch.undo()
+    monkeypatch.setattr(runtime.torch, "__version__", "0.0.0")
+    assert runtime.config_key(config) != key
+    monkeypatch.undo()
+    monkeypatch.setattr(runtime, "device", lambda name=None: runtime.torch.device("cuda"))
+    assert runtime.config_key(config) != key
+
+
 def test_config_key_is_stable_and_sensitive():
     config = divergence.Config()
     assert runtime.config_key(config) == runtime.config_key(divergence.Config())

@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import random
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterable, TypeVar
 
@@ -106,12 +107,29 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+@lru_cache(maxsize=1)
+def source_hash() -> str:
+    """A hash of every ``.py`` file of ``uniq_core`` (path and content) as imported: an edited measure
+    changes it at the next start of Python."""
+    root = Path(uniq_core.__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:20]
+
+
 def config_key(config: Any) -> str:
-    """A stable hash of a Config (its class, every field) and the package version."""
+    """A stable hash of a Config (its class, every field), the device it resolves to, the torch version and
+    :func:`source_hash`, so that a changed measure or another device never serves an old result."""
+    fields = config.to_dict()
+    resolved = str(device(fields["device"])) if isinstance(fields.get("device"), str) else None
     payload = {
         "class": f"{type(config).__module__}.{type(config).__qualname__}",
-        "fields": _jsonable(config.to_dict()),
-        "version": uniq_core.__version__,
+        "fields": _jsonable(fields),
+        "device": resolved,
+        "torch": torch.__version__,
+        "source": source_hash(),
     }
     text = json.dumps(payload, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:20]

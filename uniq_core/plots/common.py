@@ -1,0 +1,90 @@
+"""Shared pieces of every figure: palette, plotly display on the static site, slider sweeps, glue."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, Iterable
+
+import matplotlib.pyplot as plt
+import numpy as np
+import plotly.graph_objects as go
+
+PALETTE = plt.get_cmap("viridis")
+
+
+def _css(colour: tuple[float, ...]) -> str:
+    """A matplotlib RGBA tuple (0–1) as a CSS ``rgb()`` string for plotly."""
+    return "rgb({}, {}, {})".format(*(int(round(255 * c)) for c in colour[:3]))
+
+
+def static_site() -> bool:
+    """True while the book is being built into the static site (``UNIQ_STATIC_SITE=1``)."""
+    return os.environ.get("UNIQ_STATIC_SITE", "") == "1"
+
+
+def show(figure: go.Figure) -> Any:
+    """Display a plotly figure: a ``<div>`` drawn by the site's own plotly.js when building the static
+    site; the notebook's renderer (Jupyter, Colab) otherwise."""
+    if static_site():
+        from IPython.display import HTML, display
+
+        html = figure.to_html(full_html=False, include_plotlyjs=False, config={"responsive": True})
+        display(HTML(html))
+        return None
+    figure.show()
+    return None
+
+
+def sweep_figure(
+    values: Iterable[Any],
+    traces_for: Callable[[Any], list[go.BaseTraceType]],
+    *,
+    parameter: str,
+    title: str = "",
+    label: Callable[[Any], str] = str,
+    layout: dict[str, Any] | None = None,
+) -> go.Figure:
+    """One figure, one slider over ``values``: moving it shows the traces of that value.
+
+    ``traces_for(value)`` returns the traces drawn for one value (all values should give the same
+    number of traces for a steady legend). The first value is shown at load.
+    """
+    values = list(values)
+    if not values:
+        raise ValueError("values is empty; a sweep needs at least one value")
+    figure = go.Figure()
+    owners: list[int] = []
+    for position, value in enumerate(values):
+        for trace in traces_for(value):
+            trace.visible = position == 0
+            figure.add_trace(trace)
+            owners.append(position)
+    steps = [
+        dict(
+            method="update",
+            label=label(value),
+            args=[{"visible": [owner == position for owner in owners]}],
+        )
+        for position, value in enumerate(values)
+    ]
+    figure.update_layout(
+        title=title,
+        sliders=[dict(active=0, currentvalue={"prefix": f"{parameter} = "}, pad={"t": 40}, steps=steps)],
+        template="plotly_white",
+        margin=dict(l=60, r=20, t=60, b=40),
+        **(layout or {}),
+    )
+    return figure
+
+
+
+def glue(name: str, value: Any) -> None:
+    """Record ``value`` under ``name`` for the book's ``{glue:text}`` roles (numpy scalars become Python
+    numbers). Outside a book build (plain Jupyter, Colab) without myst-nb, nothing is recorded."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    try:
+        from myst_nb import glue as record
+    except ImportError:
+        return
+    record(name, value, display=False)

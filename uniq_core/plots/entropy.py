@@ -1,0 +1,140 @@
+"""Figures of chapter 2: entropy production, stationary chains, currents and sweeps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import plotly.graph_objects as go
+
+from uniq_core.plots.common import PALETTE, _css
+
+
+def validation_figure(result: Any) -> plt.Figure:
+    """Rotational OU process: exact rate, AR(1) pair rate and path estimate against the sampling interval."""
+    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 3.4))
+    left.axhline(result.exact, color="k", ls="--", lw=1, label="exact 2ω²/a")
+    left.plot(result.dts, result.pair, "s-", color=PALETTE(0.3), label="exact pair rate of the sampled chain")
+    left.errorbar(result.dts, result.path, yerr=2 * result.path_error, fmt="o", color=PALETTE(0.75), capsize=3,
+                  label="path estimate ± 2 s.e.")
+    left.set_xscale("log")
+    left.set_xlabel("sampling interval dt")
+    left.set_ylabel("entropy production per unit time")
+    left.set_title("entropy production")
+    left.legend(fontsize=8)
+    right.axhline(result.circulation_exact, color="k", ls="--", lw=1, label="exact ½[(AΣ)₁₂ − (AΣ)₂₁]")
+    right.errorbar(result.dts, result.circulation, yerr=2 * result.circulation_error, fmt="o", color=PALETTE(0.75),
+                   capsize=3, label="estimate ± 2 s.e.")
+    right.set_xscale("log")
+    right.set_xlabel("sampling interval dt")
+    right.set_ylabel("signed area per unit time")
+    right.set_title("circulation ½⟨x ∧ ẋ⟩")
+    right.legend(fontsize=8)
+    figure.tight_layout()
+    plt.close(figure)
+    return figure
+
+
+def dimension_figure(result: Any) -> plt.Figure:
+    """Exact linearised SGD entropy production in the top-d stable Hessian directions, one line per seed."""
+    figure, axis = plt.subplots(figsize=(6.5, 3.4))
+    for seed, rates in enumerate(result.rate_by_dimension):
+        axis.plot(result.dimensions, rates, "o-", color=PALETTE(seed / max(len(result.rate_by_dimension) - 1, 1)),
+                  label=f"seed {seed}")
+    axis.set_xscale("log", base=2)
+    axis.set_yscale("log")
+    axis.set_xlabel("number d of top stable Hessian directions observed")
+    axis.set_ylabel("nats per step")
+    axis.set_title("linearised SGD: entropy production seen in d directions")
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    plt.close(figure)
+    return figure
+
+
+def stationary_figure(result: Any) -> plt.Figure:
+    """Per seed: exact linearised rates and the estimates from simulated chains, SGD beside Langevin."""
+    figure, axis = plt.subplots(figsize=(8, 3.6))
+    seeds = np.arange(len(result.sgd_exact))
+    for offset, (name, colour, exact, path, error, kl) in enumerate([
+        ("SGD", "#c0392b", result.sgd_exact, result.sgd_path, result.sgd_path_error, result.sgd_estimate),
+        ("Langevin", "#2e6da4", result.langevin_exact, result.langevin_path, result.langevin_path_error,
+         result.langevin_estimate),
+    ]):
+        x = seeds + (offset - 0.5) * 0.3
+        axis.plot(x - 0.06, exact, "D", color=colour, mfc="white", label=f"{name}: exact, linearised")
+        axis.errorbar(x, path, yerr=2 * error, fmt="o", color=colour, capsize=3, label=f"{name}: path estimate ± 2 s.e.")
+        axis.plot(x + 0.06, kl, "^", color=colour, alpha=0.6, label=f"{name}: fitted-chain KL")
+    axis.axhline(0, color="grey", lw=0.8)
+    axis.set_xticks(seeds, [f"seed {s}" for s in seeds])
+    axis.set_ylabel("nats per step")
+    axis.set_title("entropy production at a minimum, top stable Hessian directions")
+    axis.legend(fontsize=7, ncol=2)
+    figure.tight_layout()
+    plt.close(figure)
+    return figure
+
+
+def current_figure(result: Any, *, bins: int = 8, min_count: int = 150) -> plt.Figure:
+    """Mean local velocity in the top PCA plane of the samples: SGD beside the Langevin control."""
+    from uniq_core import thermo
+
+    figure, axes = plt.subplots(1, 2, figsize=(10, 4.2), sharex=True, sharey=True)
+    for axis, plane, name, circulation, error in [
+        (axes[0], result.sgd_plane, "SGD", result.sgd_circulation[0], result.sgd_circulation_error[0]),
+        (axes[1], result.langevin_plane, "Langevin", result.langevin_circulation[0],
+         result.langevin_circulation_error[0]),
+    ]:
+        plane = plane[np.isfinite(plane).all(axis=(1, 2))]
+        if len(plane) == 0:
+            axis.set_title(f"{name}: every chain diverged", fontsize=10)
+            continue
+        field = thermo.velocity_field(plane, 1.0, bins=bins, min_count=min_count)
+        gx, gy = np.meshgrid(field["x"], field["y"], indexing="ij")
+        axis.hist2d(plane[..., 0].ravel(), plane[..., 1].ravel(), bins=40, cmap="Greys")
+        axis.quiver(gx, gy, field["u"], field["v"], color="#c0392b" if name == "SGD" else "#2e6da4",
+                    angles="xy", scale_units="xy", scale=None)
+        axis.set_title(f"{name}: circulation {circulation:+.2e} ± {error:.1e} per step", fontsize=10)
+        axis.set_xlabel("principal component 1")
+    axes[0].set_ylabel("principal component 2")
+    figure.tight_layout()
+    plt.close(figure)
+    return figure
+
+
+def training_entropy_figure(result: Any) -> plt.Figure:
+    """Local linearised entropy production along training (mean and interval over seeds) and sharpness."""
+    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 3.4))
+    steps = np.maximum(result.steps, 1)
+    for seed, rates in enumerate(result.sgd_rate):
+        left.plot(steps, rates, color="#e8a39b", lw=1)
+    left.plot(steps, result.sgd_rate_mean, "o-", color="#c0392b", label="SGD, geometric mean over seeds")
+    left.fill_between(steps, result.sgd_rate_interval[0], result.sgd_rate_interval[1],
+                      color="#c0392b", alpha=0.15, label="95% interval")
+    left.set_xscale("log")
+    left.set_yscale("log")
+    left.set_xlabel("training step (0 drawn at 1)")
+    left.set_ylabel("nats per step")
+    left.set_title("local linearised entropy production")
+    left.legend(fontsize=8)
+    for seed, (sharpness, accuracy) in enumerate(zip(result.sharpness, result.accuracy)):
+        colour = PALETTE(seed / max(len(result.sharpness) - 1, 1))
+        right.plot(steps, sharpness, "o-", color=colour, label=f"seed {seed}: sharpness")
+        right.plot(steps, accuracy, "s:", color=colour, alpha=0.6, label=f"seed {seed}: train accuracy")
+    right.set_xscale("log")
+    right.set_xlabel("training step (0 drawn at 1)")
+    right.set_title("sharpness and accuracy")
+    right.legend(fontsize=7, ncol=2)
+    figure.tight_layout()
+    plt.close(figure)
+    return figure
+
+
+def entropy_sweep_traces(result: Any, temperature_index: int) -> list[go.Scatter]:
+    """Exact linearised SGD entropy production against the step size, one line per batch size."""
+    return [
+        go.Scatter(x=result.lrs, y=result.sgd_rate[temperature_index, j], mode="lines+markers",
+                   name=f"batch {int(batch)}", line=dict(color=_css(PALETTE(j / max(len(result.batch_sizes) - 1, 1)))))
+        for j, batch in enumerate(result.batch_sizes)
+    ]

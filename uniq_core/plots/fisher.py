@@ -1,0 +1,95 @@
+"""Figures of chapter 5: pullback-metric spectra, null directions and representations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import plotly.graph_objects as go
+
+from uniq_core.plots.common import PALETTE, _css
+
+
+def null_check_figure(result: Any) -> plt.Figure:
+    """Measured against symmetry-predicted null dimensions, per architecture and output metric."""
+    figure, axis = plt.subplots(figsize=(8, 3.6))
+    rows = np.arange(len(result.labels))
+    for column, (name, colour) in enumerate([("logits", PALETTE(0.25)), ("softmax", PALETTE(0.7))]):
+        offset = (column - 0.5) * 0.36
+        axis.barh(rows + offset, result.measured[:, column], 0.34, color=colour, alpha=0.55, label=f"{name}: measured")
+        known = result.predicted[:, column] >= 0
+        axis.plot(result.predicted[known, column], rows[known] + offset, "k|", ms=14, mew=2,
+                  label="predicted by the symmetries" if column == 0 else None)
+    axis.set_yticks(rows, [f"{label} (P={p})" for label, p in zip(result.labels, result.parameters)], fontsize=8)
+    axis.invert_yaxis()
+    axis.set_xlabel("null dimension of the pullback metric")
+    axis.legend(fontsize=8, loc="upper right")
+    figure.tight_layout()
+    plt.close(figure)
+    return figure
+
+
+def fisher_spectrum_figure(result: Any, seed: int = 0) -> plt.Figure:
+    """Normalised Fisher spectra along training (one seed), and effective ranks over seeds."""
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8))
+    count = len(result.steps)
+    for c in range(count):
+        left.plot(np.arange(1, result.spectra.shape[-1] + 1), np.maximum(result.spectra[seed, c], 1e-18),
+                  color=PALETTE(c / max(count - 1, 1)), lw=1.2, label=f"step {int(result.steps[c])}")
+    left.axvline(result.parameters - np.nanmedian(result.null_dimension[seed]), color="k", ls="--", lw=0.8)
+    left.set_yscale("log")
+    left.set_xscale("log")
+    left.set_ylim(1e-18, 2)
+    left.set_xlabel("eigenvalue index")
+    left.set_ylabel("λ / λ_max")
+    left.set_title(f"Fisher spectrum, P = {result.parameters} (dashed: null space)", fontsize=10)
+    left.legend(fontsize=7)
+    for values, name, colour in [(result.participation, "participation ratio", PALETTE(0.1)),
+                                 (result.entropy_rank, "entropy effective rank", PALETTE(0.5)),
+                                 (result.mackay, "MacKay, prior 1e-3·λ_max", PALETTE(0.85))]:
+        mean = np.nanmean(values, axis=0)
+        right.plot(result.steps, mean, "o-", color=colour, label=name)
+        right.fill_between(result.steps, np.nanmin(values, axis=0), np.nanmax(values, axis=0), color=colour, alpha=0.2)
+    right.set_yscale("log")
+    right.set_xlabel("training step")
+    right.set_title("effective dimension (band: range over seeds)", fontsize=10)
+    right.legend(fontsize=8)
+    figure.tight_layout()
+    plt.close(figure)
+    return figure
+
+
+def representation_figure(result: Any) -> plt.Figure:
+    """Per hidden layer, rank and participation ratio of the pulled-back metric, before and after training."""
+    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 3.4))
+    layers = np.arange(1, len(result.widths) + 1)
+    for values, axis in [((result.rank_start, result.rank_end), left),
+                         ((result.participation_start, result.participation_end), right)]:
+        for data_, name, colour in [(values[0], "at initialisation", "#9ab"), (values[1], "after training", "#3b6ea8")]:
+            for row in data_:
+                axis.plot(layers, row, color=colour, alpha=0.35, lw=1)
+            axis.plot(layers, data_.mean(axis=0), "o-", color=colour, lw=2, label=name)
+        axis.set_xticks(layers)
+        axis.set_xlabel("hidden layer")
+        axis.legend(fontsize=8)
+    left.plot(layers, result.widths, "k:", label="width")
+    left.axhline(result.ceiling, color="#c0392b", ls="--", lw=0.8, label="K − 1")
+    left.legend(fontsize=8)
+    left.set_title("rank of the layer metric")
+    right.set_title("participation ratio of the layer metric")
+    figure.tight_layout()
+    plt.close(figure)
+    return figure
+
+
+def fisher_sweep_traces(result: Any, index: int) -> list[go.Scatter]:
+    """Normalised spectra at each checkpoint for one architecture of a Fisher sweep."""
+    count = len(result.steps)
+    size = int(result.parameters[index])
+    keep = np.unique(np.geomspace(1, size, 400).astype(int)) - 1  # log-spaced indices: a light page
+    return [
+        go.Scatter(x=keep + 1, y=np.maximum(result.spectra[index, c, keep], 1e-18), mode="lines",
+                   name=f"step {int(result.steps[c])}", line=dict(color=_css(PALETTE(c / max(count - 1, 1)))))
+        for c in range(count)
+    ]

@@ -1,0 +1,80 @@
+"""Figures of chapter 1: Lyapunov spectra, spread, instability and the regime map."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import plotly.graph_objects as go
+
+from uniq_core.plots.common import PALETTE
+
+
+def spread_figure(result: Any) -> plt.Figure:
+    """Spread of the replicas about their centroid over epochs, one line per seed (log scale)."""
+    figure, axis = plt.subplots(figsize=(7.5, 3.6))
+    for seed, spread in enumerate(result.spread):
+        label = f"seed {seed}: {result.fitted_exponent[seed]:+.3f}/epoch" if np.isfinite(result.fitted_exponent[seed]) \
+            else f"seed {seed}: diverged"
+        axis.plot(result.epochs, spread, color=PALETTE(seed / max(len(result.spread) - 1, 1)), lw=1.5, label=label)
+    axis.set_yscale("log")
+    axis.set_xlabel("epoch")
+    axis.set_ylabel("RMS distance from centroid")
+    axis.set_title("spread of perturbed replicas (fitted exponent per seed)")
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    plt.close(figure)
+    return figure
+
+
+def tangent_figure(result: Any) -> plt.Figure:
+    """Top tangent exponents against the step size, beside the sharpness and the edge of stability 2/η."""
+    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
+    ok = ~result.diverged
+    for i in range(result.exponents.shape[1]):
+        left.plot(result.lrs[ok], result.exponents[ok, i], "o-", color=PALETTE(i / max(result.exponents.shape[1], 1)),
+                  label=f"λ{i + 1}")
+    if (~ok).any():
+        left.plot(result.lrs[~ok], result.exponents[~ok, 0], "x", color="#b00020", ms=9, label="loss blew up")
+    left.axhline(0, color="grey", lw=0.8)
+    left.set_xscale("log")
+    left.set_xlabel("step size η")
+    left.set_ylabel("exponent per step")
+    left.set_title("top Lyapunov exponents of the training map")
+    left.legend(fontsize=8)
+    right.plot(result.lrs, result.sharpness_start, "o-", label="sharpness at start")
+    right.plot(result.lrs[ok], result.sharpness_end[ok], "s-", label="sharpness at end")
+    right.plot(result.lrs, result.threshold, "k--", label="edge of stability (2+2β)/η")
+    right.set_xscale("log")
+    right.set_yscale("log")
+    right.set_xlabel("step size η")
+    right.set_title("sharpness vs the edge of stability")
+    right.legend(fontsize=8)
+    figure.tight_layout()
+    plt.close(figure)
+    return figure
+
+
+def instability_figure(result: Any) -> plt.Figure:
+    """Error barrier between children split at each epoch (mean and each pair)."""
+    figure, axis = plt.subplots(figsize=(6, 3.2))
+    for column in range(result.barrier.shape[1]):
+        axis.plot(result.splits, 100 * result.barrier[:, column], "o", color="#9ab", ms=4)
+    axis.plot(result.splits, 100 * result.barrier_mean, "o-", color="#3b6ea8", label="mean over pairs")
+    axis.set_xlabel("epoch at which the copies split")
+    axis.set_ylabel("test-error barrier (points)")
+    axis.set_title("instability to SGD noise")
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    plt.close(figure)
+    return figure
+
+
+def regime_traces(result: Any, column: int) -> list[go.Scatter]:
+    """Exponent and divergence fraction against the step size, for one perturbation scale."""
+    return [
+        go.Scatter(x=result.lrs, y=result.exponent[:, column], mode="lines+markers", name="fitted exponent / epoch"),
+        go.Bar(x=result.lrs, y=result.diverged_fraction[:, column], name="fraction diverged", yaxis="y2",
+               opacity=0.35, marker_color="#b00020"),
+    ]

@@ -1,0 +1,107 @@
+"""Figures of chapter 3: persistence diagrams of trajectories and alignment by symmetry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import plotly.graph_objects as go
+
+from uniq_core.plots.common import PALETTE
+
+
+def _draw_diagram(axis: plt.Axes, diagrams: dict[int, np.ndarray], title: str) -> None:
+    finite = [d[np.isfinite(d[:, 1])] for d in diagrams.values() if len(d)]
+    top = max([float(d[:, 1].max()) for d in finite if len(d)] + [1e-9]) * 1.1
+    for dim, diagram in diagrams.items():
+        if len(diagram) == 0:
+            continue
+        deaths = np.where(np.isfinite(diagram[:, 1]), diagram[:, 1], top)
+        axis.scatter(diagram[:, 0], deaths, s=18, color=PALETTE(0.15 + 0.6 * dim), label=f"H{dim} ({len(diagram)} bars)",
+                     marker="o" if dim == 0 else "^", zorder=3)
+    axis.plot([0, top], [0, top], color="grey", lw=0.8)
+    axis.axhline(top, color="grey", ls=":", lw=0.8)
+    axis.set_xlabel("birth (edge length)")
+    axis.set_ylabel("death (dotted: never)")
+    axis.set_title(title)
+    axis.legend(fontsize=8, loc="lower right")
+
+
+def persistence_figure(points: np.ndarray, diagrams: dict[int, np.ndarray], *, title: str = "") -> plt.Figure:
+    """A 2-D point cloud beside its persistence diagram."""
+    figure, (left, right) = plt.subplots(1, 2, figsize=(9, 3.8))
+    left.scatter(points[:, 0], points[:, 1], s=6, color=PALETTE(0.3))
+    left.set_aspect("equal")
+    left.set_title(title or "point cloud")
+    _draw_diagram(right, diagrams, "persistence diagram")
+    figure.tight_layout()
+    plt.close(figure)
+    return figure
+
+
+def trajectory_topology_figure(result: Any) -> plt.Figure:
+    """Trajectories in weight space, run 0's diagrams, and within- vs between-run diagram distances."""
+    figure, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+    for k, points in enumerate(result.weight_points):
+        axes[0].plot(points[:, 0], points[:, 1], lw=1, color=PALETTE(k / max(len(result.weight_points) - 1, 1)))
+    axes[0].plot(*result.weight_points[0, 0], "ko", ms=4)
+    axes[0].set_title("runs in weight space (top principal plane)")
+    axes[0].set_xlabel("component 1")
+    axes[0].set_ylabel("component 2")
+    _draw_diagram(axes[1], {0: result.weight_diagram_h0, 1: result.weight_diagram_h1}, "run 0, weight space")
+    rng = np.random.default_rng(0)
+    for position, (name, within, between, p_value) in enumerate([
+        ("weight", result.weight_within, result.weight_between, result.weight_p_value),
+        ("function", result.function_within, result.function_between, result.function_p_value),
+    ]):
+        scale = np.nanmean(between)
+        for offset, values, colour, label in [(-0.17, within, "#2e6da4", "within a run"),
+                                              (0.17, np.nanmean(between, axis=1), "#c0392b", "between runs")]:
+            x = position + offset + rng.uniform(-0.05, 0.05, len(values))
+            axes[2].scatter(x, values / scale, s=16, color=colour, label=label if position == 0 else None)
+        axes[2].text(position, 0.02, f"p = {p_value:.2f}", ha="center",
+                     transform=axes[2].get_xaxis_transform())
+    axes[2].set_xticks([0, 1], ["weight space", "function space"])
+    axes[2].set_ylabel("W1(H0) + W1(H1), / mean between")
+    axes[2].set_title("halves of one run vs halves of two runs")
+    axes[2].legend(fontsize=8)
+    figure.tight_layout()
+    plt.close(figure)
+    return figure
+
+
+def symmetry_figure(result: Any) -> plt.Figure:
+    """Loss and test error along the straight line between two networks, before and after alignment."""
+    figure, (left, middle, right) = plt.subplots(1, 3, figsize=(13, 3.6))
+    for curves, axis, label in [((result.loss_before, result.loss_after), left, "test cross-entropy"),
+                                ((result.error_before, result.error_after), middle, "test error")]:
+        for values, colour, name in [(curves[0], "#c0392b", "as trained"), (curves[1], "#2e6da4", "after alignment")]:
+            for row in values:
+                axis.plot(result.alpha, row, color=colour, alpha=0.35, lw=1)
+            axis.plot(result.alpha, values.mean(axis=0), color=colour, lw=2.2, label=name)
+        axis.set_xlabel("α (0: network A, 1: network B)")
+        axis.set_title(label)
+        axis.legend(fontsize=8)
+    pairs = np.arange(len(result.distance_before))
+    right.bar(pairs - 0.18, result.distance_before, 0.36, color="#c0392b", label="as trained")
+    right.bar(pairs + 0.18, result.distance_after, 0.36, color="#2e6da4", label="after alignment")
+    right.set_xticks(pairs, [f"pair {p}" for p in pairs])
+    right.set_ylabel("‖θ_A − θ_B‖ / ‖θ_A‖")
+    right.set_title("distance between independent networks")
+    right.legend(fontsize=8)
+    figure.tight_layout()
+    plt.close(figure)
+    return figure
+
+
+def topology_sweep_traces(result: Any, width_index: int) -> list[go.Scatter]:
+    """Permutation-test p-values (weight and function space) and test disagreement against the perturbation."""
+    return [
+        go.Scatter(x=result.perturbations, y=result.weight_p_value[width_index], mode="lines+markers",
+                   name="p-value, weight space"),
+        go.Scatter(x=result.perturbations, y=result.function_p_value[width_index], mode="lines+markers",
+                   name="p-value, function space"),
+        go.Scatter(x=result.perturbations, y=100 * result.disagreement[width_index], mode="lines+markers",
+                   name="test disagreement between runs (%)", yaxis="y2", line=dict(dash="dot")),
+    ]
