@@ -63,3 +63,59 @@ def test_requirements_pin_torch_and_pyproject_stays_loose():
     requirements = (ROOT / "requirements.txt").read_text()
     assert re.search(r"^torch==2\.13\.0$", requirements, re.M)
     assert '"torch>=' in (ROOT / "pyproject.toml").read_text()
+
+
+# Prose may state a number only through glue: counts from a Config change with the profile, and results
+# change with the data. These facts of the world are allowed as they are typed.
+ALLOWED_NUMBERS = [
+    r"\b(?:19|20)\d\d\b",  # years, in citations and dates
+    r"\b\d+×\d+ (?:images?|pixels?|digits|grid|grey)",  # dataset facts such as 8×8 images
+    r"\b(?:[Cc]hapters?|Theorem|Part|[Ss]ection|[Ff]igure|[Ii]tem|[Cc]laim) \d+(?:(?:–|, | and )\d+)*",
+    r"\b\d+ classes\b",  # dataset facts
+    r"\b95%\s(?:confidence\s)?intervals?\b",  # the one level of every interval (uniq_core.stats)
+    r"(?<![\d.,])\b1/2\b|(?<![\d.,−-])\b[01]\b(?![.,]\d|\s?%|×)",  # the constants 0, 1 and 1/2 of the mathematics
+]
+
+
+def prose_of(text: str) -> str:
+    """What a reader reads as words: the Markdown of a chapter without its front matter, code cells,
+    directive bodies other than admonitions, math, inline code, roles, link targets, HTML and comments."""
+    text = re.sub(r"\A---\n.*?\n---\n", "", text, flags=re.S)
+    text = re.sub(r"^(`{3,})\{(?!admonition|note|warning|tip|important|seealso|hint|attention|caution|danger)"
+                  r"[^\n]*\n.*?^\1\s*$", "", text, flags=re.S | re.M)
+    text = re.sub(r"^(`{3,}|:{3,})\{?[a-z-]*\}?[^\n]*$", "", text, flags=re.M)  # admonition fences, kept bodies
+    text = re.sub(r"^:[a-z-]+:.*$", "", text, flags=re.M)  # directive options
+    text = re.sub(r"^\+\+\+.*$|^\(.*\)=\s*$", "", text, flags=re.M)  # cell breaks and labels
+    text = re.sub(r"<!--.*?-->", "", text, flags=re.S)
+    text = re.sub(r"\$\$.*?\$\$|\\begin\{(\w+\*?)\}.*?\\end\{\1\}", "", text, flags=re.S)
+    text = re.sub(r"\$[^$\n]+\$", "", text)
+    text = re.sub(r"\{[\w:-]+\}`[^`]*`", "", text)  # roles: glue, footcite, ref, download, math
+    text = re.sub(r"`[^`\n]*`", "", text)
+    text = re.sub(r"\]\([^)]*\)", "]", text)
+    text = re.sub(r"<[^>\n]+>", "", text)
+    text = re.sub(r"^\s*\d+\.\s", "", text, flags=re.M)  # ordered-list markers
+    return text
+
+
+def bare_numbers(text: str) -> list[str]:
+    """Numbers that a chapter's prose types rather than glues, each with a little context."""
+    prose = prose_of(text)
+    for pattern in ALLOWED_NUMBERS:
+        prose = re.sub(pattern, "", prose)
+    found = []
+    for match in re.finditer(r"(?<![\w.\-−/^_])[−-]?\d+(?:[.,]\d+)*(?:\s?%)?(?![\w])", prose):
+        found.append(prose[max(0, match.start() - 30): match.end() + 10].replace("\n", " "))
+    return found
+
+
+def test_bare_numbers_are_found_and_glued_ones_are_not():
+    assert bare_numbers("We train 8 copies for 1500 steps.") != []
+    assert len(bare_numbers("about 1% of the weights, 64–32–10 units, K−1 = 9")) >= 4
+    assert bare_numbers("We train {glue:text}`n_copies` copies, $\\beta = 0.9$, float32, MiniLM-L6, 8×8 images, "
+                        "in 2020 (chapter 5), `lr=0.1`, 3 classes.\n\n```{code-cell} ipython3\nx = 3\n```\n") == []
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.name)
+def test_prose_numbers_are_glued(chapter):
+    found = bare_numbers(chapter.read_text())
+    assert not found, f"{chapter.name}: numbers in prose must come from glue: {found}"
