@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from concurrent.futures import Executor, as_completed
 from typing import Any, Callable, Iterable
 
 import ipywidgets as widgets
@@ -141,13 +142,22 @@ def sweep(
     values: Iterable[Any],
     *,
     progress: bool = True,
+    executor: Executor | None = None,
 ) -> dict[Any, Any]:
     """Run ``config`` with ``field`` set to each of ``values``; returns ``{value: Result}`` in order.
 
-    Each run goes through ``run``'s cache, so a repeated sweep is read back from disk.
+    Each run goes through ``run``'s cache, so a repeated sweep is read back from disk. With an
+    ``executor`` (any :class:`concurrent.futures.Executor`: a process pool, or a Dask cluster's
+    ``distributed.Client(address).get_executor()``), the runs are submitted to it and may run at once;
+    workers that share the file system also share the results cache.
     """
     values = list(values)
-    return {
-        value: run(config.replace(**{field: value}), progress=False)
-        for value in runtime.progress_bar(values, f"sweep over {field}", progress)
-    }
+    configs = [config.replace(**{field: value}) for value in values]  # validated here, before any run
+    if executor is None:
+        results = [run(point, progress=False) for point in runtime.progress_bar(configs, f"sweep over {field}", progress)]
+    else:
+        futures = [executor.submit(run, point, progress=False) for point in configs]
+        for _ in runtime.progress_bar(as_completed(futures), f"sweep over {field}", progress):
+            pass
+        results = [future.result() for future in futures]
+    return dict(zip(values, results))

@@ -1,0 +1,106 @@
+"""Headless runs (``python -m uniq_core``) and sweeps on an executor, a Dask cluster included."""
+
+import json
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from uniq_core import cli, explore
+from uniq_core.experiments import dna, entropy
+
+SMALL = ["n_steps=2000", "dts=(0.1, 0.2)"]
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("UNIQ_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("UNIQ_PROFILE", "quick")
+    return tmp_path / "cache"
+
+
+def test_every_chapter_experiment_is_listed():
+    known = cli.experiments()
+    for name in ("divergence", "lyapunov.tangent", "entropy.validation", "topology", "probes", "fisher", "dna"):
+        assert name in known, name
+    for experiment in known.values():
+        assert hasattr(experiment.config_type, "quick") and hasattr(experiment.config_type, "full")
+
+
+def test_list_prints_fields_and_defaults(capsys):
+    assert cli.main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "entropy.validation  (ValidationConfig)" in out
+    assert "    n_steps = 100000" in out
+
+
+def test_run_applies_settings_and_prints_one_json_line(cache, capsys):
+    assert cli.main(["run", "entropy.validation", "--json", *[f"--set={s}" for s in SMALL]]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1
+    record = json.loads(lines[0])
+    assert record["experiment"] == "entropy.validation"
+    assert record["config"]["n_steps"] == 2000 and record["config"]["dts"] == [0.1, 0.2]
+    direct = entropy.run_validation(entropy.ValidationConfig(n_steps=2000, dts=(0.1, 0.2)), progress=False)
+    np.testing.assert_allclose(record["result"]["path"], direct.path)
+    assert any(cache.iterdir())  # the run went through the results cache
+
+
+def test_settings_are_typed_and_reach_a_nested_config():
+    config = cli.apply_settings(dna.DnaSweepConfig(), ["base.steps=10", "hiddens=8"])
+    assert config.base.steps == 10 and config.hiddens == (8,)
+    config = cli.apply_settings(entropy.ValidationConfig(), ["a=2", "dts=0.1"])
+    assert config.a == 2.0 and isinstance(config.a, float) and config.dts == (0.1,)
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["run", "entropy.validation", "--set", "n_steps=10"], "n_steps=10"),
+        (["run", "entropy.validation", "--set", "colour=red"], "'colour' is not a field"),
+        (["run", "nothing"], "experiment='nothing' is not known"),
+        (["run", "entropy.validation", "--device", "cpu"], "has no device field"),
+    ],
+)
+def test_bad_input_is_a_clear_error_and_a_nonzero_exit(arguments, message, capsys):
+    assert cli.main(arguments) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_module_entry_point_exits_nonzero_on_a_bad_value():
+    completed = subprocess.run([sys.executable, "-m", "uniq_core", "run", "divergence", "--set", "lr=-1"],
+                               capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 2
+    assert "lr=-1" in completed.stderr and "allowed" in completed.stderr
+
+
+def test_sweep_on_an_executor_equals_the_sweep_in_process(cache):
+    config = entropy.ValidationConfig(n_steps=2000, dts=(0.1,))
+    in_process = explore.sweep(entropy.run_validation, config, "seed", [0, 1], progress=False)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        pooled = explore.sweep(entropy.run_validation, config, "seed", [0, 1], progress=False, executor=pool)
+    assert list(pooled) == [0, 1]
+    for seed in (0, 1):
+        np.testing.assert_array_equal(pooled[seed].path, in_process[seed].path)
+
+
+def test_sweep_and_cli_on_a_dask_cluster_with_two_workers(tmp_path, monkeypatch, capsys):
+    distributed = pytest.importorskip("distributed")
+    config = entropy.ValidationConfig(n_steps=2000, dts=(0.1,))
+    monkeypatch.setenv("UNIQ_CACHE_DIR", str(tmp_path / "in-process"))
+    in_process = explore.sweep(entropy.run_validation, config, "seed", [0, 1], progress=False)
+    monkeypatch.setenv("UNIQ_CACHE_DIR", str(tmp_path / "cluster"))  # the workers inherit this cache
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        remote = explore.sweep(entropy.run_validation, config, "seed", [0, 1], progress=False,
+                               executor=client.get_executor())
+        assert cli.main(["run", "entropy.validation", "--json", "--scheduler", cluster.scheduler_address,
+                         *[f"--set={s}" for s in ["n_steps=2000", "dts=(0.1,)", "seed=1"]]]) == 0
+    for seed in (0, 1):
+        for name, value in in_process[seed].to_dict().items():
+            np.testing.assert_array_equal(remote[seed].to_dict()[name], value, err_msg=name)
+    record = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    np.testing.assert_allclose(record["result"]["path"], in_process[1].path)
+    assert len(list((tmp_path / "cluster").glob("*.npz"))) == 2  # the results landed in the shared cache

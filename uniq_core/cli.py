@@ -1,0 +1,207 @@
+"""Headless runs: ``python -m uniq_core list`` and ``python -m uniq_core run EXPERIMENT``.
+
+Every ``run`` goes through the results cache, so a machine with a GPU can fill the cache that a later
+``make book UNIQ_PROFILE=full`` reads. With ``--scheduler tcp://HOST:PORT`` the run is sent to a Dask
+cluster's workers (``distributed.Client(address).get_executor()``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import dataclasses
+import importlib
+import inspect
+import json
+import math
+import os
+import pkgutil
+import sys
+import typing
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+EXPERIMENT_PACKAGE = "uniq_core.experiments"
+
+
+@dataclasses.dataclass(frozen=True)
+class Experiment:
+    """One ``run(config) -> Result`` function and its Config class, under the name the CLI knows it by."""
+
+    name: str
+    run: Callable[..., Any]
+    config_type: type
+
+    @property
+    def summary(self) -> str:
+        doc = inspect.getdoc(self.run) or inspect.getdoc(self.config_type) or ""
+        return doc.split("\n\n")[0].replace("\n", " ")
+
+
+def experiments() -> dict[str, Experiment]:
+    """Every experiment of :mod:`uniq_core.experiments`: each module-level ``run`` or ``run_X`` whose first
+    argument is annotated with a Config dataclass. Named ``module`` (``run``, ``run_module``) or
+    ``module.X``."""
+    package = importlib.import_module(EXPERIMENT_PACKAGE)
+    found: dict[str, Experiment] = {}
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"{EXPERIMENT_PACKAGE}.{info.name}")
+        for attribute, function in vars(module).items():
+            if not (attribute == "run" or attribute.startswith("run_")) or not inspect.isfunction(function):
+                continue
+            if function.__module__ != module.__name__:
+                continue
+            hints = typing.get_type_hints(function)
+            parameters = list(inspect.signature(function).parameters)
+            config_type = hints.get(parameters[0]) if parameters else None
+            if not (isinstance(config_type, type) and dataclasses.is_dataclass(config_type)
+                    and hasattr(config_type, "quick")):
+                continue
+            suffix = attribute[len("run_"):] if attribute.startswith("run_") else ""
+            suffix = suffix.removeprefix(f"{info.name}_")
+            name = info.name if suffix in ("", info.name, info.name.rstrip("s")) else f"{info.name}.{suffix}"
+            found[name] = Experiment(name, function, config_type)
+    return dict(sorted(found.items()))
+
+
+def _parse_value(field: str, text: str, current: Any) -> Any:
+    """``text`` as a value of the type of ``current`` (the field's present value)."""
+    if isinstance(current, bool):
+        lowered = text.strip().lower()
+        if lowered in ("true", "1", "yes"):
+            return True
+        if lowered in ("false", "0", "no"):
+            return False
+        raise ValueError(f"{field}={text!r} is not allowed; expected true or false")
+    if isinstance(current, str):
+        return text
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        raise ValueError(f"{field}={text!r} is not a Python literal; expected a value like {current!r}") from None
+    if isinstance(current, tuple) and isinstance(value, list):
+        value = tuple(value)
+    if isinstance(current, tuple) and not isinstance(value, tuple):
+        value = (value,)
+    if isinstance(current, float) and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    return value
+
+
+def apply_settings(config: Any, settings: Sequence[str]) -> Any:
+    """``config`` with each ``field=value`` of ``settings`` applied (``base.field=value`` reaches a nested
+    Config); every change is validated by the Config itself."""
+    for setting in settings:
+        if "=" not in setting:
+            raise ValueError(f"--set {setting!r} is not of the form field=value")
+        path, text = setting.split("=", 1)
+        config = _replace_path(config, path.strip().split("."), text.strip())
+    return config
+
+
+def _replace_path(config: Any, path: list[str], text: str) -> Any:
+    names = [f.name for f in dataclasses.fields(config)]
+    field = path[0]
+    if field not in names:
+        raise ValueError(f"{field!r} is not a field of {type(config).__name__}; fields: {', '.join(names)}")
+    current = getattr(config, field)
+    if len(path) > 1:
+        if not dataclasses.is_dataclass(current):
+            raise ValueError(f"{field!r} of {type(config).__name__} has no fields of its own")
+        return config.replace(**{field: _replace_path(current, path[1:], text)})
+    return config.replace(**{field: _parse_value(field, text, current)})
+
+
+def _jsonable(value: Any, *, max_size: int = 100_000) -> Any:
+    if isinstance(value, np.ndarray):
+        if value.size > max_size:
+            finite = value[np.isfinite(value)] if value.dtype.kind == "f" else value
+            return {"shape": list(value.shape), "mean": _jsonable(float(np.mean(finite))) if finite.size else None}
+        return _jsonable(value.tolist())
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        if value.size <= 8:
+            return np.array2string(value, precision=4, separator=", ")
+        return f"array{list(value.shape)}"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return repr(value)
+
+
+def _config_for(experiment: Experiment, profile: str | None) -> Any:
+    if profile is not None:
+        os.environ["UNIQ_PROFILE"] = profile
+    return experiment.config_type.for_profile()
+
+
+def _run(experiment: Experiment, config: Any, scheduler: str | None) -> Any:
+    if scheduler is None:
+        return experiment.run(config, progress=True)
+    from distributed import Client
+
+    with Client(scheduler) as client:
+        return client.get_executor().submit(experiment.run, config, progress=False).result()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m uniq_core", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    listing = commands.add_parser("list", help="every experiment with its Config fields and defaults")
+    listing.add_argument("--profile", choices=("quick", "full"), help="defaults of this profile")
+    runner = commands.add_parser("run", help="run one experiment through the results cache")
+    runner.add_argument("experiment", help="a name from `python -m uniq_core list`")
+    runner.add_argument("--profile", choices=("quick", "full"), help="start from Config.quick() or Config.full()")
+    runner.add_argument("--device", choices=("auto", "cpu", "cuda"), help="the Config's device field")
+    runner.add_argument("--set", dest="settings", action="append", default=[], metavar="FIELD=VALUE",
+                        help="change one Config field (repeatable; base.field=value for a nested Config)")
+    runner.add_argument("--json", action="store_true", help="print one JSON line instead of a summary")
+    runner.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on a Dask cluster's workers")
+    arguments = parser.parse_args(argv)
+
+    known = experiments()
+    if arguments.command == "list":
+        for experiment in known.values():
+            config = _config_for(experiment, arguments.profile)
+            print(f"{experiment.name}  ({experiment.config_type.__name__}) — {experiment.summary}")
+            for field in dataclasses.fields(config):
+                print(f"    {field.name} = {getattr(config, field.name)!r}")
+        return 0
+
+    if arguments.experiment not in known:
+        print(f"error: experiment={arguments.experiment!r} is not known; allowed values: {', '.join(known)}",
+              file=sys.stderr)
+        return 2
+    experiment = known[arguments.experiment]
+    try:
+        config = _config_for(experiment, arguments.profile)
+        settings = list(arguments.settings)
+        if arguments.device is not None:
+            if "device" not in {f.name for f in dataclasses.fields(config)}:
+                raise ValueError(f"{experiment.name} has no device field; it runs on the CPU")
+            settings.append(f"device={arguments.device}")
+        config = apply_settings(config, settings)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    result = _run(experiment, config, arguments.scheduler)
+    fields = result.to_dict()
+    if arguments.json:
+        print(json.dumps({"experiment": experiment.name, "config": _jsonable(config.to_dict()),
+                          "result": _jsonable(fields)}))
+    else:
+        print(f"{experiment.name}: {config!r}")
+        for name, value in fields.items():
+            print(f"  {name}: {_describe(value)}")
+    return 0
