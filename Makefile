@@ -7,11 +7,15 @@ MATHJAX := mathjax@3.2.2
 REQUIREJS := requirejs@2.3.7
 HTML_MANAGER := @jupyter-widgets/html-manager@1.0.15
 
-.PHONY: book test install vendor chromium sync clean benchmark
+.PHONY: book notebooks test install vendor chromium sync clean benchmark
 
 book: install vendor
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
 	@echo "Site: _build/html/index.html"
+
+# The notebooks Colab opens: the executed chapters with glue values filled in and plain Markdown.
+notebooks: book
+	$(BIN)/python book/_ext/notebooks.py _build/jupyter_execute/book _build/notebooks
 
 test: install vendor chromium
 	UNIQ_PROFILE=quick $(BIN)/python -m pytest

@@ -115,3 +115,75 @@ def test_intro_shows_figures_widget_and_sweep(site):
     assert "colab.research.google.com/github/" in html and "00_intro.ipynb" in html
     assert "_static/vendor/mathjax/" in html
     assert "cdn.jsdelivr" not in html and "unpkg.com" not in html and "cdnjs" not in html
+
+
+@pytest.fixture(scope="module")
+def readable_notebooks(site, tmp_path_factory) -> Path:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("notebooks", ROOT / "book" / "_ext" / "notebooks.py")
+    notebooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(notebooks)
+    out = tmp_path_factory.mktemp("notebooks")
+    assert notebooks.main([str(ROOT / "_build" / "jupyter_execute" / "book"), str(out)]) == 0
+    return out
+
+
+def test_every_chapter_has_a_readable_notebook(readable_notebooks):
+    import nbformat
+
+    chapters = sorted(p.stem for p in (ROOT / "book").glob("[0-9][0-9]_*.md"))
+    assert sorted(p.stem for p in readable_notebooks.glob("*.ipynb")) == chapters
+    for path in readable_notebooks.glob("*.ipynb"):
+        notebook = nbformat.read(path, as_version=4)
+        markdown = "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+        for marker in ("{glue", "```{", ":::{", "{footcite", "{download}"):
+            assert marker not in markdown, f"{path.name} holds {marker}"
+        assert any(c.get("outputs") for c in notebook.cells if c.cell_type == "code"), f"{path.name} lost its outputs"
+
+
+def test_colab_buttons_open_the_readable_notebooks(site):
+    html = (site / "book" / "01_lyapunov.html").read_text()
+    assert "colab.research.google.com/github/uniq-book/uniq/blob/notebooks/01_lyapunov.ipynb" in html
+
+
+def test_setup_and_first_experiment_cells_run_in_a_fresh_environment(readable_notebooks, tmp_path):
+    """A fresh virtual environment with uniq_core installed from the checkout (not editable) and a fresh
+    kernel: the intro notebook's setup cell and first experiment cell execute."""
+    import json
+    import site as site_module
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    environment = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(environment)], check=True)
+    python = environment / "bin" / "python"
+    packages = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                                   capture_output=True, text=True, check=True).stdout.strip())
+    # the pinned dependencies come from the project's environment; uniq_core itself is installed fresh
+    (packages / "dependencies.pth").write_text("\n".join(site_module.getsitepackages()) + "\n")
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+                    "--target", str(packages), str(ROOT)], check=True, cwd=tmp_path, timeout=600)
+    probe = subprocess.run([str(python), "-c", "import uniq_core; print(uniq_core.__file__)"], cwd=tmp_path,
+                           capture_output=True, text=True, check=True).stdout
+    assert str(packages) in probe  # the installed copy, not the checkout
+    kernels = tmp_path / "kernels" / "fresh"
+    kernels.mkdir(parents=True)
+    (kernels / "kernel.json").write_text(json.dumps({
+        "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "fresh", "language": "python"}))
+    notebook = nbformat.read(readable_notebooks / "00_intro.ipynb", as_version=4)
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    notebook.cells = code[:2]
+    for cell in notebook.cells:
+        cell.outputs = []
+    os.environ["JUPYTER_PATH"] = str(tmp_path)
+    try:
+        NotebookClient(notebook, kernel_name="fresh", timeout=900, resources={"metadata": {"path": str(ROOT)}},
+                       env={**os.environ, "UNIQ_PROFILE": "quick", "PYTHONPATH": ""}).execute()
+    finally:
+        os.environ.pop("JUPYTER_PATH", None)
+    printed = "".join(o.get("text", "") for o in notebook.cells[0].outputs)
+    assert "uniq_core" in printed and "profile quick" in printed
+    assert not any(o.output_type == "error" for cell in notebook.cells for o in cell.outputs)

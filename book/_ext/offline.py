@@ -6,6 +6,8 @@
 - The widget manager's icon fonts are copied to where it requests them (beside each page using it),
   and its MathJax 2 calls are mapped onto MathJax 3 (``_static/mathjax-hub.js``).
 - sphinx-thebe's scripts are dropped: live code runs in Colab or Jupyter, not through thebe.
+- The Colab button opens the readable notebook that ``make notebooks`` writes and the deploy workflow
+  publishes on the ``notebooks`` branch (numbers filled in, plain Markdown), not the source pair.
 - Notebooks execute with ``UNIQ_STATIC_SITE=1`` (figures draw with the site's plotly.js) and the
   execution cache is kept per profile, so a quick build never reuses a full one.
 """
@@ -63,6 +65,18 @@ def _drop_thebe(app: Sphinx, pagename: str, templatename: str, context: dict, do
     context["script_files"] = kept
 
 
+NOTEBOOK_BRANCH = "notebooks"
+
+
+def _colab_opens_readable_notebooks(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    for group in context.get("header_buttons", []):
+        for button in group.get("buttons", []) if isinstance(group, dict) else []:
+            url = button.get("url", "")
+            if button.get("text") == "Colab" and "/blob/" in url:
+                head, _, path = url.partition("/blob/")
+                button["url"] = f"{head}/blob/{NOTEBOOK_BRANCH}/{Path(path).name}"
+
+
 def _widget_fonts(app: Sphinx, exception: Exception | None) -> None:
     if exception is not None or app.builder.format != "html":
         return
@@ -82,6 +96,7 @@ def _widget_fonts(app: Sphinx, exception: Exception | None) -> None:
 def setup(app: Sphinx) -> dict:
     app.connect("config-inited", _configure, priority=100)
     app.connect("html-page-context", _drop_thebe)
+    app.connect("html-page-context", _colab_opens_readable_notebooks, priority=600)
     app.connect("build-finished", _widget_fonts)
     app.add_js_file("vendor/plotly.min.js", priority=100)
     app.add_js_file("mathjax-hub.js", priority=501)

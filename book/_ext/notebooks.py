@@ -1,0 +1,197 @@
+"""Readable notebooks for Colab: the executed chapters, with every glue role replaced by its value (as the
+site formats it) and MyST-only syntax turned into plain Markdown.
+
+``python book/_ext/notebooks.py [EXECUTED_DIR] [OUT_DIR]`` reads the notebooks the book build executed
+(``_build/jupyter_execute/book/NN_name.ipynb``) and writes ``_build/notebooks/NN_name.ipynb``:
+
+- outputs kept; glue records (hidden outputs) dropped; saved widget views replaced by a note to run the cell;
+- ``{glue:text}`key:fmt``` → the value formatted by myst-nb's own function;
+- admonition → a blockquote with a bold title; ``{footcite}`` → author–year, with a references list where
+  ``{footbibliography}`` stood; ``{download}`` → a link into the repository; other roles → their text;
+- plotly figures drawn for the static site (a ``<div>`` without plotly.js) load plotly.js in Colab.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+REPOSITORY = CONFIG["repository"]["url"].rstrip("/")
+SITE = CONFIG.get("html", {}).get("baseurl", "").rstrip("/")
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+GLUE_ROLE = re.compile(r"\{glue(?::text|:|)\}`([^`]+)`")
+ROLE = re.compile(r"\{([\w:-]+)\}`([^`]*)`")
+
+
+# ------------------------------------------------------------------------------------------ glue values
+
+
+def glue_values(notebook: Any) -> dict[str, dict[str, Any]]:
+    """``{name: mimebundle}`` of every ``glue`` record in the executed notebook's outputs."""
+    values: dict[str, dict[str, Any]] = {}
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            record = output.get("metadata", {}).get("scrapbook")
+            if record:
+                prefix = record.get("mime_prefix", "")
+                values[record["name"]] = {key[len(prefix):]: value for key, value in output.get("data", {}).items()}
+    return values
+
+
+def paste(key_and_format: str, values: dict[str, dict[str, Any]]) -> str:
+    """What ``{glue:text}`key:fmt``` shows on the site."""
+    from myst_nb.core.variables import format_plain_text
+
+    key, _, fmt = key_and_format.partition(":")
+    if key not in values or "text/plain" not in values[key]:
+        raise KeyError(f"glue key {key!r} has no text/plain value in the executed notebook")
+    return format_plain_text(values[key]["text/plain"], fmt)
+
+
+# ---------------------------------------------------------------------------------------- references
+
+
+def bibliography() -> dict[str, dict[str, str]]:
+    """``{key: {"short": "Author et al. (Year)", "full": "..."}}`` from ``book/references.bib``."""
+    from pybtex.database import parse_file
+
+    entries: dict[str, dict[str, str]] = {}
+    for key, entry in parse_file(str(ROOT / "book" / "references.bib")).entries.items():
+        people = entry.persons.get("author", [])
+        names = [" ".join(person.last_names) for person in people]
+        if len(names) > 2:
+            authors = f"{names[0]} et al."
+        else:
+            authors = " and ".join(names) or entry.fields.get("title", key)
+        year = entry.fields.get("year", "n.d.")
+        fields = entry.fields
+        venue = fields.get("journal") or fields.get("booktitle") or fields.get("publisher") or fields.get("howpublished", "")
+        link = fields.get("url") or (f"https://doi.org/{fields['doi']}" if "doi" in fields else "")
+        full = ", ".join(" ".join(p.first_names + p.middle_names + p.last_names) for p in people) or authors
+        text = f"{full} ({year}). {fields.get('title', '').strip('{}')}."
+        text += f" *{venue.strip('{}')}*." if venue else ""
+        text += f" <{link}>" if link else ""
+        entries[key] = {"authors": authors, "year": year, "full": text}
+    return entries
+
+
+# ------------------------------------------------------------------------------------------- markdown
+
+
+def to_plain_markdown(text: str, values: dict[str, dict[str, Any]], references: dict[str, dict[str, str]],
+                      cited: list[str]) -> str:
+    """One MyST Markdown cell as plain Markdown (cited keys are appended to ``cited``)."""
+    text = GLUE_ROLE.sub(lambda m: paste(m.group(1), values), text)
+    text = re.sub(r"^(`{3,}|:{3,})\{(admonition|note|warning|tip|important|seealso|hint|attention|caution|danger)\}"
+                  r"([^\n]*)\n(.*?)^\1\s*$",
+                  _admonition, text, flags=re.S | re.M)
+
+    def citation(match: re.Match[str], narrative: bool) -> str:
+        keys = [key.strip() for key in match.group(1).split(",")]
+        for key in keys:
+            if key not in references:
+                raise KeyError(f"citation {key!r} is not in book/references.bib")
+            if key not in cited:
+                cited.append(key)
+        if narrative:
+            return "; ".join(f"{references[k]['authors']} ({references[k]['year']})" for k in keys)
+        return "(" + "; ".join(f"{references[k]['authors']} {references[k]['year']}" for k in keys) + ")"
+
+    text = re.sub(r"\{footcite:t\}`([^`]+)`", lambda m: citation(m, True), text)
+    text = re.sub(r"\{footcite(?::p)?\}`([^`]+)`", lambda m: citation(m, False), text)
+    text = re.sub(r"^```\{footbibliography\}\s*\n```\s*$", lambda m: _reference_list(cited, references), text,
+                  flags=re.M)
+    text = re.sub(r"\{download\}`([^`<]*?)\s*<([^>]+)>`", lambda m: f"[{m.group(1)}]({REPOSITORY}/blob/main/book/{m.group(2)})", text)
+    text = re.sub(r"\{download\}`([^`]+)`", lambda m: f"[{m.group(1)}]({REPOSITORY}/blob/main/book/{m.group(1)})", text)
+    text = re.sub(r"\{doc\}`([^`<]*?)\s*<([^>]+)>`", lambda m: f"[{m.group(1)}]({SITE}/book/{Path(m.group(2)).name}.html)", text)
+    text = re.sub(r"\{math\}`([^`]+)`", r"$\1$", text)
+    text = ROLE.sub(lambda m: _role_text(m.group(2)), text)
+    text = re.sub(r"^\([\w-]+\)=\s*$\n?", "", text, flags=re.M)
+    return text
+
+
+def _admonition(match: re.Match[str]) -> str:
+    kind, title, body = match.group(2), match.group(3), match.group(4)
+    title = title.strip() or kind.capitalize()
+    lines = [line for line in body.splitlines() if not re.match(r"^:[\w-]+:", line)]
+    while lines and not lines[-1].strip():
+        lines.pop()
+    quoted = "\n".join(f"> {line}" if line.strip() else ">" for line in lines)
+    return f"> **{title}**\n>\n{quoted}\n"
+
+
+def _role_text(content: str) -> str:
+    shown = re.sub(r"\s*<[^>]+>$", "", content).strip()
+    return f"`{shown}`" if re.fullmatch(r"[\w.]+(\(\))?", shown) else shown
+
+
+def _reference_list(cited: list[str], references: dict[str, dict[str, str]]) -> str:
+    if not cited:
+        return ""
+    return "\n".join(f"- {references[key]['full']}" for key in cited) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------- outputs
+
+
+def plotly_loader() -> str:
+    from plotly.offline import get_plotlyjs_version
+
+    return f'<script src="https://cdn.plot.ly/plotly-{get_plotlyjs_version()}.min.js"></script>\n'
+
+
+def clean_outputs(cell: Any) -> None:
+    """Drop glue records, replace saved widget views by a note, let static plotly figures load plotly.js."""
+    kept = []
+    for output in cell.get("outputs", []):
+        if output.get("metadata", {}).get("scrapbook", {}).get("mime_prefix"):
+            continue  # a hidden glue record
+        data = output.get("data", {})
+        if WIDGET_VIEW in data:
+            output["data"] = {"text/plain": "Run this cell to show the live panel."}
+        elif "text/html" in data and "Plotly.newPlot" in "".join(data["text/html"]) and "cdn.plot.ly" not in "".join(data["text/html"]):
+            data["text/html"] = plotly_loader() + "".join(data["text/html"])
+        kept.append(output)
+    cell["outputs"] = kept
+
+
+def convert(executed: Path, target: Path) -> Path:
+    """Write the readable notebook for one executed chapter and return its path."""
+    notebook = nbformat.read(executed, as_version=4)
+    values = glue_values(notebook)
+    references = bibliography()
+    cited: list[str] = []
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            cell.source = to_plain_markdown(cell.source, values, references, cited)
+        elif cell.cell_type == "code":
+            clean_outputs(cell)
+    notebook.metadata.pop("widgets", None)
+    notebook.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
+    notebook.metadata["accelerator"] = "GPU"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, target)
+    return target
+
+
+def main(arguments: list[str]) -> int:
+    source = Path(arguments[0]) if arguments else ROOT / "_build" / "jupyter_execute" / "book"
+    out = Path(arguments[1]) if len(arguments) > 1 else ROOT / "_build" / "notebooks"
+    chapters = sorted(source.glob("[0-9][0-9]_*.ipynb"))
+    if not chapters:
+        print(f"no executed chapters under {source}: run `make book` first", file=sys.stderr)
+        return 1
+    for chapter in chapters:
+        print(convert(chapter, out / chapter.name))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,70 @@
+"""The readable notebooks Colab opens: glue values filled in as on the site, plain Markdown, outputs kept."""
+
+import importlib.util
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+spec = importlib.util.spec_from_file_location("notebooks", ROOT / "book" / "_ext" / "notebooks.py")
+notebooks = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(notebooks)
+
+MYST_MARKERS = ("{glue", "```{", ":::{", "{footcite", "{download}", "{footbibliography}")
+
+
+def glue_output(name, text):
+    return nbformat.v4.new_output(
+        "display_data", data={"application/papermill.record/text/plain": text},
+        metadata={"scrapbook": {"name": name, "mime_prefix": "application/papermill.record/"}})
+
+
+def executed_notebook():
+    code = nbformat.v4.new_code_cell("glue('rate', 0.012345); glue('verdict', 'holds')")
+    code.outputs = [glue_output("rate", "0.012345"), glue_output("verdict", "'holds'"),
+                    nbformat.v4.new_output("display_data", data={"text/plain": "<Figure>", "image/png": "iVBOR"}),
+                    nbformat.v4.new_output("display_data", data={
+                        "application/vnd.jupyter.widget-view+json": {"model_id": "x"}, "text/plain": "VBox()"}),
+                    nbformat.v4.new_output("display_data", data={
+                        "text/html": "<div id='f'></div><script>Plotly.newPlot('f', [])</script>"})]
+    markdown = nbformat.v4.new_markdown_cell(
+        "(sec-verdict)=\n"
+        "The rate is {glue:text}`rate:.3f` per step, and the claim {glue:text}`verdict` "
+        "{footcite}`greydanus2020scaling`; see {footcite:t}`frankle2020linear`. Get {download}`the notebook "
+        "<00_intro.ipynb>`; {func}`uniq_core.thermo.ar1_entropy_estimate`.\n\n"
+        "```{admonition} Verdict\n:class: tip\nIt {glue:text}`verdict`.\n\nSecond paragraph.\n```\n\n"
+        "## References\n\n```{footbibliography}\n```\n")
+    return nbformat.v4.new_notebook(cells=[code, markdown])
+
+
+def test_glue_myst_and_outputs_become_plain(tmp_path):
+    source = tmp_path / "in" / "01_x.ipynb"
+    source.parent.mkdir()
+    nbformat.write(executed_notebook(), source)
+    assert notebooks.main([str(source.parent), str(tmp_path / "out")]) == 0
+    result = nbformat.read(tmp_path / "out" / "01_x.ipynb", as_version=4)
+    text = result.cells[1].source
+    for marker in MYST_MARKERS:
+        assert marker not in text, marker
+    assert "The rate is 0.012 per step, and the claim holds (Greydanus 2020)" in text
+    assert "Frankle et al. (2020)" in text
+    assert "> **Verdict**\n>\n> It holds.\n>\n> Second paragraph." in text
+    assert "- Sam Greydanus (2020). Scaling down Deep Learning." in text
+    assert f"[the notebook]({notebooks.REPOSITORY}/blob/main/book/00_intro.ipynb)" in text
+    assert "`uniq_core.thermo.ar1_entropy_estimate`" in text and "(sec-verdict)=" not in text
+    outputs = result.cells[0].outputs
+    assert len(outputs) == 3  # the glue records are gone, the figure stays
+    assert outputs[0].data["image/png"] == "iVBOR"
+    assert "Run this cell" in outputs[1].data["text/plain"]
+    assert outputs[2].data["text/html"].startswith('<script src="https://cdn.plot.ly/plotly-')
+
+
+def test_a_missing_glue_value_is_an_error():
+    with pytest.raises(KeyError, match="nothing"):
+        notebooks.to_plain_markdown("{glue:text}`nothing`", {}, {}, [])
+
+
+def test_no_executed_chapters_is_a_clear_failure(tmp_path, capsys):
+    assert notebooks.main([str(tmp_path), str(tmp_path / "out")]) == 1
+    assert "make book" in capsys.readouterr().err
