@@ -94,3 +94,28 @@ def test_divergence_figure_draws_from_a_result():
     figure = plots.divergence_figure(result)
     assert len(figure.axes) == 2 and len(figure.axes[0].lines) == 2
     assert len(plots.divergence_traces(result)) == 2
+
+
+def test_static_page_panel_is_disabled_and_links_to_colab(monkeypatch):
+    monkeypatch.setenv("UNIQ_STATIC_SITE", "1")
+    panel = explore.explore(divergence.run, divergence.Config(), {"lr": (0.01, 0.5, 0.01)}, notebook="00_intro")
+    assert all(control.disabled for control in panel.controls.values())
+    html = " ".join(child.value for child in panel.widget.children if isinstance(child, widgets.HTML))
+    assert "colab.research.google.com/github/uniq-book/uniq/blob/notebooks/00_intro.ipynb" in html
+    assert "Open in Colab to run" in html
+    assert panel.button not in panel.widget.children and "press <b>Run</b>" not in html
+
+
+def test_live_panel_has_a_run_button(monkeypatch):
+    monkeypatch.delenv("UNIQ_STATIC_SITE", raising=False)
+    panel = explore.explore(divergence.run, divergence.Config(), {"lr": (0.01, 0.5, 0.01)})
+    assert not any(control.disabled for control in panel.controls.values())
+    assert any(panel.button in getattr(child, "children", ()) for child in panel.widget.children)
+
+
+def test_no_progress_bar_is_drawn_while_the_static_site_is_built(monkeypatch):
+    from uniq_core import runtime
+
+    monkeypatch.setenv("UNIQ_STATIC_SITE", "1")
+    values = [1, 2, 3]
+    assert runtime.progress_bar(values, "steps") is values

@@ -11,11 +11,34 @@ import ipywidgets as widgets
 from IPython.display import display
 
 from uniq_core import runtime
+from uniq_core.plots.common import static_site
 
+LIVE_NOTE = "<small>Move the controls and press <b>Run</b>; results are cached, so a value already run is instant.</small>"
 STATIC_NOTE = (
-    "<small>This panel runs in a live session (Jupyter, or Colab via the rocket button at the top). "
-    "On the static page, explore the precomputed sweep below instead.</small>"
+    "<small>This panel runs in a live session. On this static page its controls are shown as they start; "
+    "open the chapter in Colab (or Jupyter) to run it, or explore the precomputed sweep on this page.</small>"
 )
+NOTEBOOKS_URL = "https://colab.research.google.com/github/{org}/{repo}/blob/notebooks/{notebook}.ipynb"
+
+
+def colab_link(notebook: str | None) -> str:
+    """The Colab address of a chapter's readable notebook (``notebook`` like ``"00_intro"``), from the
+    repository URL in ``_config.yml``; the repository itself when the chapter is not named."""
+    url = repository_url()
+    if notebook is None:
+        return url
+    org, repo = url.rstrip("/").split("/")[-2:]
+    return NOTEBOOKS_URL.format(org=org, repo=repo, notebook=notebook)
+
+
+def repository_url() -> str:
+    """``repository.url`` of the book's ``_config.yml`` (the one place a publisher sets it)."""
+    import yaml
+
+    config = runtime.cache_dir().parent / "_config.yml"
+    if config.exists():
+        return str(yaml.safe_load(config.read_text())["repository"]["url"])
+    return "https://github.com/uniq-book/uniq"
 
 
 def _control(field: str, spec: Any, default: Any) -> widgets.ValueWidget:
@@ -65,6 +88,7 @@ class Panel:
         show: Callable[[Any], Any] | None = None,
         *,
         title: str = "",
+        notebook: str | None = None,
     ):
         fields = {f.name for f in dataclasses.fields(config)}
         unknown = sorted(set(controls) - fields)
@@ -80,9 +104,17 @@ class Panel:
         self.last_result: Any = None
         self.button.on_click(lambda _button: self.run())
         header = [widgets.HTML(f"<b>{title}</b>")] if title else []
+        self.static = static_site()
+        if self.static:  # nothing can run on a static page: say where it can
+            for control in self.controls.values():
+                control.disabled = True
+            action: widgets.Widget = widgets.HTML(
+                f"<a href='{colab_link(notebook)}' target='_blank' rel='noopener'>Open in Colab to run</a>")
+        else:
+            action = widgets.HBox([self.button, self.status])
         self.widget = widgets.VBox(
-            [*header, widgets.HTML(STATIC_NOTE), *self.controls.values(),
-             widgets.HBox([self.button, self.status]), self.output]
+            [*header, widgets.HTML(STATIC_NOTE if self.static else LIVE_NOTE), *self.controls.values(),
+             action, self.output]
         )
 
     def config(self) -> Any:
@@ -115,6 +147,9 @@ class Panel:
         finally:
             self.button.disabled = False
 
+    def _ipython_display_(self) -> None:  # ipywidgets 7 displays this way, 8 through the mimebundle
+        display(self.widget)
+
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)
 
@@ -126,13 +161,15 @@ def explore(
     show: Callable[[Any], Any] | None = None,
     *,
     title: str = "",
+    notebook: str | None = None,
 ) -> Panel:
     """A live panel for ``run`` starting from ``config``; ``controls`` maps Config fields to control specs.
+    ``notebook`` (the chapter, like ``"00_intro"``) names the Colab notebook a static page links to.
 
     Example: ``explore(divergence.run, config, {"perturbation": ("log", 1e-6, 1e-1), "lr": (0.01, 0.5,
     0.01), "independent_order": bool}, show=plots.divergence_figure)``.
     """
-    return Panel(run, config, controls, show, title=title)
+    return Panel(run, config, controls, show, title=title, notebook=notebook)
 
 
 def sweep(

@@ -71,8 +71,11 @@ def describe() -> str:
 
 
 def progress_bar(iterable: Iterable[T], description: str, enabled: bool = True) -> Iterable[T]:
-    """``iterable`` wrapped in a tqdm bar (a widget in notebooks, text elsewhere) when ``enabled``."""
-    if not enabled:
+    """``iterable`` wrapped in a tqdm bar (a widget in notebooks, text elsewhere) when ``enabled``.
+
+    While the static site is built (``UNIQ_STATIC_SITE=1``) no bar is drawn: a page must not keep the
+    state of a finished progress bar."""
+    if not enabled or os.environ.get("UNIQ_STATIC_SITE", "") == "1":
         return iterable
     from tqdm.auto import tqdm
 
