@@ -119,3 +119,18 @@ def test_bare_numbers_are_found_and_glued_ones_are_not():
 def test_prose_numbers_are_glued(chapter):
     found = bare_numbers(chapter.read_text())
     assert not found, f"{chapter.name}: numbers in prose must come from glue: {found}"
+
+
+def test_notebook_execution_cache_follows_the_package_source(tmp_path, monkeypatch):
+    import importlib.util
+
+    from uniq_core import runtime
+
+    spec = importlib.util.spec_from_file_location("offline", ROOT / "book" / "_ext" / "offline.py")
+    offline = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(offline)
+    first = offline._execution_cache(tmp_path)
+    first.mkdir()
+    monkeypatch.setattr(runtime, "source_hash", lambda: "an-edited-measure")
+    second = offline._execution_cache(tmp_path)
+    assert second != first and not first.exists()  # the old outputs cannot be served

@@ -9,7 +9,8 @@
 - The Colab button opens the readable notebook that ``make notebooks`` writes and the deploy workflow
   publishes on the ``notebooks`` branch (numbers filled in, plain Markdown), not the source pair.
 - Notebooks execute with ``UNIQ_STATIC_SITE=1`` (figures draw with the site's plotly.js) and the
-  execution cache is kept per profile, so a quick build never reuses a full one.
+  execution cache is kept per profile, device, torch version and package source, so a quick build never
+  reuses a full one and an edited measure re-executes the chapters.
 """
 
 from __future__ import annotations
@@ -42,15 +43,30 @@ def _configure(app: Sphinx, config) -> None:
     if not target.exists() or target.stat().st_size != plotly_js.stat().st_size:
         shutil.copyfile(plotly_js, target)
 
-    from uniq_core import runtime
-
     os.environ["UNIQ_STATIC_SITE"] = "1"
     config.mathjax_path = "vendor/mathjax/tex-chtml-full.js"
     config.nb_ipywidgets_js = {
         "vendor/require.js": {},
         "vendor/html-manager/embed-amd.js": {"data-jupyter-widgets-cdn": "_static/vendor/widgets/"},
     }
-    config.nb_execution_cache_path = str(Path(app.outdir).parent / ".jupyter_cache" / runtime.profile())
+    config.nb_execution_cache_path = str(_execution_cache(Path(app.outdir).parent / ".jupyter_cache"))
+
+
+def _execution_cache(root: Path) -> Path:
+    """The notebook execution cache of this profile, device, torch version and package source: like the
+    results cache, an edited measure re-executes every chapter instead of serving old outputs. Caches of
+    the same profile left by older sources are removed."""
+    import torch
+
+    from uniq_core import runtime
+
+    profile = runtime.profile()
+    folder = root / f"{profile}-{runtime.device().type}-torch{torch.__version__}-{runtime.source_hash()}"
+    if root.is_dir():
+        for old in root.glob(f"{profile}-*"):
+            if old != folder:
+                shutil.rmtree(old, ignore_errors=True)
+    return folder
 
 
 def _drop_thebe(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
