@@ -770,3 +770,133 @@ def run_mass_identity(config: MassIdentityConfig, *, progress: bool = True, use_
                                   energy_difference=energy, parameter_difference=parameters)
 
     return runtime.cached(compute, config, MassIdentityResult, use_cache=use_cache)
+
+
+# ------------------------------------------------------------------------------ Noether: rescaling charges
+
+NOETHER_MODES = ("gradient_descent", "heavy_ball_fixed_beta", "heavy_ball_fixed_friction")
+
+
+@dataclass(frozen=True)
+class NoetherConfig(ConfigBase):
+    """A ReLU MLP (``widths``) on ``n_train`` digits, full batch, trained for ``horizon`` units of time at each
+    step of ``time_steps`` by: plain gradient descent (learning rate = time step, time = learning-rate sum);
+    heavy ball at fixed ``beta`` (learning rate = time step × (1 − β), the rate of the gradient flow it follows
+    as the rate → 0); heavy ball with fixed ``friction`` γ (time step dt, β = 1 − γ dt, mass 1: the mechanical
+    limit M θ̈ = −∇L − γ M θ̇). Records the change of the rescaling charges and of the softmax column sums."""
+
+    n_train: int = 128
+    widths: tuple[int, ...] = (16,)
+    time_steps: tuple[float, ...] = (0.2, 0.1, 0.05, 0.025, 0.0125, 0.00625)
+    horizon: float = 2.0
+    beta: float = 0.9
+    friction: float = 1.0
+    n_seeds: int = 2
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        check_number("n_train", self.n_train, low=16, high=1347, integer=True)
+        check_widths("widths", self.widths, high=512)
+        check_numbers("time_steps", self.time_steps, low=0.0, high=1.0, low_inclusive=False)
+        if len(self.time_steps) < 3:
+            raise ValueError(f"time_steps={self.time_steps!r} needs at least three values to fit an order")
+        check_number("horizon", self.horizon, low=0.0, high=1e4, low_inclusive=False)
+        check_number("beta", self.beta, low=0.0, high=0.999)
+        check_number("friction", self.friction, low=0.0, high=1.0 / max(self.time_steps), low_inclusive=False)
+        check_number("n_seeds", self.n_seeds, low=1, high=50, integer=True)
+        check_number("seed", self.seed, low=0, integer=True)
+
+    @classmethod
+    def quick(cls) -> "NoetherConfig":
+        return cls()
+
+    @classmethod
+    def full(cls) -> "NoetherConfig":
+        return cls(n_train=1024, widths=(32, 32), time_steps=(0.2, 0.1, 0.05, 0.025, 0.0125, 0.00625, 0.003125),
+                   horizon=4.0,
+                   n_seeds=5)
+
+
+@dataclass
+class NoetherResult(ResultBase):
+    """Per mode × time step × seed: ``charge_change``, max over hidden units of |Q_j(T) − Q_j(0)| over the
+    mean of ‖w_in‖² + b² + ‖w_out‖² at the start; ``column_sum_change``, the largest change of the output
+    layer's column sums and bias sum. ``order`` (modes): least-squares slope of log(mean charge change)
+    against log(time step) over the smallest half of the time steps (at least three: the asymptotic order,
+    past heavy ball's transient of about 1/(1 − β) steps); ``step_identity_error``: largest relative error of the exact one-step law
+    ΔQ = η²(‖g_in‖² + g_b² − ‖g_out‖²) over the gradient-descent steps of the first seed."""
+
+    modes: np.ndarray
+    time_steps: np.ndarray
+    charge_change: np.ndarray
+    column_sum_change: np.ndarray
+    order: np.ndarray
+    step_identity_error: float
+
+
+def _mlp_parts(model: torch.nn.Module, theta: torch.Tensor) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    named = models.unflatten(model, theta)
+    linear = [name[: -len(".weight")] for name in named if name.endswith(".weight")]
+    return [named[f"{n}.weight"] for n in linear], [named[f"{n}.bias"] for n in linear]
+
+
+def run_noether(config: NoetherConfig, *, progress: bool = True, use_cache: bool = True) -> NoetherResult:
+    """Conservation of the ReLU rescaling charges and softmax column sums under GD and heavy ball."""
+
+    def compute() -> NoetherResult:
+        shape = (len(NOETHER_MODES), len(config.time_steps), config.n_seeds)
+        charge, columns = np.full(shape, np.nan), np.full(shape, np.nan)
+        identity_error = 0.0
+        jobs = [(s, j) for s in range(config.n_seeds) for j in range(len(config.time_steps))]
+        for s, j in runtime.progress_bar(jobs, "seeds × time steps", progress):
+            dataset = data.load("digits", n_train=config.n_train, seed=config.seed + s, device="cpu")
+            runtime.seed_everything(config.seed + s)
+            model = models.MLP(dataset.n_features, config.widths, dataset.n_classes, "relu").double()
+            x, y = dataset.x_train.double(), dataset.y_train
+            theta0 = models.flat_parameters(model).double()
+
+            def gradient(theta: torch.Tensor) -> torch.Tensor:
+                return grad(lambda t: F.cross_entropy(functional_call(model, models.unflatten(model, t), (x,)), y))(theta)
+
+            weights, biases = _mlp_parts(model, theta0)
+            charge0 = probes.relu_rescaling_charges(weights, biases)
+            size = float(np.mean([(w.pow(2).sum(-1) + b.pow(2)).mean() for w, b in zip(weights[:-1], biases[:-1])])
+                         + np.mean([w.pow(2).sum(-2).mean() for w in weights[1:]]))
+            columns0 = probes.softmax_column_sums(weights[-1], biases[-1])
+            step = config.time_steps[j]
+            settings = {
+                "gradient_descent": (np.sqrt(step), 0.0, round(config.horizon / step)),
+                "heavy_ball_fixed_beta": (np.sqrt(step * (1 - config.beta)), config.beta, round(config.horizon / step)),
+                "heavy_ball_fixed_friction": (step, 1 - config.friction * step, round(config.horizon / step)),
+            }
+            for m, mode in enumerate(NOETHER_MODES):
+                dt, beta, n_steps = settings[mode]
+                theta, p = theta0.clone(), torch.zeros_like(theta0)
+                for t in range(n_steps):
+                    if mode == "gradient_descent" and s == 0:
+                        g = gradient(theta)
+                        predicted = probes.relu_rescaling_step_change(*_mlp_parts(model, g), dt * dt)
+                        before = probes.relu_rescaling_charges(*_mlp_parts(model, theta))
+                    theta, p = probes.heavy_ball(gradient, theta, p, dt=dt, mass=1.0, beta=beta)
+                    if mode == "gradient_descent" and s == 0:
+                        change = probes.relu_rescaling_charges(*_mlp_parts(model, theta)) - before
+                        identity_error = max(identity_error, float((change - predicted).abs().max()
+                                                                   / predicted.abs().max().clamp_min(1e-300)))
+                if not torch.isfinite(theta).all():
+                    continue
+                weights, biases = _mlp_parts(model, theta)
+                charge[m, j, s] = float((probes.relu_rescaling_charges(weights, biases) - charge0).abs().max()) / size
+                columns[m, j, s] = float((probes.softmax_column_sums(weights[-1], biases[-1]) - columns0).abs().max())
+        order = np.full(len(NOETHER_MODES), np.nan)
+        smallest = np.argsort(config.time_steps)[: max(3, len(config.time_steps) // 2)]
+        for m in range(len(NOETHER_MODES)):
+            with np.errstate(invalid="ignore", divide="ignore"):
+                mean_change = np.log(np.nanmean(charge[m][smallest], axis=-1))
+            ok = np.isfinite(mean_change)
+            if ok.sum() >= 2:
+                order[m] = np.polyfit(np.log(np.array(config.time_steps)[smallest][ok]), mean_change[ok], 1)[0]
+        return NoetherResult(modes=np.array(NOETHER_MODES), time_steps=np.array(config.time_steps),
+                             charge_change=charge, column_sum_change=columns, order=order,
+                             step_identity_error=identity_error)
+
+    return runtime.cached(compute, config, NoetherResult, use_cache=use_cache)
