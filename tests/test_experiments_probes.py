@@ -57,6 +57,7 @@ def test_paper_settings_grid_every_force_is_a_gradient():
     assert list(result.steps) == [chapter.steps_for_horizon(dt, 1.0, 0.9, 2.0) for dt in (0.4, 0.2)]
     assert np.nanmax(result.omega) < 1e-10  # conformally symplectic (factor β) for every setting
     assert np.isfinite(result.energy_drift).all() and np.isfinite(result.energy_slope).all()
+    assert np.isfinite(result.remainder_drift).all() and np.isfinite(result.remainder_slope).all()
     assert list(result.groups) == [4, 2]  # widest divisor of the channel counts up to 32
 
 

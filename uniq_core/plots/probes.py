@@ -85,8 +85,8 @@ def probe_sweep_traces(result: Any, norm_index: int) -> list[go.Scatter]:
 
 def settings_figure(result: Any) -> plt.Figure:
     """The paper's settings: round trip and Ω per network × setting (all seeds and step sizes), and the
-    energy drift against dt (mean over seeds), one line per network × setting."""
-    figure, axes = plt.subplots(1, 3, figsize=(15, 3.8))
+    energy-balance and remainder drifts against dt (mean over seeds), one line per network × setting."""
+    figure, axes = plt.subplots(1, 4, figsize=(18, 3.8))
     labels = [f"{n}\n{s}" for n in result.networks for s in result.settings]
     n_settings = len(result.settings)
     for axis, values, title in [(axes[0], result.round_trip, "round-trip error"),
@@ -100,15 +100,17 @@ def settings_figure(result: Any) -> plt.Figure:
         axis.set_yscale("log")
         axis.set_title(title, fontsize=10)
     styles = ["-", "--", ":"]
-    for a, network in enumerate(result.networks):
-        for b, setting in enumerate(result.settings):
-            axes[2].plot(result.dts, np.nanmean(result.energy_drift[a, b], axis=-1), "o" + styles[a % 3],
-                         color=PALETTE(b / max(n_settings - 1, 1)), label=f"{network}, {setting}")
-    axes[2].set_xscale("log")
-    axes[2].set_yscale("log")
-    axes[2].set_xlabel("dt (fixed learning time)")
-    axes[2].set_title("energy-balance drift", fontsize=10)
-    axes[2].legend(fontsize=6)
+    for axis, values, title in [(axes[2], result.energy_drift, "energy-balance drift"),
+                                (axes[3], result.remainder_drift, "remainder drift (less the full kick)")]:
+        for a, network in enumerate(result.networks):
+            for b, setting in enumerate(result.settings):
+                axis.plot(result.dts, np.nanmean(values[a, b], axis=-1), "o" + styles[a % 3],
+                          color=PALETTE(b / max(n_settings - 1, 1)), label=f"{network}, {setting}")
+        axis.set_xscale("log")
+        axis.set_yscale("log")
+        axis.set_xlabel("dt (fixed learning time)")
+        axis.set_title(title, fontsize=10)
+    axes[3].legend(fontsize=6)
     figure.tight_layout()
     plt.close(figure)
     return figure
