@@ -2,6 +2,7 @@ import dataclasses
 
 import numpy as np
 import pytest
+import torch
 
 from uniq_core.experiments import probes as chapter
 
@@ -99,3 +100,49 @@ def test_settings_bad_fields_are_named(field, value):
 def test_noether_bad_fields_are_named(field, value):
     with pytest.raises(ValueError, match=rf"^{field}="):
         dataclasses.replace(chapter.NoetherConfig(), **{field: value})
+
+
+class _LinearForces:
+    """Minibatch potentials L_t(θ) = c_t·θ: the curvature remainder is zero, so the energy balance of heavy
+    ball changes by exactly −dt²‖c_t‖²/2M per step (the full kick)."""
+
+    def __init__(self, quadratic=0.0):
+        generator = torch.Generator().manual_seed(0)
+        self.c = torch.randn(6, 5, generator=generator, dtype=torch.float64)
+        self.theta0 = torch.randn(5, generator=generator, dtype=torch.float64) + 3.0
+        self.quadratic = quadratic
+        self.x, self.batch_size = torch.zeros(12), 2
+
+    def use_plan(self, steps, seed):
+        pass
+
+    def loss(self, theta, t):
+        return self.c[t % 6] @ theta + 0.5 * self.quadratic * theta @ theta
+
+    def force(self, t):
+        def gradient(theta):
+            self.last_loss = float(self.loss(theta, t))
+            return self.c[t % 6] + self.quadratic * theta
+        return gradient
+
+    def pure_force(self, t):
+        return lambda theta: self.c[t % 6] + self.quadratic * theta
+
+    def batch_potential(self, theta, t):
+        return float(self.loss(theta, t))
+
+
+def test_energy_balance_is_the_full_kick_exactly_for_linear_potentials():
+    system = _LinearForces()
+    dt, mass, beta, steps = 0.3, 2.0, 0.8, 12
+    record = chapter._setting_run(system, dt, mass, beta, steps, 0)
+    kick = np.concatenate([[0.0], np.cumsum([dt * dt * float(system.c[t % 6].pow(2).sum()) / (2 * mass)
+                                             for t in range(steps)])])
+    tail = kick[-max(1, len(kick) // 4):]
+    scale = abs(float(system.c[0] @ system.theta0))
+    assert record["energy_drift"] == pytest.approx(np.median(tail) / scale, rel=1e-10)
+    assert record["remainder_drift"] < 1e-13  # no curvature: nothing but the kick term
+    assert record["omega"] < 1e-12
+    curved = chapter._setting_run(_LinearForces(quadratic=0.5), dt, mass, beta, steps, 0)
+    assert curved["remainder_drift"] > 1e-6  # positive control: curvature gives a remainder
+    assert np.isnan(chapter._setting_run(_LinearForces(quadratic=-1e4), dt, mass, beta, steps, 0)["energy_drift"])

@@ -478,7 +478,7 @@ def _setting_run(system: _SettingSystem, dt: float, mass: float, beta: float, st
     """
     system.use_plan(steps, seed)
     theta, p = system.theta0.clone(), torch.zeros_like(system.theta0)
-    scale = system.batch_potential(theta, 0)
+    scale = max(abs(system.batch_potential(theta, 0)), 1e-12)
     work, dissipated, momenta_sq, kick_defect = [0.0], [0.0], [0.0], [0.0]
     running = [system.running_statistics_loss(theta)] if running_energy else []
     for t in range(steps):
@@ -652,7 +652,7 @@ class SettingsDoseConfig(ConfigBase):
 
     base: SettingsConfig = SettingsConfig()
     network: str = "simple_cnn"
-    dt: float = 0.4
+    dt: float = 0.2
     bn_momenta: tuple[float, ...] = (0.0, 0.01, 0.1, 0.5, 1.0)
 
     def __post_init__(self) -> None:
@@ -726,7 +726,7 @@ class MassIdentityConfig(ConfigBase):
     ``factors`` (first seed): the probes agree to rounding when they depend on dt/√M alone."""
 
     base: SettingsConfig = SettingsConfig()
-    dt: float = 0.4
+    dt: float = 0.2
     factors: tuple[float, ...] = (3.0,)
 
     def __post_init__(self) -> None:
