@@ -2,6 +2,7 @@ import dataclasses
 
 import numpy as np
 import pytest
+import torch
 
 from uniq_core.experiments import probes as chapter
 
@@ -44,3 +45,104 @@ def test_a_blowing_up_run_gives_nan_not_an_error():
 def test_bad_fields_are_named(field, value):
     with pytest.raises(ValueError, match=rf"^{field}="):
         dataclasses.replace(chapter.ProbeConfig(), **{field: value})
+
+
+TINY_SETTINGS = dict(n_train=64, batch_size=16, channels=(4,), resnet_width=2, dts=(0.4, 0.2), horizon=2.0,
+                     n_seeds=1, freeze_epochs=1)
+
+
+def test_paper_settings_grid_every_force_is_a_gradient():
+    config = chapter.SettingsConfig(**TINY_SETTINGS)
+    result = chapter.run_settings(config, progress=False, use_cache=False)
+    assert result.round_trip.shape == (2, 4, 2, 1) and result.passes.shape == (2, 4)
+    assert list(result.steps) == [chapter.steps_for_horizon(dt, 1.0, 0.9, 2.0) for dt in (0.4, 0.2)]
+    assert np.nanmax(result.omega) < 1e-10  # conformally symplectic (factor β) for every setting
+    assert np.isfinite(result.energy_drift).all() and np.isfinite(result.energy_slope).all()
+    assert np.isfinite(result.remainder_drift).all() and np.isfinite(result.remainder_slope).all()
+    assert list(result.groups) == [4, 2]  # widest divisor of the channel counts up to 32
+
+
+def test_setting_passes_rule():
+    config = chapter.SettingsConfig(**TINY_SETTINGS)
+    ones = np.ones((1, 2, 1))
+    good = chapter.setting_passes(config, 1e-12 * ones, 1e-12 * ones, np.array([[[1.0], [1e-3]]]))
+    assert good.tolist() == [True]  # energy judged at the smallest dt only
+    for bad in [(1e-3 * ones, 1e-12 * ones, 1e-3 * ones), (1e-12 * ones, 1e-3 * ones, 1e-3 * ones),
+                (1e-12 * ones, 1e-12 * ones, np.array([[[1e-3], [np.nan]]]))]:
+        assert chapter.setting_passes(config, *bad).tolist() == [False]
+
+
+def test_train_mode_batchnorm_probes_do_not_depend_on_the_running_statistics_momentum():
+    """In train mode the force never reads the running statistics: the probes are identical at every
+    momentum; only an energy defined with the running statistics moves."""
+    dose = chapter.run_settings_dose(chapter.SettingsDoseConfig(base=chapter.SettingsConfig(**TINY_SETTINGS),
+                                                                bn_momenta=(0.0, 0.5, 1.0)),
+                                     progress=False, use_cache=False)
+    assert dose.probe_spread == 0.0
+    assert np.ptp(dose.running_energy_drift) > 0
+
+
+def test_probes_depend_on_dt_and_mass_only_through_dt_over_root_mass_for_both_networks():
+    result = chapter.run_mass_identity(chapter.MassIdentityConfig(base=chapter.SettingsConfig(**TINY_SETTINGS),
+                                                                  factors=(3.0,)), progress=False, use_cache=False)
+    assert result.energy_difference.shape == (2, 1)
+    assert np.all(result.energy_difference < 1e-8) and np.all(result.parameter_difference < 1e-10)
+
+
+@pytest.mark.parametrize("field, value", [("settings", ("layer",)), ("networks", ()), ("beta", 1.0),
+                                          ("dts", (0.0,)), ("freeze_epochs", 0), ("groups", 0)])
+def test_settings_bad_fields_are_named(field, value):
+    with pytest.raises(ValueError, match=rf"^{field}="):
+        dataclasses.replace(chapter.SettingsConfig(), **{field: value})
+
+
+@pytest.mark.parametrize("field, value", [("time_steps", (0.1, 0.05)), ("beta", 1.0), ("friction", 100.0)])
+def test_noether_bad_fields_are_named(field, value):
+    with pytest.raises(ValueError, match=rf"^{field}="):
+        dataclasses.replace(chapter.NoetherConfig(), **{field: value})
+
+
+class _LinearForces:
+    """Minibatch potentials L_t(θ) = c_t·θ: the curvature remainder is zero, so the energy balance of heavy
+    ball changes by exactly −dt²‖c_t‖²/2M per step (the full kick)."""
+
+    def __init__(self, quadratic=0.0):
+        generator = torch.Generator().manual_seed(0)
+        self.c = torch.randn(6, 5, generator=generator, dtype=torch.float64)
+        self.theta0 = torch.randn(5, generator=generator, dtype=torch.float64) + 3.0
+        self.quadratic = quadratic
+        self.x, self.batch_size = torch.zeros(12), 2
+
+    def use_plan(self, steps, seed):
+        pass
+
+    def loss(self, theta, t):
+        return self.c[t % 6] @ theta + 0.5 * self.quadratic * theta @ theta
+
+    def force(self, t):
+        def gradient(theta):
+            self.last_loss = float(self.loss(theta, t))
+            return self.c[t % 6] + self.quadratic * theta
+        return gradient
+
+    def pure_force(self, t):
+        return lambda theta: self.c[t % 6] + self.quadratic * theta
+
+    def batch_potential(self, theta, t):
+        return float(self.loss(theta, t))
+
+
+def test_energy_balance_is_the_full_kick_exactly_for_linear_potentials():
+    system = _LinearForces()
+    dt, mass, beta, steps = 0.3, 2.0, 0.8, 12
+    record = chapter._setting_run(system, dt, mass, beta, steps, 0)
+    kick = np.concatenate([[0.0], np.cumsum([dt * dt * float(system.c[t % 6].pow(2).sum()) / (2 * mass)
+                                             for t in range(steps)])])
+    tail = kick[-max(1, len(kick) // 4):]
+    scale = abs(float(system.c[0] @ system.theta0))
+    assert record["energy_drift"] == pytest.approx(np.median(tail) / scale, rel=1e-10)
+    assert record["remainder_drift"] < 1e-13  # no curvature: nothing but the kick term
+    assert record["omega"] < 1e-12
+    curved = chapter._setting_run(_LinearForces(quadratic=0.5), dt, mass, beta, steps, 0)
+    assert curved["remainder_drift"] > 1e-6  # positive control: curvature gives a remainder
+    assert np.isnan(chapter._setting_run(_LinearForces(quadratic=-1e4), dt, mass, beta, steps, 0)["energy_drift"])

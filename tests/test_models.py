@@ -85,3 +85,48 @@ def test_flat_parameters_and_unflatten_round_trip():
     assert torch.equal(batch["1.weight"][1], 2 * mlp[1].weight.detach())
     with pytest.raises(ValueError, match="the model has 39 parameters"):
         models.unflatten(mlp, torch.zeros(3))
+
+
+@pytest.mark.parametrize("channels, requested, expected", [(16, 32, 16), (64, 32, 32), (24, 32, 24), (48, 32, 24),
+                                                            (7, 32, 7), (37, 32, 1), (12, 8, 6), (8, 4, 4)])
+def test_group_count_is_the_widest_divisor(channels, requested, expected):
+    assert models.group_count(channels, requested) == expected
+    cnn = models.SimpleCNN(norm="group", channels=(channels,), groups=requested)
+    assert cnn.features[1].num_groups == expected
+
+
+def test_resnet_shapes_norms_and_skip_connections():
+    torch.manual_seed(0)
+    for norm in models.NORMS:
+        net = models.SmallResNet(width=8, blocks=2, norm=norm)
+        assert net(torch.randn(4, 1, 8, 8)).shape == (4, 10)
+    net = models.SmallResNet(width=4, blocks=2, norm="none")
+    with torch.no_grad():  # zero residual branches: each block is relu(x), the net is a one-conv CNN
+        for block in net.blocks:
+            block.body[3].weight.zero_()
+            block.body[3].bias.zero_()
+    x = torch.randn(3, 1, 8, 8)
+    expected = net.head(net.stem(x).mean(dim=(2, 3)))
+    torch.testing.assert_close(net(x), expected)
+    with pytest.raises(ValueError, match="blocks"):
+        models.SmallResNet(blocks=0)
+
+
+def test_freezing_batchnorm_keeps_statistics_and_makes_examples_independent():
+    torch.manual_seed(0)
+    net = models.SmallResNet(width=4, norm="batch").double().train()
+    x = torch.randn(32, 1, 8, 8, dtype=torch.float64)
+    for _ in range(3):
+        net(x)  # accumulate running statistics
+    names_before = [name for name, _ in net.named_parameters()]
+    statistics = {name: b.clone() for name, b in net.named_buffers()}
+    models.freeze_batchnorm(net)
+    assert [name for name, _ in net.named_parameters()] == names_before
+    assert not any(type(m) is torch.nn.BatchNorm2d for m in net.modules())
+    for name, b in net.named_buffers():
+        torch.testing.assert_close(b, statistics[name])
+    torch.testing.assert_close(net(x)[:4], net(x[:4]))  # each example normalised by the frozen statistics
+    net.eval()
+    reference = net(x)
+    net.train()
+    torch.testing.assert_close(net(x), reference)  # frozen: train and eval mode agree

@@ -115,3 +115,74 @@ def test_a_schedule_of_forces_is_retraced_in_reverse_order():
         pytest.approx(expected, rel=1e-12)
     assert probes.return_error(gradient, plain, probes.trajectory(gradient, theta, p, 4, dt=0.1)[1][-1], dt=0.1) == \
         pytest.approx(probes.round_trip_error(gradient, theta, p, 4, dt=0.1), rel=1e-12)
+
+
+def _relu_mlp(seed=0):
+    torch.manual_seed(seed)
+    from uniq_core import models
+    return models.MLP(6, (5, 4), 3, "relu").double()
+
+
+def _parts(net, values=None):
+    linear = [m for m in net if isinstance(m, torch.nn.Linear)]
+    if values is None:
+        return [m.weight for m in linear], [m.bias for m in linear]
+    return [values[m.weight] for m in linear], [values[m.bias] for m in linear]
+
+
+def test_relu_rescaling_charges_are_invariant_to_the_symmetry_generator_and_know_their_layout():
+    net = _relu_mlp()
+    weights, biases = _parts(net)
+    charges = probes.relu_rescaling_charges(weights, biases)
+    assert charges.shape == (5 + 4,)
+    expected = weights[0][2].pow(2).sum() + biases[0][2] ** 2 - weights[1][:, 2].pow(2).sum()
+    torch.testing.assert_close(charges[2], expected)
+    with pytest.raises(ValueError, match="equal length"):
+        probes.relu_rescaling_charges(weights[:1], biases[:1])
+
+
+def test_one_gradient_step_changes_the_charges_by_exactly_eta_squared_law():
+    net = _relu_mlp(1)
+    x, y = torch.randn(40, 6, dtype=torch.float64), torch.randint(0, 3, (40,))
+    loss = torch.nn.functional.cross_entropy(net(x), y)
+    params = list(net.parameters())
+    grads = dict(zip(params, torch.autograd.grad(loss, params)))
+    weights, biases = _parts(net)
+    before = probes.relu_rescaling_charges(weights, biases).detach()
+    lr = 0.3
+    g_weights, g_biases = _parts(net, grads)
+    predicted = probes.relu_rescaling_step_change(g_weights, g_biases, lr)
+    after = probes.relu_rescaling_charges([w - lr * grads[w] for w in weights], [b - lr * grads[b] for b in biases])
+    torch.testing.assert_close(after.detach() - before, predicted, rtol=1e-8, atol=1e-12)
+    assert predicted.abs().max() > 1e-6  # the law is not trivially zero
+
+
+def test_charges_are_conserved_by_gradient_flow_with_drift_of_order_one_in_the_step():
+    """Small-step GD over a fixed horizon τ: max |ΔQ| → 0 with slope 1 in log-log (exact conservation in
+    the limit); heavy ball with fixed friction (the mechanical limit) does not conserve them."""
+    from uniq_core.experiments import probes as chapter
+    result = chapter.run_noether(chapter.NoetherConfig(n_train=64, widths=(6,), time_steps=(0.1, 0.05, 0.025),
+                                                       horizon=1.0, n_seeds=1), progress=False, use_cache=False)
+    gd = list(result.modes).index("gradient_descent")
+    friction = list(result.modes).index("heavy_ball_fixed_friction")
+    assert result.order[gd] == pytest.approx(1.0, abs=0.1)
+    assert result.charge_change[gd, -1, 0] < 0.5 * result.charge_change[friction, -1, 0]
+    assert abs(result.order[friction]) < 0.3
+    assert result.step_identity_error < 1e-6
+    assert np.nanmax(result.column_sum_change) < 1e-12
+
+
+@pytest.mark.parametrize("lr, beta", [(1e-3, 0.0), (1.0, 0.0), (50.0, 0.0), (10.0, 0.9), (100.0, 0.99)])
+def test_softmax_column_sums_are_conserved_to_rounding_under_any_step_size(lr, beta):
+    net = _relu_mlp(2)
+    x, y = torch.randn(30, 6, dtype=torch.float64), torch.randint(0, 3, (30,))
+    optimiser = torch.optim.SGD(net.parameters(), lr=lr, momentum=beta)
+    start = probes.softmax_column_sums(net[-1].weight, net[-1].bias).detach().clone()
+    for _ in range(20):
+        optimiser.zero_grad()
+        torch.nn.functional.cross_entropy(net(x), y).backward()
+        optimiser.step()
+    after = probes.softmax_column_sums(net[-1].weight, net[-1].bias).detach()
+    moved = (net[-1].weight.detach()).abs().max()
+    assert torch.isfinite(after).all()
+    assert (after - start).abs().max() < 1e-12 * max(1.0, float(moved)) * 10

@@ -1,4 +1,5 @@
-"""Small models: an MLP of chosen widths/activation and a CNN with a chosen normalisation."""
+"""Small models: an MLP of chosen widths/activation, a CNN and a small residual network with a chosen
+normalisation."""
 
 from __future__ import annotations
 
@@ -44,13 +45,24 @@ class FrozenBatchNorm2d(nn.BatchNorm2d):
         return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, False, 0.0, self.eps)
 
 
+def group_count(channels: int, groups: int = 32) -> int:
+    """The widest grouping GroupNorm allows: the largest divisor of ``channels`` that is at most ``groups``.
+
+    GroupNorm (Wu & He 2018) needs the group count to divide the channel count; its default of 32 groups
+    becomes 16 for 16 channels, 8 for 24 channels and 1 (LayerNorm over channels) for a prime count below 32.
+    """
+    check_number("channels", channels, low=1, integer=True)
+    check_number("groups", groups, low=1, integer=True)
+    return max(d for d in range(1, min(groups, channels) + 1) if channels % d == 0)
+
+
 def _norm_layer(norm: str, channels: int, groups: int, bn_momentum: float) -> nn.Module:
     if norm == "batch":
         return nn.BatchNorm2d(channels, momentum=bn_momentum)
     if norm == "frozen_batch":
         return FrozenBatchNorm2d(channels)
     if norm == "group":
-        return nn.GroupNorm(min(groups, channels), channels)
+        return nn.GroupNorm(group_count(channels, groups), channels)
     return nn.Identity()
 
 
@@ -92,6 +104,81 @@ class SimpleCNN(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x).mean(dim=(2, 3)))
+
+
+class ResidualBlock(nn.Module):
+    """``relu(x + norm(conv(relu(norm(conv(x))))))`` with 3×3 convolutions of constant width."""
+
+    def __init__(self, width: int, norm: str, groups: int, bn_momentum: float):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(width, width, 3, padding=1, bias=norm == "none"),
+            _norm_layer(norm, width, groups, bn_momentum),
+            nn.ReLU(),
+            nn.Conv2d(width, width, 3, padding=1, bias=norm == "none"),
+            _norm_layer(norm, width, groups, bn_momentum),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(x + self.body(x))
+
+
+class SmallResNet(nn.Module):
+    """A stem convolution (normalisation, ReLU), ``blocks`` residual blocks of ``width`` channels (He et al.
+    2016), global average pooling and a linear head; ``norm`` as for :class:`SimpleCNN`.
+
+    With two blocks on the 8×8 digits this is a five-convolution network with skip connections: the
+    smallest BatchNorm ResNet that is deeper than :class:`SimpleCNN`.
+    """
+
+    def __init__(
+        self,
+        in_channels: int = 1,
+        n_classes: int = 10,
+        width: int = 8,
+        blocks: int = 2,
+        norm: str = "batch",
+        groups: int = 32,
+        bn_momentum: float = 0.1,
+    ):
+        super().__init__()
+        check_number("in_channels", in_channels, low=1, integer=True)
+        check_number("n_classes", n_classes, low=1, integer=True)
+        check_number("width", width, low=1, high=1024, integer=True)
+        check_number("blocks", blocks, low=1, high=64, integer=True)
+        check_choice("norm", norm, NORMS)
+        check_number("groups", groups, low=1, integer=True)
+        check_number("bn_momentum", bn_momentum, low=0.0, high=1.0)
+        self.stem = nn.Sequential(
+            nn.Conv2d(in_channels, width, 3, padding=1, bias=norm == "none"),
+            _norm_layer(norm, width, groups, bn_momentum),
+            nn.ReLU(),
+        )
+        self.blocks = nn.Sequential(*[ResidualBlock(width, norm, groups, bn_momentum) for _ in range(blocks)])
+        self.head = nn.Linear(width, n_classes)
+        self.norm = norm
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.blocks(self.stem(x)).mean(dim=(2, 3)))
+
+
+def freeze_batchnorm(model: nn.Module) -> nn.Module:
+    """Replace every ``nn.BatchNorm2d`` of ``model`` (in place) by a :class:`FrozenBatchNorm2d` with the same
+    affine parameters and running statistics; returns ``model``.
+
+    "Train with BatchNorm for N epochs, then freeze": from then on each example is normalised with the
+    statistics accumulated so far, and the loss of a batch is the mean of per-example losses.
+    Parameter order (``named_parameters``) is unchanged.
+    """
+    for name, child in list(model.named_children()):
+        if isinstance(child, nn.BatchNorm2d) and not isinstance(child, FrozenBatchNorm2d):
+            frozen = FrozenBatchNorm2d(child.num_features, eps=child.eps).to(child.weight.device, child.weight.dtype)
+            frozen.load_state_dict(child.state_dict())
+            frozen.train(child.training)
+            setattr(model, name, frozen)
+        else:
+            freeze_batchnorm(child)
+    return model
 
 
 @torch.no_grad()

@@ -180,3 +180,31 @@ def softmax_column_sums(weight: torch.Tensor, bias: torch.Tensor | None = None) 
     under SGD and momentum on softmax cross-entropy."""
     sums = weight.sum(dim=0)
     return torch.cat([sums, bias.sum()[None]]) if bias is not None else sums
+
+
+def relu_rescaling_charges(weights: list[torch.Tensor], biases: list[torch.Tensor]) -> torch.Tensor:
+    """Q_j = ‖w_in,j‖² + b_j² − ‖w_out,j‖² for every hidden unit of a ReLU MLP, layer by layer.
+
+    ``weights[l]`` is layer l's (n_out × n_in) matrix and ``biases[l]`` its bias; unit j of hidden layer l
+    has incoming weights ``weights[l][j]``, bias ``biases[l][j]`` and outgoing weights ``weights[l+1][:, j]``.
+    ReLU is positively homogeneous, so the loss is invariant under (w_in, b) ↦ (c w_in, c b),
+    w_out ↦ w_out / c; the generator gives the exact identity ⟨w_in, ∇_w_in L⟩ + b ∂_b L = ⟨w_out, ∇_w_out L⟩,
+    hence dQ_j/dτ = 0 under gradient flow (Du, Hu & Lee 2018). One gradient step of size η changes Q_j by
+    exactly η² (‖g_in‖² + g_b² − ‖g_out‖²) (:func:`relu_rescaling_step_change`): O(η) over a fixed horizon ητ.
+    """
+    if len(weights) != len(biases) or len(weights) < 2:
+        raise ValueError(f"weights and biases must be lists of equal length ≥ 2 (got {len(weights)} and {len(biases)})")
+    charges = []
+    for layer in range(len(weights) - 1):
+        incoming = weights[layer].pow(2).sum(dim=-1) + biases[layer].pow(2)
+        outgoing = weights[layer + 1].pow(2).sum(dim=-2)
+        charges.append(incoming - outgoing)
+    return torch.cat(charges, dim=-1)
+
+
+def relu_rescaling_step_change(gradient_weights: list[torch.Tensor], gradient_biases: list[torch.Tensor],
+                               lr: float) -> torch.Tensor:
+    """The exact change of :func:`relu_rescaling_charges` in one plain gradient step θ' = θ − η g:
+    η² (‖g_in,j‖² + g_b,j² − ‖g_out,j‖²), because the cross terms −2η(⟨w_in, g_in⟩ + b g_b − ⟨w_out, g_out⟩)
+    vanish by the rescaling identity."""
+    return lr**2 * relu_rescaling_charges(gradient_weights, gradient_biases)

@@ -373,3 +373,547 @@ def run_dt_sweep(config: DtSweepConfig, *, progress: bool = True, use_cache: boo
         return DtSweepResult(norms=np.array(base.norms), dts=np.array(config.dts), **out)
 
     return runtime.cached(compute, config, DtSweepResult, use_cache=use_cache)
+
+
+# ------------------------------------------------------------------------------ the paper's settings
+
+NETWORKS = ("simple_cnn", "resnet")
+SETTINGS = ("batch", "group", "frozen_batch", "batch_frozen_after")
+
+
+def _network(config, network: str, norm: str, n_classes: int, bn_momentum: float) -> torch.nn.Module:
+    if network == "simple_cnn":
+        return models.SimpleCNN(1, n_classes, config.channels, norm, groups=config.groups, bn_momentum=bn_momentum)
+    return models.SmallResNet(1, n_classes, config.resnet_width, config.resnet_blocks, norm, groups=config.groups,
+                              bn_momentum=bn_momentum)
+
+
+class _SettingSystem:
+    """One network in one normalisation setting on the digits, as per-minibatch forces and potentials.
+
+    ``batch``: train-mode BatchNorm (batch statistics; running statistics updated by each force call with
+    ``bn_momentum``); ``group``: GroupNorm with :func:`models.group_count` groups; ``frozen_batch``: BatchNorm
+    calibrated on the training set, then frozen; ``batch_frozen_after``: ``freeze_epochs`` epochs of
+    heavy-ball training with train-mode BatchNorm (at the largest step size), then its running statistics
+    frozen (:func:`models.freeze_batchnorm`); the probes start from there.
+    """
+
+    def __init__(self, config, network: str, setting: str, seed: int, bn_momentum: float | None = None):
+        dataset = data.load("digits", n_train=config.n_train, seed=seed, device="cpu").as_images()
+        runtime.seed_everything(seed)
+        momentum = config.bn_momentum if bn_momentum is None else bn_momentum
+        norm = "batch" if setting == "batch_frozen_after" else setting
+        self.model = _network(config, network, norm, dataset.n_classes, momentum).double()
+        self.x, self.y = dataset.x_train.double(), dataset.y_train
+        self.batch_size = config.batch_size
+        if setting == "frozen_batch":
+            models.calibrate_batchnorm(self.model, self.x)
+        self.buffers = {name: b.clone() for name, b in self.model.named_buffers()}
+        self.theta0 = models.flat_parameters(self.model).double()
+        if setting == "batch_frozen_after":
+            steps = replicas.steps_for_epochs(len(self.x), config.batch_size, config.freeze_epochs)
+            self.plan = replicas.make_batch_plan(len(self.x), config.batch_size, steps, seed=seed + 1)[0]
+            theta, p = self.theta0, torch.zeros_like(self.theta0)
+            for t in range(steps):
+                theta, p = probes.heavy_ball(self.force(t), theta, p, dt=max(config.dts), mass=config.mass,
+                                             beta=config.beta)
+            models.freeze_batchnorm(self.model)
+            self.theta0 = theta
+        self.plan = None
+
+    def use_plan(self, steps: int, seed: int) -> None:
+        self.plan = replicas.make_batch_plan(len(self.x), self.batch_size, steps, seed=seed)[0]
+
+    def batch_loss(self, theta: torch.Tensor, t: int, buffers: dict[str, torch.Tensor]) -> torch.Tensor:
+        self.model.train()
+        out = functional_call(self.model, (models.unflatten(self.model, theta), buffers), (self.x[self.plan[t]],))
+        return F.cross_entropy(out, self.y[self.plan[t]])
+
+    def force(self, t: int):
+        """∇ of minibatch t's loss; train-mode BatchNorm updates the system's running statistics."""
+        def gradient(theta: torch.Tensor) -> torch.Tensor:
+            theta = theta.detach().requires_grad_(True)
+            loss = self.batch_loss(theta, t, self.buffers)
+            self.last_loss = float(loss.detach())
+            return torch.autograd.grad(loss, theta)[0]
+        return gradient
+
+    def pure_force(self, t: int):
+        """The same force without side effects on the statistics, composable with ``jvp``."""
+        frozen = {name: b.clone() for name, b in self.buffers.items()}
+        return grad(lambda theta: self.batch_loss(theta, t, {k: v.clone() for k, v in frozen.items()}))
+
+    @torch.no_grad()
+    def batch_potential(self, theta: torch.Tensor, t: int) -> float:
+        """Minibatch t's loss, the function whose gradient is the force at step t (no side effects)."""
+        return float(self.batch_loss(theta, t, {k: v.clone() for k, v in self.buffers.items()}))
+
+    @torch.no_grad()
+    def running_statistics_loss(self, theta: torch.Tensor) -> float:
+        """Full training loss in evaluation mode: BatchNorm with its current running statistics."""
+        self.model.eval()
+        out = functional_call(self.model, (models.unflatten(self.model, theta), self.buffers), (self.x,))
+        return float(F.cross_entropy(out, self.y))
+
+
+def steps_for_horizon(dt: float, mass: float, beta: float, horizon: float) -> int:
+    """Steps that cover ``horizon`` units of learning time τ = n η / (1 − β), η = dt²/M: the time of the
+    gradient flow that heavy ball at fixed β < 1 follows as η → 0, so every step size trains equally far."""
+    return max(2, int(round(horizon * (1 - beta) / probes.learning_rate(dt, mass))))
+
+
+def _setting_run(system: _SettingSystem, dt: float, mass: float, beta: float, steps: int, seed: int, *,
+                 running_energy: bool = False) -> dict[str, float]:
+    """Heavy ball over ``steps`` minibatches; returns the three probes and, with ``running_energy``, the
+    drift of the running-statistics energy.
+
+    Energy balance: E_t = ‖p_t‖²/2M + Σ_{s<t} [L_s(θ_{s+1}) − L_s(θ_s)] + Σ_{s<t} (1 − β²)‖p_s‖²/2M, the
+    kinetic energy, the work of the force actually used at each step (L_s: minibatch s's loss, in the mode
+    the force uses) and the energy the damping removed; E_t = E_0 for the exact damped flow with these
+    forces, so its drift (:func:`probes.energy_drift`, scaled by the loss at θ_0) is integration error.
+    One step changes E by exactly −dt²‖g_t‖²/2M + R_t, R_t = L_t(θ_{t+1}) − L_t(θ_t) − g_t·(θ_{t+1} − θ_t): the
+    kick taken in full before the drift, plus a curvature remainder. ``remainder_drift`` is the drift of
+    E_t + Σ_{s<t} dt²‖g_s‖²/2M = E_0 + Σ R_s. At fixed β < 1 the first term sums to (1 − β)/2 · Σ η_eff‖g‖²
+    over a fixed learning time, whatever the step: only the remainder can vanish as dt → 0.
+    """
+    system.use_plan(steps, seed)
+    theta, p = system.theta0.clone(), torch.zeros_like(system.theta0)
+    scale = max(abs(system.batch_potential(theta, 0)), 1e-12)
+    work, dissipated, momenta_sq, kick_defect = [0.0], [0.0], [0.0], [0.0]
+    running = [system.running_statistics_loss(theta)] if running_energy else []
+    for t in range(steps):
+        dissipated.append(dissipated[-1] + (1 - beta**2) * float(p.pow(2).sum()) / (2 * mass))
+        p_before = p
+        theta, p = probes.heavy_ball(system.force(t), theta, p, dt=dt, mass=mass, beta=beta)
+        gradient_step = (beta * p_before - p) / dt  # the force used: p' = βp − dt g
+        before = system.last_loss  # L_t(θ_t), evaluated by the force
+        if not _healthy(theta, system.theta0):
+            return dict(round_trip=np.nan, omega=np.nan, energy_drift=np.nan, remainder_drift=np.nan,
+                        running_energy_drift=np.nan)
+        after = system.batch_potential(theta, t)
+        work.append(work[-1] + after - before)
+        kick_defect.append(kick_defect[-1] + float(gradient_step.pow(2).sum()) * dt * dt / (2 * mass))
+        momenta_sq.append(float(p.pow(2).sum()))
+        if running_energy:
+            running.append(system.running_statistics_loss(theta))
+    balance = np.array(work) + np.array(dissipated)
+    record = dict(
+        energy_drift=probes.energy_drift(balance, np.array(momenta_sq), mass, scale=scale),
+        remainder_drift=probes.energy_drift(balance + np.array(kick_defect), np.array(momenta_sq), mass, scale=scale),
+        running_energy_drift=(probes.energy_drift(np.array(running) + np.array(dissipated), np.array(momenta_sq),
+                                                  mass) if running_energy else np.nan),
+        omega=probes.omega_invariance_error(system.pure_force(steps - 1), theta, p, dt=dt, mass=mass, beta=beta,
+                                            pairs=4),
+    )
+    record["round_trip"] = probes.round_trip_error(None, system.theta0.clone(), torch.zeros_like(system.theta0),
+                                                   steps, schedule=system.force, dt=dt, mass=mass, beta=beta)
+    return record
+
+
+@dataclass(frozen=True)
+class SettingsConfig(ConfigBase):
+    """Heavy ball at momentum ``beta`` (< 1) and mass ``mass`` on ``n_train`` digits in minibatches of
+    ``batch_size``, for each of ``networks`` (``simple_cnn`` with ``channels``; ``resnet``: a stem and
+    ``resnet_blocks`` residual blocks of ``resnet_width`` channels) and each normalisation setting of
+    ``settings`` (GroupNorm with the widest group count up to ``groups``; BatchNorm frozen after
+    ``freeze_epochs`` epochs), at each step size of ``dts`` over ``horizon`` units of learning time
+    (:func:`steps_for_horizon`), over ``n_seeds``. A probe passes below its tolerance (``round_trip_tolerance``,
+    ``omega_tolerance``, ``energy_threshold`` for the remainder drift); the energy is judged at the smallest
+    step size."""
+
+    n_train: int = 128
+    batch_size: int = 32
+    networks: tuple[str, ...] = NETWORKS
+    settings: tuple[str, ...] = SETTINGS
+    channels: tuple[int, ...] = (4, 8)
+    resnet_width: int = 4
+    resnet_blocks: int = 2
+    groups: int = 32
+    bn_momentum: float = 0.1
+    freeze_epochs: int = 2
+    beta: float = 0.9
+    mass: float = 1.0
+    dts: tuple[float, ...] = (0.4, 0.2, 0.1)
+    horizon: float = 3.0
+    round_trip_tolerance: float = 1e-6
+    omega_tolerance: float = 1e-8
+    energy_threshold: float = 0.01
+    n_seeds: int = 2
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        check_number("n_train", self.n_train, low=64, high=1347, integer=True)
+        check_number("batch_size", self.batch_size, low=2, high=self.n_train, integer=True)
+        for name, values, allowed in (("networks", self.networks, NETWORKS), ("settings", self.settings, SETTINGS)):
+            if len(values) == 0:
+                raise ValueError(f"{name}=() is empty; give at least one of " + ", ".join(allowed))
+            for value in values:
+                check_choice(name, value, allowed)
+        check_widths("channels", self.channels, high=256)
+        check_number("resnet_width", self.resnet_width, low=1, high=256, integer=True)
+        check_number("resnet_blocks", self.resnet_blocks, low=1, high=16, integer=True)
+        check_number("groups", self.groups, low=1, high=1024, integer=True)
+        check_number("bn_momentum", self.bn_momentum, low=0.0, high=1.0)
+        check_number("freeze_epochs", self.freeze_epochs, low=1, high=1000, integer=True)
+        check_number("beta", self.beta, low=0.0, high=0.999)
+        check_number("mass", self.mass, low=0.0, high=1e6, low_inclusive=False)
+        check_numbers("dts", self.dts, low=0.0, high=10.0, low_inclusive=False)
+        check_number("horizon", self.horizon, low=0.0, high=1e5, low_inclusive=False)
+        for name in ("round_trip_tolerance", "omega_tolerance", "energy_threshold"):
+            check_number(name, getattr(self, name), low=0.0, low_inclusive=False)
+        check_number("n_seeds", self.n_seeds, low=1, high=50, integer=True)
+        check_number("seed", self.seed, low=0, integer=True)
+
+    @classmethod
+    def quick(cls) -> "SettingsConfig":
+        return cls()
+
+    @classmethod
+    def full(cls) -> "SettingsConfig":
+        # at most a few hundred steps: the exact inverse of the damped map amplifies rounding by β^(−steps)
+        return cls(n_train=1024, batch_size=64, channels=(16, 32), resnet_width=16, dts=(0.4, 0.2, 0.1, 0.05),
+                   horizon=4.0, n_seeds=5)
+
+
+@dataclass
+class SettingsResult(ResultBase):
+    """(networks × settings × dts × seeds) grids of ``round_trip``, ``omega``, ``energy_drift`` (the energy
+    balance) and ``remainder_drift`` (the balance less the full-kick term; see :func:`_setting_run`), NaN where
+    a run diverged; ``steps`` per step size; ``groups`` (networks): GroupNorm's group count in the widest
+    layer; ``passes`` (networks × settings): all three probes below tolerance for every seed (round trip and
+    Ω at every step size, the remainder drift at the smallest); ``energy_slope`` and ``remainder_slope``
+    (networks × settings): least-squares slope of log(mean drift over seeds) against log dt (NaN with fewer
+    than two finite step sizes); a drift that vanishes as dt → 0 has a positive slope."""
+
+    networks: np.ndarray
+    settings: np.ndarray
+    dts: np.ndarray
+    steps: np.ndarray
+    groups: np.ndarray
+    round_trip: np.ndarray
+    omega: np.ndarray
+    energy_drift: np.ndarray
+    remainder_drift: np.ndarray
+    energy_slope: np.ndarray
+    remainder_slope: np.ndarray
+    passes: np.ndarray
+
+
+def setting_passes(config: SettingsConfig, round_trip: np.ndarray, omega: np.ndarray, energy_drift: np.ndarray
+                   ) -> np.ndarray:
+    """Pass/fail per leading index of (… × dts × seeds) grids: round trip and Ω below tolerance at every step
+    size and seed, energy drift below ``energy_threshold`` at the smallest step size for every seed (a NaN,
+    a diverged run, fails)."""
+    smallest = int(np.argmin(config.dts))
+    with np.errstate(invalid="ignore"):
+        return ((round_trip < config.round_trip_tolerance).all(axis=(-2, -1))
+                & (omega < config.omega_tolerance).all(axis=(-2, -1))
+                & (energy_drift[..., smallest, :] < config.energy_threshold).all(axis=-1))
+
+
+def run_settings(config: SettingsConfig, *, progress: bool = True, use_cache: bool = True) -> SettingsResult:
+    """The three probes for each network × normalisation setting × step size × seed, at ``config.beta``."""
+
+    def compute() -> SettingsResult:
+        shape = (len(config.networks), len(config.settings), len(config.dts), config.n_seeds)
+        out = {name: np.full(shape, np.nan) for name in ("round_trip", "omega", "energy_drift", "remainder_drift")}
+        steps = np.array([steps_for_horizon(dt, config.mass, config.beta, config.horizon) for dt in config.dts])
+        jobs = [(a, b, s) for a in range(shape[0]) for b in range(shape[1]) for s in range(shape[3])]
+        for a, b, s in runtime.progress_bar(jobs, "networks × settings × seeds", progress):
+            system = _SettingSystem(config, config.networks[a], config.settings[b], config.seed + s)
+            for j, dt in enumerate(config.dts):
+                record = _setting_run(system, dt, config.mass, config.beta, int(steps[j]), config.seed + s)
+                for name in out:
+                    out[name][a, b, j, s] = record[name]
+        widest = max(config.channels), config.resnet_width
+        groups = np.array([models.group_count(widest[0] if n == "simple_cnn" else widest[1], config.groups)
+                           for n in config.networks])
+        slopes = {name: np.full(shape[:2], np.nan) for name in ("energy_drift", "remainder_drift")}
+        for name, slope in slopes.items():
+            for a in range(shape[0]):
+                for b in range(shape[1]):
+                    with np.errstate(invalid="ignore", divide="ignore"):
+                        mean_drift = np.log(np.nanmean(out[name][a, b], axis=-1))
+                    ok = np.isfinite(mean_drift)
+                    if ok.sum() >= 2:
+                        slope[a, b] = np.polyfit(np.log(np.array(config.dts)[ok]), mean_drift[ok], 1)[0]
+        return SettingsResult(networks=np.array(config.networks), settings=np.array(config.settings),
+                              dts=np.array(config.dts), steps=steps, groups=groups,
+                              energy_slope=slopes["energy_drift"], remainder_slope=slopes["remainder_drift"],
+                              passes=setting_passes(config, out["round_trip"], out["omega"], out["remainder_drift"]),
+                              **out)
+
+    return runtime.cached(compute, config, SettingsResult, use_cache=use_cache)
+
+
+@dataclass(frozen=True)
+class SettingsDoseConfig(ConfigBase):
+    """Train-mode BatchNorm in ``network`` at each running-statistics momentum of ``bn_momenta``, at step
+    ``dt`` with the rest of ``base``: the three probes and the drift of the running-statistics energy."""
+
+    base: SettingsConfig = SettingsConfig()
+    network: str = "simple_cnn"
+    dt: float = 0.2
+    bn_momenta: tuple[float, ...] = (0.0, 0.01, 0.1, 0.5, 1.0)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.base, SettingsConfig):
+            raise ValueError(f"base={self.base!r} must be a SettingsConfig")
+        check_choice("network", self.network, NETWORKS)
+        check_number("dt", self.dt, low=0.0, high=10.0, low_inclusive=False)
+        check_numbers("bn_momenta", self.bn_momenta, low=0.0, high=1.0)
+        if len(self.bn_momenta) < 3:
+            raise ValueError(f"bn_momenta={self.bn_momenta!r} needs at least three values for a rank correlation")
+
+    @classmethod
+    def quick(cls) -> "SettingsDoseConfig":
+        return cls()
+
+    @classmethod
+    def full(cls) -> "SettingsDoseConfig":
+        return cls(base=SettingsConfig.full(), bn_momenta=(0.0, 0.01, 0.03, 0.1, 0.3, 0.5, 1.0))
+
+
+@dataclass
+class SettingsDoseResult(ResultBase):
+    """Per BN momentum × seed: ``round_trip``, ``omega``, ``energy_drift`` (work balance) and
+    ``running_energy_drift`` (energy with the evaluation-mode loss on the running statistics);
+    ``probe_spread``: the largest relative change of each of the three probes across momenta (0 when the
+    momentum cannot act on them); ``running_correlation``: Spearman correlation of the mean
+    running-statistics drift with the momentum."""
+
+    bn_momenta: np.ndarray
+    round_trip: np.ndarray
+    omega: np.ndarray
+    energy_drift: np.ndarray
+    running_energy_drift: np.ndarray
+    probe_spread: float
+    running_correlation: float
+
+
+def run_settings_dose(config: SettingsDoseConfig, *, progress: bool = True, use_cache: bool = True
+                      ) -> SettingsDoseResult:
+    """Dose-response of train-mode BatchNorm's probes to its running-statistics momentum."""
+
+    def compute() -> SettingsDoseResult:
+        from scipy import stats as scipy_stats
+
+        base = config.base
+        shape = (len(config.bn_momenta), base.n_seeds)
+        names = ("round_trip", "omega", "energy_drift", "running_energy_drift")
+        out = {name: np.full(shape, np.nan) for name in names}
+        steps = steps_for_horizon(config.dt, base.mass, base.beta, base.horizon)
+        jobs = [(i, s) for i in range(shape[0]) for s in range(shape[1])]
+        for i, s in runtime.progress_bar(jobs, "BN momenta × seeds", progress):
+            system = _SettingSystem(base, config.network, "batch", base.seed + s, bn_momentum=config.bn_momenta[i])
+            record = _setting_run(system, config.dt, base.mass, base.beta, steps, base.seed + s, running_energy=True)
+            for name in names:
+                out[name][i, s] = record[name]
+        spread = 0.0
+        for name in ("round_trip", "omega", "energy_drift"):
+            values = out[name]
+            reference = np.abs(values[0]) + 1e-300
+            spread = max(spread, float(np.nanmax(np.abs(values - values[0]) / reference)))
+        correlation = float(scipy_stats.spearmanr(config.bn_momenta, np.nanmean(out["running_energy_drift"], axis=1))[0])
+        return SettingsDoseResult(bn_momenta=np.array(config.bn_momenta), probe_spread=spread,
+                                  running_correlation=correlation, **out)
+
+    return runtime.cached(compute, config, SettingsDoseResult, use_cache=use_cache)
+
+
+@dataclass(frozen=True)
+class MassIdentityConfig(ConfigBase):
+    """Each of ``base.networks`` with train-mode BatchNorm at (dt, M) and at (√c·dt, c·M) for each c in
+    ``factors`` (first seed): the probes agree to rounding when they depend on dt/√M alone."""
+
+    base: SettingsConfig = SettingsConfig()
+    dt: float = 0.2
+    factors: tuple[float, ...] = (3.0,)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.base, SettingsConfig):
+            raise ValueError(f"base={self.base!r} must be a SettingsConfig")
+        check_number("dt", self.dt, low=0.0, high=10.0, low_inclusive=False)
+        check_numbers("factors", self.factors, low=0.0, high=1e4, low_inclusive=False)
+
+    @classmethod
+    def quick(cls) -> "MassIdentityConfig":
+        return cls()
+
+    @classmethod
+    def full(cls) -> "MassIdentityConfig":
+        return cls(base=SettingsConfig.full(), factors=(0.3, 3.0, 10.0))
+
+
+@dataclass
+class MassIdentityResult(ResultBase):
+    """Per network × factor: the largest relative difference of the energy drift and of the final
+    parameters between (dt, M) and (√c·dt, c·M) (``energy_difference``, ``parameter_difference``)."""
+
+    networks: np.ndarray
+    factors: np.ndarray
+    energy_difference: np.ndarray
+    parameter_difference: np.ndarray
+
+
+def run_mass_identity(config: MassIdentityConfig, *, progress: bool = True, use_cache: bool = True
+                      ) -> MassIdentityResult:
+    """Whether the probes of each network depend on dt and M only through dt/√M."""
+
+    def compute() -> MassIdentityResult:
+        base = config.base
+        shape = (len(base.networks), len(config.factors))
+        energy, parameters = np.full(shape, np.nan), np.full(shape, np.nan)
+        steps = steps_for_horizon(config.dt, base.mass, base.beta, base.horizon)
+
+        def endpoint(network: str, dt: float, mass: float) -> tuple[float, torch.Tensor]:
+            system = _SettingSystem(base, network, "batch", base.seed)
+            record = _setting_run(system, dt, mass, base.beta, steps, base.seed)
+            system.use_plan(steps, base.seed)
+            theta, p = system.theta0.clone(), torch.zeros_like(system.theta0)
+            for t in range(steps):
+                theta, p = probes.heavy_ball(system.force(t), theta, p, dt=dt, mass=mass, beta=base.beta)
+            return record["energy_drift"], theta
+
+        jobs = [(a, f) for a in range(shape[0]) for f in range(shape[1])]
+        for a, f in runtime.progress_bar(jobs, "networks × mass factors", progress):
+            network, factor = base.networks[a], config.factors[f]
+            drift, theta = endpoint(network, config.dt, base.mass)
+            drift_scaled, theta_scaled = endpoint(network, config.dt * np.sqrt(factor), base.mass * factor)
+            energy[a, f] = abs(drift_scaled - drift) / max(abs(drift), 1e-300)
+            parameters[a, f] = float((theta_scaled - theta).norm() / (theta - _SettingSystem(
+                base, network, "batch", base.seed).theta0).norm())
+        return MassIdentityResult(networks=np.array(base.networks), factors=np.array(config.factors),
+                                  energy_difference=energy, parameter_difference=parameters)
+
+    return runtime.cached(compute, config, MassIdentityResult, use_cache=use_cache)
+
+
+# ------------------------------------------------------------------------------ Noether: rescaling charges
+
+NOETHER_MODES = ("gradient_descent", "heavy_ball_fixed_beta", "heavy_ball_fixed_friction")
+
+
+@dataclass(frozen=True)
+class NoetherConfig(ConfigBase):
+    """A ReLU MLP (``widths``) on ``n_train`` digits, full batch, trained for ``horizon`` units of time at each
+    step of ``time_steps`` by: plain gradient descent (learning rate = time step, time = learning-rate sum);
+    heavy ball at fixed ``beta`` (learning rate = time step × (1 − β), the rate of the gradient flow it follows
+    as the rate → 0); heavy ball with fixed ``friction`` γ (time step dt, β = 1 − γ dt, mass 1: the mechanical
+    limit M θ̈ = −∇L − γ M θ̇). Records the change of the rescaling charges and of the softmax column sums."""
+
+    n_train: int = 128
+    widths: tuple[int, ...] = (16,)
+    time_steps: tuple[float, ...] = (0.2, 0.1, 0.05, 0.025, 0.0125, 0.00625)
+    horizon: float = 2.0
+    beta: float = 0.9
+    friction: float = 1.0
+    n_seeds: int = 2
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        check_number("n_train", self.n_train, low=16, high=1347, integer=True)
+        check_widths("widths", self.widths, high=512)
+        check_numbers("time_steps", self.time_steps, low=0.0, high=1.0, low_inclusive=False)
+        if len(self.time_steps) < 3:
+            raise ValueError(f"time_steps={self.time_steps!r} needs at least three values to fit an order")
+        check_number("horizon", self.horizon, low=0.0, high=1e4, low_inclusive=False)
+        check_number("beta", self.beta, low=0.0, high=0.999)
+        check_number("friction", self.friction, low=0.0, high=1.0 / max(self.time_steps), low_inclusive=False)
+        check_number("n_seeds", self.n_seeds, low=1, high=50, integer=True)
+        check_number("seed", self.seed, low=0, integer=True)
+
+    @classmethod
+    def quick(cls) -> "NoetherConfig":
+        return cls()
+
+    @classmethod
+    def full(cls) -> "NoetherConfig":
+        return cls(n_train=1024, widths=(32, 32), time_steps=(0.2, 0.1, 0.05, 0.025, 0.0125, 0.00625, 0.003125),
+                   horizon=4.0,
+                   n_seeds=5)
+
+
+@dataclass
+class NoetherResult(ResultBase):
+    """Per mode × time step × seed: ``charge_change``, max over hidden units of |Q_j(T) − Q_j(0)| over the
+    mean of ‖w_in‖² + b² + ‖w_out‖² at the start; ``column_sum_change``, the largest change of the output
+    layer's column sums and bias sum. ``order`` (modes): least-squares slope of log(mean charge change)
+    against log(time step) over the smallest half of the time steps (at least three: the asymptotic order,
+    past heavy ball's transient of about 1/(1 − β) steps); ``step_identity_error``: largest relative error of the exact one-step law
+    ΔQ = η²(‖g_in‖² + g_b² − ‖g_out‖²) over the gradient-descent steps of the first seed."""
+
+    modes: np.ndarray
+    time_steps: np.ndarray
+    charge_change: np.ndarray
+    column_sum_change: np.ndarray
+    order: np.ndarray
+    step_identity_error: float
+
+
+def _mlp_parts(model: torch.nn.Module, theta: torch.Tensor) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    named = models.unflatten(model, theta)
+    linear = [name[: -len(".weight")] for name in named if name.endswith(".weight")]
+    return [named[f"{n}.weight"] for n in linear], [named[f"{n}.bias"] for n in linear]
+
+
+def run_noether(config: NoetherConfig, *, progress: bool = True, use_cache: bool = True) -> NoetherResult:
+    """Conservation of the ReLU rescaling charges and softmax column sums under GD and heavy ball."""
+
+    def compute() -> NoetherResult:
+        shape = (len(NOETHER_MODES), len(config.time_steps), config.n_seeds)
+        charge, columns = np.full(shape, np.nan), np.full(shape, np.nan)
+        identity_error = 0.0
+        jobs = [(s, j) for s in range(config.n_seeds) for j in range(len(config.time_steps))]
+        for s, j in runtime.progress_bar(jobs, "seeds × time steps", progress):
+            dataset = data.load("digits", n_train=config.n_train, seed=config.seed + s, device="cpu")
+            runtime.seed_everything(config.seed + s)
+            model = models.MLP(dataset.n_features, config.widths, dataset.n_classes, "relu").double()
+            x, y = dataset.x_train.double(), dataset.y_train
+            theta0 = models.flat_parameters(model).double()
+
+            def gradient(theta: torch.Tensor) -> torch.Tensor:
+                return grad(lambda t: F.cross_entropy(functional_call(model, models.unflatten(model, t), (x,)), y))(theta)
+
+            weights, biases = _mlp_parts(model, theta0)
+            charge0 = probes.relu_rescaling_charges(weights, biases)
+            size = float(np.mean([(w.pow(2).sum(-1) + b.pow(2)).mean() for w, b in zip(weights[:-1], biases[:-1])])
+                         + np.mean([w.pow(2).sum(-2).mean() for w in weights[1:]]))
+            columns0 = probes.softmax_column_sums(weights[-1], biases[-1])
+            step = config.time_steps[j]
+            settings = {
+                "gradient_descent": (np.sqrt(step), 0.0, round(config.horizon / step)),
+                "heavy_ball_fixed_beta": (np.sqrt(step * (1 - config.beta)), config.beta, round(config.horizon / step)),
+                "heavy_ball_fixed_friction": (step, 1 - config.friction * step, round(config.horizon / step)),
+            }
+            for m, mode in enumerate(NOETHER_MODES):
+                dt, beta, n_steps = settings[mode]
+                theta, p = theta0.clone(), torch.zeros_like(theta0)
+                for t in range(n_steps):
+                    if mode == "gradient_descent" and s == 0:
+                        g = gradient(theta)
+                        predicted = probes.relu_rescaling_step_change(*_mlp_parts(model, g), dt * dt)
+                        before = probes.relu_rescaling_charges(*_mlp_parts(model, theta))
+                    theta, p = probes.heavy_ball(gradient, theta, p, dt=dt, mass=1.0, beta=beta)
+                    if mode == "gradient_descent" and s == 0:
+                        change = probes.relu_rescaling_charges(*_mlp_parts(model, theta)) - before
+                        identity_error = max(identity_error, float((change - predicted).abs().max()
+                                                                   / predicted.abs().max().clamp_min(1e-300)))
+                if not torch.isfinite(theta).all():
+                    continue
+                weights, biases = _mlp_parts(model, theta)
+                charge[m, j, s] = float((probes.relu_rescaling_charges(weights, biases) - charge0).abs().max()) / size
+                columns[m, j, s] = float((probes.softmax_column_sums(weights[-1], biases[-1]) - columns0).abs().max())
+        order = np.full(len(NOETHER_MODES), np.nan)
+        smallest = np.argsort(config.time_steps)[: max(3, len(config.time_steps) // 2)]
+        for m in range(len(NOETHER_MODES)):
+            with np.errstate(invalid="ignore", divide="ignore"):
+                mean_change = np.log(np.nanmean(charge[m][smallest], axis=-1))
+            ok = np.isfinite(mean_change)
+            if ok.sum() >= 2:
+                order[m] = np.polyfit(np.log(np.array(config.time_steps)[smallest][ok]), mean_change[ok], 1)[0]
+        return NoetherResult(modes=np.array(NOETHER_MODES), time_steps=np.array(config.time_steps),
+                             charge_change=charge, column_sum_change=columns, order=order,
+                             step_identity_error=identity_error)
+
+    return runtime.cached(compute, config, NoetherResult, use_cache=use_cache)
