@@ -3,6 +3,7 @@ import dataclasses
 import numpy as np
 import pytest
 
+from uniq_core import lyapunov
 from uniq_core.experiments import lyapunov as chapter
 
 
@@ -75,3 +76,44 @@ def test_profiles_construct_and_follow_the_environment(config_type, monkeypatch)
     assert config_type.for_profile() == config_type.full()
     monkeypatch.setenv("UNIQ_PROFILE", "quick")
     assert config_type.for_profile() == config_type.quick()
+
+
+def _peer_numbers(trajectories: np.ndarray) -> dict[str, float]:
+    """deep-lyapunov 0.1.2's own functions, called as its analyzer calls them (n_epochs = checkpoints − 1)."""
+    from deep_lyapunov.metrics import (compute_convergence_ratio, compute_effective_dimensionality,
+                                       compute_lyapunov_exponent, compute_spread_evolution)
+
+    return {
+        "convergence_ratio": compute_convergence_ratio(trajectories, n_components=3),
+        "lyapunov": compute_lyapunov_exponent(compute_spread_evolution(trajectories, n_components=3),
+                                              trajectories.shape[0] - 1),
+        "effective_dimensionality": float(np.mean(compute_effective_dimensionality(trajectories))),
+    }
+
+
+@pytest.mark.parametrize("shape", [(11, 5, 40), (23, 4, 300), (6, 3, 12)])
+def test_peer_metrics_equal_the_peer_package_on_shared_arrays(shape):
+    import deep_lyapunov
+
+    assert deep_lyapunov.__version__ == lyapunov.PEER_VERSION
+    rng = np.random.default_rng(sum(shape))
+    # random walks with a drift, so that the top principal components mix travel and spread
+    trajectories = np.cumsum(rng.normal(size=shape) + 0.3, axis=0)
+    ours = lyapunov.peer_metrics(trajectories, n_epochs=shape[0] - 1)
+    theirs = _peer_numbers(trajectories)
+    for key, value in theirs.items():
+        assert ours[key] == pytest.approx(value, rel=1e-7), key
+
+
+def test_peer_metrics_equal_the_peer_package_on_a_training_run():
+    from uniq_core import data, models, replicas
+
+    dataset = data.load("digits", n_train=256, seed=0)
+    model = models.MLP(dataset.n_features, (16,), dataset.n_classes)
+    per_epoch = dataset.x_train.shape[0] // 32
+    record = replicas.train_replicas(model, dataset, n_replicas=4, perturbation=1e-2, lr=0.1, batch_size=32,
+                                     n_steps=6 * per_epoch, checkpoint_every=per_epoch, seed=0)
+    ours = lyapunov.peer_metrics(record.checkpoints, n_epochs=record.checkpoints.shape[0] - 1)
+    theirs = _peer_numbers(record.checkpoints)
+    for key, value in theirs.items():
+        assert ours[key] == pytest.approx(value, rel=1e-7), key
