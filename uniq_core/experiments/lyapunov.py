@@ -169,6 +169,26 @@ def run_divergence(config: DivergenceConfig, *, progress: bool = True, use_cache
     return runtime.cached(compute, config, DivergenceResult, use_cache=use_cache)
 
 
+def early_and_late_exponents(result: DivergenceResult) -> tuple[np.ndarray, np.ndarray]:
+    """Per seed, the fitted exponent (slope of ln spread per epoch) over the first and over the second half
+    of the run (the middle record belongs to both). Saturating distances show as late < early."""
+    half = result.epochs[-1] / 2
+    early = result.epochs <= half
+    late = result.epochs >= half
+    fit = lyapunov.fitted_exponent
+    return (np.array([fit(result.epochs[early], spread[early])[0] for spread in result.spread]),
+            np.array([fit(result.epochs[late], spread[late])[0] for spread in result.spread]))
+
+
+def peer_sign_disagreements(result: DivergenceResult) -> int:
+    """Seeds on which the peer's convergence ratio and its own exponent disagree in sign
+    (ratio < 1 with exponent > 0, or ratio > 1 with exponent < 0)."""
+    ratio_says = np.sign(np.log(result.peer_convergence_ratio))
+    exponent_says = np.sign(result.peer_lyapunov)
+    finite = np.isfinite(ratio_says) & np.isfinite(exponent_says)
+    return int((ratio_says[finite] != exponent_says[finite]).sum())
+
+
 # ----------------------------------------------------------------------------------------- tangent
 
 
@@ -287,6 +307,11 @@ def run_tangent(config: TangentConfig, *, progress: bool = True, use_cache: bool
 
 
 # ------------------------------------------------------------------------------------- instability
+
+
+STABILITY_THRESHOLD = 0.02
+"""Frankle et al. (2020) call training stable to SGD noise when the test-error barrier between copies is
+within 2 percentage points of zero (their tolerance for noise in the error)."""
 
 
 @dataclass(frozen=True)
@@ -533,8 +558,9 @@ def compare_perturbation_sizes(result: RegimeResult) -> dict[str, object]:
 
 __all__ = [
     "DivergenceConfig", "DivergenceResult", "run_divergence", "measure_divergence",
+    "early_and_late_exponents", "peer_sign_disagreements",
     "TangentConfig", "TangentResult", "run_tangent",
-    "InstabilityConfig", "InstabilityResult", "run_instability",
+    "InstabilityConfig", "InstabilityResult", "run_instability", "STABILITY_THRESHOLD",
     "RegimeConfig", "RegimeResult", "run_regime", "compare_perturbation_sizes",
     "FLOAT32_RESOLUTION", "FLOAT64_BELOW",
 ]
