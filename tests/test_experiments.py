@@ -117,3 +117,14 @@ def test_reproducibility_config_keeps_its_own_cache_and_checks_threads():
     assert runtime.config_key(divergence.ReproducibilityConfig.of(config)) != runtime.config_key(config)
     with pytest.raises(ValueError, match=r"^threads="):
         divergence.ReproducibilityConfig.of(config, threads=1)
+
+
+def test_divergence_figure_draws_the_non_perturbations_on_the_same_axes():
+    from uniq_core import plots
+
+    config = divergence.Config(epochs=1.0, n_replicas=3)
+    figure = plots.divergence_figure(divergence.run(config, progress=False),
+                                     divergence.run_reproducibility(config, progress=False))
+    labels = [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
+    assert "re-run: bitwise identical" in labels
+    assert {"float64 (no perturbation)", "two half-batches (no perturbation)"} <= set(labels)

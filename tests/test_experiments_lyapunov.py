@@ -157,3 +157,15 @@ def test_peer_metrics_equal_the_peer_package_on_a_training_run():
     theirs = _peer_numbers(record.checkpoints)
     for key, value in theirs.items():
         assert ours[key] == pytest.approx(value, rel=1e-7), key
+
+
+def test_regime_traces_show_the_interval_and_every_seed():
+    from uniq_core import plots
+
+    config = chapter.RegimeConfig(n_train=256, widths=(16,), lrs=(0.1, 0.3), perturbations=(1e-3,), epochs=1,
+                                  n_replicas=3, n_seeds=2)
+    result = chapter.run_regime(config, progress=False)
+    traces = plots.regime_traces(result, 0)
+    mean = traces[0]
+    np.testing.assert_allclose(np.asarray(mean.y) + np.asarray(mean.error_y.array), result.exponent_interval[:, 0, 1])
+    assert sum(trace.name == "one seed" for trace in traces) == 2
