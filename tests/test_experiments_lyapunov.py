@@ -142,7 +142,7 @@ def test_peer_metrics_equal_the_peer_package_on_shared_arrays(shape):
     ours = lyapunov.peer_metrics(trajectories, n_epochs=shape[0] - 1)
     theirs = _peer_numbers(trajectories)
     for key, value in theirs.items():
-        assert ours[key] == pytest.approx(value, rel=1e-7), key
+        assert ours[key] == pytest.approx(value, rel=1e-9), key
 
 
 def test_peer_metrics_equal_the_peer_package_on_a_training_run():
@@ -156,7 +156,7 @@ def test_peer_metrics_equal_the_peer_package_on_a_training_run():
     ours = lyapunov.peer_metrics(record.checkpoints, n_epochs=record.checkpoints.shape[0] - 1)
     theirs = _peer_numbers(record.checkpoints)
     for key, value in theirs.items():
-        assert ours[key] == pytest.approx(value, rel=1e-7), key
+        assert ours[key] == pytest.approx(value, rel=1e-9), key
 
 
 def test_regime_traces_show_the_interval_and_every_seed():
