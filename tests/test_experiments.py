@@ -3,7 +3,9 @@ import dataclasses
 import numpy as np
 import pytest
 
-from uniq_core import stats
+import torch
+
+from uniq_core import runtime, stats
 from uniq_core.experiments import divergence
 
 
@@ -73,3 +75,56 @@ def test_profiles_are_valid():
 def test_every_bad_field_is_named(field, value):
     with pytest.raises(ValueError, match=rf"^{field}="):
         dataclasses.replace(divergence.Config(), **{field: value})
+
+
+def test_re_execution_is_bitwise_identical_and_non_perturbations_are_measured():
+    config = divergence.Config(epochs=2.0)
+    result = divergence.run_reproducibility(config, progress=False, use_cache=False)
+    assert result.names == list(divergence.VARIANTS)
+    rerun = result.names.index("re-run")
+    # null control: deterministic re-execution on the CPU reproduces every bit of every step
+    assert result.bitwise_identical[rerun] and np.all(result.distance[rerun] == 0)
+    assert result.first_difference_step[rerun] == -1
+    for name in ("float64", "two half-batches"):
+        row = result.names.index(name)
+        # every variant starts from the same bits; float64 and another reduction order change the bits
+        # from the first step on, by about the float32 rounding level of the weights
+        assert result.distance[row, 0] == 0 and not result.bitwise_identical[row]
+        assert result.first_difference_step[row] == 1
+        relative = result.distance[row, 1] / result.reference_norm[1]
+        assert 1e-10 < relative < 1e-5, (name, relative)
+    assert result.distance.shape == (len(divergence.VARIANTS), result.steps.size)
+
+
+def test_half_batch_accumulation_is_the_same_update_in_exact_arithmetic():
+    # known answer: in float64 the two reduction orders agree to rounding, and the plain trainer follows
+    # the engine's update rule (its unperturbed replica 0)
+    from uniq_core import data, models, replicas
+
+    dataset = data.load("digits", n_train=256, seed=0)
+    model = models.MLP(dataset.n_features, (16,), dataset.n_classes)
+    plan = replicas.make_batch_plan(dataset.x_train.shape[0], 32, 20, seed=0)[0]
+    whole = divergence.train_single(model, dataset, plan, lr=0.1, momentum=0.9, dtype=torch.float64)
+    halves = divergence.train_single(model, dataset, plan, lr=0.1, momentum=0.9, dtype=torch.float64, n_chunks=2)
+    np.testing.assert_allclose(halves, whole, rtol=0, atol=1e-12 * np.abs(whole).max())
+    engine = replicas.train_replicas(model.double(), dataset, n_replicas=2, perturbation=0.0, lr=0.1, momentum=0.9,
+                                     batch_size=32, n_steps=20, seed=0, checkpoint_every=20)
+    np.testing.assert_allclose(engine.checkpoints[-1, 0], whole[-1], rtol=0, atol=1e-10 * np.abs(whole).max())
+
+
+def test_reproducibility_config_keeps_its_own_cache_and_checks_threads():
+    config = divergence.Config(epochs=1.0)
+    assert runtime.config_key(divergence.ReproducibilityConfig.of(config)) != runtime.config_key(config)
+    with pytest.raises(ValueError, match=r"^threads="):
+        divergence.ReproducibilityConfig.of(config, threads=1)
+
+
+def test_divergence_figure_draws_the_non_perturbations_on_the_same_axes():
+    from uniq_core import plots
+
+    config = divergence.Config(epochs=1.0, n_replicas=3)
+    figure = plots.divergence_figure(divergence.run(config, progress=False),
+                                     divergence.run_reproducibility(config, progress=False))
+    labels = [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
+    assert "re-run: bitwise identical" in labels
+    assert {"float64 (no perturbation)", "two half-batches (no perturbation)"} <= set(labels)

@@ -1,8 +1,10 @@
+import copy
 import dataclasses
 
 import numpy as np
 import pytest
 
+from uniq_core import lyapunov
 from uniq_core.experiments import lyapunov as chapter
 
 
@@ -42,13 +44,51 @@ def test_instability_barriers_have_one_value_per_pair():
     assert np.all(result.barrier >= -1e-12) and np.all(result.distance > 0)
 
 
-def test_regime_map_flags_divergence():
-    config = chapter.RegimeConfig(n_train=256, widths=(16,), lrs=(0.1, 90.0), perturbations=(1e-3, 1e-1),
-                                  epochs=1, n_replicas=3)
+def test_regime_map_flags_divergence_and_gives_intervals_over_seeds():
+    config = chapter.RegimeConfig(n_train=256, widths=(16,), lrs=(0.1, 90.0), perturbations=(1e-7, 1e-1),
+                                  epochs=1, n_replicas=3, n_seeds=2)
     result = chapter.run_regime(config, progress=False)
-    assert result.exponent.shape == (2, 2)
-    assert np.all(result.diverged_fraction[1] == 1.0) and np.all(np.isnan(result.exponent[1]))
-    assert np.all(np.isfinite(result.exponent[0]))
+    assert result.exponent.shape == (2, 2, 2) and result.exponent_interval.shape == (2, 2, 2)
+    assert np.all(result.diverged_fraction[1] == 1.0) and np.all(np.isnan(result.exponent[:, 1]))
+    assert np.all(np.isfinite(result.exponent[:, 0]))
+    low, high = result.exponent_interval[0, :, 0], result.exponent_interval[0, :, 1]
+    assert np.all(low <= result.exponent_mean[0]) and np.all(result.exponent_mean[0] <= high)
+    # a perturbation below float32 resolution trains in float64 and reaches the weights at its nominal size
+    assert result.float64.tolist() == [True, False]
+    np.testing.assert_allclose(result.realised_perturbation[:, 0], 1.0, atol=1e-6)
+
+
+def test_float32_distorts_a_perturbation_below_its_resolution():
+    # why the regime map trains small perturbations in float64: in float32 a per-tensor relative
+    # perturbation of 1e-7 is rounded to a different size, in float64 it is exact
+    from uniq_core import data, models, replicas
+
+    dataset = data.load("digits", n_train=128, seed=0)
+    model = models.MLP(dataset.n_features, (16,), dataset.n_classes)
+    assert 1e-7 < chapter.FLOAT64_BELOW and chapter.FLOAT32_RESOLUTION == pytest.approx(5.96e-8, rel=1e-3)
+    realised = {}
+    for name, network in (("float32", model), ("float64", copy.deepcopy(model).double())):
+        record = replicas.train_replicas(network, dataset, n_replicas=4, perturbation=1e-7, lr=0.1, n_steps=1)
+        realised[name] = record.distance[1:, 0] / (1e-7 * record.parameter_norm[0, 0])
+    np.testing.assert_allclose(realised["float64"], 1.0, atol=1e-9)
+    assert np.max(np.abs(realised["float32"] - 1.0)) > 1e-3
+
+
+def test_perturbation_sizes_are_compared_per_step_size_with_paired_intervals():
+    # known answers: row 0 smaller ε clearly faster, row 1 clearly slower, row 2 noise around 0, row 3 diverged
+    exponent = np.full((4, 4, 3), np.nan)
+    exponent[:, 0] = [[0.5, 0.3, 0.1], [0.52, 0.3, 0.11], [0.49, 0.3, 0.1], [0.5, 0.3, 0.09]]
+    exponent[:, 1] = [[0.1, 0.2, 0.3], [0.1, 0.2, 0.31], [0.11, 0.2, 0.3], [0.1, 0.2, 0.29]]
+    exponent[:, 2] = [[0.3, 0.2, 0.2], [0.1, 0.2, 0.3], [0.2, 0.2, 0.25], [0.2, 0.2, 0.15]]
+    mean = np.nanmean(exponent, axis=0)
+    result = chapter.RegimeResult(lrs=np.array([0.1, 0.3, 1.0, 3.0]), perturbations=np.array([1e-5, 1e-3, 1e-1]),
+                                  exponent=exponent, exponent_mean=mean, exponent_interval=np.stack([mean, mean], -1),
+                                  realised_perturbation=np.ones_like(exponent), diverged_fraction=np.zeros((4, 3)),
+                                  test_accuracy=np.zeros((4, 3)), float64=np.zeros(3, bool))
+    summary = chapter.compare_perturbation_sizes(result)
+    assert summary["words"] == ["faster", "slower", "not distinguishable", "diverged"]
+    assert summary["monotone"].tolist() == [True, False, False, False]
+    assert "η = 0.1 faster" in summary["sentence"] and "η = 3 the replicas diverged" in summary["sentence"]
 
 
 @pytest.mark.parametrize(
@@ -60,6 +100,7 @@ def test_regime_map_flags_divergence():
         (chapter.TangentConfig, "k", 0),
         (chapter.InstabilityConfig, "splits", (20.0,)),
         (chapter.RegimeConfig, "perturbations", (0.0,)),
+        (chapter.RegimeConfig, "n_seeds", 1),
     ],
 )
 def test_bad_fields_are_named(config_type, field, value):
@@ -75,3 +116,56 @@ def test_profiles_construct_and_follow_the_environment(config_type, monkeypatch)
     assert config_type.for_profile() == config_type.full()
     monkeypatch.setenv("UNIQ_PROFILE", "quick")
     assert config_type.for_profile() == config_type.quick()
+
+
+def _peer_numbers(trajectories: np.ndarray) -> dict[str, float]:
+    """deep-lyapunov 0.1.2's own functions, called as its analyzer calls them (n_epochs = checkpoints − 1)."""
+    from deep_lyapunov.metrics import (compute_convergence_ratio, compute_effective_dimensionality,
+                                       compute_lyapunov_exponent, compute_spread_evolution)
+
+    return {
+        "convergence_ratio": compute_convergence_ratio(trajectories, n_components=3),
+        "lyapunov": compute_lyapunov_exponent(compute_spread_evolution(trajectories, n_components=3),
+                                              trajectories.shape[0] - 1),
+        "effective_dimensionality": float(np.mean(compute_effective_dimensionality(trajectories))),
+    }
+
+
+@pytest.mark.parametrize("shape", [(11, 5, 40), (23, 4, 300), (6, 3, 12)])
+def test_peer_metrics_equal_the_peer_package_on_shared_arrays(shape):
+    import deep_lyapunov
+
+    assert deep_lyapunov.__version__ == lyapunov.PEER_VERSION
+    rng = np.random.default_rng(sum(shape))
+    # random walks with a drift, so that the top principal components mix travel and spread
+    trajectories = np.cumsum(rng.normal(size=shape) + 0.3, axis=0)
+    ours = lyapunov.peer_metrics(trajectories, n_epochs=shape[0] - 1)
+    theirs = _peer_numbers(trajectories)
+    for key, value in theirs.items():
+        assert ours[key] == pytest.approx(value, rel=1e-9), key
+
+
+def test_peer_metrics_equal_the_peer_package_on_a_training_run():
+    from uniq_core import data, models, replicas
+
+    dataset = data.load("digits", n_train=256, seed=0)
+    model = models.MLP(dataset.n_features, (16,), dataset.n_classes)
+    per_epoch = dataset.x_train.shape[0] // 32
+    record = replicas.train_replicas(model, dataset, n_replicas=4, perturbation=1e-2, lr=0.1, batch_size=32,
+                                     n_steps=6 * per_epoch, checkpoint_every=per_epoch, seed=0)
+    ours = lyapunov.peer_metrics(record.checkpoints, n_epochs=record.checkpoints.shape[0] - 1)
+    theirs = _peer_numbers(record.checkpoints)
+    for key, value in theirs.items():
+        assert ours[key] == pytest.approx(value, rel=1e-9), key
+
+
+def test_regime_traces_show_the_interval_and_every_seed():
+    from uniq_core import plots
+
+    config = chapter.RegimeConfig(n_train=256, widths=(16,), lrs=(0.1, 0.3), perturbations=(1e-3,), epochs=1,
+                                  n_replicas=3, n_seeds=2)
+    result = chapter.run_regime(config, progress=False)
+    traces = plots.regime_traces(result, 0)
+    mean = traces[0]
+    np.testing.assert_allclose(np.asarray(mean.y) + np.asarray(mean.error_y.array), result.exponent_interval[:, 0, 1])
+    assert sum(trace.name == "one seed" for trace in traces) == 2

@@ -283,6 +283,10 @@ def effective_dimensionality(trajectories: np.ndarray, window: int | None = None
     return float(np.mean(values)) if values else participation_ratio(trajectories.reshape(-1, size))
 
 
+PEER_VERSION = "0.1.2"
+"""The release of deep-lyapunov whose definitions :func:`peer_metrics` reproduces (tests compare them)."""
+
+
 def peer_metrics(trajectories: np.ndarray, n_epochs: int) -> dict[str, float]:
     """deep-lyapunov 0.1.2's three numbers, reproduced from its definitions, for comparison.
 

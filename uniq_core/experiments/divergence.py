@@ -1,7 +1,14 @@
-"""Introduction: train K perturbed copies of one network and measure how far apart they drift."""
+"""Introduction: train K perturbed copies of one network and measure how far apart they drift.
+
+Beside the deliberate perturbation, :func:`run_reproducibility` measures what breaks bitwise
+reproducibility without any perturbation: the same run repeated (deterministic re-execution), in float64
+instead of float32, with the gradient accumulated over two half-batches (another reduction order), and with
+another number of threads.
+"""
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -119,3 +126,139 @@ def run(config: Config, *, progress: bool = True, use_cache: bool = True) -> Res
         )
 
     return runtime.cached(compute, config, Result, use_cache=use_cache)
+
+
+# --------------------------------------------------------------------------------- reproducibility
+
+
+@dataclass(frozen=True)
+class ReproducibilityConfig(Config):
+    """The unperturbed reference run of a :class:`Config`, repeated with changes that are not perturbations.
+
+    ``threads`` is the thread count of the "threads" variant (every other run uses one thread).
+    """
+
+    threads: int = 2
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_number("threads", self.threads, low=2, high=256, integer=True)
+
+    @classmethod
+    def of(cls, config: Config, **changes) -> "ReproducibilityConfig":
+        """The reproducibility measurement that goes with the divergence run ``config``."""
+        return cls(**(config.to_dict() | changes))
+
+
+VARIANTS = ("re-run", "float64", "two half-batches", "threads")
+"""What changes against the float32 reference: nothing; the floating-point type; the reduction order of
+the gradient (two half-batch means averaged); the thread count of the CPU kernels."""
+
+
+@dataclass
+class ReproducibilityResult(ResultBase):
+    """Distances of unperturbed re-runs from the float32 reference run, over training.
+
+    ``distance`` (V, T): ‖θ_variant(t) − θ_reference(t)‖ (computed in float64) for the variants of
+    ``VARIANTS`` (names joined by "|" in ``variants``); ``bitwise_identical`` (V,): whether every recorded
+    parameter agrees bit for bit; ``first_difference_step`` (V,): first recorded step at which it does not
+    (−1 when never); ``reference_norm`` (T,): ‖θ_reference(t)‖; ``steps``/``epochs`` (T,).
+    """
+
+    steps: np.ndarray
+    epochs: np.ndarray
+    variants: str
+    distance: np.ndarray
+    bitwise_identical: np.ndarray
+    first_difference_step: np.ndarray
+    reference_norm: np.ndarray
+    wall_time: float
+
+    @property
+    def names(self) -> list[str]:
+        return self.variants.split("|")
+
+
+def train_single(
+    model: torch.nn.Module,
+    dataset: data.Dataset,
+    plan: torch.Tensor,
+    *,
+    lr: float,
+    momentum: float,
+    dtype: torch.dtype = torch.float32,
+    n_chunks: int = 1,
+) -> np.ndarray:
+    """Parameters (float64, T × P) after every step of plain minibatch SGD with heavy-ball momentum.
+
+    The update is the engine's (``v ← βv + g``, ``θ ← θ − ηv``, :mod:`uniq_core.replicas`), on the batches
+    of ``plan`` (steps × batch). With ``n_chunks`` > 1 each batch's mean gradient is accumulated as the
+    average of the mean gradients of ``n_chunks`` equal chunks: the same number in exact arithmetic, a
+    different order of floating-point sums.
+    """
+    network = copy.deepcopy(model).to(dtype)
+    parameters = list(network.parameters())
+    velocity = [torch.zeros_like(p) for p in parameters]
+    x_train, y_train = dataset.x_train.to(dtype), dataset.y_train
+    history = [torch.nn.utils.parameters_to_vector(parameters).detach().double().clone()]
+    for index in plan:
+        grads = [torch.zeros_like(p) for p in parameters]
+        for chunk in index.chunk(n_chunks):
+            log_probabilities = torch.log_softmax(network(x_train[chunk]), dim=-1)
+            loss = -log_probabilities.gather(-1, y_train[chunk].unsqueeze(-1)).mean()
+            for total, g in zip(grads, torch.autograd.grad(loss, parameters)):
+                total.add_(g)
+        with torch.no_grad():
+            for p, v, g in zip(parameters, velocity, grads):
+                if n_chunks > 1:
+                    g.div_(n_chunks)
+                if momentum:
+                    v.mul_(momentum).add_(g)
+                    g = v
+                p.sub_(lr * g)
+        history.append(torch.nn.utils.parameters_to_vector(parameters).detach().double().clone())
+    return torch.stack(history).numpy()
+
+
+def run_reproducibility(config: Config, *, progress: bool = True, use_cache: bool = True,
+                        threads: int | None = None) -> ReproducibilityResult:
+    """Train the unperturbed reference of ``config`` (CPU, float32, one thread) and its variants of
+    ``VARIANTS``; measure each one's distance from the reference at every step. ``threads`` defaults to
+    :attr:`ReproducibilityConfig.threads`."""
+    import time
+
+    key = ReproducibilityConfig.of(config) if threads is None else ReproducibilityConfig.of(config, threads=threads)
+
+    def compute() -> ReproducibilityResult:
+        started = time.perf_counter()
+        dataset = data.load(config.dataset, seed=config.seed, device="cpu")
+        runtime.seed_everything(config.seed)
+        model = models.MLP(dataset.n_features, config.widths, dataset.n_classes, config.activation)
+        per_epoch = dataset.x_train.shape[0] // config.batch_size
+        n_steps = replicas.steps_for_epochs(dataset.x_train.shape[0], config.batch_size, config.epochs)
+        plan = replicas.make_batch_plan(dataset.x_train.shape[0], config.batch_size, n_steps, seed=config.seed)[0]
+        settings: dict[str, dict] = {
+            "reference": {}, "re-run": {}, "float64": {"dtype": torch.float64},
+            "two half-batches": {"n_chunks": 2}, "threads": {},
+        }
+        saved_threads = torch.get_num_threads()
+        runs: dict[str, np.ndarray] = {}
+        try:
+            for name in runtime.progress_bar(list(settings), "reproducibility", progress):
+                torch.set_num_threads(key.threads if name == "threads" else 1)
+                runs[name] = train_single(model, dataset, plan, lr=config.lr, momentum=config.momentum,
+                                          **settings[name])
+        finally:
+            torch.set_num_threads(saved_threads)
+        reference = runs.pop("reference")
+        distance = np.stack([np.linalg.norm(runs[name] - reference, axis=1) for name in VARIANTS])
+        identical = np.array([np.array_equal(runs[name], reference) for name in VARIANTS])
+        first = np.array([int(np.argmax(d > 0)) if (d > 0).any() else -1 for d in distance])
+        steps = np.arange(n_steps + 1)
+        return ReproducibilityResult(
+            steps=steps, epochs=steps / per_epoch, variants="|".join(VARIANTS), distance=distance,
+            bitwise_identical=identical, first_difference_step=first,
+            reference_norm=np.linalg.norm(reference, axis=1), wall_time=time.perf_counter() - started,
+        )
+
+    return runtime.cached(compute, key, ReproducibilityResult, use_cache=use_cache)

@@ -6,13 +6,15 @@
   edge of stability, over step sizes.
 - ``Instability``: Frankle et al.'s instability analysis: copies split at a given epoch with different
   minibatch orders, and the error barrier between them at the end.
-- ``Regime``: the fitted exponent and the divergence fraction over learning rate × perturbation scale.
+- ``Regime``: the fitted exponent (over seeds, with intervals) and the divergence fraction over learning
+  rate × perturbation scale; perturbations below float32 resolution train in float64.
 """
 
 from __future__ import annotations
 
 import copy
 import itertools
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -167,6 +169,26 @@ def run_divergence(config: DivergenceConfig, *, progress: bool = True, use_cache
     return runtime.cached(compute, config, DivergenceResult, use_cache=use_cache)
 
 
+def early_and_late_exponents(result: DivergenceResult) -> tuple[np.ndarray, np.ndarray]:
+    """Per seed, the fitted exponent (slope of ln spread per epoch) over the first and over the second half
+    of the run (the middle record belongs to both). Saturating distances show as late < early."""
+    half = result.epochs[-1] / 2
+    early = result.epochs <= half
+    late = result.epochs >= half
+    fit = lyapunov.fitted_exponent
+    return (np.array([fit(result.epochs[early], spread[early])[0] for spread in result.spread]),
+            np.array([fit(result.epochs[late], spread[late])[0] for spread in result.spread]))
+
+
+def peer_sign_disagreements(result: DivergenceResult) -> int:
+    """Seeds on which the peer's convergence ratio and its own exponent disagree in sign
+    (ratio < 1 with exponent > 0, or ratio > 1 with exponent < 0)."""
+    ratio_says = np.sign(np.log(result.peer_convergence_ratio))
+    exponent_says = np.sign(result.peer_lyapunov)
+    finite = np.isfinite(ratio_says) & np.isfinite(exponent_says)
+    return int((ratio_says[finite] != exponent_says[finite]).sum())
+
+
 # ----------------------------------------------------------------------------------------- tangent
 
 
@@ -287,6 +309,11 @@ def run_tangent(config: TangentConfig, *, progress: bool = True, use_cache: bool
 # ------------------------------------------------------------------------------------- instability
 
 
+STABILITY_THRESHOLD = 0.02
+"""Frankle et al. (2020) call training stable to SGD noise when the test-error barrier between copies is
+within 2 percentage points of zero (their tolerance for noise in the error)."""
+
+
 @dataclass(frozen=True)
 class InstabilityConfig(ConfigBase):
     """A parent trained for ``split`` epochs, then ``n_children`` copies with different minibatch orders
@@ -379,10 +406,20 @@ def run_instability(config: InstabilityConfig, *, progress: bool = True, use_cac
 
 # ------------------------------------------------------------------------------------------ regime
 
+FLOAT32_RESOLUTION = 2.0**-24
+"""Half the spacing of float32 numbers relative to their size (≈ 6e-8): a relative change of a weight below
+it is rounded away, and one a few times above it is distorted by rounding."""
+
+FLOAT64_BELOW = 100 * FLOAT32_RESOLUTION
+"""Perturbations smaller than this (relative, per tensor; ≈ 6e-6) are trained in float64, so that float32
+rounding neither distorts the initial perturbation nor dominates its growth."""
+
 
 @dataclass(frozen=True)
 class RegimeConfig(ConfigBase):
-    """The fitted exponent and the fraction of diverged replicas over ``lrs`` × ``perturbations``."""
+    """The fitted exponent and the fraction of diverged replicas over ``lrs`` × ``perturbations``, for
+    ``n_seeds`` seeds (each its own initialisation, batch order and perturbation directions). Cells whose
+    perturbation is below :data:`FLOAT64_BELOW` train in float64."""
 
     dataset: str = "digits"
     n_train: int = 1000
@@ -392,7 +429,8 @@ class RegimeConfig(ConfigBase):
     momentum: float = 0.0
     batch_size: int = 64
     epochs: int = 5
-    n_replicas: int = 5
+    n_replicas: int = 4
+    n_seeds: int = 3
     seed: int = 0
     device: str = "cpu"
 
@@ -409,6 +447,7 @@ class RegimeConfig(ConfigBase):
         check_number("batch_size", self.batch_size, low=1, high=self.n_train, integer=True)
         check_number("epochs", self.epochs, low=1, high=1000, integer=True)
         check_number("n_replicas", self.n_replicas, low=3, high=1024, integer=True)
+        check_number("n_seeds", self.n_seeds, low=2, high=100, integer=True)
 
     @classmethod
     def quick(cls) -> "RegimeConfig":
@@ -417,53 +456,111 @@ class RegimeConfig(ConfigBase):
     @classmethod
     def full(cls) -> "RegimeConfig":
         return cls(n_train=1300, lrs=(0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0),
-                   perturbations=(1e-7, 1e-5, 1e-3, 1e-2, 1e-1), epochs=20, n_replicas=9, device="auto")
+                   perturbations=(1e-7, 1e-5, 1e-3, 1e-2, 1e-1), epochs=20, n_replicas=9, n_seeds=5, device="auto")
 
 
 @dataclass
 class RegimeResult(ResultBase):
-    """``exponent`` (L, E): slope of ln spread per epoch (NaN when any replica diverged);
-    ``diverged_fraction`` (L, E); ``test_accuracy`` (L, E) mean over healthy replicas."""
+    """Per seed s, step size i and perturbation j: ``exponent`` (S, L, E), the slope of ln spread per epoch
+    (NaN when any replica diverged); ``realised_perturbation`` (S, L, E), the mean initial distance of the
+    perturbed replicas over ε‖θ₀‖ (1 when the perturbation survives rounding). Over seeds:
+    ``exponent_mean`` (L, E) and its 95% t-interval ``exponent_interval`` (L, E, 2); ``diverged_fraction``
+    (L, E) and ``test_accuracy`` (L, E) (mean over healthy replicas). ``float64`` (E,): the columns trained
+    in float64."""
 
     lrs: np.ndarray
     perturbations: np.ndarray
     exponent: np.ndarray
+    exponent_mean: np.ndarray
+    exponent_interval: np.ndarray
+    realised_perturbation: np.ndarray
     diverged_fraction: np.ndarray
     test_accuracy: np.ndarray
+    float64: np.ndarray
 
 
 def run_regime(config: RegimeConfig, *, progress: bool = True, use_cache: bool = True) -> RegimeResult:
-    """One batched ensemble per grid cell."""
+    """One batched ensemble per grid cell and seed."""
 
     def compute() -> RegimeResult:
         device = runtime.device(config.device)
         dataset = data.load(config.dataset, n_train=config.n_train, seed=config.seed, device=device)
         per_epoch = dataset.x_train.shape[0] // config.batch_size
-        shape = (len(config.lrs), len(config.perturbations))
-        exponent, diverged, accuracy = np.full(shape, np.nan), np.zeros(shape), np.full(shape, np.nan)
-        cells = list(itertools.product(range(shape[0]), range(shape[1])))
-        for i, j in runtime.progress_bar(cells, "grid", progress):
+        seeds = range(config.seed, config.seed + config.n_seeds)
+        shape = (config.n_seeds, len(config.lrs), len(config.perturbations))
+        exponent, realised = np.full(shape, np.nan), np.full(shape, np.nan)
+        diverged, accuracy = np.zeros(shape), np.full(shape, np.nan)
+        float64 = np.asarray(config.perturbations) < FLOAT64_BELOW
+        cells = list(itertools.product(range(shape[0]), range(shape[1]), range(shape[2])))
+        for s, i, j in runtime.progress_bar(cells, "grid", progress):
+            model = _model(config, dataset, seeds[s])
             record = replicas.train_replicas(
-                _model(config, dataset, config.seed), dataset, n_replicas=config.n_replicas,
+                model.double() if float64[j] else model, dataset, n_replicas=config.n_replicas,
                 perturbation=config.perturbations[j], lr=config.lrs[i], momentum=config.momentum,
-                batch_size=config.batch_size, n_steps=config.epochs * per_epoch, seed=config.seed,
+                batch_size=config.batch_size, n_steps=config.epochs * per_epoch, seed=seeds[s],
                 record_every=max(1, per_epoch // 4), device=device,
             )
-            diverged[i, j] = record.diverged.mean()
+            realised[s, i, j] = np.mean(record.distance[1:, 0]) / (config.perturbations[j] * record.parameter_norm[0, 0])
+            diverged[s, i, j] = record.diverged.mean()
             if record.healthy.any():
-                accuracy[i, j] = np.nanmean(record.test_accuracy)
+                accuracy[s, i, j] = np.nanmean(record.test_accuracy)
             if not record.diverged.any():
-                exponent[i, j] = lyapunov.fitted_exponent(record.steps / per_epoch, record.spread)[0]
-        return RegimeResult(lrs=np.asarray(config.lrs, dtype=np.float64),
-                            perturbations=np.asarray(config.perturbations, dtype=np.float64),
-                            exponent=exponent, diverged_fraction=diverged, test_accuracy=accuracy)
+                exponent[s, i, j] = lyapunov.fitted_exponent(record.steps / per_epoch, record.spread)[0]
+        mean, interval = np.full(shape[1:], np.nan), np.full(shape[1:] + (2,), np.nan)
+        for i, j in itertools.product(range(shape[1]), range(shape[2])):
+            mean[i, j], interval[i, j] = t_interval(exponent[:, i, j])
+        with warnings.catch_warnings():  # a column where every replica diverged has no accuracy
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return RegimeResult(lrs=np.asarray(config.lrs, dtype=np.float64),
+                                perturbations=np.asarray(config.perturbations, dtype=np.float64),
+                                exponent=exponent, exponent_mean=mean, exponent_interval=interval,
+                                realised_perturbation=realised, diverged_fraction=diverged.mean(axis=0),
+                                test_accuracy=np.nanmean(accuracy, axis=0), float64=float64)
 
     return runtime.cached(compute, config, RegimeResult, use_cache=use_cache)
 
 
+def compare_perturbation_sizes(result: RegimeResult) -> dict[str, object]:
+    """Per step size, does the smallest perturbation's spread grow faster than the largest one's?
+
+    The comparison is paired by seed: the difference d_s = λ_s(ε_min) − λ_s(ε_max) of fitted exponents
+    and its 95% t-interval over seeds (:func:`uniq_core.stats.t_interval`). A row's word is "faster"
+    when the interval lies above 0, "slower" when below, "not distinguishable" when it contains 0, and
+    "diverged" when no seed has both exponents. ``monotone`` (L,) says whether the mean exponent falls
+    with every step up in ε. Returns ``lrs``, ``difference`` (L,), ``interval`` (L, 2), ``words`` (L,),
+    ``monotone`` (L,) and ``sentence``, one clause per step size.
+    """
+    difference = result.exponent[:, :, 0] - result.exponent[:, :, -1]
+    rows = [t_interval(difference[:, i]) for i in range(difference.shape[1])]
+    centre = np.array([c for c, _ in rows])
+    interval = np.array([iv for _, iv in rows])
+    words = []
+    for c, (low, high) in zip(centre, interval):
+        if not np.isfinite(c):
+            words.append("diverged")
+        elif low > 0:
+            words.append("faster")
+        elif high < 0:
+            words.append("slower")
+        else:
+            words.append("not distinguishable")
+    means = result.exponent_mean
+    monotone = np.array([bool(np.all(np.isfinite(row)) and np.all(np.diff(row) < 0)) for row in means])
+    clauses = []
+    for lr, word, c, (low, high) in zip(result.lrs, words, centre, interval):
+        if word == "diverged":
+            clauses.append(f"at η = {lr:g} the replicas diverged")
+        else:
+            clauses.append(f"at η = {lr:g} {word} ({c:+.2f} per epoch, {low:+.2f} to {high:+.2f})")
+    return {"lrs": result.lrs, "difference": centre, "interval": interval, "words": words,
+            "monotone": monotone, "sentence": "; ".join(clauses)}
+
+
 __all__ = [
     "DivergenceConfig", "DivergenceResult", "run_divergence", "measure_divergence",
+    "early_and_late_exponents", "peer_sign_disagreements",
     "TangentConfig", "TangentResult", "run_tangent",
-    "InstabilityConfig", "InstabilityResult", "run_instability",
-    "RegimeConfig", "RegimeResult", "run_regime",
+    "InstabilityConfig", "InstabilityResult", "run_instability", "STABILITY_THRESHOLD",
+    "RegimeConfig", "RegimeResult", "run_regime", "compare_perturbation_sizes",
+    "FLOAT32_RESOLUTION", "FLOAT64_BELOW",
 ]

@@ -72,9 +72,17 @@ def instability_figure(result: Any) -> plt.Figure:
 
 
 def regime_traces(result: Any, column: int) -> list[go.Scatter]:
-    """Exponent and divergence fraction against the step size, for one perturbation scale."""
-    return [
-        go.Scatter(x=result.lrs, y=result.exponent[:, column], mode="lines+markers", name="fitted exponent / epoch"),
-        go.Bar(x=result.lrs, y=result.diverged_fraction[:, column], name="fraction diverged", yaxis="y2",
-               opacity=0.35, marker_color="#b00020"),
+    """Mean exponent over seeds (95% interval as error bars), each seed's exponent, and the divergence
+    fraction against the step size, for one perturbation scale."""
+    mean = result.exponent_mean[:, column]
+    low, high = result.exponent_interval[:, column, 0], result.exponent_interval[:, column, 1]
+    traces = [
+        go.Scatter(x=result.lrs, y=mean, mode="lines+markers", name="fitted exponent / epoch (mean over seeds)",
+                   error_y=dict(type="data", symmetric=False, array=high - mean, arrayminus=mean - low)),
     ]
+    for seed in range(result.exponent.shape[0]):
+        traces.append(go.Scatter(x=result.lrs, y=result.exponent[seed, :, column], mode="markers",
+                                 marker=dict(color="#9ab", size=5), name="one seed", showlegend=seed == 0))
+    traces.append(go.Bar(x=result.lrs, y=result.diverged_fraction[:, column], name="fraction diverged",
+                         yaxis="y2", opacity=0.35, marker_color="#b00020"))
+    return traces
