@@ -89,3 +89,52 @@ def test_minilm_weights_come_from_the_wheel():
     assert weights["encoder.layer.0.attention.self.query.weight"].shape == (384, 384)
     with pytest.raises(ValueError, match="unknown MiniLM"):
         dna.load_minilm(["encoder.layer.9.nothing"])
+
+
+def test_lloyd_max_recovers_the_gaussian_optimum_at_one_and_two_bits():
+    x = np.random.default_rng(4).standard_normal(1_000_000)
+    for levels, known in ((2, 0.3634), (4, 0.1175)):  # Max (1960), unit variance
+        codebook, codes = dna.lloyd_max(x, levels)
+        assert len(codebook) == levels
+        assert np.mean((codebook[codes] - x) ** 2) == pytest.approx(known, abs=0.002)
+    np.testing.assert_allclose(dna.lloyd_max(x, 2)[0], [-np.sqrt(2 / np.pi), np.sqrt(2 / np.pi)], atol=0.003)
+
+
+def test_entropy_coded_rate_counts_the_codes_and_the_codebook():
+    assert dna.empirical_entropy_bits(np.array([0, 1, 0, 1])) == pytest.approx(1.0)
+    assert dna.empirical_entropy_bits(np.array([0, 0, 0, 1])) == pytest.approx(0.8112781, abs=1e-6)
+    values = np.repeat([0.0, 1.0, 2.0, 3.0], 250)  # four equiprobable values: 2 bits, exact reconstruction
+    reconstruction, rate = dna.entropy_coded_quantiser(values, 4, codebook_bits=32)
+    np.testing.assert_allclose(reconstruction, values)
+    assert rate == pytest.approx(2.0 + 4 * 32 / 1000)
+
+
+def test_quantised_svd_and_stored_siren_count_their_bits():
+    rng = np.random.default_rng(5)
+    W = rng.standard_normal((20, 2)) @ rng.standard_normal((2, 30))
+    exact, bits = dna.svd_quantised(W, 2, 32)
+    np.testing.assert_allclose(exact, W, atol=1e-10)
+    assert bits == 2 * (20 + 30) * 32 + 4 * 32
+    coarse, bits8 = dna.svd_quantised(W, 2, 8)
+    assert bits8 == 2 * (20 + 30) * 8 + 4 * 32 and 0 < np.abs(coarse - W).max() < 0.1 * np.abs(W).max()
+    siren = dna.Siren(hidden=8, layers=2)
+    n = dna.count_parameters(siren)
+    assert n == dna.siren_size(8, 2)
+    assert dna.stored_parameters(siren, 32)[1] == 32 * n and dna.stored_parameters(siren, 16)[1] == 16 * n
+    assert dna.stored_parameters(siren, 8)[1] == 8 * n + 64 * len(list(siren.parameters()))
+    hidden = dna.hidden_for_ratio(384 * 384, 22.0, 3)
+    assert 384 * 384 / dna.siren_size(hidden, 3) >= 22.0 > 384 * 384 / dna.siren_size(hidden + 1, 3)
+
+
+def test_rate_distortion_bounds_on_a_gaussian_source():
+    x = np.random.default_rng(6).standard_normal(400_000)
+    entropy = dna.histogram_entropy(x)
+    rates = np.array([1.0, 2.0])
+    np.testing.assert_allclose(dna.gaussian_rate_distortion(1.0, rates), [0.25, 0.0625])
+    # for a Gaussian the Shannon lower bound and the Gaussian D(R) coincide
+    np.testing.assert_allclose(dna.shannon_lower_bound(1.0, entropy, rates), [0.25, 0.0625], rtol=0.02)
+    for levels in (2, 4, 8, 16):  # no quantiser beats the bound
+        reconstruction, rate = dna.entropy_coded_quantiser(x, levels)
+        assert np.mean((reconstruction - x) ** 2) >= dna.shannon_lower_bound(1.0, entropy, rate) * 0.98
+    curve = dna.psnr_curve(np.full(50, 0.01))
+    np.testing.assert_allclose(curve, 20 * np.log10(2) + 20)
