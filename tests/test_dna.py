@@ -138,3 +138,27 @@ def test_rate_distortion_bounds_on_a_gaussian_source():
         assert np.mean((reconstruction - x) ** 2) >= dna.shannon_lower_bound(1.0, entropy, rate) * 0.98
     curve = dna.psnr_curve(np.full(50, 0.01))
     np.testing.assert_allclose(curve, 20 * np.log10(2) + 20)
+
+
+def test_wordpiece_tokenizer_matches_the_wheels_tokenizer():
+    from uniq_core import minilm
+
+    tokenizers = pytest.importorskip("tokenizers")
+    reference = tokenizers.Tokenizer.from_file(str(minilm.model_directory() / "tokenizer.json"))
+    ours = minilm.WordPieceTokenizer()
+    for text in list(minilm.SENTENCES) + ["Héllo, wörld! naïve café — 東京 test-case (x2) 3.14 don't",
+                                          "antidisestablishmentarianism\tand\u00a0tabs"]:
+        encoded = reference.encode(text)
+        assert ours(text) == [i for i, m in zip(encoded.ids, encoded.attention_mask) if m], text
+
+
+def test_sentence_embeddings_match_sentence_transformers():
+    from uniq_core import minilm
+
+    sentence_transformers = pytest.importorskip("sentence_transformers")
+    ours = minilm.sentence_embeddings(minilm.SENTENCES[:8])
+    np.testing.assert_allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-12)
+    model = sentence_transformers.SentenceTransformer(str(minilm.model_directory()), device="cpu")
+    theirs = model.encode(list(minilm.SENTENCES[:8]), convert_to_numpy=True)
+    np.testing.assert_allclose(ours, theirs, atol=1e-5)
+    np.testing.assert_allclose(minilm.cosine_similarities(ours, ours), 1.0)

@@ -14,7 +14,7 @@ def test_digits_mlp_with_controls_baselines_and_rate_distortion():
                   result.psnr_smooth):
         assert np.isfinite(value)
     assert len(result.psnr_siren_seeds) == 2 and result.psnr_siren == result.psnr_siren_seeds[0]
-    assert 0.5 < result.accuracy <= 1
+    assert 0.5 < result.accuracy <= 1 and result.cosine_siren.size == 0
     assert result.singular_trained[0] == 1.0 and len(result.loss) == 50 and len(result.curve_smooth) == 50
     # rate bookkeeping: the SIREN at 32/16/8 bits, the quantiser within the SIREN's 32-bit budget
     np.testing.assert_allclose(result.rd_siren_rate[:2], [32 * result.n_params / result.n_weights,
@@ -34,6 +34,10 @@ def test_minilm_matrix_functional_check_and_the_positive_control():
     assert 0 < result.functional_siren and 0 < result.functional_svd <= 1.0 + 1e-9
     assert np.isnan(result.accuracy) and np.isnan(result.psnr_multi)
     assert result.std_init == pytest.approx(0.02 * 0.88, rel=0.02)  # truncated at ±2σ: std 0.88·0.02
+    for cosine in (result.cosine_siren, result.cosine_svd, result.cosine_quantised):
+        assert cosine.shape == (36,) and np.all(np.abs(cosine) <= 1 + 1e-12)
+    with pytest.raises(ValueError, match="^matrices="):
+        chapter.run_dna(config.replace(matrices=("encoder.layer.0.attention.output.LayerNorm.weight",)), progress=False)
 
 
 def test_the_ratio_sets_the_width_and_the_full_profile_covers_the_whole_model():

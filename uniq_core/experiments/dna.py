@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from uniq_core import data, dna, models, replicas, runtime
+from uniq_core import data, dna, minilm, models, replicas, runtime
 from uniq_core.schema import ConfigBase, ResultBase, check_choice, check_number, check_numbers
 
 SOURCES = ("minilm", "digits_mlp")
@@ -102,7 +102,10 @@ class DnaResult(ResultBase):
     ``rd_shannon_*`` (Shannon lower bound from the measured entropy).
 
     ``functional_siren`` / ``functional_svd``: relative change of the layer outputs (MiniLM) or test-accuracy
-    drop in points (digits MLP), with ``accuracy`` (original) for the latter; histogram ``entropy_*`` (nats,
+    drop in points (digits MLP), with ``accuracy`` (original) for the latter; ``cosine_*``: per sentence of
+    :data:`uniq_core.minilm.SENTENCES`, cosine similarity of the embeddings of the original MiniLM and of the
+    model with the configured matrices replaced by the SIREN, SVD or quantiser reconstructions (empty for
+    the digits MLP); histogram ``entropy_*`` (nats,
     standardised) of the trained weights, of the model's initial distribution (``init``: truncated normal
     for MiniLM, PyTorch's uniform for the digits MLP), a Gaussian and a uniform sample; ``std_trained`` and
     ``std_init``; ``singular_*``, ``power_*``: spectra of the first matrix and of controls; ``loss``."""
@@ -148,6 +151,9 @@ class DnaResult(ResultBase):
     functional_siren: float
     functional_svd: float
     accuracy: float
+    cosine_siren: np.ndarray
+    cosine_svd: np.ndarray
+    cosine_quantised: np.ndarray
     entropy_trained: float
     entropy_init: float
     entropy_gaussian: float
@@ -207,6 +213,14 @@ def _relative_change(original: dict[str, np.ndarray], reconstructed: dict[str, n
     return float(np.mean(changes))
 
 
+def _unflatten(flat: np.ndarray, like: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    out, offset = {}, 0
+    for name, W in like.items():
+        out[name] = flat[offset:offset + W.size].reshape(W.shape)
+        offset += W.size
+    return out
+
+
 def _minilm_coordinates(names: tuple[str, ...]) -> tuple[dict[str, int], dict[str, int]]:
     """Layer index (embeddings first, then encoder layers, numbered among those present) and type index
     (the tensor's role, e.g. attention.self.query) of each MiniLM tensor name."""
@@ -259,7 +273,10 @@ def run_dna(config: DnaConfig, *, progress: bool = True, use_cache: bool = True)
 
     def compute() -> DnaResult:
         if config.source == "minilm":
-            tensors = dna.load_minilm(list(config.matrices) + EMBEDDING_TENSORS)  # one read of the file
+            tensors = minilm.load_tensors()  # one read of the file
+            unknown = [name for name in config.matrices if name not in tensors or tensors[name].ndim != 2]
+            if unknown:
+                raise ValueError(f"matrices={unknown!r} are not 2-D MiniLM tensors; e.g. {MINILM_QUICK[0]!r}")
             weights = {name: tensors[name] for name in config.matrices}
             layers, types = _minilm_coordinates(config.matrices)
             layout = weights
@@ -317,17 +334,24 @@ def run_dna(config: DnaConfig, *, progress: bool = True, use_cache: bool = True)
         budget_rate = 32 * n_params / grid.size
         affordable = np.flatnonzero(curves["rd_quantiser_rate"] <= budget_rate)
         pick = int(affordable[-1]) if len(affordable) else 0
+        quantised_flat, _ = dna.entropy_coded_quantiser(original, QUANTISER_LEVELS[pick])
+        quantised_weights = _unflatten(quantised_flat, weights)
         if config.source == "minilm":
             x = _minilm_inputs(tensors)
             functional_siren = _relative_change(weights, siren_weights, x)
             functional_svd = _relative_change(weights, svd, x)
             accuracy = float("nan")
+            reference = minilm.sentence_embeddings(minilm.SENTENCES, tensors)
+            cosine = {kind: minilm.cosine_similarities(
+                reference, minilm.sentence_embeddings(minilm.SENTENCES, {**tensors, **replaced}))
+                for kind, replaced in (("siren", siren_weights), ("svd", svd), ("quantised", quantised_weights))}
             init = dna.truncated_normal(grid.size, MINILM_INIT_STD, seed=config.seed)
             init_name = f"truncated normal, std {MINILM_INIT_STD}"
         else:
             accuracy = _accuracy(model, dataset, weights)
             functional_siren = 100 * (accuracy - _accuracy(model, dataset, siren_weights))
             functional_svd = 100 * (accuracy - _accuracy(model, dataset, svd))
+            cosine = {kind: np.full(0, np.nan) for kind in ("siren", "svd", "quantised")}
             init = np.concatenate([rng.uniform(-1, 1, W.size) / np.sqrt(W.shape[1]) for W in weights.values()])
             init_name = "PyTorch default, uniform ±1/√fan-in"
         random_matrix = rng.standard_normal(first.shape)
@@ -352,6 +376,7 @@ def run_dna(config: DnaConfig, *, progress: bool = True, use_cache: bool = True)
             curve_siren=dna.psnr_curve(loss), curve_smooth=dna.psnr_curve(smooth_loss), curve_multi=curve_multi,
             **curves,
             functional_siren=functional_siren, functional_svd=functional_svd, accuracy=accuracy,
+            cosine_siren=cosine["siren"], cosine_svd=cosine["svd"], cosine_quantised=cosine["quantised"],
             entropy_trained=entropy_trained, entropy_init=dna.histogram_entropy(init),
             entropy_gaussian=dna.histogram_entropy(rng.standard_normal(grid.size)),
             entropy_uniform=dna.histogram_entropy(rng.uniform(-1, 1, grid.size)),
