@@ -391,7 +391,10 @@ def truncated_normal(size: int, std: float, *, bound: float = 2.0, seed: int = 0
 # ----------------------------------------------------------------------------------- weight statistics
 
 
-def histogram_entropy(values: np.ndarray, *, bin_width: float = 0.05) -> float:
+ENTROPY_BIN_WIDTH = 0.05  # histogram bin width of :func:`histogram_entropy`, in standard deviations
+
+
+def histogram_entropy(values: np.ndarray, *, bin_width: float = ENTROPY_BIN_WIDTH) -> float:
     """Differential entropy (nats) of standardised values by a histogram with fixed ``bin_width`` in units
     of the standard deviation: −Σ p_k log p_k + log(bin width). A unit Gaussian has ½ log(2πe) ≈ 1.419, a
     unit-variance uniform log(2√3) ≈ 1.242; any distribution of unit variance has at most the Gaussian's."""

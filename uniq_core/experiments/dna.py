@@ -89,7 +89,7 @@ class DnaConfig(ConfigBase):
 
 @dataclass
 class DnaResult(ResultBase):
-    """``n_weights``, ``n_params`` (SIREN) and ``ratio``; PSNR (dB, peak = max − min of the target) and R² of
+    """``n_weights``, ``n_params`` (SIREN), ``n_coordinates`` (its input dimension) and ``ratio``; PSNR (dB, peak = max − min of the target) and R² of
     the SIREN on the weights (``siren``; per seed ``*_seeds``; ``multi`` for the multi-frequency SIREN, NaN
     unless fitted), on the permuted weights (``permuted``), on Gaussian weights (``random``) and on a smooth
     field of the first matrix's shape (``smooth``, the positive control), and of the SVD, the entropy-coded
@@ -112,6 +112,7 @@ class DnaResult(ResultBase):
 
     n_weights: int
     n_params: int
+    n_coordinates: int
     ratio: float
     psnr_siren: float
     psnr_siren_seeds: np.ndarray
@@ -361,7 +362,7 @@ def run_dna(config: DnaConfig, *, progress: bool = True, use_cache: bool = True)
         _, power_permuted = dna.radial_power(rng.permutation(first.ravel()).reshape(first.shape))
         psnr_smooth, r2_smooth = _quality(field.ravel(), smooth_grid.denormalise(smooth_fit))
         return DnaResult(
-            n_weights=grid.size, n_params=n_params, ratio=dna.compression_ratio(grid.size, n_params),
+            n_weights=grid.size, n_params=n_params, n_coordinates=in_features, ratio=dna.compression_ratio(grid.size, n_params),
             psnr_siren=float(seed_quality[0, 0]), psnr_siren_seeds=seed_quality[:, 0], psnr_multi=psnr_multi,
             psnr_permuted=dna.psnr(grid.denormalise(permuted), grid.denormalise(permuted_fit)),
             psnr_random=dna.psnr(grid.denormalise(gaussian), grid.denormalise(random_fit)),
