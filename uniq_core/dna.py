@@ -280,7 +280,8 @@ def lloyd_max(values: np.ndarray, levels: int, *, iterations: int = 300,
         sums = cumulative[bounds[1:]] - cumulative[bounds[:-1]]
         updated = np.where(counts > 0, sums / np.maximum(counts, 1), codebook)
         updated = np.unique(updated)
-        if len(updated) == len(codebook) and np.max(np.abs(updated - codebook)) <= tolerance * (1 + np.abs(codebook).max()):
+        scale = tolerance * (1 + np.abs(codebook).max())
+        if len(updated) == len(codebook) and np.max(np.abs(updated - codebook)) <= scale:
             codebook = updated
             break
         codebook = updated

@@ -70,7 +70,8 @@ def load_tensors() -> dict[str, np.ndarray]:
     """Every tensor of the model (float64), keyed as in ``model.safetensors``."""
     from safetensors.numpy import load_file
 
-    return {name: value.astype(np.float64) for name, value in load_file(str(model_directory() / "model.safetensors")).items()}
+    tensors = load_file(str(model_directory() / "model.safetensors"))
+    return {name: value.astype(np.float64) for name, value in tensors.items()}
 
 
 class WordPieceTokenizer:

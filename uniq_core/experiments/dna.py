@@ -35,6 +35,7 @@ QUANTISER_LEVELS = (2, 3, 4, 5, 6, 8, 12, 16, 24, 32, 64)
 SVD_RANKS = (1, 2, 4, 8, 16, 32, 64, 128)
 SVD_BITS = 8
 SIREN_BITS = (32, 16, 8)
+SMOOTH_SHAPE = (384, 384)  # the positive control's size when the first matrix is larger
 
 
 @dataclass(frozen=True)
@@ -89,11 +90,12 @@ class DnaConfig(ConfigBase):
 
 @dataclass
 class DnaResult(ResultBase):
-    """``n_weights``, ``n_params`` (SIREN), ``n_coordinates`` (its input dimension) and ``ratio``; PSNR (dB, peak = max − min of the target) and R² of
-    the SIREN on the weights (``siren``; per seed ``*_seeds``; ``multi`` for the multi-frequency SIREN, NaN
-    unless fitted), on the permuted weights (``permuted``), on Gaussian weights (``random``) and on a smooth
-    field of the first matrix's shape (``smooth``, the positive control), and of the SVD, the entropy-coded
-    Lloyd–Max quantiser (``quantised_bits`` per weight, the best at most the SIREN's 32-bit rate) and the
+    """``n_weights``, ``n_params`` (SIREN), ``n_coordinates`` (its input dimension) and ``ratio``; PSNR (dB,
+    peak = max − min of the target) and R² of the SIREN on the weights (``siren``; per seed ``*_seeds``;
+    ``multi`` for the multi-frequency SIREN, NaN unless fitted), on the permuted weights (``permuted``), on
+    Gaussian weights (``random``) and on a smooth field of the first matrix's shape, at most
+    :data:`SMOOTH_SHAPE` (``smooth``, the positive control), and of the SVD, the entropy-coded Lloyd–Max
+    quantiser (``quantised_bits`` per weight, the best at most the SIREN's 32-bit rate) and the
     constant at the same budget. ``curve_*``: running PSNR of the fits against step (convergence).
 
     Rate–distortion (bits per weight, PSNR, R²): ``rd_quantiser_*`` (Lloyd–Max, :data:`QUANTISER_LEVELS`),
@@ -310,7 +312,8 @@ def run_dna(config: DnaConfig, *, progress: bool = True, use_cache: bool = True)
         _, permuted_fit, _ = dna.fit_siren(grid, permuted, frequencies=first_kind, seed=config.seed, **fit)
         _, random_fit, _ = dna.fit_siren(grid, gaussian, frequencies=first_kind, seed=config.seed, **fit)
         first = next(iter(weights.values()))
-        field = dna.smooth_field(first.shape, seed=config.seed)
+        field = dna.smooth_field(first.shape if first.size <= np.prod(SMOOTH_SHAPE) else SMOOTH_SHAPE,
+                                 seed=config.seed)
         smooth_grid = dna.weight_grid({"smooth field": field})
         _, smooth_fit, smooth_loss = dna.fit_siren(smooth_grid, frequencies=first_kind, seed=config.seed,
                                                    **{**fit, "hidden": dna.hidden_for_ratio(
@@ -362,7 +365,8 @@ def run_dna(config: DnaConfig, *, progress: bool = True, use_cache: bool = True)
         _, power_permuted = dna.radial_power(rng.permutation(first.ravel()).reshape(first.shape))
         psnr_smooth, r2_smooth = _quality(field.ravel(), smooth_grid.denormalise(smooth_fit))
         return DnaResult(
-            n_weights=grid.size, n_params=n_params, n_coordinates=in_features, ratio=dna.compression_ratio(grid.size, n_params),
+            n_weights=grid.size, n_params=n_params, n_coordinates=in_features,
+            ratio=dna.compression_ratio(grid.size, n_params),
             psnr_siren=float(seed_quality[0, 0]), psnr_siren_seeds=seed_quality[:, 0], psnr_multi=psnr_multi,
             psnr_permuted=dna.psnr(grid.denormalise(permuted), grid.denormalise(permuted_fit)),
             psnr_random=dna.psnr(grid.denormalise(gaussian), grid.denormalise(random_fit)),
@@ -372,8 +376,9 @@ def run_dna(config: DnaConfig, *, progress: bool = True, use_cache: bool = True)
             psnr_constant=dna.psnr(original, np.full_like(original, original.mean())),
             r2_siren=float(seed_quality[0, 1]), r2_siren_seeds=seed_quality[:, 1], r2_multi=r2_multi,
             r2_permuted=dna.r_squared(permuted, permuted_fit),
-            r2_random=dna.r_squared(gaussian, random_fit), r2_smooth=r2_smooth, r2_svd=dna.r_squared(original, svd_flat),
-            r2_quantised=float(curves["rd_quantiser_r2"][pick]), quantised_bits=float(curves["rd_quantiser_rate"][pick]),
+            r2_random=dna.r_squared(gaussian, random_fit), r2_smooth=r2_smooth,
+            r2_svd=dna.r_squared(original, svd_flat), r2_quantised=float(curves["rd_quantiser_r2"][pick]),
+            quantised_bits=float(curves["rd_quantiser_rate"][pick]),
             curve_siren=dna.psnr_curve(loss), curve_smooth=dna.psnr_curve(smooth_loss), curve_multi=curve_multi,
             **curves,
             functional_siren=functional_siren, functional_svd=functional_svd, accuracy=accuracy,

@@ -59,7 +59,9 @@ def dna_rate_distortion_figure(result: Any, title: str = "") -> plt.Figure:
     with its parameters at 32/16/8 bits, the Gaussian D(R) = σ² 2^(−2R) and the Shannon lower bound."""
     figure, axes = plt.subplots(1, 2, figsize=(12, 3.9))
     for axis, measure in zip(axes, ("r2", "psnr")):
-        get = lambda name: getattr(result, f"rd_{name}_{measure}")  # noqa: E731
+        def get(name: str, measure: str = measure) -> Any:
+            return getattr(result, f"rd_{name}_{measure}")
+
         axis.plot(result.rd_quantiser_rate, get("quantiser"), "o-", color="#7fa7cf", label="Lloyd–Max, entropy-coded")
         axis.plot(result.rd_svd_rate, get("svd"), "s-", color="#2e6da4", label="SVD, 8-bit factors")
         axis.plot(result.rd_siren_rate, get("siren"), "D", color="#c0392b", ms=7, label="SIREN at 32/16/8 bits")
