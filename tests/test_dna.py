@@ -136,6 +136,12 @@ def test_rate_distortion_bounds_on_a_gaussian_source():
     for levels in (2, 4, 8, 16):  # no quantiser beats the bound
         reconstruction, rate = dna.entropy_coded_quantiser(x, levels)
         assert np.mean((reconstruction - x) ** 2) >= dna.shannon_lower_bound(1.0, entropy, rate) * 0.98
+    for step in (0.5, 0.1):  # entropy-coded uniform: within 0.254 bit of the bound at high rate
+        reconstruction, rate = dna.uniform_entropy_coded(x, step)
+        distortion = np.mean((reconstruction - x) ** 2)
+        assert distortion == pytest.approx(step**2 / 12, rel=0.05)
+        bound_rate = 0.5 * np.log2(dna.shannon_lower_bound(1.0, entropy, 0.0) / distortion)
+        assert 0.2 < rate - bound_rate < 0.3
     curve = dna.psnr_curve(np.full(50, 0.01))
     np.testing.assert_allclose(curve, 20 * np.log10(2) + 20)
 

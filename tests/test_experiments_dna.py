@@ -23,6 +23,7 @@ def test_digits_mlp_with_controls_baselines_and_rate_distortion():
     assert np.all(np.diff(result.rd_quantiser_rate) > 0) and np.all(np.diff(result.rd_quantiser_psnr) > 0)
     # no coder beats the Shannon lower bound at its rate
     for rates, psnrs in ((result.rd_quantiser_rate, result.rd_quantiser_psnr),
+                         (result.rd_uniform_rate, result.rd_uniform_psnr),
                          (result.rd_svd_rate, result.rd_svd_psnr)):
         bound = np.interp(rates, result.rd_bound_rate, result.rd_shannon_psnr)
         assert np.all(psnrs[rates < result.rd_bound_rate[-1]] <= bound[rates < result.rd_bound_rate[-1]] + 0.2)

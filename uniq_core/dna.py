@@ -305,6 +305,18 @@ def entropy_coded_quantiser(values: np.ndarray, levels: int, *, codebook_bits: i
     return codebook[codes].reshape(values.shape), rate
 
 
+def uniform_entropy_coded(values: np.ndarray, step: float) -> tuple[np.ndarray, float]:
+    """Uniform scalar quantiser of bin width ``step`` (levels at the mean + k·step) with an ideal entropy
+    coder: (reconstruction, bits per weight) with bits = H(codes) + 2 · 32 / n (mean and step stored). At
+    high rate it comes within ½ log2(πe/6) ≈ 0.254 bit (1.53 dB) of the Shannon lower bound (Gish & Pierce
+    1968)."""
+    check_number("step", step, low=0.0, low_inclusive=False)
+    values = np.asarray(values, dtype=np.float64)
+    centre = float(values.mean())
+    codes = np.round((values - centre) / step)
+    return centre + codes * step, empirical_entropy_bits(codes) + 2 * 32 / values.size
+
+
 def svd_quantised(W: np.ndarray, rank: int, bits: int) -> tuple[np.ndarray, int]:
     """Rank-``rank`` SVD with factors A = U_k √S_k and B = √S_k V_kᵀ each uniformly quantised to ``bits``
     bits (:func:`quantise`), and the bits stored: rank (m + n) · bits + 4 · 32 (each factor's min and max)."""

@@ -32,6 +32,7 @@ CLAIMED_RATIO = 22.0  # "22× fewer parameters"
 CLAIMED_PSNR = 40.0  # "more than 40 dB PSNR"
 MINILM_INIT_STD = 0.02  # initializer_range of the model's config: truncated normal, std 0.02
 QUANTISER_LEVELS = (2, 3, 4, 5, 6, 8, 12, 16, 24, 32, 64)
+UNIFORM_STEPS = (4.0, 3.0, 2.0, 1.5, 1.0, 0.5, 0.25, 0.125, 0.0625)  # bin widths in standard deviations
 SVD_RANKS = (1, 2, 4, 8, 16, 32, 64, 128)
 SVD_BITS = 8
 SIREN_BITS = (32, 16, 8)
@@ -79,7 +80,7 @@ class DnaConfig(ConfigBase):
 
     @classmethod
     def quick(cls) -> "DnaConfig":
-        return cls(ratio=CLAIMED_RATIO, batch_size=4096, n_seeds=3)
+        return cls(ratio=CLAIMED_RATIO, batch_size=3072, n_seeds=3)
 
     @classmethod
     def full(cls) -> "DnaConfig":
@@ -99,6 +100,7 @@ class DnaResult(ResultBase):
     constant at the same budget. ``curve_*``: running PSNR of the fits against step (convergence).
 
     Rate–distortion (bits per weight, PSNR, R²): ``rd_quantiser_*`` (Lloyd–Max, :data:`QUANTISER_LEVELS`),
+    ``rd_uniform_*`` (entropy-coded uniform quantiser, :data:`UNIFORM_STEPS`),
     ``rd_svd_*`` (ranks :data:`SVD_RANKS`, factors at :data:`SVD_BITS` bits), ``rd_siren_*`` (parameters
     at :data:`SIREN_BITS` bits), ``rd_bound_rate`` with ``rd_gaussian_*`` (σ² 2^(−2R), achievable) and
     ``rd_shannon_*`` (Shannon lower bound from the measured entropy).
@@ -140,6 +142,9 @@ class DnaResult(ResultBase):
     rd_quantiser_rate: np.ndarray
     rd_quantiser_psnr: np.ndarray
     rd_quantiser_r2: np.ndarray
+    rd_uniform_rate: np.ndarray
+    rd_uniform_psnr: np.ndarray
+    rd_uniform_r2: np.ndarray
     rd_svd_rate: np.ndarray
     rd_svd_psnr: np.ndarray
     rd_svd_r2: np.ndarray
@@ -254,6 +259,8 @@ def _rate_distortion(weights: dict[str, np.ndarray], original: np.ndarray, entro
 
     quantised = [dna.entropy_coded_quantiser(original, levels) for levels in QUANTISER_LEVELS]
     store("quantiser", [rate for _, rate in quantised], [r for r, _ in quantised])
+    uniform = [dna.uniform_entropy_coded(original, np.sqrt(variance) * step) for step in UNIFORM_STEPS]
+    store("uniform", [rate for _, rate in uniform], [r for r, _ in uniform])
     svd_rates, svd_reconstructions = [], []
     for rank in SVD_RANKS:
         parts = [dna.svd_quantised(W, min(rank, min(W.shape)), SVD_BITS) for W in weights.values()]

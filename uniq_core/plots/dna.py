@@ -63,6 +63,7 @@ def dna_rate_distortion_figure(result: Any, title: str = "") -> plt.Figure:
             return getattr(result, f"rd_{name}_{measure}")
 
         axis.plot(result.rd_quantiser_rate, get("quantiser"), "o-", color="#7fa7cf", label="Lloyd–Max, entropy-coded")
+        axis.plot(result.rd_uniform_rate, get("uniform"), "^-", color="#16a085", label="uniform, entropy-coded")
         axis.plot(result.rd_svd_rate, get("svd"), "s-", color="#2e6da4", label="SVD, 8-bit factors")
         axis.plot(result.rd_siren_rate, get("siren"), "D", color="#c0392b", ms=7, label="SIREN at 32/16/8 bits")
         keep = result.rd_bound_rate > 0
