@@ -89,3 +89,95 @@ def test_minilm_weights_come_from_the_wheel():
     assert weights["encoder.layer.0.attention.self.query.weight"].shape == (384, 384)
     with pytest.raises(ValueError, match="unknown MiniLM"):
         dna.load_minilm(["encoder.layer.9.nothing"])
+
+
+def test_lloyd_max_recovers_the_gaussian_optimum_at_one_and_two_bits():
+    x = np.random.default_rng(4).standard_normal(1_000_000)
+    for levels, known in ((2, 0.3634), (4, 0.1175)):  # Max (1960), unit variance
+        codebook, codes = dna.lloyd_max(x, levels)
+        assert len(codebook) == levels
+        assert np.mean((codebook[codes] - x) ** 2) == pytest.approx(known, abs=0.002)
+    np.testing.assert_allclose(dna.lloyd_max(x, 2)[0], [-np.sqrt(2 / np.pi), np.sqrt(2 / np.pi)], atol=0.003)
+
+
+def test_entropy_coded_rate_counts_the_codes_and_the_codebook():
+    assert dna.empirical_entropy_bits(np.array([0, 1, 0, 1])) == pytest.approx(1.0)
+    assert dna.empirical_entropy_bits(np.array([0, 0, 0, 1])) == pytest.approx(0.8112781, abs=1e-6)
+    values = np.repeat([0.0, 1.0, 2.0, 3.0], 250)  # four equiprobable values: 2 bits, exact reconstruction
+    reconstruction, rate = dna.entropy_coded_quantiser(values, 4, codebook_bits=32)
+    np.testing.assert_allclose(reconstruction, values)
+    assert rate == pytest.approx(2.0 + 4 * 32 / 1000)
+
+
+def test_quantised_svd_and_stored_siren_count_their_bits():
+    rng = np.random.default_rng(5)
+    W = rng.standard_normal((20, 2)) @ rng.standard_normal((2, 30))
+    exact, bits = dna.svd_quantised(W, 2, 32)
+    np.testing.assert_allclose(exact, W, atol=1e-10)
+    assert bits == 2 * (20 + 30) * 32 + 4 * 32
+    coarse, bits8 = dna.svd_quantised(W, 2, 8)
+    assert bits8 == 2 * (20 + 30) * 8 + 4 * 32 and 0 < np.abs(coarse - W).max() < 0.1 * np.abs(W).max()
+    siren = dna.Siren(hidden=8, layers=2)
+    n = dna.count_parameters(siren)
+    assert n == dna.siren_size(8, 2)
+    assert dna.stored_parameters(siren, 32)[1] == 32 * n and dna.stored_parameters(siren, 16)[1] == 16 * n
+    assert dna.stored_parameters(siren, 8)[1] == 8 * n + 64 * len(list(siren.parameters()))
+    hidden = dna.hidden_for_ratio(384 * 384, 22.0, 3)
+    assert 384 * 384 / dna.siren_size(hidden, 3) >= 22.0 > 384 * 384 / dna.siren_size(hidden + 1, 3)
+
+
+def test_rate_distortion_bounds_on_a_gaussian_source():
+    x = np.random.default_rng(6).standard_normal(400_000)
+    entropy = dna.histogram_entropy(x)
+    rates = np.array([1.0, 2.0])
+    np.testing.assert_allclose(dna.gaussian_rate_distortion(1.0, rates), [0.25, 0.0625])
+    # for a Gaussian the Shannon lower bound and the Gaussian D(R) coincide
+    np.testing.assert_allclose(dna.shannon_lower_bound(1.0, entropy, rates), [0.25, 0.0625], rtol=0.02)
+    for levels in (2, 4, 8, 16):  # no quantiser beats the bound
+        reconstruction, rate = dna.entropy_coded_quantiser(x, levels)
+        assert np.mean((reconstruction - x) ** 2) >= dna.shannon_lower_bound(1.0, entropy, rate) * 0.98
+    for step in (0.5, 0.1):  # entropy-coded uniform: within 0.254 bit of the bound at high rate
+        reconstruction, rate = dna.uniform_entropy_coded(x, step)
+        distortion = np.mean((reconstruction - x) ** 2)
+        assert distortion == pytest.approx(step**2 / 12, rel=0.05)
+        bound_rate = 0.5 * np.log2(dna.shannon_lower_bound(1.0, entropy, 0.0) / distortion)
+        assert 0.2 < rate - bound_rate < 0.3
+    curve = dna.psnr_curve(np.full(50, 0.01))
+    np.testing.assert_allclose(curve, 20 * np.log10(2) + 20)
+
+
+def test_wordpiece_tokenizer_matches_the_wheels_tokenizer():
+    from uniq_core import minilm
+
+    tokenizers = pytest.importorskip("tokenizers")
+    reference = tokenizers.Tokenizer.from_file(str(minilm.model_directory() / "tokenizer.json"))
+    ours = minilm.WordPieceTokenizer()
+    for text in list(minilm.SENTENCES) + ["Héllo, wörld! naïve café — 東京 test-case (x2) 3.14 don't",
+                                          "antidisestablishmentarianism\tand\u00a0tabs"]:
+        encoded = reference.encode(text)
+        assert ours(text) == [i for i, m in zip(encoded.ids, encoded.attention_mask) if m], text
+
+
+def test_sentence_embeddings_match_sentence_transformers():
+    from uniq_core import minilm
+
+    sentence_transformers = pytest.importorskip("sentence_transformers")
+    ours = minilm.sentence_embeddings(minilm.SENTENCES[:8])
+    np.testing.assert_allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-12)
+    model = sentence_transformers.SentenceTransformer(str(minilm.model_directory()), device="cpu")
+    theirs = model.encode(list(minilm.SENTENCES[:8]), convert_to_numpy=True)
+    np.testing.assert_allclose(ours, theirs, atol=1e-5)
+    np.testing.assert_allclose(minilm.cosine_similarities(ours, ours), 1.0)
+
+
+def test_smooth_field_is_fitted_above_40_db_and_its_permutation_is_not():
+    field = dna.smooth_field((96, 96))
+    grid = dna.weight_grid({"field": field})
+    _, fit, loss = dna.fit_siren(grid, hidden=24, layers=3, steps=300, batch_size=4096)
+    assert dna.psnr(field.ravel(), grid.denormalise(fit)) >= 40  # positive control
+    curve = dna.psnr_curve(loss)
+    assert curve[-1] > curve[50] > curve[0]  # convergence: the running PSNR rises and is recorded per step
+    shuffled = np.random.default_rng(7).permutation(grid.values)
+    _, shuffled_fit, _ = dna.fit_siren(grid, shuffled, hidden=24, layers=3, steps=300, batch_size=4096)
+    # the same values without spatial order: no more than memorising a share ~ parameters / points
+    assert dna.r_squared(shuffled, shuffled_fit) < 2 * dna.siren_size(24, 3) / grid.size

@@ -6,26 +6,51 @@ import pytest
 from uniq_core.experiments import dna as chapter
 
 
-def test_digits_mlp_with_controls_and_baselines():
-    result = chapter.run_dna(chapter.DnaConfig(source="digits_mlp", hidden=8, layers=2, steps=50, batch_size=2048),
-                             progress=False)
+def test_digits_mlp_with_controls_baselines_and_rate_distortion():
+    result = chapter.run_dna(chapter.DnaConfig(source="digits_mlp", hidden=8, layers=2, steps=50, batch_size=2048,
+                                               n_seeds=2, frequencies="both"), progress=False)
     assert result.n_weights == 64 * 32 + 32 * 10 and result.ratio == pytest.approx(result.n_weights / result.n_params)
-    for value in (result.psnr_siren, result.psnr_permuted, result.psnr_svd, result.psnr_constant):
+    for value in (result.psnr_siren, result.psnr_permuted, result.psnr_svd, result.psnr_constant, result.psnr_multi,
+                  result.psnr_smooth):
         assert np.isfinite(value)
-    assert 0.5 < result.accuracy <= 1
-    assert result.singular_trained[0] == 1.0 and len(result.loss) == 50
+    assert len(result.psnr_siren_seeds) == 2 and result.psnr_siren == result.psnr_siren_seeds[0]
+    assert 0.5 < result.accuracy <= 1 and result.cosine_siren.size == 0
+    assert result.singular_trained[0] == 1.0 and len(result.loss) == 50 and len(result.curve_smooth) == 50
+    # rate bookkeeping: the SIREN at 32/16/8 bits, the quantiser within the SIREN's 32-bit budget
+    np.testing.assert_allclose(result.rd_siren_rate[:2], [32 * result.n_params / result.n_weights,
+                                                          16 * result.n_params / result.n_weights])
+    assert result.quantised_bits <= result.rd_siren_rate[0]
+    assert np.all(np.diff(result.rd_quantiser_rate) > 0) and np.all(np.diff(result.rd_quantiser_psnr) > 0)
+    # no coder beats the Shannon lower bound at its rate
+    for rates, psnrs in ((result.rd_quantiser_rate, result.rd_quantiser_psnr),
+                         (result.rd_uniform_rate, result.rd_uniform_psnr),
+                         (result.rd_svd_rate, result.rd_svd_psnr)):
+        bound = np.interp(rates, result.rd_bound_rate, result.rd_shannon_psnr)
+        assert np.all(psnrs[rates < result.rd_bound_rate[-1]] <= bound[rates < result.rd_bound_rate[-1]] + 0.2)
 
 
-def test_minilm_matrix_functional_check():
+def test_minilm_matrix_functional_check_and_the_positive_control():
     config = chapter.DnaConfig(hidden=8, layers=1, steps=20, batch_size=4096)
     result = chapter.run_dna(config, progress=False)
     assert result.n_weights == 384 * 384
     assert 0 < result.functional_siren and 0 < result.functional_svd <= 1.0 + 1e-9
-    assert np.isnan(result.accuracy)
+    assert np.isnan(result.accuracy) and np.isnan(result.psnr_multi)
+    assert result.std_init == pytest.approx(0.02 * 0.88, rel=0.02)  # truncated at ±2σ: std 0.88·0.02
+    for cosine in (result.cosine_siren, result.cosine_svd, result.cosine_quantised):
+        assert cosine.shape == (36,) and np.all(np.abs(cosine) <= 1 + 1e-12)
+    with pytest.raises(ValueError, match="^matrices="):
+        chapter.run_dna(config.replace(matrices=("encoder.layer.0.attention.output.LayerNorm.weight",)), progress=False)
+
+
+def test_the_ratio_sets_the_width_and_the_full_profile_covers_the_whole_model():
+    assert chapter.DnaConfig.quick().ratio == chapter.CLAIMED_RATIO
+    full = chapter.DnaConfig.full()
+    assert "embeddings.word_embeddings.weight" in full.matrices and len(full.matrices) == 3 + 36
+    assert full.frequencies == "both" and full.ratio == chapter.CLAIMED_RATIO
 
 
 @pytest.mark.parametrize("field, value", [("source", "bert"), ("hidden", 0), ("omega0", 0.0), ("matrices", ()),
-                                          ("frequencies", "all")])
+                                          ("frequencies", "all"), ("n_seeds", 0), ("ratio", 0.5)])
 def test_bad_fields_are_named(field, value):
     with pytest.raises(ValueError, match=rf"^{field}="):
         dataclasses.replace(chapter.DnaConfig(), **{field: value})

@@ -16,21 +16,41 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from uniq_core import data, dna, models, replicas, runtime
+from uniq_core import data, dna, minilm, models, replicas, runtime
 from uniq_core.schema import ConfigBase, ResultBase, check_choice, check_number, check_numbers
 
 SOURCES = ("minilm", "digits_mlp")
 MINILM_QUICK = ("encoder.layer.0.attention.self.query.weight",)
 
 
+MINILM_EMBEDDINGS = ("embeddings.word_embeddings.weight", "embeddings.position_embeddings.weight",
+                     "embeddings.token_type_embeddings.weight")
+MINILM_ENCODER = tuple(f"encoder.layer.{layer}.{part}.weight" for layer in range(6) for part in
+                       ("attention.self.query", "attention.self.key", "attention.self.value",
+                        "attention.output.dense", "intermediate.dense", "output.dense"))
+CLAIMED_RATIO = 22.0  # "22× fewer parameters"
+CLAIMED_PSNR = 40.0  # "more than 40 dB PSNR"
+MINILM_INIT_STD = 0.02  # initializer_range of the model's config: truncated normal, std 0.02
+QUANTISER_LEVELS = (2, 3, 4, 5, 6, 8, 12, 16, 24, 32, 64)
+UNIFORM_STEPS = (4.0, 3.0, 2.0, 1.5, 1.0, 0.5, 0.25, 0.125, 0.0625)  # bin widths in standard deviations
+SVD_RANKS = (1, 2, 4, 8, 16, 32, 64, 128)
+SVD_BITS = 8
+SIREN_BITS = (32, 16, 8)
+SMOOTH_SHAPE = (384, 384)  # the positive control's size when the first matrix is larger
+
+
 @dataclass(frozen=True)
 class DnaConfig(ConfigBase):
     """Weights of ``source`` (``matrices``: MiniLM tensor names; ignored for the digits MLP, whose two
-    weight matrices are used) and the SIREN fitted to them."""
+    weight matrices are used, the first laid out as (unit, pixel row, pixel column)) and the SIREN fitted to
+    them: ``hidden`` units, or when ``ratio`` > 0 the widest SIREN with at least that compression ratio;
+    ``frequencies`` "single", "multi" or "both" (the multi-frequency fit as well); ``n_seeds`` fits of the
+    weights from seeds ``seed``, ``seed`` + 1, …; the controls use ``seed``."""
 
     source: str = "minilm"
     matrices: tuple[str, ...] = MINILM_QUICK
     hidden: int = 56
+    ratio: float = 0.0
     layers: int = 3
     omega0: float = 30.0
     frequencies: str = "single"
@@ -38,6 +58,7 @@ class DnaConfig(ConfigBase):
     lr: float = 1e-3
     batch_size: int = 8192
     seed: int = 0
+    n_seeds: int = 1
     device: str = "cpu"
 
     def __post_init__(self) -> None:
@@ -45,59 +66,109 @@ class DnaConfig(ConfigBase):
         if self.source == "minilm" and len(self.matrices) == 0:
             raise ValueError("matrices=() is empty; name at least one MiniLM tensor")
         check_number("hidden", self.hidden, low=1, high=4096, integer=True)
+        if self.ratio != 0:
+            check_number("ratio", self.ratio, low=1.0, high=1e6)
         check_number("layers", self.layers, low=1, high=16, integer=True)
         check_number("omega0", self.omega0, low=0.0, high=1000.0, low_inclusive=False)
-        check_choice("frequencies", self.frequencies, ("single", "multi"))
+        check_choice("frequencies", self.frequencies, ("single", "multi", "both"))
         check_number("steps", self.steps, low=1, high=1_000_000, integer=True)
         check_number("lr", self.lr, low=0.0, high=1.0, low_inclusive=False)
         check_number("batch_size", self.batch_size, low=1, integer=True)
         check_number("seed", self.seed, low=0, integer=True)
+        check_number("n_seeds", self.n_seeds, low=1, high=100, integer=True)
         check_choice("device", self.device, ("cpu", "cuda", "auto"))
 
     @classmethod
     def quick(cls) -> "DnaConfig":
-        return cls()
+        return cls(ratio=CLAIMED_RATIO, batch_size=3072, n_seeds=3)
 
     @classmethod
     def full(cls) -> "DnaConfig":
-        layer_names = [f"encoder.layer.{l}.{part}.weight" for l in range(6) for part in
-                       ("attention.self.query", "attention.self.key", "attention.self.value",
-                        "attention.output.dense", "intermediate.dense", "output.dense")]
-        return cls(matrices=tuple(layer_names), hidden=512, layers=4, steps=20_000, batch_size=65536, device="auto")
+        """Every 2-D tensor of MiniLM (word embeddings included) at the claim's ratio, both SIREN kinds."""
+        return cls(matrices=MINILM_EMBEDDINGS + MINILM_ENCODER, ratio=CLAIMED_RATIO, layers=5, frequencies="both",
+                   steps=20_000, batch_size=65536, n_seeds=2, device="auto")
 
 
 @dataclass
 class DnaResult(ResultBase):
-    """``n_weights``, ``n_params`` (SIREN) and ``ratio``; PSNR (dB, peak = max − min of the target) and R² of
-    the SIREN on the weights (``siren``), on the permuted weights (``permuted``) and on Gaussian weights
-    (``random``), and of the SVD, quantisation (``quantised_bits`` per weight) and constant baselines at
-    the same budget; ``functional_siren`` / ``functional_svd``: relative change of the layer outputs
-    (MiniLM) or test-accuracy drop in points (digits MLP), with ``accuracy`` (original) for the latter;
-    histogram ``entropy_*`` (nats, standardised) of the trained weights, a Gaussian and a uniform sample;
-    ``singular_trained``/``singular_random``: normalised singular values of the first matrix and of a
-    Gaussian matrix of its shape; ``power_frequency``, ``power_trained``, ``power_permuted``: radial 2-D
-    power spectra of the first matrix and of its permutation; ``loss``: SIREN training loss per step."""
+    """``n_weights``, ``n_params`` (SIREN), ``n_coordinates`` (its input dimension) and ``ratio``; PSNR (dB,
+    peak = max − min of the target) and R² of the SIREN on the weights (``siren``; per seed ``*_seeds``;
+    ``multi`` for the multi-frequency SIREN, NaN unless fitted), on the permuted weights (``permuted``), on
+    Gaussian weights (``random``) and on a smooth field of the first matrix's shape, at most
+    :data:`SMOOTH_SHAPE` (``smooth``, the positive control), and of the SVD, the entropy-coded Lloyd–Max
+    quantiser (``quantised_bits`` per weight, the best at most the SIREN's 32-bit rate) and the
+    constant at the same budget. ``curve_*``: running PSNR of the fits against step (convergence).
+
+    Rate–distortion (bits per weight, PSNR, R²): ``rd_quantiser_*`` (Lloyd–Max, :data:`QUANTISER_LEVELS`),
+    ``rd_uniform_*`` (entropy-coded uniform quantiser, :data:`UNIFORM_STEPS`),
+    ``rd_svd_*`` (ranks :data:`SVD_RANKS`, factors at :data:`SVD_BITS` bits), ``rd_siren_*`` (parameters
+    at :data:`SIREN_BITS` bits), ``rd_bound_rate`` with ``rd_gaussian_*`` (σ² 2^(−2R), achievable) and
+    ``rd_shannon_*`` (Shannon lower bound from the measured entropy).
+
+    ``functional_siren`` / ``functional_svd``: relative change of the layer outputs (MiniLM) or test-accuracy
+    drop in points (digits MLP), with ``accuracy`` (original) for the latter; ``cosine_*``: per sentence of
+    :data:`uniq_core.minilm.SENTENCES`, cosine similarity of the embeddings of the original MiniLM and of the
+    model with the configured matrices replaced by the SIREN, SVD or quantiser reconstructions (empty for
+    the digits MLP); histogram ``entropy_*`` (nats,
+    standardised) of the trained weights, of the model's initial distribution (``init``: truncated normal
+    for MiniLM, PyTorch's uniform for the digits MLP), a Gaussian and a uniform sample; ``std_trained`` and
+    ``std_init``; ``singular_*``, ``power_*``: spectra of the first matrix and of controls; ``loss``."""
 
     n_weights: int
     n_params: int
+    n_coordinates: int
     ratio: float
     psnr_siren: float
+    psnr_siren_seeds: np.ndarray
+    psnr_multi: float
     psnr_permuted: float
     psnr_random: float
+    psnr_smooth: float
     psnr_svd: float
     psnr_quantised: float
     psnr_constant: float
     r2_siren: float
+    r2_siren_seeds: np.ndarray
+    r2_multi: float
     r2_permuted: float
     r2_random: float
+    r2_smooth: float
     r2_svd: float
-    quantised_bits: int
+    r2_quantised: float
+    quantised_bits: float
+    curve_siren: np.ndarray
+    curve_smooth: np.ndarray
+    curve_multi: np.ndarray
+    rd_quantiser_rate: np.ndarray
+    rd_quantiser_psnr: np.ndarray
+    rd_quantiser_r2: np.ndarray
+    rd_uniform_rate: np.ndarray
+    rd_uniform_psnr: np.ndarray
+    rd_uniform_r2: np.ndarray
+    rd_svd_rate: np.ndarray
+    rd_svd_psnr: np.ndarray
+    rd_svd_r2: np.ndarray
+    rd_siren_rate: np.ndarray
+    rd_siren_psnr: np.ndarray
+    rd_siren_r2: np.ndarray
+    rd_bound_rate: np.ndarray
+    rd_gaussian_psnr: np.ndarray
+    rd_gaussian_r2: np.ndarray
+    rd_shannon_psnr: np.ndarray
+    rd_shannon_r2: np.ndarray
     functional_siren: float
     functional_svd: float
     accuracy: float
+    cosine_siren: np.ndarray
+    cosine_svd: np.ndarray
+    cosine_quantised: np.ndarray
     entropy_trained: float
+    entropy_init: float
     entropy_gaussian: float
     entropy_uniform: float
+    std_trained: float
+    std_init: float
+    init_name: str
     singular_trained: np.ndarray
     singular_random: np.ndarray
     power_frequency: np.ndarray
@@ -123,8 +194,8 @@ def _accuracy(model: models.MLP, dataset: data.Dataset, weights: dict[str, np.nd
 
     network = copy.deepcopy(model)
     with torch.no_grad():
-        network[1].weight.copy_(torch.as_tensor(weights["layer 1"]))
-        network[3].weight.copy_(torch.as_tensor(weights["layer 2"]))
+        network[1].weight.copy_(torch.as_tensor(weights["layer 1"]).reshape(network[1].weight.shape))
+        network[3].weight.copy_(torch.as_tensor(weights["layer 2"]).reshape(network[3].weight.shape))
         return float((network(dataset.x_test).argmax(-1) == dataset.y_test).float().mean())
 
 
@@ -150,65 +221,179 @@ def _relative_change(original: dict[str, np.ndarray], reconstructed: dict[str, n
     return float(np.mean(changes))
 
 
+def _unflatten(flat: np.ndarray, like: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    out, offset = {}, 0
+    for name, W in like.items():
+        out[name] = flat[offset:offset + W.size].reshape(W.shape)
+        offset += W.size
+    return out
+
+
+def _minilm_coordinates(names: tuple[str, ...]) -> tuple[dict[str, int], dict[str, int]]:
+    """Layer index (embeddings first, then encoder layers, numbered among those present) and type index
+    (the tensor's role, e.g. attention.self.query) of each MiniLM tensor name."""
+    def layer_of(name: str) -> int:
+        return int(name.split(".layer.")[1].split(".")[0]) + 1 if ".layer." in name else 0
+
+    def kind_of(name: str) -> str:
+        return name.split(".layer.")[1].split(".", 1)[1] if ".layer." in name else name
+
+    layer_ids, kinds = sorted({layer_of(n) for n in names}), sorted({kind_of(n) for n in names})
+    return ({n: layer_ids.index(layer_of(n)) for n in names}, {n: kinds.index(kind_of(n)) for n in names})
+
+
+def _quality(original: np.ndarray, reconstruction: np.ndarray) -> tuple[float, float]:
+    return dna.psnr(original, reconstruction), dna.r_squared(original, reconstruction)
+
+
+def _rate_distortion(weights: dict[str, np.ndarray], original: np.ndarray, entropy: float,
+                     siren_points: list[tuple[float, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Rate (bits per weight), PSNR and R² of each coder on the flattened weights ``original``."""
+    n, variance, peak = original.size, float(original.var()), float(original.max() - original.min())
+    out: dict[str, np.ndarray] = {}
+
+    def store(prefix: str, rates: list[float], reconstructions: list[np.ndarray]) -> None:
+        out[f"rd_{prefix}_rate"] = np.array(rates)
+        out[f"rd_{prefix}_psnr"] = np.array([dna.psnr(original, r) for r in reconstructions])
+        out[f"rd_{prefix}_r2"] = np.array([dna.r_squared(original, r) for r in reconstructions])
+
+    quantised = [dna.entropy_coded_quantiser(original, levels) for levels in QUANTISER_LEVELS]
+    store("quantiser", [rate for _, rate in quantised], [r for r, _ in quantised])
+    uniform = [dna.uniform_entropy_coded(original, np.sqrt(variance) * step) for step in UNIFORM_STEPS]
+    store("uniform", [rate for _, rate in uniform], [r for r, _ in uniform])
+    svd_rates, svd_reconstructions = [], []
+    for rank in SVD_RANKS:
+        parts = [dna.svd_quantised(W, min(rank, min(W.shape)), SVD_BITS) for W in weights.values()]
+        svd_rates.append(sum(bits for _, bits in parts) / n)
+        svd_reconstructions.append(np.concatenate([r.ravel() for r, _ in parts]))
+    store("svd", svd_rates, svd_reconstructions)
+    store("siren", [rate for rate, _ in siren_points], [r for _, r in siren_points])
+    rate = np.linspace(0.0, 8.0, 81)
+    out["rd_bound_rate"] = rate
+    for name, mse in (("gaussian", dna.gaussian_rate_distortion(variance, rate)),
+                      ("shannon", dna.shannon_lower_bound(variance, entropy, rate))):
+        out[f"rd_{name}_psnr"] = 20 * np.log10(peak) - 10 * np.log10(mse)
+        out[f"rd_{name}_r2"] = 1 - mse / variance
+    return out
+
+
 def run_dna(config: DnaConfig, *, progress: bool = True, use_cache: bool = True) -> DnaResult:
-    """Fit the SIREN and its controls, the baselines at the same budget, and the weight statistics."""
+    """Fit the SIREN and its controls, the baselines at the same budget, the rate–distortion curves and
+    the weight statistics."""
 
     def compute() -> DnaResult:
         if config.source == "minilm":
-            tensors = dna.load_minilm(list(config.matrices) + EMBEDDING_TENSORS)  # one read of the file
+            tensors = minilm.load_tensors()  # one read of the file
+            unknown = [name for name in config.matrices if name not in tensors or tensors[name].ndim != 2]
+            if unknown:
+                raise ValueError(f"matrices={unknown!r} are not 2-D MiniLM tensors; e.g. {MINILM_QUICK[0]!r}")
             weights = {name: tensors[name] for name in config.matrices}
-            kinds = sorted({name.split(".layer.")[1].split(".", 1)[1] for name in weights})
-            layers = {name: int(name.split(".layer.")[1].split(".")[0]) for name in weights}
-            types = {name: kinds.index(name.split(".layer.")[1].split(".", 1)[1]) for name in weights}
+            layers, types = _minilm_coordinates(config.matrices)
+            layout = weights
         else:
             weights, model, dataset = _digits_mlp(config.seed)
             layers, types = {"layer 1": 0, "layer 2": 1}, {"layer 1": 0, "layer 2": 0}
-        grid = dna.weight_grid(weights, layers, types)
+            side = int(round(np.sqrt(weights["layer 1"].shape[1])))  # 8×8 pixel images
+            layout = {"layer 1": weights["layer 1"].reshape(-1, side, side), "layer 2": weights["layer 2"]}
+        grid = dna.weight_grid(layout, layers, types)
         original = grid.denormalise(grid.values)
         rng = np.random.default_rng(config.seed)
         permuted = rng.permutation(grid.values)
         gaussian = np.clip(rng.normal(grid.values.mean(), grid.values.std(), grid.size), -1, 1)
-        fit = dict(hidden=config.hidden, layers=config.layers, omega0=config.omega0, frequencies=config.frequencies,
-                   steps=config.steps, lr=config.lr, batch_size=config.batch_size, seed=config.seed,
-                   device=config.device)
-        siren, reconstruction, loss = dna.fit_siren(grid, progress=progress, **fit)
-        _, permuted_fit, _ = dna.fit_siren(grid, permuted, progress=progress, **fit)
-        _, random_fit, _ = dna.fit_siren(grid, gaussian, progress=progress, **fit)
+        in_features = grid.coordinates.shape[1]
+        hidden = (dna.hidden_for_ratio(grid.size, config.ratio, config.layers, in_features) if config.ratio
+                  else config.hidden)
+        fit = dict(hidden=hidden, layers=config.layers, omega0=config.omega0, steps=config.steps, lr=config.lr,
+                   batch_size=config.batch_size, device=config.device, progress=progress)
+        first_kind = "multi" if config.frequencies == "multi" else "single"
+        seeds = [config.seed + offset for offset in range(config.n_seeds)]
+        fits = [dna.fit_siren(grid, frequencies=first_kind, seed=seed, **fit) for seed in seeds]
+        siren, reconstruction, loss = fits[0]
+        seed_quality = np.array([_quality(original, grid.denormalise(r)) for _, r, _ in fits])
+        psnr_multi = r2_multi = float("nan")
+        curve_multi = np.full(config.steps, np.nan)
+        if config.frequencies == "both":
+            _, multi_fit, multi_loss = dna.fit_siren(grid, frequencies="multi", seed=config.seed, **fit)
+            psnr_multi, r2_multi = _quality(original, grid.denormalise(multi_fit))
+            curve_multi = dna.psnr_curve(multi_loss)
+        _, permuted_fit, _ = dna.fit_siren(grid, permuted, frequencies=first_kind, seed=config.seed, **fit)
+        _, random_fit, _ = dna.fit_siren(grid, gaussian, frequencies=first_kind, seed=config.seed, **fit)
+        first = next(iter(weights.values()))
+        field = dna.smooth_field(first.shape if first.size <= np.prod(SMOOTH_SHAPE) else SMOOTH_SHAPE,
+                                 seed=config.seed)
+        smooth_grid = dna.weight_grid({"smooth field": field})
+        _, smooth_fit, smooth_loss = dna.fit_siren(smooth_grid, frequencies=first_kind, seed=config.seed,
+                                                   **{**fit, "hidden": dna.hidden_for_ratio(
+                                                       field.size, grid.size / dna.count_parameters(siren),
+                                                       config.layers, 4) if config.ratio else hidden})
         n_params = dna.count_parameters(siren)
         share = n_params * np.array([W.size for W in weights.values()]) / grid.size
         svd = {name: dna.svd_baseline(W, int(budget)) for (name, W), budget in zip(weights.items(), share)}
         svd_flat = np.concatenate([svd[name].ravel() for name in weights])
-        bits = dna.bits_for_budget(grid.size, n_params)
-        siren_weights = grid.matrices(reconstruction)
+        siren_weights = {name: W.reshape(weights[name].shape) for name, W in grid.matrices(reconstruction).items()}
+        # rate–distortion: the SIREN with its parameters stored at 32, 16 and 8 bits
+        device = next(siren.parameters()).device
+        siren_points = []
+        for bits in SIREN_BITS:
+            stored, stored_bits = dna.stored_parameters(siren, bits)
+            with torch.no_grad():
+                x = torch.as_tensor(grid.coordinates, device=device)
+                values = torch.cat([stored(chunk) for chunk in torch.split(x, 65536)]).double().cpu().numpy()
+            siren_points.append((stored_bits / grid.size, grid.denormalise(values)))
+        entropy_trained = dna.histogram_entropy(original)
+        curves = _rate_distortion(weights, original, entropy_trained, siren_points)
+        budget_rate = 32 * n_params / grid.size
+        affordable = np.flatnonzero(curves["rd_quantiser_rate"] <= budget_rate)
+        pick = int(affordable[-1]) if len(affordable) else 0
+        quantised_flat, _ = dna.entropy_coded_quantiser(original, QUANTISER_LEVELS[pick])
+        quantised_weights = _unflatten(quantised_flat, weights)
         if config.source == "minilm":
             x = _minilm_inputs(tensors)
             functional_siren = _relative_change(weights, siren_weights, x)
             functional_svd = _relative_change(weights, svd, x)
             accuracy = float("nan")
+            reference = minilm.sentence_embeddings(minilm.SENTENCES, tensors)
+            cosine = {kind: minilm.cosine_similarities(
+                reference, minilm.sentence_embeddings(minilm.SENTENCES, {**tensors, **replaced}))
+                for kind, replaced in (("siren", siren_weights), ("svd", svd), ("quantised", quantised_weights))}
+            init = dna.truncated_normal(grid.size, MINILM_INIT_STD, seed=config.seed)
+            init_name = f"truncated normal, std {MINILM_INIT_STD}"
         else:
             accuracy = _accuracy(model, dataset, weights)
             functional_siren = 100 * (accuracy - _accuracy(model, dataset, siren_weights))
             functional_svd = 100 * (accuracy - _accuracy(model, dataset, svd))
-        first = next(iter(weights.values()))
+            cosine = {kind: np.full(0, np.nan) for kind in ("siren", "svd", "quantised")}
+            init = np.concatenate([rng.uniform(-1, 1, W.size) / np.sqrt(W.shape[1]) for W in weights.values()])
+            init_name = "PyTorch default, uniform ±1/√fan-in"
         random_matrix = rng.standard_normal(first.shape)
         singular = np.linalg.svd(first, compute_uv=False)
         singular_random = np.linalg.svd(random_matrix, compute_uv=False)
         frequency, power = dna.radial_power(first)
         _, power_permuted = dna.radial_power(rng.permutation(first.ravel()).reshape(first.shape))
+        psnr_smooth, r2_smooth = _quality(field.ravel(), smooth_grid.denormalise(smooth_fit))
         return DnaResult(
-            n_weights=grid.size, n_params=n_params, ratio=dna.compression_ratio(grid.size, n_params),
-            psnr_siren=dna.psnr(original, grid.denormalise(reconstruction)),
+            n_weights=grid.size, n_params=n_params, n_coordinates=in_features,
+            ratio=dna.compression_ratio(grid.size, n_params),
+            psnr_siren=float(seed_quality[0, 0]), psnr_siren_seeds=seed_quality[:, 0], psnr_multi=psnr_multi,
             psnr_permuted=dna.psnr(grid.denormalise(permuted), grid.denormalise(permuted_fit)),
             psnr_random=dna.psnr(grid.denormalise(gaussian), grid.denormalise(random_fit)),
+            psnr_smooth=psnr_smooth,
             psnr_svd=dna.psnr(original, svd_flat),
-            psnr_quantised=dna.psnr(original, dna.quantise(original, bits)),
+            psnr_quantised=float(curves["rd_quantiser_psnr"][pick]),
             psnr_constant=dna.psnr(original, np.full_like(original, original.mean())),
-            r2_siren=dna.r_squared(grid.values, reconstruction), r2_permuted=dna.r_squared(permuted, permuted_fit),
-            r2_random=dna.r_squared(gaussian, random_fit), r2_svd=dna.r_squared(original, svd_flat),
-            quantised_bits=bits, functional_siren=functional_siren, functional_svd=functional_svd, accuracy=accuracy,
-            entropy_trained=dna.histogram_entropy(original),
+            r2_siren=float(seed_quality[0, 1]), r2_siren_seeds=seed_quality[:, 1], r2_multi=r2_multi,
+            r2_permuted=dna.r_squared(permuted, permuted_fit),
+            r2_random=dna.r_squared(gaussian, random_fit), r2_smooth=r2_smooth,
+            r2_svd=dna.r_squared(original, svd_flat), r2_quantised=float(curves["rd_quantiser_r2"][pick]),
+            quantised_bits=float(curves["rd_quantiser_rate"][pick]),
+            curve_siren=dna.psnr_curve(loss), curve_smooth=dna.psnr_curve(smooth_loss), curve_multi=curve_multi,
+            **curves,
+            functional_siren=functional_siren, functional_svd=functional_svd, accuracy=accuracy,
+            cosine_siren=cosine["siren"], cosine_svd=cosine["svd"], cosine_quantised=cosine["quantised"],
+            entropy_trained=entropy_trained, entropy_init=dna.histogram_entropy(init),
             entropy_gaussian=dna.histogram_entropy(rng.standard_normal(grid.size)),
             entropy_uniform=dna.histogram_entropy(rng.uniform(-1, 1, grid.size)),
+            std_trained=float(original.std()), std_init=float(init.std()), init_name=init_name,
             singular_trained=singular / singular[0], singular_random=singular_random / singular_random[0],
             power_frequency=frequency, power_trained=power, power_permuted=power_permuted, loss=loss,
         )

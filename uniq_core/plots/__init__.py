@@ -10,7 +10,7 @@ from uniq_core.plots.entropy import validation_figure, dimension_figure, station
 from uniq_core.plots.topology import persistence_figure, trajectory_topology_figure, symmetry_figure, topology_sweep_traces
 from uniq_core.plots.probes import probes_figure, dose_figure, mass_figure, probe_sweep_traces, settings_figure, settings_dose_figure, noether_figure
 from uniq_core.plots.fisher import null_check_figure, fisher_spectrum_figure, representation_figure, fisher_sweep_traces
-from uniq_core.plots.dna import dna_figure, dna_sweep_traces
+from uniq_core.plots.dna import dna_convergence_figure, dna_figure, dna_rate_distortion_figure, dna_sweep_traces
 
 __all__ = [
     "PALETTE",
@@ -45,6 +45,8 @@ __all__ = [
     "fisher_spectrum_figure",
     "representation_figure",
     "fisher_sweep_traces",
+    "dna_convergence_figure",
     "dna_figure",
+    "dna_rate_distortion_figure",
     "dna_sweep_traces",
 ]

@@ -8,17 +8,18 @@ import matplotlib.pyplot as plt
 import plotly.graph_objects as go
 
 
-def dna_figure(result: Any, title: str = "") -> plt.Figure:
+def dna_figure(result: Any, title: str = "", claimed_psnr: float = 40.0) -> plt.Figure:
     """PSNR and R² of the SIREN, its controls and the baselines at one budget; singular values; power."""
     figure, axes = plt.subplots(1, 3, figsize=(13.5, 3.7))
-    names = ["SIREN", "SIREN on\npermuted", "SIREN on\nGaussian", "SVD", f"quantised\n{result.quantised_bits} bit",
-             "constant"]
-    values = [result.psnr_siren, result.psnr_permuted, result.psnr_random, result.psnr_svd, result.psnr_quantised,
-              result.psnr_constant]
-    colours = ["#c0392b", "#e8a39b", "#e8a39b", "#2e6da4", "#7fa7cf", "#999999"]
+    names = ["SIREN", "SIREN on\npermuted", "SIREN on\nGaussian", "SIREN on\nsmooth field", "SVD",
+             f"Lloyd–Max\n{result.quantised_bits:.2f} bit", "constant"]
+    values = [result.psnr_siren, result.psnr_permuted, result.psnr_random, result.psnr_smooth, result.psnr_svd,
+              result.psnr_quantised, result.psnr_constant]
+    colours = ["#c0392b", "#e8a39b", "#e8a39b", "#27ae60", "#2e6da4", "#7fa7cf", "#999999"]
     axes[0].bar(range(len(names)), values, color=colours)
-    axes[0].axhline(40, color="k", ls="--", lw=0.8, label="claimed 40 dB")
-    for position, r2 in enumerate([result.r2_siren, result.r2_permuted, result.r2_random, result.r2_svd]):
+    axes[0].axhline(claimed_psnr, color="k", ls="--", lw=0.8, label=f"claimed {claimed_psnr:g} dB")
+    for position, r2 in enumerate([result.r2_siren, result.r2_permuted, result.r2_random, result.r2_smooth,
+                                   result.r2_svd, result.r2_quantised]):
         axes[0].text(position, values[position] + 0.5, f"R²={r2:.2f}", ha="center", fontsize=7)
     axes[0].set_xticks(range(len(names)), names, fontsize=7)
     axes[0].set_ylabel("PSNR (dB)")
@@ -51,3 +52,55 @@ def dna_sweep_traces(result: Any, hidden_index: int) -> list[go.Scatter]:
         go.Scatter(x=result.omegas, y=result.psnr_svd[hidden_index], mode="lines", name="SVD, same budget",
                    line=dict(dash="dash")),
     ]
+
+
+def dna_rate_distortion_figure(result: Any, title: str = "") -> plt.Figure:
+    """R² and PSNR against bits per weight: entropy-coded Lloyd–Max, SVD with quantised factors, the SIREN
+    with its parameters at 32/16/8 bits, the Gaussian D(R) = σ² 2^(−2R) and the Shannon lower bound."""
+    figure, axes = plt.subplots(1, 2, figsize=(12, 3.9))
+    for axis, measure in zip(axes, ("r2", "psnr")):
+        def get(name: str, measure: str = measure) -> Any:
+            return getattr(result, f"rd_{name}_{measure}")
+
+        axis.plot(result.rd_quantiser_rate, get("quantiser"), "o-", color="#7fa7cf", label="Lloyd–Max, entropy-coded")
+        axis.plot(result.rd_uniform_rate, get("uniform"), "^-", color="#16a085", label="uniform, entropy-coded")
+        axis.plot(result.rd_svd_rate, get("svd"), "s-", color="#2e6da4", label="SVD, 8-bit factors")
+        axis.plot(result.rd_siren_rate, get("siren"), "D", color="#c0392b", ms=7, label="SIREN at 32/16/8 bits")
+        keep = result.rd_bound_rate > 0
+        axis.plot(result.rd_bound_rate[keep], get("gaussian")[keep], "--", color="k", lw=0.9,
+                  label="Gaussian D(R) = σ²2^(−2R)")
+        axis.plot(result.rd_bound_rate[keep], get("shannon")[keep], ":", color="k", lw=1.2,
+                  label="Shannon lower bound (measured entropy)")
+        if measure == "r2":
+            axis.axhline(0.0, color="#999999", lw=0.8, label="constant")
+            axis.set_ylim(-0.05, 1.02)
+        else:
+            axis.axhline(result.psnr_constant, color="#999999", lw=0.8, label="constant")
+        axis.set_xscale("log")
+        axis.set_xlabel("bits per weight")
+        axis.set_ylabel("R²" if measure == "r2" else "PSNR (dB)")
+    axes[0].set_title(title or "rate–distortion", fontsize=10)
+    axes[1].legend(fontsize=7, loc="upper left")
+    figure.tight_layout()
+    plt.close(figure)
+    return figure
+
+
+def dna_convergence_figure(result: Any, claimed_psnr: float = 40.0) -> plt.Figure:
+    """Running PSNR against step for the SIREN on the weights (single- and multi-frequency) and on the
+    smooth field (positive control), with the claimed level."""
+    import numpy as np
+
+    figure, axis = plt.subplots(figsize=(6.5, 3.6))
+    steps = np.arange(1, len(result.curve_siren) + 1)
+    axis.plot(steps, result.curve_smooth, color="#27ae60", label="smooth field (positive control)")
+    axis.plot(steps, result.curve_siren, color="#c0392b", label="weights")
+    if np.isfinite(result.curve_multi).any():
+        axis.plot(steps, result.curve_multi, color="#8e44ad", label="weights, multi-frequency")
+    axis.axhline(claimed_psnr, color="k", ls="--", lw=0.8, label=f"claimed {claimed_psnr:g} dB")
+    axis.set_xlabel("step")
+    axis.set_ylabel("running PSNR (dB, [−1, 1] scale)")
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    plt.close(figure)
+    return figure
