@@ -9,7 +9,7 @@ from uniq_core.plots.lyapunov import spread_figure, tangent_figure, instability_
 from uniq_core.plots.entropy import validation_figure, dimension_figure, stationary_figure, current_figure, training_entropy_figure, entropy_sweep_traces
 from uniq_core.plots.topology import persistence_figure, trajectory_topology_figure, symmetry_figure, topology_sweep_traces
 from uniq_core.plots.probes import probes_figure, dose_figure, mass_figure, probe_sweep_traces
-from uniq_core.plots.fisher import null_check_figure, fisher_spectrum_figure, representation_figure, fisher_sweep_traces
+from uniq_core.plots.fisher import null_check_figure, fisher_spectrum_figure, representation_figure, fisher_sweep_traces, fisher_training_figure
 from uniq_core.plots.dna import dna_figure, dna_sweep_traces
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "fisher_spectrum_figure",
     "representation_figure",
     "fisher_sweep_traces",
+    "fisher_training_figure",
     "dna_figure",
     "dna_sweep_traces",
 ]
