@@ -406,7 +406,10 @@ def data_null_dimension(model: nn.Module, inputs: torch.Tensor, *, output: str =
       with the symmetries explains the measured null dimension when N·K is large.
 
     For networks with identity activations only the first layer's incoming directions are counted (deeper
-    rank deficits are part of the linear network's GL symmetries).
+    rank deficits are part of the linear network's GL symmetries). Directions that mix the blocks of
+    several units in other ways are not counted: the tests find the count exact for K ≥ 3 outputs, while a
+    binary softmax (one logit difference) or a hidden layer narrower than the output can show one or two
+    more null directions.
     """
     check_choice("output", output, OUTPUTS)
     linears, activations = sequential_layers(model)
