@@ -98,6 +98,9 @@ def test_effective_ranks():
     assert fisher.effective_rank(np.array([1.0, 1.0, 0.0]), "mackay", prior=1.0) == pytest.approx(1.0)
     assert fisher.effective_rank(np.array([100.0, 1e-6]), "mackay", prior=1e-3) == pytest.approx(1.0, abs=2e-3)
     assert fisher.effective_rank(np.zeros(3)) == 0.0
+    # over a sweep of priors, m equal eigenvalues λ count m·λ/(λ + α): m/2 at α = λ, m and 0 at the ends
+    for alpha, expected in [(1e-9, 4.0), (2.0, 2.0), (6.0, 1.0), (1e9, 0.0)]:
+        assert fisher.effective_rank(np.array([2.0] * 4 + [0.0] * 3), "mackay", prior=alpha) == pytest.approx(expected, abs=1e-8)
     with pytest.raises(ValueError, match="kind="):
         fisher.effective_rank(np.ones(2), "volume")
 

@@ -119,6 +119,7 @@ def fisher_training_figure(result: Any) -> plt.Figure:
     twin = middle.twinx()
     twin.plot(result.steps, np.nanmean(result.dead_units, axis=0), "^:", color="#c0392b", label="dead units")
     twin.set_ylabel("dead ReLU units", color="#c0392b")
+    twin.set_ylim(-0.05, max(1.0, float(np.nanmax(result.dead_units))) * 1.1)
     lines = middle.get_legend_handles_labels()
     extra = twin.get_legend_handles_labels()
     middle.legend(lines[0] + extra[0], lines[1] + extra[1], fontsize=7)
