@@ -305,3 +305,18 @@ def test_null_space_contains_the_rescaling_directions():
                                 -np.eye(6)[0][None, :] * w_out, np.zeros(3)], axis=None)
     direction = direction / np.linalg.norm(direction)
     assert fisher.principal_angles(direction[:, None], basis)[0] < 1e-6
+
+
+def test_a_unit_that_dies_adds_its_block_and_keeps_the_old_null_space():
+    # one hidden layer, logits metric: killing unit 0 leaves the other units' Jacobian unchanged, so the old
+    # null space stays inside the new one, which gains d_in + 1 incoming and K outgoing directions, less
+    # the unit's rescaling (already null): a rank jump of d_in + K
+    model = mlp((8,), "relu")
+    x = inputs(300)
+    before, _ = fisher.null_space(model, x)
+    with torch.no_grad():
+        model[1].bias[0] = -100.0
+    after, _ = fisher.null_space(model, x)
+    assert after.shape[1] - before.shape[1] == 4 + 3
+    angles = fisher.principal_angles(before, after)
+    assert len(angles) == before.shape[1] and angles.max() < 1e-6
