@@ -15,6 +15,8 @@ def test_null_check_agrees_with_the_symmetries():
                                                             n_inputs=100), progress=False)
     np.testing.assert_array_equal(result.measured, result.predicted)
     assert np.all(result.gap > 1e6)
+    # positive control: a unit that dies adds d_in + K null directions, the old null space inside the new
+    assert result.death_jump == result.death_expected == 4 + 3 and result.death_angle < 1e-4
 
 
 def test_fisher_along_training():

@@ -97,13 +97,22 @@ class NullCheckConfig(ConfigBase):
 class NullCheckResult(ResultBase):
     """Per architecture (``labels``) and output metric (columns: logits, softmax): ``parameters``,
     ``predicted`` and ``measured`` null dimensions (−1 where no prediction exists), and ``gap``: the ratio
-    of the smallest eigenvalue kept to the largest one counted as null (a clear gap is ≫ 1)."""
+    of the smallest eigenvalue kept to the largest one counted as null (a clear gap is ≫ 1).
+
+    A dying unit, on the first ReLU network with one hidden layer (logits metric): ``death_jump``, the
+    change of the null dimension when its first hidden unit is killed (bias −100), ``death_expected`` =
+    d_in + K (its incoming weights and bias and its outgoing weights, less its rescaling), and
+    ``death_angle``: the largest principal angle (degrees) between the null space before and the one after
+    (0 when the old null space stays inside the new one); NaN when there is no such network."""
 
     labels: np.ndarray
     parameters: np.ndarray
     predicted: np.ndarray
     measured: np.ndarray
     gap: np.ndarray
+    death_jump: float
+    death_expected: float
+    death_angle: float
 
 
 def run_null_check(config: NullCheckConfig, *, progress: bool = True, use_cache: bool = True) -> NullCheckResult:
@@ -130,8 +139,22 @@ def run_null_check(config: NullCheckConfig, *, progress: bool = True, use_cache:
                     predicted[i, j] = fisher.predicted_null_dimension(model, output=output)
                 except NotImplementedError:
                     pass
+        jump = expected = angle = np.nan
+        for i, (activation, widths) in enumerate(config.architectures):
+            if activation == "relu" and len(widths) == 1:
+                torch.manual_seed(config.seed + i)
+                model = models.MLP(config.d_in, tuple(widths), config.d_out, activation).double()
+                before, _ = fisher.null_space(model, x)
+                with torch.no_grad():
+                    model[1].bias[0] = -100.0
+                after, _ = fisher.null_space(model, x)
+                jump, expected = float(after.shape[1] - before.shape[1]), float(config.d_in + config.d_out)
+                angles = fisher.principal_angles(before, after)
+                angle = float(np.degrees(angles.max())) if len(angles) else 0.0
+                break
         return NullCheckResult(labels=np.array(labels), parameters=np.array(parameters), predicted=predicted,
-                               measured=measured, gap=gap)
+                               measured=measured, gap=gap, death_jump=jump, death_expected=expected,
+                               death_angle=angle)
 
     return runtime.cached(compute, config, NullCheckResult, use_cache=use_cache)
 
