@@ -17,6 +17,10 @@ O(N·K·width) for any number of parameters.
 Null directions: F v = 0 exactly when moving θ along v leaves every output distribution unchanged to first
 order. Continuous symmetries give such directions for every input set (see :func:`predicted_null_dimension`);
 finite data adds more when N·K is small compared with P.
+
+For softmax cross-entropy, G_n is also the Hessian of the loss in the logits, whatever the label: the
+Fisher is the generalised Gauss–Newton matrix (:func:`generalised_gauss_newton`). The empirical Fisher
+(:func:`empirical_fisher_spectrum`) puts the observed label's residual in place of G_n^{1/2}.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ Three measurements. (1) At random initialisation, on random inputs: the measured
 pullback metric against the dimension of the architecture's continuous symmetries, for several MLPs
 (:func:`run_null_check`). (2) Along real training on the digits: the spectrum of the Fisher metric on a
 fixed probe set, its null dimension against the symmetries plus the data limit, and three effective ranks
-(:func:`run_fisher`). (3) Per hidden layer of a deeper MLP, before and after training: the rank and
+(:func:`run_fisher`), with MacKay's count over a sweep of prior precisions, the empirical Fisher at the
+observed labels, dead units, and principal angles between the null subspaces of successive checkpoints. (3) Per hidden layer of a deeper MLP, before and after training: the rank and
 participation ratio of the metric the output distribution induces on the layer's activations
 (:func:`run_representations`). :func:`run_fisher_sweep` repeats (2) over architectures.
 """
