@@ -320,3 +320,14 @@ def test_a_unit_that_dies_adds_its_block_and_keeps_the_old_null_space():
     assert after.shape[1] - before.shape[1] == 4 + 3
     angles = fisher.principal_angles(before, after)
     assert len(angles) == before.shape[1] and angles.max() < 1e-6
+
+
+def test_empirical_fisher_gram_path_equals_the_direct_matrix():
+    model = mlp((30,))  # P = 243 > N·K = 30: the layer-by-layer Gram path
+    x = inputs(10)
+    labels = torch.arange(10) % 3
+    J = fisher.jacobian(model, x)
+    residual = torch.nn.functional.one_hot(labels, 3).double() - torch.softmax(model(x), -1)
+    A = torch.einsum("nk,nkp->np", residual, J)
+    direct = np.clip(np.linalg.eigvalsh((A.T @ A).detach().numpy())[::-1], 0, None)
+    np.testing.assert_allclose(fisher.empirical_fisher_spectrum(model, x, labels), direct, atol=1e-10)
