@@ -15,10 +15,12 @@ def test_null_check_agrees_with_the_symmetries():
                                                             n_inputs=100), progress=False)
     np.testing.assert_array_equal(result.measured, result.predicted)
     assert np.all(result.gap > 1e6)
+    # positive control: a unit that dies adds d_in + K null directions, the old null space inside the new
+    assert result.death_jump == result.death_expected == 4 + 3 and result.death_angle < 1e-4
 
 
 def test_fisher_along_training():
-    config = chapter.FisherConfig(**SMALL, checkpoints=3, n_seeds=2)
+    config = chapter.FisherConfig(**SMALL, checkpoints=3, n_seeds=2, priors=(1e-4, 1e-2, 1.0, 100.0))
     result = chapter.run_fisher(config, progress=False)
     assert result.steps[0] == 0 and len(result.steps) == 3
     assert result.spectra.shape == (2, 3, result.parameters)
@@ -27,6 +29,17 @@ def test_fisher_along_training():
     assert np.all(result.null_dimension >= result.predicted_null)
     assert np.all(result.explained_null <= result.null_dimension + 2)
     assert np.all(result.participation <= result.entropy_rank + 1e-9)  # PR ≤ exp(entropy) for any spectrum
+    # MacKay's count falls from P − null towards 0 as the prior precision grows
+    assert result.mackay_curve.shape == (2, 3, len(config.priors))
+    assert np.all(np.diff(result.mackay_curve, axis=-1) <= 1e-9)
+    assert np.all(result.mackay_curve[..., 0] <= result.parameters - result.null_dimension + 1e-6)
+    # empirical Fisher: rank ≤ N, trace positive
+    assert np.all(result.empirical_trace_ratio > 0) and np.all(result.empirical_participation <= config.probe_size)
+    # null subspaces tracked for the first seed only, from the second checkpoint on
+    assert np.isnan(result.null_overlap[0, 0]) and np.all(np.isnan(result.null_overlap[1]))
+    assert np.all((result.null_overlap[0, 1:] >= 0) & (result.null_overlap[0, 1:] <= 1 + 1e-9))
+    assert np.all(result.null_overlap[0, 1:] > result.null_overlap_chance[0, 1:])  # far from random subspaces
+    assert np.all(result.dead_units >= 0)
 
 
 def test_representations_reach_the_output_ceiling():
@@ -47,7 +60,9 @@ def test_data_null_dimension_counts_constant_inputs_and_dead_units():
     with torch.no_grad():
         relu[1].bias[0] = -100.0  # unit 0 is dead on every input
     counts = fisher.data_null_dimension(relu, torch.randn(50, 3, dtype=torch.float64))
-    assert counts["incoming"] == 4 and counts["dead"] == 2 - 1
+    assert counts["incoming"] == 4 and counts["dead"] == 1
+    # its 2 outgoing weights are null too; their rescaling with the incoming ones is already a symmetry
+    assert counts["outgoing"] == 2 and counts["shared"] == 1 and counts["total"] == 4 + 2 - 1
 
 
 def test_gap_null_dimension_ignores_smooth_decay():
@@ -58,7 +73,7 @@ def test_gap_null_dimension_ignores_smooth_decay():
 
 
 @pytest.mark.parametrize("field, value", [("probe_size", 0), ("output", "probs"), ("activation", "sigmoid"),
-                                          ("checkpoints", 1)])
+                                          ("checkpoints", 1), ("priors", (1.0, -1.0)), ("tracked_seeds", 9)])
 def test_bad_fields_are_named(field, value):
     with pytest.raises(ValueError, match=rf"^{field}="):
         dataclasses.replace(chapter.FisherConfig(), **{field: value})

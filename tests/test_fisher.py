@@ -98,6 +98,9 @@ def test_effective_ranks():
     assert fisher.effective_rank(np.array([1.0, 1.0, 0.0]), "mackay", prior=1.0) == pytest.approx(1.0)
     assert fisher.effective_rank(np.array([100.0, 1e-6]), "mackay", prior=1e-3) == pytest.approx(1.0, abs=2e-3)
     assert fisher.effective_rank(np.zeros(3)) == 0.0
+    # over a sweep of priors, m equal eigenvalues λ count m·λ/(λ + α): m/2 at α = λ, m and 0 at the ends
+    for alpha, expected in [(1e-9, 4.0), (2.0, 2.0), (6.0, 1.0), (1e9, 0.0)]:
+        assert fisher.effective_rank(np.array([2.0] * 4 + [0.0] * 3), "mackay", prior=alpha) == pytest.approx(expected, abs=1e-8)
     with pytest.raises(ValueError, match="kind="):
         fisher.effective_rank(np.ones(2), "volume")
 
@@ -126,5 +129,205 @@ def test_bad_input_is_a_clear_error():
         fisher.fisher_spectrum(torch.nn.Linear(4, 3).double(), torch.randn(2, 5, 4, dtype=torch.float64))
     with pytest.raises(ValueError, match="output="):
         fisher.fisher_spectrum(mlp((4,)), inputs(3), output="probabilities")
-    with pytest.raises(TypeError, match="MLP"):
+    with pytest.raises(ValueError, match="nn.Sequential"):
         fisher.predicted_null_dimension(torch.nn.Linear(4, 3))
+
+
+# ------------------------------------------------------------------ data-limited null directions, two layers
+
+
+@pytest.mark.parametrize("dead", [[(1, 0)], [(3, 0)], [(1, 0), (3, 1)], [(1, 1), (3, 1), (3, 2)]],
+                         ids=["layer 1", "layer 2", "one in each", "one in layer 1, two in layer 2"])
+@pytest.mark.parametrize("output", ["logits", "softmax"])
+def test_dead_units_of_any_layer_are_counted_once(dead, output):
+    # a 3-(5,5)-3 ReLU net with units killed by a large negative bias: symmetries plus the data-limited
+    # directions equal the measured null dimension exactly
+    torch.manual_seed(1)  # no unit is dead before the constructed ones
+    model = models.MLP(3, (5, 5), 3, "relu").double()
+    with torch.no_grad():
+        for layer, unit in dead:
+            model[layer].bias[unit] = -100.0
+    x = inputs(300, d=3)
+    counts = fisher.data_null_dimension(model, x, output=output)
+    assert counts["dead"] == len(dead)
+    measured = fisher.gap_null_dimension(fisher.fisher_spectrum(model, x, output=output))
+    assert measured == fisher.predicted_null_dimension(model, output=output) + counts["total"]
+
+
+@pytest.mark.parametrize("activation, widths", [("relu", (8,)), ("relu", (12,)), ("tanh", (6, 5)), ("gelu", (7,))])
+def test_generic_networks_have_no_data_limited_directions(activation, widths):
+    counts = fisher.data_null_dimension(mlp(widths, activation), inputs(300), output="softmax")
+    assert counts == {"incoming": 0, "outgoing": 0, "shared": 0, "dead": 0, "linear": 0, "total": 0}
+
+
+def test_relu_units_active_on_every_input_act_linearly():
+    # positive control: biases of +10 keep k units of the last hidden layer active on every input; they then
+    # mix like a linear layer and pass constant shifts to the next bias: k² directions beyond the symmetries
+    for k in (1, 2, 3):
+        torch.manual_seed(1)
+        model = models.MLP(3, (5, 5), 3, "relu").double()
+        with torch.no_grad():
+            model[3].bias[:k] = 10.0
+        x = inputs(300, d=3)
+        counts = fisher.data_null_dimension(model, x)
+        assert counts["linear"] == k**2 and counts["dead"] == 0
+        measured = fisher.gap_null_dimension(fisher.fisher_spectrum(model, x))
+        assert measured == fisher.predicted_null_dimension(model) + counts["total"]
+
+
+# ------------------------------------------------------------------------------ plain Sequentials
+
+
+def test_hand_built_sequentials_have_the_predicted_null_dimension():
+    nn = torch.nn
+    torch.manual_seed(0)
+    cases = [
+        (nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Linear(6, 5), nn.Tanh(), nn.Linear(5, 3)), 6),
+        (nn.Sequential(nn.Linear(4, 6), nn.LeakyReLU(0.1), nn.Linear(6, 3)), 6),
+        (nn.Sequential(nn.Flatten(), nn.Linear(4, 5), nn.Sigmoid(), nn.Linear(5, 4), nn.ReLU(), nn.Linear(4, 3)), 4),
+        (nn.Sequential(nn.Linear(4, 6), nn.SiLU(), nn.Linear(6, 3)), 0),
+    ]
+    x = inputs(300)
+    for model, symmetries in cases:
+        model = model.double()
+        assert fisher.predicted_null_dimension(model) == symmetries
+        last_width = [m for m in model if isinstance(m, nn.Linear)][-1].in_features
+        assert fisher.predicted_null_dimension(model, output="softmax") == symmetries + last_width + 1
+        for output in ("logits", "softmax"):  # symmetries plus what the inputs leave unseen (dead units)
+            measured = fisher.gap_null_dimension(fisher.fisher_spectrum(model, x, output=output))
+            assert measured == fisher.predicted_null_dimension(model, output=output) + \
+                fisher.data_null_dimension(model, x, output=output)["total"]
+    # an MLP and the same layers as a plain Sequential
+    model = mlp((6, 5), "relu")
+    plain = nn.Sequential(*list(model))
+    assert fisher.predicted_null_dimension(plain, output="softmax") == fisher.predicted_null_dimension(model, output="softmax")
+
+
+@pytest.mark.parametrize("model, message", [
+    (torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.BatchNorm1d(6), torch.nn.Linear(6, 3)), r"model\[1\] is BatchNorm1d"),
+    (torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.Dropout(), torch.nn.Linear(6, 3)), r"model\[1\] is Dropout"),
+    (torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.ReLU(), torch.nn.ReLU(), torch.nn.Linear(6, 3)), r"model\[2\] is ReLU"),
+    (torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.ReLU()), "must end with an nn.Linear"),
+    (torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.Linear(6, 5), torch.nn.ReLU(), torch.nn.Linear(5, 3)), "mix the identity"),
+    (torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.LeakyReLU(0.0), torch.nn.Linear(6, 3)), "negative_slope"),
+    (torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.ReLU(), torch.nn.Linear(6, 3, bias=False)), "bias"),
+])
+def test_unsupported_layers_are_a_clear_error(model, message):
+    with pytest.raises(ValueError, match=message):
+        fisher.predicted_null_dimension(model)
+
+
+# ------------------------------------------------------------- Fisher, Gauss–Newton, empirical Fisher
+
+
+def test_fisher_is_the_generalised_gauss_newton_of_cross_entropy():
+    model = mlp((5,), "tanh")
+    x = inputs(7)
+    J = fisher.jacobian(model, x)
+    B = fisher._factors(model(x), "softmax")
+    A = torch.einsum("nij,njp->nip", B, J).reshape(-1, J.shape[-1])
+    F = (A.T @ A).detach().numpy()
+    ggn = fisher.generalised_gauss_newton(model, x)
+    np.testing.assert_allclose(ggn, F, rtol=0, atol=1e-14 * np.abs(F).max())
+
+
+def test_empirical_fisher_is_the_sum_of_per_example_score_outer_products():
+    model = mlp((4,), "relu")
+    x = inputs(20)
+    labels = torch.arange(20) % 3
+    params = list(model.parameters())
+    matrix = 0
+    for n in range(20):
+        log_p = torch.log_softmax(model(x[n:n + 1]), -1)[0, labels[n]]
+        g = torch.cat([t.reshape(-1) for t in torch.autograd.grad(log_p, params)])
+        matrix = matrix + torch.outer(g, g)
+    expected = np.clip(np.linalg.eigvalsh(matrix.detach().numpy())[::-1], 0, None)
+    spectrum = fisher.empirical_fisher_spectrum(model, x, labels)
+    np.testing.assert_allclose(spectrum, expected, atol=1e-10)
+    assert np.sum(spectrum > 1e-9 * spectrum[0]) <= 20  # rank at most N
+    with pytest.raises(ValueError, match="labels must be 20 integers"):
+        fisher.empirical_fisher_spectrum(model, x, labels + 3)
+
+
+def test_empirical_fisher_is_unbiased_for_labels_drawn_from_the_model_and_not_for_observed_ones():
+    # null control: y ~ p_n gives E tr F_emp = tr F; positive control: the least likely labels inflate it
+    model = mlp((6,), "tanh", seed=2)
+    with torch.no_grad():
+        model[-1].weight *= 4  # confident predictions
+    x = inputs(12)
+    p = torch.softmax(model(x), -1).detach()
+    trace = fisher.fisher_spectrum(model, x, output="softmax").sum()
+    generator = torch.Generator().manual_seed(0)
+    traces = np.array([fisher.empirical_fisher_spectrum(model, x, torch.multinomial(p, 1, generator=generator)[:, 0]).sum()
+                       for _ in range(400)])
+    error = traces.std(ddof=1) / np.sqrt(len(traces))
+    assert abs(traces.mean() - trace) < 4 * error
+    least_likely = fisher.empirical_fisher_spectrum(model, x, p.argmin(-1)).sum()
+    most_likely = fisher.empirical_fisher_spectrum(model, x, p.argmax(-1)).sum()
+    assert least_likely > 1.5 * trace and most_likely < trace
+
+
+# ------------------------------------------------------------------ null subspaces and their angles
+
+
+def test_principal_angles_known_answers_and_random_subspaces():
+    rng = np.random.default_rng(0)
+    size = 40
+    basis, _ = np.linalg.qr(rng.standard_normal((size, 6)))
+    np.testing.assert_allclose(fisher.principal_angles(basis, basis), 0, atol=1e-7)
+    np.testing.assert_allclose(fisher.principal_angles(basis[:, :2], basis), 0, atol=1e-7)
+    # positive control: rotate each basis vector by θ towards an orthogonal one
+    complement, _ = np.linalg.qr(np.concatenate([basis, rng.standard_normal((size, 6))], axis=1))
+    theta = 0.3
+    rotated = np.cos(theta) * basis + np.sin(theta) * complement[:, 6:]
+    np.testing.assert_allclose(fisher.principal_angles(basis, rotated), theta, atol=1e-9)
+    np.testing.assert_allclose(fisher.principal_angles(basis, complement[:, 6:]), np.pi / 2, atol=1e-9)
+    # null control: independent random subspaces share Σ cos² = d_a d_b / P on average
+    overlaps = []
+    for _ in range(300):
+        a, _ = np.linalg.qr(rng.standard_normal((size, 5)))
+        b, _ = np.linalg.qr(rng.standard_normal((size, 8)))
+        overlaps.append(np.sum(np.cos(fisher.principal_angles(a, b)) ** 2))
+    assert abs(np.mean(overlaps) - 5 * 8 / size) < 4 * np.std(overlaps) / np.sqrt(len(overlaps))
+    with pytest.raises(ValueError, match="same P"):
+        fisher.principal_angles(basis, basis[:10])
+
+
+def test_null_space_contains_the_rescaling_directions():
+    model = mlp((6,), "relu")
+    x = inputs(200)
+    basis, spectrum = fisher.null_space(model, x)
+    assert basis.shape == (sum(p.numel() for p in model.parameters()), fisher.predicted_null_dimension(model))
+    np.testing.assert_allclose(basis.T @ basis, np.eye(basis.shape[1]), atol=1e-10)
+    # rescaling unit 0: d/da of (a·w_in, a·b, w_out/a) at a = 1 is (w_in, b, −w_out)
+    w_in, b, w_out, _ = [t.detach().numpy() for t in model.parameters()]
+    direction = np.concatenate([np.eye(6)[0][:, None] * w_in, np.eye(6)[0] * b,
+                                -np.eye(6)[0][None, :] * w_out, np.zeros(3)], axis=None)
+    direction = direction / np.linalg.norm(direction)
+    assert fisher.principal_angles(direction[:, None], basis)[0] < 1e-6
+
+
+def test_a_unit_that_dies_adds_its_block_and_keeps_the_old_null_space():
+    # one hidden layer, logits metric: killing unit 0 leaves the other units' Jacobian unchanged, so the old
+    # null space stays inside the new one, which gains d_in + 1 incoming and K outgoing directions, less
+    # the unit's rescaling (already null): a rank jump of d_in + K
+    model = mlp((8,), "relu")
+    x = inputs(300)
+    before, _ = fisher.null_space(model, x)
+    with torch.no_grad():
+        model[1].bias[0] = -100.0
+    after, _ = fisher.null_space(model, x)
+    assert after.shape[1] - before.shape[1] == 4 + 3
+    angles = fisher.principal_angles(before, after)
+    assert len(angles) == before.shape[1] and angles.max() < 1e-6
+
+
+def test_empirical_fisher_gram_path_equals_the_direct_matrix():
+    model = mlp((30,))  # P = 243 > N·K = 30: the layer-by-layer Gram path
+    x = inputs(10)
+    labels = torch.arange(10) % 3
+    J = fisher.jacobian(model, x)
+    residual = torch.nn.functional.one_hot(labels, 3).double() - torch.softmax(model(x), -1)
+    A = torch.einsum("nk,nkp->np", residual, J)
+    direct = np.clip(np.linalg.eigvalsh((A.T @ A).detach().numpy())[::-1], 0, None)
+    np.testing.assert_allclose(fisher.empirical_fisher_spectrum(model, x, labels), direct, atol=1e-10)

@@ -17,6 +17,10 @@ O(N·K·width) for any number of parameters.
 Null directions: F v = 0 exactly when moving θ along v leaves every output distribution unchanged to first
 order. Continuous symmetries give such directions for every input set (see :func:`predicted_null_dimension`);
 finite data adds more when N·K is small compared with P.
+
+For softmax cross-entropy, G_n is also the Hessian of the loss in the logits, whatever the label: the
+Fisher is the generalised Gauss–Newton matrix (:func:`generalised_gauss_newton`). The empirical Fisher
+(:func:`empirical_fisher_spectrum`) puts the observed label's residual in place of G_n^{1/2}.
 """
 
 from __future__ import annotations
@@ -30,6 +34,58 @@ from uniq_core.models import MLP
 from uniq_core.schema import check_choice, check_number
 
 OUTPUTS = ("logits", "softmax")
+
+#: Hidden activations a plain ``nn.Sequential`` may use, by the symmetry they carry: ``homogeneous``
+#: (f(a·z) = a·f(z) for a > 0: positive rescaling of each unit), ``smooth`` (no continuous symmetry; tanh's
+#: and the sigmoid's point reflections are discrete) and ``linear`` (the identity: GL(n) between layers).
+ACTIVATION_KINDS: dict[type, str] = {nn.ReLU: "homogeneous", nn.LeakyReLU: "homogeneous", nn.Tanh: "smooth",
+                                     nn.GELU: "smooth", nn.Sigmoid: "smooth", nn.SiLU: "smooth",
+                                     nn.Softplus: "smooth", nn.Identity: "linear"}
+
+
+def sequential_layers(model: nn.Module) -> tuple[list[nn.Linear], list[nn.Module]]:
+    """The linear layers of a plain ``nn.Sequential`` and the activation after each hidden one.
+
+    Accepted: an optional leading ``nn.Flatten``, then ``Linear`` layers, each hidden one followed by at
+    most one activation of :data:`ACTIVATION_KINDS` (none means the identity), and a ``Linear`` last.
+    :class:`uniq_core.models.MLP` is such a Sequential. Raises ``ValueError`` naming the first module that
+    does not fit (normalisation, dropout, convolution, an activation after the last layer, …).
+    """
+    supported = ", ".join(kind.__name__ for kind in ACTIVATION_KINDS)
+    if not isinstance(model, nn.Sequential):
+        raise ValueError(f"model must be an nn.Sequential of Linear layers and activations ({supported}); "
+                         f"got {type(model).__name__}")
+    linears: list[nn.Linear] = []
+    activations: list[nn.Module] = []
+    for index, module in enumerate(model):
+        if isinstance(module, nn.Flatten) and not linears:
+            continue
+        if isinstance(module, nn.Linear):
+            if len(activations) < len(linears):
+                activations.append(nn.Identity())
+            linears.append(module)
+        elif type(module) in ACTIVATION_KINDS and len(activations) < len(linears):
+            activations.append(module)
+        else:
+            raise ValueError(f"model[{index}] is {type(module).__name__}: a plain Sequential has Linear layers, "
+                             f"each followed by at most one activation of ({supported}), and ends with a Linear")
+    if not linears or len(activations) == len(linears):
+        raise ValueError(f"model must end with an nn.Linear (the logits); got {type(model[-1]).__name__}")
+    return linears, activations
+
+
+def _kind(activation: nn.Module) -> str:
+    if isinstance(activation, nn.LeakyReLU) and activation.negative_slope <= 0:
+        raise ValueError(f"LeakyReLU(negative_slope={activation.negative_slope}) must have negative_slope > 0; "
+                         "use nn.ReLU for a zero slope")
+    return ACTIVATION_KINDS[type(activation)]
+
+
+def _gates(activation: nn.Module, pre: torch.Tensor) -> torch.Tensor:
+    """Where a unit passes a signal: z > 0 for ReLU, everywhere for activations with f' ≠ 0."""
+    if isinstance(activation, nn.ReLU):
+        return pre > 0
+    return torch.ones_like(pre, dtype=torch.bool)
 
 
 def _check(model: nn.Module, inputs: torch.Tensor, output: str) -> tuple[torch.Tensor, torch.Tensor]:
@@ -81,12 +137,11 @@ def jacobian(model: nn.Module, inputs: torch.Tensor) -> torch.Tensor:
     return torch.cat([block.reshape(count, classes, -1) for block in blocks], dim=-1)
 
 
-def _mlp_gram(model: MLP, inputs: torch.Tensor) -> torch.Tensor:
-    """J Jᵀ ((N·K) × (N·K), logits metric) of an MLP, layer by layer without forming J."""
+def _mlp_gram(model: nn.Sequential, inputs: torch.Tensor) -> torch.Tensor:
+    """J Jᵀ ((N·K) × (N·K), logits metric) of a plain Sequential, layer by layer without forming J."""
     activations, pre_activations = [], []
     h = inputs.reshape(inputs.shape[0], -1).detach().requires_grad_(True)  # a graph through every layer
-    linears = [m for m in model if isinstance(m, nn.Linear)]
-    activation = [m for m in model if not isinstance(m, (nn.Linear, nn.Flatten))]
+    linears, activation = sequential_layers(model)
     for index, layer in enumerate(linears):
         activations.append(h)
         z = layer(h)
@@ -107,20 +162,32 @@ def _mlp_gram(model: MLP, inputs: torch.Tensor) -> torch.Tensor:
     return gram
 
 
-def _gram_or_metric(model: nn.Module, inputs: torch.Tensor, output: str) -> tuple[torch.Tensor, int]:
-    """The smaller of F = AᵀA (P × P) and A Aᵀ (N·K × N·K), and P."""
+def _is_plain(model: nn.Module) -> bool:
+    try:
+        sequential_layers(model)
+    except ValueError:
+        return False
+    return True
+
+
+def _gram_or_metric(model: nn.Module, inputs: torch.Tensor, output: str,
+                    factors: torch.Tensor | None = None) -> tuple[torch.Tensor, int]:
+    """The smaller of F = AᵀA (P × P) and A Aᵀ (rows × rows), and P, for A = [B_n J_n] stacked over n.
+
+    ``factors`` B_n (N × m × K) default to the square roots of the ``output`` metric (m = K)."""
     inputs, logits = _check(model, inputs, output)
     size = sum(p.numel() for p in model.parameters())
     count, classes = logits.shape
-    factors = _factors(logits, output)
-    if size > count * classes and isinstance(model, MLP):
+    factors = _factors(logits, output) if factors is None else factors.to(logits.dtype)
+    rows = count * factors.shape[1]
+    if size > rows and size > count * classes and _is_plain(model):
         with torch.enable_grad():
             gram = _mlp_gram(model, inputs)
         blocks = torch.block_diag(*factors)
         return blocks @ gram @ blocks.T, size
     J = jacobian(model, inputs)
-    A = torch.einsum("nij,njp->nip", factors, J).reshape(count * classes, size)
-    return (A.T @ A if size <= count * classes else A @ A.T), size
+    A = torch.einsum("nij,njp->nip", factors, J).reshape(rows, size)
+    return (A.T @ A if size <= rows else A @ A.T), size
 
 
 def fisher_spectrum(model: nn.Module, inputs: torch.Tensor, *, output: str = "logits") -> np.ndarray:
@@ -144,11 +211,16 @@ def null_dimension(model: nn.Module, inputs: torch.Tensor, *, output: str = "log
 
 
 def predicted_null_dimension(model: nn.Module, *, output: str = "logits") -> int:
-    """Dimension of the continuous symmetries of an MLP, which are null directions for any inputs.
+    """Dimension of the continuous symmetries of a plain Sequential, which are null directions for any inputs.
 
-    - ReLU: positive rescaling of each hidden unit (incoming weights and bias × a, outgoing weights ÷ a):
-      one direction per hidden unit. tanh, GELU: no continuous symmetry (tanh's sign flip is discrete).
-    - Linear activations (a deep linear network): all parameter vectors with the same affine map, whose
+    The model is any ``nn.Sequential`` that :func:`sequential_layers` accepts (``uniq_core.models.MLP``
+    included): Linear layers with ReLU, LeakyReLU (slope > 0), Tanh, GELU, Sigmoid, SiLU, Softplus or
+    Identity between them.
+
+    - ReLU, LeakyReLU (positively homogeneous): rescaling of each hidden unit (incoming weights and bias × a,
+      outgoing weights ÷ a): one direction per hidden unit. Tanh, GELU, Sigmoid, SiLU, Softplus: no
+      continuous symmetry (tanh's sign flip is discrete).
+    - Identity everywhere (a deep linear network): all parameter vectors with the same affine map, whose
       rank is at most r = min(widths, d_in, d_out): P − [r(d_in + d_out − r) + d_out] directions (the
       GL(n) symmetries between layers, plus hidden biases that can be pushed into the output bias).
     - ``output="softmax"``: adding one vector v to every row of the last weight matrix and one constant c
@@ -157,16 +229,22 @@ def predicted_null_dimension(model: nn.Module, *, output: str = "logits") -> int
 
     Measured null dimensions exceed this when the inputs are too few (N·K small against P), when units
     are dead or see inputs of low rank (:func:`data_null_dimension`), and in small networks whose last
-    hidden layer is no wider than the output (tanh 4-4-3-3 with softmax shows one more direction). Raises ``TypeError`` for models other than :class:`uniq_core.models.MLP`.
+    hidden layer is no wider than the output (tanh 4-4-3-3 with softmax shows one more direction).
+    Raises ``ValueError`` for modules other than such Sequentials and for networks that mix the identity
+    with nonlinear activations (their partial GL symmetries are not counted).
     """
     check_choice("output", output, OUTPUTS)
-    if not isinstance(model, MLP):
-        raise TypeError(f"predicted_null_dimension knows the symmetries of uniq_core.models.MLP; got {type(model).__name__}")
-    linears = [m for m in model if isinstance(m, nn.Linear)]
+    linears, activations = sequential_layers(model)
+    kinds = [_kind(activation) for activation in activations]
     d_in, d_out = linears[0].in_features, linears[-1].out_features
-    widths = list(model.widths)
+    widths = [layer.out_features for layer in linears[:-1]]
+    if any(layer.bias is None for layer in linears):
+        raise ValueError("every Linear layer must have a bias (bias=False removes directions that are not counted)")
     size = sum(p.numel() for p in model.parameters())
-    if model.activation == "linear":
+    if "linear" in kinds and set(kinds) != {"linear"}:
+        raise ValueError(f"activations {[type(a).__name__ for a in activations]} mix the identity with nonlinear "
+                         "ones; the symmetries of such networks are not counted")
+    if kinds and kinds[0] == "linear":
         rank = min(widths + [d_in, d_out])
         image = rank * (d_in + d_out - rank) + d_out
         if output == "softmax":
@@ -175,10 +253,82 @@ def predicted_null_dimension(model: nn.Module, *, output: str = "logits") -> int
                                           "min(d_in, d_out) are not counted")
             image -= d_in + 1
         return size - image
-    null = sum(widths) if model.activation == "relu" else 0
+    null = sum(width for width, kind in zip(widths, kinds) if kind == "homogeneous")
     if output == "softmax":
         null += widths[-1] + 1 if widths else d_in + 1
     return null
+
+
+def empirical_fisher_spectrum(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor) -> np.ndarray:
+    """Eigenvalues (descending, length P) of the empirical Fisher Σ_n g_n g_nᵀ, g_n = ∇_θ log p(y_n | x_n).
+
+    For softmax outputs g_n = J_nᵀ (e_{y_n} − p_n), so the empirical Fisher is the pullback with the rank-one
+    factor B_n = (e_{y_n} − p_n)ᵀ in place of G_n^{1/2}: rank ≤ N. It uses the observed labels where the
+    Fisher averages over y ~ p_n: E_{y~p_n}[(e_y − p_n)(e_y − p_n)ᵀ] = diag(p_n) − p_n p_nᵀ = G_n, so the two
+    agree in expectation only when the labels are drawn from the model (Kunstner, Hennig & Balles 2019,
+    "Limitations of the empirical Fisher approximation"). Raises ``ValueError`` for labels that are not N
+    integers in [0, K).
+    """
+    inputs, logits = _check(model, inputs, "softmax")
+    labels = torch.as_tensor(labels)
+    count, classes = logits.shape
+    if labels.shape != (count,) or labels.dtype.is_floating_point or labels.min() < 0 or labels.max() >= classes:
+        raise ValueError(f"labels must be {count} integers in [0, {classes}); got shape {tuple(labels.shape)}")
+    residual = torch.nn.functional.one_hot(labels.long(), classes).to(logits.dtype) - torch.softmax(logits, -1)
+    matrix, size = _gram_or_metric(model, inputs, "softmax", factors=residual[:, None, :])
+    values = np.clip(np.linalg.eigvalsh(matrix.detach().double().numpy())[::-1], 0.0, None)
+    return np.concatenate([values, np.zeros(max(0, size - len(values)))])[:size]
+
+
+def generalised_gauss_newton(model: nn.Module, inputs: torch.Tensor) -> np.ndarray:
+    """Σ_n J_nᵀ H_n J_n (P × P) with H_n = ∂²ℓ/∂z² the Hessian of the cross-entropy ℓ(z) = −log softmax(z)_y
+    in the logits, taken by ``torch.func.hessian`` (Schraudolph 2002; Martens 2020, "New insights and
+    perspectives on the natural gradient method").
+
+    H_n = diag(p_n) − p_n p_nᵀ does not depend on the label y, and it is G_n of the Fisher: for softmax
+    cross-entropy the Fisher and the generalised Gauss–Newton matrix are one matrix (the tests check it to
+    rounding). Forms the Jacobian, so it is meant for small models.
+    """
+    inputs, logits = _check(model, inputs, "softmax")
+
+    def cross_entropy(z: torch.Tensor) -> torch.Tensor:
+        return -torch.log_softmax(z, -1)[0]
+
+    hessians = vmap(torch.func.hessian(cross_entropy))(logits.detach())
+    J = jacobian(model, inputs)
+    return torch.einsum("nkp,nkl,nlq->pq", J, hessians, J).detach().double().numpy()
+
+
+def null_space(model: nn.Module, inputs: torch.Tensor, *, output: str = "logits") -> tuple[np.ndarray, np.ndarray]:
+    """An orthonormal basis (P × d) of the metric's null space and its spectrum (descending, length P).
+
+    d is read at the spectrum's largest gap (:func:`gap_null_dimension`); the basis is the eigenvectors of
+    the P × P metric F = AᵀA for its d smallest eigenvalues. Forms F, so P must stay in the thousands.
+    """
+    inputs, logits = _check(model, inputs, output)
+    size = sum(p.numel() for p in model.parameters())
+    count, classes = logits.shape
+    A = torch.einsum("nij,njp->nip", _factors(logits, output), jacobian(model, inputs)).reshape(-1, size)
+    values, vectors = np.linalg.eigh((A.T @ A).detach().double().numpy())
+    values, vectors = np.clip(values[::-1], 0.0, None), vectors[:, ::-1]
+    dimension = gap_null_dimension(values)
+    return np.ascontiguousarray(vectors[:, size - dimension:]), values
+
+
+def principal_angles(basis_a: np.ndarray, basis_b: np.ndarray) -> np.ndarray:
+    """Principal angles (radians, ascending, min(d_a, d_b) of them) between the column spans of two
+    orthonormal bases: θ_i = arccos σ_i(Aᵀ B) (Björck & Golub 1973, Math. Comp. 27, 579).
+
+    0 for a shared direction, π/2 for orthogonal ones. For independent uniformly random subspaces of R^P,
+    E Σ cos² θ_i = d_a d_b / P.
+    """
+    basis_a, basis_b = np.asarray(basis_a, dtype=np.float64), np.asarray(basis_b, dtype=np.float64)
+    if basis_a.ndim != 2 or basis_b.ndim != 2 or basis_a.shape[0] != basis_b.shape[0]:
+        raise ValueError(f"bases must be (P, d) arrays with the same P; got {basis_a.shape} and {basis_b.shape}")
+    if basis_a.shape[1] == 0 or basis_b.shape[1] == 0:
+        return np.zeros(0)
+    cosines = np.linalg.svd(basis_a.T @ basis_b, compute_uv=False)
+    return np.sort(np.arccos(np.clip(cosines, -1.0, 1.0)))
 
 
 # ------------------------------------------------------------------------------- effective dimension
@@ -231,35 +381,93 @@ def representation_metrics(model: MLP, inputs: torch.Tensor, *, output: str = "l
     return metrics
 
 
-def data_null_dimension(model: MLP, inputs: torch.Tensor) -> dict[str, int]:
-    """Null directions that the inputs, not the architecture, create in an MLP's metric.
+def _rank(rows: torch.Tensor) -> int:
+    return int(torch.linalg.matrix_rank(rows)) if len(rows) else 0
 
-    The incoming weights and bias of hidden unit j are seen only through the inputs on which the unit is
-    active (all inputs for tanh, GELU and linear units): if its layer inputs [h, 1] on those examples span
-    r_j < fan_in + 1 dimensions, the other fan_in + 1 − r_j directions are null (``incoming``: constant
-    pixels, units active on few examples). A unit active on no input (``dead``) has its outgoing weights
-    null too, less the ReLU rescaling direction already counted by :func:`predicted_null_dimension`.
-    ``total`` is their sum; with the symmetries it explains the measured null dimension when N·K is large.
+
+def data_null_dimension(model: nn.Module, inputs: torch.Tensor, *, output: str = "logits") -> dict[str, int]:
+    """Null directions that the inputs, not the architecture, add to the symmetries of a plain Sequential.
+
+    Each unit of every Linear layer (the logits included) sees its incoming weights and bias w only through
+    Σ_n δ_n (wᵀ[h_n, 1]), with h_n its layer input and δ_n ∈ R^K the back-propagated signal of the logits
+    to the unit's pre-activation. w is invisible exactly when wᵀ[h_n, 1] = 0 on every input with δ_n ≠ 0
+    (for ReLU, inputs where the unit and some path above it are active): if those rows span r < fan_in + 1
+    dimensions, fan_in + 1 − r directions are null. These blocks lie on disjoint coordinates, so they add up:
+
+    - ``incoming``: the sum over hidden units (constant pixels, units active on few inputs, all incoming
+      weights of a ``dead`` unit, i.e. one active on no input);
+    - ``outgoing``: the sum over the output layer (the outgoing weights of dead units of the last hidden
+      layer; a dead unit of an earlier layer has its outgoing weights in the next layer's ``incoming``);
+    - ``shared``: directions of both lists that :func:`predicted_null_dimension` already counts: the
+      rescaling of each dead ReLU unit, and for ``output="softmax"`` the logit shifts along the
+      n_last + 1 − rank([h_last, 1]) directions the last hidden layer never takes;
+    - ``linear``: Σ_l k_l² over ReLU/LeakyReLU layers, with k_l the units whose pre-activation keeps one
+      sign on every input (for LeakyReLU, counted per sign). On these inputs such units act linearly, so
+      mixing them (A on their incoming weights, A⁻¹ on their outgoing ones: k² directions) and shifting
+      their biases into the next layer's (k directions) leave every output unchanged; the k rescalings
+      among them are already symmetries;
+    - ``dead``: the number of dead hidden units; ``total`` = incoming + outgoing − shared + linear, which
+      with the symmetries explains the measured null dimension when N·K is large.
+
+    For networks with identity activations only the first layer's incoming directions are counted (deeper
+    rank deficits are part of the linear network's GL symmetries). Directions that mix the blocks of
+    several units in other ways are not counted: the tests find the count exact for K ≥ 3 outputs, while a
+    binary softmax (one logit difference) or a hidden layer narrower than the output can show one or two
+    more null directions.
     """
-    if not isinstance(model, MLP):
-        raise TypeError(f"data_null_dimension reads the layers of uniq_core.models.MLP; got {type(model).__name__}")
-    h = inputs.reshape(inputs.shape[0], -1).to(next(model.parameters()).dtype)
-    linears = [m for m in model if isinstance(m, nn.Linear)]
-    activations = [m for m in model if not isinstance(m, (nn.Linear, nn.Flatten))]
-    incoming, dead_total = 0, 0
-    with torch.no_grad():
-        for index, layer in enumerate(linears[:-1]):
-            augmented = torch.cat([h, torch.ones(len(h), 1, dtype=h.dtype)], dim=1).double()
-            pre = layer(h)
-            active = pre > 0 if model.activation == "relu" else torch.ones_like(pre, dtype=torch.bool)
-            for j in range(pre.shape[1]):
-                rows = augmented[active[:, j]]
-                rank = int(torch.linalg.matrix_rank(rows)) if len(rows) else 0
-                incoming += layer.in_features + 1 - rank
-                if rank == 0:
-                    dead_total += linears[index + 1].out_features - (1 if model.activation == "relu" else 0)
-            h = activations[index](pre)
-    return {"incoming": incoming, "dead": dead_total, "total": incoming + dead_total}
+    check_choice("output", output, OUTPUTS)
+    linears, activations = sequential_layers(model)
+    kinds = [_kind(activation) for activation in activations]
+    linear_network = bool(kinds) and kinds[0] == "linear"
+    h = inputs.reshape(inputs.shape[0], -1).to(linears[0].weight.dtype).detach()
+    layer_inputs, pre_activations = [], []
+    with torch.enable_grad():
+        x = h.requires_grad_(True)
+        for index, layer in enumerate(linears):
+            layer_inputs.append(x.detach())
+            z = layer(x)
+            pre_activations.append(z)
+            x = activations[index](z) if index < len(activations) else z
+        logits = x
+        seen = [torch.zeros_like(z, dtype=torch.bool) for z in pre_activations[:-1]]
+        for k in range(logits.shape[1]):
+            grads = torch.autograd.grad(logits[:, k].sum(), pre_activations[:-1], retain_graph=True,
+                                        allow_unused=True)
+            for index, g in enumerate(grads):
+                if g is not None:
+                    seen[index] |= g != 0
+    incoming = outgoing = dead = linear = 0
+    for index, layer in enumerate(linears):
+        if linear_network and index > 0:
+            break
+        augmented = torch.cat([layer_inputs[index], torch.ones(len(h), 1, dtype=h.dtype)], dim=1).double()
+        if index == len(linears) - 1:  # the logits see every input
+            outgoing += layer.out_features * (layer.in_features + 1 - _rank(augmented))
+            continue
+        gates = _gates(activations[index], pre_activations[index].detach()) & seen[index]
+        for j in range(layer.out_features):
+            rank = _rank(augmented[gates[:, j]])
+            incoming += layer.in_features + 1 - rank
+        pre = pre_activations[index].detach()
+        if isinstance(activations[index], nn.ReLU):
+            dead += int((~(pre > 0).any(dim=0)).sum())
+        if kinds[index] == "homogeneous":  # units that never change regime act linearly: GL(k) and bias shifts
+            linear += int((pre > 0).all(dim=0).sum()) ** 2
+            if isinstance(activations[index], nn.LeakyReLU):
+                linear += int((pre < 0).all(dim=0).sum()) ** 2
+    shared = dead
+    if output == "softmax" and not linear_network and len(linears) > 1:
+        last = torch.cat([layer_inputs[-1], torch.ones(len(h), 1, dtype=h.dtype)], dim=1).double()
+        shared += linears[-1].in_features + 1 - _rank(last)
+    if linear_network:
+        outgoing = shared = 0
+    return {"incoming": incoming, "outgoing": outgoing, "shared": shared, "dead": dead, "linear": linear,
+            "total": incoming + outgoing - shared + linear}
+
+
+def dead_units(model: nn.Module, inputs: torch.Tensor) -> int:
+    """Number of ReLU hidden units whose pre-activation is ≤ 0 on every input."""
+    return data_null_dimension(model, inputs)["dead"]
 
 
 def gap_null_dimension(eigenvalues: np.ndarray, *, floor: float = 1e-13) -> int:

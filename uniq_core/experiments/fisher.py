@@ -4,7 +4,8 @@ Three measurements. (1) At random initialisation, on random inputs: the measured
 pullback metric against the dimension of the architecture's continuous symmetries, for several MLPs
 (:func:`run_null_check`). (2) Along real training on the digits: the spectrum of the Fisher metric on a
 fixed probe set, its null dimension against the symmetries plus the data limit, and three effective ranks
-(:func:`run_fisher`). (3) Per hidden layer of a deeper MLP, before and after training: the rank and
+(:func:`run_fisher`), with MacKay's count over a sweep of prior precisions, the empirical Fisher at the
+observed labels, dead units, and principal angles between the null subspaces of successive checkpoints. (3) Per hidden layer of a deeper MLP, before and after training: the rank and
 participation ratio of the metric the output distribution induces on the layer's activations
 (:func:`run_representations`). :func:`run_fisher_sweep` repeats (2) over architectures.
 """
@@ -17,7 +18,7 @@ import numpy as np
 import torch
 
 from uniq_core import data, fisher, models, replicas, runtime, stats
-from uniq_core.schema import ConfigBase, ResultBase, check_choice, check_number, check_widths
+from uniq_core.schema import ConfigBase, ResultBase, check_choice, check_number, check_numbers, check_widths
 
 
 def _rank(matrix: np.ndarray) -> int:
@@ -97,13 +98,22 @@ class NullCheckConfig(ConfigBase):
 class NullCheckResult(ResultBase):
     """Per architecture (``labels``) and output metric (columns: logits, softmax): ``parameters``,
     ``predicted`` and ``measured`` null dimensions (−1 where no prediction exists), and ``gap``: the ratio
-    of the smallest eigenvalue kept to the largest one counted as null (a clear gap is ≫ 1)."""
+    of the smallest eigenvalue kept to the largest one counted as null (a clear gap is ≫ 1).
+
+    A dying unit, on the first ReLU network with one hidden layer (logits metric): ``death_jump``, the
+    change of the null dimension when its first hidden unit is killed (bias −100), ``death_expected`` =
+    d_in + K (its incoming weights and bias and its outgoing weights, less its rescaling), and
+    ``death_angle``: the largest principal angle (degrees) between the null space before and the one after
+    (0 when the old null space stays inside the new one); NaN when there is no such network."""
 
     labels: np.ndarray
     parameters: np.ndarray
     predicted: np.ndarray
     measured: np.ndarray
     gap: np.ndarray
+    death_jump: float
+    death_expected: float
+    death_angle: float
 
 
 def run_null_check(config: NullCheckConfig, *, progress: bool = True, use_cache: bool = True) -> NullCheckResult:
@@ -130,8 +140,22 @@ def run_null_check(config: NullCheckConfig, *, progress: bool = True, use_cache:
                     predicted[i, j] = fisher.predicted_null_dimension(model, output=output)
                 except NotImplementedError:
                     pass
+        jump = expected = angle = np.nan
+        for i, (activation, widths) in enumerate(config.architectures):
+            if activation == "relu" and len(widths) == 1:
+                torch.manual_seed(config.seed + i)
+                model = models.MLP(config.d_in, tuple(widths), config.d_out, activation).double()
+                before, _ = fisher.null_space(model, x)
+                with torch.no_grad():
+                    model[1].bias[0] = -100.0
+                after, _ = fisher.null_space(model, x)
+                jump, expected = float(after.shape[1] - before.shape[1]), float(config.d_in + config.d_out)
+                angles = fisher.principal_angles(before, after)
+                angle = float(np.degrees(angles.max())) if len(angles) else 0.0
+                break
         return NullCheckResult(labels=np.array(labels), parameters=np.array(parameters), predicted=predicted,
-                               measured=measured, gap=gap)
+                               measured=measured, gap=gap, death_jump=jump, death_expected=expected,
+                               death_angle=angle)
 
     return runtime.cached(compute, config, NullCheckResult, use_cache=use_cache)
 
@@ -156,10 +180,14 @@ class FisherConfig(ConfigBase):
     checkpoints: int = 6
     n_seeds: int = 3
     seed: int = 0
+    priors: tuple[float, ...] = tuple(10.0**k for k in range(-6, 5))
+    tracked_seeds: int = 1
 
     def __post_init__(self) -> None:
         _check_training(self)
         check_number("checkpoints", self.checkpoints, low=2, high=100, integer=True)
+        check_numbers("priors", self.priors, low=0.0, high=1e12, low_inclusive=False)
+        check_number("tracked_seeds", self.tracked_seeds, low=0, high=self.n_seeds, integer=True)
 
     @classmethod
     def quick(cls) -> "FisherConfig":
@@ -177,7 +205,15 @@ class FisherResult(ResultBase):
     probe inputs leave unseen, :func:`uniq_core.fisher.data_null_dimension`), ``participation``,
     ``entropy_rank``, ``mackay`` (prior = 1e-3 × the top eigenvalue), ``top_eigenvalue``,
     ``train_accuracy``; ``spectra`` (seeds × C × P) normalised by each top eigenvalue; ``parameters``,
-    ``predicted_null`` (symmetries) and ``expected_null`` (symmetries and the data limit)."""
+    ``predicted_null`` (symmetries) and ``expected_null`` (symmetries and the data limit).
+
+    ``dead_units``: ReLU units active on no probe input. ``mackay_curve`` (seeds × C × len(priors)):
+    Σ λ/(λ + α) for each prior precision α of ``priors``. Empirical Fisher with the observed labels
+    (:func:`uniq_core.fisher.empirical_fisher_spectrum`): ``empirical_trace_ratio`` (tr F_emp / tr F),
+    ``empirical_participation``, ``empirical_top_ratio`` (λ_max(F_emp) / λ_max(F)). For the first
+    ``tracked_seeds`` seeds, the null subspace against the previous checkpoint's (NaN at the first one and
+    for other seeds): ``null_largest_angle`` (degrees) and ``null_overlap`` (Σ cos² θ / min(d, d'), 1 for
+    nested subspaces) with ``null_overlap_chance`` (max(d, d') / P, its mean for random subspaces)."""
 
     steps: np.ndarray
     null_dimension: np.ndarray
@@ -193,6 +229,16 @@ class FisherResult(ResultBase):
     expected_null: int
     participation_mean: np.ndarray
     participation_interval: np.ndarray
+    dead_units: np.ndarray
+    priors: np.ndarray
+    mackay_curve: np.ndarray
+    empirical_trace_ratio: np.ndarray
+    empirical_participation: np.ndarray
+    empirical_top_ratio: np.ndarray
+    null_largest_angle: np.ndarray
+    null_overlap: np.ndarray
+    null_overlap_chance: np.ndarray
+    architecture: str
 
 
 def _train(config, dataset: data.Dataset, seed: int, checkpoint_every: int) -> tuple[models.MLP, replicas.ReplicaRun]:
@@ -218,24 +264,54 @@ def run_fisher(config: FisherConfig, *, progress: bool = True, use_cache: bool =
         probe = dataset.x_train[: config.probe_size].double()
         n_steps = config.epochs * (dataset.x_train.shape[0] // config.batch_size)
         every = max(1, n_steps // (config.checkpoints - 1))
+        labels = dataset.y_train[: config.probe_size]
+        priors = np.array(config.priors, dtype=np.float64)
+        keys = ("null_dimension", "explained_null", "participation", "entropy_rank", "mackay", "top_eigenvalue",
+                "train_accuracy", "spectra", "dead_units", "mackay_curve", "empirical_trace_ratio",
+                "empirical_participation", "empirical_top_ratio", "null_largest_angle", "null_overlap",
+                "null_overlap_chance")
         rows = []
-        for seed in runtime.progress_bar(range(config.seed, config.seed + config.n_seeds), "seeds", progress):
+        for index, seed in enumerate(runtime.progress_bar(range(config.seed, config.seed + config.n_seeds), "seeds", progress)):
             model, record = _train(config, dataset, seed, every)
-            row: dict[str, list] = {key: [] for key in ("null_dimension", "explained_null", "participation", "entropy_rank", "mackay",
-                                                        "top_eigenvalue", "train_accuracy", "spectra")}
+            row: dict[str, list] = {key: [] for key in keys}
+            previous = None
             for theta in record.checkpoints[:, 0]:
                 network = _load(model, theta)
                 if not np.isfinite(theta).all():
                     for key in row:
-                        row[key].append(np.nan if key != "spectra" else np.full(len(theta), np.nan))
+                        row[key].append({"spectra": np.full(len(theta), np.nan),
+                                         "mackay_curve": np.full(len(priors), np.nan)}.get(key, np.nan))
+                    previous = None
                     continue
-                spectrum = fisher.fisher_spectrum(network, probe, output=config.output)
+                if index < config.tracked_seeds:
+                    basis, spectrum = fisher.null_space(network, probe, output=config.output)
+                    if previous is None:
+                        angle = overlap = chance = np.nan
+                    else:
+                        angles = fisher.principal_angles(previous, basis)
+                        angle = float(np.degrees(angles.max())) if len(angles) else np.nan
+                        overlap = float(np.mean(np.cos(angles) ** 2)) if len(angles) else np.nan
+                        chance = max(previous.shape[1], basis.shape[1]) / len(theta)
+                    previous = basis
+                else:
+                    spectrum = fisher.fisher_spectrum(network, probe, output=config.output)
+                    angle = overlap = chance = np.nan
+                counts = fisher.data_null_dimension(network, probe, output=config.output)
                 row["null_dimension"].append(fisher.gap_null_dimension(spectrum))
                 row["explained_null"].append(fisher.predicted_null_dimension(network, output=config.output)
-                                             + fisher.data_null_dimension(network, probe)["total"])
+                                             + counts["total"])
+                row["dead_units"].append(counts["dead"])
                 row["participation"].append(fisher.effective_rank(spectrum, "participation"))
                 row["entropy_rank"].append(fisher.effective_rank(spectrum, "entropy"))
                 row["mackay"].append(fisher.effective_rank(spectrum, "mackay", prior=1e-3 * spectrum[0]))
+                row["mackay_curve"].append([fisher.effective_rank(spectrum, "mackay", prior=alpha) for alpha in priors])
+                empirical = fisher.empirical_fisher_spectrum(network, probe, labels)
+                row["empirical_trace_ratio"].append(float(empirical.sum() / spectrum.sum()))
+                row["empirical_participation"].append(fisher.effective_rank(empirical, "participation"))
+                row["empirical_top_ratio"].append(float(empirical[0] / spectrum[0]))
+                row["null_largest_angle"].append(angle)
+                row["null_overlap"].append(overlap)
+                row["null_overlap_chance"].append(chance)
                 row["top_eigenvalue"].append(float(spectrum[0]))
                 with torch.no_grad():
                     predictions = network(dataset.x_train.double()).argmax(-1)
@@ -251,6 +327,8 @@ def run_fisher(config: FisherConfig, *, progress: bool = True, use_cache: bool =
             predicted_null=fisher.predicted_null_dimension(template, output=config.output),
             expected_null=expected_null_dimension(template, config.probe_size, config.output),
             participation_mean=np.array(means), participation_interval=np.array(intervals).T,
+            priors=priors,
+            architecture="–".join(str(n) for n in (dataset.n_features, *config.widths, dataset.n_classes)),
         )
 
     return runtime.cached(compute, config, FisherResult, use_cache=use_cache)
@@ -335,7 +413,7 @@ def run_representations(config: RepresentationConfig, *, progress: bool = True, 
 class FisherSweepConfig(ConfigBase):
     """:class:`FisherConfig` (one seed) for each (activation, widths) in ``architectures``."""
 
-    base: FisherConfig = FisherConfig(probe_size=150, epochs=10, checkpoints=4, n_seeds=1)
+    base: FisherConfig = FisherConfig(probe_size=150, epochs=10, checkpoints=4, n_seeds=1, tracked_seeds=0)
     architectures: tuple[tuple[str, tuple[int, ...]], ...] = (
         ("relu", (16,)), ("relu", (32,)), ("relu", (64,)), ("relu", (32, 32)),
         ("tanh", (32,)), ("tanh", (32, 32)), ("linear", (32,)),
@@ -352,7 +430,7 @@ class FisherSweepConfig(ConfigBase):
 
     @classmethod
     def full(cls) -> "FisherSweepConfig":
-        return cls(base=FisherConfig.full().replace(n_seeds=1))
+        return cls(base=FisherConfig.full().replace(n_seeds=1, tracked_seeds=0))
 
 
 @dataclass

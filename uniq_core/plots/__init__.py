@@ -1,52 +1,19 @@
 """Figures: matplotlib for static plots, plotly for sweeps with a slider that work on the static site.
 
-One module per chapter (``common`` holds what they share); every figure is also ``uniq_core.plots.NAME``.
+One module per chapter (``common`` holds what they share); every figure function a chapter module defines
+is also ``uniq_core.plots.NAME``.
 """
 
-from uniq_core.plots.common import PALETTE, glue, show, static_site, sweep_figure
-from uniq_core.plots.divergence import divergence_traces, divergence_figure
-from uniq_core.plots.lyapunov import spread_figure, tangent_figure, instability_figure, regime_traces
-from uniq_core.plots.entropy import validation_figure, dimension_figure, stationary_figure, current_figure, training_entropy_figure, entropy_sweep_traces
-from uniq_core.plots.topology import persistence_figure, trajectory_topology_figure, symmetry_figure, topology_sweep_traces
-from uniq_core.plots.probes import probes_figure, dose_figure, mass_figure, probe_sweep_traces, settings_figure, settings_dose_figure, noether_figure
-from uniq_core.plots.fisher import null_check_figure, fisher_spectrum_figure, representation_figure, fisher_sweep_traces
-from uniq_core.plots.dna import dna_convergence_figure, dna_figure, dna_rate_distortion_figure, dna_sweep_traces
+import inspect as _inspect
 
-__all__ = [
-    "PALETTE",
-    "glue",
-    "show",
-    "static_site",
-    "sweep_figure",
-    "divergence_traces",
-    "divergence_figure",
-    "spread_figure",
-    "tangent_figure",
-    "instability_figure",
-    "regime_traces",
-    "validation_figure",
-    "dimension_figure",
-    "stationary_figure",
-    "current_figure",
-    "training_entropy_figure",
-    "entropy_sweep_traces",
-    "persistence_figure",
-    "trajectory_topology_figure",
-    "symmetry_figure",
-    "topology_sweep_traces",
-    "probes_figure",
-    "dose_figure",
-    "mass_figure",
-    "probe_sweep_traces",
-    "settings_figure",
-    "settings_dose_figure",
-    "noether_figure",
-    "null_check_figure",
-    "fisher_spectrum_figure",
-    "representation_figure",
-    "fisher_sweep_traces",
-    "dna_convergence_figure",
-    "dna_figure",
-    "dna_rate_distortion_figure",
-    "dna_sweep_traces",
-]
+from uniq_core.plots import common, divergence, dna, entropy, fisher, lyapunov, probes, topology
+from uniq_core.plots.common import PALETTE, glue, show, static_site, sweep_figure
+
+CHAPTER_MODULES = (divergence, lyapunov, entropy, topology, probes, fisher, dna)
+
+__all__ = ["PALETTE", "glue", "show", "static_site", "sweep_figure"]
+for _module in CHAPTER_MODULES:
+    for _name, _function in _inspect.getmembers(_module, _inspect.isfunction):
+        if _function.__module__ == _module.__name__ and not _name.startswith("_"):
+            globals()[_name] = _function
+            __all__.append(_name)

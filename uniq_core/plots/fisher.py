@@ -93,3 +93,43 @@ def fisher_sweep_traces(result: Any, index: int) -> list[go.Scatter]:
                    name=f"step {int(result.steps[c])}", line=dict(color=_css(PALETTE(c / max(count - 1, 1)))))
         for c in range(count)
     ]
+
+
+def fisher_training_figure(result: Any) -> plt.Figure:
+    """MacKay's count against the prior precision, the null dimension with dead units along training, and
+    the overlap of successive null subspaces (first seed) against random subspaces of the same sizes."""
+    figure, (left, middle, right) = plt.subplots(1, 3, figsize=(13, 3.6))
+    for c, name in [(0, "at initialisation"), (len(result.steps) - 1, "after training")]:
+        curve = result.mackay_curve[:, c]
+        colour = PALETTE(0.15 if c == 0 else 0.8)
+        left.plot(result.priors, np.nanmean(curve, axis=0), "o-", ms=3, color=colour, label=name)
+        left.fill_between(result.priors, np.nanmin(curve, axis=0), np.nanmax(curve, axis=0), color=colour, alpha=0.2)
+        left.axhline(result.parameters - np.nanmean(result.null_dimension[:, c]), color=colour, ls=":", lw=1)
+    left.set_xscale("log")
+    left.set_yscale("log")
+    left.set_xlabel("prior precision α")
+    left.set_ylabel("Σ λ / (λ + α)")
+    left.set_title("MacKay's count (dotted: rank of F)", fontsize=10)
+    left.legend(fontsize=8)
+    middle.plot(result.steps, np.nanmean(result.null_dimension, axis=0), "o-", color=PALETTE(0.1), label="null dimension")
+    middle.plot(result.steps, np.nanmean(result.explained_null, axis=0), "s--", color=PALETTE(0.5),
+                label="symmetries + data-limited")
+    middle.set_xlabel("training step")
+    middle.set_ylabel("null directions")
+    twin = middle.twinx()
+    twin.plot(result.steps, np.nanmean(result.dead_units, axis=0), "^:", color="#c0392b", label="dead units")
+    twin.set_ylabel("dead ReLU units", color="#c0392b")
+    twin.set_ylim(-0.05, max(1.0, float(np.nanmax(result.dead_units))) * 1.1)
+    lines = middle.get_legend_handles_labels()
+    extra = twin.get_legend_handles_labels()
+    middle.legend(lines[0] + extra[0], lines[1] + extra[1], fontsize=7)
+    middle.set_title("null dimension and dead units (mean over seeds)", fontsize=10)
+    right.plot(result.steps[1:], result.null_overlap[0, 1:], "o-", color=PALETTE(0.3), label="mean cos² of principal angles")
+    right.plot(result.steps[1:], result.null_overlap_chance[0, 1:], "k:", label="random subspaces")
+    right.set_ylim(0, 1.05)
+    right.set_xlabel("training step")
+    right.set_title("null subspace against the previous checkpoint", fontsize=10)
+    right.legend(fontsize=8)
+    figure.tight_layout()
+    plt.close(figure)
+    return figure
