@@ -5,7 +5,7 @@ One module per chapter (``common`` holds what they share); every figure is also 
 
 from uniq_core.plots.common import PALETTE, glue, show, static_site, sweep_figure
 from uniq_core.plots.divergence import divergence_traces, divergence_figure
-from uniq_core.plots.lyapunov import spread_figure, tangent_figure, instability_figure, regime_traces
+from uniq_core.plots.lyapunov import spread_figure, tangent_figure, instability_figure, regime_traces, tangent_convergence_figure, curvature_path_figure
 from uniq_core.plots.entropy import validation_figure, dimension_figure, stationary_figure, current_figure, training_entropy_figure, entropy_sweep_traces
 from uniq_core.plots.topology import persistence_figure, trajectory_topology_figure, symmetry_figure, topology_sweep_traces
 from uniq_core.plots.probes import probes_figure, dose_figure, mass_figure, probe_sweep_traces
@@ -22,6 +22,8 @@ __all__ = [
     "divergence_figure",
     "spread_figure",
     "tangent_figure",
+    "tangent_convergence_figure",
+    "curvature_path_figure",
     "instability_figure",
     "regime_traces",
     "validation_figure",
