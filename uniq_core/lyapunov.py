@@ -188,7 +188,8 @@ def frozen_rate(curvature, lr: float, momentum: float = 0.0) -> np.ndarray:
     for index, h in np.ndenumerate(curvature):
         if np.isfinite(h):
             if momentum == 0.0:
-                out[index] = np.log(abs(1.0 - lr * h))
+                with np.errstate(divide="ignore"):  # ηh = 1 contracts in one step: −inf
+                    out[index] = np.log(abs(1.0 - lr * h))
             else:
                 out[index] = np.log(np.max(np.abs(np.linalg.eigvals(heavy_ball_matrix(h, lr, momentum)))))
     return out if out.ndim else float(out)
