@@ -35,6 +35,33 @@ def test_tangent_spectrum_against_the_edge_of_stability():
     np.testing.assert_allclose(result.sharpest_rate, np.log(np.abs(1 - result.lrs * result.sharpness_start)))
     assert not result.diverged[0] and result.diverged[1]  # η = 90 is far beyond 2/sharpness
     assert result.exponents[0, 0] >= result.exponents[0, 1]
+    assert result.running.shape == (2, 15, 2)
+    np.testing.assert_allclose(result.running[0, -1], result.exponents[0])
+
+
+def test_tangent_catapult_is_separated_from_the_regime_after_it():
+    # η = 3 starts beyond the edge of stability 2/η: the sharpness collapses (a catapult) and the regime after
+    # it is measured separately; η = 0.5 never crosses the edge, so it has no transient.
+    config = chapter.TangentConfig(lrs=(0.5, 3.0), k=1, warmup=10, n_steps=60, n_checkpoints=7)
+    result = chapter.run_tangent(config, progress=False)
+    assert result.path_sharpness.shape == (2, 7) and np.all(result.path_smallest <= result.path_sharpness)
+    assert result.transient_end[0] == 0 and np.isnan(result.exponents_transient[0]).all()
+    assert result.sharpness_start[1] * 3.0 > 2 and result.transient_end[1] > 0
+    assert result.path_sharpness[1, -1] < 2 / 3.0  # below the edge after the catapult
+    for row in range(2):
+        assert set(result.mechanism_after) <= set(chapter.MECHANISMS)
+        positive = result.exponents_after[row, 0] > 0
+        assert (result.mechanism_after[row] != "none") == bool(positive)
+
+
+def test_heavy_ball_tangent_reports_the_heavy_ball_edge():
+    config = chapter.TangentConfig(n_train=64, widths=(8,), lrs=(0.5,), momentum=0.9, k=1, warmup=2, n_steps=4,
+                                   n_checkpoints=2)
+    result = chapter.run_tangent(config, progress=False)
+    np.testing.assert_allclose(result.threshold, [3.8 / 0.5])
+    from uniq_core.lyapunov import frozen_rate
+
+    assert result.sharpest_rate[0] == pytest.approx(frozen_rate(result.sharpness_start[0], 0.5, 0.9))
 
 
 def test_instability_barriers_have_one_value_per_pair():

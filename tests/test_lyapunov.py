@@ -187,3 +187,76 @@ def test_interpolation_barrier_is_zero_between_identical_networks_and_endpoints_
     curve = barriers.interpolation_curve(model, theta, other, inputs, targets, n_points=5)
     expected_end = (model(inputs).argmax(-1) != targets).double().mean().item()
     assert curve["error"][0] == pytest.approx(expected_end)
+
+
+# ------------------------------------------------------------- warm-up, curvature extremes, heavy ball
+from uniq_core.lyapunov import frozen_rate, heavy_ball_matrix, smallest_hessian_eigenvalue  # noqa: E402
+
+
+def test_warm_up_makes_short_runs_exact_where_the_cold_start_is_biased():
+    # A symmetric linear map in n = 200 dimensions with top factors 2, 1.5, 1.2 and the rest in [0.1, 0.9].
+    # A random start has a component ~1/√n along each top direction: over T = 20 steps the cold estimate
+    # of the top-3 is off by about ½ ln n / T ≈ 0.1. Warming the tangents up for 150 steps aligns them to
+    # within (1.2/0.9)^150 ≈ 1e-19, so the same 20 steps give the exponents to rounding.
+    rng = np.random.default_rng(3)
+    basis, _ = np.linalg.qr(rng.normal(size=(200, 200)))
+    factors = np.concatenate([[2.0, 1.5, 1.2], rng.uniform(0.1, 0.9, size=197)])
+    matrix = torch.tensor(basis @ np.diag(factors) @ basis.T)
+    exact = np.log([2.0, 1.5, 1.2])
+    x0 = torch.zeros(200, dtype=torch.float64)
+    cold = lyapunov_spectrum(lambda x: matrix @ x, x0, 20, k=3)
+    warm = lyapunov_spectrum(lambda x: matrix @ x, x0, 20, k=3, transient=150)
+    assert np.max(np.abs(cold - exact)) > 0.02
+    np.testing.assert_allclose(warm, exact, atol=1e-9)
+
+
+def test_running_estimate_ends_at_the_result():
+    matrix = torch.diag(torch.tensor([3.0, 0.5], dtype=torch.float64))
+    exponents, running = lyapunov_spectrum(lambda x: matrix @ x, torch.zeros(2, dtype=torch.float64), 40,
+                                           transient=30, renorm_every=4, return_running=True)
+    assert running.shape == (10, 2)
+    np.testing.assert_allclose(running[-1], exponents)
+    np.testing.assert_allclose(running, np.tile(np.log([3.0, 0.5]), (10, 1)), atol=1e-9)  # warm: exact at every T
+
+
+def test_smallest_hessian_eigenvalue_of_a_known_quadratic(least_squares):
+    model, inputs, targets, h = least_squares
+    np.testing.assert_allclose(smallest_hessian_eigenvalue(model, inputs, targets, k=2, loss="mse"), h[::-1][:2],
+                               rtol=1e-8)
+
+
+def test_smallest_hessian_eigenvalue_of_a_network_is_negative_and_matches_the_dense_hessian():
+    torch.manual_seed(0)
+    model = models.MLP(3, (4,), 2, "tanh").double()
+    inputs, targets = torch.randn(20, 3, dtype=torch.float64), torch.randint(0, 2, (20,))
+    from uniq_core.lyapunov import _loss_function
+
+    dense = torch.autograd.functional.hessian(_loss_function(model, inputs, targets, "cross_entropy"),
+                                              models.flat_parameters(model))
+    lowest = torch.linalg.eigvalsh(dense).min().item()
+    assert lowest < 0
+    assert smallest_hessian_eigenvalue(model, inputs, targets)[0] == pytest.approx(lowest, rel=1e-6)
+
+
+def test_frozen_rate_is_positive_for_negative_curvature_and_beyond_the_edge():
+    eta = 0.5
+    assert frozen_rate(-0.1, eta) == pytest.approx(np.log(1.05)) and frozen_rate(-0.1, eta, 0.9) > 0
+    assert frozen_rate(1.0, eta) < 0 and frozen_rate(4.5, eta) == pytest.approx(np.log(1.25))
+
+
+@pytest.mark.parametrize("momentum", [0.5, 0.9])
+@pytest.mark.parametrize("edge_fraction", [0.6, 0.95, 1.05, 1.3])
+def test_heavy_ball_exponent_on_a_1d_quadratic_is_the_log_spectral_radius(momentum, edge_fraction):
+    # One weight, one example: loss ½(w x)², curvature h = x². The heavy-ball map on (w, v) is linear with
+    # matrix [[1 − ηh, −ηβ], [h, β]]; its exponent is ln ρ, positive exactly beyond ηh = 2 + 2β.
+    x = 1.5
+    h = x**2
+    scaled_eta = edge_fraction * (2 + 2 * momentum) / h
+    model = torch.nn.Linear(1, 1, bias=False).double()
+    inputs, targets = torch.tensor([[x]], dtype=torch.float64), torch.zeros(1, 1, dtype=torch.float64)
+    step, state0 = training_map(model, inputs, targets, lr=scaled_eta, momentum=momentum, loss="mse")
+    exponent = lyapunov_spectrum(step, state0, 400, k=1, transient=100)[0]
+    radius = np.max(np.abs(np.linalg.eigvals(heavy_ball_matrix(h, scaled_eta, momentum))))
+    assert exponent == pytest.approx(np.log(radius), abs=0.01)  # complex pairs rotate: O(1/T) error
+    assert frozen_rate(h, scaled_eta, momentum) == pytest.approx(np.log(radius))
+    assert (exponent > 0) == (edge_fraction > 1) and (np.log(radius) > 0) == (edge_fraction > 1)

@@ -43,6 +43,57 @@ def _push_forward(step: Step, state: torch.Tensor, tangents: torch.Tensor) -> tu
         return pushed[0][0], torch.stack([image for _, image in pushed], dim=1)
 
 
+def _check_state(what: str, state: torch.Tensor, tangents: torch.Tensor, t: int, n_steps: int) -> None:
+    if not (torch.isfinite(state).all() and torch.isfinite(tangents).all()):
+        kind = "state" if not torch.isfinite(state).all() else "tangent vectors"
+        raise ValueError(
+            f"non-finite {kind} at step {t} of {n_steps}{what}: the step returned NaN/inf"
+            + ("" if kind == "state" else ", or tangents overflowed (lower renorm_every)")
+        )
+
+
+def _orthonormalise(tangents: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Sign-fixed QR: tangents = Q R with diag(R) > 0; returns Q and ln diag(R)."""
+    tangents, upper = torch.linalg.qr(tangents)
+    signs = torch.sign(torch.diagonal(upper))
+    signs[signs == 0] = 1.0
+    return tangents * signs, torch.log(torch.diagonal(upper).abs())
+
+
+def random_tangents(n: int, k: int, seed: int = 0) -> torch.Tensor:
+    """k random orthonormal columns in R^n (float64): the cold start of Benettin's algorithm."""
+    generator = torch.Generator().manual_seed(seed)
+    return torch.linalg.qr(torch.randn(n, k, generator=generator, dtype=torch.float64))[0]
+
+
+def benettin_steps(
+    step: Step,
+    state: torch.Tensor,
+    tangents: torch.Tensor,
+    n_steps: int,
+    *,
+    renorm_every: int = 1,
+    label: str = "",
+) -> tuple[torch.Tensor, torch.Tensor, np.ndarray, np.ndarray]:
+    """Advance the orbit and the tangent columns (n × k) by ``n_steps`` steps of ``step``.
+
+    Returns the final state, the final orthonormal tangents, the step indices (1-based) of the
+    re-orthonormalisations, and the log growth ln R_ii at each of them (m × k, in tangent order).
+    Chaining calls continues one Benettin run: a warm-up is a call whose logs are discarded.
+    """
+    steps, logs = [], []
+    for t in range(1, n_steps + 1):
+        state, tangents = _push_forward(step, state, tangents)
+        _check_state(label, state, tangents, t, n_steps)
+        if t % renorm_every == 0 or t == n_steps:
+            tangents, log_growth = _orthonormalise(tangents)
+            steps.append(t)
+            logs.append(log_growth)
+    k = tangents.shape[1]
+    log_array = torch.stack(logs).numpy() if logs else np.zeros((0, k))
+    return state, tangents, np.asarray(steps, dtype=np.int64), log_array
+
+
 def lyapunov_spectrum(
     step: Step,
     x0: torch.Tensor,
@@ -53,7 +104,8 @@ def lyapunov_spectrum(
     renorm_every: int = 1,
     dt: float = 1.0,
     seed: int = 0,
-) -> np.ndarray:
+    return_running: bool = False,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """The top-``k`` Lyapunov exponents of ``step`` along the orbit of ``x0``, descending, per unit time.
 
     Parameters
@@ -63,20 +115,27 @@ def lyapunov_spectrum(
     x0 : initial state, 1-D.
     n_steps : number of steps over which exponents are averaged (after the transient), ≥ 1.
     k : number of exponents (default: all, the state dimension).
-    transient : steps run first and discarded, so the orbit and tangents settle on the attractor.
+    transient : steps run first and discarded. Orbit *and* tangents advance during it (with the same
+        re-orthonormalisation), so the tangents start the accumulation aligned with the most expanding
+        directions (the backward Lyapunov vectors) instead of at random.
     renorm_every : QR re-orthonormalisation interval; larger intervals are cheaper but overflow
         when tangents grow by more than ~1e300 in between.
     dt : time per step; exponents are divided by it.
     seed : seed of the random orthonormal initial tangents.
+    return_running : also return the running estimate λ̂(t) after each re-orthonormalisation.
 
     Returns
     -------
-    numpy array of shape (k,), sorted descending.
+    numpy array of shape (k,), sorted descending; with ``return_running``, also an array (m, k) whose
+    row j is the estimate from the first ``renorm_every·(j+1)`` accumulated steps (the last row is the
+    result; columns in the same order).
 
-    Accuracy: for a map with a well-defined spectrum, the finite-time estimate converges as O(1/T) for
-    linear maps (only the initial alignment of the tangents is forgotten) and with a standard error
-    σ/√T for chaotic maps (σ² the asymptotic variance of the local expansion rate); see the tests for
-    tolerances derived this way.
+    Accuracy: a random start has a component of order 1/√n along the most expanding direction, so a cold
+    start underestimates the top exponent by about ½ ln n / T. The transient removes that alignment
+    error: for a linear map it decays like ρ^transient (ρ the ratio of consecutive singular-value growth
+    factors), and the estimate is exact up to rounding once it is negligible. For chaotic maps the
+    remaining error is statistical, σ/√T (σ² the asymptotic variance of the local expansion rate); see the
+    tests for tolerances derived this way.
 
     Raises ``ValueError`` for invalid arguments, and when the orbit or the tangents become non-finite
     (the step returned NaN/inf, or tangents overflowed: lower ``renorm_every``).
@@ -94,31 +153,46 @@ def lyapunov_spectrum(
     k = n if k is None else k
     check_number("k", k, low=1, high=n, integer=True)
 
-    with torch.no_grad():
-        for t in range(transient):
-            state = step(state)
-            if not torch.isfinite(state).all():
-                raise ValueError(f"step returned a non-finite state during the transient (step {t + 1})")
+    tangents = random_tangents(n, k, seed)
+    if transient:
+        state, tangents, _, _ = benettin_steps(step, state, tangents, transient, renorm_every=renorm_every,
+                                               label=" of the transient")
+    steps, logs = benettin_steps(step, state, tangents, n_steps, renorm_every=renorm_every)[2:]
+    running = np.cumsum(logs, axis=0) / (steps[:, None] * dt)
+    order = np.argsort(-running[-1], kind="stable")
+    exponents = running[-1, order].copy()
+    return (exponents, running[:, order].copy()) if return_running else exponents
 
-    generator = torch.Generator().manual_seed(seed)
-    tangents, _ = torch.linalg.qr(torch.randn(n, k, generator=generator, dtype=torch.float64))
-    log_growth = torch.zeros(k, dtype=torch.float64)
-    for t in range(1, n_steps + 1):
-        state, tangents = _push_forward(step, state, tangents)
-        if not (torch.isfinite(state).all() and torch.isfinite(tangents).all()):
-            what = "state" if not torch.isfinite(state).all() else "tangent vectors"
-            raise ValueError(
-                f"non-finite {what} at step {t} of {n_steps}: the step returned NaN/inf"
-                + ("" if what == "state" else ", or tangents overflowed (lower renorm_every)")
-            )
-        if t % renorm_every == 0 or t == n_steps:
-            tangents, upper = torch.linalg.qr(tangents)
-            signs = torch.sign(torch.diagonal(upper))
-            signs[signs == 0] = 1.0
-            tangents = tangents * signs  # sign-fixed QR: diag(R) > 0
-            log_growth += torch.log(torch.diagonal(upper).abs())
-    exponents = (log_growth / (n_steps * dt)).numpy()
-    return np.sort(exponents)[::-1].copy()
+
+def heavy_ball_matrix(curvature: float, lr: float, momentum: float = 0.0) -> np.ndarray:
+    """Jacobian of one heavy-ball step on the 1-D quadratic ½ h θ², state (θ, v):
+
+    v' = β v + h θ,  θ' = θ − η v'   ⇒   [[1 − η h, −η β], [h, β]].
+
+    Its characteristic polynomial is μ² − (1 + β − η h) μ + β; an eigenvalue crosses −1 at
+    η h = 2 + 2β (the heavy-ball edge of stability) and +1 at h = 0 (negative curvature).
+    With β = 0 the first entry, 1 − η h, is gradient descent's factor.
+    """
+    return np.array([[1.0 - lr * curvature, -lr * momentum], [curvature, momentum]])
+
+
+def frozen_rate(curvature, lr: float, momentum: float = 0.0) -> np.ndarray:
+    """Per-step exponent of one Hessian eigen-direction of curvature h if the Hessian were frozen:
+    ln of the spectral radius of :func:`heavy_ball_matrix` (ln|1 − η h| for gradient descent).
+
+    Positive exactly when η h > 2 + 2β (curvature above the edge of stability) or h < 0 (negative
+    curvature). Vectorised over ``curvature``; NaN where it is NaN.
+    """
+    curvature = np.asarray(curvature, dtype=np.float64)
+    out = np.full(curvature.shape, np.nan)
+    for index, h in np.ndenumerate(curvature):
+        if np.isfinite(h):
+            if momentum == 0.0:
+                with np.errstate(divide="ignore"):  # ηh = 1 contracts in one step: −inf
+                    out[index] = np.log(abs(1.0 - lr * h))
+            else:
+                out[index] = np.log(np.max(np.abs(np.linalg.eigvals(heavy_ball_matrix(h, lr, momentum)))))
+    return out if out.ndim else float(out)
 
 
 # ------------------------------------------------------------------------------- training as a map
@@ -181,6 +255,32 @@ def training_map(
     return heavy_ball, torch.cat([theta0, torch.zeros_like(theta0)])
 
 
+def _hessian_eigenvalues(model, inputs, targets, theta, k, loss, tolerance, which, start):
+    """k extreme eigenvalues of the full-batch loss Hessian by Lanczos (ARPACK) on exact Hessian-vector
+    products; ``which="LA"`` on H for the largest, ``"LA"`` on −H for the smallest. Returns (values in
+    the order of ARPACK, eigenvectors)."""
+    from scipy.sparse.linalg import LinearOperator, eigsh
+
+    model = copy.deepcopy(model).to(torch.float64)
+    loss_of = _loss_function(model, inputs, targets, loss)
+    if theta is None:
+        theta = flat_parameters(model)
+    theta = theta.to(torch.float64)
+    P = theta.numel()
+    check_number("k", k, low=1, high=max(1, P - 1), integer=True)
+    gradient = torch.func.grad(loss_of)
+    sign = 1.0 if which == "largest" else -1.0
+
+    def hessian_vector(vector: np.ndarray) -> np.ndarray:
+        tangent = torch.as_tensor(np.ravel(vector), dtype=torch.float64)
+        return sign * jvp(gradient, (theta,), (tangent,))[1].numpy()
+
+    operator = LinearOperator((P, P), matvec=hessian_vector, dtype=np.float64)
+    start = np.random.default_rng(0).normal(size=P) if start is None else np.asarray(start, dtype=np.float64)
+    values, vectors = eigsh(operator, k=k, which="LA", tol=tolerance, v0=start)
+    return sign * values, vectors
+
+
 def sharpness(
     model: torch.nn.Module,
     inputs: torch.Tensor,
@@ -198,25 +298,45 @@ def sharpness(
     the edge of stability is sharpness = 2/η (Cohen et al. 2021); with heavy-ball momentum β it is
     (2 + 2β)/η.
     """
-    from scipy.sparse.linalg import LinearOperator, eigsh
-
-    model = copy.deepcopy(model).to(torch.float64)
-    loss_of = _loss_function(model, inputs, targets, loss)
-    if theta is None:
-        theta = flat_parameters(model)
-    theta = theta.to(torch.float64)
-    P = theta.numel()
-    check_number("k", k, low=1, high=max(1, P - 1), integer=True)
-    gradient = torch.func.grad(loss_of)
-
-    def hessian_vector(vector: np.ndarray) -> np.ndarray:
-        tangent = torch.as_tensor(np.ravel(vector), dtype=torch.float64)
-        return jvp(gradient, (theta,), (tangent,))[1].numpy()
-
-    operator = LinearOperator((P, P), matvec=hessian_vector, dtype=np.float64)
-    start = np.random.default_rng(0).normal(size=P)
-    values = eigsh(operator, k=k, which="LA", tol=tolerance, v0=start, return_eigenvectors=False)
+    values, _ = _hessian_eigenvalues(model, inputs, targets, theta, k, loss, tolerance, "largest", None)
     return np.sort(values)[::-1].copy()
+
+
+def smallest_hessian_eigenvalue(
+    model: torch.nn.Module,
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+    *,
+    theta: torch.Tensor | None = None,
+    k: int = 1,
+    loss: str = "cross_entropy",
+    tolerance: float = 1e-8,
+) -> np.ndarray:
+    """The ``k`` smallest (most negative) eigenvalues of the full-batch loss Hessian, ascending.
+
+    Lanczos on −H: its largest eigenvalues are −λ_min(H), ... A direction of negative curvature h < 0
+    expands under gradient descent by |1 − η h| = 1 + η|h| > 1 at every step size, so a positive
+    exponent need not mean curvature beyond the edge of stability.
+    """
+    values, _ = _hessian_eigenvalues(model, inputs, targets, theta, k, loss, tolerance, "smallest", None)
+    return np.sort(values).copy()
+
+
+def curvature_extremes(
+    model: torch.nn.Module,
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+    *,
+    theta: torch.Tensor | None = None,
+    loss: str = "cross_entropy",
+    tolerance: float = 1e-8,
+    starts: tuple[np.ndarray | None, np.ndarray | None] = (None, None),
+) -> tuple[float, float, np.ndarray, np.ndarray]:
+    """Largest and smallest Hessian eigenvalue at ``theta`` and their eigenvectors. ``starts`` (previous
+    eigenvectors, e.g. at the last point of a path) warm-start the two Lanczos runs."""
+    top, top_vector = _hessian_eigenvalues(model, inputs, targets, theta, 1, loss, tolerance, "largest", starts[0])
+    low, low_vector = _hessian_eigenvalues(model, inputs, targets, theta, 1, loss, tolerance, "smallest", starts[1])
+    return float(top[0]), float(low[0]), top_vector[:, 0], low_vector[:, 0]
 
 
 # -------------------------------------------------------------------- finite-perturbation divergence

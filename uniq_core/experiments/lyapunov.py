@@ -194,8 +194,10 @@ def peer_sign_disagreements(result: DivergenceResult) -> int:
 
 @dataclass(frozen=True)
 class TangentConfig(ConfigBase):
-    """Full-batch GD (or heavy ball) on ``n_train`` examples; top-``k`` exponents over ``n_steps`` steps
-    after ``transient`` steps, for each step size in ``lrs``."""
+    """Full-batch GD (or heavy ball) on ``n_train`` examples, for each step size in ``lrs``: ``transient``
+    steps of the orbit alone, ``warmup`` steps in which orbit and tangents advance (the tangents align with
+    the most expanding directions; nothing is accumulated), then the top-``k`` exponents accumulated over
+    ``n_steps`` steps, with the Hessian's largest and smallest eigenvalues at ``n_checkpoints`` points."""
 
     dataset: str = "digits"
     n_train: int = 256
@@ -204,7 +206,9 @@ class TangentConfig(ConfigBase):
     momentum: float = 0.0
     k: int = 3
     transient: int = 0
+    warmup: int = 10
     n_steps: int = 150
+    n_checkpoints: int = 6
     seed: int = 0
     device: str = "cpu"
 
@@ -218,7 +222,9 @@ class TangentConfig(ConfigBase):
         check_number("momentum", self.momentum, low=0.0, high=1.0, high_inclusive=False)
         check_number("k", self.k, low=1, high=64, integer=True)
         check_number("transient", self.transient, low=0, integer=True)
+        check_number("warmup", self.warmup, low=0, integer=True)
         check_number("n_steps", self.n_steps, low=1, integer=True)
+        check_number("n_checkpoints", self.n_checkpoints, low=2, high=self.n_steps + 1, integer=True)
 
     @classmethod
     def quick(cls) -> "TangentConfig":
@@ -227,21 +233,49 @@ class TangentConfig(ConfigBase):
     @classmethod
     def full(cls) -> "TangentConfig":
         return cls(n_train=1024, widths=(64,), lrs=(0.25, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0), k=6,
-                   n_steps=600, device="auto")
+                   warmup=50, n_steps=600, n_checkpoints=16, device="auto")
+
+
+MECHANISMS = ("none", "curvature above the edge", "negative curvature")
 
 
 @dataclass
 class TangentResult(ResultBase):
-    """Per step size: ``exponents`` (L, k) per step; ``sharpness_start``/``sharpness_end`` (top Hessian
-    eigenvalue at the window's ends); ``threshold`` ((2 + 2β)/η, the edge of stability);
-    ``sharpest_rate`` (ln|1 − η·sharpness_start|, the per-step rate of the sharpest Hessian direction if the
-    Hessian were frozen; NaN with momentum): positive exactly when training starts beyond the edge of
-    stability; ``initial_loss``/``final_loss``; ``diverged`` when the state became non-finite or the loss
-    grew a thousandfold (exponents of such runs are kept: they describe the blow-up)."""
+    """Per step size (L of them), after the warm-up:
+
+    - ``exponents`` (L, k): Benettin exponents per step over the whole accumulated window, descending;
+      ``running`` (L, n_steps, k): the running estimate λ̂(T) after each step; ``local_rates``
+      (L, n_steps, k): ln R_ii of each step, the time-resolved exponents (NaN after a blow-up).
+    - the path: ``path_steps`` (C,), ``path_sharpness``/``path_smallest``/``path_loss`` (L, C): largest and
+      smallest Hessian eigenvalue and loss; ``predicted_rate`` (L, C): the largest frozen-Hessian rate
+      max(r(λ_max), r(λ_min)), r = :func:`uniq_core.lyapunov.frozen_rate`.
+    - the catapult: ``transient_end`` (L,): first checkpoint step after the last one whose sharpness is
+      above the edge (0 when it never is; NaN when it is still above at the end or the run blew up);
+      ``exponents_transient``/``exponents_after`` (L, k): mean local rates before/after it (NaN when the
+      window is empty, or for the regime after, shorter than a quarter of the run); ``mechanism_transient``/``mechanism_after`` (L,):
+      which frozen rate is larger where the top exponent is positive, one of ``MECHANISMS``.
+    - ``sharpness_start``/``smallest_start`` (before the warm-up), ``sharpness_end``; ``threshold`` ((2 + 2β)/η, the edge of stability);
+      ``sharpest_rate`` (the frozen rate of the sharpest direction at the start); ``initial_loss``/
+      ``final_loss``; ``diverged`` when the state became non-finite or the loss grew a thousandfold (the
+      run stops at the next checkpoint; exponents accumulated so far are kept: they describe the blow-up).
+    """
 
     lrs: np.ndarray
     exponents: np.ndarray
+    running: np.ndarray
+    local_rates: np.ndarray
+    path_steps: np.ndarray
+    path_sharpness: np.ndarray
+    path_smallest: np.ndarray
+    path_loss: np.ndarray
+    predicted_rate: np.ndarray
+    transient_end: np.ndarray
+    exponents_transient: np.ndarray
+    exponents_after: np.ndarray
+    mechanism_transient: np.ndarray
+    mechanism_after: np.ndarray
     sharpness_start: np.ndarray
+    smallest_start: np.ndarray
     sharpness_end: np.ndarray
     threshold: np.ndarray
     sharpest_rate: np.ndarray
@@ -251,8 +285,22 @@ class TangentResult(ResultBase):
     seconds_per_step: np.ndarray
 
 
+def _mechanism(top_exponent: float, sharp_rate: np.ndarray, negative_rate: np.ndarray) -> str:
+    """Which frozen-Hessian rate explains a positive top exponent over a window of checkpoints."""
+    if not np.isfinite(top_exponent) or top_exponent <= 0:
+        return MECHANISMS[0]
+    sharp, negative = np.nanmean(sharp_rate), np.nanmean(negative_rate)
+    return MECHANISMS[1] if sharp >= negative else MECHANISMS[2]
+
+
+def _window_mean(rates: np.ndarray, begin: int, end: int, minimum: int) -> np.ndarray:
+    window = rates[begin:end]
+    finite = window[np.isfinite(window).all(axis=1)]
+    return finite.mean(axis=0) if finite.shape[0] >= minimum else np.full(rates.shape[1], np.nan)
+
+
 def run_tangent(config: TangentConfig, *, progress: bool = True, use_cache: bool = True) -> TangentResult:
-    """Benettin spectra of the training map, one per step size."""
+    """Benettin spectra of the training map, one per step size, with the curvature along the path."""
     import time
 
     def compute() -> TangentResult:
@@ -261,44 +309,92 @@ def run_tangent(config: TangentConfig, *, progress: bool = True, use_cache: bool
         inputs, targets = dataset.x_train.double(), dataset.y_train
         loss_of = lyapunov._loss_function(model, inputs, targets, "cross_entropy")
         P = sum(p.numel() for p in model.parameters())
+        checkpoints = np.unique(np.round(np.linspace(0, config.n_steps, config.n_checkpoints)).astype(int))
+        C, T, k = len(checkpoints), config.n_steps, config.k
         rows = []
         for lr in runtime.progress_bar(config.lrs, "step sizes", progress):
             step, state = lyapunov.training_map(model, inputs, targets, lr=lr, momentum=config.momentum)
-            row = {"exponents": np.full(config.k, np.nan), "start": np.nan, "end": np.nan, "loss": np.nan,
-                   "initial": np.nan, "diverged": False, "seconds": np.nan}
+            row = {"logs": np.full((T, k), np.nan), "sharp": np.full(C, np.nan), "small": np.full(C, np.nan),
+                   "loss": np.full(C, np.nan), "initial": np.nan, "start": (np.nan, np.nan), "diverged": False, "seconds": np.nan}
+            starts = (None, None)
             try:
                 with torch.no_grad():
                     for _ in range(config.transient):
                         state = step(state)
-                row["start"] = lyapunov.sharpness(model, inputs, targets, theta=state[:P])[0]
                 row["initial"] = float(loss_of(state[:P]))
+                row["start"] = lyapunov.curvature_extremes(model, inputs, targets, theta=state[:P], tolerance=1e-4)
+                tangents = lyapunov.random_tangents(state.numel(), k, config.seed)
                 started = time.perf_counter()
-                row["exponents"] = lyapunov.lyapunov_spectrum(step, state, config.n_steps, k=config.k)
-                row["seconds"] = (time.perf_counter() - started) / config.n_steps
-                with torch.no_grad():
-                    for _ in range(config.n_steps):
-                        state = step(state)
-                if not torch.isfinite(state).all():
-                    raise ValueError("non-finite state")
-                row["loss"] = float(loss_of(state[:P]))
-                row["diverged"] = not np.isfinite(row["loss"]) or row["loss"] > 1e3 * row["initial"]
-                if not row["diverged"]:
-                    row["end"] = lyapunov.sharpness(model, inputs, targets, theta=state[:P])[0]
+                if config.warmup:
+                    state, tangents, _, _ = lyapunov.benettin_steps(step, state, tangents, config.warmup)
+                elapsed, done = time.perf_counter() - started, config.warmup
+                for index, point in enumerate(checkpoints):
+                    if point > (checkpoints[index - 1] if index else 0):
+                        started = time.perf_counter()
+                        previous = checkpoints[index - 1]
+                        state, tangents, _, logs = lyapunov.benettin_steps(step, state, tangents, point - previous)
+                        row["logs"][previous:point] = logs
+                        elapsed, done = elapsed + time.perf_counter() - started, done + point - previous
+                    row["loss"][index] = float(loss_of(state[:P]))
+                    if not np.isfinite(row["loss"][index]) or row["loss"][index] > 1e3 * row["initial"]:
+                        row["diverged"] = True
+                        break
+                    top, low, *vectors = lyapunov.curvature_extremes(model, inputs, targets, theta=state[:P],
+                                                                      tolerance=1e-4, starts=starts)
+                    row["sharp"][index], row["small"][index], starts = top, low, tuple(vectors)
+                row["seconds"] = elapsed / max(done, 1)
             except ValueError:
                 row["diverged"] = True
             rows.append(row)
         lr_array = np.asarray(config.lrs, dtype=np.float64)
-        start = np.array([r["start"] for r in rows])
-        sharpest = np.log(np.abs(1 - lr_array * start)) if config.momentum == 0 else np.full(len(rows), np.nan)
+        threshold = (2 + 2 * config.momentum) / lr_array
+        logs = np.stack([r["logs"] for r in rows])  # (L, T, k) in tangent order
+        sharp = np.stack([r["sharp"] for r in rows])
+        small = np.stack([r["small"] for r in rows])
+        sharp_rate = np.stack([lyapunov.frozen_rate(sharp[i], lr, config.momentum) for i, lr in enumerate(lr_array)])
+        negative_rate = np.stack([lyapunov.frozen_rate(small[i], lr, config.momentum)
+                                  for i, lr in enumerate(lr_array)])
+        exponents, running = np.full((len(rows), k), np.nan), np.full_like(logs, np.nan)
+        transient_end = np.zeros(len(rows))
+        before, after = np.full((len(rows), k), np.nan), np.full((len(rows), k), np.nan)
+        mechanism_before, mechanism_after = [], []
+        minimum = max(1, T // 4)
+        start = np.array([r["start"][0] for r in rows])
+        for i in range(len(rows)):
+            finite = np.isfinite(logs[i]).all(axis=1)
+            if finite.any():
+                cumulative = np.cumsum(np.where(finite[:, None], logs[i], 0.0), axis=0) / np.arange(1, T + 1)[:, None]
+                cumulative[~finite] = np.nan
+                last = np.flatnonzero(finite)[-1]
+                order = np.argsort(-cumulative[last], kind="stable")
+                exponents[i], running[i] = cumulative[last, order], cumulative[:, order]
+                logs[i] = logs[i][:, order]
+            above = np.flatnonzero(sharp[i] > threshold[i])
+            if rows[i]["diverged"] or (above.size and above[-1] == C - 1):
+                transient_end[i] = np.nan
+            elif above.size:
+                transient_end[i] = checkpoints[above[-1] + 1]
+            end = int(transient_end[i]) if np.isfinite(transient_end[i]) else T
+            before[i] = _window_mean(logs[i], 0, end, 1)
+            after[i] = _window_mean(logs[i], end, T, minimum)
+            inside = checkpoints <= end
+            mechanism_before.append(_mechanism(before[i, 0], sharp_rate[i, inside], negative_rate[i, inside]))
+            mechanism_after.append(_mechanism(after[i, 0], sharp_rate[i, ~inside | (checkpoints == end)],
+                                              negative_rate[i, ~inside | (checkpoints == end)]))
+        last_sharp = np.array([r["sharp"][np.isfinite(r["sharp"])][-1] if not r["diverged"] and
+                               np.isfinite(r["sharp"]).any() else np.nan for r in rows])
+        final_loss = np.array([r["loss"][np.isfinite(r["loss"])][-1] if np.isfinite(r["loss"]).any() else np.nan
+                               for r in rows])
         return TangentResult(
-            lrs=lr_array,
-            exponents=np.stack([r["exponents"] for r in rows]),
-            sharpness_start=start,
-            sharpness_end=np.array([r["end"] for r in rows]),
-            threshold=(2 + 2 * config.momentum) / lr_array,
-            sharpest_rate=sharpest,
-            initial_loss=np.array([r["initial"] for r in rows]),
-            final_loss=np.array([r["loss"] for r in rows]),
+            lrs=lr_array, exponents=exponents, running=running, local_rates=logs,
+            path_steps=checkpoints.astype(np.float64), path_sharpness=sharp, path_smallest=small,
+            path_loss=np.stack([r["loss"] for r in rows]), predicted_rate=np.fmax(sharp_rate, negative_rate),
+            transient_end=transient_end, exponents_transient=before, exponents_after=after,
+            mechanism_transient=np.array(mechanism_before), mechanism_after=np.array(mechanism_after),
+            sharpness_start=start, smallest_start=np.array([r["start"][1] for r in rows]),
+            sharpness_end=last_sharp, threshold=threshold,
+            sharpest_rate=np.array([lyapunov.frozen_rate(s, lr, config.momentum) for s, lr in zip(start, lr_array)]),
+            initial_loss=np.array([r["initial"] for r in rows]), final_loss=final_loss,
             diverged=np.array([r["diverged"] for r in rows]),
             seconds_per_step=np.array([r["seconds"] for r in rows]),
         )

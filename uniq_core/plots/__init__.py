@@ -6,7 +6,7 @@ is also ``uniq_core.plots.NAME``.
 
 import inspect as _inspect
 
-from uniq_core.plots import common, divergence, dna, entropy, fisher, lyapunov, probes, topology
+from uniq_core.plots import divergence, dna, entropy, fisher, lyapunov, probes, topology
 from uniq_core.plots.common import PALETTE, glue, show, static_site, sweep_figure
 
 CHAPTER_MODULES = (divergence, lyapunov, entropy, topology, probes, fisher, dna)

@@ -86,3 +86,65 @@ def regime_traces(result: Any, column: int) -> list[go.Scatter]:
     traces.append(go.Bar(x=result.lrs, y=result.diverged_fraction[:, column], name="fraction diverged",
                          yaxis="y2", opacity=0.35, marker_color="#b00020"))
     return traces
+
+
+def _lr_colour(result: Any, index: int) -> Any:
+    return PALETTE(index / max(len(result.lrs) - 1, 1))
+
+
+def tangent_convergence_figure(result: Any, warmup: int = 0) -> plt.Figure:
+    """Left: the running estimate λ̂₁(T) of the top exponent against T, one line per step size (a converged
+    estimate flattens). Right: the time-resolved top exponent ln R₁₁(t) beside the frozen-Hessian prediction
+    max(r(λ_max), r(λ_min)) at the checkpoints of the curvature path (symmetric-log axis)."""
+    figure, (left, right) = plt.subplots(1, 2, figsize=(10.5, 3.8))
+    steps = warmup + np.arange(1, result.running.shape[1] + 1)
+    for i, lr in enumerate(result.lrs):
+        colour = _lr_colour(result, i)
+        tag = f"η = {lr:g}" + (" (blew up)" if result.diverged[i] else "")
+        left.plot(steps, result.running[i, :, 0], color=colour, lw=1.5, label=tag)
+        right.plot(steps, result.local_rates[i, :, 0], color=colour, lw=0.8, alpha=0.8)
+        right.plot(warmup + result.path_steps, result.predicted_rate[i], "o", color=colour, ms=5,
+                   markeredgecolor="black", markeredgewidth=0.5)
+        if np.isfinite(result.transient_end[i]) and result.transient_end[i] > 0:
+            right.axvline(warmup + result.transient_end[i], color=colour, ls=":", lw=1)
+    for axis in (left, right):
+        axis.axhline(0, color="grey", lw=0.8)
+        axis.set_xlabel("training step")
+    left.set_yscale("symlog", linthresh=1e-3)
+    right.set_yscale("symlog", linthresh=1e-3)
+    left.set_ylabel("running estimate λ̂₁(T) per step")
+    left.set_title("convergence of the top exponent")
+    left.legend(fontsize=7)
+    right.set_ylabel("exponent per step")
+    right.set_title("time-resolved ln R₁₁ (lines) vs frozen-Hessian rate (dots)")
+    figure.tight_layout()
+    plt.close(figure)
+    return figure
+
+
+def curvature_path_figure(result: Any, warmup: int = 0) -> plt.Figure:
+    """Left: η λ_max(t) over the edge value 2 + 2β along training (above 1: beyond the edge of stability).
+    Right: the most negative curvature −λ_min(t) (log scale), whose rate ln(1 + η|λ_min|) is positive at every
+    step size."""
+    figure, (left, right) = plt.subplots(1, 2, figsize=(10.5, 3.6))
+    edge_value = result.lrs * result.threshold  # 2 + 2β
+    for i, lr in enumerate(result.lrs):
+        colour = _lr_colour(result, i)
+        steps = np.concatenate([[0], warmup + result.path_steps])
+        top = np.concatenate([[result.sharpness_start[i]], result.path_sharpness[i]])
+        low = np.concatenate([[result.smallest_start[i]], result.path_smallest[i]])
+        left.plot(steps, lr * top / edge_value[i], "o-", color=colour, label=f"η = {lr:g}")
+        right.plot(steps, np.where(low < 0, -low, np.nan), "s-", color=colour, label=f"η = {lr:g}")
+    left.axhline(1, color="black", ls="--", lw=1, label="edge of stability")
+    left.set_yscale("log")
+    left.set_xlabel("training step")
+    left.set_ylabel("η λ_max / (2 + 2β)")
+    left.set_title("sharpness against the edge")
+    left.legend(fontsize=7)
+    right.set_yscale("log")
+    right.set_xlabel("training step")
+    right.set_ylabel("−λ_min (negative curvature)")
+    right.set_title("most negative Hessian eigenvalue")
+    figure.tight_layout()
+    plt.close(figure)
+    return figure
