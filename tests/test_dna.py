@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-import torch
 
 from uniq_core import dna
 

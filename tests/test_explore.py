@@ -1,4 +1,3 @@
-import dataclasses
 
 import ipywidgets as widgets
 import plotly.graph_objects as go
