@@ -419,10 +419,13 @@ def row_deeper_deviate(identity) -> Row:
 
 
 def row_degenerate(training) -> Row:
-    """Chapter 5: null dimension of the trained network's Fisher metric, per seed."""
+    """Chapter 5: null dimension of the trained network's Fisher metric, per seed (a count, so it holds on a
+    seed when it is above zero)."""
     mean, interval = stats.t_interval(training.null_dimension[:, -1])
     low, high = (interval if np.all(np.isfinite(interval)) else (mean, mean))
-    return Row("degenerate", interval_verdict(float(low), float(high)), "null dimension of the Fisher metric after "
+    # a count: degenerate on a seed when it is above zero; every seed, some seeds or none
+    verdict = regime_verdict([threshold_verdict(float(n), 0.0) for n in training.null_dimension[:, -1]])
+    return Row("degenerate", verdict, "null dimension of the Fisher metric after "
                "training", mean, float(low), float(high), "95% t-interval over seeds",
                f"the {training.architecture} network on the digits", "05_fisher.html#a-network-trained-on-the-digits",
                "A full-rank metric on enough probe inputs to see every parameter would make it fail.")
@@ -573,20 +576,25 @@ def run(config: Config, *, progress: bool = True, use_cache: bool = True) -> Res
     Runs (or reads back) each chapter's measurement with exactly the chapter's Config, then applies each
     claim's row function.
     """
-    from uniq_core.experiments import dna
-
     configs = source_configs(config.profile)
     results: dict[tuple[str, str], Any] = {}
     for chapter, named in configs.items():
         for name, chapter_config in named.items():
             results[chapter, name] = _runner(chapter, name)(chapter_config, progress=progress, use_cache=use_cache)
+    return collect(rows_from(results, configs, config.significance), config.profile)
+
+
+def rows_from(results: dict[tuple[str, str], Any], configs: dict[str, dict[str, Any]], significance: float) -> list[Row]:
+    """Every claim's row from the chapters' Results, keyed by (chapter, name) as in :func:`source_configs`."""
+    from uniq_core.experiments import dna
+
     topology_configs_ = configs["topology"]
-    rows = [
+    return [
         row_lyapunov(results["lyapunov", "divergence"], results["lyapunov", "regime"]),
         row_entropy(results["entropy", "stationary"]),
         row_topology(results["topology", "trajectories"], results["topology", "sweep"],
                      topology_configs_["trajectories"].n_permutations, topology_configs_["sweep"].base.n_permutations,
-                     config.significance),
+                     significance),
         row_reproducibility(results["intro", "reproducibility"]),
         row_probes_pass(results["probes", "settings"], configs["probes"]["settings"]),
         row_batchnorm_fails(results["probes", "settings"], configs["probes"]["settings"]),
@@ -602,4 +610,3 @@ def run(config: Config, *, progress: bool = True, use_cache: bool = True) -> Res
         row_weight_entropy(results["dna", "minilm"], results["dna", "digits"]),
         row_convergence_ratio(results["lyapunov", "divergence"]),
     ]
-    return collect(rows, config.profile)
