@@ -40,6 +40,15 @@ def test_interval_verdict(low, high, null, direction, expected):
     assert v.interval_verdict(low, high, null, direction) == expected
 
 
+def test_interval_verdict_margin_bounds_an_effect_too_small_to_matter():
+    assert v.interval_verdict(-0.005, 0.004, margin=0.01) == v.FAILS  # any effect is below the margin
+    assert v.interval_verdict(-0.005, 0.02, margin=0.01) == v.UNRESOLVED
+    assert v.interval_verdict(0.001, 0.004, margin=0.01) == v.HOLDS  # above the null: holds, however small
+    assert v.interval_verdict(-0.004, 0.005, direction=-1, margin=0.01) == v.FAILS
+    with pytest.raises(ValueError, match="margin"):
+        v.interval_verdict(0.0, 1.0, margin=-1.0)
+
+
 def test_interval_verdict_rejects_a_bad_direction():
     with pytest.raises(ValueError, match="direction"):
         v.interval_verdict(0.0, 1.0, direction=0)
@@ -276,12 +285,14 @@ def test_rows_of_the_fisher_claims():
 
 def test_rows_of_the_dna_claims():
     minilm = SimpleNamespace(psnr_siren_seeds=np.array([30.0, 31.0, 30.5]), ratio=22.0, r2_siren_seeds=np.array(
-        [0.30, 0.31, 0.29]), r2_permuted=0.30, entropy_trained=1.2, entropy_init=1.0)
+        [0.300, 0.301, 0.299]), r2_permuted=0.30, entropy_trained=1.2, entropy_init=1.0)
     assert v.row_siren_psnr(minilm, 40.0, 22.0).verdict == v.FAILS
     assert v.row_siren_psnr(SimpleNamespace(**{**vars(minilm), "ratio": 10.0}), 40.0, 22.0).verdict == v.NOT_TESTABLE
     high = SimpleNamespace(**{**vars(minilm), "psnr_siren_seeds": np.array([45.0, 46.0, 45.5])})
     assert v.row_siren_psnr(high, 40.0, 22.0).verdict == v.HOLDS
-    assert v.row_manifold(minilm).verdict == v.UNRESOLVED
+    assert v.row_manifold(minilm).verdict == v.FAILS  # the excess is bounded below the margin
+    wide = SimpleNamespace(**{**vars(minilm), "r2_siren_seeds": np.array([0.2, 0.45, 0.3])})
+    assert v.row_manifold(wide).verdict == v.UNRESOLVED
     better = SimpleNamespace(**{**vars(minilm), "r2_siren_seeds": np.array([0.6, 0.62, 0.61])})
     assert v.row_manifold(better).verdict == v.HOLDS
     digits = SimpleNamespace(entropy_trained=0.5, entropy_init=1.0)
