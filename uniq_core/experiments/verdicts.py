@@ -170,6 +170,11 @@ class Row:
         check_choice("key", self.key, [key for key, _, _ in CLAIMS])
 
 
+def _by_verdict(verdict: str, sentences: dict[str, str], otherwise: str) -> str:
+    """The sentence on what would change ``verdict``: ``sentences[verdict]``, else ``otherwise``."""
+    return sentences.get(verdict, otherwise)
+
+
 def _g(value: float) -> str:
     return "nan" if not np.isfinite(value) else f"{value:.3g}"
 
@@ -297,8 +302,12 @@ def row_lyapunov(divergence, regime) -> Row:
              if positive.any() else f"positive in none of the {int(finite.sum())} settings of the map")
     return Row("lyapunov", verdict, "exponent of the replicas' spread, per epoch", divergence.exponent_mean,
                *divergence.exponent_interval, "95% t-interval over seeds", where, "01_lyapunov.html#verdict",
-               "A positive interval at every step size, or a negative one everywhere, would make it hold or fail "
-               "outright.")
+               _by_verdict(verdict, {
+                   REGIME: "An interval above zero at every setting of the map would make it hold everywhere; "
+                           "intervals below zero everywhere would make it fail.",
+                   HOLDS: "An interval containing or below zero at any setting of the map would restrict it to a "
+                          "regime."},
+                   "An interval above zero at some setting of the map would make it hold in that regime."))
 
 
 def row_entropy(stationary) -> Row:
@@ -310,8 +319,11 @@ def row_entropy(stationary) -> Row:
                *stationary.excess_interval, "95% t-interval over seeds",
                "minibatch SGD (anisotropic noise); Langevin dynamics is reversible" if langevin_reversible
                else "minibatch SGD and Langevin alike", "02_entropy.html#verdict",
-               "A positive rate for Langevin (isotropic) dynamics would make it hold generally; an SGD interval "
-               "containing zero would leave it unresolved.")
+               _by_verdict(verdict, {
+                   REGIME: "A positive rate for Langevin (isotropic-noise) dynamics would make it hold generally; "
+                           "an SGD interval containing zero would leave it unresolved.",
+                   HOLDS: "A Langevin rate indistinguishable from zero would restrict it to minibatch SGD."},
+                   "An interval of SGD minus Langevin above zero would make it hold for minibatch SGD."))
 
 
 def row_topology(trajectories, sweep, n_permutations: int, sweep_permutations: int, significance: float) -> Row:
@@ -342,8 +354,10 @@ def row_topology(trajectories, sweep, n_permutations: int, sweep_permutations: i
     return Row("topology", verdict, "smallest permutation p-value (weight or function space)", float(np.min(p_main)),
                interval_kind=f"p-value, {n_permutations} permutations", regime=where,
                link="03_topology.html#are-training-trajectories-topologically-distinct",
-               change="Significant differences between diagrams of runs from one initialisation, at a corrected "
-                      "level the test can reach, would make it hold there.")
+               change=_by_verdict(verdict, {
+                   HOLDS: "p-values above the corrected level in a repeat with more runs would make it fail."},
+                   "Significant differences between the diagrams of runs from one initialisation, at a corrected "
+                   "level the test can reach, would make it hold there."))
 
 
 def row_reproducibility(reproducibility) -> Row:
@@ -356,7 +370,8 @@ def row_reproducibility(reproducibility) -> Row:
                interval_kind="exact count", regime="CPU, fixed seed and thread count; weights differ under any "
                "perturbation, as any continuous random variable does", link="00_intro.html#a-first-measurement-perturbed-replicas",
                change="A re-execution that differs in its bits on the same machine, seed and threads would make "
-                      "exact reproducibility fail here.")
+                      "it hold." if identical else "A bit-identical re-execution on the same machine, seed and threads "
+                      "would make it fail.")
 
 
 def _settings_indices(settings, names: Sequence[str]) -> list[int]:
@@ -373,7 +388,9 @@ def row_probes_pass(settings, settings_config) -> Row:
     return Row("probes_pass", verdict, f"largest remainder energy drift (threshold {_g(settings_config.energy_threshold)})",
                float(np.nanmax(drift)), float(np.nanmin(drift)), float(np.nanmax(drift)), "range over networks and both settings",
                f"Δt = {_g(float(settings.dts[smallest]))}, SimpleCNN and ResNet", "04_probes.html#the-paper-s-settings",
-               "A probe above its tolerance for either setting at the smallest step would make it fail.")
+               _by_verdict(verdict, {HOLDS: "A probe above its tolerance for either setting at the smallest step "
+                                            "would make it fail."},
+                           "Every probe of both settings below its tolerance at the smallest step would make it hold."))
 
 
 def row_batchnorm_fails(settings, settings_config) -> Row:
@@ -395,18 +412,21 @@ def row_batchnorm_fails(settings, settings_config) -> Row:
                float(np.nanmin(shown)), float(np.nanmin(shown)), float(np.nanmax(shown)),
                "smallest, and range over networks and settings", "the paper's settings",
                "04_probes.html#the-paper-s-settings",
-               "A return or Ω error of train-mode BatchNorm above tolerance, with the other settings below, would make "
-               "it hold.")
+               "GroupNorm or frozen BatchNorm failing the same probe would make it fail." if batch_fails and others_pass
+               else "A return or Ω error of train-mode BatchNorm above tolerance, with the other settings below, "
+                    "would make it hold.")
 
 
 def row_dose_response(settings_dose) -> Row:
     """Chapter 4, finding (c): the largest relative change of the probes over the BN momenta."""
-    return Row("dose_response", threshold_verdict(settings_dose.probe_spread, DOSE_RESPONSE_THRESHOLD),
+    verdict = threshold_verdict(settings_dose.probe_spread, DOSE_RESPONSE_THRESHOLD)
+    return Row("dose_response", verdict,
                f"largest relative change of a probe over the momenta (threshold {_g(DOSE_RESPONSE_THRESHOLD)})",
                float(settings_dose.probe_spread), interval_kind="largest over networks and seeds",
                regime="train-mode BatchNorm; a response appears only in an energy defined with the running statistics",
                link="04_probes.html#the-paper-s-settings",
-               change="Probes that change by more than the threshold as the momentum varies would make it hold.")
+               change="Probes that change by more than the threshold as the momentum varies would make it hold."
+               if verdict != HOLDS else "Probes that change by less than the threshold would make it fail.")
 
 
 def row_mass_scaling(mass) -> Row:
