@@ -183,18 +183,31 @@ def test_tables_show_every_claim():
 # ------------------------------------------------------------------------------- row functions on synthetic
 
 
+def _regime(per_seed: np.ndarray) -> SimpleNamespace:
+    """A regime map (seeds × step sizes × perturbations) with the chapter's fields."""
+    return SimpleNamespace(lrs=np.geomspace(0.1, 3.0, per_seed.shape[1]), exponent=per_seed, exponent_mean=per_seed.mean(axis=0))
+
+
 def test_row_lyapunov_regime_and_holds():
-    divergence = SimpleNamespace(exponent_mean=0.05, exponent_interval=np.array([-0.01, 0.1]))
-    interval = np.zeros((2, 2, 2))
-    interval[0] = [[-0.1, 0.1], [-0.2, 0.05]]  # small step: not resolved
-    interval[1] = [[0.2, 0.4], [0.1, 0.3]]  # large step: positive
-    regime = SimpleNamespace(lrs=np.array([0.1, 3.0]), exponent_mean=interval.mean(axis=-1), exponent_interval=interval)
-    row = v.row_lyapunov(divergence, regime)
-    assert row.verdict == v.REGIME and "3" in row.regime
-    everywhere = SimpleNamespace(lrs=regime.lrs, exponent_mean=np.ones((2, 2)),
-                                 exponent_interval=np.tile([0.1, 0.2], (2, 2, 1)))
-    assert v.row_lyapunov(SimpleNamespace(exponent_mean=0.2, exponent_interval=np.array([0.1, 0.3])),
-                          everywhere).verdict == v.HOLDS
+    rng = np.random.default_rng(0)
+    per_seed = np.empty((6, 2, 2))
+    per_seed[:, 0] = rng.normal(0.0, 0.05, (6, 2))  # small step: no growth
+    per_seed[:, 1] = 0.3 + rng.normal(0.0, 0.01, (6, 2))  # large step: clear growth
+    positive = SimpleNamespace(exponent_mean=0.2, exponent_interval=np.array([0.1, 0.3]))
+    row = v.row_lyapunov(positive, _regime(per_seed))
+    assert row.verdict == v.REGIME and "at step sizes 3 to 3" in row.regime
+    assert v.row_lyapunov(positive, _regime(0.3 + rng.normal(0.0, 0.01, (6, 2, 2)))).verdict == v.HOLDS
+    negative = SimpleNamespace(exponent_mean=-0.2, exponent_interval=np.array([-0.3, -0.1]))
+    assert v.row_lyapunov(negative, _regime(-0.3 + rng.normal(0.0, 0.01, (6, 2, 2)))).verdict == v.FAILS
+
+
+def test_row_lyapunov_corrects_the_map_for_its_number_of_cells():
+    """Null control: no growth anywhere; over repetitions, a corrected map rarely shows any positive cell."""
+    rng = np.random.default_rng(1)
+    zero = SimpleNamespace(exponent_mean=0.0, exponent_interval=np.array([-0.1, 0.1]))
+    false_positive = ["positive in none" not in v.row_lyapunov(zero, _regime(rng.normal(0.0, 0.05, (3, 5, 3)))).regime
+                      for _ in range(400)]
+    assert np.mean(false_positive) <= 0.05 + 3 * np.sqrt(0.05 * 0.95 / 400)
 
 
 def test_row_entropy_is_a_regime_when_langevin_is_reversible():

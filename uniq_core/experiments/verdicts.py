@@ -290,14 +290,23 @@ def _runner(chapter: str, name: str) -> Callable[..., Any]:
 # Each reads the fields of its chapter's Results that decide one claim.
 
 
-def row_lyapunov(divergence, regime) -> Row:
-    """Finite-perturbation exponent per epoch (chapter 1), and where on the regime map it is positive."""
+def row_lyapunov(divergence, regime, significance: float = 0.05) -> Row:
+    """Finite-perturbation exponent per epoch (chapter 1), and where on the regime map it is positive.
+
+    The map's cells are a family of tests: each cell's t-interval over seeds is taken at confidence
+    1 − significance / cells (Bonferroni), so the family's chance of one false "positive" stays below
+    ``significance``.
+    """
     finite = np.isfinite(regime.exponent_mean)
-    cells = [interval_verdict(*regime.exponent_interval[index]) for index in zip(*np.nonzero(finite))]
-    positive = finite & (regime.exponent_interval[..., 0] > 0)
+    confidence = 1 - significance / max(int(finite.sum()), 1)
+    interval = np.full(regime.exponent_mean.shape + (2,), np.nan)
+    for index in zip(*np.nonzero(finite)):
+        interval[index] = stats.t_interval(regime.exponent[(slice(None), *index)], confidence)[1]
+    cells = [interval_verdict(*interval[index]) for index in zip(*np.nonzero(finite))]
+    positive = finite & (interval[..., 0] > 0)
     main = interval_verdict(*divergence.exponent_interval)
     verdict = regime_verdict([main, *cells])
-    where = (f"positive in {int(positive.sum())} of {int(finite.sum())} settings of the map, at step sizes "
+    where = (f"positive in {int(positive.sum())} of {int(finite.sum())} settings of the map (corrected), at step sizes "
              f"{_g(regime.lrs[positive.any(axis=1)].min())} to {_g(regime.lrs[positive.any(axis=1)].max())}"
              if positive.any() else f"positive in none of the {int(finite.sum())} settings of the map")
     return Row("lyapunov", verdict, "exponent of the replicas' spread, per epoch", divergence.exponent_mean,
@@ -623,7 +632,7 @@ def rows_from(results: dict[tuple[str, str], Any], configs: dict[str, dict[str, 
 
     topology_configs_ = configs["topology"]
     return [
-        row_lyapunov(results["lyapunov", "divergence"], results["lyapunov", "regime"]),
+        row_lyapunov(results["lyapunov", "divergence"], results["lyapunov", "regime"], significance),
         row_entropy(results["entropy", "stationary"]),
         row_topology(results["topology", "trajectories"], results["topology", "sweep"],
                      topology_configs_["trajectories"].n_permutations, topology_configs_["sweep"].base.n_permutations,
