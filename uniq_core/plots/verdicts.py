@@ -13,7 +13,6 @@ def _number(value: float) -> str:
     return "nan" if not np.isfinite(value) else f"{value:.3g}"
 
 
-
 def number_text(value: float, low: float, high: float) -> str:
     """``value`` with its interval, ``0.123 [0.1, 0.15]``; the interval is left out when not finite."""
     if np.isfinite(low) and np.isfinite(high):
