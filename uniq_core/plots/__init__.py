@@ -6,10 +6,10 @@ is also ``uniq_core.plots.NAME``.
 
 import inspect as _inspect
 
-from uniq_core.plots import divergence, dna, entropy, fisher, lyapunov, probes, topology
+from uniq_core.plots import divergence, dna, entropy, fisher, lyapunov, probes, topology, verdicts
 from uniq_core.plots.common import PALETTE, glue, show, static_site, sweep_figure
 
-CHAPTER_MODULES = (divergence, lyapunov, entropy, topology, probes, fisher, dna)
+CHAPTER_MODULES = (divergence, lyapunov, entropy, topology, probes, fisher, dna, verdicts)
 
 __all__ = ["PALETTE", "glue", "show", "static_site", "sweep_figure"]
 for _module in CHAPTER_MODULES:
