@@ -104,3 +104,11 @@ def test_sweep_and_cli_on_a_dask_cluster_with_two_workers(tmp_path, monkeypatch,
     record = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     np.testing.assert_allclose(record["result"]["path"], in_process[1].path)
     assert len(list((tmp_path / "cluster").glob("*.npz"))) == 2  # the results landed in the shared cache
+
+
+def test_every_config_with_a_device_defaults_to_auto():
+    for name, experiment in cli.experiments().items():
+        for profile in ("quick", "full"):
+            config = getattr(experiment.config_type, profile)()
+            if hasattr(config, "device"):
+                assert config.device == "auto", f"{name}.{profile}() runs on {config.device!r}, not 'auto'"

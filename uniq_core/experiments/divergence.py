@@ -38,7 +38,7 @@ class Config(ConfigBase):
     epochs: float = 8.0
     independent_order: bool = False
     seed: int = 0
-    device: str = "cpu"
+    device: str = "auto"
 
     def __post_init__(self) -> None:
         check_choice("dataset", self.dataset, data.DATASETS)

@@ -59,7 +59,7 @@ class DnaConfig(ConfigBase):
     batch_size: int = 8192
     seed: int = 0
     n_seeds: int = 1
-    device: str = "cpu"
+    device: str = "auto"
 
     def __post_init__(self) -> None:
         check_choice("source", self.source, SOURCES)

@@ -57,7 +57,7 @@ class DivergenceConfig(ConfigBase):
     n_seeds: int = 3
     independent_order: bool = False
     seed: int = 0
-    device: str = "cpu"
+    device: str = "auto"
 
     def __post_init__(self) -> None:
         _check_common(self)
@@ -210,7 +210,7 @@ class TangentConfig(ConfigBase):
     n_steps: int = 150
     n_checkpoints: int = 6
     seed: int = 0
-    device: str = "cpu"
+    device: str = "auto"
 
     def __post_init__(self) -> None:
         _check_common(self)
@@ -424,7 +424,7 @@ class InstabilityConfig(ConfigBase):
     splits: tuple[float, ...] = (0.0, 0.25, 1.0, 3.0)
     n_children: int = 3
     seed: int = 0
-    device: str = "cpu"
+    device: str = "auto"
 
     def __post_init__(self) -> None:
         _check_common(self)
@@ -528,7 +528,7 @@ class RegimeConfig(ConfigBase):
     n_replicas: int = 4
     n_seeds: int = 3
     seed: int = 0
-    device: str = "cpu"
+    device: str = "auto"
 
     def __post_init__(self) -> None:
         _check_common(self)
