@@ -8,7 +8,7 @@ from uniq_core.plots.divergence import divergence_traces, divergence_figure
 from uniq_core.plots.lyapunov import spread_figure, tangent_figure, instability_figure, regime_traces
 from uniq_core.plots.entropy import validation_figure, dimension_figure, stationary_figure, current_figure, training_entropy_figure, entropy_sweep_traces
 from uniq_core.plots.topology import persistence_figure, trajectory_topology_figure, symmetry_figure, topology_sweep_traces
-from uniq_core.plots.probes import probes_figure, dose_figure, mass_figure, probe_sweep_traces
+from uniq_core.plots.probes import probes_figure, dose_figure, mass_figure, probe_sweep_traces, energy_figure, damping_figure
 from uniq_core.plots.fisher import null_check_figure, fisher_spectrum_figure, representation_figure, fisher_sweep_traces
 from uniq_core.plots.dna import dna_figure, dna_sweep_traces
 
@@ -38,6 +38,8 @@ __all__ = [
     "dose_figure",
     "mass_figure",
     "probe_sweep_traces",
+    "energy_figure",
+    "damping_figure",
     "null_check_figure",
     "fisher_spectrum_figure",
     "representation_figure",
