@@ -459,10 +459,15 @@ class DtSweepResult(ResultBase):
     orders: np.ndarray
 
 
-def _order(dts: np.ndarray, values: np.ndarray) -> float:
-    """Slope of log value against log dt over the finite, positive values (the order of the error)."""
+def _log_slope(x: np.ndarray, values: np.ndarray) -> float:
+    """Least-squares slope of log value against x over the finite, positive values (NaN with fewer than 2)."""
     ok = np.isfinite(values) & (values > 0)
-    return float(np.polyfit(np.log(dts[ok]), np.log(values[ok]), 1)[0]) if ok.sum() >= 2 else float("nan")
+    return float(np.polyfit(x[ok], np.log(values[ok]), 1)[0]) if ok.sum() >= 2 else float("nan")
+
+
+def _order(dts: np.ndarray, values: np.ndarray) -> float:
+    """Slope of log value against log dt (the order of the error in dt)."""
+    return _log_slope(np.log(dts), values)
 
 
 def run_dt_sweep(config: DtSweepConfig, *, progress: bool = True, use_cache: bool = True) -> DtSweepResult:
@@ -545,7 +550,7 @@ def run_damping(config: DampingConfig, *, progress: bool = True, use_cache: bool
             if j == len(config.lengths) - 1:
                 integration[i], dissipated[i] = record["energy"][-1], record["dissipated"][-1]
         lengths = np.array(config.lengths, dtype=float)
-        growth = np.array([np.polyfit(lengths, np.log(np.maximum(row, 1e-300)), 1)[0] for row in table])
+        growth = np.array([_log_slope(lengths, row) for row in table])
         return DampingResult(betas=np.array(config.betas), lengths=np.array(config.lengths), round_trip=table,
                              growth=growth, integration=integration, dissipated=dissipated)
 
