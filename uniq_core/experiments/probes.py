@@ -194,7 +194,7 @@ class ProbeConfig(ConfigBase):
     beta: float = 1.0
     steps: int = 40
     threshold: float = 0.01
-    dt_range: tuple[float, float] = (0.05, 3.0)
+    dt_range: tuple[float, float] = (0.05, 1.0)
     bisections: int = 6
     n_seeds: int = 3
     seed: int = 0
@@ -230,7 +230,7 @@ class ProbeConfig(ConfigBase):
 
     @classmethod
     def full(cls) -> "ProbeConfig":
-        return cls(n_train=1347, channels=(16, 32), steps=200, dt=0.05, dt_range=(0.02, 3.0), bisections=14,
+        return cls(n_train=1347, channels=(16, 32), steps=200, dt=0.05, dt_range=(0.02, 1.0), bisections=14,
                    n_seeds=5)
 
 
@@ -356,7 +356,7 @@ class MassConfig(ConfigBase):
     bracket ``base.dt_range`` scaled by √M. ``fixed="steps"``: every run has ``base.steps`` steps, and
     dt_zero ∝ √M is an identity of the map; ``fixed="time"``: every run covers ``base.horizon``."""
 
-    base: ProbeConfig = ProbeConfig(norms=("none",), n_seeds=2)
+    base: ProbeConfig = ProbeConfig(norms=("batch",), n_seeds=2, steps=80)
     masses: tuple[float, ...] = (0.25, 1.0, 4.0)
     fixed: str = "time"
 
@@ -375,7 +375,7 @@ class MassConfig(ConfigBase):
 
     @classmethod
     def full(cls) -> "MassConfig":
-        return cls(base=ProbeConfig.full().replace(norms=("none",)), masses=(0.0625, 0.25, 1.0, 4.0, 16.0))
+        return cls(base=ProbeConfig.full().replace(norms=("batch",), steps=400), masses=(0.0625, 0.25, 1.0, 4.0, 16.0))
 
 
 @dataclass
@@ -423,7 +423,7 @@ class DtSweepConfig(ConfigBase):
     ``base.horizon`` (first seed only)."""
 
     base: ProbeConfig = ProbeConfig()
-    dts: tuple[float, ...] = (0.05, 0.1, 0.2, 0.4, 0.8)
+    dts: tuple[float, ...] = (0.025, 0.05, 0.1, 0.2, 0.4)
 
     def __post_init__(self) -> None:
         if not isinstance(self.base, ProbeConfig):
