@@ -250,25 +250,33 @@ def energy_accounts(u_start: np.ndarray, u_end: np.ndarray, momenta_sq: np.ndarr
 
 
 def dt_zero(probe: Callable[[float], float], threshold: float, low: float, high: float, *,
-            iterations: int = 20) -> float:
-    """Step size where ``probe(dt)`` crosses ``threshold``, by bisection in log dt on [low, high].
+            iterations: int = 20, scan: int = 8) -> float:
+    """Smallest step size where ``probe(dt)`` crosses ``threshold``: a scan of ``scan`` points spaced evenly
+    in log dt on [low, high] finds the first point above, then bisection in log dt between it and the point
+    before.
 
-    Assumes the probe grows with dt (NaN counts as above the threshold). Returns ``low`` when the probe
-    is already above at ``low`` and ``inf`` when it stays below at ``high``.
+    NaN counts as above the threshold. Returns ``low`` when the probe is already above at ``low`` and
+    ``inf`` when no scanned point is above. The scan makes the answer the first crossing even when the
+    probe is not monotone at large dt (few steps in a fixed horizon). The grid scales with the bracket, so a
+    probe that depends on dt/c only, searched on [c·low, c·high], gives c times the answer.
     """
     check_number("low", low, low=0.0, low_inclusive=False)
     check_number("high", high, low=low, low_inclusive=False)
     check_number("iterations", iterations, low=1, integer=True)
+    check_number("scan", scan, low=2, integer=True)
 
     def above(dt: float) -> bool:
         value = probe(dt)
         return not np.isfinite(value) or value > threshold
 
+    grid = np.linspace(np.log(low), np.log(high), scan)
     if above(low):
         return low
-    if not above(high):
+    for a, b in zip(grid[:-1], grid[1:]):
+        if above(float(np.exp(b))):
+            break
+    else:
         return float("inf")
-    a, b = np.log(low), np.log(high)
     for _ in range(iterations):
         middle = (a + b) / 2
         if above(float(np.exp(middle))):

@@ -195,7 +195,7 @@ class ProbeConfig(ConfigBase):
     steps: int = 40
     threshold: float = 0.01
     dt_range: tuple[float, float] = (0.05, 1.0)
-    bisections: int = 6
+    bisections: int = 4
     n_seeds: int = 3
     seed: int = 0
 
