@@ -21,7 +21,8 @@ Probes:
   (:func:`energy_drift`); with a potential that changes between steps (minibatches), the integration error
   summed step by step, beside the energy dissipated by damping (:func:`energy_accounts`), and the same for
   the shadow Hamiltonian (:func:`shadow_energy`);
-- dt_zero: the step size at which a probe crosses a threshold, by bisection in log dt (:func:`dt_zero`).
+- dt_zero: the smallest step size at which a probe crosses a threshold, by a log-spaced scan and bisection
+  in log dt (:func:`dt_zero`).
 
 Exact conservation laws used as checks of the machinery (:func:`scale_invariant_norm_step`,
 :func:`softmax_column_sums`): for a loss invariant to the scale of w, ∇L ⊥ w, so plain SGD gives
