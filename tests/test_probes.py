@@ -56,13 +56,76 @@ def test_a_non_gradient_force_breaks_the_symplectic_identity():
     assert error > 1e-2
 
 
-def test_round_trip_error_shrinks_with_dt_and_grows_with_damping():
+def nonlinear_force(theta):
+    return torch.sin(3 * theta) + theta**3 + 0.5 * theta.roll(1)  # the gradient of no function, on purpose
+
+
+def potential_force(theta):
+    return torch.sin(3 * theta) + theta**3  # ∇ of Σ (−cos 3θ/3 + θ⁴/4)
+
+
+@pytest.mark.parametrize("force", ["quadratic", "nonlinear"])
+def test_exact_reversal_returns_to_rounding_level_at_beta_one(force):
+    gradient = quadratic(1)[0] if force == "quadratic" else potential_force
+    theta, p = torch.ones(4, dtype=torch.float64), torch.zeros(4, dtype=torch.float64)
+    for dt in (0.2, 0.05):
+        assert probes.round_trip_error(gradient, theta, p, int(round(4 / dt)), dt=dt, mass=2.0) < 1e-12
+    # the inverse needs no gradient structure: any force, matched step by step, reverses exactly
+    assert probes.round_trip_error(nonlinear_force, theta, p, 40, dt=0.1) < 1e-12
+    assert np.isnan(probes.round_trip_error(lambda t: 1e200 * t, theta, p, 5, dt=10.0))
+
+
+def test_exact_reversal_of_a_scheduled_minibatch_force():
+    gradient, H = quadratic(2)
+    scales = np.random.default_rng(0).uniform(0.5, 2.0, 30)
+    forces = [lambda t, s=s: s * (H @ t) + torch.sin(t) for s in scales]  # a different force at each step
+    theta, p = torch.ones(4, dtype=torch.float64), torch.zeros(4, dtype=torch.float64)
+    thetas, momenta = probes.trajectory(None, theta, p, 30, schedule=lambda t: forces[t], dt=0.1)
+    assert probes.return_error(None, thetas, momenta[-1], schedule=lambda t: forces[t], dt=0.1) < 1e-12
+    # the forces one position off (the reversal of the earlier probe) do not return
+    shifted = lambda t: forces[min(t + 1, 29)]  # noqa: E731
+    assert probes.return_error(None, thetas, momenta[-1], schedule=shifted, dt=0.1) > 1e-4
+
+
+def test_inverse_step_undoes_a_step_and_needs_beta_above_zero():
+    gradient, _ = quadratic(3)
+    theta, p = torch.randn(4, dtype=torch.float64), torch.randn(4, dtype=torch.float64)
+    forward = probes.heavy_ball(gradient, theta, p, dt=0.3, mass=1.5, beta=0.7)
+    back = probes.inverse_heavy_ball(gradient, *forward, dt=0.3, mass=1.5, beta=0.7)
+    torch.testing.assert_close(back[0], theta, rtol=0, atol=1e-14)
+    torch.testing.assert_close(back[1], p, rtol=0, atol=1e-14)
+    with pytest.raises(ValueError, match="^beta="):
+        probes.inverse_heavy_ball(gradient, theta, p, dt=0.1, beta=0.0)
+
+
+def test_negative_dt_probe_is_first_order_at_a_fixed_physical_time():
     gradient, _ = quadratic(1)
     theta, p = torch.ones(4, dtype=torch.float64), torch.zeros(4, dtype=torch.float64)
-    errors = [probes.round_trip_error(gradient, theta, p, int(round(2 / dt)), dt=dt) for dt in (0.2, 0.1, 0.05)]
-    assert errors[0] > errors[1] > errors[2]
-    assert probes.round_trip_error(gradient, theta, p, 20, dt=0.1, beta=0.8) > errors[1]
-    assert np.isnan(probes.round_trip_error(lambda t: 1e200 * t, theta, p, 5, dt=10.0))
+    dts = np.array([0.2, 0.1, 0.05, 0.025])
+    errors = np.array([probes.round_trip_error(gradient, theta, p, int(round(4 / dt)), dt=dt, reversal="negative_dt")
+                       for dt in dts])
+    order = np.polyfit(np.log(dts), np.log(errors), 1)[0]
+    assert order == pytest.approx(1.0, abs=0.15)
+    assert errors.min() > 1e-4  # far above rounding: the probe measures the integrator, not reversibility
+    with pytest.raises(ValueError, match="^reversal="):
+        probes.round_trip_error(gradient, theta, p, 4, dt=0.1, reversal="backwards")
+
+
+def test_the_inverse_of_damped_steps_amplifies_by_beta_to_the_minus_t():
+    # known answer: with no force, T inverse steps multiply a momentum error by exactly β^−T
+    zero = lambda t: torch.zeros_like(t)  # noqa: E731
+    theta, error = torch.zeros(1, dtype=torch.float64), torch.ones(1, dtype=torch.float64)
+    for _ in range(30):
+        theta, error = probes.inverse_heavy_ball(zero, theta, error, dt=0.1, beta=0.8)
+    assert float(error) == pytest.approx(probes.reversal_gain(30, 0.8), rel=1e-12)
+    # measured: under a constant force (a run that keeps moving) the round trip grows like ε·β^−T
+    constant = lambda t: torch.tensor([0.3, -0.7, 1.1, 0.2], dtype=torch.float64) + 0 * t  # noqa: E731
+    start, p = torch.ones(4, dtype=torch.float64), torch.zeros(4, dtype=torch.float64)
+    lengths = np.array([40, 80, 120])
+    errors = [probes.round_trip_error(constant, start, p, int(n), dt=0.1, beta=0.8) for n in lengths]
+    growth = np.polyfit(lengths, np.log(errors), 1)[0]
+    assert growth == pytest.approx(-np.log(0.8), rel=0.25)
+    assert max(probes.round_trip_error(constant, start, p, int(n), dt=0.1) for n in lengths) < 1e-13
 
 
 def test_energy_drift_and_dt_zero():
@@ -71,6 +134,11 @@ def test_energy_drift_and_dt_zero():
     assert probes.dt_zero(lambda dt: dt**2, 0.25, 1e-3, 10.0) == pytest.approx(0.5, rel=1e-4)
     assert probes.dt_zero(lambda dt: dt, 10.0, 1e-3, 1.0) == float("inf")
     assert probes.dt_zero(lambda dt: float("nan") if dt > 0.3 else 0.0, 0.5, 1e-3, 1.0) == pytest.approx(0.3, rel=1e-4)
+    # not monotone (a probe that falls again at large dt): the first crossing, not a bisection artefact
+    assert probes.dt_zero(lambda dt: dt if dt < 0.5 else 0.0, 0.2, 1e-2, 1.0) == pytest.approx(0.2, rel=1e-4)
+    # the grid scales with the bracket: a probe of dt/c searched on c·[low, high] gives c times the answer
+    one = probes.dt_zero(lambda dt: dt**1.7, 0.2, 0.05, 2.0, iterations=6)
+    assert probes.dt_zero(lambda dt: (dt / 3.0)**1.7, 0.2, 0.15, 6.0, iterations=6) == pytest.approx(3 * one, rel=1e-12)
 
 
 def test_scale_invariant_weights_obey_the_norm_identity():
@@ -98,6 +166,41 @@ def test_output_column_sums_are_invariant_under_momentum_training():
     assert (model[-1].weight.detach() - 0).abs().sum() > 0
 
 
+def test_shadow_hamiltonian_of_symplectic_euler_is_exact_on_a_harmonic_oscillator():
+    for dt in (0.1, 0.05):
+        energies = probes.oscillator_energies(dt, 2.0, int(round(20 / dt)))
+        assert np.abs(energies["shadow"]).max() < 1e-12  # H̃ = H − (dt/2)ω²θp is invariant
+        # H oscillates by O(dt) (amplitude (dt/2)·ω²·max θp = dt·ω·H_0/2 here) and does not drift
+        assert np.abs(energies["energy"]).max() == pytest.approx(dt * 2.0 * 2.0 / 2, rel=0.15)
+    # the other sign is not invariant: it drifts like H does
+    run = probes.trajectory(lambda t: 4.0 * t, torch.ones(1, dtype=torch.float64), torch.zeros(1, dtype=torch.float64),
+                            200, dt=0.1)
+    theta, p = run[0][:, 0].numpy(), run[1][:, 0].numpy()
+    wrong = probes.shadow_energy(2.0 * theta**2, -p * 4.0 * theta, p**2, 1.0, 0.1)
+    assert np.abs(wrong - wrong[0]).max() > 0.1
+
+
+def test_energy_accounts_balance_and_separate_dissipation():
+    gradient, H = quadratic(4)
+    U = lambda t: float(0.5 * t @ H @ t)  # noqa: E731
+    theta, p = torch.ones(4, dtype=torch.float64), torch.zeros(4, dtype=torch.float64)
+    for beta in (1.0, 0.9):
+        thetas, momenta = probes.trajectory(gradient, theta, p, 60, dt=0.1, beta=beta)
+        u_start = [U(t) for t in thetas[:-1]]
+        u_end = [U(t) for t in thetas[1:]]
+        momenta_sq = momenta.pow(2).sum(dim=1).numpy()
+        power_start = [float(beta * q @ gradient(t)) for t, q in zip(thetas[:-1], momenta[:-1])]
+        power_end = [float(q @ gradient(t)) for t, q in zip(thetas[1:], momenta[1:])]
+        accounts = probes.energy_accounts(u_start, u_end, momenta_sq, 1.0, beta=beta, dt=0.1,
+                                          power_start=power_start, power_end=power_end)
+        energy = momenta_sq / 2 + np.array([U(t) for t in thetas])
+        # H(t) + dissipated(t) = H(0) + integration error(t), exactly
+        np.testing.assert_allclose(energy + accounts["dissipated"], energy[0] + accounts["integration"], atol=1e-12)
+        # the shadow account of symplectic Euler is an order of dt smaller than H's
+        assert np.abs(accounts["shadow"]).max() < 0.1 * np.abs(accounts["integration"]).max()
+        assert (accounts["dissipated"][-1] > 0.1 * energy[0]) == (beta < 1)
+
+
 def test_a_schedule_of_forces_is_retraced_in_reverse_order():
     gradient, H = quadratic(2)
     theta, p = torch.ones(4, dtype=torch.float64), torch.zeros(4, dtype=torch.float64)
@@ -106,13 +209,15 @@ def test_a_schedule_of_forces_is_retraced_in_reverse_order():
     # the same schedule with one constant force is the plain trajectory
     plain, _ = probes.trajectory(gradient, theta, p, 4, dt=0.1)
     torch.testing.assert_close(probes.trajectory(None, theta, p, 4, schedule=lambda t: gradient, dt=0.1)[0], plain)
-    # run back by hand through the forces in reverse order
+    # run back by hand: drift, then kick, momentum negated, forces in reverse order
     back, q = thetas[-1], -momenta[-1]
     for t in reversed(range(4)):
-        back, q = probes.heavy_ball(forces[t], back, q, dt=0.1)
+        back = back + 0.1 * q
+        q = q - 0.1 * forces[t](back)
     expected = float((back - theta).norm()) / float((thetas[1:] - thetas[:-1]).norm(dim=1).sum())
     assert probes.return_error(None, thetas, momenta[-1], schedule=lambda t: forces[t], dt=0.1) == \
-        pytest.approx(expected, rel=1e-12)
+        pytest.approx(expected, abs=1e-15)
+    assert expected < 1e-14
     assert probes.return_error(gradient, plain, probes.trajectory(gradient, theta, p, 4, dt=0.1)[1][-1], dt=0.1) == \
         pytest.approx(probes.round_trip_error(gradient, theta, p, 4, dt=0.1), rel=1e-12)
 

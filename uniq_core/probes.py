@@ -12,13 +12,17 @@ J = [[0, I], [−I, 0]] whenever H = ∇²L is symmetric: heavy ball is *conform
 gradient of one function of θ breaks the identity.
 
 Probes:
-- round trip: T steps forward, momentum reversed, T steps forward again; the distance back to θ_0 over the
-  length of the outward path (:func:`round_trip_error`);
+- round trip: T steps forward, then T steps of the exact inverse map (drift, then an anti-damped kick, with
+  the momentum negated: the staggered reversal), or of the ΔNEGdt map (the same map with −dt); the distance
+  back to θ_0 over the length of the outward path (:func:`round_trip_error`);
 - Ω-invariance: |ω(Df u, Df v) − β ω(u, v)| / (‖u‖ ‖v‖) for random tangents u, v, by forward-mode
   derivatives (:func:`omega_invariance_error`);
 - energy drift: with H_t = ‖p_t‖²/(2M) + L(θ_t), the median over the last quarter of |H_t − H_0| / scale
-  (:func:`energy_drift`);
-- dt_zero: the step size at which a probe crosses a threshold, by bisection in log dt (:func:`dt_zero`).
+  (:func:`energy_drift`); with a potential that changes between steps (minibatches), the integration error
+  summed step by step, beside the energy dissipated by damping (:func:`energy_accounts`), and the same for
+  the shadow Hamiltonian (:func:`shadow_energy`);
+- dt_zero: the smallest step size at which a probe crosses a threshold, by a log-spaced scan and bisection
+  in log dt (:func:`dt_zero`).
 
 Exact conservation laws used as checks of the machinery (:func:`scale_invariant_norm_step`,
 :func:`softmax_column_sums`): for a loss invariant to the scale of w, ∇L ⊥ w, so plain SGD gives
@@ -54,6 +58,20 @@ def heavy_ball(gradient: Gradient, theta: torch.Tensor, p: torch.Tensor, *, dt: 
     return theta + dt * p_next / mass, p_next
 
 
+def inverse_heavy_ball(gradient: Gradient, theta: torch.Tensor, p: torch.Tensor, *, dt: float, mass: float = 1.0,
+                       beta: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """The exact inverse of :func:`heavy_ball`: (θ', p') ↦ (θ' − dt p'/M, (p' + dt ∇L(θ' − dt p'/M))/β).
+
+    Written with the momentum negated, q = −p', it is a drift followed by an anti-damped kick,
+    θ = θ' + dt q/M, −p = (q − dt ∇L(θ))/β: the staggered reversal of symplectic Euler. It exists only for
+    β > 0 and divides by β.
+    """
+    if beta <= 0:
+        raise ValueError(f"beta={beta!r} has no inverse map; reversal needs 0 < beta <= 1")
+    theta_before = theta - dt * p / mass
+    return theta_before, (p + dt * gradient(theta_before)) / beta
+
+
 def trajectory(gradient: Gradient | None, theta: torch.Tensor, p: torch.Tensor, n_steps: int, *,
                schedule: Callable[[int], Gradient] | None = None, **step: float) -> tuple[torch.Tensor, torch.Tensor]:
     """States (n_steps + 1, P) of θ and of p along the heavy-ball map; with ``schedule``, step t uses the
@@ -67,28 +85,52 @@ def trajectory(gradient: Gradient | None, theta: torch.Tensor, p: torch.Tensor, 
     return torch.stack(thetas), torch.stack(momenta)
 
 
-def round_trip_error(gradient: Gradient, theta: torch.Tensor, p: torch.Tensor, n_steps: int, **step: float) -> float:
-    """‖θ_back − θ_0‖ / (outward path length): T steps out, momentum reversed, T steps with the same map.
+REVERSALS = ("exact", "negative_dt")
 
-    0 for an exactly time-reversible flow; symplectic Euler is not exactly reversible, so the error is
-    O(dt) even at β = 1, and damping (β < 1) adds to it. NaN when the outward run is not finite.
+
+def round_trip_error(gradient: Gradient, theta: torch.Tensor, p: torch.Tensor, n_steps: int, *,
+                     reversal: str = "exact", **step: float) -> float:
+    """‖θ_back − θ_0‖ / (outward path length) after T steps out and T steps of a reversal.
+
+    ``reversal="exact"`` runs :func:`inverse_heavy_ball` T times: zero in exact arithmetic for any force at
+    β = 1 (rounding level in floating point), while for β < 1 the inverse amplifies the rounding of the
+    outward run by up to β^−T (:func:`reversal_gain`). ``reversal="negative_dt"`` is the ΔNEGdt probe: the
+    same kick-then-drift map run T steps with −dt; it returns with an error O(dt) at a fixed physical time
+    T·dt (the first-order difference between symplectic Euler and its adjoint). NaN when the outward run is
+    not finite.
     """
     thetas, momenta = trajectory(gradient, theta, p, n_steps, **step)
     if not (torch.isfinite(thetas).all() and torch.isfinite(momenta).all()):
         return float("nan")
-    return return_error(gradient, thetas, momenta[-1], **step)
+    return return_error(gradient, thetas, momenta[-1], reversal=reversal, **step)
 
 
 def return_error(gradient: Gradient | None, thetas: torch.Tensor, p_end: torch.Tensor, *,
-                 schedule: Callable[[int], Gradient] | None = None, **step: float) -> float:
+                 schedule: Callable[[int], Gradient] | None = None, reversal: str = "exact", dt: float,
+                 mass: float = 1.0, beta: float = 1.0) -> float:
     """The second half of :func:`round_trip_error` for an outward path ``thetas`` ending with momentum
-    ``p_end``: run back from −p_end (with ``schedule``, through the forces in reverse order) and return
-    ‖θ_back − θ_0‖ / (length of the outward path)."""
+    ``p_end``; with ``schedule``, backward step k uses the force of outward step T − 1 − k, so that each
+    force meets the state it was applied to (``exact``) or its neighbour (``negative_dt``)."""
+    if reversal not in REVERSALS:
+        raise ValueError(f"reversal={reversal!r} must be one of {', '.join(REVERSALS)}")
     n_steps = len(thetas) - 1
-    backward = None if schedule is None else (lambda t: schedule(n_steps - 1 - t))
-    back, _ = trajectory(gradient, thetas[-1], -p_end, n_steps, schedule=backward, **step)
+    theta, p = thetas[-1], p_end
+    for k in range(n_steps):
+        force = gradient if schedule is None else schedule(n_steps - 1 - k)
+        if reversal == "exact":
+            theta, p = inverse_heavy_ball(force, theta, p, dt=dt, mass=mass, beta=beta)
+        else:
+            theta, p = heavy_ball(force, theta, p, dt=-dt, mass=mass, beta=beta)
     length = float((thetas[1:] - thetas[:-1]).norm(dim=1).sum())
-    return float((back[-1] - thetas[0]).norm()) / max(length, 1e-300)
+    return float((theta - thetas[0]).norm()) / max(length, 1e-300)
+
+
+def reversal_gain(n_steps: int, beta: float) -> float:
+    """β^−T: the factor by which T exact inverse steps amplify a momentum error in a flat direction
+    (zero force), the largest amplification of the damped map's inverse when the curvature is small."""
+    check_number("n_steps", n_steps, low=0, integer=True)
+    check_number("beta", beta, low=0.0, high=1.0, low_inclusive=False)
+    return float(beta ** (-n_steps))
 
 
 def omega_invariance_error(gradient: Gradient, theta: torch.Tensor, p: torch.Tensor, *, dt: float,
@@ -121,8 +163,19 @@ def omega_invariance_error(gradient: Gradient, theta: torch.Tensor, p: torch.Ten
     return worst
 
 
+def tail_drift(deviation: np.ndarray, scale: float) -> float:
+    """Median over the last quarter of |deviation_t| / scale; NaN when a deviation is not finite."""
+    deviation = np.asarray(deviation, dtype=np.float64)
+    if deviation.size < 2:
+        raise ValueError("a drift needs at least two states")
+    if not np.isfinite(deviation).all():
+        return float("nan")
+    tail = deviation[-max(1, len(deviation) // 4):]
+    return float(np.median(np.abs(tail)) / scale)
+
+
 def energy_drift(losses: np.ndarray, momenta_sq: np.ndarray, mass: float, *, scale: float | None = None) -> float:
-    """Median over the last quarter of |H_t − H_0| / scale, H_t = ‖p_t‖²/(2M) + L(θ_t).
+    """Median over the last quarter of |H_t − H_0| / scale, H_t = ‖p_t‖²/(2M) + L(θ_t), for one fixed L.
 
     ``momenta_sq`` are ‖p_t‖². ``scale`` defaults to max(|H_0|, 1e-12). NaN when H is not finite.
     """
@@ -133,30 +186,98 @@ def energy_drift(losses: np.ndarray, momenta_sq: np.ndarray, mass: float, *, sca
     if not np.isfinite(energy).all():
         return float("nan")
     scale = max(abs(energy[0]), 1e-12) if scale is None else scale
-    tail = energy[-max(1, len(energy) // 4):]
-    return float(np.median(np.abs(tail - energy[0])) / scale)
+    return tail_drift(energy - energy[0], scale)
+
+
+def shadow_energy(potential: np.ndarray, power: np.ndarray, momenta_sq: np.ndarray, mass: float,
+                  dt: float) -> np.ndarray:
+    """Modified Hamiltonian of the kick-then-drift map to first order in dt,
+
+        H̃ = ‖p‖²/(2M) + U(θ) − (dt/2M) ⟨p, ∇U(θ)⟩,
+
+    with ``power`` = ⟨p, ∇U(θ)⟩. For U = ω²θ²/2 (M = 1) it is exactly invariant; in general symplectic
+    Euler conserves it up to O(dt²) over exponentially long times, so H itself oscillates by O(dt) without
+    drifting (Hairer, Lubich & Wanner 2006, Geometric Numerical Integration, ch. IX).
+    """
+    return (np.asarray(momenta_sq, dtype=np.float64) / (2 * mass) + np.asarray(potential, dtype=np.float64)
+            - dt / (2 * mass) * np.asarray(power, dtype=np.float64))
+
+
+def oscillator_energies(dt: float, frequency: float, n_steps: int, *, theta0: float = 1.0,
+                        p0: float = 0.0) -> dict[str, np.ndarray]:
+    """H_t − H_0 and H̃_t − H̃_0 along symplectic Euler (:func:`heavy_ball`, β = 1, M = 1) on U = ω²θ²/2.
+
+    The known answer: H̃ = p²/2 + ω²θ²/2 − (dt/2)ω²θp is exactly invariant for this kick-then-drift map,
+    while H oscillates by O(dt) without drifting.
+    """
+    check_number("n_steps", n_steps, low=1, integer=True)
+    gradient = lambda theta: frequency**2 * theta  # noqa: E731
+    thetas, momenta = trajectory(gradient, torch.tensor([theta0], dtype=torch.float64),
+                                 torch.tensor([p0], dtype=torch.float64), n_steps, dt=dt)
+    theta, p = thetas[:, 0].numpy(), momenta[:, 0].numpy()
+    energy = p**2 / 2 + frequency**2 * theta**2 / 2
+    shadow = shadow_energy(frequency**2 * theta**2 / 2, p * frequency**2 * theta, p**2, 1.0, dt)
+    return {"energy": energy - energy[0], "shadow": shadow - shadow[0]}
+
+
+def energy_accounts(u_start: np.ndarray, u_end: np.ndarray, momenta_sq: np.ndarray, mass: float, *,
+                    beta: float = 1.0, dt: float | None = None, power_start: np.ndarray | None = None,
+                    power_end: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Cumulative energy accounts of a heavy-ball run whose step s is driven by the potential U_s.
+
+    Step s damps, p̂_s = β p_s, which dissipates d_s = (1 − β²)‖p_s‖²/(2M), then applies symplectic Euler
+    to (θ_s, p̂_s) with the force ∇U_s. Its integration error is the change of the energy of the potential
+    that drives it, δ_s = ‖p_{s+1}‖²/(2M) + U_s(θ_{s+1}) − ‖p̂_s‖²/(2M) − U_s(θ_s), and the same with the
+    shadow energy (:func:`shadow_energy`) when ``dt`` and the powers are given. Returns arrays of length
+    T + 1 starting at 0: ``integration`` (Σ δ), ``dissipated`` (Σ d) and ``shadow`` (Σ δ̃). For a single
+    potential, H(t) + dissipated(t) = H(0) + integration(t) exactly; a change of potential between steps
+    (a new minibatch) is work done on the system, not integration error, and enters no account.
+
+    ``u_start[s]`` = U_s(θ_s), ``u_end[s]`` = U_s(θ_{s+1}), ``momenta_sq[t]`` = ‖p_t‖² (T + 1 values),
+    ``power_start[s]`` = ⟨β p_s, ∇U_s(θ_s)⟩, ``power_end[s]`` = ⟨p_{s+1}, ∇U_s(θ_{s+1})⟩.
+    """
+    u_start, u_end = np.asarray(u_start, dtype=np.float64), np.asarray(u_end, dtype=np.float64)
+    kinetic = np.asarray(momenta_sq, dtype=np.float64) / (2 * mass)
+    if kinetic.shape != (len(u_start) + 1,) or u_end.shape != u_start.shape:
+        raise ValueError(f"momenta_sq has {kinetic.shape} entries; it needs len(u_start) + 1 = {len(u_start) + 1}")
+    before = beta**2 * kinetic[:-1] + u_start
+    after = kinetic[1:] + u_end
+    accounts = {"integration": np.concatenate([[0.0], np.cumsum(after - before)]),
+                "dissipated": np.concatenate([[0.0], np.cumsum((1 - beta**2) * kinetic[:-1])])}
+    if dt is not None and power_start is not None and power_end is not None:
+        correction = dt / (2 * mass) * (np.asarray(power_end, dtype=np.float64) - np.asarray(power_start, dtype=np.float64))
+        accounts["shadow"] = np.concatenate([[0.0], np.cumsum(after - before - correction)])
+    return accounts
 
 
 def dt_zero(probe: Callable[[float], float], threshold: float, low: float, high: float, *,
-            iterations: int = 20) -> float:
-    """Step size where ``probe(dt)`` crosses ``threshold``, by bisection in log dt on [low, high].
+            iterations: int = 20, scan: int = 8) -> float:
+    """Smallest step size where ``probe(dt)`` crosses ``threshold``: a scan of ``scan`` points spaced evenly
+    in log dt on [low, high] finds the first point above, then bisection in log dt between it and the point
+    before.
 
-    Assumes the probe grows with dt (NaN counts as above the threshold). Returns ``low`` when the probe
-    is already above at ``low`` and ``inf`` when it stays below at ``high``.
+    NaN counts as above the threshold. Returns ``low`` when the probe is already above at ``low`` and
+    ``inf`` when no scanned point is above. The scan makes the answer the first crossing even when the
+    probe is not monotone at large dt (few steps in a fixed horizon). The grid scales with the bracket, so a
+    probe that depends on dt/c only, searched on [c·low, c·high], gives c times the answer.
     """
     check_number("low", low, low=0.0, low_inclusive=False)
     check_number("high", high, low=low, low_inclusive=False)
     check_number("iterations", iterations, low=1, integer=True)
+    check_number("scan", scan, low=2, integer=True)
 
     def above(dt: float) -> bool:
         value = probe(dt)
         return not np.isfinite(value) or value > threshold
 
+    grid = np.linspace(np.log(low), np.log(high), scan)
     if above(low):
         return low
-    if not above(high):
+    for a, b in zip(grid[:-1], grid[1:]):
+        if above(float(np.exp(b))):
+            break
+    else:
         return float("inf")
-    a, b = np.log(low), np.log(high)
     for _ in range(iterations):
         middle = (a + b) / 2
         if above(float(np.exp(middle))):

@@ -3,13 +3,20 @@
 A small CNN on the digits (8×8 images) with each normalisation (none, GroupNorm, train-mode BatchNorm,
 BatchNorm calibrated on the training set then frozen) is trained by the heavy-ball map of
 :mod:`uniq_core.probes` (step dt, mass M, momentum β; PyTorch learning rate dt²/M) on a fixed sequence of
-minibatches. The force at step t is the gradient of the loss of minibatch t with the model in training
-mode; the energy H = ‖p‖²/(2M) + L(θ) uses the full training loss with the model in evaluation mode (for
-BatchNorm: its running statistics, which train-mode steps keep updating). Probes at each setting:
+minibatches. The force at step t is the gradient of U_t, the loss of minibatch t with the model in
+training mode (for train-mode BatchNorm: normalised by that minibatch's statistics, a fixed function of θ;
+the running statistics it updates never enter it). The energy of step t is H_t = ‖p‖²/(2M) + U_t(θ), the
+energy of the function the force is the gradient of. Probes at each setting:
 
-- round trip: T steps out, momentum reversed, T steps back on the minibatches in reverse order;
+- round trip: T steps out, then T steps of the exact inverse map with the forces matched step by step, and
+  the ΔNEGdt probe (the same map with −dt on the minibatches in reverse order);
 - Ω-invariance of one step's tangent map (at the end of the outward run);
-- energy drift over the outward run, and dt_zero: the step size at which the drift crosses ``threshold``.
+- energy: the integration error summed step by step (:func:`uniq_core.probes.energy_accounts`), for H and
+  for the shadow Hamiltonian, and dt_zero: the step size at which the drift crosses ``threshold``.
+
+Every sweep over dt keeps the physical horizon T·dt fixed (``ProbeConfig.horizon``), so that a small dt
+is not a short run. The energy of the earlier definition, the full training loss in evaluation mode (for
+BatchNorm: the running statistics, which every train-mode step changes), is kept as ``eval_energy_drift``.
 
 Exact conservation laws checked on the same runs: column sums of the output layer (softmax), and, for
 weights followed by a normalisation (scale-invariant), ‖w'‖² = ‖w‖² + η²‖g‖² for one plain SGD step.
@@ -41,7 +48,13 @@ class _System:
             models.calibrate_batchnorm(self.model, self.x)
         self.buffers = {name: b.clone() for name, b in self.model.named_buffers()}
         self.theta0 = models.flat_parameters(self.model).double()
+        self.batch_size, self.seed = config.batch_size, seed
         self.plan = replicas.make_batch_plan(len(self.x), config.batch_size, config.steps, seed=seed)[0]
+
+    def cover(self, steps: int) -> None:
+        """Lengthen the minibatch plan to ``steps`` (a longer plan starts with the shorter one)."""
+        if steps > len(self.plan):
+            self.plan = replicas.make_batch_plan(len(self.x), self.batch_size, steps, seed=self.seed)[0]
 
     def batch_loss(self, theta: torch.Tensor, t: int, buffers: dict[str, torch.Tensor]) -> torch.Tensor:
         index = self.plan[t]
@@ -49,12 +62,22 @@ class _System:
         out = functional_call(self.model, (models.unflatten(self.model, theta), buffers), (self.x[index],))
         return F.cross_entropy(out, self.y[index])
 
+    def loss_and_gradient(self, t: int, theta: torch.Tensor, *, update: bool = True) -> tuple[float, torch.Tensor]:
+        """U_t(θ) and ∇U_t(θ); with ``update``, train-mode BatchNorm updates the running statistics as a
+        training step does (they do not enter U_t)."""
+        buffers = self.buffers if update else {name: b.clone() for name, b in self.buffers.items()}
+        theta = theta.detach().requires_grad_(True)
+        loss = self.batch_loss(theta, t, buffers)
+        return float(loss.detach()), torch.autograd.grad(loss, theta)[0]
+
+    def loss(self, t: int, theta: torch.Tensor) -> float:
+        """U_t(θ) without a gradient and without touching the running statistics."""
+        with torch.no_grad():
+            return float(self.batch_loss(theta, t, {name: b.clone() for name, b in self.buffers.items()}))
+
     def force(self, t: int):
         """∇ of minibatch t's loss; train-mode BatchNorm updates the system's running statistics."""
-        def gradient(theta: torch.Tensor) -> torch.Tensor:
-            theta = theta.detach().requires_grad_(True)
-            return torch.autograd.grad(self.batch_loss(theta, t, self.buffers), theta)[0]
-        return gradient
+        return lambda theta: self.loss_and_gradient(t, theta)[1]
 
     def pure_force(self, t: int):
         """The same force without side effects on the statistics, composable with ``jvp``."""
@@ -62,6 +85,7 @@ class _System:
         return grad(lambda theta: self.batch_loss(theta, t, {k: v.clone() for k, v in frozen.items()}))
 
     def potential(self, theta: torch.Tensor) -> float:
+        """The full training loss in evaluation mode (BatchNorm: the current running statistics)."""
         self.model.eval()
         with torch.no_grad():
             out = functional_call(self.model, (models.unflatten(self.model, theta), self.buffers), (self.x,))
@@ -77,31 +101,67 @@ def _healthy(theta: torch.Tensor, start: torch.Tensor) -> bool:
     return bool(torch.isfinite(theta).all()) and float(theta.norm()) <= 1e3 * (1 + float(start.norm()))
 
 
-def _run(system: _System, dt: float, mass: float, beta: float, steps: int, *, energy_only: bool = False
-         ) -> dict[str, float | np.ndarray]:
-    """The outward run with its energy; unless ``energy_only``, the Ω probe at its end and the round trip.
-    A diverged run (:func:`_healthy`) gives NaN for every probe, so it never enters a statistic."""
+def steps_for(horizon: float, dt: float) -> int:
+    """Number of steps of size dt that cover the physical time ``horizon`` (at least 2)."""
+    return max(2, int(round(horizon / dt)))
+
+
+_NAN_RECORD = dict(round_trip=np.nan, negative_dt=np.nan, omega=np.nan, column_sum_change=np.nan)
+
+
+def _run(system: _System, dt: float, mass: float, beta: float, steps: int, *, energy_only: bool = False,
+         eval_energy: bool = False, negative_dt: bool = True) -> dict[str, float | np.ndarray]:
+    """The outward run with its energy accounts; unless ``energy_only``, the Ω probe at its end and the two
+    reversals (the exact one only, without ``negative_dt``); with ``eval_energy``, the drift of the
+    evaluation-mode energy too; ``energy_only`` runs skip the shadow energy (NaN). A diverged run
+    (:func:`_healthy`) gives NaN for every probe, so it never enters a statistic."""
+    system.cover(steps)
     theta, p = system.theta0.clone(), torch.zeros_like(system.theta0)
-    thetas, energy_losses, momenta_sq = [theta], [system.potential(theta)], [0.0]
+    thetas, momenta_sq = [theta], [0.0]
+    u_start, u_end, power_start, power_end = [], [], [], []
+    eval_losses = [system.potential(theta)] if eval_energy else []
     for t in range(steps):
-        theta, p = probes.heavy_ball(system.force(t), theta, p, dt=dt, mass=mass, beta=beta)
+        u0, g0 = system.loss_and_gradient(t, theta)
+        p_damped = beta * p
+        p = p_damped - dt * g0
+        theta = theta + dt * p / mass
+        if energy_only:
+            u1, g1 = system.loss(t, theta), torch.zeros_like(theta)
+        else:
+            u1, g1 = system.loss_and_gradient(t, theta, update=False)
         thetas.append(theta)
-        energy_losses.append(system.potential(theta) if torch.isfinite(theta).all() else np.nan)
         momenta_sq.append(float(p.pow(2).sum()))
+        u_start.append(u0)
+        u_end.append(u1)
+        power_start.append(float(p_damped @ g0))
+        power_end.append(float(p @ g1))
+        if eval_energy:
+            eval_losses.append(system.potential(theta) if torch.isfinite(theta).all() else np.nan)
         if not _healthy(theta, system.theta0):
             break
     finite = _healthy(theta, system.theta0) and bool(torch.isfinite(p).all())
-    drift = probes.energy_drift(np.array(energy_losses), np.array(momenta_sq), mass) if finite else np.nan
-    record: dict[str, float | np.ndarray] = {"energy": np.array(energy_losses) + np.array(momenta_sq) / (2 * mass),
-                                             "energy_drift": drift}
+    scale = max(abs(u_start[0]), 1e-12)
+    accounts = probes.energy_accounts(u_start, u_end, momenta_sq, mass, beta=beta, dt=dt,
+                                      power_start=power_start, power_end=power_end)
+    record: dict[str, float | np.ndarray] = {
+        "energy": accounts["integration"] / scale,
+        "shadow": accounts["shadow"] / scale if not energy_only else np.full(len(momenta_sq), np.nan),
+        "dissipated": accounts["dissipated"] / scale,
+        "energy_drift": probes.tail_drift(accounts["integration"], scale) if finite else np.nan,
+        "shadow_drift": probes.tail_drift(accounts["shadow"], scale) if finite and not energy_only else np.nan,
+        "eval_energy_drift": (probes.energy_drift(np.array(eval_losses), np.array(momenta_sq), mass)
+                              if finite and eval_energy else np.nan)}
     if not finite or energy_only:
-        record.update(round_trip=np.nan, omega=np.nan, column_sum_change=np.nan)
+        record.update(_NAN_RECORD)
         return record
     record["omega"] = probes.omega_invariance_error(system.pure_force(steps - 1), theta, p, dt=dt, mass=mass,
                                                     beta=beta, pairs=4)
     record["column_sum_change"] = float((system.head(theta) - system.head(system.theta0)).abs().max())
-    record["round_trip"] = probes.return_error(None, torch.stack(thetas), p, schedule=system.force, dt=dt,
-                                               mass=mass, beta=beta)
+    path = torch.stack(thetas)
+    record["negative_dt"] = np.nan
+    for name, reversal in (("round_trip", "exact"), ("negative_dt", "negative_dt"))[: 2 if negative_dt else 1]:
+        record[name] = probes.return_error(None, path, p, schedule=system.force, reversal=reversal, dt=dt,
+                                           mass=mass, beta=beta)
     return record
 
 
@@ -121,7 +181,8 @@ def _norm_identity(system: _System, lr: float) -> float:
 class ProbeConfig(ConfigBase):
     """Heavy-ball training of a small CNN (``channels``) on ``n_train`` digits with each of ``norms``,
     ``steps`` steps of ``dt`` at ``mass`` and ``beta``; dt_zero where the energy drift crosses
-    ``threshold``; over ``n_seeds``."""
+    ``threshold``, searched in ``dt_range`` at the fixed physical horizon ``horizon`` = steps × dt;
+    over ``n_seeds``."""
 
     n_train: int = 256
     channels: tuple[int, ...] = (8, 16)
@@ -132,9 +193,9 @@ class ProbeConfig(ConfigBase):
     mass: float = 1.0
     beta: float = 1.0
     steps: int = 40
-    threshold: float = 0.05
-    dt_range: tuple[float, float] = (0.01, 3.0)
-    bisections: int = 6
+    threshold: float = 0.01
+    dt_range: tuple[float, float] = (0.05, 1.0)
+    bisections: int = 4
     n_seeds: int = 3
     seed: int = 0
 
@@ -158,55 +219,76 @@ class ProbeConfig(ConfigBase):
         check_number("n_seeds", self.n_seeds, low=1, high=50, integer=True)
         check_number("seed", self.seed, low=0, integer=True)
 
+    @property
+    def horizon(self) -> float:
+        """The physical time T·dt of a run, held fixed when dt changes."""
+        return self.steps * self.dt
+
     @classmethod
     def quick(cls) -> "ProbeConfig":
         return cls()
 
     @classmethod
     def full(cls) -> "ProbeConfig":
-        return cls(n_train=1347, channels=(16, 32), steps=200, bisections=14, n_seeds=5)
+        return cls(n_train=1347, channels=(16, 32), steps=200, dt=0.05, dt_range=(0.02, 1.0), bisections=14,
+                   n_seeds=5)
+
+
+_PER_RUN = ("round_trip", "negative_dt", "omega", "energy_drift", "shadow_drift", "column_sum_change")
 
 
 @dataclass
 class ProbeResult(ResultBase):
-    """Per norm × seed: ``round_trip``, ``omega``, ``energy_drift`` at ``dt``; ``dt_zero`` (energy drift
-    threshold); ``column_sum_change`` (max change of the output layer's column sums over the run);
-    ``norm_identity`` (relative error of the scale-invariance identity for the first convolution; NaN where
-    those weights are not scale-invariant). ``energy`` (norms × steps+1): H_t of the first seed."""
+    """Per norm × seed at ``dt``: ``round_trip`` (exact reversal), ``negative_dt`` (ΔNEGdt), ``omega``,
+    ``energy_drift`` and ``shadow_drift`` (integration error of H and of the shadow Hamiltonian over the
+    last quarter, relative to H_0); ``dt_zero`` (energy drift crosses the threshold at a fixed horizon);
+    ``column_sum_change`` (max change of the output layer's column sums over the run); ``norm_identity``
+    (relative error of the scale-invariance identity for the first convolution; NaN where those weights are
+    not scale-invariant). ``energy`` and ``shadow`` (norms × steps+1): the cumulative integration error of
+    H and of H̃ over H_0, first seed."""
 
     norms: np.ndarray
     round_trip: np.ndarray
+    negative_dt: np.ndarray
     omega: np.ndarray
     energy_drift: np.ndarray
+    shadow_drift: np.ndarray
     dt_zero: np.ndarray
     column_sum_change: np.ndarray
     norm_identity: np.ndarray
     energy: np.ndarray
+    shadow: np.ndarray
+
+
+def _energy_probe(config: ProbeConfig, norm: str, seed: int, mass: float, *, steps: int | None = None):
+    """dt ↦ energy drift at the fixed horizon of ``config`` (or at a fixed number of ``steps``)."""
+    def probe(dt: float) -> float:
+        n_steps = steps_for(config.horizon, dt) if steps is None else steps
+        return float(_run(_System(config, norm, seed), dt, mass, config.beta, n_steps, energy_only=True)["energy_drift"])
+    return probe
 
 
 def run_probes(config: ProbeConfig, *, progress: bool = True, use_cache: bool = True) -> ProbeResult:
-    """The three probes, dt_zero and the conservation checks for every normalisation and seed."""
+    """The probes, dt_zero and the conservation checks for every normalisation and seed."""
 
     def compute() -> ProbeResult:
         shape = (len(config.norms), config.n_seeds)
-        out = {name: np.full(shape, np.nan) for name in ("round_trip", "omega", "energy_drift", "dt_zero",
-                                                         "column_sum_change", "norm_identity")}
-        energy = np.full((len(config.norms), config.steps + 1), np.nan)
+        out = {name: np.full(shape, np.nan) for name in _PER_RUN + ("dt_zero", "norm_identity")}
+        traces = {name: np.full((len(config.norms), config.steps + 1), np.nan) for name in ("energy", "shadow")}
         jobs = [(i, s) for i in range(len(config.norms)) for s in range(config.n_seeds)]
         for i, s in runtime.progress_bar(jobs, "normalisations × seeds", progress):
             norm, seed = config.norms[i], config.seed + s
             record = _run(_System(config, norm, seed), config.dt, config.mass, config.beta, config.steps)
-            for name in ("round_trip", "omega", "energy_drift", "column_sum_change"):
+            for name in _PER_RUN:
                 out[name][i, s] = record[name]
             if s == 0:
-                energy[i, : len(record["energy"])] = record["energy"]
+                for name in traces:
+                    traces[name][i, : len(record[name])] = record[name]
             if norm in ("batch", "group"):
                 out["norm_identity"][i, s] = _norm_identity(_System(config, norm, seed), config.dt**2 / config.mass)
-            out["dt_zero"][i, s] = probes.dt_zero(
-                lambda dt: _run(_System(config, norm, seed), dt, config.mass, config.beta, config.steps,
-                                energy_only=True)["energy_drift"],
-                config.threshold, *config.dt_range, iterations=config.bisections)
-        return ProbeResult(norms=np.array(config.norms), energy=energy, **out)
+            out["dt_zero"][i, s] = probes.dt_zero(_energy_probe(config, norm, seed, config.mass), config.threshold,
+                                                  *config.dt_range, iterations=config.bisections)
+        return ProbeResult(norms=np.array(config.norms), **traces, **out)
 
     return runtime.cached(compute, config, ProbeResult, use_cache=use_cache)
 
@@ -218,7 +300,7 @@ def run_probes(config: ProbeConfig, *, progress: bool = True, use_cache: bool = 
 class DoseConfig(ConfigBase):
     """Train-mode BatchNorm at each running-statistics momentum in ``bn_momenta``: probes at ``base.dt``."""
 
-    base: ProbeConfig = ProbeConfig(norms=("batch",))
+    base: ProbeConfig = ProbeConfig(norms=("batch",), n_seeds=2)
     bn_momenta: tuple[float, ...] = (0.0, 0.01, 0.03, 0.1, 0.3, 1.0)
 
     def __post_init__(self) -> None:
@@ -237,10 +319,12 @@ class DoseConfig(ConfigBase):
 
 @dataclass
 class DoseResult(ResultBase):
-    """Per BN momentum × seed: ``energy_drift``, ``round_trip``, ``omega``."""
+    """Per BN momentum × seed: ``energy_drift`` (the energy of the force's own potential),
+    ``eval_energy_drift`` (the evaluation-mode energy with running statistics), ``round_trip``, ``omega``."""
 
     bn_momenta: np.ndarray
     energy_drift: np.ndarray
+    eval_energy_drift: np.ndarray
     round_trip: np.ndarray
     omega: np.ndarray
 
@@ -251,11 +335,11 @@ def run_dose(config: DoseConfig, *, progress: bool = True, use_cache: bool = Tru
     def compute() -> DoseResult:
         base = config.base
         shape = (len(config.bn_momenta), base.n_seeds)
-        out = {name: np.full(shape, np.nan) for name in ("energy_drift", "round_trip", "omega")}
+        out = {name: np.full(shape, np.nan) for name in ("energy_drift", "eval_energy_drift", "round_trip", "omega")}
         jobs = [(i, s) for i in range(shape[0]) for s in range(shape[1])]
         for i, s in runtime.progress_bar(jobs, "BN momenta × seeds", progress):
             system = _System(base, "batch", base.seed + s, bn_momentum=config.bn_momenta[i])
-            record = _run(system, base.dt, base.mass, base.beta, base.steps)
+            record = _run(system, base.dt, base.mass, base.beta, base.steps, eval_energy=True, negative_dt=False)
             for name in out:
                 out[name][i, s] = record[name]
         return DoseResult(bn_momenta=np.array(config.bn_momenta), **out)
@@ -263,12 +347,18 @@ def run_dose(config: DoseConfig, *, progress: bool = True, use_cache: bool = Tru
     return runtime.cached(compute, config, DoseResult, use_cache=use_cache)
 
 
+MASS_HORIZONS = ("time", "steps")
+
+
 @dataclass(frozen=True)
 class MassConfig(ConfigBase):
-    """dt_zero of the energy-drift probe at each mass in ``masses`` (norm ``base.norms[0]``)."""
+    """dt_zero of the energy-drift probe at each mass in ``masses`` (norm ``base.norms[0]``), the search
+    bracket ``base.dt_range`` scaled by √M. ``fixed="steps"``: every run has ``base.steps`` steps, and
+    dt_zero ∝ √M is an identity of the map; ``fixed="time"``: every run covers ``base.horizon``."""
 
-    base: ProbeConfig = ProbeConfig(norms=("none",), n_seeds=2)
-    masses: tuple[float, ...] = (0.25, 1.0, 4.0, 16.0)
+    base: ProbeConfig = ProbeConfig(norms=("batch",), n_seeds=2, steps=80)
+    masses: tuple[float, ...] = (0.25, 1.0, 4.0)
+    fixed: str = "time"
 
     def __post_init__(self) -> None:
         if not isinstance(self.base, ProbeConfig):
@@ -277,6 +367,7 @@ class MassConfig(ConfigBase):
             raise ValueError(f"masses={self.masses!r} needs at least two values to fit a slope")
         for value in self.masses:
             check_number("masses", value, low=0.0, high=1e6, low_inclusive=False)
+        check_choice("fixed", self.fixed, MASS_HORIZONS)
 
     @classmethod
     def quick(cls) -> "MassConfig":
@@ -284,19 +375,18 @@ class MassConfig(ConfigBase):
 
     @classmethod
     def full(cls) -> "MassConfig":
-        return cls(base=ProbeConfig.full().replace(norms=("none",)), masses=(0.0625, 0.25, 1.0, 4.0, 16.0, 64.0))
+        return cls(base=ProbeConfig.full().replace(norms=("batch",), steps=400), masses=(0.0625, 0.25, 1.0, 4.0, 16.0))
 
 
 @dataclass
 class MassResult(ResultBase):
-    """``dt_zero`` (masses × seeds); per seed the least-squares ``slopes`` of log dt_zero against log M, and
-    their mean and 95% interval (``slope``, ``slope_interval``); 1/2 is the prediction of the linear model."""
+    """``dt_zero`` (masses × seeds) and per seed the least-squares ``slopes`` of log dt_zero against log M,
+    with their mean ``slope``; 1/2 exactly when ``fixed="steps"`` (an identity, not a measurement)."""
 
     masses: np.ndarray
     dt_zero: np.ndarray
     slopes: np.ndarray
     slope: float
-    slope_interval: np.ndarray
 
 
 def run_mass(config: MassConfig, *, progress: bool = True, use_cache: bool = True) -> MassResult:
@@ -310,28 +400,30 @@ def run_mass(config: MassConfig, *, progress: bool = True, use_cache: bool = Tru
         for i, s in runtime.progress_bar(jobs, "masses × seeds", progress):
             mass, seed = config.masses[i], base.seed + s
             low, high = base.dt_range[0] * np.sqrt(mass), base.dt_range[1] * np.sqrt(mass)
-            table[i, s] = probes.dt_zero(
-                lambda dt: _run(_System(base, norm, seed), dt, mass, base.beta, base.steps,
-                                energy_only=True)["energy_drift"],
-                base.threshold, low, high, iterations=base.bisections)
+            probe = _energy_probe(base, norm, seed, mass, steps=base.steps if config.fixed == "steps" else None)
+            table[i, s] = probes.dt_zero(probe, base.threshold, low, high, iterations=base.bisections)
         slopes = []
         for column in table.T:
             ok = np.isfinite(column)
             slopes.append(np.polyfit(np.log(np.array(config.masses)[ok]), np.log(column[ok]), 1)[0]
                           if ok.sum() >= 2 else np.nan)
-        slope, interval = stats.t_interval(np.array(slopes))
-        return MassResult(masses=np.array(config.masses), dt_zero=table, slopes=np.array(slopes), slope=slope,
-                          slope_interval=interval)
+        slopes = np.array(slopes)
+        return MassResult(masses=np.array(config.masses), dt_zero=table, slopes=slopes,
+                          slope=float(np.nanmean(slopes)) if np.isfinite(slopes).any() else float("nan"))
 
     return runtime.cached(compute, config, MassResult, use_cache=use_cache)
 
 
+# ------------------------------------------------------------------------------ dt sweep, damping
+
+
 @dataclass(frozen=True)
 class DtSweepConfig(ConfigBase):
-    """The three probes for each of ``base.norms`` at each step size in ``dts`` (first seed only)."""
+    """The probes for each of ``base.norms`` at each step size in ``dts`` over the fixed physical horizon
+    ``base.horizon`` (first seed only)."""
 
     base: ProbeConfig = ProbeConfig()
-    dts: tuple[float, ...] = (0.03, 0.1, 0.2, 0.4, 0.8)
+    dts: tuple[float, ...] = (0.025, 0.05, 0.1, 0.2, 0.4)
 
     def __post_init__(self) -> None:
         if not isinstance(self.base, ProbeConfig):
@@ -344,33 +436,58 @@ class DtSweepConfig(ConfigBase):
 
     @classmethod
     def full(cls) -> "DtSweepConfig":
-        return cls(base=ProbeConfig.full(), dts=(0.01, 0.03, 0.1, 0.2, 0.4, 0.8, 1.6))
+        return cls(base=ProbeConfig.full(), dts=(0.02, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6))
+
+
+_SWEPT = ("round_trip", "negative_dt", "omega", "energy_drift", "shadow_drift")
 
 
 @dataclass
 class DtSweepResult(ResultBase):
-    """(norms × dts) grids of ``round_trip``, ``omega`` and ``energy_drift`` (NaN where the run blew up)."""
+    """(norms × dts) grids of ``round_trip``, ``negative_dt``, ``omega``, ``energy_drift`` and
+    ``shadow_drift`` at the fixed horizon (NaN where the run blew up); ``orders`` (norms × 3): the
+    least-squares slopes of log ``negative_dt``, ``energy_drift`` and ``shadow_drift`` against log dt."""
 
     norms: np.ndarray
     dts: np.ndarray
+    horizon: float
     round_trip: np.ndarray
+    negative_dt: np.ndarray
     omega: np.ndarray
     energy_drift: np.ndarray
+    shadow_drift: np.ndarray
+    orders: np.ndarray
+
+
+def _log_slope(x: np.ndarray, values: np.ndarray) -> float:
+    """Least-squares slope of log value against x over the finite, positive values (NaN with fewer than 2)."""
+    ok = np.isfinite(values) & (values > 0)
+    return float(np.polyfit(x[ok], np.log(values[ok]), 1)[0]) if ok.sum() >= 2 else float("nan")
+
+
+def _order(dts: np.ndarray, values: np.ndarray) -> float:
+    """Slope of log value against log dt (the order of the error in dt)."""
+    return _log_slope(np.log(dts), values)
 
 
 def run_dt_sweep(config: DtSweepConfig, *, progress: bool = True, use_cache: bool = True) -> DtSweepResult:
-    """Probes over step sizes and normalisations."""
+    """Probes over step sizes and normalisations at a fixed physical horizon."""
 
     def compute() -> DtSweepResult:
         base = config.base
         shape = (len(base.norms), len(config.dts))
-        out = {name: np.full(shape, np.nan) for name in ("round_trip", "omega", "energy_drift")}
+        out = {name: np.full(shape, np.nan) for name in _SWEPT}
         jobs = [(i, j) for i in range(shape[0]) for j in range(shape[1])]
         for i, j in runtime.progress_bar(jobs, "normalisations × step sizes", progress):
-            record = _run(_System(base, base.norms[i], base.seed), config.dts[j], base.mass, base.beta, base.steps)
+            dt = config.dts[j]
+            record = _run(_System(base, base.norms[i], base.seed), dt, base.mass, base.beta,
+                          steps_for(base.horizon, dt))
             for name in out:
                 out[name][i, j] = record[name]
-        return DtSweepResult(norms=np.array(base.norms), dts=np.array(config.dts), **out)
+        dts = np.array(config.dts)
+        orders = np.array([[_order(dts, out[name][i]) for name in ("negative_dt", "energy_drift", "shadow_drift")]
+                           for i in range(shape[0])])
+        return DtSweepResult(norms=np.array(base.norms), dts=dts, horizon=base.horizon, orders=orders, **out)
 
     return runtime.cached(compute, config, DtSweepResult, use_cache=use_cache)
 
@@ -917,3 +1034,68 @@ def run_noether(config: NoetherConfig, *, progress: bool = True, use_cache: bool
                              step_identity_error=identity_error)
 
     return runtime.cached(compute, config, NoetherResult, use_cache=use_cache)
+
+
+@dataclass(frozen=True)
+class DampingConfig(ConfigBase):
+    """Exact reversal and the energy balance of damped heavy ball: train-mode BatchNorm (norm
+    ``base.norms[0]``) at each momentum factor in ``betas``, round trips of each length in ``lengths``."""
+
+    base: ProbeConfig = ProbeConfig(norms=("batch",), n_seeds=1)
+    betas: tuple[float, ...] = (1.0, 0.9, 0.8)
+    lengths: tuple[int, ...] = (20, 40, 80)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.base, ProbeConfig):
+            raise ValueError(f"base={self.base!r} must be a ProbeConfig")
+        check_numbers("betas", self.betas, low=0.0, high=1.0, low_inclusive=False)
+        if len(self.lengths) < 2:
+            raise ValueError(f"lengths={self.lengths!r} needs at least two values to fit a growth rate")
+        for value in self.lengths:
+            check_number("lengths", value, low=2, high=10_000, integer=True)
+
+    @classmethod
+    def quick(cls) -> "DampingConfig":
+        return cls()
+
+    @classmethod
+    def full(cls) -> "DampingConfig":
+        return cls(base=ProbeConfig.full().replace(norms=("batch",), n_seeds=1), lengths=(25, 50, 100, 200))
+
+
+@dataclass
+class DampingResult(ResultBase):
+    """``round_trip`` (betas × lengths): exact-reversal error; ``growth`` (betas): fitted growth of its
+    logarithm per step, to compare with −log β, the rate of the inverse's amplification β^−T;
+    ``integration``, ``dissipated`` (betas): the integration error and the energy dissipated by damping
+    over the longest run, relative to H_0."""
+
+    betas: np.ndarray
+    lengths: np.ndarray
+    round_trip: np.ndarray
+    growth: np.ndarray
+    integration: np.ndarray
+    dissipated: np.ndarray
+
+
+def run_damping(config: DampingConfig, *, progress: bool = True, use_cache: bool = True) -> DampingResult:
+    """Round trips of damped heavy ball against their length, and the energy balance."""
+
+    def compute() -> DampingResult:
+        base = config.base
+        norm = base.norms[0]
+        table = np.full((len(config.betas), len(config.lengths)), np.nan)
+        integration, dissipated = np.full(len(config.betas), np.nan), np.full(len(config.betas), np.nan)
+        jobs = [(i, j) for i in range(len(config.betas)) for j in range(len(config.lengths))]
+        for i, j in runtime.progress_bar(jobs, "momentum factors × lengths", progress):
+            record = _run(_System(base, norm, base.seed), base.dt, base.mass, config.betas[i], config.lengths[j],
+                          negative_dt=False)
+            table[i, j] = record["round_trip"]
+            if j == len(config.lengths) - 1:
+                integration[i], dissipated[i] = record["energy"][-1], record["dissipated"][-1]
+        lengths = np.array(config.lengths, dtype=float)
+        growth = np.array([_log_slope(lengths, row) for row in table])
+        return DampingResult(betas=np.array(config.betas), lengths=np.array(config.lengths), round_trip=table,
+                             growth=growth, integration=integration, dissipated=dissipated)
+
+    return runtime.cached(compute, config, DampingResult, use_cache=use_cache)
