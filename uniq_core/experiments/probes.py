@@ -31,7 +31,7 @@ import torch
 from torch.func import functional_call, grad
 from torch.nn import functional as F
 
-from uniq_core import data, models, probes, replicas, runtime, stats
+from uniq_core import data, models, probes, replicas, runtime
 from uniq_core.schema import ConfigBase, ResultBase, check_choice, check_number, check_numbers, check_widths
 
 
