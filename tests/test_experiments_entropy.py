@@ -16,8 +16,9 @@ def test_entropy_near_a_minimum_on_real_training():
     assert np.all(result.hessian_eigenvalues > 0) and np.all(result.hessian_eigenvalues < 2 / config.lr)
     np.testing.assert_allclose(result.langevin_exact, 0.0, atol=1e-12)  # isotropic noise commutes with H
     assert np.all(result.sgd_exact >= 0) and np.all((0 <= result.commutator) & (result.commutator <= 2))
-    assert np.all(result.sgd_estimate >= 0) and np.all(result.langevin_estimate >= 0)  # KL: never negative
-    assert np.all(result.sgd_path_error > 0) and np.all(result.sgd_circulation_error > 0)
+    assert np.all(result.sgd_plugin >= 0) and np.all(result.langevin_plugin >= 0)  # plug-in KL: never negative
+    assert np.all(result.sgd_estimate < result.sgd_plugin)  # the bias correction lowers it
+    assert np.all(result.sgd_estimate_error > 0) and np.all(result.sgd_circulation_error > 0)
     assert np.all(result.gradient_norm < 0.05)  # the descent reached a neighbourhood of a minimum
     assert result.sgd_plane.shape == (4, 200, 2) and result.langevin_plane.shape == (4, 200, 2)
     # observing more directions never hides entropy production: the rate grows with the subspace
@@ -60,6 +61,8 @@ def test_validation_recovers_the_rotational_closed_form():
     assert result.exact == pytest.approx(8.0)
     assert abs(result.pair[0] - 8.0) < 0.2
     assert np.all(np.abs(result.path - result.pair) < 5 * result.path_error)
+    # the Euler chain, whose kernels the path estimate uses, has its own exact rate: above the pair rate at finite dt
+    assert abs(result.euler[0] - 8.0) < 0.3 and np.all(result.euler > result.pair)
     assert np.all(np.abs(result.circulation - result.circulation_exact) < 5 * result.circulation_error + 0.15)
 
 
@@ -84,7 +87,7 @@ def test_diverging_chains_are_reported_and_left_out():
     config = entropy.EntropyConfig(**SMALL, lr=60.0, subspace=2, dimensions=(2,), chains=3, burn_in=0,
                                    sample_steps=100, n_seeds=1)
     result = entropy.run_entropy(config, progress=False, use_cache=False)
-    assert result.sgd_diverged[0] == 3 and np.isnan(result.sgd_path[0]) and np.isnan(result.sgd_estimate[0])
+    assert result.sgd_diverged[0] == 3 and np.isnan(result.sgd_estimate[0]) and np.isnan(result.sgd_estimate[0])
     assert np.isfinite(result.sgd_exact[0])  # the linearised rate needs no chain
 
 
@@ -93,3 +96,13 @@ def test_a_step_with_no_stable_subspace_is_a_clear_error():
                                    sample_steps=100, n_seeds=1)
     with pytest.raises(ValueError, match="stable curvature directions"):
         entropy.run_entropy(config, progress=False, use_cache=False)
+
+
+def test_null_control_is_unbiased_where_the_plug_in_is_not():
+    config = entropy.EntropyConfig(**SMALL, subspace=3, dimensions=(3,), chains=4, sample_steps=300, n_seeds=1)
+    result = entropy.EntropyResult.__new__(entropy.EntropyResult)
+    result.hessian_eigenvalues = np.array([[5.0, 2.0, 0.5]])
+    null = entropy.null_control(result, config, repetitions=30)
+    spread = null["estimate"].std(ddof=1) / np.sqrt(30)
+    assert abs(null["estimate"].mean()) < 2 * spread
+    assert null["plugin"].mean() > 4 * spread and np.all(null["plugin"] >= 0)

@@ -111,12 +111,13 @@ def test_simulated_sgd_on_a_quadratic_matches_the_exact_rate():
         trajectory[t] = theta
     exact = thermo.sgd_entropy_production(hessian, noise, lr)
     assert thermo.ar1_entropy_estimate(trajectory) == pytest.approx(exact, rel=0.15)
-    # isotropic noise: the fitted estimate is only its small positive estimation bias
+    # isotropic noise: reversible, the bias-corrected estimate is zero within its error
     kicks = rng.standard_normal((steps, 3))
     for t in range(steps):
         theta = theta - lr * (hessian @ theta + kicks[t])
         trajectory[t] = theta
-    assert thermo.ar1_entropy_estimate(trajectory) < 0.2 * exact
+    estimate, error = thermo.ar1_entropy_estimate(trajectory, return_error=True)
+    assert abs(estimate) < 3 * error and error < 0.2 * exact
 
 
 def test_fit_ar1_needs_enough_steps_and_pools_chains():
@@ -186,3 +187,57 @@ def test_velocity_field_pools_independent_chains():
     chains = np.stack([thermo.simulate_ou(rotational(1.0, 2.0), np.eye(2), 1e-2, 20_000, seed=s) for s in range(3)])
     field = thermo.velocity_field(chains, 1e-2, bins=6)
     assert field["count"].sum() == 3 * (chains.shape[1] - 2)
+
+
+def _stationary_chains(F, C, chains, n_states, rng):
+    S = linalg.solve_discrete_lyapunov(F, C)
+    x = np.empty((chains, n_states, len(F)))
+    x[:, 0] = rng.standard_normal((chains, len(F))) @ np.linalg.cholesky(S).T
+    kicks = rng.standard_normal((chains, n_states - 1, len(F))) @ np.linalg.cholesky(C).T
+    for t in range(1, n_states):
+        x[:, t] = x[:, t - 1] @ F.T + kicks[:, t - 1]
+    return x
+
+
+def _repeat_estimate(F, C, chains, n_states, repetitions, seed):
+    rng = np.random.default_rng(seed)
+    values = [thermo.ar1_entropy_estimate(_stationary_chains(F, C, chains, n_states, rng), return_error=True,
+                                          n_bootstrap=16, seed=r) for r in range(repetitions)]
+    estimates, errors = np.array(values).T
+    return estimates, errors
+
+
+@pytest.mark.parametrize("n, n_states", [(2, 300), (2, 1000), (5, 300), (5, 1000)])
+def test_ar1_estimate_is_unbiased_and_calibrated_on_reversible_chains(n, n_states):
+    # F symmetric and C = I − F²: a reversible chain (exact rate 0) with correlated directions
+    rng = np.random.default_rng(n)
+    q, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    F = q @ np.diag(np.linspace(0.9, 0.2, n)) @ q.T
+    C = np.eye(n) - F @ F
+    estimates, errors = _repeat_estimate(F, C, 4, n_states, 40, seed=10 * n + n_states)
+    spread = estimates.std(ddof=1)
+    plug_in = thermo.ar1_entropy_production(*thermo.fit_ar1(_stationary_chains(F, C, 4, n_states, rng)))
+    assert abs(estimates.mean()) < 2 * spread / np.sqrt(len(estimates))  # null: no systematic bias
+    assert np.any(estimates < 0)  # it can and does come out negative
+    assert 1 / 1.5 < errors.mean() / spread < 1.5  # the standard error is calibrated
+    assert plug_in > 0  # the uncorrected plug-in value is a KL divergence: never negative
+
+
+def test_ar1_estimate_recovers_the_rate_of_an_irreversible_chain():
+    # F and C do not commute: an irreversible chain with a known exact rate
+    F = np.diag([0.8, 0.5, 0.2])
+    rotation, _ = np.linalg.qr(np.random.default_rng(11).standard_normal((3, 3)))
+    C = rotation @ np.diag([1.0, 0.3, 0.1]) @ rotation.T
+    exact = thermo.ar1_entropy_production(F, C)
+    estimates, errors = _repeat_estimate(F, C, 4, 500, 30, seed=12)
+    spread = estimates.std(ddof=1)
+    assert exact > 3 * spread
+    assert abs(estimates.mean() - exact) < 2 * spread / np.sqrt(len(estimates)) + 0.02 * exact
+    assert np.mean(np.abs(estimates - exact) < 2 * errors) > 0.8  # each estimate within its error
+    assert 1 / 1.5 < errors.mean() / spread < 1.5
+
+
+def test_euler_chain_rate_tends_to_the_ou_rate():
+    A, D = rotational(1.0, 2.0), np.eye(2)
+    assert thermo.euler_entropy_production(A, D, 1e-4) == pytest.approx(8.0, rel=1e-3)
+    assert thermo.euler_entropy_production(A, D, 0.1) != pytest.approx(8.0, rel=1e-2)

@@ -204,14 +204,14 @@ class EntropyResult(ResultBase):
     ``rate_by_dimension`` (seeds × len(``dimensions``)): the exact SGD rate in the top-d stable subspace,
     a lower bound on the whole chain's rate that grows with d (NaN beyond the stable directions, and from
     d = n_train on, where the minibatch noise is singular and the rate infinite); estimates
-    from the simulated chains: fitted-AR(1) KL (``sgd_estimate``, ``langevin_estimate``; never negative, so a
-    reversible process shows the estimator's bias), the path log-ratio under the fitted kernel with its
-    standard error (``sgd_path``, ``sgd_path_error``, ``langevin_path``, ``langevin_path_error``; can be
-    negative: the second-law check), and the signed circulation rate in the top PCA plane of the samples
+    from the simulated chains, pooled over chains: the plug-in KL rate of the fitted AR(1) chain
+    (``sgd_plugin``, ``langevin_plugin``; never negative and biased upward), the bias-corrected rate with its
+    standard error (``sgd_estimate``, ``sgd_estimate_error``, ``langevin_estimate``…;
+    :func:`uniq_core.thermo.ar1_entropy_estimate`, unbiased on reversible chains, may be negative), and the signed circulation rate in the top PCA plane of the samples
     with its error (``sgd_circulation``…); ``sgd_diverged``, ``langevin_diverged``: chains per seed that
     diverged and were left out of every estimate. ``sgd_plane``, ``langevin_plane`` (chains × T × 2): the first
     seed's chains in that plane, for the current figure. ``sgd_exact_mean``/``_interval``: geometric mean
-    and interval over seeds; ``excess_mean``/``_interval``: SGD minus Langevin path estimate, over seeds."""
+    and interval over seeds; ``excess_mean``/``_interval``: SGD minus Langevin corrected estimate, over seeds."""
 
     hessian_eigenvalues: np.ndarray
     gradient_norm: np.ndarray
@@ -224,12 +224,12 @@ class EntropyResult(ResultBase):
     dimensions: np.ndarray
     sgd_diverged: np.ndarray
     langevin_diverged: np.ndarray
+    sgd_plugin: np.ndarray
+    langevin_plugin: np.ndarray
     sgd_estimate: np.ndarray
+    sgd_estimate_error: np.ndarray
     langevin_estimate: np.ndarray
-    sgd_path: np.ndarray
-    sgd_path_error: np.ndarray
-    langevin_path: np.ndarray
-    langevin_path_error: np.ndarray
+    langevin_estimate_error: np.ndarray
     sgd_circulation: np.ndarray
     sgd_circulation_error: np.ndarray
     langevin_circulation: np.ndarray
@@ -240,18 +240,6 @@ class EntropyResult(ResultBase):
     sgd_exact_interval: np.ndarray
     excess_mean: float
     excess_interval: np.ndarray
-
-
-def _pooled_path(samples: np.ndarray) -> tuple[float, float]:
-    """Path log-ratio estimate per step under the AR(1) kernel fitted to all chains, pooled over chains."""
-    transition, noise = thermo.fit_ar1(samples)
-    centred = samples - samples.reshape(-1, samples.shape[-1]).mean(axis=0)
-    rates, errors = zip(*(
-        thermo.path_entropy_production(chain, lambda x: x @ (transition - np.eye(len(transition))).T, noise / 2,
-                                       1.0, return_error=True)
-        for chain in centred
-    ))
-    return float(np.mean(rates)), float(np.sqrt(np.sum(np.square(errors))) / len(errors))
 
 
 def _pooled_circulation(plane: np.ndarray) -> tuple[float, float]:
@@ -289,17 +277,18 @@ def _sample(problem: _Problem, theta: torch.Tensor, basis: np.ndarray, config: E
 
 
 def _estimates(samples: np.ndarray, axes: np.ndarray | None, prefix: str) -> dict[str, object]:
-    """KL, path and circulation estimates from the chains that did not diverge (NaN when fewer than two)."""
+    """Plug-in KL, bias-corrected rate and circulation estimates from the chains that did not diverge (NaN when fewer than two)."""
     healthy = samples[np.isfinite(samples).all(axis=(1, 2))]
     record: dict[str, object] = {f"{prefix}_diverged": len(samples) - len(healthy)}
     if len(healthy) < 2:
-        for name in ("estimate", "path", "path_error", "circulation", "circulation_error"):
+        for name in ("plugin", "estimate", "estimate_error", "circulation", "circulation_error"):
             record[f"{prefix}_{name}"] = np.nan
         record[f"{prefix}_plane"] = np.full(samples.shape[:2] + (2,), np.nan)
         return record
     plane = healthy @ (axes if axes is not None else _top_plane(healthy))
-    record[f"{prefix}_estimate"] = thermo.ar1_entropy_estimate(healthy)
-    record[f"{prefix}_path"], record[f"{prefix}_path_error"] = _pooled_path(healthy)
+    record[f"{prefix}_plugin"] = thermo.ar1_entropy_production(*thermo.fit_ar1(healthy))
+    record[f"{prefix}_estimate"], record[f"{prefix}_estimate_error"] = thermo.ar1_entropy_estimate(
+        healthy, return_error=True)
     record[f"{prefix}_circulation"], record[f"{prefix}_circulation_error"] = _pooled_circulation(plane)
     record[f"{prefix}_plane"] = plane
     return record
@@ -363,7 +352,7 @@ def run_entropy(config: EntropyConfig, *, progress: bool = True, use_cache: bool
             per_seed.append(record)
         fields = {name: np.array([r[name] for r in per_seed]) for name in per_seed[0] if not name.endswith("plane")}
         exact_mean, exact_interval = stats.log_t_interval(fields["sgd_exact"])
-        excess_mean, excess_interval = stats.t_interval(fields["sgd_path"] - fields["langevin_path"])
+        excess_mean, excess_interval = stats.t_interval(fields["sgd_estimate"] - fields["langevin_estimate"])
         return EntropyResult(
             **fields,
             dimensions=np.array(config.dimensions),
@@ -583,6 +572,8 @@ class ValidationConfig(ConfigBase):
 @dataclass
 class ValidationResult(ResultBase):
     """``exact`` (2ω²/a), and per interval in ``dts``: ``pair`` (exact AR(1) pair rate per unit time),
+    ``euler`` (exact rate per unit time of the Euler chain x' = (I − A dt) x + √(2D dt) ξ whose kernels the
+    path estimate uses: :func:`uniq_core.thermo.euler_entropy_production`),
     ``path`` and ``path_error`` (estimate from the sampled trajectory), ``circulation`` and its error, and
     ``circulation_exact``."""
 
@@ -594,6 +585,7 @@ class ValidationResult(ResultBase):
     circulation: np.ndarray
     circulation_error: np.ndarray
     circulation_exact: float
+    euler: np.ndarray
 
 
 def run_validation(config: ValidationConfig, *, progress: bool = True, use_cache: bool = True) -> ValidationResult:
@@ -604,10 +596,11 @@ def run_validation(config: ValidationConfig, *, progress: bool = True, use_cache
         A = np.array([[config.a, -config.omega], [config.omega, config.a]])
         D = config.d * np.eye(2)
         sigma = thermo.stationary_covariance(A, D)
-        pair, path, path_error, circulation, circulation_error = [], [], [], [], []
+        pair, path, path_error, circulation, circulation_error, euler = [], [], [], [], [], []
         for dt in runtime.progress_bar(config.dts, "sampling intervals", progress):
             transition = linalg.expm(-A * dt)
             pair.append(thermo.ar1_entropy_production(transition, sigma - transition @ sigma @ transition.T) / dt)
+            euler.append(thermo.euler_entropy_production(A, D, dt))
             trajectory = thermo.simulate_ou(A, D, dt, config.n_steps, seed=config.seed)
             rate, error = thermo.path_entropy_production(trajectory, lambda x: -x @ A.T, D, dt, return_error=True)
             path.append(rate)
@@ -618,6 +611,37 @@ def run_validation(config: ValidationConfig, *, progress: bool = True, use_cache
         return ValidationResult(dts=np.array(config.dts), exact=thermo.ou_entropy_production(A, D), pair=np.array(pair),
                                 path=np.array(path), path_error=np.array(path_error),
                                 circulation=np.array(circulation), circulation_error=np.array(circulation_error),
-                                circulation_exact=thermo.ou_circulation_rate(A, D))
+                                circulation_exact=thermo.ou_circulation_rate(A, D), euler=np.array(euler))
 
     return runtime.cached(compute, config, ValidationResult, use_cache=use_cache)
+
+
+# ------------------------------------------------------------------------------------------ null control
+
+
+def null_control(result: EntropyResult, config: EntropyConfig, *, repetitions: int = 16,
+                 seed: int = 0) -> dict[str, np.ndarray]:
+    """The estimator on exactly reversible chains of the chapter's own size.
+
+    The linearised chain δ' = (I − ηH) δ + ξ with the first seed's top Hessian eigenvalues and isotropic
+    noise ξ ~ N(0, η² I) (it commutes with H: exact rate 0), simulated in ``config.chains`` stationary
+    chains of ``config.sample_steps`` steps, ``repetitions`` times. Returns per repetition ``plugin`` (the
+    fitted chain's KL rate), ``estimate`` and ``error`` (:func:`uniq_core.thermo.ar1_entropy_estimate`).
+    """
+    check_number("repetitions", repetitions, low=2, high=1000, integer=True)
+    eigenvalues = result.hessian_eigenvalues[0]
+    transition = np.diag(1 - config.lr * eigenvalues)
+    stationary_variance = config.lr**2 / (1 - np.diag(transition) ** 2)
+    rng = np.random.default_rng(seed)
+    plugin, estimate, error = [], [], []
+    for repetition in range(repetitions):
+        chains = np.empty((config.chains, config.sample_steps, len(eigenvalues)))
+        chains[:, 0] = rng.standard_normal((config.chains, len(eigenvalues))) * np.sqrt(stationary_variance)
+        kicks = config.lr * rng.standard_normal((config.chains, config.sample_steps - 1, len(eigenvalues)))
+        for t in range(1, config.sample_steps):
+            chains[:, t] = chains[:, t - 1] @ transition.T + kicks[:, t - 1]
+        plugin.append(thermo.ar1_entropy_production(*thermo.fit_ar1(chains)))
+        value, standard_error = thermo.ar1_entropy_estimate(chains, return_error=True, seed=repetition)
+        estimate.append(value)
+        error.append(standard_error)
+    return {"plugin": np.array(plugin), "estimate": np.array(estimate), "error": np.array(error)}

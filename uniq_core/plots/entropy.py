@@ -16,6 +16,7 @@ def validation_figure(result: Any) -> plt.Figure:
     figure, (left, right) = plt.subplots(1, 2, figsize=(10, 3.4))
     left.axhline(result.exact, color="k", ls="--", lw=1, label="exact 2ω²/a")
     left.plot(result.dts, result.pair, "s-", color=PALETTE(0.3), label="exact pair rate of the sampled chain")
+    left.plot(result.dts, result.euler, "v:", color=PALETTE(0.55), label="exact rate of the Euler chain")
     left.errorbar(result.dts, result.path, yerr=2 * result.path_error, fmt="o", color=PALETTE(0.75), capsize=3,
                   label="path estimate ± 2 s.e.")
     left.set_xscale("log")
@@ -54,18 +55,19 @@ def dimension_figure(result: Any) -> plt.Figure:
 
 
 def stationary_figure(result: Any) -> plt.Figure:
-    """Per seed: exact linearised rates and the estimates from simulated chains, SGD beside Langevin."""
+    """Per seed: exact linearised rates, the bias-corrected estimate ± 2 s.e. and the plug-in KL of the
+    simulated chains, SGD beside Langevin."""
     figure, axis = plt.subplots(figsize=(8, 3.6))
     seeds = np.arange(len(result.sgd_exact))
     for offset, (name, colour, exact, path, error, kl) in enumerate([
-        ("SGD", "#c0392b", result.sgd_exact, result.sgd_path, result.sgd_path_error, result.sgd_estimate),
-        ("Langevin", "#2e6da4", result.langevin_exact, result.langevin_path, result.langevin_path_error,
-         result.langevin_estimate),
+        ("SGD", "#c0392b", result.sgd_exact, result.sgd_estimate, result.sgd_estimate_error, result.sgd_plugin),
+        ("Langevin", "#2e6da4", result.langevin_exact, result.langevin_estimate, result.langevin_estimate_error,
+         result.langevin_plugin),
     ]):
         x = seeds + (offset - 0.5) * 0.3
         axis.plot(x - 0.06, exact, "D", color=colour, mfc="white", label=f"{name}: exact, linearised")
-        axis.errorbar(x, path, yerr=2 * error, fmt="o", color=colour, capsize=3, label=f"{name}: path estimate ± 2 s.e.")
-        axis.plot(x + 0.06, kl, "^", color=colour, alpha=0.6, label=f"{name}: fitted-chain KL")
+        axis.errorbar(x, path, yerr=2 * error, fmt="o", color=colour, capsize=3, label=f"{name}: bias-corrected estimate ± 2 s.e.")
+        axis.plot(x + 0.06, kl, "^", color=colour, alpha=0.6, label=f"{name}: plug-in KL (biased)")
     axis.axhline(0, color="grey", lw=0.8)
     axis.set_xticks(seeds, [f"seed {s}" for s in seeds])
     axis.set_ylabel("nats per step")
