@@ -2,11 +2,12 @@
 
 Runs: ``n_runs`` replicas of an MLP (replica 0 the reference, the others perturbed at initialisation by
 ``perturbation``, optionally with their own data order) are trained side by side (:mod:`uniq_core.replicas`).
-Each run's trajectory is a point cloud twice over: in weight space (the engine's fixed random projection
-of the parameters at every recorded step) and in function space (the softmax outputs on a fixed probe set
-of training inputs at every checkpoint). Each cloud's time points are split at random into two halves;
-persistence diagrams (H0 and H1) of every half give distances within a run (its two halves) and between
-runs, and a permutation test asks whether halves of one run are closer to each other than to other runs.
+Each run's trajectory is a point cloud twice over: in weight space (the full parameter vector at every
+checkpoint) and in function space (the softmax outputs on a fixed probe set of training inputs at every
+checkpoint). Each cloud's time points are split at random into ``n_replicates`` disjoint subsets;
+persistence diagrams (H0 and H1) of every subset give distances within a run and between runs, and a
+permutation test with runs as its units asks whether replicates of one run are closer to each other than to
+replicates of other runs. Every family of tests is decided by one rule: Holm-adjusted p below ``level``.
 
 Symmetry: independently initialised networks are compared before and after aligning their hidden units
 (:func:`uniq_core.symmetry.align`), by distance and by the loss and error barriers along the straight line
@@ -304,7 +305,7 @@ class SymmetryConfig(ConfigBase):
     lr: float = 0.05
     epochs: int = 20
     batch_size: int = 64
-    n_pairs: int = 3
+    n_pairs: int = 5
     n_points: int = 21
     seed: int = 0
     device: str = "cpu"
@@ -321,7 +322,7 @@ class SymmetryConfig(ConfigBase):
 
     @classmethod
     def full(cls) -> "SymmetryConfig":
-        return cls(n_train=1347, widths=(256, 256), epochs=60, n_pairs=5, device="auto")
+        return cls(n_train=1347, widths=(256, 256), epochs=60, n_pairs=8, device="auto")
 
 
 @dataclass
