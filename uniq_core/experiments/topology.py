@@ -233,9 +233,19 @@ def holm_decisions(results: list[TopologyResult]) -> tuple[np.ndarray, np.ndarra
 
 
 def _plane(clouds: list[np.ndarray]) -> np.ndarray:
+    """Each cloud in the top-two principal plane of all clouds pooled (Lanczos: only two directions)."""
+    from scipy.sparse.linalg import svds
+
     pooled = np.concatenate(clouds)
-    _, _, vt = np.linalg.svd(pooled - pooled.mean(axis=0), full_matrices=False)
-    return np.stack([(cloud - pooled.mean(axis=0)) @ vt[:2].T for cloud in clouds])
+    centre = pooled.mean(axis=0)
+    centred = pooled - centre
+    if min(centred.shape) <= 3:
+        _, _, vt = np.linalg.svd(centred, full_matrices=False)
+        top = vt[:2]
+    else:
+        _, values, vt = svds(centred, k=2, v0=np.ones(min(centred.shape)), random_state=0)
+        top = vt[np.argsort(values)[::-1]]
+    return np.stack([(cloud - centre) @ top.T for cloud in clouds])
 
 
 def run_topology(config: TopologyConfig, *, progress: bool = True, use_cache: bool = True) -> TopologyResult:
@@ -415,9 +425,10 @@ class TopologySweepConfig(ConfigBase):
     """:class:`TopologyConfig` over ``perturbations`` × ``widths_grid`` (one hidden layer each).
 
     One decision rule for the whole grid: Holm over its 2 × settings tests (both spaces at every setting),
-    so the base test's smallest p-value must lie below level / (2 × settings)."""
+    so the base test's smallest p-value must lie below level / (2 × settings). The grid reports tests, not
+    diagrams, so its base reduces whole-run clouds (used only for figures) to ``max_points`` landmarks."""
 
-    base: TopologyConfig = TopologyConfig()
+    base: TopologyConfig = TopologyConfig(max_points=100)  # replicates keep every point; whole runs use landmarks
     perturbations: tuple[float, ...] = (1e-4, 1e-3, 1e-2, 1e-1, 1.0)
     widths_grid: tuple[int, ...] = (16, 64)
 
@@ -434,7 +445,7 @@ class TopologySweepConfig(ConfigBase):
 
     @classmethod
     def full(cls) -> "TopologySweepConfig":
-        return cls(base=TopologyConfig.full(), widths_grid=(16, 64, 256))
+        return cls(base=TopologyConfig.full().replace(max_points=500), widths_grid=(16, 64, 256))
 
 
 @dataclass
