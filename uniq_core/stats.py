@@ -29,3 +29,49 @@ def log_t_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float,
     values = np.asarray(values, dtype=np.float64)
     centre, interval = t_interval(np.log(values[np.isfinite(values) & (values > 0)]), confidence)
     return float(np.exp(centre)), np.exp(interval)
+
+
+def holm_adjusted(p_values: np.ndarray) -> np.ndarray:
+    """Holm–Bonferroni adjusted p-values of a family of tests (same shape as ``p_values``).
+
+    With the m finite p-values sorted, p_(1) ≤ … ≤ p_(m), the adjusted values are
+    p̃_(i) = min(1, max_{j ≤ i} (m − j + 1)·p_(j)); rejecting where p̃ < level controls the family-wise error
+    rate at that level under any dependence between the tests (Holm 1979, Scand. J. Statist. 6, 65–70).
+    NaN entries (tests that were not run) are not counted in m and stay NaN.
+    """
+    p_values = np.asarray(p_values, dtype=np.float64)
+    flat = p_values.ravel()
+    adjusted = np.full(flat.shape, np.nan)
+    tested = np.flatnonzero(np.isfinite(flat))
+    if tested.size == 0:
+        return adjusted.reshape(p_values.shape)
+    if np.any((flat[tested] < 0) | (flat[tested] > 1)):
+        raise ValueError(f"p_values must lie in [0, 1]; got {flat[tested].min()} … {flat[tested].max()}")
+    order = tested[np.argsort(flat[tested], kind="stable")]
+    m = order.size
+    scaled = (m - np.arange(m)) * flat[order]
+    adjusted[order] = np.minimum(1.0, np.maximum.accumulate(scaled))
+    return adjusted.reshape(p_values.shape)
+
+
+def distinct_groupings(n_groups: int, group_size: int) -> int:
+    """Number of ways to split n_groups·group_size items into n_groups unlabelled groups of group_size:
+    (n·s)! / ((s!)^n · n!). A permutation test whose statistic depends only on the grouping cannot give a
+    p-value below 1 over this number."""
+    from math import factorial
+
+    return factorial(n_groups * group_size) // (factorial(group_size) ** n_groups * factorial(n_groups))
+
+
+def smallest_permutation_p(n_groups: int, group_size: int, n_permutations: int) -> float:
+    """Smallest p-value a Monte Carlo permutation test with p = (1 + #{null ≥ observed}) / (1 + B) over
+    re-groupings of n_groups × group_size replicates can return: max(1/(1 + B), 1/#groupings)."""
+    return max(1.0 / (1 + n_permutations), 1.0 / distinct_groupings(n_groups, group_size))
+
+
+def groupings_needed(smallest_p: float, group_size: int) -> int:
+    """The fewest groups n for which 1 / :func:`distinct_groupings`(n, group_size) is below ``smallest_p``."""
+    n = 2
+    while 1.0 / distinct_groupings(n, group_size) >= smallest_p:
+        n += 1
+    return n

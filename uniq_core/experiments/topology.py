@@ -2,11 +2,12 @@
 
 Runs: ``n_runs`` replicas of an MLP (replica 0 the reference, the others perturbed at initialisation by
 ``perturbation``, optionally with their own data order) are trained side by side (:mod:`uniq_core.replicas`).
-Each run's trajectory is a point cloud twice over: in weight space (the engine's fixed random projection
-of the parameters at every recorded step) and in function space (the softmax outputs on a fixed probe set
-of training inputs at every checkpoint). Each cloud's time points are split at random into two halves;
-persistence diagrams (H0 and H1) of every half give distances within a run (its two halves) and between
-runs, and a permutation test asks whether halves of one run are closer to each other than to other runs.
+Each run's trajectory is a point cloud twice over: in weight space (the full parameter vector at every
+checkpoint) and in function space (the softmax outputs on a fixed probe set of training inputs at every
+checkpoint). Each cloud's time points are split at random into ``n_replicates`` disjoint subsets;
+persistence diagrams (H0 and H1) of every subset give distances within a run and between runs, and a
+permutation test with runs as its units asks whether replicates of one run are closer to each other than to
+replicates of other runs. Every family of tests is decided by one rule: Holm-adjusted p below ``level``.
 
 Symmetry: independently initialised networks are compared before and after aligning their hidden units
 (:func:`uniq_core.symmetry.align`), by distance and by the loss and error barriers along the straight line
@@ -22,7 +23,7 @@ import numpy as np
 import torch
 from torch.func import functional_call, vmap
 
-from uniq_core import barriers, data, models, replicas, runtime, symmetry, topology
+from uniq_core import barriers, data, models, replicas, runtime, stats, symmetry, topology
 from uniq_core.schema import ConfigBase, ResultBase, check_choice, check_number, check_numbers, check_widths
 
 
@@ -51,9 +52,26 @@ def _outputs(model: torch.nn.Module, thetas: np.ndarray, inputs: torch.Tensor) -
 # ------------------------------------------------------------------------------------------ trajectories
 
 
+def _check_test(config, n_tests: int, runs_field: str = "n_runs") -> None:
+    """The permutation test must be able to reach the first Holm threshold level / n_tests."""
+    smallest = stats.smallest_permutation_p(config.n_runs, config.n_replicates, config.n_permutations)
+    if not smallest < config.level / n_tests:
+        raise ValueError(
+            f"{runs_field}={config.n_runs}, n_replicates={config.n_replicates}, "
+            f"n_permutations={config.n_permutations}: the smallest achievable p-value is {smallest:.3g}, not below "
+            f"level/{n_tests} = {config.level / n_tests:.3g} (Holm over {n_tests} tests at level={config.level}); "
+            "the test could never reject. Raise n_runs or n_replicates (at least "
+            f"{stats.groupings_needed(config.level / n_tests, config.n_replicates)} runs for this n_replicates) "
+            "or n_permutations")
+
+
 @dataclass(frozen=True)
 class TopologyConfig(ConfigBase):
-    """Perturbed runs trained side by side; persistence of their trajectories in weight and function space."""
+    """Perturbed runs trained side by side; persistence of their trajectories in weight and function space.
+
+    Runs are the units of the test: each run's cloud is split into ``n_replicates`` random disjoint subsets
+    of its time points, and the run labels of the replicates are permuted (``n_permutations`` draws). The
+    smallest achievable p-value must lie below ``level``/2 (Holm over weight and function space)."""
 
     dataset: str = "digits"
     n_train: int = 1000
@@ -64,10 +82,11 @@ class TopologyConfig(ConfigBase):
     lr: float = 0.05
     epochs: int = 10
     batch_size: int = 64
-    sketch_dim: int = 16
     probe_size: int = 64
     max_points: int = 300
+    n_replicates: int = 2
     n_permutations: int = 999
+    level: float = 0.05
     seed: int = 0
     device: str = "cpu"
 
@@ -76,11 +95,13 @@ class TopologyConfig(ConfigBase):
         check_number("n_runs", self.n_runs, low=3, high=256, integer=True)
         check_number("perturbation", self.perturbation, low=0.0, high=10.0, low_inclusive=False)
         check_choice("independent_order", self.independent_order, (True, False))
-        check_number("sketch_dim", self.sketch_dim, low=2, high=1024, integer=True)
         check_number("probe_size", self.probe_size, low=2, high=self.n_train, integer=True)
         check_number("max_points", self.max_points, low=10, high=5000, integer=True)
+        check_number("n_replicates", self.n_replicates, low=2, high=16, integer=True)
         check_number("n_permutations", self.n_permutations, low=19, high=100_000, integer=True)
+        check_number("level", self.level, low=0.0, high=0.5, low_inclusive=False)
         check_choice("device", self.device, ("cpu", "cuda", "auto"))
+        _check_test(self, 2)
 
     @classmethod
     def quick(cls) -> "TopologyConfig":
@@ -94,19 +115,23 @@ class TopologyConfig(ConfigBase):
 
 @dataclass
 class TopologyResult(ResultBase):
-    """Per space (``weight``/``function``): ``*_within`` (runs,) distance between the two halves of each
-    run; ``*_between`` (runs, runs) mean distance between halves of different runs (diagonal NaN);
-    ``*_ratio`` mean between / mean within; ``*_p_value`` of the permutation test; ``*_diagram_h0`` and
-    ``*_diagram_h1`` of run 0's whole trajectory (for the figure) and ``*_points`` (runs, T, 2): each run's
-    trajectory in the top-two principal plane of all runs. Distances are the sum over H0 and H1 of the
-    1-Wasserstein distances. ``diverged`` (runs,), ``test_accuracy`` (runs,), ``disagreement`` (runs, runs):
-    fraction of test inputs on which two runs' predictions differ; ``landmark_radius``: the largest
-    covering radius of the subsampled clouds (0 when none was subsampled)."""
+    """Per space (``weight``: the full parameter vectors at every checkpoint; ``function``: softmax outputs
+    on the probe set): ``*_within`` (runs,) mean distance between the replicates of each run;
+    ``*_between`` (runs, runs) mean distance between replicates of different runs (diagonal NaN);
+    ``*_ratio`` mean between / mean within; ``*_p_value`` of the permutation test and ``*_p_holm`` its
+    Holm-adjusted value over the two spaces (runs are distinguishable in a space where it is below
+    ``level``); ``*_diagram_h0`` and ``*_diagram_h1`` of run 0's whole trajectory (for the figure) and
+    ``*_points`` (runs, T, 2): each run's trajectory in the top-two principal plane of all runs. Distances
+    are the sum over H0 and H1 of the 1-Wasserstein distances. ``diverged`` (runs,), ``test_accuracy``
+    (runs,), ``disagreement`` (runs, runs): fraction of test inputs on which two runs' predictions differ;
+    ``landmark_radius``: the largest covering radius of the subsampled clouds (0 when none was subsampled);
+    ``n_parameters``: the dimension of the weight-space cloud."""
 
     weight_within: np.ndarray
     weight_between: np.ndarray
     weight_ratio: float
     weight_p_value: float
+    weight_p_holm: float
     weight_diagram_h0: np.ndarray
     weight_diagram_h1: np.ndarray
     weight_points: np.ndarray
@@ -114,6 +139,7 @@ class TopologyResult(ResultBase):
     function_between: np.ndarray
     function_ratio: float
     function_p_value: float
+    function_p_holm: float
     function_diagram_h0: np.ndarray
     function_diagram_h1: np.ndarray
     function_points: np.ndarray
@@ -121,25 +147,56 @@ class TopologyResult(ResultBase):
     test_accuracy: np.ndarray
     disagreement: np.ndarray
     landmark_radius: float
+    n_parameters: int
+    level: float
 
 
 def _distance(a: dict[int, np.ndarray], b: dict[int, np.ndarray]) -> float:
     return sum(topology.diagram_distance(a[dim], b[dim]) for dim in (0, 1))
 
 
-def halves_test(clouds: list[np.ndarray], *, max_points: int, n_permutations: int, seed: int) -> dict[str, object]:
-    """Within-run and between-run diagram distances of random time halves, and a permutation test.
+def grouping_permutation_test(distances: np.ndarray, labels: np.ndarray, *, n_permutations: int,
+                              rng: np.random.Generator) -> tuple[float, float]:
+    """Between-group minus within-group mean distance, and its permutation p-value over the group labels.
 
-    Statistic: mean distance between halves of different runs minus mean distance between the two halves
-    of one run. Null: run identity does not matter, so re-pairing the 2R halves at random is as likely to
-    give a statistic this large; p = (1 + #{null ≥ observed}) / (1 + n_permutations).
+    T(g) = mean_{g_i ≠ g_j} d_ij − mean_{i ≠ j, g_i = g_j} d_ij. Null: the replicates are exchangeable
+    across groups (no group effect), so each re-labelling is as likely as the observed one;
+    p = (1 + #{T(g*) ≥ T(g)}) / (1 + B) over B uniform re-labellings g* (Phipson & Smyth 2010, Stat. Appl.
+    Genet. Mol. Biol. 9, 39), exact in size at any level. Returns (T(g), p).
     """
+    distances = np.asarray(distances, dtype=np.float64)
+    labels = np.asarray(labels)
+    off = ~np.eye(len(labels), dtype=bool)
+
+    def statistic(owner: np.ndarray) -> float:
+        same = owner[:, None] == owner[None, :]
+        return float(distances[~same].mean() - distances[same & off].mean())
+
+    observed = statistic(labels)
+    null = np.array([statistic(rng.permutation(labels)) for _ in range(n_permutations)])
+    return observed, float((1 + np.sum(null >= observed - 1e-12 * abs(observed))) / (1 + n_permutations))
+
+
+def replicates_test(clouds: list[np.ndarray], *, n_replicates: int = 2, max_points: int, n_permutations: int,
+                    seed: int) -> dict[str, object]:
+    """Diagram distances within and between runs, with runs as the units of a permutation test.
+
+    Each run's cloud (its points in time order) is split at random into ``n_replicates`` disjoint subsets
+    of equal size; each subset gives a persistence diagram (H0 and H1), and distances are W1(H0) + W1(H1).
+    The test (:func:`grouping_permutation_test`) asks whether replicates of one run are closer to each
+    other than to replicates of other runs. Null: the runs' clouds are samples of one distribution, so the
+    run of a replicate does not matter. Its smallest p-value is
+    :func:`uniq_core.stats.smallest_permutation_p` of (runs, replicates, permutations).
+    """
+    check_number("n_replicates", n_replicates, low=2, integer=True)
     rng = np.random.default_rng(seed)
     diagrams, radius = [], 0.0
     for cloud in clouds:
+        size = len(cloud) // n_replicates
         order = rng.permutation(len(cloud))
-        for half in (order[: len(cloud) // 2], order[len(cloud) // 2:]):
-            diagram, r = topology.persistence_with_radius(cloud[np.sort(half)], 1, max_points=max_points)
+        for part in range(n_replicates):
+            subset = np.sort(order[part * size:(part + 1) * size])
+            diagram, r = topology.persistence_with_radius(cloud[subset], 1, max_points=max_points)
             diagrams.append(diagram)
             radius = max(radius, r)
     count = len(diagrams)
@@ -148,29 +205,47 @@ def halves_test(clouds: list[np.ndarray], *, max_points: int, n_permutations: in
         for j in range(i + 1, count):
             distances[i, j] = distances[j, i] = _distance(diagrams[i], diagrams[j])
     runs = len(clouds)
-    labels = np.repeat(np.arange(runs), 2)
-
-    def statistic(owner: np.ndarray) -> float:
-        same = owner[:, None] == owner[None, :]
-        off = ~np.eye(count, dtype=bool)
-        return float(distances[~same].mean() - distances[same & off].mean())
-
-    observed = statistic(labels)
-    null = np.array([statistic(rng.permutation(labels)) for _ in range(n_permutations)])
-    within = np.array([distances[2 * r, 2 * r + 1] for r in range(runs)])
-    between = np.full((runs, runs), np.nan)
-    for r in range(runs):
-        for s in range(runs):
-            if r != s:
-                between[r, s] = distances[2 * r:2 * r + 2, 2 * s:2 * s + 2].mean()
+    labels = np.repeat(np.arange(runs), n_replicates)
+    _, p_value = grouping_permutation_test(distances, labels, n_permutations=n_permutations, rng=rng)
+    blocks = distances.reshape(runs, n_replicates, runs, n_replicates)
+    pairs = ~np.eye(n_replicates, dtype=bool)
+    within = np.array([blocks[r, :, r, :][pairs].mean() for r in range(runs)])
+    between = blocks.mean(axis=(1, 3))
+    np.fill_diagonal(between, np.nan)
     return {"within": within, "between": between, "ratio": float(np.nanmean(between) / within.mean()),
-            "p_value": float((1 + np.sum(null >= observed)) / (1 + n_permutations)), "radius": radius}
+            "p_value": p_value, "radius": radius,
+            "smallest_p": stats.smallest_permutation_p(runs, n_replicates, n_permutations)}
+
+
+def halves_test(clouds: list[np.ndarray], *, max_points: int, n_permutations: int, seed: int) -> dict[str, object]:
+    """:func:`replicates_test` with two replicates (random halves) per run."""
+    return replicates_test(clouds, n_replicates=2, max_points=max_points, n_permutations=n_permutations, seed=seed)
+
+
+def holm_decisions(results: list[TopologyResult]) -> tuple[np.ndarray, np.ndarray]:
+    """The chapter's one decision rule over several trajectory measurements: Holm-adjusted p-values over
+    every (measurement, space) test, shape (len(results), 2) with columns weight and function space, and
+    the rejections (adjusted p below each result's ``level``)."""
+    raw = np.array([[result.weight_p_value, result.function_p_value] for result in results], dtype=np.float64)
+    adjusted = stats.holm_adjusted(raw)
+    levels = np.array([[result.level] for result in results])
+    return adjusted, np.nan_to_num(adjusted, nan=1.0) < levels
 
 
 def _plane(clouds: list[np.ndarray]) -> np.ndarray:
+    """Each cloud in the top-two principal plane of all clouds pooled (Lanczos: only two directions)."""
+    from scipy.sparse.linalg import svds
+
     pooled = np.concatenate(clouds)
-    _, _, vt = np.linalg.svd(pooled - pooled.mean(axis=0), full_matrices=False)
-    return np.stack([(cloud - pooled.mean(axis=0)) @ vt[:2].T for cloud in clouds])
+    centre = pooled.mean(axis=0)
+    centred = pooled - centre
+    if min(centred.shape) <= 3:
+        _, _, vt = np.linalg.svd(centred, full_matrices=False)
+        top = vt[:2]
+    else:
+        _, values, vt = svds(centred, k=2, v0=np.ones(min(centred.shape)), random_state=0)
+        top = vt[np.argsort(values)[::-1]]
+    return np.stack([(cloud - centre) @ top.T for cloud in clouds])
 
 
 def run_topology(config: TopologyConfig, *, progress: bool = True, use_cache: bool = True) -> TopologyResult:
@@ -186,14 +261,16 @@ def run_topology(config: TopologyConfig, *, progress: bool = True, use_cache: bo
         record = replicas.train_replicas(
             model, dataset, n_replicas=config.n_runs, perturbation=config.perturbation, lr=config.lr,
             n_steps=n_steps, batch_size=config.batch_size, independent_order=config.independent_order,
-            seed=config.seed, record_every=every, sketch_dim=config.sketch_dim, checkpoint_every=every,
+            seed=config.seed, record_every=every, sketch_dim=1, checkpoint_every=every,
             device=device, progress=progress,
         )
         healthy = np.flatnonzero(record.healthy)
-        if len(healthy) < 3:
-            raise ValueError(f"only {len(healthy)} of {config.n_runs} runs trained without diverging; "
-                             "lower lr or perturbation")
-        weight_clouds = [record.sketch[k] for k in healthy]
+        smallest = stats.smallest_permutation_p(len(healthy), config.n_replicates, config.n_permutations)
+        if len(healthy) < 3 or not smallest < config.level / 2:
+            raise ValueError(f"only {len(healthy)} of {config.n_runs} runs trained without diverging, too few "
+                             f"for the test to reject at level {config.level}; lower lr or perturbation")
+        # weight space: the full parameter vectors at every checkpoint (no projection)
+        weight_clouds = [record.checkpoints[:, k] for k in healthy]
         probe = dataset.x_train[: config.probe_size]
         function_clouds = []
         for k in healthy:
@@ -201,22 +278,25 @@ def run_topology(config: TopologyConfig, *, progress: bool = True, use_cache: bo
             function_clouds.append(torch.softmax(logits, -1).reshape(len(logits), -1).cpu().numpy().astype(np.float64))
         spaces = {}
         for name, clouds in (("weight", weight_clouds), ("function", function_clouds)):
-            test = halves_test(clouds, max_points=config.max_points, n_permutations=config.n_permutations,
-                               seed=config.seed)
+            test = replicates_test(clouds, n_replicates=config.n_replicates, max_points=config.max_points,
+                                   n_permutations=config.n_permutations, seed=config.seed)
             whole = topology.persistence(clouds[0], 1, max_points=config.max_points)
             spaces[name] = {**test, "h0": whole[0], "h1": whole[1], "points": _plane(clouds)}
+        adjusted = stats.holm_adjusted(np.array([spaces["weight"]["p_value"], spaces["function"]["p_value"]]))
         final = record.final_parameters[healthy]
         predictions = _outputs(model, final, dataset.x_test).argmax(-1).cpu().numpy()
         disagreement = (predictions[:, None, :] != predictions[None, :, :]).mean(-1)
         out = {}
-        for name, space in spaces.items():
+        for (name, space), p_holm in zip(spaces.items(), adjusted):
             out.update({f"{name}_within": space["within"], f"{name}_between": space["between"],
                         f"{name}_ratio": space["ratio"], f"{name}_p_value": space["p_value"],
+                        f"{name}_p_holm": float(p_holm),
                         f"{name}_diagram_h0": space["h0"], f"{name}_diagram_h1": space["h1"],
                         f"{name}_points": space["points"]})
         return TopologyResult(**out, diverged=record.diverged, test_accuracy=record.test_accuracy[healthy],
                               disagreement=disagreement,
-                              landmark_radius=max(spaces["weight"]["radius"], spaces["function"]["radius"]))
+                              landmark_radius=max(spaces["weight"]["radius"], spaces["function"]["radius"]),
+                              n_parameters=int(record.checkpoints.shape[-1]), level=float(config.level))
 
     return runtime.cached(compute, config, TopologyResult, use_cache=use_cache)
 
@@ -235,7 +315,7 @@ class SymmetryConfig(ConfigBase):
     lr: float = 0.05
     epochs: int = 20
     batch_size: int = 64
-    n_pairs: int = 3
+    n_pairs: int = 5
     n_points: int = 21
     seed: int = 0
     device: str = "cpu"
@@ -252,7 +332,7 @@ class SymmetryConfig(ConfigBase):
 
     @classmethod
     def full(cls) -> "SymmetryConfig":
-        return cls(n_train=1347, widths=(256, 256), epochs=60, n_pairs=5, device="auto")
+        return cls(n_train=1347, widths=(256, 256), epochs=60, n_pairs=8, device="auto")
 
 
 @dataclass
@@ -317,14 +397,38 @@ def run_symmetry(config: SymmetryConfig, *, progress: bool = True, use_cache: bo
     return runtime.cached(compute, config, SymmetryResult, use_cache=use_cache)
 
 
+def barrier_reduction(result: SymmetryResult, confidence: float = 0.95) -> dict[str, object]:
+    """What alignment removes, per pair, with Student-t intervals over the pairs.
+
+    ``loss_reduction``: per pair 1 − B_after / B_before of the loss barrier B; ``loss_drop`` and
+    ``error_drop``: B_before − B_after of the loss and test-error barriers. Each comes as
+    ``(mean, interval)`` from :func:`uniq_core.stats.t_interval` (NaN interval with a single pair), plus
+    the per-pair values under ``*_per_pair``.
+    """
+    check_number("confidence", confidence, low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
+    before, after = np.asarray(result.loss_barrier_before), np.asarray(result.loss_barrier_after)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        reduction = np.where(before > 0, 1 - after / before, np.nan)
+    out: dict[str, object] = {}
+    for name, values in (("loss_reduction", reduction), ("loss_drop", before - after),
+                         ("error_drop", np.asarray(result.error_barrier_before) - np.asarray(result.error_barrier_after))):
+        out[name] = stats.t_interval(values, confidence)
+        out[f"{name}_per_pair"] = values
+    return out
+
+
 # ---------------------------------------------------------------------------------------------- regimes
 
 
 @dataclass(frozen=True)
 class TopologySweepConfig(ConfigBase):
-    """:class:`TopologyConfig` over ``perturbations`` × ``widths_grid`` (one hidden layer each)."""
+    """:class:`TopologyConfig` over ``perturbations`` × ``widths_grid`` (one hidden layer each).
 
-    base: TopologyConfig = TopologyConfig(n_permutations=199)
+    One decision rule for the whole grid: Holm over its 2 × settings tests (both spaces at every setting),
+    so the base test's smallest p-value must lie below level / (2 × settings). The grid reports tests, not
+    diagrams, so its base reduces whole-run clouds (used only for figures) to ``max_points`` landmarks."""
+
+    base: TopologyConfig = TopologyConfig(max_points=100)  # replicates keep every point; whole runs use landmarks
     perturbations: tuple[float, ...] = (1e-4, 1e-3, 1e-2, 1e-1, 1.0)
     widths_grid: tuple[int, ...] = (16, 64)
 
@@ -333,6 +437,7 @@ class TopologySweepConfig(ConfigBase):
             raise ValueError(f"base={self.base!r} must be a TopologyConfig")
         check_numbers("perturbations", self.perturbations, low=0.0, high=10.0, low_inclusive=False)
         check_numbers("widths_grid", self.widths_grid, low=1, high=1024, integer=True)
+        _check_test(self.base, 2 * len(self.perturbations) * len(self.widths_grid), runs_field="base.n_runs")
 
     @classmethod
     def quick(cls) -> "TopologySweepConfig":
@@ -340,14 +445,16 @@ class TopologySweepConfig(ConfigBase):
 
     @classmethod
     def full(cls) -> "TopologySweepConfig":
-        return cls(base=TopologyConfig.full().replace(n_permutations=999), widths_grid=(16, 64, 256))
+        return cls(base=TopologyConfig.full().replace(max_points=500), widths_grid=(16, 64, 256))
 
 
 @dataclass
 class TopologySweepResult(ResultBase):
     """(widths × perturbations) grids: ``weight_ratio``, ``weight_p_value``, ``function_ratio``,
-    ``function_p_value``, mean test ``disagreement`` between runs and ``accuracy_spread`` (standard
-    deviation of the runs' test accuracies)."""
+    ``function_p_value``; ``weight_p_holm`` and ``function_p_holm``, Holm-adjusted over every test of the
+    grid (runs are distinguishable at a setting and in a space where it is below ``level``); mean test
+    ``disagreement`` between runs and ``accuracy_spread`` (standard deviation of the runs' test
+    accuracies). Settings where too many runs diverged are NaN and are not counted as tests."""
 
     perturbations: np.ndarray
     widths: np.ndarray
@@ -355,12 +462,15 @@ class TopologySweepResult(ResultBase):
     weight_p_value: np.ndarray
     function_ratio: np.ndarray
     function_p_value: np.ndarray
+    weight_p_holm: np.ndarray
+    function_p_holm: np.ndarray
     disagreement: np.ndarray
     accuracy_spread: np.ndarray
+    level: float
 
 
 def run_topology_sweep(config: TopologySweepConfig, *, progress: bool = True, use_cache: bool = True) -> TopologySweepResult:
-    """Each grid point through :func:`run_topology` (and its cache)."""
+    """Each grid point through :func:`run_topology` (and its cache); Holm over the whole grid."""
 
     def compute() -> TopologySweepResult:
         shape = (len(config.widths_grid), len(config.perturbations))
@@ -378,7 +488,9 @@ def run_topology_sweep(config: TopologySweepConfig, *, progress: bool = True, us
             off = ~np.eye(len(result.disagreement), dtype=bool)
             grids["disagreement"][i, j] = result.disagreement[off].mean()
             grids["accuracy_spread"][i, j] = float(np.std(result.test_accuracy, ddof=1))
+        adjusted = stats.holm_adjusted(np.stack([grids["weight_p_value"], grids["function_p_value"]]))
         return TopologySweepResult(perturbations=np.array(config.perturbations), widths=np.array(config.widths_grid),
-                                   **grids)
+                                   weight_p_holm=adjusted[0], function_p_holm=adjusted[1],
+                                   level=float(config.base.level), **grids)
 
     return runtime.cached(compute, config, TopologySweepResult, use_cache=use_cache)

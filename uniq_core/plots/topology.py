@@ -52,19 +52,19 @@ def trajectory_topology_figure(result: Any) -> plt.Figure:
     _draw_diagram(axes[1], {0: result.weight_diagram_h0, 1: result.weight_diagram_h1}, "run 0, weight space")
     rng = np.random.default_rng(0)
     for position, (name, within, between, p_value) in enumerate([
-        ("weight", result.weight_within, result.weight_between, result.weight_p_value),
-        ("function", result.function_within, result.function_between, result.function_p_value),
+        ("weight", result.weight_within, result.weight_between, result.weight_p_holm),
+        ("function", result.function_within, result.function_between, result.function_p_holm),
     ]):
         scale = np.nanmean(between)
         for offset, values, colour, label in [(-0.17, within, "#2e6da4", "within a run"),
                                               (0.17, np.nanmean(between, axis=1), "#c0392b", "between runs")]:
             x = position + offset + rng.uniform(-0.05, 0.05, len(values))
             axes[2].scatter(x, values / scale, s=16, color=colour, label=label if position == 0 else None)
-        axes[2].text(position, 0.02, f"p = {p_value:.2f}", ha="center",
+        axes[2].text(position, 0.02, f"Holm p = {p_value:.3f}", ha="center",
                      transform=axes[2].get_xaxis_transform())
     axes[2].set_xticks([0, 1], ["weight space", "function space"])
     axes[2].set_ylabel("W1(H0) + W1(H1), / mean between")
-    axes[2].set_title("halves of one run vs halves of two runs")
+    axes[2].set_title("replicates of one run vs of two runs")
     axes[2].legend(fontsize=8)
     figure.tight_layout()
     plt.close(figure)
@@ -96,12 +96,15 @@ def symmetry_figure(result: Any) -> plt.Figure:
 
 
 def topology_sweep_traces(result: Any, width_index: int) -> list[go.Scatter]:
-    """Permutation-test p-values (weight and function space) and test disagreement against the perturbation."""
+    """Holm-adjusted permutation-test p-values (weight and function space, corrected over the whole grid),
+    the level they are judged at, and test disagreement against the perturbation."""
     return [
-        go.Scatter(x=result.perturbations, y=result.weight_p_value[width_index], mode="lines+markers",
-                   name="p-value, weight space"),
-        go.Scatter(x=result.perturbations, y=result.function_p_value[width_index], mode="lines+markers",
-                   name="p-value, function space"),
+        go.Scatter(x=result.perturbations, y=result.weight_p_holm[width_index], mode="lines+markers",
+                   name="Holm p-value, weight space"),
+        go.Scatter(x=result.perturbations, y=result.function_p_holm[width_index], mode="lines+markers",
+                   name="Holm p-value, function space"),
+        go.Scatter(x=result.perturbations, y=np.full(len(result.perturbations), result.level), mode="lines",
+                   name=f"level {result.level:g}", line=dict(color="grey", dash="dash")),
         go.Scatter(x=result.perturbations, y=100 * result.disagreement[width_index], mode="lines+markers",
                    name="test disagreement between runs (%)", yaxis="y2", line=dict(dash="dot")),
     ]
