@@ -88,7 +88,7 @@ class TopologyConfig(ConfigBase):
     n_permutations: int = 999
     level: float = 0.05
     seed: int = 0
-    device: str = "cpu"
+    device: str = "auto"
 
     def __post_init__(self) -> None:
         _check_training(self)
@@ -318,7 +318,7 @@ class SymmetryConfig(ConfigBase):
     n_pairs: int = 5
     n_points: int = 21
     seed: int = 0
-    device: str = "cpu"
+    device: str = "auto"
 
     def __post_init__(self) -> None:
         _check_training(self)
