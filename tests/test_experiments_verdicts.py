@@ -83,29 +83,6 @@ def test_threshold_verdict():
         v.threshold_verdict(1.0, 0.0, claimed="sideways")
 
 
-def test_permutation_verdict_corrects_for_the_number_of_tests_and_checks_power():
-    # two tests at 0.05: the Bonferroni level is 0.025
-    assert v.permutation_verdict([0.01, 0.9], 999, 0.05) == v.HOLDS
-    assert v.permutation_verdict([0.03, 0.04], 999, 0.05) == v.FAILS
-    # 199 permutations reach p = 0.005 at best: 20 tests at 0.05 ask for 0.0025, out of reach
-    assert v.smallest_p_value(199) == pytest.approx(0.005)
-    assert v.permutation_verdict([0.005] * 20, 199, 0.05) == v.NOT_TESTABLE
-    assert v.permutation_verdict([NAN], 999, 0.05) == v.NOT_TESTABLE
-
-
-def test_permutation_verdict_size_under_the_null():
-    """Uniform p-values (no effect) on the permutation grid: the family-wise rate of "holds" stays at or
-    below the significance level."""
-    rng = np.random.default_rng(0)
-    n_permutations, tests, level = 999, 4, 0.05
-    grid = (rng.integers(0, n_permutations + 1, size=(4000, tests)) + 1) / (n_permutations + 1)
-    rate = np.mean([v.permutation_verdict(row, n_permutations, level) == v.HOLDS for row in grid])
-    assert rate <= level + 3 * np.sqrt(level * (1 - level) / len(grid))
-
-
-# ---------------------------------------------------------------------------------------------- config
-
-
 def test_config_profiles_and_validation():
     assert v.Config.quick().profile == "quick" and v.Config.full().profile == "full"
     with pytest.raises(ValueError, match="profile"):
@@ -220,20 +197,22 @@ def test_row_entropy_is_a_regime_when_langevin_is_reversible():
     assert v.row_entropy(stationary).verdict == v.UNRESOLVED
 
 
-def test_row_topology_cases():
-    trajectories = SimpleNamespace(weight_p_value=0.4, function_p_value=0.6)
-    p = np.array([[0.5, 0.001], [0.7, 0.001]])  # widths × perturbations: the large perturbation differs
-    sweep = SimpleNamespace(perturbations=np.array([1e-3, 1.0]), weight_p_value=p, function_p_value=p)
-    assert v.row_topology(trajectories, sweep, 999, 999, 0.05).verdict == v.REGIME
-    underpowered = v.row_topology(trajectories, sweep, 999, 199, 0.05)  # 8 tests at 0.05 ask for p < 0.00625
-    assert underpowered.verdict == v.REGIME
-    weak = v.row_topology(trajectories, sweep, 999, 99, 0.05)  # p >= 0.01 at best: no regime can be shown
-    assert weak.verdict == v.FAILS and "cannot reach" in weak.regime
-    distinct = SimpleNamespace(weight_p_value=0.001, function_p_value=0.3)
-    assert v.row_topology(distinct, sweep, 999, 999, 0.05).verdict == v.HOLDS
-    flat = SimpleNamespace(perturbations=sweep.perturbations, weight_p_value=np.full((2, 2), 0.5),
-                           function_p_value=np.full((2, 2), 0.5))
-    assert v.row_topology(trajectories, flat, 999, 999, 0.05).verdict == v.FAILS
+def test_row_topology_uses_the_chapters_holm_rule():
+    def measurement(weight, function):
+        return SimpleNamespace(weight_p_value=weight, function_p_value=function, level=0.05)
+
+    adjusted = np.array([[0.5, 0.01], [0.7, 0.01]])  # widths × perturbations: the large perturbation differs
+    sweep = SimpleNamespace(perturbations=np.array([1e-3, 1.0]), weight_p_holm=adjusted, function_p_holm=adjusted,
+                            level=0.05)
+    same, other_order = measurement(0.4, 0.6), measurement(0.3, 0.2)
+    row = v.row_topology(same, other_order, sweep)
+    assert row.verdict == v.REGIME and "from perturbation 1 on" in row.regime
+    # 0.01 raw is 0.04 after Holm over four tests: below the level, so the claim holds
+    assert v.row_topology(measurement(0.01, 0.3), other_order, sweep).verdict == v.HOLDS
+    # 0.02 raw is 0.08 after Holm: not below the level
+    flat = SimpleNamespace(perturbations=sweep.perturbations, weight_p_holm=np.full((2, 2), 0.5),
+                           function_p_holm=np.full((2, 2), 0.5), level=0.05)
+    assert v.row_topology(measurement(0.02, 0.3), other_order, flat).verdict == v.FAILS
 
 
 def test_row_reproducibility():

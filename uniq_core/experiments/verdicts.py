@@ -13,8 +13,8 @@ Decision rules (one per kind of evidence):
 - :func:`contains_verdict`: a claimed exact value → "holds" if the interval contains it, "fails" if not.
 - :func:`regime_verdict`: per-setting verdicts → "holds" if all hold, "holds only in a regime" if some do,
   "fails" if none holds and some fail, else "not resolved".
-- :func:`permutation_verdict`: permutation-test p-values with a Bonferroni correction; "not testable here"
-  when the smallest achievable p-value, 1/(permutations + 1), cannot reach the corrected level.
+- permutation tests use chapter 3's own rule (Holm-adjusted p-values below the level); its Configs refuse a
+  design whose smallest achievable p-value cannot reach the level.
 - :func:`threshold_verdict`: a number judged against a fixed tolerance (the chapter's).
 """
 
@@ -133,19 +133,6 @@ def smallest_p_value(n_permutations: int) -> float:
     return 1.0 / (n_permutations + 1)
 
 
-def permutation_verdict(p_values: Sequence[float], n_permutations: int, significance: float) -> str:
-    """A difference claimed by permutation tests: "holds" when any p-value is below ``significance`` divided
-    by the number of tests (Bonferroni), "fails" when none is, "not testable here" when even the smallest
-    achievable p-value cannot reach the corrected level (no power)."""
-    finite = np.asarray([p for p in p_values if np.isfinite(p)], dtype=float)
-    if finite.size == 0:
-        return NOT_TESTABLE
-    level = significance / finite.size
-    if smallest_p_value(n_permutations) >= level:
-        return NOT_TESTABLE
-    return HOLDS if np.any(finite < level) else FAILS
-
-
 # --------------------------------------------------------------------------------------------- one row
 
 
@@ -235,7 +222,8 @@ def topology_configs(profile: str) -> dict[str, Any]:
     """Chapter 3: the trajectories and the sweep over perturbation and width."""
     from uniq_core.experiments import topology
 
-    return {"trajectories": _profiled(topology.TopologyConfig, profile),
+    trajectories = _profiled(topology.TopologyConfig, profile)
+    return {"trajectories": trajectories, "independent": trajectories.replace(independent_order=True),
             "sweep": _profiled(topology.TopologySweepConfig, profile)}
 
 
@@ -278,7 +266,8 @@ def _runner(chapter: str, name: str) -> Callable[..., Any]:
         ("intro", "reproducibility"): divergence.run_reproducibility,
         ("lyapunov", "divergence"): lyapunov.run_divergence, ("lyapunov", "regime"): lyapunov.run_regime,
         ("entropy", "stationary"): entropy.run_entropy,
-        ("topology", "trajectories"): topology.run_topology, ("topology", "sweep"): topology.run_topology_sweep,
+        ("topology", "trajectories"): topology.run_topology,
+        ("topology", "independent"): topology.run_topology, ("topology", "sweep"): topology.run_topology_sweep,
         ("probes", "settings"): probes.run_settings, ("probes", "settings_dose"): probes.run_settings_dose,
         ("probes", "identity"): probes.run_mass_identity, ("probes", "mass"): probes.run_mass,
         ("fisher", "check"): fisher.run_null_check, ("fisher", "training"): fisher.run_fisher,
@@ -335,38 +324,30 @@ def row_entropy(stationary) -> Row:
                    "An interval of SGD minus Langevin above zero would make it hold for minibatch SGD."))
 
 
-def row_topology(trajectories, sweep, n_permutations: int, sweep_permutations: int, significance: float) -> Row:
-    """Permutation tests of persistence diagrams (chapter 3): runs perturbed at initialisation, then the
-    perturbation × width sweep, each family Bonferroni-corrected."""
-    p_main = [trajectories.weight_p_value, trajectories.function_p_value]
-    main = permutation_verdict(p_main, n_permutations, significance)
-    p_sweep = np.fmin(sweep.weight_p_value, sweep.function_p_value)
-    sweep_word = permutation_verdict(np.concatenate([sweep.weight_p_value.ravel(), sweep.function_p_value.ravel()]),
-                                     sweep_permutations, significance)
-    n_tests = 2 * int(np.isfinite(p_sweep).sum())
-    level = significance / max(n_tests, 1)
-    significant = np.nan_to_num(p_sweep, nan=1.0) < level
-    if main == HOLDS:
-        verdict = HOLDS
-    elif sweep_word == HOLDS:
-        verdict = REGIME
+def row_topology(trajectories, independent, sweep) -> Row:
+    """Permutation tests of persistence diagrams (chapter 3), with the chapter's one decision rule: Holm-adjusted
+    p-values below the level, over both spaces and both data orders; then the perturbation × width sweep,
+    Holm-adjusted over its grid."""
+    from uniq_core.experiments import topology
+
+    adjusted, rejected = topology.holm_decisions([trajectories, independent])
+    sweep_adjusted = np.fmin(np.asarray(sweep.weight_p_holm, dtype=float), np.asarray(sweep.function_p_holm, dtype=float))
+    sweep_rejected = np.nan_to_num(sweep_adjusted, nan=1.0) < float(sweep.level)
+    verdict = HOLDS if rejected.any() else REGIME if sweep_rejected.any() else FAILS
+    n_sweep = 2 * int(np.isfinite(sweep_adjusted).sum())
+    if sweep_rejected.any():
+        where = (f"distinguishable in the sweep from perturbation {_g(sweep.perturbations[sweep_rejected.any(axis=0)].min())}"
+                 f" on (Holm over {n_sweep} tests, level {_g(float(sweep.level))})")
     else:
-        verdict = main
-    if sweep_word == NOT_TESTABLE:
-        where = (f"the sweep's {sweep_permutations} permutations per test cannot reach its corrected level "
-                 f"{_g(level)}: no regime can be shown")
-    elif significant.any():
-        where = (f"distinguishable from perturbation {_g(sweep.perturbations[significant.any(axis=0)].min())} "
-                 f"on (corrected level {_g(level)})")
-    else:
-        where = f"no setting of the sweep is distinguishable at the corrected level {_g(level)}"
-    return Row("topology", verdict, "smallest permutation p-value (weight or function space)", float(np.min(p_main)),
-               interval_kind=f"p-value, {n_permutations} permutations", regime=where,
+        where = f"no setting of the sweep is distinguishable (Holm over {n_sweep} tests, level {_g(float(sweep.level))})"
+    return Row("topology", verdict, "smallest Holm-adjusted permutation p-value (weight or function space, both "
+               "data orders)", float(np.nanmin(adjusted)),
+               interval_kind=f"Holm over {adjusted.size} tests, level {_g(float(trajectories.level))}", regime=where,
                link="03_topology.html#are-training-trajectories-topologically-distinct",
                change=_by_verdict(verdict, {
-                   HOLDS: "p-values above the corrected level in a repeat with more runs would make it fail."},
-                   "Significant differences between the diagrams of runs from one initialisation, at a corrected "
-                   "level the test can reach, would make it hold there."))
+                   HOLDS: "Adjusted p-values above the level in a repeat with more runs would make it fail."},
+                   "Adjusted p-values below the level for runs from one initialisation, in a test that can reject, "
+                   "would make it hold there."))
 
 
 def row_reproducibility(reproducibility) -> Row:
@@ -630,13 +611,11 @@ def rows_from(results: dict[tuple[str, str], Any], configs: dict[str, dict[str, 
     """Every claim's row from the chapters' Results, keyed by (chapter, name) as in :func:`source_configs`."""
     from uniq_core.experiments import dna
 
-    topology_configs_ = configs["topology"]
     return [
         row_lyapunov(results["lyapunov", "divergence"], results["lyapunov", "regime"], significance),
         row_entropy(results["entropy", "stationary"]),
-        row_topology(results["topology", "trajectories"], results["topology", "sweep"],
-                     topology_configs_["trajectories"].n_permutations, topology_configs_["sweep"].base.n_permutations,
-                     significance),
+        row_topology(results["topology", "trajectories"], results["topology", "independent"],
+                     results["topology", "sweep"]),
         row_reproducibility(results["intro", "reproducibility"]),
         row_probes_pass(results["probes", "settings"], configs["probes"]["settings"]),
         row_batchnorm_fails(results["probes", "settings"], configs["probes"]["settings"]),
