@@ -128,11 +128,6 @@ def threshold_verdict(value: float, threshold: float, *, claimed: str = "above")
     return HOLDS if (value > threshold if claimed == "above" else value < threshold) else FAILS
 
 
-def smallest_p_value(n_permutations: int) -> float:
-    """The smallest p-value a permutation test with ``n_permutations`` can give, 1/(n + 1)."""
-    return 1.0 / (n_permutations + 1)
-
-
 # --------------------------------------------------------------------------------------------- one row
 
 
