@@ -48,10 +48,40 @@ def test_tangent_catapult_is_separated_from_the_regime_after_it():
     assert result.transient_end[0] == 0 and np.isnan(result.exponents_transient[0]).all()
     assert result.sharpness_start[1] * 3.0 > 2 and result.transient_end[1] > 0
     assert result.path_sharpness[1, -1] < 2 / 3.0  # below the edge after the catapult
+    assert list(result.regime) == ["calm", "catapult"]
     for row in range(2):
         assert set(result.mechanism_after) <= set(chapter.MECHANISMS)
-        positive = result.exponents_after[row, 0] > 0
+        positive = result.exponents_after[row, 0] > chapter.SIGNIFICANCE_Z * result.error_after[row]
+        assert result.sign_after[row] == ("positive" if positive else "not positive")
         assert (result.mechanism_after[row] != "none") == bool(positive)
+        # exact gradient-descent bound ln max(|1 - η λ_max|, |1 - η λ_min|) over the window's checkpoints
+        assert result.exponents_after[row, 0] <= result.bound_after[row] + 1e-3
+    assert result.exponents_transient[1, 0] <= result.bound_transient[1] + 1e-3
+    # alignment diagnostic: the first tangent's Rayleigh quotient lies within the Hessian's spectrum
+    assert np.all(result.path_rayleigh <= result.path_sharpness + 1e-6)
+    assert np.all(result.path_rayleigh >= result.path_smallest - 1e-6)
+
+
+def test_catapult_during_the_warm_up_and_edge_to_the_end_are_their_own_classes():
+    # η = 3 starts beyond the edge; with a 40-step warm-up the catapult is over before the first checkpoint:
+    # still a catapult, not calm. η = 3 with 2 steps of warm-up and 4 measured steps stays beyond the edge.
+    config = chapter.TangentConfig(lrs=(3.0,), k=1, warmup=40, n_steps=20, n_checkpoints=3)
+    result = chapter.run_tangent(config, progress=False)
+    assert result.path_sharpness[0, 0] < 2 / 3.0 < result.sharpness_start[0]
+    assert result.regime[0] == "catapult" and result.transient_end[0] == 0
+    short = chapter.run_tangent(config.replace(warmup=0, n_steps=2, n_checkpoints=2), progress=False)
+    assert short.regime[0] == "edge to the end" and np.isnan(short.transient_end[0])
+    assert np.isfinite(short.exponents_transient[0, 0]) and np.isnan(short.exponents_after[0, 0])
+
+
+def test_negative_curvature_control_is_recovered_only_once_the_tangent_aligns():
+    # chapter regime: P ≈ 2400, curvature -0.004, k = 3, 10 warm-up steps, 150 steps: the estimate misses
+    short = chapter.negative_curvature_control(2410, 1.0, n_steps=150)
+    assert short["truth"] == pytest.approx(np.log(1.004))
+    assert short["recovered"] < 0.5
+    # long enough to amplify the P^-1/2 component (½ ln P / ln(1 + 0.004) ≈ 1000 steps): recovered
+    long = chapter.negative_curvature_control(2410, 1.0, n_steps=3000)
+    assert 0.6 < long["recovered"] <= 1.0 + 1e-9
 
 
 def test_heavy_ball_tangent_reports_the_heavy_ball_edge():
