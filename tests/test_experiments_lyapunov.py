@@ -84,6 +84,40 @@ def test_negative_curvature_control_is_recovered_only_once_the_tangent_aligns():
     assert 0.6 < long["recovered"] <= 1.0 + 1e-9
 
 
+def test_null_control_linear_least_squares_below_the_edge_has_no_positive_exponent():
+    # a linear model with squared error has a constant positive semi-definite Hessian: below the edge every
+    # factor |1 - ηh| ≤ 1, so the top exponent is ≤ 0 (0 on flat directions) and the rule must not call it
+    # positive, nor attribute it
+    config = chapter.TangentConfig(n_train=128, widths=(), lrs=(0.05, 0.2), k=2, warmup=10, n_steps=80,
+                                   n_checkpoints=3, loss="mse")
+    result = chapter.run_tangent(config, progress=False)
+    assert list(result.regime) == ["calm", "calm"]
+    assert np.all(result.path_smallest > -1e-6)
+    assert np.all(result.exponents_after[:, 0] <= chapter.SIGNIFICANCE_Z * result.error_after + 1e-12)
+    assert np.all(result.exponents_after[:, 0] <= result.bound_after + 1e-9)
+    assert list(result.sign_after) == ["not positive"] * 2 and list(result.mechanism_after) == ["none"] * 2
+
+
+def test_logit_shift_directions_are_exactly_flat():
+    # softmax cross-entropy with an output bias: adding one vector to every row of [W | b] of the last layer
+    # shifts all logits of each example equally, so H v = 0 and the training map is the identity on v
+    import torch
+
+    from uniq_core import data, models
+
+    dataset = data.load("digits", n_train=64, seed=0, device="cpu")
+    model = models.MLP(dataset.n_features, (8,), dataset.n_classes).double()
+    loss_of = lyapunov._loss_function(model, dataset.x_train.double(), dataset.y_train, "cross_entropy")
+    theta = models.flat_parameters(model)
+    shift = torch.randn(9, dtype=torch.float64)
+    parts = [torch.zeros_like(p) for p in model.parameters()]
+    parts[-2] = shift[:8].expand(dataset.n_classes, 8).clone()
+    parts[-1] = shift[8].expand(dataset.n_classes).clone()
+    direction = torch.cat([p.reshape(-1) for p in parts])
+    product = torch.func.jvp(torch.func.grad(loss_of), (theta,), (direction,))[1]
+    assert float(product.abs().max()) < 1e-12
+
+
 def test_heavy_ball_tangent_reports_the_heavy_ball_edge():
     config = chapter.TangentConfig(n_train=64, widths=(8,), lrs=(0.5,), momentum=0.9, k=1, warmup=2, n_steps=4,
                                    n_checkpoints=2)

@@ -197,7 +197,9 @@ class TangentConfig(ConfigBase):
     """Full-batch GD (or heavy ball) on ``n_train`` examples, for each step size in ``lrs``: ``transient``
     steps of the orbit alone, ``warmup`` steps in which orbit and tangents advance (the tangents align with
     the most expanding directions; nothing is accumulated), then the top-``k`` exponents accumulated over
-    ``n_steps`` steps, with the Hessian's largest and smallest eigenvalues at ``n_checkpoints`` points."""
+    ``n_steps`` steps, with the Hessian's largest and smallest eigenvalues at ``n_checkpoints`` points.
+    ``loss``: "cross_entropy" or "mse" (squared error against one-hot targets); ``widths=()`` is a linear
+    model."""
 
     dataset: str = "digits"
     n_train: int = 256
@@ -209,11 +211,13 @@ class TangentConfig(ConfigBase):
     warmup: int = 10
     n_steps: int = 150
     n_checkpoints: int = 6
+    loss: str = "cross_entropy"
     seed: int = 0
     device: str = "auto"
 
     def __post_init__(self) -> None:
         _check_common(self)
+        check_choice("loss", self.loss, lyapunov.LOSSES)
         check_number("n_train", self.n_train, low=16, high=100_000, integer=True)
         if not self.lrs or not isinstance(self.lrs, tuple):
             raise ValueError(f"lrs={self.lrs!r} is not allowed; expected a non-empty tuple of positive numbers")
@@ -372,13 +376,16 @@ def run_tangent(config: TangentConfig, *, progress: bool = True, use_cache: bool
         dataset = data.load(config.dataset, n_train=config.n_train, seed=config.seed, device="cpu")
         model = _model(config, dataset, config.seed).double()
         inputs, targets = dataset.x_train.double(), dataset.y_train
-        loss_of = lyapunov._loss_function(model, inputs, targets, "cross_entropy")
+        if config.loss == "mse":  # squared error against one-hot targets
+            targets = torch.nn.functional.one_hot(targets, dataset.n_classes).double()
+        loss_of = lyapunov._loss_function(model, inputs, targets, config.loss)
         P = sum(p.numel() for p in model.parameters())
         checkpoints = np.unique(np.round(np.linspace(0, config.n_steps, config.n_checkpoints)).astype(int))
         C, T, k = len(checkpoints), config.n_steps, config.k
         rows = []
         for lr in runtime.progress_bar(config.lrs, "step sizes", progress):
-            step, state = lyapunov.training_map(model, inputs, targets, lr=lr, momentum=config.momentum)
+            step, state = lyapunov.training_map(model, inputs, targets, lr=lr, momentum=config.momentum,
+                                                 loss=config.loss)
             row = {"logs": np.full((T, k), np.nan), "sharp": np.full(C, np.nan), "small": np.full(C, np.nan),
                    "loss": np.full(C, np.nan), "rayleigh": np.full(C, np.nan), "initial": np.nan, "start": (np.nan, np.nan), "diverged": False, "seconds": np.nan}
             starts = (None, None)
@@ -387,7 +394,8 @@ def run_tangent(config: TangentConfig, *, progress: bool = True, use_cache: bool
                     for _ in range(config.transient):
                         state = step(state)
                 row["initial"] = float(loss_of(state[:P]))
-                row["start"] = lyapunov.curvature_extremes(model, inputs, targets, theta=state[:P], tolerance=1e-4)
+                row["start"] = lyapunov.curvature_extremes(model, inputs, targets, theta=state[:P], tolerance=1e-4,
+                                                           loss=config.loss)
                 tangents = lyapunov.random_tangents(state.numel(), k, config.seed)
                 started = time.perf_counter()
                 if config.warmup:
@@ -405,7 +413,7 @@ def run_tangent(config: TangentConfig, *, progress: bool = True, use_cache: bool
                         row["diverged"] = True
                         break
                     top, low, *vectors = lyapunov.curvature_extremes(model, inputs, targets, theta=state[:P],
-                                                                      tolerance=1e-4, starts=starts)
+                                                                      tolerance=1e-4, loss=config.loss, starts=starts)
                     row["sharp"][index], row["small"][index], starts = top, low, tuple(vectors)
                     row["rayleigh"][index] = lyapunov.rayleigh_quotient(loss_of, state[:P], tangents[:P, 0])
                 row["seconds"] = elapsed / max(done, 1)
