@@ -71,6 +71,38 @@ def tangent_figure(result: Any) -> plt.Figure:
     return figure
 
 
+def instability_figure(result: Any) -> plt.Figure:
+    """Error barrier between children split at each epoch (mean and each pair)."""
+    figure, axis = plt.subplots(figsize=(6, 3.2))
+    for column in range(result.barrier.shape[1]):
+        axis.plot(result.splits, 100 * result.barrier[:, column], "o", color="#9ab", ms=4)
+    axis.plot(result.splits, 100 * result.barrier_mean, "o-", color="#3b6ea8", label="mean over pairs")
+    axis.set_xlabel("epoch at which the copies split")
+    axis.set_ylabel("test-error barrier (points)")
+    axis.set_title("instability to SGD noise")
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    plt.close(figure)
+    return figure
+
+
+def regime_traces(result: Any, column: int) -> list[go.Scatter]:
+    """Mean exponent over seeds (95% interval as error bars), each seed's exponent, and the divergence
+    fraction against the step size, for one perturbation scale."""
+    mean = result.exponent_mean[:, column]
+    low, high = result.exponent_interval[:, column, 0], result.exponent_interval[:, column, 1]
+    traces = [
+        go.Scatter(x=result.lrs, y=mean, mode="lines+markers", name="fitted exponent / epoch (mean over seeds)",
+                   error_y=dict(type="data", symmetric=False, array=high - mean, arrayminus=mean - low)),
+    ]
+    for seed in range(result.exponent.shape[0]):
+        traces.append(go.Scatter(x=result.lrs, y=result.exponent[seed, :, column], mode="markers",
+                                 marker=dict(color="#9ab", size=5), name="one seed", showlegend=seed == 0))
+    traces.append(go.Bar(x=result.lrs, y=result.diverged_fraction[:, column], name="fraction diverged",
+                         yaxis="y2", opacity=0.35, marker_color="#b00020"))
+    return traces
+
+
 def _lr_colour(result: Any, index: int) -> Any:
     return PALETTE(index / max(len(result.lrs) - 1, 1))
 
