@@ -48,10 +48,74 @@ def test_tangent_catapult_is_separated_from_the_regime_after_it():
     assert result.transient_end[0] == 0 and np.isnan(result.exponents_transient[0]).all()
     assert result.sharpness_start[1] * 3.0 > 2 and result.transient_end[1] > 0
     assert result.path_sharpness[1, -1] < 2 / 3.0  # below the edge after the catapult
+    assert list(result.regime) == ["calm", "catapult"]
     for row in range(2):
         assert set(result.mechanism_after) <= set(chapter.MECHANISMS)
-        positive = result.exponents_after[row, 0] > 0
+        positive = result.exponents_after[row, 0] > chapter.SIGNIFICANCE_Z * result.error_after[row]
+        assert result.sign_after[row] == ("positive" if positive else "not positive")
         assert (result.mechanism_after[row] != "none") == bool(positive)
+        # exact gradient-descent bound ln max(|1 - η λ_max|, |1 - η λ_min|) over the window's checkpoints
+        assert result.exponents_after[row, 0] <= result.bound_after[row] + 1e-3
+    assert result.exponents_transient[1, 0] <= result.bound_transient[1] + 1e-3
+    # alignment diagnostic: the first tangent's Rayleigh quotient lies within the Hessian's spectrum
+    assert np.all(result.path_rayleigh <= result.path_sharpness + 1e-6)
+    assert np.all(result.path_rayleigh >= result.path_smallest - 1e-6)
+
+
+def test_catapult_during_the_warm_up_and_edge_to_the_end_are_their_own_classes():
+    # η = 3 starts beyond the edge; with a 40-step warm-up the catapult is over before the first checkpoint:
+    # still a catapult, not calm. η = 3 with 2 steps of warm-up and 4 measured steps stays beyond the edge.
+    config = chapter.TangentConfig(lrs=(3.0,), k=1, warmup=40, n_steps=20, n_checkpoints=3)
+    result = chapter.run_tangent(config, progress=False)
+    assert result.path_sharpness[0, 0] < 2 / 3.0 < result.sharpness_start[0]
+    assert result.regime[0] == "catapult" and result.transient_end[0] == 0
+    short = chapter.run_tangent(config.replace(warmup=0, n_steps=2, n_checkpoints=2), progress=False)
+    assert short.regime[0] == "edge to the end" and np.isnan(short.transient_end[0])
+    assert np.isfinite(short.exponents_transient[0, 0]) and np.isnan(short.exponents_after[0, 0])
+
+
+def test_negative_curvature_control_is_recovered_only_once_the_tangent_aligns():
+    # chapter regime: P ≈ 2400, curvature -0.004, k = 3, 10 warm-up steps, 150 steps: the estimate misses
+    short = chapter.negative_curvature_control(2410, 1.0, n_steps=150)
+    assert short["truth"] == pytest.approx(np.log(1.004))
+    assert short["recovered"] < 0.5
+    # long enough to amplify the P^-1/2 component (½ ln P / ln(1 + 0.004) ≈ 1000 steps): recovered
+    long = chapter.negative_curvature_control(2410, 1.0, n_steps=3000)
+    assert 0.6 < long["recovered"] <= 1.0 + 1e-9
+
+
+def test_null_control_linear_least_squares_below_the_edge_has_no_positive_exponent():
+    # a linear model with squared error has a constant positive semi-definite Hessian: below the edge every
+    # factor |1 - ηh| ≤ 1, so the top exponent is ≤ 0 (0 on flat directions) and the rule must not call it
+    # positive, nor attribute it
+    config = chapter.TangentConfig(n_train=128, widths=(), lrs=(0.05, 0.2), k=2, warmup=10, n_steps=80,
+                                   n_checkpoints=3, loss="mse")
+    result = chapter.run_tangent(config, progress=False)
+    assert list(result.regime) == ["calm", "calm"]
+    assert np.all(result.path_smallest > -1e-6)
+    assert np.all(result.exponents_after[:, 0] <= chapter.SIGNIFICANCE_Z * result.error_after + 1e-12)
+    assert np.all(result.exponents_after[:, 0] <= result.bound_after + 1e-9)
+    assert list(result.sign_after) == ["not positive"] * 2 and list(result.mechanism_after) == ["none"] * 2
+
+
+def test_logit_shift_directions_are_exactly_flat():
+    # softmax cross-entropy with an output bias: adding one vector to every row of [W | b] of the last layer
+    # shifts all logits of each example equally, so H v = 0 and the training map is the identity on v
+    import torch
+
+    from uniq_core import data, models
+
+    dataset = data.load("digits", n_train=64, seed=0, device="cpu")
+    model = models.MLP(dataset.n_features, (8,), dataset.n_classes).double()
+    loss_of = lyapunov._loss_function(model, dataset.x_train.double(), dataset.y_train, "cross_entropy")
+    theta = models.flat_parameters(model)
+    shift = torch.randn(9, dtype=torch.float64)
+    parts = [torch.zeros_like(p) for p in model.parameters()]
+    parts[-2] = shift[:8].expand(dataset.n_classes, 8).clone()
+    parts[-1] = shift[8].expand(dataset.n_classes).clone()
+    direction = torch.cat([p.reshape(-1) for p in parts])
+    product = torch.func.jvp(torch.func.grad(loss_of), (theta,), (direction,))[1]
+    assert float(product.abs().max()) < 1e-12
 
 
 def test_heavy_ball_tangent_reports_the_heavy_ball_edge():

@@ -197,7 +197,9 @@ class TangentConfig(ConfigBase):
     """Full-batch GD (or heavy ball) on ``n_train`` examples, for each step size in ``lrs``: ``transient``
     steps of the orbit alone, ``warmup`` steps in which orbit and tangents advance (the tangents align with
     the most expanding directions; nothing is accumulated), then the top-``k`` exponents accumulated over
-    ``n_steps`` steps, with the Hessian's largest and smallest eigenvalues at ``n_checkpoints`` points."""
+    ``n_steps`` steps, with the Hessian's largest and smallest eigenvalues at ``n_checkpoints`` points.
+    ``loss``: "cross_entropy" or "mse" (squared error against one-hot targets); ``widths=()`` is a linear
+    model."""
 
     dataset: str = "digits"
     n_train: int = 256
@@ -209,11 +211,13 @@ class TangentConfig(ConfigBase):
     warmup: int = 10
     n_steps: int = 150
     n_checkpoints: int = 6
+    loss: str = "cross_entropy"
     seed: int = 0
     device: str = "auto"
 
     def __post_init__(self) -> None:
         _check_common(self)
+        check_choice("loss", self.loss, lyapunov.LOSSES)
         check_number("n_train", self.n_train, low=16, high=100_000, integer=True)
         if not self.lrs or not isinstance(self.lrs, tuple):
             raise ValueError(f"lrs={self.lrs!r} is not allowed; expected a non-empty tuple of positive numbers")
@@ -236,7 +240,18 @@ class TangentConfig(ConfigBase):
                    warmup=50, n_steps=600, n_checkpoints=16, device="auto")
 
 
-MECHANISMS = ("none", "curvature above the edge", "negative curvature")
+MECHANISMS = ("none", "curvature above the edge", "negative curvature", "unexplained")
+"""What a window's top exponent is attributed to: "none" unless it is positive (more than
+:data:`SIGNIFICANCE_Z` standard errors above 0); then the larger mean frozen-Hessian rate along the window,
+or "unexplained" when neither frozen rate is positive."""
+
+REGIMES = ("calm", "catapult", "edge to the end", "diverged")
+"""Per run: "calm" (the sharpness starts and stays below the edge at every checkpoint), "catapult" (it is
+above at the start or at some checkpoint, and below at the last), "edge to the end" (above at the last
+checkpoint), "diverged" (the loss blew up)."""
+
+SIGNIFICANCE_Z = 3.0
+"""A window's top exponent is called positive when its mean exceeds this many batch-means standard errors."""
 
 
 @dataclass
@@ -247,17 +262,29 @@ class TangentResult(ResultBase):
       ``running`` (L, n_steps, k): the running estimate λ̂(T) after each step; ``local_rates``
       (L, n_steps, k): ln R_ii of each step, the time-resolved exponents (NaN after a blow-up).
     - the path: ``path_steps`` (C,), ``path_sharpness``/``path_smallest``/``path_loss`` (L, C): largest and
-      smallest Hessian eigenvalue and loss; ``predicted_rate`` (L, C): the largest frozen-Hessian rate
-      max(r(λ_max), r(λ_min)), r = :func:`uniq_core.lyapunov.frozen_rate`.
-    - the catapult: ``transient_end`` (L,): first checkpoint step after the last one whose sharpness is
-      above the edge (0 when it never is; NaN when it is still above at the end or the run blew up);
-      ``exponents_transient``/``exponents_after`` (L, k): mean local rates before/after it (NaN when the
-      window is empty, or for the regime after, shorter than a quarter of the run); ``mechanism_transient``/``mechanism_after`` (L,):
-      which frozen rate is larger where the top exponent is positive, one of ``MECHANISMS``.
-    - ``sharpness_start``/``smallest_start`` (before the warm-up), ``sharpness_end``; ``threshold`` ((2 + 2β)/η, the edge of stability);
-      ``sharpest_rate`` (the frozen rate of the sharpest direction at the start); ``initial_loss``/
-      ``final_loss``; ``diverged`` when the state became non-finite or the loss grew a thousandfold (the
-      run stops at the next checkpoint; exponents accumulated so far are kept: they describe the blow-up).
+      smallest Hessian eigenvalue and loss; ``path_rayleigh`` (L, C): q₁ᵀHq₁ of the first tangent (its
+      parameter block, normalised), the alignment diagnostic: an aligned tangent sits at λ_min or λ_max;
+      ``predicted_rate`` (L, C): the largest frozen-Hessian rate max(r(λ_max), r(λ_min)),
+      r = :func:`uniq_core.lyapunov.frozen_rate`.
+    - ``regime`` (L,): one of :data:`REGIMES`, decided from ``sharpness_start`` and the checkpoints;
+      ``transient_end`` (L,): first checkpoint step after the last one whose sharpness is above the edge
+      (0 when no checkpoint is, including a catapult over before the first checkpoint; NaN for "edge to the
+      end" and "diverged").
+    - windows: ``exponents_transient`` (L, k) over [0, transient_end) (the whole run for "edge to the end"),
+      ``exponents_after`` (L, k) over [transient_end + warmup, n_steps) for a catapult (the tangents are warmed
+      up again after it) or [0, n_steps) for a calm run; per-column means of ln R_ii sorted descending, so
+      column 0 is the window's top exponent (NaN when the window is empty, or for the regime after, shorter
+      than a quarter of the run). ``error_transient``/``error_after`` (L,): batch-means standard error of the
+      top column's mean (:func:`uniq_core.lyapunov.batch_means_error`); ``sign_transient``/``sign_after``
+      (L,): :func:`uniq_core.lyapunov.sign_word` of the top with :data:`SIGNIFICANCE_Z`;
+      ``bound_transient``/``bound_after`` (L,): the exact gradient-descent bound ln max(|1 − ηλ_max|,
+      |1 − ηλ_min|) with the window's extreme curvatures at its checkpoints (NaN with momentum);
+      ``mechanism_transient``/``mechanism_after`` (L,): one of :data:`MECHANISMS`.
+    - ``sharpness_start``/``smallest_start`` (before the warm-up), ``sharpness_end``; ``threshold`` ((2 + 2β)/η,
+      the edge of stability); ``sharpest_rate``/``negative_rate_start`` (the frozen rates of the sharpest and
+      of the most negative direction at the start); ``initial_loss``/``final_loss``; ``diverged`` when the
+      state became non-finite or the loss grew a thousandfold (the run stops at the next checkpoint;
+      exponents accumulated so far are kept: they describe the blow-up).
     """
 
     lrs: np.ndarray
@@ -268,10 +295,18 @@ class TangentResult(ResultBase):
     path_sharpness: np.ndarray
     path_smallest: np.ndarray
     path_loss: np.ndarray
+    path_rayleigh: np.ndarray
     predicted_rate: np.ndarray
+    regime: np.ndarray
     transient_end: np.ndarray
     exponents_transient: np.ndarray
     exponents_after: np.ndarray
+    error_transient: np.ndarray
+    error_after: np.ndarray
+    sign_transient: np.ndarray
+    sign_after: np.ndarray
+    bound_transient: np.ndarray
+    bound_after: np.ndarray
     mechanism_transient: np.ndarray
     mechanism_after: np.ndarray
     sharpness_start: np.ndarray
@@ -279,24 +314,58 @@ class TangentResult(ResultBase):
     sharpness_end: np.ndarray
     threshold: np.ndarray
     sharpest_rate: np.ndarray
+    negative_rate_start: np.ndarray
     initial_loss: np.ndarray
     final_loss: np.ndarray
     diverged: np.ndarray
     seconds_per_step: np.ndarray
 
 
-def _mechanism(top_exponent: float, sharp_rate: np.ndarray, negative_rate: np.ndarray) -> str:
+def _mechanism(sign: str, sharp_rate: np.ndarray, negative_rate: np.ndarray) -> str:
     """Which frozen-Hessian rate explains a positive top exponent over a window of checkpoints."""
-    if not np.isfinite(top_exponent) or top_exponent <= 0:
+    if sign != "positive":
         return MECHANISMS[0]
-    sharp, negative = np.nanmean(sharp_rate), np.nanmean(negative_rate)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        sharp, negative = np.nanmean(sharp_rate), np.nanmean(negative_rate)
+    if not (np.fmax(sharp, negative) > 0):
+        return MECHANISMS[3]
     return MECHANISMS[1] if sharp >= negative else MECHANISMS[2]
 
 
-def _window_mean(rates: np.ndarray, begin: int, end: int, minimum: int) -> np.ndarray:
+def _window(rates: np.ndarray, begin: int, end: int, minimum: int) -> tuple[np.ndarray, float]:
+    """Per-column means of the finite rows of ``rates[begin:end]``, sorted descending, and the batch-means
+    standard error of the top column's mean; NaN with fewer than ``minimum`` rows."""
     window = rates[begin:end]
     finite = window[np.isfinite(window).all(axis=1)]
-    return finite.mean(axis=0) if finite.shape[0] >= minimum else np.full(rates.shape[1], np.nan)
+    if finite.shape[0] < max(minimum, 1):
+        return np.full(rates.shape[1], np.nan), float("nan")
+    means = finite.mean(axis=0)
+    order = np.argsort(-means, kind="stable")
+    return means[order], lyapunov.batch_means_error(finite[:, order[0]])
+
+
+def negative_curvature_control(
+    n_parameters: int, lr: float, *, curvature: float = 0.004, n_negative: int = 3, n_zero: int = 10,
+    bulk_scale: float = 1e-3, k: int = 3, warmup: int = 10, n_steps: int = 150, seed: int = 0,
+) -> dict[str, object]:
+    """Positive control for the chapter's regime: gradient descent on a quadratic in ``n_parameters``
+    dimensions whose Hessian has ``n_negative`` eigenvalues near −``curvature`` (spread by ±5%), ``n_zero``
+    exact zeros (like the logit-shift modes of softmax cross-entropy with an output bias) and a bulk
+    |N(0, bulk_scale²)| near 0. The top exponent is exactly ln(1 + η·max|λ|); a random start has a component
+    of about P^{-1/2} along it, which the warm-up and the run must amplify against the bulk before the
+    estimate reaches it. Returns ``estimate`` (Benettin top exponent per step), ``truth``, ``recovered``
+    (estimate / truth) and ``running`` (n_steps,)."""
+    rng = np.random.default_rng(seed)
+    negative = -curvature * np.linspace(1.0, 0.95, n_negative)
+    bulk = np.abs(rng.normal(0.0, bulk_scale, size=n_parameters - n_negative - n_zero))
+    curvatures = torch.tensor(np.concatenate([negative, np.zeros(n_zero), bulk]))
+    factors = 1.0 - lr * curvatures
+    exponents, running = lyapunov.lyapunov_spectrum(lambda x: factors * x, torch.zeros(n_parameters, dtype=torch.float64),
+                                                    n_steps, k=k, transient=warmup, seed=seed, return_running=True)
+    truth = float(np.log(1.0 + lr * curvature))
+    return {"estimate": float(exponents[0]), "truth": truth, "recovered": float(exponents[0] / truth),
+            "running": running[:, 0]}
 
 
 def run_tangent(config: TangentConfig, *, progress: bool = True, use_cache: bool = True) -> TangentResult:
@@ -307,22 +376,26 @@ def run_tangent(config: TangentConfig, *, progress: bool = True, use_cache: bool
         dataset = data.load(config.dataset, n_train=config.n_train, seed=config.seed, device="cpu")
         model = _model(config, dataset, config.seed).double()
         inputs, targets = dataset.x_train.double(), dataset.y_train
-        loss_of = lyapunov._loss_function(model, inputs, targets, "cross_entropy")
+        if config.loss == "mse":  # squared error against one-hot targets
+            targets = torch.nn.functional.one_hot(targets, dataset.n_classes).double()
+        loss_of = lyapunov._loss_function(model, inputs, targets, config.loss)
         P = sum(p.numel() for p in model.parameters())
         checkpoints = np.unique(np.round(np.linspace(0, config.n_steps, config.n_checkpoints)).astype(int))
         C, T, k = len(checkpoints), config.n_steps, config.k
         rows = []
         for lr in runtime.progress_bar(config.lrs, "step sizes", progress):
-            step, state = lyapunov.training_map(model, inputs, targets, lr=lr, momentum=config.momentum)
+            step, state = lyapunov.training_map(model, inputs, targets, lr=lr, momentum=config.momentum,
+                                                 loss=config.loss)
             row = {"logs": np.full((T, k), np.nan), "sharp": np.full(C, np.nan), "small": np.full(C, np.nan),
-                   "loss": np.full(C, np.nan), "initial": np.nan, "start": (np.nan, np.nan), "diverged": False, "seconds": np.nan}
+                   "loss": np.full(C, np.nan), "rayleigh": np.full(C, np.nan), "initial": np.nan, "start": (np.nan, np.nan), "diverged": False, "seconds": np.nan}
             starts = (None, None)
             try:
                 with torch.no_grad():
                     for _ in range(config.transient):
                         state = step(state)
                 row["initial"] = float(loss_of(state[:P]))
-                row["start"] = lyapunov.curvature_extremes(model, inputs, targets, theta=state[:P], tolerance=1e-4)
+                row["start"] = lyapunov.curvature_extremes(model, inputs, targets, theta=state[:P], tolerance=1e-4,
+                                                           loss=config.loss)
                 tangents = lyapunov.random_tangents(state.numel(), k, config.seed)
                 started = time.perf_counter()
                 if config.warmup:
@@ -340,8 +413,9 @@ def run_tangent(config: TangentConfig, *, progress: bool = True, use_cache: bool
                         row["diverged"] = True
                         break
                     top, low, *vectors = lyapunov.curvature_extremes(model, inputs, targets, theta=state[:P],
-                                                                      tolerance=1e-4, starts=starts)
+                                                                      tolerance=1e-4, loss=config.loss, starts=starts)
                     row["sharp"][index], row["small"][index], starts = top, low, tuple(vectors)
+                    row["rayleigh"][index] = lyapunov.rayleigh_quotient(loss_of, state[:P], tangents[:P, 0])
                 row["seconds"] = elapsed / max(done, 1)
             except ValueError:
                 row["diverged"] = True
@@ -355,12 +429,15 @@ def run_tangent(config: TangentConfig, *, progress: bool = True, use_cache: bool
         negative_rate = np.stack([lyapunov.frozen_rate(small[i], lr, config.momentum)
                                   for i, lr in enumerate(lr_array)])
         exponents, running = np.full((len(rows), k), np.nan), np.full_like(logs, np.nan)
-        transient_end = np.zeros(len(rows))
-        before, after = np.full((len(rows), k), np.nan), np.full((len(rows), k), np.nan)
-        mechanism_before, mechanism_after = [], []
+        L = len(rows)
+        transient_end = np.zeros(L)
+        before, after = np.full((L, k), np.nan), np.full((L, k), np.nan)
+        error_before, error_after = np.full(L, np.nan), np.full(L, np.nan)
+        bound_before, bound_after = np.full(L, np.nan), np.full(L, np.nan)
+        regime, sign_before, sign_after, mechanism_before, mechanism_after = [], [], [], [], []
         minimum = max(1, T // 4)
         start = np.array([r["start"][0] for r in rows])
-        for i in range(len(rows)):
+        for i in range(L):
             finite = np.isfinite(logs[i]).all(axis=1)
             if finite.any():
                 cumulative = np.cumsum(np.where(finite[:, None], logs[i], 0.0), axis=0) / np.arange(1, T + 1)[:, None]
@@ -370,17 +447,34 @@ def run_tangent(config: TangentConfig, *, progress: bool = True, use_cache: bool
                 exponents[i], running[i] = cumulative[last, order], cumulative[:, order]
                 logs[i] = logs[i][:, order]
             above = np.flatnonzero(sharp[i] > threshold[i])
-            if rows[i]["diverged"] or (above.size and above[-1] == C - 1):
+            if rows[i]["diverged"]:
+                regime.append(REGIMES[3])
+            elif above.size and above[-1] == C - 1:
+                regime.append(REGIMES[2])
+            elif above.size or start[i] > threshold[i]:
+                regime.append(REGIMES[1])
+            else:
+                regime.append(REGIMES[0])
+            if regime[-1] in REGIMES[2:]:
                 transient_end[i] = np.nan
             elif above.size:
                 transient_end[i] = checkpoints[above[-1] + 1]
             end = int(transient_end[i]) if np.isfinite(transient_end[i]) else T
-            before[i] = _window_mean(logs[i], 0, end, 1)
-            after[i] = _window_mean(logs[i], end, T, minimum)
+            begin_after = end + config.warmup if end > 0 else end
+            before[i], error_before[i] = _window(logs[i], 0, end, 1)
+            after[i], error_after[i] = _window(logs[i], begin_after, T, minimum)
+            if regime[-1] == REGIMES[3]:
+                after[i], error_after[i] = np.nan, np.nan
+            sign_before.append(lyapunov.sign_word(before[i, 0], error_before[i], SIGNIFICANCE_Z))
+            sign_after.append(lyapunov.sign_word(after[i, 0], error_after[i], SIGNIFICANCE_Z))
             inside = checkpoints <= end
-            mechanism_before.append(_mechanism(before[i, 0], sharp_rate[i, inside], negative_rate[i, inside]))
-            mechanism_after.append(_mechanism(after[i, 0], sharp_rate[i, ~inside | (checkpoints == end)],
-                                              negative_rate[i, ~inside | (checkpoints == end)]))
+            later = checkpoints >= begin_after
+            if config.momentum == 0.0:
+                bound_before[i] = lyapunov.gradient_descent_bound(sharp[i, inside], small[i, inside], lr_array[i]) \
+                    if end > 0 else np.nan
+                bound_after[i] = lyapunov.gradient_descent_bound(sharp[i, later], small[i, later], lr_array[i])
+            mechanism_before.append(_mechanism(sign_before[-1], sharp_rate[i, inside], negative_rate[i, inside]))
+            mechanism_after.append(_mechanism(sign_after[-1], sharp_rate[i, later], negative_rate[i, later]))
         last_sharp = np.array([r["sharp"][np.isfinite(r["sharp"])][-1] if not r["diverged"] and
                                np.isfinite(r["sharp"]).any() else np.nan for r in rows])
         final_loss = np.array([r["loss"][np.isfinite(r["loss"])][-1] if np.isfinite(r["loss"]).any() else np.nan
@@ -388,12 +482,17 @@ def run_tangent(config: TangentConfig, *, progress: bool = True, use_cache: bool
         return TangentResult(
             lrs=lr_array, exponents=exponents, running=running, local_rates=logs,
             path_steps=checkpoints.astype(np.float64), path_sharpness=sharp, path_smallest=small,
-            path_loss=np.stack([r["loss"] for r in rows]), predicted_rate=np.fmax(sharp_rate, negative_rate),
+            path_loss=np.stack([r["loss"] for r in rows]), path_rayleigh=np.stack([r["rayleigh"] for r in rows]),
+            predicted_rate=np.fmax(sharp_rate, negative_rate), regime=np.array(regime),
             transient_end=transient_end, exponents_transient=before, exponents_after=after,
+            error_transient=error_before, error_after=error_after, sign_transient=np.array(sign_before),
+            sign_after=np.array(sign_after), bound_transient=bound_before, bound_after=bound_after,
             mechanism_transient=np.array(mechanism_before), mechanism_after=np.array(mechanism_after),
             sharpness_start=start, smallest_start=np.array([r["start"][1] for r in rows]),
             sharpness_end=last_sharp, threshold=threshold,
             sharpest_rate=np.array([lyapunov.frozen_rate(s, lr, config.momentum) for s, lr in zip(start, lr_array)]),
+            negative_rate_start=np.array([lyapunov.frozen_rate(r["start"][1], lr, config.momentum)
+                                          for r, lr in zip(rows, lr_array)]),
             initial_loss=np.array([r["initial"] for r in rows]), final_loss=final_loss,
             diverged=np.array([r["diverged"] for r in rows]),
             seconds_per_step=np.array([r["seconds"] for r in rows]),
@@ -655,7 +754,8 @@ def compare_perturbation_sizes(result: RegimeResult) -> dict[str, object]:
 __all__ = [
     "DivergenceConfig", "DivergenceResult", "run_divergence", "measure_divergence",
     "early_and_late_exponents", "peer_sign_disagreements",
-    "TangentConfig", "TangentResult", "run_tangent",
+    "TangentConfig", "TangentResult", "run_tangent", "MECHANISMS", "REGIMES", "SIGNIFICANCE_Z",
+    "negative_curvature_control",
     "InstabilityConfig", "InstabilityResult", "run_instability", "STABILITY_THRESHOLD",
     "RegimeConfig", "RegimeResult", "run_regime", "compare_perturbation_sizes",
     "FLOAT32_RESOLUTION", "FLOAT64_BELOW",

@@ -29,20 +29,35 @@ def spread_figure(result: Any) -> plt.Figure:
 
 
 def tangent_figure(result: Any) -> plt.Figure:
-    """Top tangent exponents against the step size, beside the sharpness and the edge of stability 2/η."""
-    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
+    """Left: top tangent exponents per step against the step size, with the top exponent of the window after
+    any catapult and its 3-standard-error bar. Middle: the same per unit of learning time (λ/η) beside the
+    frozen rates of the sharpest and of the most negative direction at the start (ln|1 − ηλ_max|/η and
+    ln(1 + η|λ_min|)/η → |λ_min|, gradient flow's own saddle rate). Right: sharpness vs the edge (2+2β)/η."""
+    figure, (left, middle, right) = plt.subplots(1, 3, figsize=(14, 3.8))
     ok = ~result.diverged
     for i in range(result.exponents.shape[1]):
         left.plot(result.lrs[ok], result.exponents[ok, i], "o-", color=PALETTE(i / max(result.exponents.shape[1], 1)),
-                  label=f"λ{i + 1}")
+                  label=f"λ{i + 1} (whole run)")
+    window = np.isfinite(result.exponents_after[:, 0])
+    left.errorbar(result.lrs[window], result.exponents_after[window, 0], yerr=3 * result.error_after[window],
+                  fmt="s", color="black", capsize=3, label="top, after any catapult (±3 SE)")
     if (~ok).any():
         left.plot(result.lrs[~ok], result.exponents[~ok, 0], "x", color="#b00020", ms=9, label="loss blew up")
-    left.axhline(0, color="grey", lw=0.8)
-    left.set_xscale("log")
-    left.set_xlabel("step size η")
-    left.set_ylabel("exponent per step")
+    middle.plot(result.lrs[ok], result.exponents[ok, 0] / result.lrs[ok], "o-", label="λ1 / η (whole run)")
+    middle.errorbar(result.lrs[window], result.exponents_after[window, 0] / result.lrs[window],
+                    yerr=3 * result.error_after[window] / result.lrs[window], fmt="s", color="black", capsize=3,
+                    label="top after catapult / η")
+    middle.plot(result.lrs, result.negative_rate_start / result.lrs, "v--", label="ln(1+η|λ_min|)/η at start")
+    middle.plot(result.lrs, result.sharpest_rate / result.lrs, "^--", label="ln|1−ηλ_max|/η at start")
+    for axis, unit in ((left, "per step"), (middle, "per unit learning time (÷ η)")):
+        axis.axhline(0, color="grey", lw=0.8)
+        axis.set_xscale("log")
+        axis.set_yscale("symlog", linthresh=1e-3)
+        axis.set_xlabel("step size η")
+        axis.set_ylabel(f"exponent {unit}")
+        axis.legend(fontsize=7)
     left.set_title("top Lyapunov exponents of the training map")
-    left.legend(fontsize=8)
+    middle.set_title("per unit of learning time")
     right.plot(result.lrs, result.sharpness_start, "o-", label="sharpness at start")
     right.plot(result.lrs[ok], result.sharpness_end[ok], "s-", label="sharpness at end")
     right.plot(result.lrs, result.threshold, "k--", label="edge of stability (2+2β)/η")
@@ -125,7 +140,8 @@ def tangent_convergence_figure(result: Any, warmup: int = 0) -> plt.Figure:
 def curvature_path_figure(result: Any, warmup: int = 0) -> plt.Figure:
     """Left: η λ_max(t) over the edge value 2 + 2β along training (above 1: beyond the edge of stability).
     Right: the most negative curvature −λ_min(t) (log scale), whose rate ln(1 + η|λ_min|) is positive at every
-    step size."""
+    step size, and |q₁ᵀHq₁| of the first tangent (crosses): a tangent aligned with that direction sits on
+    the squares."""
     figure, (left, right) = plt.subplots(1, 2, figsize=(10.5, 3.6))
     edge_value = result.lrs * result.threshold  # 2 + 2β
     for i, lr in enumerate(result.lrs):
@@ -135,6 +151,7 @@ def curvature_path_figure(result: Any, warmup: int = 0) -> plt.Figure:
         low = np.concatenate([[result.smallest_start[i]], result.path_smallest[i]])
         left.plot(steps, lr * top / edge_value[i], "o-", color=colour, label=f"η = {lr:g}")
         right.plot(steps, np.where(low < 0, -low, np.nan), "s-", color=colour, label=f"η = {lr:g}")
+        right.plot(warmup + result.path_steps, np.abs(result.path_rayleigh[i]), "x:", color=colour)
     left.axhline(1, color="black", ls="--", lw=1, label="edge of stability")
     left.set_yscale("log")
     left.set_xlabel("training step")
@@ -143,8 +160,8 @@ def curvature_path_figure(result: Any, warmup: int = 0) -> plt.Figure:
     left.legend(fontsize=7)
     right.set_yscale("log")
     right.set_xlabel("training step")
-    right.set_ylabel("−λ_min (negative curvature)")
-    right.set_title("most negative Hessian eigenvalue")
+    right.set_ylabel("−λ_min (squares); |q₁ᵀHq₁| (crosses)")
+    right.set_title("negative curvature vs the first tangent's curvature")
     figure.tight_layout()
     plt.close(figure)
     return figure
