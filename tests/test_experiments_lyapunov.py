@@ -69,6 +69,15 @@ def test_instability_barriers_have_one_value_per_pair():
     result = chapter.run_instability(config, progress=False)
     assert result.barrier.shape == (2, 3) and result.distance.shape == (2, 3)
     assert np.all(result.barrier >= -1e-12) and np.all(result.distance > 0)
+    assert result.disagreement.shape == (2, 3) and np.all((result.disagreement >= 0) & (result.disagreement <= 1))
+
+
+def test_instability_null_control_children_that_barely_move_have_no_barrier_and_agree():
+    # known answer: with a vanishing step size every child stays at the parent: zero barrier, same predictions
+    config = chapter.InstabilityConfig(widths=(16,), epochs=1, splits=(0.0,), n_children=3, lr=1e-9)
+    result = chapter.run_instability(config, progress=False)
+    np.testing.assert_allclose(result.barrier, 0.0, atol=1e-12)
+    np.testing.assert_allclose(result.disagreement, 0.0)
 
 
 def test_regime_map_flags_divergence_and_gives_intervals_over_seeds():
@@ -196,6 +205,11 @@ def test_regime_traces_show_the_interval_and_every_seed():
     mean = traces[0]
     np.testing.assert_allclose(np.asarray(mean.y) + np.asarray(mean.error_y.array), result.exponent_interval[:, 0, 1])
     assert sum(trace.name == "one seed" for trace in traces) == 2
+    # per unit learning time: the same exponents divided by η · steps per epoch
+    per_time = plots.regime_traces(result, 0, per_learning_time=True)[0]
+    np.testing.assert_allclose(np.asarray(per_time.y),
+                               result.exponent_mean[:, 0] / (result.lrs * result.steps_per_epoch))
+    assert result.steps_per_epoch == 256 // 64
 
 
 # ------------------------------------------------------------------ known answers for the finite-perturbation rates
