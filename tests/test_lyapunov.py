@@ -260,3 +260,20 @@ def test_heavy_ball_exponent_on_a_1d_quadratic_is_the_log_spectral_radius(moment
     assert exponent == pytest.approx(np.log(radius), abs=0.01)  # complex pairs rotate: O(1/T) error
     assert frozen_rate(h, scaled_eta, momentum) == pytest.approx(np.log(radius))
     assert (exponent > 0) == (edge_fraction > 1) and (np.log(radius) > 0) == (edge_fraction > 1)
+
+
+def test_checkpoint_spread_equals_the_engine_spread_and_masks_coordinates():
+    from uniq_core import data, lyapunov, models, replicas, runtime
+
+    dataset = data.load("digits", n_train=256, seed=0, device="cpu")
+    runtime.seed_everything(0)
+    model = models.MLP(dataset.n_features, (8,), dataset.n_classes, "relu")
+    record = replicas.train_replicas(model, dataset, n_replicas=4, perturbation=1e-2, lr=0.1, n_steps=10,
+                                     record_every=1, checkpoint_every=5)
+    spread = lyapunov.checkpoint_spread(record.checkpoints)
+    np.testing.assert_allclose(spread, record.spread[[0, 5, 10]], rtol=1e-5)
+    # a coordinate that is the same in every replica adds nothing; masking all others leaves zero
+    checkpoints = np.zeros((2, 3, 4))
+    checkpoints[:, :, 0] = [[0.0, 1.0, 2.0], [0.0, 2.0, 4.0]]
+    np.testing.assert_allclose(lyapunov.checkpoint_spread(checkpoints), [np.sqrt(2 / 3), np.sqrt(8 / 3)])
+    np.testing.assert_allclose(lyapunov.checkpoint_spread(checkpoints, np.array([False, True, True, True])), 0.0)

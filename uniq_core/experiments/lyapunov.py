@@ -92,7 +92,9 @@ class DivergenceResult(ResultBase):
     Units: rates are per epoch; ``steps_per_epoch`` and ``lr`` convert them (per step: λ / steps_per_epoch;
     per unit of learning time ηt: λ / (η·steps_per_epoch)). ``n_parameters`` P and ``dead_parameters``, the
     first-layer weights of input features that are zero on every training example (their gradient is
-    zero, so their share of the perturbation never changes and sets a floor under the spread).
+    zero, so their share of the perturbation never changes and sets a floor under the spread);
+    ``live_exponent`` (S,): the fitted exponent of the spread with those weights projected out, from the
+    per-epoch checkpoints.
     """
 
     epochs: np.ndarray
@@ -113,6 +115,7 @@ class DivergenceResult(ResultBase):
     lr: float = float("nan")
     n_parameters: int = 0
     dead_parameters: int = 0
+    live_exponent: np.ndarray | float = float("nan")
 
 
 def measure_divergence(
@@ -151,7 +154,11 @@ def run_divergence(config: DivergenceConfig, *, progress: bool = True, use_cache
                             seed=config.seed, device=device)
         per_epoch = dataset.x_train.shape[0] // config.batch_size
         rows: list[dict[str, float]] = []
-        spreads, accuracy, diverged, wall = [], [], [], 0.0
+        spreads, accuracy, diverged, wall, live = [], [], [], 0.0, []
+        dead_inputs = (dataset.x_train == 0).all(dim=0).cpu().numpy()
+        n_parameters = sum(p.numel() for p in _model(config, dataset, config.seed).parameters())
+        keep = np.ones(n_parameters, dtype=bool)
+        keep[: config.widths[0] * dataset.n_features] = ~np.tile(dead_inputs, config.widths[0])
         seeds = runtime.progress_bar(range(config.seed, config.seed + config.n_seeds), "seeds", progress)
         for seed in seeds:
             record = replicas.train_replicas(
@@ -162,6 +169,9 @@ def run_divergence(config: DivergenceConfig, *, progress: bool = True, use_cache
                 checkpoint_every=per_epoch, device=device,
             )
             rows.append(measure_divergence(record, per_epoch, config.epochs))
+            live.append(float("nan") if record.diverged.any() else lyapunov.fitted_exponent(
+                np.arange(record.checkpoints.shape[0], dtype=np.float64),
+                lyapunov.checkpoint_spread(record.checkpoints, keep))[0])
             spreads.append(record.spread)
             accuracy.append(np.nanmean(record.test_accuracy) if record.healthy.any() else np.nan)
             diverged.append(record.diverged.mean())
@@ -169,13 +179,11 @@ def run_divergence(config: DivergenceConfig, *, progress: bool = True, use_cache
             epochs = record.steps / per_epoch
         column = {key: np.array([row[key] for row in rows]) for key in rows[0]}
         centre, interval = t_interval(column["fitted_exponent"])
-        model = _model(config, dataset, config.seed)
-        dead_inputs = int((dataset.x_train == 0).all(dim=0).sum())
         return DivergenceResult(
             epochs=epochs, spread=np.stack(spreads), exponent_mean=centre, exponent_interval=interval,
             diverged_fraction=np.array(diverged), test_accuracy=np.array(accuracy), wall_time=wall,
-            steps_per_epoch=per_epoch, lr=config.lr, n_parameters=sum(p.numel() for p in model.parameters()),
-            dead_parameters=dead_inputs * config.widths[0], **column,
+            steps_per_epoch=per_epoch, lr=config.lr, n_parameters=n_parameters,
+            dead_parameters=int(dead_inputs.sum()) * config.widths[0], live_exponent=np.array(live), **column,
         )
 
     return runtime.cached(compute, config, DivergenceResult, use_cache=use_cache)
