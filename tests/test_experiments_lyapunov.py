@@ -378,3 +378,21 @@ def test_barrier_is_positive_between_independently_initialised_networks():
         finals.append(run.final_parameters[0])
     curve = barriers.interpolation_curve(model, finals[0], finals[1], dataset.x_test, dataset.y_test)
     assert curve["error_barrier"] > chapter.STABILITY_THRESHOLD
+
+
+def test_bend_comparison_detects_a_bend_that_moves_with_the_perturbation():
+    # known answer: row 0 bends more at the largest ε on every seed, row 1 the same bend at both sizes
+    result = _synthetic_regime(np.zeros((4, 2, 2)), np.zeros((2, 2)))
+    bend = np.zeros((4, 2, 2))
+    bend[:, 0, 0] = [-0.1, -0.12, -0.09, -0.11]
+    bend[:, 0, 1] = [-0.5, -0.52, -0.48, -0.5]
+    bend[:, 1, :] = np.array([[-0.2, -0.21], [-0.2, -0.19], [-0.3, -0.3], [-0.1, -0.1]])
+    result.bend = bend
+    assert chapter.compare_bends(result)["words"] == ["more at the largest ε", "not distinguishable"]
+
+
+def test_regime_records_the_bend_of_every_healthy_cell():
+    config = chapter.RegimeConfig(n_train=256, widths=(16,), lrs=(0.1,), perturbations=(1e-3, 1e-1), epochs=2,
+                                  n_replicas=3, n_seeds=2)
+    result = chapter.run_regime(config, progress=False)
+    assert result.bend.shape == (2, 1, 2) and np.all(np.isfinite(result.bend))

@@ -631,7 +631,9 @@ class RegimeResult(ResultBase):
     perturbed replicas over ε‖θ₀‖ (1 when the perturbation survives rounding). Over seeds:
     ``exponent_mean`` (L, E) and its 95% t-interval ``exponent_interval`` (L, E, 2); ``diverged_fraction``
     (L, E) and ``test_accuracy`` (L, E) (mean over healthy replicas). ``float64`` (E,): the columns trained
-    in float64."""
+    in float64. ``bend`` (S, L, E): the fitted exponent over the second half of the run minus the one over
+    the first half (NaN when any replica diverged); saturation of the distance bends the curve earlier,
+    hence more, at a larger perturbation."""
 
     lrs: np.ndarray
     perturbations: np.ndarray
@@ -643,6 +645,7 @@ class RegimeResult(ResultBase):
     test_accuracy: np.ndarray
     float64: np.ndarray
     steps_per_epoch: int = 1
+    bend: np.ndarray | float = float("nan")
 
 
 def run_regime(config: RegimeConfig, *, progress: bool = True, use_cache: bool = True) -> RegimeResult:
@@ -654,7 +657,7 @@ def run_regime(config: RegimeConfig, *, progress: bool = True, use_cache: bool =
         per_epoch = dataset.x_train.shape[0] // config.batch_size
         seeds = range(config.seed, config.seed + config.n_seeds)
         shape = (config.n_seeds, len(config.lrs), len(config.perturbations))
-        exponent, realised = np.full(shape, np.nan), np.full(shape, np.nan)
+        exponent, realised, bend = np.full(shape, np.nan), np.full(shape, np.nan), np.full(shape, np.nan)
         diverged, accuracy = np.zeros(shape), np.full(shape, np.nan)
         float64 = np.asarray(config.perturbations) < FLOAT64_BELOW
         cells = list(itertools.product(range(shape[0]), range(shape[1]), range(shape[2])))
@@ -671,7 +674,11 @@ def run_regime(config: RegimeConfig, *, progress: bool = True, use_cache: bool =
             if record.healthy.any():
                 accuracy[s, i, j] = np.nanmean(record.test_accuracy)
             if not record.diverged.any():
-                exponent[s, i, j] = lyapunov.fitted_exponent(record.steps / per_epoch, record.spread)[0]
+                epochs = record.steps / per_epoch
+                exponent[s, i, j] = lyapunov.fitted_exponent(epochs, record.spread)[0]
+                early, late = epochs <= epochs[-1] / 2, epochs >= epochs[-1] / 2
+                bend[s, i, j] = (lyapunov.fitted_exponent(epochs[late], record.spread[late])[0]
+                                 - lyapunov.fitted_exponent(epochs[early], record.spread[early])[0])
         mean, interval = np.full(shape[1:], np.nan), np.full(shape[1:] + (2,), np.nan)
         for i, j in itertools.product(range(shape[1]), range(shape[2])):
             mean[i, j], interval[i, j] = t_interval(exponent[:, i, j])
@@ -682,7 +689,7 @@ def run_regime(config: RegimeConfig, *, progress: bool = True, use_cache: bool =
                                 exponent=exponent, exponent_mean=mean, exponent_interval=interval,
                                 realised_perturbation=realised, diverged_fraction=diverged.mean(axis=0),
                                 test_accuracy=np.nanmean(accuracy, axis=0), float64=float64,
-                                steps_per_epoch=per_epoch)
+                                steps_per_epoch=per_epoch, bend=bend)
 
     return runtime.cached(compute, config, RegimeResult, use_cache=use_cache)
 
@@ -716,6 +723,23 @@ def divergence_onset(result: RegimeResult) -> float:
         return float("nan")
     first = len(any_diverged) - int(np.argmin(any_diverged[::-1])) if not any_diverged.all() else 0
     return float(result.lrs[first])
+
+
+def compare_bends(result: RegimeResult, confidence: float = 0.95) -> dict[str, object]:
+    """Per step size, does the curve bend more at the largest perturbation than at the smallest, as
+    saturation of the distance predicts (training converging would bend both alike)?
+
+    Paired by seed: d_s = bend_s(ε_max) − bend_s(ε_min) (bend = late − early exponent), Holm-corrected over
+    step sizes. Words: "more at the largest ε" (d < 0), "less at the largest ε" (d > 0), "not
+    distinguishable", or "untested" (fewer than two seeds with both). Returns ``difference``, ``interval``,
+    ``words``.
+    """
+    difference = result.bend[:, :, -1] - result.bend[:, :, 0]
+    centre, interval, sign = holm_intervals(difference, confidence)
+    words = [("untested" if not np.isfinite(s) else
+              {-1.0: "more at the largest ε", 1.0: "less at the largest ε"}.get(float(s), "not distinguishable"))
+             for s in sign]
+    return {"difference": centre, "interval": interval, "words": words}
 
 
 def compare_perturbation_sizes(result: RegimeResult, confidence: float = 0.95) -> dict[str, object]:
@@ -758,7 +782,7 @@ __all__ = [
     "DivergenceConfig", "DivergenceResult", "run_divergence", "measure_divergence",
     "early_and_late_exponents", "peer_sign_disagreements", "late_minus_early", "alignment_bias",
     "per_step_and_learning_time", "healthy_cells", "positive_cells", "divergence_onset",
-    "prediction_disagreement",
+    "prediction_disagreement", "compare_bends",
     "TangentConfig", "TangentResult", "run_tangent",
     "InstabilityConfig", "InstabilityResult", "run_instability", "STABILITY_THRESHOLD",
     "RegimeConfig", "RegimeResult", "run_regime", "compare_perturbation_sizes",
