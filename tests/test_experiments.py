@@ -94,6 +94,38 @@ def test_re_execution_is_bitwise_identical_and_non_perturbations_are_measured():
         relative = result.distance[row, 1] / result.reference_norm[1]
         assert 1e-10 < relative < 1e-5, (name, relative)
     assert result.distance.shape == (len(divergence.VARIANTS), result.steps.size)
+    # the single-perturbation control starts at the size of the float64 difference after its first step,
+    # and nothing is added later: its growth is final / initial distance
+    float64 = result.names.index("float64")
+    assert result.control_distance[0] == pytest.approx(result.distance[float64, 1], rel=1e-9)
+    assert result.control_size == pytest.approx(result.distance[float64, 1], rel=1e-12)
+    assert result.control_growth == pytest.approx(result.control_distance[-1] / result.control_distance[0])
+
+
+def test_single_perturbation_control_grows_like_the_tangent_map_in_the_linear_regime():
+    # known answer: a perturbation of rounding size stays linear, so doubling its size doubles the distance
+    # at every step (growth unchanged); the float64 trainer adds no rounding comparable to it
+    import copy
+
+    import torch
+
+    from uniq_core import data, models, replicas, runtime
+
+    dataset = data.load("digits", seed=0, device="cpu")
+    runtime.seed_everything(0)
+    model = models.MLP(dataset.n_features, (16,), dataset.n_classes, "relu").double()
+    plan = replicas.make_batch_plan(dataset.x_train.shape[0], 64, 40, seed=0)[0]
+    base = divergence.train_single(model, dataset, plan, lr=0.05, momentum=0.9, dtype=torch.float64)
+    direction = torch.randn(base.shape[1], generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    growths = []
+    for size in (1e-7, 2e-7):
+        moved = copy.deepcopy(model)
+        torch.nn.utils.vector_to_parameters(torch.as_tensor(base[0]) + size * direction / direction.norm(),
+                                            moved.parameters())
+        run = divergence.train_single(moved, dataset, plan, lr=0.05, momentum=0.9, dtype=torch.float64)
+        distance = np.linalg.norm(run - base, axis=1)
+        growths.append(distance[-1] / distance[0])
+    assert growths[0] == pytest.approx(growths[1], rel=1e-3)
 
 
 def test_half_batch_accumulation_is_the_same_update_in_exact_arithmetic():

@@ -133,6 +133,15 @@ def test_instability_barriers_have_one_value_per_pair():
     result = chapter.run_instability(config, progress=False)
     assert result.barrier.shape == (2, 3) and result.distance.shape == (2, 3)
     assert np.all(result.barrier >= -1e-12) and np.all(result.distance > 0)
+    assert result.disagreement.shape == (2, 3) and np.all((result.disagreement >= 0) & (result.disagreement <= 1))
+
+
+def test_instability_null_control_children_that_barely_move_have_no_barrier_and_agree():
+    # known answer: with a vanishing step size every child stays at the parent: zero barrier, same predictions
+    config = chapter.InstabilityConfig(widths=(16,), epochs=1, splits=(0.0,), n_children=3, lr=1e-9)
+    result = chapter.run_instability(config, progress=False)
+    np.testing.assert_allclose(result.barrier, 0.0, atol=1e-12)
+    np.testing.assert_allclose(result.disagreement, 0.0)
 
 
 def test_regime_map_flags_divergence_and_gives_intervals_over_seeds():
@@ -260,3 +269,194 @@ def test_regime_traces_show_the_interval_and_every_seed():
     mean = traces[0]
     np.testing.assert_allclose(np.asarray(mean.y) + np.asarray(mean.error_y.array), result.exponent_interval[:, 0, 1])
     assert sum(trace.name == "one seed" for trace in traces) == 2
+    # per unit learning time: the same exponents divided by η · steps per epoch
+    per_time = plots.regime_traces(result, 0, per_learning_time=True)[0]
+    np.testing.assert_allclose(np.asarray(per_time.y),
+                               result.exponent_mean[:, 0] / (result.lrs * result.steps_per_epoch))
+    assert result.steps_per_epoch == 256 // 64
+
+
+# ------------------------------------------------------------------ known answers for the finite-perturbation rates
+
+import torch
+
+from uniq_core import data, replicas, stats
+
+
+class _Quadratic(torch.nn.Module):
+    """A model whose cross-entropy on label 0 is exactly q(θ) = 1 + ½ Σ h_i θ_i²: logits (0, ln(e^q − 1))
+    give −log softmax₀ = ln(1 + e^q − 1) = q. Gradient descent is then θ_i ← (1 − ηh_i) θ_i exactly."""
+
+    def __init__(self, curvatures: torch.Tensor) -> None:
+        super().__init__()
+        # zero along the expanding directions, so the reference stays bounded while differences grow
+        self.theta = torch.nn.Parameter(torch.where(curvatures > 2, 0.0, 0.1).to(curvatures.dtype))
+        self.register_buffer("curvatures", curvatures)
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        q = 1.0 + 0.5 * (self.curvatures * self.theta**2).sum()
+        column = inputs[:, 0] * 0.0
+        return torch.stack([column, column + torch.log(torch.expm1(q))], dim=-1)
+
+
+def _quadratic_run(n_top: int = 10, n_parameters: int = 200, n_steps: int = 12, lr: float = 1.0):
+    rng = np.random.default_rng(0)
+    curvatures = np.concatenate([np.full(n_top, 2.5), rng.uniform(0.6, 1.4, n_parameters - n_top)])
+    inputs = torch.zeros(16, 2, dtype=torch.float64)
+    labels = torch.zeros(16, dtype=torch.int64)
+    dataset = data.Dataset("quadratic", inputs, labels, inputs, labels, 2)
+    record = replicas.train_replicas(
+        _Quadratic(torch.tensor(curvatures)).double(), dataset, n_replicas=9, perturbation=1e-3, lr=lr,
+        n_steps=n_steps, batch_size=16, seed=1, mode="loop")
+    return record, float(np.log(np.max(np.abs(1 - lr * curvatures)))), n_parameters, n_steps
+
+
+def test_spread_exponent_recovers_the_known_rate_within_the_alignment_bias():
+    record, exact, n_parameters, n_steps = _quadratic_run()
+    assert not record.diverged.any()
+    fitted, _ = lyapunov.fitted_exponent(record.steps.astype(float), record.spread)
+    finite_time = lyapunov.finite_time_exponent(record.spread, float(n_steps))
+    # isotropic perturbations are biased low, by at most the stated bound (least squares and ratio)
+    assert exact - chapter.alignment_bias(n_parameters, n_steps) <= fitted < exact
+    assert exact - chapter.alignment_bias(n_parameters, n_steps, least_squares=False) <= finite_time < exact
+    # once aligned, the rate is exact: the second half of the run gives ln|1 − ηh_max| per step
+    late = record.steps >= n_steps / 2
+    late_rate, _ = lyapunov.fitted_exponent(record.steps[late].astype(float), record.spread[late])
+    assert late_rate == pytest.approx(exact, abs=2e-3)
+
+
+def test_rates_convert_to_per_step_and_per_unit_learning_time():
+    per_step, per_time = chapter.per_step_and_learning_time(np.array([2.0]), 20, 0.1)
+    np.testing.assert_allclose(per_step, [0.1])
+    np.testing.assert_allclose(per_time, [1.0])
+    with pytest.raises(ValueError, match="n_parameters"):
+        chapter.alignment_bias(0, 1.0)
+
+
+def _synthetic_divergence(spread: np.ndarray, epochs: np.ndarray, **fields) -> chapter.DivergenceResult:
+    n = spread.shape[0]
+    nan = np.full(n, np.nan)
+    values = dict(epochs=epochs, spread=spread, fitted_exponent=nan, exponent_mean=np.nan,
+                  exponent_interval=np.array([np.nan, np.nan]), convergence_ratio=nan, finite_time_exponent=nan,
+                  effective_dimensionality=nan, peer_convergence_ratio=nan, peer_lyapunov=nan,
+                  peer_effective_dimensionality=nan, diverged_fraction=np.zeros(n), test_accuracy=nan, wall_time=0.0)
+    return chapter.DivergenceResult(**(values | fields))
+
+
+def test_early_and_late_exponents_recover_a_known_bend():
+    epochs = np.linspace(0, 10, 41)
+    # rate 0.5 up to epoch 5, then 0.1: exact piecewise exponentials, three seeds with different offsets
+    log_spread = np.where(epochs <= 5, 0.5 * epochs, 2.5 + 0.1 * (epochs - 5))
+    spread = np.exp(log_spread[None, :] + np.array([[0.0], [1.0], [-2.0]]))
+    result = _synthetic_divergence(spread, epochs)
+    early, late = chapter.early_and_late_exponents(result)
+    np.testing.assert_allclose(early, 0.5)
+    np.testing.assert_allclose(late, 0.1)
+    # a paired interval: a bend that differs across seeds gives an interval below zero
+    spread_noisy = spread * np.exp(np.array([[0.0], [0.02], [-0.02]]) * np.maximum(epochs - 5, 0))
+    centre, interval = chapter.late_minus_early(_synthetic_divergence(spread_noisy, epochs))
+    assert centre == pytest.approx(-0.4, abs=0.03) and interval[1] < 0
+
+
+def test_peer_sign_disagreements_count_opposite_signs_only():
+    result = _synthetic_divergence(np.ones((4, 3)), np.arange(3.0),
+                                   peer_convergence_ratio=np.array([0.5, 2.0, 0.5, np.nan]),
+                                   peer_lyapunov=np.array([0.1, 0.1, -0.1, 0.3]))
+    assert chapter.peer_sign_disagreements(result) == 1
+
+
+def _synthetic_regime(exponent: np.ndarray, diverged: np.ndarray) -> chapter.RegimeResult:
+    n_seeds, n_lr, n_eps = exponent.shape
+    mean = np.nanmean(exponent, axis=0) if np.isfinite(exponent).any() else np.full((n_lr, n_eps), np.nan)
+    return chapter.RegimeResult(lrs=np.logspace(-2, 0, n_lr), perturbations=np.logspace(-5, -1, n_eps),
+                                exponent=exponent, exponent_mean=mean, exponent_interval=np.full((n_lr, n_eps, 2), np.nan),
+                                realised_perturbation=np.ones_like(exponent), diverged_fraction=diverged,
+                                test_accuracy=np.zeros((n_lr, n_eps)), float64=np.zeros(n_eps, bool))
+
+
+def test_regime_decision_rule_counts_only_fully_healthy_cells_and_corrects_for_many_cells():
+    rng = np.random.default_rng(0)
+    exponent = rng.normal(0.0, 0.1, size=(6, 3, 2))
+    exponent[:, 0, 0] += 1.0                # one cell clearly above zero
+    exponent[0, 2, 1] = np.nan              # one seed diverged in this cell
+    diverged = np.zeros((3, 2))
+    diverged[2, 1] = 1 / 6
+    result = _synthetic_regime(exponent, diverged)
+    decision = chapter.positive_cells(result)
+    assert np.isnan(decision["sign"][2, 1])               # partly diverged: not counted as healthy
+    assert chapter.healthy_cells(result).sum() == 5
+    assert decision["sign"][0, 0] == 1 and np.nansum(decision["sign"] == 1) == 1
+
+
+def test_divergence_onset_requires_every_larger_step_size_to_diverge():
+    exponent = np.zeros((2, 4, 1))
+    assert np.isnan(chapter.divergence_onset(_synthetic_regime(exponent, np.array([[0], [0.5], [0], [0.0]]))))
+    assert chapter.divergence_onset(_synthetic_regime(exponent, np.array([[0], [0.5], [0], [1.0]]))) == pytest.approx(1.0)
+    onset = chapter.divergence_onset(_synthetic_regime(exponent, np.array([[0], [0.5], [0.2], [1.0]])))
+    assert onset == pytest.approx(np.logspace(-2, 0, 4)[1])
+
+
+def test_perturbation_comparison_reports_rows_with_too_few_seeds_explicitly():
+    exponent = np.zeros((3, 2, 2))
+    exponent[:, 0, 0] = [0.5, 0.6, 0.55]
+    exponent[1:, 1, :] = np.nan
+    sizes = chapter.compare_perturbation_sizes(_synthetic_regime(exponent, np.zeros((2, 2))))
+    assert sizes["words"] == ["faster", "too few seeds"]
+    assert "nan" not in sizes["sentence"]
+
+
+def test_holm_controls_the_family_wise_error_and_has_power():
+    rng = np.random.default_rng(1)
+    false_positive_families = 0
+    for _ in range(400):
+        _, _, sign = stats.holm_intervals(rng.normal(size=(5, 10)))
+        false_positive_families += bool(np.any(sign != 0))
+    # family-wise error at most 5% (binomial 400 draws: 3 standard errors above)
+    assert false_positive_families / 400 < 0.05 + 3 * np.sqrt(0.05 * 0.95 / 400)
+    shifted = rng.normal(size=(5, 10))
+    shifted[:, :3] += 5.0
+    _, intervals, sign = stats.holm_intervals(shifted)
+    assert np.all(sign[:3] == 1) and np.all(intervals[:3, 0] > 0)
+    with pytest.raises(ValueError, match="shape"):
+        stats.holm_intervals(np.zeros(3))
+
+
+def test_prediction_disagreement_is_zero_for_the_same_function_and_positive_otherwise():
+    import torch
+
+    model = torch.nn.Sequential(torch.nn.Linear(4, 3))
+    theta = torch.nn.utils.parameters_to_vector(model.parameters()).detach().numpy()
+    inputs = torch.randn(200, 4, generator=torch.Generator().manual_seed(0))
+    assert chapter.prediction_disagreement(model, theta, 2 * theta, inputs) == 0.0  # same argmax: scaled logits
+    assert chapter.prediction_disagreement(model, theta, -theta, inputs) > 0.5
+
+
+def test_barrier_is_positive_between_independently_initialised_networks():
+    from uniq_core import barriers
+
+    dataset = data.load("digits", seed=0, device="cpu")
+    finals = []
+    for seed in (0, 1):
+        model = chapter._model(chapter.InstabilityConfig(widths=(32,)), dataset, seed)
+        run = replicas.train_replicas(model, dataset, n_replicas=1, perturbation=0.0, lr=0.1, n_steps=300, seed=seed)
+        finals.append(run.final_parameters[0])
+    curve = barriers.interpolation_curve(model, finals[0], finals[1], dataset.x_test, dataset.y_test)
+    assert curve["error_barrier"] > chapter.STABILITY_THRESHOLD
+
+
+def test_bend_comparison_detects_a_bend_that_moves_with_the_perturbation():
+    # known answer: row 0 bends more at the largest ε on every seed, row 1 the same bend at both sizes
+    result = _synthetic_regime(np.zeros((4, 2, 2)), np.zeros((2, 2)))
+    bend = np.zeros((4, 2, 2))
+    bend[:, 0, 0] = [-0.1, -0.12, -0.09, -0.11]
+    bend[:, 0, 1] = [-0.5, -0.52, -0.48, -0.5]
+    bend[:, 1, :] = np.array([[-0.2, -0.21], [-0.2, -0.19], [-0.3, -0.3], [-0.1, -0.1]])
+    result.bend = bend
+    assert chapter.compare_bends(result)["words"] == ["more at the largest ε", "not distinguishable"]
+
+
+def test_regime_records_the_bend_of_every_healthy_cell():
+    config = chapter.RegimeConfig(n_train=256, widths=(16,), lrs=(0.1,), perturbations=(1e-3, 1e-1), epochs=2,
+                                  n_replicas=3, n_seeds=2)
+    result = chapter.run_regime(config, progress=False)
+    assert result.bend.shape == (2, 1, 2) and np.all(np.isfinite(result.bend))

@@ -162,7 +162,8 @@ def test_tables_show_every_claim():
 
 def _regime(per_seed: np.ndarray) -> SimpleNamespace:
     """A regime map (seeds × step sizes × perturbations) with the chapter's fields."""
-    return SimpleNamespace(lrs=np.geomspace(0.1, 3.0, per_seed.shape[1]), exponent=per_seed, exponent_mean=per_seed.mean(axis=0))
+    return SimpleNamespace(lrs=np.geomspace(0.1, 3.0, per_seed.shape[1]), exponent=per_seed, exponent_mean=per_seed.mean(axis=0),
+                           diverged_fraction=np.zeros(per_seed.shape[1:]))
 
 
 def test_row_lyapunov_regime_and_holds():

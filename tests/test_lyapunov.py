@@ -305,3 +305,20 @@ def test_rayleigh_quotient_of_an_eigenvector_is_its_eigenvalue():
     theta = torch.zeros(3, dtype=torch.float64)
     assert lyapunov.rayleigh_quotient(loss_of, theta, torch.tensor([0.0, 0.0, 2.0])) == pytest.approx(-0.2)
     assert lyapunov.rayleigh_quotient(loss_of, theta, torch.tensor([1.0, 1.0, 0.0])) == pytest.approx(1.75)
+
+
+def test_checkpoint_spread_equals_the_engine_spread_and_masks_coordinates():
+    from uniq_core import data, lyapunov, models, replicas, runtime
+
+    dataset = data.load("digits", n_train=256, seed=0, device="cpu")
+    runtime.seed_everything(0)
+    model = models.MLP(dataset.n_features, (8,), dataset.n_classes, "relu")
+    record = replicas.train_replicas(model, dataset, n_replicas=4, perturbation=1e-2, lr=0.1, n_steps=10,
+                                     record_every=1, checkpoint_every=5)
+    spread = lyapunov.checkpoint_spread(record.checkpoints)
+    np.testing.assert_allclose(spread, record.spread[[0, 5, 10]], rtol=1e-5)
+    # a coordinate that is the same in every replica adds nothing; masking all others leaves zero
+    checkpoints = np.zeros((2, 3, 4))
+    checkpoints[:, :, 0] = [[0.0, 1.0, 2.0], [0.0, 2.0, 4.0]]
+    np.testing.assert_allclose(lyapunov.checkpoint_spread(checkpoints), [np.sqrt(2 / 3), np.sqrt(8 / 3)])
+    np.testing.assert_allclose(lyapunov.checkpoint_spread(checkpoints, np.array([False, True, True, True])), 0.0)

@@ -411,6 +411,19 @@ def fitted_exponent(times: np.ndarray, spread: np.ndarray) -> tuple[float, float
     return float(coefficients[0]), float(np.sqrt(variance / ((t - t.mean()) ** 2).sum()))
 
 
+def checkpoint_spread(checkpoints: np.ndarray, keep: np.ndarray | None = None) -> np.ndarray:
+    """Spread s(c) = sqrt(mean_k ‖θ_k(c) − θ̄(c)‖²) of replicas about their centroid at each checkpoint.
+
+    ``checkpoints`` (C, K, P); ``keep`` (P,) a boolean mask of the coordinates to include (all when None),
+    e.g. to project out weights whose gradient is zero at every step, which never change.
+    """
+    points = np.asarray(checkpoints, dtype=np.float64)
+    if keep is not None:
+        points = points[..., np.asarray(keep, dtype=bool)]
+    centred = points - points.mean(axis=1, keepdims=True)
+    return np.sqrt((centred**2).sum(axis=-1).mean(axis=1))
+
+
 def convergence_ratio(spread: np.ndarray) -> float:
     """Final over initial spread. With :func:`finite_time_exponent` it satisfies
     ``exponent = ln(ratio) / T``: the two can never disagree in sign."""

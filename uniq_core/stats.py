@@ -75,3 +75,48 @@ def groupings_needed(smallest_p: float, group_size: int) -> int:
     while 1.0 / distinct_groupings(n, group_size) >= smallest_p:
         n += 1
     return n
+
+
+def holm_intervals(values: np.ndarray, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Holm–Bonferroni step-down decisions on m family members, each a t-test of mean 0 over its column.
+
+    ``values`` (n, m): n paired observations for each of m hypotheses (non-finite entries ignored). The
+    p-values p_(1) ≤ … ≤ p_(m) of two-sided one-sample t-tests are compared with α/(m−k+1) in order, and
+    rejection stops at the first that fails (Holm 1979, "A simple sequentially rejective multiple test
+    procedure"); the family-wise error rate is at most α = 1 − ``confidence``. Columns with fewer than two
+    finite values get p = NaN and are never rejected.
+
+    Returns ``means`` (m,), ``intervals`` (m, 2) at the Bonferroni level 1 − α/m (simultaneous coverage,
+    consistent with the decisions) and ``sign`` (m,): +1 or −1 where the mean is declared above or below 0,
+    0 where it is not, NaN where the column cannot be tested.
+    """
+    from scipy import stats
+
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim != 2:
+        raise ValueError(f"values has shape {values.shape}; expected (n observations, m hypotheses)")
+    m = values.shape[1]
+    alpha = 1.0 - confidence
+    means, p_values = np.full(m, np.nan), np.full(m, np.nan)
+    intervals = np.full((m, 2), np.nan)
+    for column in range(m):
+        finite = values[:, column][np.isfinite(values[:, column])]
+        if finite.size:
+            means[column] = finite.mean()
+        if finite.size >= 2:
+            intervals[column] = t_interval(finite, 1.0 - alpha / max(m, 1))[1]
+            scale = finite.std(ddof=1) / np.sqrt(finite.size)
+            if scale > 0:
+                statistic = finite.mean() / scale
+                p_values[column] = 2 * stats.t.sf(abs(statistic), finite.size - 1)
+            else:
+                p_values[column] = 0.0 if finite.mean() != 0 else 1.0
+    testable = np.isfinite(p_values)
+    sign = np.where(testable, 0.0, np.nan)
+    order = np.argsort(np.where(testable, p_values, np.inf))
+    n_tests = int(testable.sum())
+    for rank, column in enumerate(order[:n_tests]):
+        if p_values[column] > alpha / (n_tests - rank):
+            break
+        sign[column] = np.sign(means[column])
+    return means, intervals, sign

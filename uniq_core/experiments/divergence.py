@@ -163,6 +163,12 @@ class ReproducibilityResult(ResultBase):
     ``VARIANTS`` (names joined by "|" in ``variants``); ``bitwise_identical`` (V,): whether every recorded
     parameter agrees bit for bit; ``first_difference_step`` (V,): first recorded step at which it does not
     (−1 when never); ``reference_norm`` (T,): ‖θ_reference(t)‖; ``steps``/``epochs`` (T,).
+
+    The float64 difference receives a new rounding error at every step, so its growth mixes build-up with
+    amplification. ``control_distance`` (T,) separates them: one perturbation, of the size the float64
+    difference has after its first differing step (``control_size``), applied at step 0 in a random
+    direction and trained in float64 on both sides, so that nothing is added after step 0; its distance
+    from the float64 run grows by amplification alone (``control_growth`` = final / initial distance).
     """
 
     steps: np.ndarray
@@ -173,6 +179,9 @@ class ReproducibilityResult(ResultBase):
     first_difference_step: np.ndarray
     reference_norm: np.ndarray
     wall_time: float
+    control_distance: np.ndarray
+    control_size: float
+    control_growth: float
 
     @property
     def names(self) -> list[str]:
@@ -250,6 +259,22 @@ def run_reproducibility(config: Config, *, progress: bool = True, use_cache: boo
                                           **settings[name])
         finally:
             torch.set_num_threads(saved_threads)
+        # the single-perturbation control: float64 on both sides, one perturbation at step 0
+        float64_difference = np.linalg.norm(runs["float64"] - runs["reference"], axis=1)
+        first_float64 = int(np.argmax(float64_difference > 0)) if (float64_difference > 0).any() else 0
+        size = float(float64_difference[first_float64]) or float(np.finfo(np.float32).eps * np.linalg.norm(runs["reference"][0]))
+        direction = torch.randn(runs["reference"].shape[1], generator=torch.Generator().manual_seed(config.seed + 1),
+                                dtype=torch.float64)
+        perturbed = copy.deepcopy(model).double()
+        torch.nn.utils.vector_to_parameters(
+            torch.nn.utils.parameters_to_vector(perturbed.parameters()).detach() + size * direction / direction.norm(),
+            perturbed.parameters())
+        torch.set_num_threads(1)
+        try:
+            control = train_single(perturbed, dataset, plan, lr=config.lr, momentum=config.momentum, dtype=torch.float64)
+        finally:
+            torch.set_num_threads(saved_threads)
+        control_distance = np.linalg.norm(control - runs["float64"], axis=1)
         reference = runs.pop("reference")
         distance = np.stack([np.linalg.norm(runs[name] - reference, axis=1) for name in VARIANTS])
         identical = np.array([np.array_equal(runs[name], reference) for name in VARIANTS])
@@ -259,6 +284,8 @@ def run_reproducibility(config: Config, *, progress: bool = True, use_cache: boo
             steps=steps, epochs=steps / per_epoch, variants="|".join(VARIANTS), distance=distance,
             bitwise_identical=identical, first_difference_step=first,
             reference_norm=np.linalg.norm(reference, axis=1), wall_time=time.perf_counter() - started,
+            control_distance=control_distance, control_size=size,
+            control_growth=float(control_distance[-1] / control_distance[0]),
         )
 
     return runtime.cached(compute, key, ReproducibilityResult, use_cache=use_cache)

@@ -22,7 +22,7 @@ import torch
 
 from uniq_core import barriers, data, lyapunov, models, replicas, runtime
 from uniq_core.schema import ConfigBase, ResultBase, check_choice, check_number, check_widths
-from uniq_core.stats import t_interval
+from uniq_core.stats import holm_intervals, t_interval
 
 
 def _check_common(config) -> None:
@@ -89,6 +89,12 @@ class DivergenceResult(ResultBase):
     (participation ratio of per-epoch checkpoints), the peer package's ``peer_convergence_ratio``,
     ``peer_lyapunov`` and ``peer_effective_dimensionality`` on the same checkpoints, ``diverged_fraction``
     and mean ``test_accuracy``. ``exponent_mean``/``exponent_interval``: mean and 95% t-interval over seeds.
+    Units: rates are per epoch; ``steps_per_epoch`` and ``lr`` convert them (per step: λ / steps_per_epoch;
+    per unit of learning time ηt: λ / (η·steps_per_epoch)). ``n_parameters`` P and ``dead_parameters``, the
+    first-layer weights of input features that are zero on every training example (their gradient is
+    zero, so their share of the perturbation never changes and sets a floor under the spread);
+    ``live_exponent`` (S,): the fitted exponent of the spread with those weights projected out, from the
+    per-epoch checkpoints.
     """
 
     epochs: np.ndarray
@@ -105,6 +111,11 @@ class DivergenceResult(ResultBase):
     diverged_fraction: np.ndarray
     test_accuracy: np.ndarray
     wall_time: float
+    steps_per_epoch: int = 1
+    lr: float = float("nan")
+    n_parameters: int = 0
+    dead_parameters: int = 0
+    live_exponent: np.ndarray | float = float("nan")
 
 
 def measure_divergence(
@@ -143,7 +154,11 @@ def run_divergence(config: DivergenceConfig, *, progress: bool = True, use_cache
                             seed=config.seed, device=device)
         per_epoch = dataset.x_train.shape[0] // config.batch_size
         rows: list[dict[str, float]] = []
-        spreads, accuracy, diverged, wall = [], [], [], 0.0
+        spreads, accuracy, diverged, wall, live = [], [], [], 0.0, []
+        dead_inputs = (dataset.x_train == 0).all(dim=0).cpu().numpy()
+        n_parameters = sum(p.numel() for p in _model(config, dataset, config.seed).parameters())
+        keep = np.ones(n_parameters, dtype=bool)
+        keep[: config.widths[0] * dataset.n_features] = ~np.tile(dead_inputs, config.widths[0])
         seeds = runtime.progress_bar(range(config.seed, config.seed + config.n_seeds), "seeds", progress)
         for seed in seeds:
             record = replicas.train_replicas(
@@ -154,6 +169,9 @@ def run_divergence(config: DivergenceConfig, *, progress: bool = True, use_cache
                 checkpoint_every=per_epoch, device=device,
             )
             rows.append(measure_divergence(record, per_epoch, config.epochs))
+            live.append(float("nan") if record.diverged.any() else lyapunov.fitted_exponent(
+                np.arange(record.checkpoints.shape[0], dtype=np.float64),
+                lyapunov.checkpoint_spread(record.checkpoints, keep))[0])
             spreads.append(record.spread)
             accuracy.append(np.nanmean(record.test_accuracy) if record.healthy.any() else np.nan)
             diverged.append(record.diverged.mean())
@@ -163,7 +181,9 @@ def run_divergence(config: DivergenceConfig, *, progress: bool = True, use_cache
         centre, interval = t_interval(column["fitted_exponent"])
         return DivergenceResult(
             epochs=epochs, spread=np.stack(spreads), exponent_mean=centre, exponent_interval=interval,
-            diverged_fraction=np.array(diverged), test_accuracy=np.array(accuracy), wall_time=wall, **column,
+            diverged_fraction=np.array(diverged), test_accuracy=np.array(accuracy), wall_time=wall,
+            steps_per_epoch=per_epoch, lr=config.lr, n_parameters=n_parameters,
+            dead_parameters=int(dead_inputs.sum()) * config.widths[0], live_exponent=np.array(live), **column,
         )
 
     return runtime.cached(compute, config, DivergenceResult, use_cache=use_cache)
@@ -171,13 +191,43 @@ def run_divergence(config: DivergenceConfig, *, progress: bool = True, use_cache
 
 def early_and_late_exponents(result: DivergenceResult) -> tuple[np.ndarray, np.ndarray]:
     """Per seed, the fitted exponent (slope of ln spread per epoch) over the first and over the second half
-    of the run (the middle record belongs to both). Saturating distances show as late < early."""
+    of the run (the middle record belongs to both). The late window excludes the initial transient in which
+    random perturbations align with the most expanding directions (:func:`alignment_bias`)."""
     half = result.epochs[-1] / 2
     early = result.epochs <= half
     late = result.epochs >= half
     fit = lyapunov.fitted_exponent
     return (np.array([fit(result.epochs[early], spread[early])[0] for spread in result.spread]),
             np.array([fit(result.epochs[late], spread[late])[0] for spread in result.spread]))
+
+
+def late_minus_early(result: DivergenceResult, confidence: float = 0.95) -> tuple[float, np.ndarray]:
+    """Mean over seeds of the paired difference late − early of :func:`early_and_late_exponents` and its
+    Student-t interval (:func:`uniq_core.stats.t_interval`); NaN interval with fewer than two seeds."""
+    early, late = early_and_late_exponents(result)
+    return t_interval(late - early, confidence)
+
+
+def alignment_bias(n_parameters: int, duration: float, *, least_squares: bool = True) -> float:
+    """Bound on the downward bias of a growth rate measured from an isotropic random perturbation.
+
+    A random unit direction has a squared component of order 1/P along the most expanding direction, so
+    ln s(t) = λ₁t + ½ ln(c₁ + Σ_{i>1} c_i e^{2(λ_i−λ₁)t}) with c₁ ~ 1/P: the second term falls by about
+    ½ ln P while the perturbation aligns. The finite-time exponent ln(s(T)/s(0))/T is therefore biased by
+    about −½ ln P / T; a least-squares slope over [0, T] of a term that falls monotonically by D is at
+    most 3D/(2T) (a step at T/2), so with ``least_squares`` the bound is ¾ ln P / T. The same argument
+    as for random tangent vectors (Benettin et al. 1980).
+    """
+    check_number("n_parameters", n_parameters, low=1, integer=True)
+    check_number("duration", duration, low=0.0, low_inclusive=False)
+    return (1.5 if least_squares else 1.0) * 0.5 * float(np.log(n_parameters)) / float(duration)
+
+
+def per_step_and_learning_time(rate_per_epoch, steps_per_epoch: int, lr: float):
+    """A rate per epoch as a rate per step (÷ steps per epoch) and per unit of learning time ηt
+    (÷ η·steps per epoch), so that step sizes can be compared on one clock."""
+    rate = np.asarray(rate_per_epoch, dtype=np.float64)
+    return rate / steps_per_epoch, rate / (lr * steps_per_epoch)
 
 
 def peer_sign_disagreements(result: DivergenceResult) -> int:
@@ -549,13 +599,29 @@ class InstabilityConfig(ConfigBase):
 @dataclass
 class InstabilityResult(ResultBase):
     """Per split epoch: ``barrier`` (S, pairs) test-error barriers between children, its mean, the mean
-    test error of the children, and their distance (S, pairs) in parameter space."""
+    test error of the children, their distance (S, pairs) in parameter space and ``disagreement`` (S, pairs),
+    the fraction of test inputs on which two children predict different classes. All children descend from
+    one parent initialisation (``config.seed``)."""
 
     splits: np.ndarray
     barrier: np.ndarray
     barrier_mean: np.ndarray
     child_error: np.ndarray
     distance: np.ndarray
+    disagreement: np.ndarray
+
+
+def prediction_disagreement(model: torch.nn.Module, theta_a, theta_b, inputs: torch.Tensor) -> float:
+    """Fraction of ``inputs`` on which the network with parameters θ_a and the one with θ_b predict different
+    classes (argmax of the outputs): 0 for the same function on these inputs, whatever the weights."""
+    curve_model = copy.deepcopy(model).cpu().eval()
+    dtype = next(curve_model.parameters()).dtype
+    predictions = []
+    with torch.no_grad():
+        for theta in (theta_a, theta_b):
+            torch.nn.utils.vector_to_parameters(torch.as_tensor(theta, dtype=dtype), curve_model.parameters())
+            predictions.append(curve_model(inputs.cpu().to(dtype)).argmax(-1))
+    return float((predictions[0] != predictions[1]).double().mean())
 
 
 def run_instability(config: InstabilityConfig, *, progress: bool = True, use_cache: bool = True) -> InstabilityResult:
@@ -567,7 +633,7 @@ def run_instability(config: InstabilityConfig, *, progress: bool = True, use_cac
         per_epoch = dataset.x_train.shape[0] // config.batch_size
         model = _model(config, dataset, config.seed).to(device)
         settings = dict(lr=config.lr, momentum=config.momentum, batch_size=config.batch_size, device=device)
-        barrier_rows, error_rows, distance_rows = [], [], []
+        barrier_rows, error_rows, distance_rows, disagreement_rows = [], [], [], []
         for split in runtime.progress_bar(config.splits, "split epochs", progress):
             parent = model
             split_steps = int(round(split * per_epoch))
@@ -580,7 +646,7 @@ def run_instability(config: InstabilityConfig, *, progress: bool = True, use_cac
             children = replicas.train_replicas(
                 parent, dataset, n_replicas=config.n_children, perturbation=0.0, independent_order=True,
                 n_steps=config.epochs * per_epoch - split_steps, seed=config.seed + 1, **settings)
-            row_barrier, row_distance = [], []
+            row_barrier, row_distance, row_disagreement = [], [], []
             for a, b in itertools.combinations(range(config.n_children), 2):
                 curve = barriers.interpolation_curve(parent.cpu(), children.final_parameters[a],
                                                      children.final_parameters[b], dataset.x_test.cpu(),
@@ -588,13 +654,16 @@ def run_instability(config: InstabilityConfig, *, progress: bool = True, use_cac
                 parent.to(device)
                 row_barrier.append(curve["error_barrier"])
                 row_distance.append(float(np.linalg.norm(children.final_parameters[a] - children.final_parameters[b])))
+                row_disagreement.append(prediction_disagreement(parent, children.final_parameters[a],
+                                                                children.final_parameters[b], dataset.x_test))
+            disagreement_rows.append(row_disagreement)
             barrier_rows.append(row_barrier)
             distance_rows.append(row_distance)
             error_rows.append(float(1 - np.nanmean(children.test_accuracy)))
         barrier = np.array(barrier_rows)
         return InstabilityResult(splits=np.asarray(config.splits, dtype=np.float64), barrier=barrier,
                                  barrier_mean=barrier.mean(axis=1), child_error=np.array(error_rows),
-                                 distance=np.array(distance_rows))
+                                 distance=np.array(distance_rows), disagreement=np.array(disagreement_rows))
 
     return runtime.cached(compute, config, InstabilityResult, use_cache=use_cache)
 
@@ -661,7 +730,9 @@ class RegimeResult(ResultBase):
     perturbed replicas over ε‖θ₀‖ (1 when the perturbation survives rounding). Over seeds:
     ``exponent_mean`` (L, E) and its 95% t-interval ``exponent_interval`` (L, E, 2); ``diverged_fraction``
     (L, E) and ``test_accuracy`` (L, E) (mean over healthy replicas). ``float64`` (E,): the columns trained
-    in float64."""
+    in float64. ``bend`` (S, L, E): the fitted exponent over the second half of the run minus the one over
+    the first half (NaN when any replica diverged); saturation of the distance bends the curve earlier,
+    hence more, at a larger perturbation."""
 
     lrs: np.ndarray
     perturbations: np.ndarray
@@ -672,6 +743,8 @@ class RegimeResult(ResultBase):
     diverged_fraction: np.ndarray
     test_accuracy: np.ndarray
     float64: np.ndarray
+    steps_per_epoch: int = 1
+    bend: np.ndarray | float = float("nan")
 
 
 def run_regime(config: RegimeConfig, *, progress: bool = True, use_cache: bool = True) -> RegimeResult:
@@ -683,7 +756,7 @@ def run_regime(config: RegimeConfig, *, progress: bool = True, use_cache: bool =
         per_epoch = dataset.x_train.shape[0] // config.batch_size
         seeds = range(config.seed, config.seed + config.n_seeds)
         shape = (config.n_seeds, len(config.lrs), len(config.perturbations))
-        exponent, realised = np.full(shape, np.nan), np.full(shape, np.nan)
+        exponent, realised, bend = np.full(shape, np.nan), np.full(shape, np.nan), np.full(shape, np.nan)
         diverged, accuracy = np.zeros(shape), np.full(shape, np.nan)
         float64 = np.asarray(config.perturbations) < FLOAT64_BELOW
         cells = list(itertools.product(range(shape[0]), range(shape[1]), range(shape[2])))
@@ -700,7 +773,11 @@ def run_regime(config: RegimeConfig, *, progress: bool = True, use_cache: bool =
             if record.healthy.any():
                 accuracy[s, i, j] = np.nanmean(record.test_accuracy)
             if not record.diverged.any():
-                exponent[s, i, j] = lyapunov.fitted_exponent(record.steps / per_epoch, record.spread)[0]
+                epochs = record.steps / per_epoch
+                exponent[s, i, j] = lyapunov.fitted_exponent(epochs, record.spread)[0]
+                early, late = epochs <= epochs[-1] / 2, epochs >= epochs[-1] / 2
+                bend[s, i, j] = (lyapunov.fitted_exponent(epochs[late], record.spread[late])[0]
+                                 - lyapunov.fitted_exponent(epochs[early], record.spread[early])[0])
         mean, interval = np.full(shape[1:], np.nan), np.full(shape[1:] + (2,), np.nan)
         for i, j in itertools.product(range(shape[1]), range(shape[2])):
             mean[i, j], interval[i, j] = t_interval(exponent[:, i, j])
@@ -710,41 +787,90 @@ def run_regime(config: RegimeConfig, *, progress: bool = True, use_cache: bool =
                                 perturbations=np.asarray(config.perturbations, dtype=np.float64),
                                 exponent=exponent, exponent_mean=mean, exponent_interval=interval,
                                 realised_perturbation=realised, diverged_fraction=diverged.mean(axis=0),
-                                test_accuracy=np.nanmean(accuracy, axis=0), float64=float64)
+                                test_accuracy=np.nanmean(accuracy, axis=0), float64=float64,
+                                steps_per_epoch=per_epoch, bend=bend)
 
     return runtime.cached(compute, config, RegimeResult, use_cache=use_cache)
 
 
-def compare_perturbation_sizes(result: RegimeResult) -> dict[str, object]:
+def healthy_cells(result: RegimeResult) -> np.ndarray:
+    """(L, E) cells in which no replica of any seed diverged (a partly diverged cell is not healthy)."""
+    return result.diverged_fraction == 0
+
+
+def positive_cells(result: RegimeResult, confidence: float = 0.95) -> dict[str, np.ndarray]:
+    """One decision rule for the whole map: per healthy cell, a t-test over seeds of "exponent = 0", with
+    Holm's correction over all healthy cells (:func:`uniq_core.stats.holm_intervals`).
+
+    Returns ``sign`` (L, E): +1 (above 0), −1 (below), 0 (not distinguishable), NaN (cell not healthy or
+    fewer than two seeds), and ``interval`` (L, E, 2), the simultaneous (Bonferroni-level) intervals.
+    """
+    healthy = healthy_cells(result)
+    sign = np.full(healthy.shape, np.nan)
+    interval = np.full(healthy.shape + (2,), np.nan)
+    if healthy.any():
+        _, cell_interval, cell_sign = holm_intervals(result.exponent[:, healthy], confidence)
+        sign[healthy], interval[healthy] = cell_sign, cell_interval
+    return {"sign": sign, "interval": interval}
+
+
+def divergence_onset(result: RegimeResult) -> float:
+    """The smallest step size from which every larger step size has a diverged replica in some cell, or NaN
+    when the largest step size has none (then no step size is a threshold)."""
+    any_diverged = result.diverged_fraction.max(axis=1) > 0
+    if not any_diverged[-1]:
+        return float("nan")
+    first = len(any_diverged) - int(np.argmin(any_diverged[::-1])) if not any_diverged.all() else 0
+    return float(result.lrs[first])
+
+
+def compare_bends(result: RegimeResult, confidence: float = 0.95) -> dict[str, object]:
+    """Per step size, does the curve bend more at the largest perturbation than at the smallest, as
+    saturation of the distance predicts (training converging would bend both alike)?
+
+    Paired by seed: d_s = bend_s(ε_max) − bend_s(ε_min) (bend = late − early exponent), Holm-corrected over
+    step sizes. Words: "more at the largest ε" (d < 0), "less at the largest ε" (d > 0), "not
+    distinguishable", or "untested" (fewer than two seeds with both). Returns ``difference``, ``interval``,
+    ``words``.
+    """
+    difference = result.bend[:, :, -1] - result.bend[:, :, 0]
+    centre, interval, sign = holm_intervals(difference, confidence)
+    words = [("untested" if not np.isfinite(s) else
+              {-1.0: "more at the largest ε", 1.0: "less at the largest ε"}.get(float(s), "not distinguishable"))
+             for s in sign]
+    return {"difference": centre, "interval": interval, "words": words}
+
+
+def compare_perturbation_sizes(result: RegimeResult, confidence: float = 0.95) -> dict[str, object]:
     """Per step size, does the smallest perturbation's spread grow faster than the largest one's?
 
-    The comparison is paired by seed: the difference d_s = λ_s(ε_min) − λ_s(ε_max) of fitted exponents
-    and its 95% t-interval over seeds (:func:`uniq_core.stats.t_interval`). A row's word is "faster"
-    when the interval lies above 0, "slower" when below, "not distinguishable" when it contains 0, and
-    "diverged" when no seed has both exponents. ``monotone`` (L,) says whether the mean exponent falls
-    with every step up in ε. Returns ``lrs``, ``difference`` (L,), ``interval`` (L, 2), ``words`` (L,),
+    The comparison is paired by seed: the difference d_s = λ_s(ε_min) − λ_s(ε_max) of fitted exponents,
+    tested over seeds with Holm's correction over the step sizes (:func:`uniq_core.stats.holm_intervals`).
+    A row's word is "faster" / "slower" when Holm rejects d = 0 with that sign, "not distinguishable" when
+    it does not, "diverged" when no seed has both exponents and "too few seeds" when only one has.
+    ``monotone`` (L,) compares point estimates only: whether the mean exponent falls with every step up
+    in ε. Returns ``lrs``, ``difference`` (L,), ``interval`` (L, 2) (simultaneous), ``words`` (L,),
     ``monotone`` (L,) and ``sentence``, one clause per step size.
     """
     difference = result.exponent[:, :, 0] - result.exponent[:, :, -1]
-    rows = [t_interval(difference[:, i]) for i in range(difference.shape[1])]
-    centre = np.array([c for c, _ in rows])
-    interval = np.array([iv for _, iv in rows])
+    centre, interval, sign = holm_intervals(difference, confidence)
+    n_finite = np.isfinite(difference).sum(axis=0)
     words = []
-    for c, (low, high) in zip(centre, interval):
-        if not np.isfinite(c):
+    for n, s in zip(n_finite, sign):
+        if n == 0:
             words.append("diverged")
-        elif low > 0:
-            words.append("faster")
-        elif high < 0:
-            words.append("slower")
+        elif n < 2:
+            words.append("too few seeds")
         else:
-            words.append("not distinguishable")
+            words.append({1.0: "faster", -1.0: "slower"}.get(float(s), "not distinguishable"))
     means = result.exponent_mean
     monotone = np.array([bool(np.all(np.isfinite(row)) and np.all(np.diff(row) < 0)) for row in means])
     clauses = []
-    for lr, word, c, (low, high) in zip(result.lrs, words, centre, interval):
+    for lr, word, c, (low, high), n in zip(result.lrs, words, centre, interval, n_finite):
         if word == "diverged":
             clauses.append(f"at η = {lr:g} the replicas diverged")
+        elif word == "too few seeds":
+            clauses.append(f"at η = {lr:g} only {n} seed trained without divergence ({c:+.2f} per epoch)")
         else:
             clauses.append(f"at η = {lr:g} {word} ({c:+.2f} per epoch, {low:+.2f} to {high:+.2f})")
     return {"lrs": result.lrs, "difference": centre, "interval": interval, "words": words,
@@ -753,7 +879,9 @@ def compare_perturbation_sizes(result: RegimeResult) -> dict[str, object]:
 
 __all__ = [
     "DivergenceConfig", "DivergenceResult", "run_divergence", "measure_divergence",
-    "early_and_late_exponents", "peer_sign_disagreements",
+    "early_and_late_exponents", "peer_sign_disagreements", "late_minus_early", "alignment_bias",
+    "per_step_and_learning_time", "healthy_cells", "positive_cells", "divergence_onset",
+    "prediction_disagreement", "compare_bends",
     "TangentConfig", "TangentResult", "run_tangent", "MECHANISMS", "REGIMES", "SIGNIFICANCE_Z",
     "negative_curvature_control",
     "InstabilityConfig", "InstabilityResult", "run_instability", "STABILITY_THRESHOLD",

@@ -277,17 +277,16 @@ def _runner(chapter: str, name: str) -> Callable[..., Any]:
 def row_lyapunov(divergence, regime, significance: float = 0.05) -> Row:
     """Finite-perturbation exponent per epoch (chapter 1), and where on the regime map it is positive.
 
-    The map's cells are a family of tests: each cell's t-interval over seeds is taken at confidence
-    1 − significance / cells (Bonferroni), so the family's chance of one false "positive" stays below
-    ``significance``.
+    The map's cells without any diverged replica are a family of tests, decided by one rule: a t-test over
+    seeds per cell with Holm's correction over the cells (:func:`uniq_core.experiments.lyapunov.positive_cells`),
+    so the family's chance of one false "positive" stays below ``significance``.
     """
-    finite = np.isfinite(regime.exponent_mean)
-    confidence = 1 - significance / max(int(finite.sum()), 1)
-    interval = np.full(regime.exponent_mean.shape + (2,), np.nan)
-    for index in zip(*np.nonzero(finite)):
-        interval[index] = stats.t_interval(regime.exponent[(slice(None), *index)], confidence)[1]
-    cells = [interval_verdict(*interval[index]) for index in zip(*np.nonzero(finite))]
-    positive = finite & (interval[..., 0] > 0)
+    from uniq_core.experiments.lyapunov import positive_cells
+
+    sign = positive_cells(regime, 1 - significance)["sign"]
+    finite = np.isfinite(sign)
+    cells = [{1.0: HOLDS, -1.0: FAILS}.get(float(value), UNRESOLVED) for value in sign[finite]]
+    positive = finite & (sign == 1)
     main = interval_verdict(*divergence.exponent_interval)
     verdict = regime_verdict([main, *cells])
     where = (f"positive in {int(positive.sum())} of {int(finite.sum())} settings of the map (corrected), at step sizes "

@@ -86,17 +86,20 @@ def instability_figure(result: Any) -> plt.Figure:
     return figure
 
 
-def regime_traces(result: Any, column: int) -> list[go.Scatter]:
+def regime_traces(result: Any, column: int, per_learning_time: bool = False) -> list[go.Scatter]:
     """Mean exponent over seeds (95% interval as error bars), each seed's exponent, and the divergence
-    fraction against the step size, for one perturbation scale."""
-    mean = result.exponent_mean[:, column]
-    low, high = result.exponent_interval[:, column, 0], result.exponent_interval[:, column, 1]
+    fraction against the step size, for one perturbation scale. With ``per_learning_time`` the exponents
+    are per unit of learning time ηt (÷ η·steps per epoch), so that step sizes share one clock."""
+    scale = 1.0 / (result.lrs * result.steps_per_epoch) if per_learning_time else np.ones_like(result.lrs)
+    unit = "unit learning time ηt" if per_learning_time else "epoch"
+    mean = result.exponent_mean[:, column] * scale
+    low, high = result.exponent_interval[:, column, 0] * scale, result.exponent_interval[:, column, 1] * scale
     traces = [
-        go.Scatter(x=result.lrs, y=mean, mode="lines+markers", name="fitted exponent / epoch (mean over seeds)",
+        go.Scatter(x=result.lrs, y=mean, mode="lines+markers", name=f"fitted exponent / {unit} (mean over seeds)",
                    error_y=dict(type="data", symmetric=False, array=high - mean, arrayminus=mean - low)),
     ]
     for seed in range(result.exponent.shape[0]):
-        traces.append(go.Scatter(x=result.lrs, y=result.exponent[seed, :, column], mode="markers",
+        traces.append(go.Scatter(x=result.lrs, y=result.exponent[seed, :, column] * scale, mode="markers",
                                  marker=dict(color="#9ab", size=5), name="one seed", showlegend=seed == 0))
     traces.append(go.Bar(x=result.lrs, y=result.diverged_fraction[:, column], name="fraction diverged",
                          yaxis="y2", opacity=0.35, marker_color="#b00020"))
