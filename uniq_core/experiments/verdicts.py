@@ -522,9 +522,9 @@ def row_siren_psnr(minilm, claimed_psnr: float, claimed_ratio: float) -> Row:
 
 
 def row_manifold(minilm) -> Row:
-    """Chapter 6: R² of the SIREN on the weights minus R² on the same weights permuted, per seed; an excess
+    """Chapter 6: R² of the SIREN on the weights minus R² on its own permutation of them, paired per seed; an excess
     bounded below :data:`PATTERN_MARGIN` fails the claim."""
-    excess = np.asarray(minilm.r2_siren_seeds, dtype=float) - minilm.r2_permuted
+    excess = np.asarray(minilm.r2_siren_seeds, dtype=float) - np.asarray(minilm.r2_permuted_seeds, dtype=float)
     mean, interval = stats.t_interval(excess)
     low, high = (interval if np.all(np.isfinite(interval)) else (mean, mean))
     return Row("manifold", interval_verdict(float(low), float(high), margin=PATTERN_MARGIN),
