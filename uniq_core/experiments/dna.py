@@ -40,8 +40,9 @@ SIREN_BITS = (32, 16, 8)
 SMOOTH_SHAPE = (384, 384)  # the positive control's size when the first matrix is larger
 PLANTED_SHARE = 0.5  # share of the positive control's variance that is smooth
 PLANTED_BANDWIDTHS = (1.0, 2.0)  # its frequencies, in units of the SIREN's starting bandwidth ω0/d
+RECOVERY_FRACTION = 0.8  # the positive control passes when the fit explains at least this fraction of the planted share
 CONVERGENCE_FRACTIONS = (0.25, 0.5)  # shorter fits (each with its full cosine schedule) besides ``steps``
-ENTROPY_BOOTSTRAP = 100
+ENTROPY_BOOTSTRAP = 50  # bootstrap resamples of the entropy estimate
 
 
 @dataclass(frozen=True)
