@@ -42,6 +42,7 @@ PLANTED_SHARE = 0.5  # share of the positive control's variance that is smooth
 PLANTED_BANDWIDTHS = (1.0, 2.0)  # its frequencies, in units of the SIREN's starting bandwidth ω0/d
 RECOVERY_FRACTION = 0.8  # the positive control passes when the fit explains at least this fraction of the planted share
 CONVERGENCE_FRACTIONS = (0.25, 0.5)  # shorter fits (each with its full cosine schedule) besides ``steps``
+POSITION_CONFIDENCE = 0.95  # of the paired t-interval of R²(weights) − R²(permuted)
 ENTROPY_BOOTSTRAP = 50  # bootstrap resamples of the entropy estimate
 
 
@@ -345,7 +346,7 @@ def run_dna(config: DnaConfig, *, progress: bool = True, use_cache: bool = True)
             _, permuted_fit, _ = dna.fit_siren(grid, permuted, frequencies=first_kind, seed=seed, **fit)
             permuted_quality.append(_quality(grid.denormalise(permuted), grid.denormalise(permuted_fit)))
         permuted_quality = np.array(permuted_quality)
-        position = dna.paired_excess(seed_quality[:, 1], permuted_quality[:, 1])
+        position = dna.paired_excess(seed_quality[:, 1], permuted_quality[:, 1], POSITION_CONFIDENCE)
         convergence_steps = np.array([max(1, int(round(f * config.steps))) for f in CONVERGENCE_FRACTIONS]
                                      + [config.steps])
         r2_by_steps = [dna.r_squared(grid.values, dna.fit_siren(grid, frequencies=first_kind, seed=config.seed,
