@@ -259,3 +259,14 @@ def test_the_position_rule_says_no_more_on_iid_weights_and_more_on_a_planted_sig
     assert dna.excess_word(dna.paired_excess(*_paired_fits(iid))[1]) == "no more than"
     planted = dna.planted_field(dna.smooth_field((32, 32), seed=2), rng.standard_normal((32, 32)), 0.5)
     assert dna.excess_word(dna.paired_excess(*_paired_fits(planted))[1]) == "more than"
+
+
+def test_row_and_column_permutation_keeps_rows_and_columns_and_the_pixel_axes():
+    rng = np.random.default_rng(10)
+    W, images = rng.standard_normal((6, 9)), rng.standard_normal((4, 3, 3))
+    out = dna.permute_rows_and_columns({"W": W, "images": images}, np.random.default_rng(0))
+    np.testing.assert_allclose(np.sort(out["W"].sum(1)), np.sort(W.sum(1)))
+    np.testing.assert_allclose(np.sort(out["W"].sum(0)), np.sort(W.sum(0)))
+    assert not np.array_equal(out["W"], W)
+    order = [int(np.flatnonzero(np.all(images == unit, axis=(1, 2)))[0]) for unit in out["images"]]
+    assert sorted(order) == list(range(4))  # whole 3×3 images moved, none altered

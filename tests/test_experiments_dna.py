@@ -19,6 +19,7 @@ def test_digits_mlp_with_controls_baselines_and_rate_distortion():
     # paired permuted controls, one per seed, and the paired interval around their mean difference
     assert result.r2_permuted_seeds.shape == (2,) and result.r2_permuted == pytest.approx(result.r2_permuted_seeds.mean())
     assert result.position_low <= result.position_excess <= result.position_high
+    assert 0 <= result.r2_rowcol < 1  # the row-and-column null is fitted too
     assert result.position_excess == pytest.approx(np.mean(result.r2_siren_seeds - result.r2_permuted_seeds))
     # separate fits of S/4, S/2 and S steps; the last is the seed-0 fit itself
     assert list(result.convergence_steps) == [12, 25, 50] and result.r2_siren_by_steps[-1] == result.r2_siren

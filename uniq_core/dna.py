@@ -431,6 +431,17 @@ def planted_field(smooth: np.ndarray, noise: np.ndarray, share: float) -> np.nda
     return math.sqrt(share) * z(smooth) + math.sqrt(1 - share) * z(noise)
 
 
+def permute_rows_and_columns(matrices: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Each array with its first axis (units) permuted, and for matrices its second axis (inputs) too: a
+    null that keeps every row's and column's values and destroys only their order, which for hidden units
+    is arbitrary. Axes beyond the second (e.g. pixel rows and columns) keep their order."""
+    out = {}
+    for name, W in matrices.items():
+        W = np.asarray(W)[rng.permutation(np.shape(W)[0])]
+        out[name] = W[:, rng.permutation(W.shape[1])] if W.ndim == 2 else W
+    return out
+
+
 def paired_excess(fitted: np.ndarray, controls: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
     """Mean of the paired differences d_s = fitted_s − controls_s (seed s fits the weights and, with the same
     seed, a permutation of its own) and its Student-t interval, mean ± t_{(1+c)/2, S−1}·sd(d)/√S:

@@ -108,7 +108,8 @@ class DnaResult(ResultBase):
     values; ``r2_smooth_component``: R² of that fit against the smooth part alone), and of the SVD, the entropy-coded Lloyd–Max
     quantiser (``quantised_bits`` per weight, the best at most the SIREN's 32-bit rate) and the
     constant at the same budget (``quantised_in_budget``: whether any quantiser level fits that budget).
-    ``*_permuted_seeds``: the paired permuted fits; ``position_excess``, ``position_low``,
+    ``*_permuted_seeds``: the paired permuted fits; ``r2_rowcol``: R² of a fit (seed ``seed``) of the
+    weights with whole rows and columns permuted (:func:`uniq_core.dna.permute_rows_and_columns`); ``position_excess``, ``position_low``,
     ``position_high``: mean paired R² difference and its 95 % t-interval (:func:`uniq_core.dna.paired_excess`).
     ``curve_*``: running PSNR of the fits against step; ``convergence_steps`` with ``r2_siren_by_steps``
     (seed ``seed``) and ``r2_smooth_by_steps``: final R² of separate fits of that many steps.
@@ -147,6 +148,7 @@ class DnaResult(ResultBase):
     r2_multi: float
     r2_permuted: float
     r2_permuted_seeds: np.ndarray
+    r2_rowcol: float
     r2_smooth: float
     r2_smooth_component: float
     planted_share: float
@@ -346,6 +348,10 @@ def run_dna(config: DnaConfig, *, progress: bool = True, use_cache: bool = True)
             _, permuted_fit, _ = dna.fit_siren(grid, permuted, frequencies=first_kind, seed=seed, **fit)
             permuted_quality.append(_quality(grid.denormalise(permuted), grid.denormalise(permuted_fit)))
         permuted_quality = np.array(permuted_quality)
+        rowcol_values = dna.weight_grid(dna.permute_rows_and_columns(layout, np.random.default_rng([config.seed, 1])),
+                                        layers, types).values
+        _, rowcol_fit, _ = dna.fit_siren(grid, rowcol_values, frequencies=first_kind, seed=config.seed, **fit)
+        r2_rowcol = dna.r_squared(rowcol_values, rowcol_fit)
         position = dna.paired_excess(seed_quality[:, 1], permuted_quality[:, 1], POSITION_CONFIDENCE)
         convergence_steps = np.array([max(1, int(round(f * config.steps))) for f in CONVERGENCE_FRACTIONS]
                                      + [config.steps])
@@ -430,7 +436,7 @@ def run_dna(config: DnaConfig, *, progress: bool = True, use_cache: bool = True)
             psnr_constant=dna.psnr(original, np.full_like(original, original.mean())),
             r2_siren=float(seed_quality[0, 1]), r2_siren_seeds=seed_quality[:, 1], r2_multi=r2_multi,
             r2_permuted=float(permuted_quality[:, 1].mean()), r2_permuted_seeds=permuted_quality[:, 1],
-            r2_smooth=r2_smooth, r2_smooth_component=r2_smooth_component, planted_share=PLANTED_SHARE,
+            r2_rowcol=r2_rowcol, r2_smooth=r2_smooth, r2_smooth_component=r2_smooth_component, planted_share=PLANTED_SHARE,
             position_excess=position[0], position_low=position[1], position_high=position[2],
             quantised_in_budget=bool(len(affordable)), convergence_steps=convergence_steps,
             r2_siren_by_steps=np.array(r2_by_steps), r2_smooth_by_steps=np.array(r2_smooth_by_steps + [r2_smooth]),
