@@ -278,7 +278,8 @@ def test_rows_of_the_fisher_claims():
 
 def test_rows_of_the_dna_claims():
     minilm = SimpleNamespace(psnr_siren_seeds=np.array([30.0, 31.0, 30.5]), ratio=22.0, r2_siren_seeds=np.array(
-        [0.300, 0.301, 0.299]), r2_permuted=0.30, entropy_trained=1.2, entropy_init=1.0)
+        [0.300, 0.301, 0.299]), r2_permuted=0.30, r2_permuted_seeds=np.full(3, 0.30), entropy_trained=1.2,
+        entropy_init=1.0, entropy_trained_se=0.01, entropy_init_se=0.01)
     assert v.row_siren_psnr(minilm, 40.0, 22.0).verdict == v.FAILS
     assert v.row_siren_psnr(SimpleNamespace(**{**vars(minilm), "ratio": 10.0}), 40.0, 22.0).verdict == v.NOT_TESTABLE
     high = SimpleNamespace(**{**vars(minilm), "psnr_siren_seeds": np.array([45.0, 46.0, 45.5])})
@@ -288,9 +289,12 @@ def test_rows_of_the_dna_claims():
     assert v.row_manifold(wide).verdict == v.UNRESOLVED
     better = SimpleNamespace(**{**vars(minilm), "r2_siren_seeds": np.array([0.6, 0.62, 0.61])})
     assert v.row_manifold(better).verdict == v.HOLDS
-    digits = SimpleNamespace(entropy_trained=0.5, entropy_init=1.0)
+    se = dict(entropy_trained_se=0.01, entropy_init_se=0.01)
+    digits = SimpleNamespace(entropy_trained=0.5, entropy_init=1.0, **se)
     assert v.row_weight_entropy(minilm, digits).verdict == v.REGIME
-    assert v.row_weight_entropy(minilm, SimpleNamespace(entropy_trained=2.0, entropy_init=1.0)).verdict == v.FAILS
+    assert v.row_weight_entropy(minilm, SimpleNamespace(entropy_trained=2.0, entropy_init=1.0, **se)).verdict == v.FAILS
+    within = SimpleNamespace(entropy_trained=1.01, entropy_init=1.0, **se)  # gap inside 2 standard errors
+    assert v.row_weight_entropy(within, within).verdict == v.UNRESOLVED
 
 
 def test_row_convergence_ratio():

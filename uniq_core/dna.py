@@ -224,6 +224,12 @@ def r_squared(original: np.ndarray, reconstructed: np.ndarray) -> float:
     return float(1 - residual / np.sum((original - original.mean()) ** 2))
 
 
+def r_squared_from_psnr(psnr_value: float, psnr_constant: float) -> float:
+    """The R² that a PSNR means on a target whose constant (mean) prediction scores ``psnr_constant``:
+    both share the peak, so MSE/variance = 10^((PSNR_const − PSNR)/10) and R² = 1 − that."""
+    return 1 - 10 ** ((psnr_constant - psnr_value) / 10)
+
+
 def compression_ratio(n_weights: int, n_stored: int) -> float:
     check_number("n_stored", n_stored, low=1, integer=True)
     return n_weights / n_stored
@@ -296,25 +302,35 @@ def empirical_entropy_bits(codes: np.ndarray) -> float:
     return float(-np.sum(p * np.log2(p)))
 
 
+def probability_table_bits(codes: np.ndarray) -> float:
+    """Bits per symbol to send the entropy coder's probability table: (K − 1)/2 · log2 n for K used
+    symbols among n (the parameter cost of a K-symbol model, Rissanen 1984), divided by n."""
+    codes = np.asarray(codes).ravel()
+    used = len(np.unique(codes))
+    return (used - 1) / 2 * math.log2(max(codes.size, 2)) / codes.size
+
+
 def entropy_coded_quantiser(values: np.ndarray, levels: int, *, codebook_bits: int = 32) -> tuple[np.ndarray, float]:
     """Lloyd–Max quantisation with an ideal entropy coder: (reconstruction, bits per weight), where
-    bits per weight = H(codes) + levels · ``codebook_bits`` / n (the codebook is stored too)."""
+    bits per weight = H(codes) + levels · ``codebook_bits`` / n + the probability table
+    (:func:`probability_table_bits`): the codebook and the table are stored too."""
     values = np.asarray(values, dtype=np.float64)
     codebook, codes = lloyd_max(values, levels)
-    rate = empirical_entropy_bits(codes) + len(codebook) * codebook_bits / values.size
+    rate = empirical_entropy_bits(codes) + len(codebook) * codebook_bits / values.size + probability_table_bits(codes)
     return codebook[codes].reshape(values.shape), rate
 
 
 def uniform_entropy_coded(values: np.ndarray, step: float) -> tuple[np.ndarray, float]:
     """Uniform scalar quantiser of bin width ``step`` (levels at the mean + k·step) with an ideal entropy
-    coder: (reconstruction, bits per weight) with bits = H(codes) + 2 · 32 / n (mean and step stored). At
+    coder: (reconstruction, bits per weight) with bits = H(codes) + 2 · 32 / n (mean and step stored) + the
+    probability table (:func:`probability_table_bits`). At
     high rate it comes within ½ log2(πe/6) ≈ 0.254 bit (1.53 dB) of the Shannon lower bound (Gish & Pierce
     1968)."""
     check_number("step", step, low=0.0, low_inclusive=False)
     values = np.asarray(values, dtype=np.float64)
     centre = float(values.mean())
     codes = np.round((values - centre) / step)
-    return centre + codes * step, empirical_entropy_bits(codes) + 2 * 32 / values.size
+    return centre + codes * step, empirical_entropy_bits(codes) + 2 * 32 / values.size + probability_table_bits(codes)
 
 
 def svd_quantised(W: np.ndarray, rank: int, bits: int) -> tuple[np.ndarray, int]:
@@ -356,9 +372,13 @@ def gaussian_rate_distortion(variance: float, rate: np.ndarray) -> np.ndarray:
 
 
 def shannon_lower_bound(variance: float, entropy_standardised: float, rate: np.ndarray) -> np.ndarray:
-    """Shannon lower bound on the MSE at R bits per sample, D ≥ N 2^(−2R), with entropy power
-    N = e^(2h)/(2πe) = σ² e^(2h_z)/(2πe) from the differential entropy h_z (nats) of the standardised
-    values (:func:`histogram_entropy`); N ≤ σ² with equality only for a Gaussian."""
+    """Shannon lower bound on the MSE at R bits per sample for a memoryless source, D ≥ N 2^(−2R), with
+    entropy power N = e^(2h)/(2πe) = σ² e^(2h_z)/(2πe) from the differential entropy h_z (nats) of the
+    standardised values (:func:`histogram_entropy`); N ≤ σ² with equality only for a Gaussian.
+
+    It is a floor only for coders that treat the weights as independent draws of one value distribution
+    (scalar or vector quantisers of i.i.d. samples). A coder that exploits dependence between weights — a
+    low-rank factorisation of a low-rank matrix — can lie below it (Cover & Thomas 2006, §10.3 and 13.7)."""
     power = variance * math.exp(2 * entropy_standardised) / (2 * math.pi * math.e)
     return power * 2.0 ** (-2 * np.asarray(rate, dtype=np.float64))
 
@@ -374,19 +394,71 @@ def psnr_curve(loss: np.ndarray, *, peak: float = 2.0, window: int = 20) -> np.n
         return 20 * math.log10(peak) - 10 * np.log10(smoothed)
 
 
-def smooth_field(shape: tuple[int, int], seed: int = 0) -> np.ndarray:
-    """A smooth test image: a few low-frequency sinusoids and Gaussian bumps on [−1, 1]², the positive
-    control of a fitter (a SIREN must reproduce it at high PSNR)."""
+def smooth_field(shape: tuple[int, int], seed: int = 0, frequencies: tuple[float, float] = (0.5, 3.0)) -> np.ndarray:
+    """A smooth test image on [−1, 1]²: three products of sinusoids with angular frequencies (rad per unit
+    coordinate) drawn uniformly from ``frequencies`` and three Gaussian bumps."""
+    check_number("frequencies[0]", frequencies[0], low=0.0, low_inclusive=False)
+    check_number("frequencies[1]", frequencies[1], low=frequencies[0])
     rng = np.random.default_rng(seed)
     rows, columns = np.meshgrid(np.linspace(-1, 1, shape[0]), np.linspace(-1, 1, shape[1]), indexing="ij")
     field = np.zeros(shape)
     for _ in range(3):
-        a, b = rng.uniform(0.5, 3.0, 2)
+        a, b = rng.uniform(*frequencies, 2)
         field += np.sin(a * rows + rng.uniform(0, 2 * np.pi)) * np.cos(b * columns + rng.uniform(0, 2 * np.pi))
     for _ in range(3):
         centre = rng.uniform(-0.7, 0.7, 2)
         field += rng.uniform(0.3, 1.0) * np.exp(-((rows - centre[0]) ** 2 + (columns - centre[1]) ** 2) / 0.1)
     return field
+
+
+def starting_bandwidth(omega0: float, in_features: int) -> float:
+    """The largest angular frequency (rad per unit coordinate) of a fresh SIREN's first layer along one
+    input axis: ω0 · 1/d, its weights being U(−1/d, 1/d) (:class:`Siren`)."""
+    return omega0 / in_features
+
+
+def planted_field(smooth: np.ndarray, noise: np.ndarray, share: float) -> np.ndarray:
+    """√share · z(smooth) + √(1 − share) · z(noise), with z the standardisation to mean 0 and variance 1:
+    a target of which a fraction ``share`` of the variance (up to the small sample correlation of the two
+    parts) is the smooth component, the rest ``noise`` (the weights' own values, shuffled). A fitter that
+    captures the smooth part and none of the noise reaches R² ≈ ``share``."""
+    check_number("share", share, low=0.0, high=1.0)
+    smooth, noise = np.asarray(smooth, dtype=np.float64), np.asarray(noise, dtype=np.float64).reshape(np.shape(smooth))
+
+    def z(x: np.ndarray) -> np.ndarray:
+        return (x - x.mean()) / x.std()
+
+    return math.sqrt(share) * z(smooth) + math.sqrt(1 - share) * z(noise)
+
+
+def permute_rows_and_columns(matrices: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Each array with its first axis (units) permuted, and for matrices its second axis (inputs) too: a
+    null that keeps every row's and column's values and destroys only their order, which for hidden units
+    is arbitrary. Axes beyond the second (e.g. pixel rows and columns) keep their order."""
+    out = {}
+    for name, W in matrices.items():
+        W = np.asarray(W)[rng.permutation(np.shape(W)[0])]
+        out[name] = W[:, rng.permutation(W.shape[1])] if W.ndim == 2 else W
+    return out
+
+
+def paired_excess(fitted: np.ndarray, controls: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
+    """Mean of the paired differences d_s = fitted_s − controls_s (seed s fits the weights and, with the same
+    seed, a permutation of its own) and its Student-t interval, mean ± t_{(1+c)/2, S−1}·sd(d)/√S:
+    (mean, low, high). The one decision rule of the chapter: position carries more than a shuffle when
+    low > 0. NaN interval with fewer than two pairs."""
+    from uniq_core import stats
+
+    fitted, controls = np.asarray(fitted, dtype=np.float64), np.asarray(controls, dtype=np.float64)
+    if fitted.shape != controls.shape:
+        raise ValueError(f"fitted and controls must pair up; got shapes {fitted.shape} and {controls.shape}")
+    mean, interval = stats.t_interval(fitted - controls, confidence)
+    return mean, float(interval[0]), float(interval[1])
+
+
+def excess_word(low: float) -> str:
+    """"more than" when the lower end of :func:`paired_excess`'s interval is above 0, else "no more than"."""
+    return "more than" if np.isfinite(low) and low > 0 else "no more than"
 
 
 def truncated_normal(size: int, std: float, *, bound: float = 2.0, seed: int = 0) -> np.ndarray:
@@ -407,16 +479,31 @@ def truncated_normal(size: int, std: float, *, bound: float = 2.0, seed: int = 0
 ENTROPY_BIN_WIDTH = 0.05  # histogram bin width of :func:`histogram_entropy`, in standard deviations
 
 
-def histogram_entropy(values: np.ndarray, *, bin_width: float = ENTROPY_BIN_WIDTH) -> float:
+def histogram_entropy(values: np.ndarray, *, bin_width: float = ENTROPY_BIN_WIDTH, miller_madow: bool = True) -> float:
     """Differential entropy (nats) of standardised values by a histogram with fixed ``bin_width`` in units
-    of the standard deviation: −Σ p_k log p_k + log(bin width). A unit Gaussian has ½ log(2πe) ≈ 1.419, a
+    of the standard deviation: −Σ p_k log p_k + log(bin width), plus by default the Miller–Madow correction
+    (K − 1)/(2n) for K occupied bins among n values, which removes the plug-in estimator's first-order
+    bias (Miller 1955; Paninski 2003, *Neural Comput.* 15, 1191). A unit Gaussian has ½ log(2πe) ≈ 1.419, a
     unit-variance uniform log(2√3) ≈ 1.242; any distribution of unit variance has at most the Gaussian's."""
     values = np.asarray(values, dtype=np.float64).ravel()
     z = (values - values.mean()) / values.std()
     edges = np.arange(z.min(), z.max() + bin_width, bin_width)
     counts, _ = np.histogram(z, bins=edges)
     p = counts[counts > 0] / counts.sum()
-    return float(-np.sum(p * np.log(p)) + np.log(bin_width))
+    correction = (len(p) - 1) / (2 * counts.sum()) if miller_madow else 0.0
+    return float(-np.sum(p * np.log(p)) + np.log(bin_width) + correction)
+
+
+def entropy_standard_error(values: np.ndarray, *, n_boot: int = 200, seed: int = 0,
+                           bin_width: float = ENTROPY_BIN_WIDTH) -> float:
+    """Bootstrap standard error of :func:`histogram_entropy`: the SD over ``n_boot`` resamples (with
+    replacement) of ``values`` (Efron & Tibshirani 1993)."""
+    check_number("n_boot", n_boot, low=2, integer=True)
+    values = np.asarray(values, dtype=np.float64).ravel()
+    rng = np.random.default_rng(seed)
+    estimates = [histogram_entropy(values[rng.integers(0, values.size, values.size)], bin_width=bin_width)
+                 for _ in range(n_boot)]
+    return float(np.std(estimates, ddof=1))
 
 
 def radial_power(W: np.ndarray, bins: int = 24) -> tuple[np.ndarray, np.ndarray]:

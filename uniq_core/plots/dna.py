@@ -11,14 +11,14 @@ import plotly.graph_objects as go
 def dna_figure(result: Any, title: str = "", claimed_psnr: float = 40.0) -> plt.Figure:
     """PSNR and R² of the SIREN, its controls and the baselines at one budget; singular values; power."""
     figure, axes = plt.subplots(1, 3, figsize=(13.5, 3.7))
-    names = ["SIREN", "SIREN on\npermuted", "SIREN on\nGaussian", "SIREN on\nsmooth field", "SVD",
+    names = ["SIREN", "SIREN on\npermuted", f"SIREN on planted\n({result.planted_share:.0%} smooth)", "SVD",
              f"Lloyd–Max\n{result.quantised_bits:.2f} bit", "constant"]
-    values = [result.psnr_siren, result.psnr_permuted, result.psnr_random, result.psnr_smooth, result.psnr_svd,
+    values = [result.psnr_siren, result.psnr_permuted, result.psnr_smooth, result.psnr_svd,
               result.psnr_quantised, result.psnr_constant]
-    colours = ["#c0392b", "#e8a39b", "#e8a39b", "#27ae60", "#2e6da4", "#7fa7cf", "#999999"]
+    colours = ["#c0392b", "#e8a39b", "#27ae60", "#2e6da4", "#7fa7cf", "#999999"]
     axes[0].bar(range(len(names)), values, color=colours)
     axes[0].axhline(claimed_psnr, color="k", ls="--", lw=0.8, label=f"claimed {claimed_psnr:g} dB")
-    for position, r2 in enumerate([result.r2_siren, result.r2_permuted, result.r2_random, result.r2_smooth,
+    for position, r2 in enumerate([result.r2_siren, result.r2_permuted, result.r2_smooth,
                                    result.r2_svd, result.r2_quantised]):
         axes[0].text(position, values[position] + 0.5, f"R²={r2:.2f}", ha="center", fontsize=7)
     axes[0].set_xticks(range(len(names)), names, fontsize=7)
@@ -87,13 +87,14 @@ def dna_rate_distortion_figure(result: Any, title: str = "") -> plt.Figure:
 
 
 def dna_convergence_figure(result: Any, claimed_psnr: float = 40.0) -> plt.Figure:
-    """Running PSNR against step for the SIREN on the weights (single- and multi-frequency) and on the
-    smooth field (positive control), with the claimed level."""
+    """Left: running PSNR against step for the SIREN on the weights (single- and multi-frequency) and on the
+    planted target (positive control), with the claimed level. Right: final R² of separate fits of
+    S/4, S/2 and S steps (each with its full schedule), with the planted smooth share."""
     import numpy as np
 
-    figure, axis = plt.subplots(figsize=(6.5, 3.6))
+    figure, (axis, right) = plt.subplots(1, 2, figsize=(11.5, 3.6))
     steps = np.arange(1, len(result.curve_siren) + 1)
-    axis.plot(steps, result.curve_smooth, color="#27ae60", label="smooth field (positive control)")
+    axis.plot(steps, result.curve_smooth, color="#27ae60", label=f"planted, {result.planted_share:.0%} smooth (positive control)")
     axis.plot(steps, result.curve_siren, color="#c0392b", label="weights")
     if np.isfinite(result.curve_multi).any():
         axis.plot(steps, result.curve_multi, color="#8e44ad", label="weights, multi-frequency")
@@ -101,6 +102,13 @@ def dna_convergence_figure(result: Any, claimed_psnr: float = 40.0) -> plt.Figur
     axis.set_xlabel("step")
     axis.set_ylabel("running PSNR (dB, [−1, 1] scale)")
     axis.legend(fontsize=8)
+    right.plot(result.convergence_steps, result.r2_smooth_by_steps, "o-", color="#27ae60", label="planted")
+    right.plot(result.convergence_steps, result.r2_siren_by_steps, "o-", color="#c0392b", label="weights")
+    right.axhline(result.planted_share, color="#27ae60", ls=":", lw=0.8, label="planted smooth share")
+    right.set_xscale("log")
+    right.set_xlabel("steps of a separate fit (full cosine schedule)")
+    right.set_ylabel("final R²")
+    right.legend(fontsize=8)
     figure.tight_layout()
     plt.close(figure)
     return figure
