@@ -365,6 +365,9 @@ def test_spectrum_from_the_svd_does_not_square_the_condition_number():
     values = fisher.fisher_spectrum(model, inputs(100))
     null = fisher.predicted_null_dimension(model)
     assert fisher.gap_null_dimension(values) == null
+    assert fisher.spectrum_floor(model, inputs(100)) == fisher.SVD_FLOOR
+    assert fisher.gap_null_dimension(values, floor=fisher.SVD_FLOOR) == null
+    assert fisher.spectrum_floor(model, inputs(5)) == 1e-13  # P > N·K: the Gram path
     assert values[-null:].max() < 1e-25 * values[0] and values[-null - 1] > 1e-8 * values[0]
     basis, spectrum = fisher.null_space(model, inputs(100))
     np.testing.assert_allclose(spectrum, values, rtol=1e-8, atol=1e-20 * values[0])

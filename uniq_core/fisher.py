@@ -320,7 +320,7 @@ def null_space(model: nn.Module, inputs: torch.Tensor, *, output: str = "logits"
     A = torch.einsum("nij,njp->nip", _factors(logits, output), jacobian(model, inputs)).reshape(-1, size)
     _, singular, vt = np.linalg.svd(A.detach().double().numpy(), full_matrices=True)
     values = np.concatenate([singular**2, np.zeros(max(0, size - len(singular)))])[:size]
-    dimension = gap_null_dimension(values)
+    dimension = gap_null_dimension(values, floor=SVD_FLOOR)
     return np.ascontiguousarray(vt[size - dimension:].T), values
 
 
@@ -477,6 +477,20 @@ def data_null_dimension(model: nn.Module, inputs: torch.Tensor, *, output: str =
 def dead_units(model: nn.Module, inputs: torch.Tensor) -> int:
     """Number of ReLU hidden units whose pre-activation is ≤ 0 on every input."""
     return data_null_dimension(model, inputs)["dead"]
+
+
+#: Relative floor for spectra from the singular values of A (exact null eigenvalues sit near ε² ≈ 1e-32);
+#: the default floor of :func:`gap_null_dimension` (1e-13) is for eigenvalues of AᵀA or A Aᵀ (near ε).
+SVD_FLOOR = 1e-24
+
+
+def spectrum_floor(model: nn.Module, inputs: torch.Tensor) -> float:
+    """The floor for :func:`gap_null_dimension` that fits :func:`fisher_spectrum` on these inputs: SVD_FLOOR
+    when it takes the SVD of A (P ≤ N·K), 1e-13 when it diagonalises a Gram matrix."""
+    size = sum(p.numel() for p in model.parameters())
+    with torch.no_grad():
+        classes = model(inputs[:1].to(next(model.parameters()).dtype)).shape[-1]
+    return SVD_FLOOR if size <= inputs.shape[0] * classes else 1e-13
 
 
 def gap_null_dimension(eigenvalues: np.ndarray, *, floor: float = 1e-13, min_decades: float = 2.0) -> int:

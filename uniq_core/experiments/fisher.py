@@ -360,9 +360,10 @@ def run_fisher(config: FisherConfig, *, progress: bool = True, use_cache: bool =
                 else:
                     spectrum = fisher.fisher_spectrum(network, probe, output=config.output)
                     angle = overlap = chance = moved = np.nan
+                floor = fisher.SVD_FLOOR if index < config.tracked_seeds else fisher.spectrum_floor(network, probe)
                 counts = fisher.data_null_dimension(network, probe, output=config.output)
                 symmetries = fisher.predicted_null_dimension(network, output=config.output)
-                null = fisher.gap_null_dimension(spectrum)
+                null = fisher.gap_null_dimension(spectrum, floor=floor)
                 row["null_dimension"].append(null)
                 row["null_gap"].append(fisher.null_gap_ratio(spectrum, null))
                 row["null_by_rtol"].append(fisher.null_dimension_by_rtol(spectrum, RTOLS))
