@@ -22,7 +22,7 @@ from uniq_core.schema import ConfigBase, ResultBase, check_choice, check_number,
 
 
 def _rank(matrix: np.ndarray) -> int:
-    """Rank of a symmetric positive semi-definite matrix, read at its spectrum's largest gap."""
+    """Rank of a symmetric positive semi-definite matrix, read at its spectrum's null gap."""
     values = np.linalg.eigvalsh((matrix + matrix.T) / 2)
     return len(values) - fisher.gap_null_dimension(values)
 
@@ -239,9 +239,9 @@ class FisherConfig(ConfigBase):
 
 @dataclass
 class FisherResult(ResultBase):
-    """``steps`` (C,); per seed × checkpoint: ``null_dimension`` (measured at the spectrum's largest gap,
-    :func:`uniq_core.fisher.gap_null_dimension`), ``explained_null`` (symmetries plus the directions the
-    probe inputs leave unseen, :func:`uniq_core.fisher.data_null_dimension`), ``participation``,
+    """``steps`` (C,); per seed × checkpoint: ``null_dimension`` (measured at the spectrum's null gap,
+    :func:`uniq_core.fisher.gap_null_dimension` with the floor of the spectrum's method), ``explained_null``
+    (symmetries plus the directions the probe inputs leave unseen, :func:`uniq_core.fisher.data_null_dimension`), ``participation``,
     ``entropy_rank``, ``mackay`` (prior = 1e-3 × the top eigenvalue), ``top_eigenvalue``,
     ``train_accuracy``; ``null_gap`` (:func:`uniq_core.fisher.null_gap_ratio` at that count) and
     ``null_by_rtol`` (seeds × C × len(``rtols``): the fixed-tolerance counts); ``explained_null_data``: the
@@ -442,7 +442,7 @@ class RepresentationConfig(ConfigBase):
 @dataclass
 class RepresentationResult(ResultBase):
     """Per seed × hidden layer, at initialisation (``*_start``) and after training (``*_end``): ``rank`` of
-    the layer metric (read at its spectrum's largest gap) and its ``participation`` ratio; ``widths``; final
+    the layer metric (read at its spectrum's null gap) and its ``participation`` ratio; ``widths``; final
     ``train_accuracy`` per seed; ``ceiling``: K − 1 (softmax) or K (logits), the rank the last layer can
     reach."""
 
