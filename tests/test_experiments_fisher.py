@@ -17,6 +17,20 @@ def test_null_check_agrees_with_the_symmetries():
     assert np.all(result.gap > 1e6)
     # positive control: a unit that dies adds d_in + K null directions, the old null space inside the new
     assert result.death_jump == result.death_expected == 4 + 3 and result.death_angle < 1e-4
+    # planted effective rank: K(k + 1) equal eigenvalues and a tail; at a tail of 1e-6 every measure recovers it
+    assert result.planted_count == 3 * (5 + 1)
+    for measure in (result.planted_participation, result.planted_entropy, result.planted_mackay):
+        assert measure[0] == pytest.approx(result.planted_count, rel=0.01)
+    # participation stays within 10% up to a tail of 1e-2 × λ_max; MacKay at prior 1e-3·λ_max counts the tail
+    assert np.all(np.abs(result.planted_participation / result.planted_count - 1) < 0.1)
+    assert result.planted_mackay[-1] > 3 * result.planted_count
+
+
+def test_planted_rank_spectrum_is_exact():
+    values = chapter.planted_rank_spectrum(3, 10, 1e-4, classes=2, n_inputs=50)
+    assert len(values) == 2 * 11
+    np.testing.assert_allclose(values[:8], 50.0, rtol=1e-10)
+    np.testing.assert_allclose(values[8:], 50.0 * 1e-4, rtol=1e-8)
 
 
 def test_fisher_along_training():
@@ -27,7 +41,13 @@ def test_fisher_along_training():
     assert np.all(result.spectra[..., 0] == 1.0)
     # the measured null space contains at least the symmetries, and the data-aware count never exceeds it
     assert np.all(result.null_dimension >= result.predicted_null)
-    assert np.all(result.explained_null <= result.null_dimension + 2)
+    # the count of symmetries and unseen directions is exact on this small network, before and after training
+    np.testing.assert_array_equal(result.explained_null, result.null_dimension)
+    # the whole training set sees at least what the probe sees
+    assert np.all(result.explained_null_data <= result.explained_null)
+    assert result.constant_data <= result.constant_probe
+    # fixed-tolerance counts grow with the tolerance; the gap ratio is ≥ 1
+    assert np.all(np.diff(result.null_by_rtol, axis=-1) >= 0) and np.all(result.null_gap >= 1)
     assert np.all(result.participation <= result.entropy_rank + 1e-9)  # PR ≤ exp(entropy) for any spectrum
     # MacKay's count falls from P − null towards 0 as the prior precision grows
     assert result.mackay_curve.shape == (2, 3, len(config.priors))
@@ -40,6 +60,16 @@ def test_fisher_along_training():
     assert np.all((result.null_overlap[0, 1:] >= 0) & (result.null_overlap[0, 1:] <= 1 + 1e-9))
     assert np.all(result.null_overlap[0, 1:] > result.null_overlap_chance[0, 1:])  # far from random subspaces
     assert np.all(result.dead_units >= 0)
+    assert np.all((result.null_angles_moved[0, 1:] >= 0) & (result.null_angles_moved[0, 1:] <= result.null_dimension[0, 1:]))
+
+
+def test_expected_null_dimension_is_the_symmetries_or_the_data_limit():
+    torch.manual_seed(0)
+    model = models.MLP(4, (5,), 3, "relu")  # P = 5·5 + 6·3 = 43; symmetries 5 (+ 6 for softmax)
+    assert chapter.expected_null_dimension(model, 2, "softmax") == 43 - 2 * 2
+    assert chapter.expected_null_dimension(model, 2, "logits") == 43 - 2 * 3
+    assert chapter.expected_null_dimension(model, 100, "softmax") == 5 + 6
+    assert chapter.expected_null_dimension(model, 100, "logits") == 5
 
 
 def test_representations_reach_the_output_ceiling():

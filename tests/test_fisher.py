@@ -169,10 +169,16 @@ def test_relu_units_active_on_every_input_act_linearly():
         with torch.no_grad():
             model[3].bias[:k] = 10.0
         x = inputs(300, d=3)
-        counts = fisher.data_null_dimension(model, x)
-        assert counts["linear"] == k**2 and counts["dead"] == 0
-        measured = fisher.gap_null_dimension(fisher.fisher_spectrum(model, x))
-        assert measured == fisher.predicted_null_dimension(model) + counts["total"]
+        for output in ("logits", "softmax"):
+            counts = fisher.data_null_dimension(model, x, output=output)
+            assert counts["linear"] == k**2 and counts["dead"] == 0
+            measured = fisher.gap_null_dimension(fisher.fisher_spectrum(model, x, output=output))
+            explained = fisher.predicted_null_dimension(model, output=output) + counts["total"]
+            if output == "softmax" and k > 3 - 1:
+                # k linear units feeding K − 1 = 2 softmax directions: a bottleneck the count does not see
+                assert measured > explained
+            else:
+                assert measured == explained
 
 
 # ------------------------------------------------------------------------------ plain Sequentials
@@ -331,3 +337,38 @@ def test_empirical_fisher_gram_path_equals_the_direct_matrix():
     A = torch.einsum("nk,nkp->np", residual, J)
     direct = np.clip(np.linalg.eigvalsh((A.T @ A).detach().numpy())[::-1], 0, None)
     np.testing.assert_allclose(fisher.empirical_fisher_spectrum(model, x, labels), direct, atol=1e-10)
+
+
+def test_gap_null_dimension_reads_the_null_gap_not_a_wider_internal_gap():
+    # an internal gap of 6 decades above a null gap of 4 decades whose kept tail lies near the floor
+    spectrum = np.concatenate([np.ones(5), 1e-6 * np.ones(20), 1e-12 * np.ones(3), 1e-16 * np.ones(7)])
+    assert fisher.gap_null_dimension(spectrum) == 7
+    # the same internal gap with an exact null space far below the floor
+    spectrum = np.concatenate([np.ones(5), 1e-6 * np.ones(20), 1e-30 * np.ones(7)])
+    assert fisher.gap_null_dimension(spectrum) == 7
+    # no null space: a spectrum with only an internal gap above the floor counts it (a gap rule cannot tell)
+    assert fisher.gap_null_dimension(np.concatenate([np.ones(5), 1e-6 * np.ones(20)])) == 20
+    # a smooth decay through the floor: the values below the floor
+    assert fisher.gap_null_dimension(np.logspace(0, -20, 41)) == np.sum(np.logspace(0, -20, 41) < 1e-13)
+
+
+def test_null_gap_ratio_and_fixed_tolerance_counts():
+    spectrum = np.concatenate([np.ones(5), 1e-6 * np.ones(3), 1e-16 * np.ones(7)])
+    assert fisher.null_gap_ratio(spectrum, 7) == pytest.approx(1e10)
+    assert fisher.null_gap_ratio(spectrum, 0) == np.inf
+    np.testing.assert_array_equal(fisher.null_dimension_by_rtol(spectrum, (1e-12, 1e-6, 1e-5)), [7, 10, 10])
+
+
+def test_spectrum_from_the_svd_does_not_square_the_condition_number():
+    # P ≤ N·K: the SVD path; null eigenvalues of an ReLU network sit at ~ε²·λ_max, far below ε·λ_max
+    model = mlp((5,), "relu")
+    values = fisher.fisher_spectrum(model, inputs(100))
+    null = fisher.predicted_null_dimension(model)
+    assert fisher.gap_null_dimension(values) == null
+    assert fisher.spectrum_floor(model, inputs(100)) == fisher.SVD_FLOOR
+    assert fisher.gap_null_dimension(values, floor=fisher.SVD_FLOOR) == null
+    assert fisher.spectrum_floor(model, inputs(5)) == 1e-13  # P > N·K: the Gram path
+    assert values[-null:].max() < 1e-25 * values[0] and values[-null - 1] > 1e-8 * values[0]
+    basis, spectrum = fisher.null_space(model, inputs(100))
+    np.testing.assert_allclose(spectrum, values, rtol=1e-8, atol=1e-20 * values[0])
+    assert basis.shape == (sum(p.numel() for p in model.parameters()), null)

@@ -193,10 +193,18 @@ def _gram_or_metric(model: nn.Module, inputs: torch.Tensor, output: str,
 def fisher_spectrum(model: nn.Module, inputs: torch.Tensor, *, output: str = "logits") -> np.ndarray:
     """Eigenvalues (descending, length P) of the pullback metric Σ_n J_nᵀ G_n J_n (see the module docstring).
 
-    When P > N·K, the spectrum comes from the N·K × N·K Gram matrix and the remaining P − N·K
+    When P ≤ N·K, the eigenvalues are the squared singular values of the stacked A = [G_n^{1/2} J_n]
+    (an SVD of A, so the condition number is not squared: null eigenvalues sit near ε²·λ_max rather than
+    ε·λ_max). When P > N·K, the spectrum comes from the N·K × N·K Gram matrix and the remaining P − N·K
     eigenvalues are exactly zero. Raises ``ValueError`` for models without parameters, inputs the model
     cannot take, outputs that are not (N, K) logits, and an unknown ``output``.
     """
+    inputs, logits = _check(model, inputs, output)
+    size = sum(p.numel() for p in model.parameters())
+    if size <= logits.shape[0] * logits.shape[1]:  # A is formed: its singular values, not the eigenvalues of AᵀA
+        A = torch.einsum("nij,njp->nip", _factors(logits, output), jacobian(model, inputs)).reshape(-1, size)
+        values = np.linalg.svd(A.detach().double().numpy(), compute_uv=False) ** 2
+        return np.concatenate([values, np.zeros(max(0, size - len(values)))])[:size]
     matrix, size = _gram_or_metric(model, inputs, output)
     values = np.linalg.eigvalsh(matrix.detach().double().numpy())[::-1]
     values = np.clip(values, 0.0, None)
@@ -302,17 +310,18 @@ def generalised_gauss_newton(model: nn.Module, inputs: torch.Tensor) -> np.ndarr
 def null_space(model: nn.Module, inputs: torch.Tensor, *, output: str = "logits") -> tuple[np.ndarray, np.ndarray]:
     """An orthonormal basis (P × d) of the metric's null space and its spectrum (descending, length P).
 
-    d is read at the spectrum's largest gap (:func:`gap_null_dimension`); the basis is the eigenvectors of
-    the P × P metric F = AᵀA for its d smallest eigenvalues. Forms F, so P must stay in the thousands.
+    d is read at the spectrum's gap (:func:`gap_null_dimension`); the basis is the right singular vectors of
+    the stacked A = [G_n^{1/2} J_n] (F = AᵀA) for its d smallest singular values, and the spectrum the
+    squared singular values (an SVD of A does not square the condition number). Forms the P × P basis, so
+    P must stay in the thousands.
     """
     inputs, logits = _check(model, inputs, output)
     size = sum(p.numel() for p in model.parameters())
-    count, classes = logits.shape
     A = torch.einsum("nij,njp->nip", _factors(logits, output), jacobian(model, inputs)).reshape(-1, size)
-    values, vectors = np.linalg.eigh((A.T @ A).detach().double().numpy())
-    values, vectors = np.clip(values[::-1], 0.0, None), vectors[:, ::-1]
-    dimension = gap_null_dimension(values)
-    return np.ascontiguousarray(vectors[:, size - dimension:]), values
+    _, singular, vt = np.linalg.svd(A.detach().double().numpy(), full_matrices=True)
+    values = np.concatenate([singular**2, np.zeros(max(0, size - len(singular)))])[:size]
+    dimension = gap_null_dimension(values, floor=SVD_FLOOR)
+    return np.ascontiguousarray(vt[size - dimension:].T), values
 
 
 def principal_angles(basis_a: np.ndarray, basis_b: np.ndarray) -> np.ndarray:
@@ -470,18 +479,53 @@ def dead_units(model: nn.Module, inputs: torch.Tensor) -> int:
     return data_null_dimension(model, inputs)["dead"]
 
 
-def gap_null_dimension(eigenvalues: np.ndarray, *, floor: float = 1e-13) -> int:
-    """Null dimension read from the spectrum's largest gap: the number of eigenvalues below the largest
-    drop between consecutive ones (on a log scale) whose upper value exceeds ``floor`` × the largest.
+#: Relative floor for spectra from the singular values of A (exact null eigenvalues sit near ε² ≈ 1e-32);
+#: the default floor of :func:`gap_null_dimension` (1e-13) is for eigenvalues of AᵀA or A Aᵀ (near ε).
+SVD_FLOOR = 1e-24
 
-    Below ``floor`` (relative) float64 arithmetic cannot tell eigenvalues from zero, so drops there are
-    ignored. Unlike a fixed tolerance, this separates an exact null space from a spectrum that merely decays.
+
+def spectrum_floor(model: nn.Module, inputs: torch.Tensor) -> float:
+    """The floor for :func:`gap_null_dimension` that fits :func:`fisher_spectrum` on these inputs: SVD_FLOOR
+    when it takes the SVD of A (P ≤ N·K), 1e-13 when it diagonalises a Gram matrix."""
+    size = sum(p.numel() for p in model.parameters())
+    with torch.no_grad():
+        classes = model(inputs[:1].to(next(model.parameters()).dtype)).shape[-1]
+    return SVD_FLOOR if size <= inputs.shape[0] * classes else 1e-13
+
+
+def gap_null_dimension(eigenvalues: np.ndarray, *, floor: float = 1e-13, min_decades: float = 2.0) -> int:
+    """Null dimension read at the spectrum's null gap: the number of eigenvalues below the *lowest* drop of
+    more than ``min_decades`` decades between consecutive eigenvalues whose upper value exceeds ``floor`` ×
+    the largest; when there is no such drop, the number of eigenvalues below ``floor`` × the largest.
+
+    Below ``floor`` (relative) the arithmetic cannot tell eigenvalues from zero, so drops there are ignored.
+    Taking the lowest qualifying drop, not the largest one, keeps a wide gap inside the non-null spectrum
+    from being read as the null gap when the null gap is narrower (a kept tail close to the floor). Unlike
+    a fixed tolerance, this separates an exact null space from a spectrum that merely decays; how the count
+    moves with a fixed tolerance is :func:`null_dimension_by_rtol`.
     """
     values = np.sort(np.clip(np.asarray(eigenvalues, dtype=np.float64), 0.0, None))[::-1]
     if values.size < 2 or values[0] == 0:
         return int(values.size if values.size and values[0] == 0 else 0)
     logs = np.log10(np.maximum(values / values[0], 1e-300))
     drops = logs[1:] - logs[:-1]
-    drops[logs[:-1] < np.log10(floor)] = 0.0
-    position = int(np.argmin(drops))
-    return int(values.size - position - 1) if drops[position] < -2 else int(np.sum(logs < np.log10(floor)))
+    qualifying = np.flatnonzero((drops < -min_decades) & (logs[:-1] >= np.log10(floor)))
+    if qualifying.size:
+        return int(values.size - qualifying[-1] - 1)
+    return int(np.sum(logs < np.log10(floor)))
+
+
+def null_gap_ratio(eigenvalues: np.ndarray, dimension: int) -> float:
+    """Smallest kept eigenvalue over the largest one counted null, for a null ``dimension`` d (∞ when d is
+    0 or the largest null eigenvalue is exactly 0): how clearly the count is separated from its neighbours."""
+    values = np.sort(np.clip(np.asarray(eigenvalues, dtype=np.float64), 0.0, None))[::-1]
+    if dimension <= 0 or dimension >= values.size:
+        return float("inf")
+    null_top = values[values.size - dimension]
+    return float(values[values.size - dimension - 1] / null_top) if null_top > 0 else float("inf")
+
+
+def null_dimension_by_rtol(eigenvalues: np.ndarray, rtols) -> np.ndarray:
+    """Number of eigenvalues at most rtol × the largest, for each rtol: the fixed-tolerance null dimension."""
+    values = np.clip(np.asarray(eigenvalues, dtype=np.float64), 0.0, None)
+    return np.array([int(np.sum(values <= rtol * values.max())) for rtol in rtols])

@@ -22,7 +22,7 @@ from uniq_core.schema import ConfigBase, ResultBase, check_choice, check_number,
 
 
 def _rank(matrix: np.ndarray) -> int:
-    """Rank of a symmetric positive semi-definite matrix, read at its spectrum's largest gap."""
+    """Rank of a symmetric positive semi-definite matrix, read at its spectrum's null gap."""
     values = np.linalg.eigvalsh((matrix + matrix.T) / 2)
     return len(values) - fisher.gap_null_dimension(values)
 
@@ -76,9 +76,15 @@ class NullCheckConfig(ConfigBase):
     n_inputs: int = 300
     rtol: float = 1e-9
     seed: int = 0
+    planted_k: int = 5
+    planted_dim: int = 32
+    planted_tails: tuple[float, ...] = (1e-6, 1e-4, 1e-2)
 
     def __post_init__(self) -> None:
         _check_architectures(self.architectures, high=256)
+        check_number("planted_k", self.planted_k, low=1, high=self.planted_dim - 1, integer=True)
+        check_number("planted_dim", self.planted_dim, low=2, high=256, integer=True)
+        check_numbers("planted_tails", self.planted_tails, low=0.0, high=1.0, low_inclusive=False)
         check_number("d_in", self.d_in, low=1, high=64, integer=True)
         check_number("d_out", self.d_out, low=2, high=64, integer=True)
         check_number("n_inputs", self.n_inputs, low=1, high=100_000, integer=True)
@@ -104,7 +110,11 @@ class NullCheckResult(ResultBase):
     change of the null dimension when its first hidden unit is killed (bias −100), ``death_expected`` =
     d_in + K (its incoming weights and bias and its outgoing weights, less its rescaling), and
     ``death_angle``: the largest principal angle (degrees) between the null space before and the one after
-    (0 when the old null space stays inside the new one); NaN when there is no such network."""
+    (0 when the old null space stays inside the new one); NaN when there is no such network.
+
+    Planted effective rank (:func:`planted_rank_spectrum`): ``planted_count`` = K(k + 1) equal eigenvalues,
+    and per tail level of ``planted_tails`` the three measures ``planted_participation``,
+    ``planted_entropy``, ``planted_mackay`` (prior 1e-3 × λ_max, as on the digits)."""
 
     labels: np.ndarray
     parameters: np.ndarray
@@ -114,6 +124,28 @@ class NullCheckResult(ResultBase):
     death_jump: float
     death_expected: float
     death_angle: float
+    planted_count: int
+    planted_tails: np.ndarray
+    planted_participation: np.ndarray
+    planted_entropy: np.ndarray
+    planted_mackay: np.ndarray
+
+
+def planted_rank_spectrum(k: int, dim: int, tail: float, *, classes: int = 3, n_inputs: int = 200,
+                          seed: int = 0) -> np.ndarray:
+    """Logits-metric Fisher spectrum of a linear softmax-free model Linear(dim, classes) on inputs built so that
+    Σ_n [x_n, 1][x_n, 1]ᵀ has exactly k + 1 eigenvalues N (k input directions of unit variance and the bias)
+    and dim − k eigenvalues N·tail: F = I_K ⊗ Σ_n [x_n, 1][x_n, 1]ᵀ then has K(k + 1) equal large
+    eigenvalues and K(dim − k) at ``tail`` × λ_max. A known answer for effective ranks: K(k + 1) directions."""
+    generator = torch.Generator().manual_seed(seed)
+    raw = torch.randn(n_inputs, dim, dtype=torch.float64, generator=generator)
+    raw = raw - raw.mean(0)  # columns orthogonal to the bias column
+    basis, _ = torch.linalg.qr(raw)
+    rotation, _ = torch.linalg.qr(torch.randn(dim, dim, dtype=torch.float64, generator=generator))
+    scales = torch.cat([torch.ones(k, dtype=torch.float64), torch.full((dim - k,), tail**0.5, dtype=torch.float64)])
+    x = n_inputs**0.5 * (basis * scales) @ rotation.T
+    model = torch.nn.Sequential(torch.nn.Linear(dim, classes)).double()
+    return fisher.fisher_spectrum(model, x, output="logits")
 
 
 def run_null_check(config: NullCheckConfig, *, progress: bool = True, use_cache: bool = True) -> NullCheckResult:
@@ -153,9 +185,16 @@ def run_null_check(config: NullCheckConfig, *, progress: bool = True, use_cache:
                 angles = fisher.principal_angles(before, after)
                 angle = float(np.degrees(angles.max())) if len(angles) else 0.0
                 break
+        planted = [planted_rank_spectrum(config.planted_k, config.planted_dim, tail, classes=config.d_out,
+                                         seed=config.seed) for tail in config.planted_tails]
         return NullCheckResult(labels=np.array(labels), parameters=np.array(parameters), predicted=predicted,
                                measured=measured, gap=gap, death_jump=jump, death_expected=expected,
-                               death_angle=angle)
+                               death_angle=angle, planted_count=config.d_out * (config.planted_k + 1),
+                               planted_tails=np.array(config.planted_tails),
+                               planted_participation=np.array([fisher.effective_rank(v) for v in planted]),
+                               planted_entropy=np.array([fisher.effective_rank(v, "entropy") for v in planted]),
+                               planted_mackay=np.array([fisher.effective_rank(v, "mackay", prior=1e-3 * v[0])
+                                                        for v in planted]))
 
     return runtime.cached(compute, config, NullCheckResult, use_cache=use_cache)
 
@@ -200,20 +239,25 @@ class FisherConfig(ConfigBase):
 
 @dataclass
 class FisherResult(ResultBase):
-    """``steps`` (C,); per seed × checkpoint: ``null_dimension`` (measured at the spectrum's largest gap,
-    :func:`uniq_core.fisher.gap_null_dimension`), ``explained_null`` (symmetries plus the directions the
-    probe inputs leave unseen, :func:`uniq_core.fisher.data_null_dimension`), ``participation``,
+    """``steps`` (C,); per seed × checkpoint: ``null_dimension`` (measured at the spectrum's null gap,
+    :func:`uniq_core.fisher.gap_null_dimension` with the floor of the spectrum's method), ``explained_null``
+    (symmetries plus the directions the probe inputs leave unseen, :func:`uniq_core.fisher.data_null_dimension`), ``participation``,
     ``entropy_rank``, ``mackay`` (prior = 1e-3 × the top eigenvalue), ``top_eigenvalue``,
-    ``train_accuracy``; ``spectra`` (seeds × C × P) normalised by each top eigenvalue; ``parameters``,
+    ``train_accuracy``; ``null_gap`` (:func:`uniq_core.fisher.null_gap_ratio` at that count) and
+    ``null_by_rtol`` (seeds × C × len(``rtols``): the fixed-tolerance counts); ``explained_null_data``: the
+    same explained count with every training input in place of the probe (``n_train`` of them);
+    ``constant_probe`` and ``constant_data``: input features constant on the probe and on the training set;
+    ``spectra`` (seeds × C × P) normalised by each top eigenvalue; ``parameters``,
     ``predicted_null`` (symmetries) and ``expected_null`` (symmetries and the data limit).
 
     ``dead_units``: ReLU units active on no probe input. ``mackay_curve`` (seeds × C × len(priors)):
-    Σ λ/(λ + α) for each prior precision α of ``priors``. Empirical Fisher with the observed labels
+    Σ λ/(λ + α) of F / N (the metric per probe input) for each prior precision α of ``priors``. Empirical Fisher with the observed labels
     (:func:`uniq_core.fisher.empirical_fisher_spectrum`): ``empirical_trace_ratio`` (tr F_emp / tr F),
     ``empirical_participation``, ``empirical_top_ratio`` (λ_max(F_emp) / λ_max(F)). For the first
     ``tracked_seeds`` seeds, the null subspace against the previous checkpoint's (NaN at the first one and
     for other seeds): ``null_largest_angle`` (degrees) and ``null_overlap`` (Σ cos² θ / min(d, d'), 1 for
-    nested subspaces) with ``null_overlap_chance`` (max(d, d') / P, its mean for random subspaces)."""
+    nested subspaces) with ``null_overlap_chance`` (max(d, d') / P, its mean for random subspaces), and
+    ``null_angles_moved``: how many principal angles exceed ``MOVED_DEGREES``."""
 
     steps: np.ndarray
     null_dimension: np.ndarray
@@ -239,6 +283,24 @@ class FisherResult(ResultBase):
     null_overlap: np.ndarray
     null_overlap_chance: np.ndarray
     architecture: str
+    null_gap: np.ndarray
+    rtols: np.ndarray
+    null_by_rtol: np.ndarray
+    explained_null_data: np.ndarray
+    constant_probe: int
+    constant_data: int
+    null_angles_moved: np.ndarray
+
+
+#: Fixed tolerances at which the trained null dimension is also counted.
+RTOLS = (1e-12, 1e-10, 1e-8, 1e-6)
+#: A principal angle between successive null subspaces above this many degrees counts as a moved direction.
+MOVED_DEGREES = 10.0
+
+
+def _constant_features(x: torch.Tensor) -> int:
+    flat = x.reshape(x.shape[0], -1)
+    return int((flat.max(0).values == flat.min(0).values).sum())
 
 
 def _train(config, dataset: data.Dataset, seed: int, checkpoint_every: int) -> tuple[models.MLP, replicas.ReplicaRun]:
@@ -269,7 +331,8 @@ def run_fisher(config: FisherConfig, *, progress: bool = True, use_cache: bool =
         keys = ("null_dimension", "explained_null", "participation", "entropy_rank", "mackay", "top_eigenvalue",
                 "train_accuracy", "spectra", "dead_units", "mackay_curve", "empirical_trace_ratio",
                 "empirical_participation", "empirical_top_ratio", "null_largest_angle", "null_overlap",
-                "null_overlap_chance")
+                "null_overlap_chance", "null_gap", "null_by_rtol", "explained_null_data", "null_angles_moved")
+        everything = dataset.x_train.double()
         rows = []
         for index, seed in enumerate(runtime.progress_bar(range(config.seed, config.seed + config.n_seeds), "seeds", progress)):
             model, record = _train(config, dataset, seed, every)
@@ -279,32 +342,41 @@ def run_fisher(config: FisherConfig, *, progress: bool = True, use_cache: bool =
                 network = _load(model, theta)
                 if not np.isfinite(theta).all():
                     for key in row:
-                        row[key].append({"spectra": np.full(len(theta), np.nan),
+                        row[key].append({"spectra": np.full(len(theta), np.nan), "null_by_rtol": np.full(len(RTOLS), np.nan),
                                          "mackay_curve": np.full(len(priors), np.nan)}.get(key, np.nan))
                     previous = None
                     continue
                 if index < config.tracked_seeds:
                     basis, spectrum = fisher.null_space(network, probe, output=config.output)
                     if previous is None:
-                        angle = overlap = chance = np.nan
+                        angle = overlap = chance = moved = np.nan
                     else:
                         angles = fisher.principal_angles(previous, basis)
                         angle = float(np.degrees(angles.max())) if len(angles) else np.nan
                         overlap = float(np.mean(np.cos(angles) ** 2)) if len(angles) else np.nan
                         chance = max(previous.shape[1], basis.shape[1]) / len(theta)
+                        moved = int(np.sum(np.degrees(angles) > MOVED_DEGREES))
                     previous = basis
                 else:
                     spectrum = fisher.fisher_spectrum(network, probe, output=config.output)
-                    angle = overlap = chance = np.nan
+                    angle = overlap = chance = moved = np.nan
+                floor = fisher.SVD_FLOOR if index < config.tracked_seeds else fisher.spectrum_floor(network, probe)
                 counts = fisher.data_null_dimension(network, probe, output=config.output)
-                row["null_dimension"].append(fisher.gap_null_dimension(spectrum))
-                row["explained_null"].append(fisher.predicted_null_dimension(network, output=config.output)
-                                             + counts["total"])
+                symmetries = fisher.predicted_null_dimension(network, output=config.output)
+                null = fisher.gap_null_dimension(spectrum, floor=floor)
+                row["null_dimension"].append(null)
+                row["null_gap"].append(fisher.null_gap_ratio(spectrum, null))
+                row["null_by_rtol"].append(fisher.null_dimension_by_rtol(spectrum, RTOLS))
+                row["explained_null"].append(symmetries + counts["total"])
+                row["explained_null_data"].append(
+                    symmetries + fisher.data_null_dimension(network, everything, output=config.output)["total"])
+                row["null_angles_moved"].append(moved)
                 row["dead_units"].append(counts["dead"])
                 row["participation"].append(fisher.effective_rank(spectrum, "participation"))
                 row["entropy_rank"].append(fisher.effective_rank(spectrum, "entropy"))
                 row["mackay"].append(fisher.effective_rank(spectrum, "mackay", prior=1e-3 * spectrum[0]))
-                row["mackay_curve"].append([fisher.effective_rank(spectrum, "mackay", prior=alpha) for alpha in priors])
+                row["mackay_curve"].append([fisher.effective_rank(spectrum / config.probe_size, "mackay", prior=alpha)
+                                            for alpha in priors])
                 empirical = fisher.empirical_fisher_spectrum(network, probe, labels)
                 row["empirical_trace_ratio"].append(float(empirical.sum() / spectrum.sum()))
                 row["empirical_participation"].append(fisher.effective_rank(empirical, "participation"))
@@ -327,7 +399,8 @@ def run_fisher(config: FisherConfig, *, progress: bool = True, use_cache: bool =
             predicted_null=fisher.predicted_null_dimension(template, output=config.output),
             expected_null=expected_null_dimension(template, config.probe_size, config.output),
             participation_mean=np.array(means), participation_interval=np.array(intervals).T,
-            priors=priors,
+            priors=priors, rtols=np.array(RTOLS),
+            constant_probe=_constant_features(probe), constant_data=_constant_features(everything),
             architecture="–".join(str(n) for n in (dataset.n_features, *config.widths, dataset.n_classes)),
         )
 
@@ -369,7 +442,7 @@ class RepresentationConfig(ConfigBase):
 @dataclass
 class RepresentationResult(ResultBase):
     """Per seed × hidden layer, at initialisation (``*_start``) and after training (``*_end``): ``rank`` of
-    the layer metric (read at its spectrum's largest gap) and its ``participation`` ratio; ``widths``; final
+    the layer metric (read at its spectrum's null gap) and its ``participation`` ratio; ``widths``; final
     ``train_accuracy`` per seed; ``ceiling``: K − 1 (softmax) or K (logits), the rank the last layer can
     reach."""
 
