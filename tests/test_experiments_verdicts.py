@@ -271,8 +271,12 @@ def test_rows_of_the_fisher_claims():
     assert v.row_gauge(check, _training(np.array([10.0, 11.0, 10.5]))).verdict == v.HOLDS
     broken = SimpleNamespace(predicted=np.array([10]), measured=np.array([12]))
     assert v.row_gauge(broken, training).verdict == v.FAILS
-    assert v.row_effective_rank(training).verdict == v.FAILS  # 40 against 5: not one count
-    assert v.row_effective_rank(_training(np.ones(3), participation=(5.0, 6.0, 7.0))).verdict == v.HOLDS
+    planted = SimpleNamespace(planted_count=18, planted_tails=np.array([1e-6, 1e-2]),
+                              planted_participation=np.array([18.0, 19.6]), planted_entropy=np.array([18.0, 22.9]),
+                              planted_mackay=np.array([18.1, 91.6]))
+    row = v.row_effective_rank(planted)
+    assert row.verdict == v.NOT_TESTABLE and row.regime.startswith("participation ratio recovers")
+    assert row.value == pytest.approx(1.6 / 18)
     assert v.row_thin_subset(training).verdict == v.NOT_TESTABLE
 
 
