@@ -112,3 +112,26 @@ def test_every_config_with_a_device_defaults_to_auto():
             config = getattr(experiment.config_type, profile)()
             if hasattr(config, "device"):
                 assert config.device == "auto", f"{name}.{profile}() runs on {config.device!r}, not 'auto'"
+
+
+def test_a_grid_experiment_spreads_its_cells_over_an_executor_with_the_same_result(cache):
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from uniq_core.experiments import lyapunov
+
+    config = lyapunov.RegimeConfig.quick().replace(lrs=(0.1, 0.3), perturbations=(1e-3,), epochs=1, n_seeds=2,
+                                                  n_train=256, device="cpu")
+    in_process = lyapunov.run_regime(config, progress=False, use_cache=False)
+    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pooled = lyapunov.run_regime(config, progress=False, use_cache=False, executor=pool)
+    for name, value in in_process.to_dict().items():
+        np.testing.assert_array_equal(pooled.to_dict()[name], value, err_msg=name)
+
+
+def test_the_grid_experiments_take_an_executor():
+    import inspect
+
+    grids = [name for name, experiment in cli.experiments().items()
+             if "executor" in inspect.signature(experiment.run).parameters]
+    assert {"lyapunov.regime", "topology.sweep", "dna.sweep", "fisher.sweep"} <= set(grids)

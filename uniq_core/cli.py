@@ -147,12 +147,17 @@ def _config_for(experiment: Experiment, profile: str | None) -> Any:
 
 
 def _run(experiment: Experiment, config: Any, scheduler: str | None) -> Any:
+    """Run in this process, or with ``scheduler`` on a Dask cluster: an experiment with an internal grid
+    (a ``run`` taking ``executor=``) spreads its grid over the workers; any other runs on one worker."""
     if scheduler is None:
         return experiment.run(config, progress=True)
     from distributed import Client
 
     with Client(scheduler) as client:
-        return client.get_executor().submit(experiment.run, config, progress=False).result()
+        executor = client.get_executor()
+        if "executor" in inspect.signature(experiment.run).parameters:
+            return experiment.run(config, progress=True, executor=executor)
+        return executor.submit(experiment.run, config, progress=False).result()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

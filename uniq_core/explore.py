@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
-from concurrent.futures import Executor, as_completed
+from concurrent.futures import Executor
 from typing import Any, Callable, Iterable
 
 import ipywidgets as widgets
@@ -190,11 +191,6 @@ def sweep(
     """
     values = list(values)
     configs = [config.replace(**{field: value}) for value in values]  # validated here, before any run
-    if executor is None:
-        results = [run(point, progress=False) for point in runtime.progress_bar(configs, f"sweep over {field}", progress)]
-    else:
-        futures = [executor.submit(run, point, progress=False) for point in configs]
-        for _ in runtime.progress_bar(as_completed(futures), f"sweep over {field}", progress):
-            pass
-        results = [future.result() for future in futures]
+    results = runtime.map_runs(functools.partial(run, progress=False), configs, executor=executor,
+                               description=f"sweep over {field}", progress=progress)
     return dict(zip(values, results))

@@ -82,6 +82,23 @@ def progress_bar(iterable: Iterable[T], description: str, enabled: bool = True) 
     return tqdm(iterable, desc=description, leave=False)
 
 
+def map_runs(function: Callable[[T], R], items: Iterable[T], *, executor: Any = None, description: str = "runs",
+             progress: bool = True) -> list[R]:
+    """``[function(item) for item in items]``, in order; with an ``executor`` (any
+    :class:`concurrent.futures.Executor`: a process pool, or a Dask cluster's
+    ``distributed.Client(address).get_executor()``) the calls are submitted to it and may run at once.
+    ``function`` must then be picklable (a module-level function or a ``functools.partial`` of one)."""
+    items = list(items)
+    if executor is None:
+        return [function(item) for item in progress_bar(items, description, progress)]
+    from concurrent.futures import as_completed
+
+    futures = [executor.submit(function, item) for item in items]
+    for _ in progress_bar(as_completed(futures), description, progress):
+        pass
+    return [future.result() for future in futures]
+
+
 # ----------------------------------------------------------------------------------------------- cache
 
 

@@ -12,7 +12,9 @@ widths), and the sentence embeddings of the whole model; for the digits MLP, the
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -500,16 +502,20 @@ class DnaSweepResult(ResultBase):
     ratio: np.ndarray
 
 
-def run_dna_sweep(config: DnaSweepConfig, *, progress: bool = True, use_cache: bool = True) -> DnaSweepResult:
-    """Each grid point through :func:`run_dna` (and its cache)."""
+def run_dna_sweep(config: DnaSweepConfig, *, progress: bool = True, use_cache: bool = True,
+                  executor: Any = None) -> DnaSweepResult:
+    """Each grid point through :func:`run_dna` (and its cache), on ``executor`` when given
+    (:func:`uniq_core.runtime.map_runs`)."""
 
     def compute() -> DnaSweepResult:
         shape = (len(config.hiddens), len(config.omegas))
         grids = {name: np.full(shape, np.nan) for name in ("psnr_siren", "psnr_permuted", "psnr_svd")}
         ratio = np.zeros(len(config.hiddens))
         points = [(i, j) for i in range(shape[0]) for j in range(shape[1])]
-        for i, j in runtime.progress_bar(points, "grid", progress):
-            result = run_dna(config.base.replace(hidden=config.hiddens[i], omega0=config.omegas[j]), progress=False)
+        configs = [config.base.replace(hidden=config.hiddens[i], omega0=config.omegas[j]) for i, j in points]
+        results = runtime.map_runs(functools.partial(run_dna, progress=False), configs, executor=executor,
+                                   description="grid", progress=progress)
+        for (i, j), result in zip(points, results):
             for name in grids:
                 grids[name][i, j] = getattr(result, name)
             ratio[i] = result.ratio

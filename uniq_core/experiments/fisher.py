@@ -12,7 +12,9 @@ participation ratio of the metric the output distribution induces on the layer's
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -520,12 +522,16 @@ class FisherSweepResult(ResultBase):
     expected_null: np.ndarray
 
 
-def run_fisher_sweep(config: FisherSweepConfig, *, progress: bool = True, use_cache: bool = True) -> FisherSweepResult:
-    """Each architecture through :func:`run_fisher` (and its cache)."""
+def run_fisher_sweep(config: FisherSweepConfig, *, progress: bool = True, use_cache: bool = True,
+                     executor: Any = None) -> FisherSweepResult:
+    """Each architecture through :func:`run_fisher` (and its cache), on ``executor`` when given
+    (:func:`uniq_core.runtime.map_runs`)."""
 
     def compute() -> FisherSweepResult:
-        results = [run_fisher(config.base.replace(activation=activation, widths=tuple(widths)), progress=False)
-                   for activation, widths in runtime.progress_bar(config.architectures, "architectures", progress)]
+        configs = [config.base.replace(activation=activation, widths=tuple(widths))
+                   for activation, widths in config.architectures]
+        results = runtime.map_runs(functools.partial(run_fisher, progress=False), configs, executor=executor,
+                                   description="architectures", progress=progress)
         width = max(r.spectra.shape[-1] for r in results)
         spectra = np.full((len(results), len(results[0].steps), width), np.nan)
         for i, r in enumerate(results):

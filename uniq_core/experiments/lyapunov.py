@@ -13,9 +13,11 @@
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -747,37 +749,51 @@ class RegimeResult(ResultBase):
     bend: np.ndarray | float = float("nan")
 
 
-def run_regime(config: RegimeConfig, *, progress: bool = True, use_cache: bool = True) -> RegimeResult:
-    """One batched ensemble per grid cell and seed."""
+def _regime_cell(config: RegimeConfig, cell: tuple[int, int, int]) -> dict[str, float]:
+    """One (seed, step size, perturbation) cell of the regime map: a batched ensemble trained and summarised."""
+    s, i, j = cell
+    device = runtime.device(config.device)
+    dataset = data.load(config.dataset, n_train=config.n_train, seed=config.seed, device=device)
+    per_epoch = dataset.x_train.shape[0] // config.batch_size
+    seed = config.seed + s
+    float64 = config.perturbations[j] < FLOAT64_BELOW
+    model = _model(config, dataset, seed)
+    record = replicas.train_replicas(
+        model.double() if float64 else model, dataset, n_replicas=config.n_replicas,
+        perturbation=config.perturbations[j], lr=config.lrs[i], momentum=config.momentum,
+        batch_size=config.batch_size, n_steps=config.epochs * per_epoch, seed=seed,
+        record_every=max(1, per_epoch // 4), device=device,
+    )
+    out = {"realised": float(np.mean(record.distance[1:, 0]) / (config.perturbations[j] * record.parameter_norm[0, 0])),
+           "diverged": float(record.diverged.mean()), "accuracy": np.nan, "exponent": np.nan, "bend": np.nan,
+           "per_epoch": per_epoch}
+    if record.healthy.any():
+        out["accuracy"] = float(np.nanmean(record.test_accuracy))
+    if not record.diverged.any():
+        epochs = record.steps / per_epoch
+        out["exponent"] = float(lyapunov.fitted_exponent(epochs, record.spread)[0])
+        early, late = epochs <= epochs[-1] / 2, epochs >= epochs[-1] / 2
+        out["bend"] = float(lyapunov.fitted_exponent(epochs[late], record.spread[late])[0]
+                            - lyapunov.fitted_exponent(epochs[early], record.spread[early])[0])
+    return out
+
+
+def run_regime(config: RegimeConfig, *, progress: bool = True, use_cache: bool = True,
+               executor: Any = None) -> RegimeResult:
+    """One batched ensemble per grid cell and seed; with an ``executor`` (a process pool, a Dask cluster's)
+    the cells run on it (:func:`uniq_core.runtime.map_runs`)."""
 
     def compute() -> RegimeResult:
-        device = runtime.device(config.device)
-        dataset = data.load(config.dataset, n_train=config.n_train, seed=config.seed, device=device)
-        per_epoch = dataset.x_train.shape[0] // config.batch_size
-        seeds = range(config.seed, config.seed + config.n_seeds)
         shape = (config.n_seeds, len(config.lrs), len(config.perturbations))
-        exponent, realised, bend = np.full(shape, np.nan), np.full(shape, np.nan), np.full(shape, np.nan)
-        diverged, accuracy = np.zeros(shape), np.full(shape, np.nan)
-        float64 = np.asarray(config.perturbations) < FLOAT64_BELOW
         cells = list(itertools.product(range(shape[0]), range(shape[1]), range(shape[2])))
-        for s, i, j in runtime.progress_bar(cells, "grid", progress):
-            model = _model(config, dataset, seeds[s])
-            record = replicas.train_replicas(
-                model.double() if float64[j] else model, dataset, n_replicas=config.n_replicas,
-                perturbation=config.perturbations[j], lr=config.lrs[i], momentum=config.momentum,
-                batch_size=config.batch_size, n_steps=config.epochs * per_epoch, seed=seeds[s],
-                record_every=max(1, per_epoch // 4), device=device,
-            )
-            realised[s, i, j] = np.mean(record.distance[1:, 0]) / (config.perturbations[j] * record.parameter_norm[0, 0])
-            diverged[s, i, j] = record.diverged.mean()
-            if record.healthy.any():
-                accuracy[s, i, j] = np.nanmean(record.test_accuracy)
-            if not record.diverged.any():
-                epochs = record.steps / per_epoch
-                exponent[s, i, j] = lyapunov.fitted_exponent(epochs, record.spread)[0]
-                early, late = epochs <= epochs[-1] / 2, epochs >= epochs[-1] / 2
-                bend[s, i, j] = (lyapunov.fitted_exponent(epochs[late], record.spread[late])[0]
-                                 - lyapunov.fitted_exponent(epochs[early], record.spread[early])[0])
+        records = runtime.map_runs(functools.partial(_regime_cell, config), cells, executor=executor,
+                                   description="grid", progress=progress)
+        table = {name: np.array([record[name] for record in records]).reshape(shape)
+                 for name in ("realised", "diverged", "accuracy", "exponent", "bend")}
+        exponent, realised, bend = table["exponent"], table["realised"], table["bend"]
+        diverged, accuracy = table["diverged"], table["accuracy"]
+        float64 = np.asarray(config.perturbations) < FLOAT64_BELOW
+        per_epoch = records[0]["per_epoch"]
         mean, interval = np.full(shape[1:], np.nan), np.full(shape[1:] + (2,), np.nan)
         for i, j in itertools.product(range(shape[1]), range(shape[2])):
             mean[i, j], interval[i, j] = t_interval(exponent[:, i, j])

@@ -18,6 +18,7 @@ disagree on test inputs compared with their error rates.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -469,19 +470,29 @@ class TopologySweepResult(ResultBase):
     level: float
 
 
-def run_topology_sweep(config: TopologySweepConfig, *, progress: bool = True, use_cache: bool = True) -> TopologySweepResult:
-    """Each grid point through :func:`run_topology` (and its cache); Holm over the whole grid."""
+def _sweep_point(point: TopologyConfig) -> TopologyResult | None:
+    """One grid point through :func:`run_topology` (and its cache); ``None`` where too many runs diverged."""
+    try:
+        return run_topology(point, progress=False)
+    except ValueError:
+        return None
+
+
+def run_topology_sweep(config: TopologySweepConfig, *, progress: bool = True, use_cache: bool = True,
+                       executor: Any = None) -> TopologySweepResult:
+    """Each grid point through :func:`run_topology` (and its cache), on ``executor`` when given
+    (:func:`uniq_core.runtime.map_runs`); Holm over the whole grid."""
 
     def compute() -> TopologySweepResult:
         shape = (len(config.widths_grid), len(config.perturbations))
         grids = {name: np.full(shape, np.nan) for name in ("weight_ratio", "weight_p_value", "function_ratio",
                                                            "function_p_value", "disagreement", "accuracy_spread")}
         points = [(i, j) for i in range(shape[0]) for j in range(shape[1])]
-        for i, j in runtime.progress_bar(points, "grid", progress):
-            point = config.base.replace(widths=(config.widths_grid[i],), perturbation=config.perturbations[j])
-            try:
-                result = run_topology(point, progress=False)
-            except ValueError:
+        configs = [config.base.replace(widths=(config.widths_grid[i],), perturbation=config.perturbations[j])
+                   for i, j in points]
+        results = runtime.map_runs(_sweep_point, configs, executor=executor, description="grid", progress=progress)
+        for (i, j), result in zip(points, results):
+            if result is None:
                 continue  # too many runs diverged at this point: left NaN
             for name in ("weight_ratio", "weight_p_value", "function_ratio", "function_p_value"):
                 grids[name][i, j] = getattr(result, name)
