@@ -57,6 +57,8 @@ benchmark: install
 	$(BIN)/python benchmarks/tangent_cost.py
 	$(BIN)/python benchmarks/stability_vs_peer.py
 	$(BIN)/python benchmarks/fisher_gram.py
+	$(BIN)/python benchmarks/panels.py
+	$(BIN)/python benchmarks/regime_workers.py
 
 clean:
 	rm -rf _build .uniq_cache $(VENDOR)
