@@ -463,7 +463,7 @@ def cross_chain_entropy_estimate(
         raise ValueError(f"traj must be chains × T × n with at least 3 chains of 3 states; got shape {traj.shape}")
     if not np.isfinite(traj).all():
         raise ValueError("traj has non-finite entries")
-    chains, _, n = traj.shape
+    chains = traj.shape[0]
     centred = traj - traj.mean(axis=1, keepdims=True)
     lags = np.einsum("cti,ctj->cij", centred[:, 1:], centred[:, :-1]) / (traj.shape[1] - 1)
     S = np.einsum("cti,ctj->ij", centred, centred) / (chains * traj.shape[1])
