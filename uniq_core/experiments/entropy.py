@@ -11,7 +11,9 @@ Langevin dynamics (SGLD: full-batch gradient plus isotropic noise) has noise tha
 exactly reversible in this model; minibatch noise is not, unless Σ happens to commute with H.
 
 Three measurements: (1) at a minimum, the exact linearised rates and the entropy production estimated from
-the real, nonlinear SGD and Langevin chains, with their probability currents (:func:`run_entropy`); (2) the
+the real, nonlinear SGD and Langevin chains (Langevin heat added only in the observed subspace), with their
+probability currents (:func:`run_entropy`), decided by :func:`pooled_decision` and checked by
+:func:`null_control` and :func:`positive_control`; (2) the
 local linearised rate along training from initialisation (:func:`run_training`); (3) the exact rate over a
 grid of step sizes, batch sizes and temperatures (:func:`run_sweep`).
 """
@@ -206,9 +208,10 @@ class EntropyResult(ResultBase):
     a lower bound on the whole chain's rate that grows with d (NaN beyond the stable directions, and from
     d = n_train on, where the minibatch noise is singular and the rate infinite); estimates
     from the simulated chains, pooled over chains: the plug-in KL rate of the fitted AR(1) chain
-    (``sgd_plugin``, ``langevin_plugin``; never negative and biased upward), the bias-corrected rate with its
-    standard error (``sgd_estimate``, ``sgd_estimate_error``, ``langevin_estimate``…;
-    :func:`uniq_core.thermo.ar1_entropy_estimate`, unbiased on reversible chains, may be negative), and the signed circulation rate in the top PCA plane of the samples
+    (``sgd_plugin``, ``langevin_plugin``; never negative and biased upward), the model-free cross-chain
+    estimate with its jackknife standard error (``sgd_estimate``, ``sgd_estimate_error``, ``langevin_estimate``…;
+    :func:`uniq_core.thermo.cross_chain_entropy_estimate`: mean exactly zero on any stationary reversible
+    process, may be negative), and the signed circulation rate in the top PCA plane of the samples
     with its error (``sgd_circulation``…); ``sgd_diverged``, ``langevin_diverged``: chains per seed that
     diverged and were left out of every estimate. ``sgd_plane``, ``langevin_plane`` (chains × T × 2): the first
     seed's chains in that plane, for the current figure. ``sgd_exact_mean``/``_interval``: geometric mean
