@@ -17,7 +17,10 @@ def test_entropy_near_a_minimum_on_real_training():
     np.testing.assert_allclose(result.langevin_exact, 0.0, atol=1e-12)  # isotropic noise commutes with H
     assert np.all(result.sgd_exact >= 0) and np.all((0 <= result.commutator) & (result.commutator <= 2))
     assert np.all(result.sgd_plugin >= 0) and np.all(result.langevin_plugin >= 0)  # plug-in KL: never negative
-    assert np.all(result.sgd_estimate < result.sgd_plugin)  # the bias correction lowers it
+    assert np.all(np.isfinite(result.sgd_first_half)) and np.all(np.isfinite(result.langevin_second_half))
+    assert result.decision_interval[0] <= result.sgd_pooled <= result.decision_interval[1]
+    assert result.systematic == pytest.approx(abs(result.langevin_pooled))
+    assert result.sgd_noise.shape == (2, 3, 3)
     assert np.all(result.sgd_estimate_error > 0) and np.all(result.sgd_circulation_error > 0)
     assert np.all(result.gradient_norm < 0.05)  # the descent reached a neighbourhood of a minimum
     assert result.sgd_plane.shape == (4, 200, 2) and result.langevin_plane.shape == (4, 200, 2)
@@ -87,7 +90,7 @@ def test_diverging_chains_are_reported_and_left_out():
     config = entropy.EntropyConfig(**SMALL, lr=60.0, subspace=2, dimensions=(2,), chains=3, burn_in=0,
                                    sample_steps=100, n_seeds=1)
     result = entropy.run_entropy(config, progress=False, use_cache=False)
-    assert result.sgd_diverged[0] == 3 and np.isnan(result.sgd_estimate[0]) and np.isnan(result.sgd_estimate[0])
+    assert result.sgd_diverged[0] == 3 and np.isnan(result.sgd_estimate[0]) and np.isnan(result.sgd_estimate_error[0])
     assert np.isfinite(result.sgd_exact[0])  # the linearised rate needs no chain
 
 
@@ -98,11 +101,44 @@ def test_a_step_with_no_stable_subspace_is_a_clear_error():
         entropy.run_entropy(config, progress=False, use_cache=False)
 
 
-def test_null_control_is_unbiased_where_the_plug_in_is_not():
-    config = entropy.EntropyConfig(**SMALL, subspace=3, dimensions=(3,), chains=4, sample_steps=300, n_seeds=1)
+def test_null_control_cross_chain_is_unbiased_with_a_hidden_slow_part_where_the_bootstrap_is_not():
+    config = entropy.EntropyConfig(**SMALL, lr=0.1, weight_decay=0.01, subspace=16, dimensions=(16,), chains=16,
+                                   sample_steps=1500, n_seeds=1)
     result = entropy.EntropyResult.__new__(entropy.EntropyResult)
-    result.hessian_eigenvalues = np.array([[5.0, 2.0, 0.5]])
-    null = entropy.null_control(result, config, repetitions=30)
-    spread = null["estimate"].std(ddof=1) / np.sqrt(30)
-    assert abs(null["estimate"].mean()) < 2 * spread
-    assert null["plugin"].mean() > 4 * spread and np.all(null["plugin"] >= 0)
+    result.hessian_eigenvalues = np.geomspace(15.0, 0.5, 16)[None]  # the chapter's size and spread
+    null = entropy.null_control(result, config, repetitions=12, n_bootstrap=8)
+    for variant in ("plain", "slow"):
+        estimate = null[f"{variant}_estimate"]
+        assert abs(estimate.mean()) < 3 * estimate.std(ddof=1) / np.sqrt(len(estimate))
+        assert np.all(null[f"{variant}_plugin"] >= 0)
+    # the bootstrap's AR(1) model is wrong with the slow part: it over-corrects, far below zero
+    bootstrap = null["slow_bootstrap"]
+    assert bootstrap.mean() < -3 * bootstrap.std(ddof=1) / np.sqrt(len(bootstrap))
+    # the jackknife error matches the spread over repetitions within a factor 2
+    ratio = null["slow_error"].mean() / null["slow_estimate"].std(ddof=1)
+    assert 0.5 < ratio < 2
+
+
+def test_positive_control_recovers_the_linearised_rate():
+    config = entropy.EntropyConfig(**SMALL, subspace=4, dimensions=(4,), chains=16, sample_steps=1500, n_seeds=1)
+    result = entropy.EntropyResult.__new__(entropy.EntropyResult)
+    result.hessian_eigenvalues = np.array([[9.0, 5.0, 2.0, 0.5]] * 6)
+    rng = np.random.default_rng(1)
+    noises = []
+    for _ in range(6):
+        q = rng.standard_normal((4, 4))
+        noises.append(np.eye(4) + 0.4 * (q @ q.T) / 4)  # anisotropic, not commuting with H: a small rate
+    result.sgd_noise = np.array(noises)
+    positive = entropy.positive_control(result, config)
+    z = (positive["estimate"] - positive["exact"]) / positive["error"]
+    assert np.all(np.abs(z) < 4) and abs(z.mean()) < 3 / np.sqrt(6)
+    assert np.all(positive["exact"] > 3 * positive["error"])  # present and resolved
+    np.testing.assert_allclose(positive["exact"], positive["exact_kl"], rtol=0.05)
+
+
+def test_pooled_decision_adds_the_langevin_offset_as_systematic_error():
+    decision = entropy.pooled_decision(np.array([3.0, 5.0]), np.array([1.0, 1.0]), np.array([-1.0, -1.0]),
+                                       np.array([0.1, 0.1]))
+    assert decision["sgd_pooled"] == 4.0 and decision["sgd_pooled_error"] == pytest.approx(np.sqrt(2) / 2)
+    assert decision["systematic"] == 1.0 and not decision["langevin_null_holds"]
+    np.testing.assert_allclose(decision["decision_interval"], [4 - 1.96 * np.sqrt(2) / 2 - 1, 4 + 1.96 * np.sqrt(2) / 2 + 1])

@@ -189,12 +189,15 @@ def test_row_lyapunov_corrects_the_map_for_its_number_of_cells():
 
 
 def test_row_entropy_is_a_regime_when_langevin_is_reversible():
-    stationary = SimpleNamespace(excess_mean=1e-3, excess_interval=np.array([5e-4, 2e-3]), sgd_exact_mean=1e-3,
-                                 langevin_exact=np.array([1e-12, -1e-12]))
+    stationary = SimpleNamespace(sgd_pooled=1e-3, decision_interval=np.array([5e-4, 2e-3]), sgd_exact_mean=1e-3,
+                                 langevin_exact=np.array([1e-12, -1e-12]), langevin_null_holds=True)
     assert v.row_entropy(stationary).verdict == v.REGIME
     stationary.langevin_exact = np.array([1e-3])
     assert v.row_entropy(stationary).verdict == v.HOLDS
-    stationary.excess_interval = np.array([-1e-4, 2e-3])
+    stationary.langevin_null_holds = False  # a failed null check on the real dynamics: nothing rests on it
+    assert v.row_entropy(stationary).verdict == v.UNRESOLVED
+    stationary.langevin_null_holds = True
+    stationary.decision_interval = np.array([-1e-4, 2e-3])
     assert v.row_entropy(stationary).verdict == v.UNRESOLVED
 
 

@@ -241,3 +241,71 @@ def test_euler_chain_rate_tends_to_the_ou_rate():
     A, D = rotational(1.0, 2.0), np.eye(2)
     assert thermo.euler_entropy_production(A, D, 1e-4) == pytest.approx(8.0, rel=1e-3)
     assert thermo.euler_entropy_production(A, D, 0.1) != pytest.approx(8.0, rel=1e-2)
+
+
+def test_euler_path_expectation_is_the_rotational_closed_form_and_the_path_limit():
+    a, omega, dt = 1.0, 2.0, 0.2
+    A = np.array([[a, -omega], [omega, a]])
+    expected = thermo.euler_path_expectation(A, np.eye(2), dt)
+    assert expected == pytest.approx(2 * omega * np.sin(omega * dt) * np.exp(-a * dt) / (a * dt), rel=1e-10)
+    pair = thermo.ar1_entropy_production(*_exact_pair(A, dt)) / dt
+    assert abs(expected - pair) > 0.1 and abs(expected - thermo.euler_entropy_production(A, np.eye(2), dt)) > 0.1
+    trajectory = thermo.simulate_ou(A, np.eye(2), dt, 200_000, seed=3)
+    rate, error = thermo.path_entropy_production(trajectory, lambda x: -x @ A.T, np.eye(2), dt, return_error=True)
+    assert abs(rate - expected) < 3 * error
+    assert thermo.euler_path_expectation(A, np.eye(2), 1e-4) == pytest.approx(thermo.ou_entropy_production(A, np.eye(2)), rel=1e-3)
+
+
+def _exact_pair(A, dt):
+    from scipy import linalg
+    sigma = thermo.stationary_covariance(A, np.eye(2))
+    transition = linalg.expm(-A * dt)
+    return transition, sigma - transition @ sigma @ transition.T
+
+
+def test_quadratic_rate_matches_the_kl_rate_for_small_currents_and_is_zero_when_reversible():
+    F = np.array([[0.9, 0.02], [-0.02, 0.7]])
+    assert thermo.quadratic_entropy_production(F, np.eye(2)) == pytest.approx(
+        thermo.ar1_entropy_production(F, np.eye(2)), rel=0.02)
+    assert thermo.quadratic_entropy_production(np.diag([0.9, 0.5]), np.diag([1.0, 3.0])) == pytest.approx(0, abs=1e-14)
+
+
+def test_cross_chain_estimate_is_unbiased_on_a_reversible_chain_with_a_slow_part():
+    rng = np.random.default_rng(0)
+    k, chains, steps = 4, 16, 1500
+    fast_coefficient, slow_coefficient = np.array([0.1, 0.5, 0.8, 0.95]), 0.999
+    mixing = rng.standard_normal((k, 2))
+    estimates, errors = [], []
+    for _ in range(16):
+        fast = np.empty((chains, steps, k))
+        slow = np.empty((chains, steps, 2))
+        fast[:, 0] = rng.standard_normal((chains, k)) / np.sqrt(1 - fast_coefficient**2)
+        slow[:, 0] = rng.standard_normal((chains, 2))
+        for t in range(1, steps):
+            fast[:, t] = fast[:, t - 1] * fast_coefficient + rng.standard_normal((chains, k))
+            slow[:, t] = slow[:, t - 1] * slow_coefficient + np.sqrt(1 - slow_coefficient**2) * rng.standard_normal((chains, 2))
+        value, error = thermo.cross_chain_entropy_estimate(fast + 3 * slow @ mixing.T, return_error=True)
+        estimates.append(value)
+        errors.append(error)
+    estimates = np.array(estimates)
+    assert abs(estimates.mean()) < 3 * estimates.std(ddof=1) / 4
+    assert 0.5 < np.mean(errors) / estimates.std(ddof=1) < 2
+
+
+def test_cross_chain_estimate_recovers_an_irreversible_chain():
+    rng = np.random.default_rng(2)
+    F = np.array([[0.9, 0.1], [-0.1, 0.8]])
+    C = np.eye(2)
+    exact = thermo.quadratic_entropy_production(F, C)
+    from scipy import linalg
+    stationary = linalg.solve_discrete_lyapunov(F, C)
+    values = []
+    for _ in range(8):
+        starts = rng.standard_normal((16, 2)) @ np.linalg.cholesky(stationary).T
+        values.append(thermo.cross_chain_entropy_estimate(thermo._simulate_ar1(F, C, starts, 1500, 1, rng)[0]))
+    assert np.mean(values) == pytest.approx(exact, rel=0.1)
+
+
+def test_cross_chain_estimate_names_bad_input():
+    with pytest.raises(ValueError, match="at least 3 chains"):
+        thermo.cross_chain_entropy_estimate(np.zeros((2, 10, 2)))

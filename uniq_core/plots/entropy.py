@@ -17,6 +17,7 @@ def validation_figure(result: Any) -> plt.Figure:
     left.axhline(result.exact, color="k", ls="--", lw=1, label="exact 2ω²/a")
     left.plot(result.dts, result.pair, "s-", color=PALETTE(0.3), label="exact pair rate of the sampled chain")
     left.plot(result.dts, result.euler, "v:", color=PALETTE(0.55), label="exact rate of the Euler chain")
+    left.plot(result.dts, result.path_expected, "x--", color=PALETTE(0.9), label="exact limit of the path estimate")
     left.errorbar(result.dts, result.path, yerr=2 * result.path_error, fmt="o", color=PALETTE(0.75), capsize=3,
                   label="path estimate ± 2 s.e.")
     left.set_xscale("log")
@@ -55,7 +56,7 @@ def dimension_figure(result: Any) -> plt.Figure:
 
 
 def stationary_figure(result: Any) -> plt.Figure:
-    """Per seed: exact linearised rates, the bias-corrected estimate ± 2 s.e. and the plug-in KL of the
+    """Per seed: exact linearised rates, the cross-chain estimate ± 2 jackknife s.e. and the plug-in KL of the
     simulated chains, SGD beside Langevin."""
     figure, axis = plt.subplots(figsize=(8, 3.6))
     seeds = np.arange(len(result.sgd_exact))
@@ -66,7 +67,7 @@ def stationary_figure(result: Any) -> plt.Figure:
     ]):
         x = seeds + (offset - 0.5) * 0.3
         axis.plot(x - 0.06, exact, "D", color=colour, mfc="white", label=f"{name}: exact, linearised")
-        axis.errorbar(x, path, yerr=2 * error, fmt="o", color=colour, capsize=3, label=f"{name}: bias-corrected estimate ± 2 s.e.")
+        axis.errorbar(x, path, yerr=2 * error, fmt="o", color=colour, capsize=3, label=f"{name}: cross-chain estimate ± 2 s.e.")
         axis.plot(x + 0.06, kl, "^", color=colour, alpha=0.6, label=f"{name}: plug-in KL (biased)")
     axis.axhline(0, color="grey", lw=0.8)
     axis.set_xticks(seeds, [f"seed {s}" for s in seeds])
