@@ -250,7 +250,7 @@ def _settings(batch_round_trip: float, passes: bool) -> tuple[SimpleNamespace, S
     round_trip = np.full((2, 4), 1e-9)
     round_trip[:, 1] = batch_round_trip
     settings = SimpleNamespace(settings=names, dts=np.array([0.1, 0.01]), round_trip=round_trip,
-                               omega=np.full((2, 4), 1e-12), remainder_drift=np.full((2, 4, 2, 3), 1e-3),
+                               omega=np.full((2, 4), 1e-12), shadow_drift=np.full((2, 4, 2, 3), 1e-3),
                                passes=np.full((2, 4), passes))
     config = SimpleNamespace(round_trip_tolerance=1e-6, omega_tolerance=1e-8, energy_threshold=0.01)
     return settings, config

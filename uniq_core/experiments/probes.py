@@ -584,39 +584,44 @@ def _setting_run(system: _SettingSystem, dt: float, mass: float, beta: float, st
     """Heavy ball over ``steps`` minibatches; returns the three probes and, with ``running_energy``, the
     drift of the running-statistics energy.
 
-    Energy balance: E_t = ‖p_t‖²/2M + Σ_{s<t} [L_s(θ_{s+1}) − L_s(θ_s)] + Σ_{s<t} (1 − β²)‖p_s‖²/2M, the
-    kinetic energy, the work of the force actually used at each step (L_s: minibatch s's loss, in the mode
-    the force uses) and the energy the damping removed; E_t = E_0 for the exact damped flow with these
-    forces, so its drift (:func:`probes.energy_drift`, scaled by the loss at θ_0) is integration error.
-    One step changes E by exactly −dt²‖g_t‖²/2M + R_t, R_t = L_t(θ_{t+1}) − L_t(θ_t) − g_t·(θ_{t+1} − θ_t): the
-    kick taken in full before the drift, plus a curvature remainder. ``remainder_drift`` is the drift of
-    E_t + Σ_{s<t} dt²‖g_s‖²/2M = E_0 + Σ R_s. At fixed β < 1 the first term sums to (1 − β)/2 · Σ η_eff‖g‖²
-    over a fixed learning time, whatever the step: only the remainder can vanish as dt → 0.
+    The energy accounts are those of :func:`probes.energy_accounts`, the one definition of this chapter:
+    step s damps (dissipating (1 − β²)‖p_s‖²/2M) and then applies symplectic Euler to the potential L_s
+    whose gradient is its force (minibatch s's loss, in the mode the force uses). ``energy_drift`` is the
+    drift of the integration error Σδ_s of H; one step gives δ_s = −dt²‖g_s‖²/2M + R_s exactly (the kick
+    taken in full before the drift, plus the Taylor remainder R_s), and at fixed β < 1 the first term sums
+    to (1 − β)/2 · Σ η_eff‖g‖² over a fixed learning time, whatever the step: a floor. ``shadow_drift`` is
+    the drift of the shadow account Σδ̃_s, δ̃_s = δ_s − (dt/2M)(⟨p_{s+1}, ∇L_s(θ_{s+1})⟩ − ⟨βp_s, ∇L_s(θ_s)⟩)
+    = R_s − ½⟨Δθ_s, ∇L_s(θ_{s+1}) − ∇L_s(θ_s)⟩: the kick term cancels and what is left is the trapezoid
+    remainder, O(‖Δθ_s‖³) for any smooth potential whose gradient is the force, under any optimiser. It
+    checks that the force is that gradient, as Ω does, not that the training is near-symplectic.
+    Both drifts: :func:`probes.tail_drift` relative to L_0(θ_0).
     """
     system.use_plan(steps, seed)
     theta, p = system.theta0.clone(), torch.zeros_like(system.theta0)
     scale = max(abs(system.batch_potential(theta, 0)), 1e-12)
-    work, dissipated, momenta_sq, kick_defect = [0.0], [0.0], [0.0], [0.0]
+    u_start, u_end, power_start, power_end, momenta_sq = [], [], [], [], [0.0]
     running = [system.running_statistics_loss(theta)] if running_energy else []
+    dissipated = [0.0]
     for t in range(steps):
         dissipated.append(dissipated[-1] + (1 - beta**2) * float(p.pow(2).sum()) / (2 * mass))
-        p_before = p
+        p_damped = beta * p
         theta, p = probes.heavy_ball(system.force(t), theta, p, dt=dt, mass=mass, beta=beta)
-        gradient_step = (beta * p_before - p) / dt  # the force used: p' = βp − dt g
-        before = system.last_loss  # L_t(θ_t), evaluated by the force
+        gradient_step = (p_damped - p) / dt  # the force used: p' = βp − dt g
         if not _healthy(theta, system.theta0):
-            return dict(round_trip=np.nan, omega=np.nan, energy_drift=np.nan, remainder_drift=np.nan,
+            return dict(round_trip=np.nan, omega=np.nan, energy_drift=np.nan, shadow_drift=np.nan,
                         running_energy_drift=np.nan)
-        after = system.batch_potential(theta, t)
-        work.append(work[-1] + after - before)
-        kick_defect.append(kick_defect[-1] + float(gradient_step.pow(2).sum()) * dt * dt / (2 * mass))
+        u_start.append(system.last_loss)  # L_t(θ_t), evaluated by the force
+        u_end.append(system.batch_potential(theta, t))
+        power_start.append(float(p_damped @ gradient_step))
+        power_end.append(float(p @ system.pure_force(t)(theta)))
         momenta_sq.append(float(p.pow(2).sum()))
         if running_energy:
             running.append(system.running_statistics_loss(theta))
-    balance = np.array(work) + np.array(dissipated)
+    accounts = probes.energy_accounts(u_start, u_end, momenta_sq, mass, beta=beta, dt=dt,
+                                      power_start=power_start, power_end=power_end)
     record = dict(
-        energy_drift=probes.energy_drift(balance, np.array(momenta_sq), mass, scale=scale),
-        remainder_drift=probes.energy_drift(balance + np.array(kick_defect), np.array(momenta_sq), mass, scale=scale),
+        energy_drift=probes.tail_drift(accounts["integration"], scale),
+        shadow_drift=probes.tail_drift(accounts["shadow"], scale),
         running_energy_drift=(probes.energy_drift(np.array(running) + np.array(dissipated), np.array(momenta_sq),
                                                   mass) if running_energy else np.nan),
         omega=probes.omega_invariance_error(system.pure_force(steps - 1), theta, p, dt=dt, mass=mass, beta=beta,
@@ -635,7 +640,7 @@ class SettingsConfig(ConfigBase):
     ``settings`` (GroupNorm with the widest group count up to ``groups``; BatchNorm frozen after
     ``freeze_epochs`` epochs), at each step size of ``dts`` over ``horizon`` units of learning time
     (:func:`steps_for_horizon`), over ``n_seeds``. A probe passes below its tolerance (``round_trip_tolerance``,
-    ``omega_tolerance``, ``energy_threshold`` for the remainder drift); the energy is judged at the smallest
+    ``omega_tolerance``, ``energy_threshold`` for the shadow drift); the energy is judged at the smallest
     step size."""
 
     n_train: int = 128
@@ -695,10 +700,10 @@ class SettingsConfig(ConfigBase):
 @dataclass
 class SettingsResult(ResultBase):
     """(networks × settings × dts × seeds) grids of ``round_trip``, ``omega``, ``energy_drift`` (the energy
-    balance) and ``remainder_drift`` (the balance less the full-kick term; see :func:`_setting_run`), NaN where
+    balance) and ``shadow_drift`` (the shadow account; see :func:`_setting_run`), NaN where
     a run diverged; ``steps`` per step size; ``groups`` (networks): GroupNorm's group count in the widest
     layer; ``passes`` (networks × settings): all three probes below tolerance for every seed (round trip and
-    Ω at every step size, the remainder drift at the smallest); ``energy_slope`` and ``remainder_slope``
+    Ω at every step size, the shadow drift at the smallest); ``energy_slope`` and ``shadow_slope``
     (networks × settings): least-squares slope of log(mean drift over seeds) against log dt (NaN with fewer
     than two finite step sizes); a drift that vanishes as dt → 0 has a positive slope."""
 
@@ -710,9 +715,9 @@ class SettingsResult(ResultBase):
     round_trip: np.ndarray
     omega: np.ndarray
     energy_drift: np.ndarray
-    remainder_drift: np.ndarray
+    shadow_drift: np.ndarray
     energy_slope: np.ndarray
-    remainder_slope: np.ndarray
+    shadow_slope: np.ndarray
     passes: np.ndarray
 
 
@@ -733,7 +738,7 @@ def run_settings(config: SettingsConfig, *, progress: bool = True, use_cache: bo
 
     def compute() -> SettingsResult:
         shape = (len(config.networks), len(config.settings), len(config.dts), config.n_seeds)
-        out = {name: np.full(shape, np.nan) for name in ("round_trip", "omega", "energy_drift", "remainder_drift")}
+        out = {name: np.full(shape, np.nan) for name in ("round_trip", "omega", "energy_drift", "shadow_drift")}
         steps = np.array([steps_for_horizon(dt, config.mass, config.beta, config.horizon) for dt in config.dts])
         jobs = [(a, b, s) for a in range(shape[0]) for b in range(shape[1]) for s in range(shape[3])]
         for a, b, s in runtime.progress_bar(jobs, "networks × settings × seeds", progress):
@@ -745,7 +750,7 @@ def run_settings(config: SettingsConfig, *, progress: bool = True, use_cache: bo
         widest = max(config.channels), config.resnet_width
         groups = np.array([models.group_count(widest[0] if n == "simple_cnn" else widest[1], config.groups)
                            for n in config.networks])
-        slopes = {name: np.full(shape[:2], np.nan) for name in ("energy_drift", "remainder_drift")}
+        slopes = {name: np.full(shape[:2], np.nan) for name in ("energy_drift", "shadow_drift")}
         for name, slope in slopes.items():
             for a in range(shape[0]):
                 for b in range(shape[1]):
@@ -756,8 +761,8 @@ def run_settings(config: SettingsConfig, *, progress: bool = True, use_cache: bo
                         slope[a, b] = np.polyfit(np.log(np.array(config.dts)[ok]), mean_drift[ok], 1)[0]
         return SettingsResult(networks=np.array(config.networks), settings=np.array(config.settings),
                               dts=np.array(config.dts), steps=steps, groups=groups,
-                              energy_slope=slopes["energy_drift"], remainder_slope=slopes["remainder_drift"],
-                              passes=setting_passes(config, out["round_trip"], out["omega"], out["remainder_drift"]),
+                              energy_slope=slopes["energy_drift"], shadow_slope=slopes["shadow_drift"],
+                              passes=setting_passes(config, out["round_trip"], out["omega"], out["shadow_drift"]),
                               **out)
 
     return runtime.cached(compute, config, SettingsResult, use_cache=use_cache)

@@ -392,9 +392,9 @@ def row_probes_pass(settings, settings_config) -> Row:
     """Chapter 4, finding (a): GroupNorm and frozen BatchNorm pass all three probes at the smallest step."""
     claimed = _settings_indices(settings, ("group", "frozen_batch"))
     smallest = int(np.argmin(settings.dts))
-    drift = np.nanmean(settings.remainder_drift[:, :, smallest], axis=-1)[:, claimed]
+    drift = np.nanmean(settings.shadow_drift[:, :, smallest], axis=-1)[:, claimed]
     verdict = HOLDS if bool(settings.passes[:, claimed].all()) else FAILS
-    return Row("probes_pass", verdict, f"largest remainder energy drift (threshold {_g(settings_config.energy_threshold)})",
+    return Row("probes_pass", verdict, f"largest shadow-account energy drift (threshold {_g(settings_config.energy_threshold)})",
                float(np.nanmax(drift)), float(np.nanmin(drift)), float(np.nanmax(drift)), "range over networks and both settings",
                f"Δt = {_g(float(settings.dts[smallest]))}, SimpleCNN and ResNet", "04_probes.html#the-paper-s-settings",
                _by_verdict(verdict, {HOLDS: "A probe above its tolerance for either setting at the smallest step "
