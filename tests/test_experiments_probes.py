@@ -209,3 +209,21 @@ def test_shadow_account_vanishes_with_dt_for_gradients_but_not_for_a_mismatched_
 def test_bad_sweep_fields_are_named(config, field, value):
     with pytest.raises(ValueError, match=rf"^{field}="):
         dataclasses.replace(config, **{field: value})
+
+
+def test_censored_dt_zero_is_left_out_of_the_mass_fit():
+    """A threshold every run already exceeds puts every dt_zero at the √M-scaled low end of its bracket:
+    the fit would give exactly 1/2; they are flagged and the exponent is NaN instead."""
+    base = chapter.ProbeConfig(norms=("batch",), n_seeds=1, steps=4, n_train=64, channels=(2, 2), batch_size=16,
+                               threshold=1e-30, bisections=1)
+    result = chapter.run_mass(chapter.MassConfig(base=base, masses=(1.0, 4.0)), progress=False, use_cache=False)
+    assert result.censored.all()
+    assert np.allclose(result.dt_zero[:, 0], base.dt_range[0] * np.sqrt([1.0, 4.0]))
+    assert np.isnan(result.slope)
+
+
+def test_mass_runs_on_the_resnet():
+    base = chapter.ProbeConfig(norms=("batch",), n_seeds=1, steps=4, n_train=64, batch_size=16, bisections=1)
+    result = chapter.run_mass(chapter.MassConfig(base=base, masses=(1.0, 4.0), network="resnet", resnet_width=2,
+                                                 resnet_blocks=1), progress=False, use_cache=False)
+    assert result.dt_zero.shape == (2, 1) and result.censored.shape == (2, 1)

@@ -35,14 +35,22 @@ from uniq_core import data, models, probes, replicas, runtime
 from uniq_core.schema import ConfigBase, ResultBase, check_choice, check_number, check_numbers, check_widths
 
 
+NETWORKS = ("simple_cnn", "resnet")
+
+
 class _System:
     """One CNN on a fixed minibatch plan, as forces and a potential on flat parameters."""
 
-    def __init__(self, config, norm: str, seed: int, bn_momentum: float | None = None):
+    def __init__(self, config, norm: str, seed: int, bn_momentum: float | None = None, *,
+                 resnet: tuple[int, int] | None = None):
         dataset = data.load("digits", n_train=config.n_train, seed=seed, device="cpu").as_images()
         runtime.seed_everything(seed)
-        self.model = models.SimpleCNN(1, dataset.n_classes, config.channels, norm,
-                                      bn_momentum=config.bn_momentum if bn_momentum is None else bn_momentum).double()
+        momentum = config.bn_momentum if bn_momentum is None else bn_momentum
+        if resnet is None:
+            self.model = models.SimpleCNN(1, dataset.n_classes, config.channels, norm, bn_momentum=momentum).double()
+        else:  # (width, blocks)
+            self.model = models.SmallResNet(1, dataset.n_classes, resnet[0], resnet[1], norm,
+                                            bn_momentum=momentum).double()
         self.x, self.y = dataset.x_train.double(), dataset.y_train
         if norm == "frozen_batch":
             models.calibrate_batchnorm(self.model, self.x)
@@ -260,11 +268,14 @@ class ProbeResult(ResultBase):
     shadow: np.ndarray
 
 
-def _energy_probe(config: ProbeConfig, norm: str, seed: int, mass: float, *, steps: int | None = None):
-    """dt ↦ energy drift at the fixed horizon of ``config`` (or at a fixed number of ``steps``)."""
+def _energy_probe(config: ProbeConfig, norm: str, seed: int, mass: float, *, steps: int | None = None,
+                  resnet: tuple[int, int] | None = None):
+    """dt ↦ energy drift at the fixed horizon of ``config`` (or at a fixed number of ``steps``); the SimpleCNN,
+    or a SmallResNet of (width, blocks) ``resnet``."""
     def probe(dt: float) -> float:
         n_steps = steps_for(config.horizon, dt) if steps is None else steps
-        return float(_run(_System(config, norm, seed), dt, mass, config.beta, n_steps, energy_only=True)["energy_drift"])
+        return float(_run(_System(config, norm, seed, resnet=resnet), dt, mass, config.beta, n_steps,
+                          energy_only=True)["energy_drift"])
     return probe
 
 
@@ -352,13 +363,17 @@ MASS_HORIZONS = ("time", "steps")
 
 @dataclass(frozen=True)
 class MassConfig(ConfigBase):
-    """dt_zero of the energy-drift probe at each mass in ``masses`` (norm ``base.norms[0]``), the search
+    """dt_zero of the energy-drift probe at each mass in ``masses`` (norm ``base.norms[0]``; ``network``
+    ``simple_cnn`` with ``base.channels`` or ``resnet`` with ``resnet_width``, ``resnet_blocks``), the search
     bracket ``base.dt_range`` scaled by √M. ``fixed="steps"``: every run has ``base.steps`` steps, and
     dt_zero ∝ √M is an identity of the map; ``fixed="time"``: every run covers ``base.horizon``."""
 
     base: ProbeConfig = ProbeConfig(norms=("batch",), n_seeds=2, steps=80)
     masses: tuple[float, ...] = (0.25, 1.0, 4.0)
     fixed: str = "time"
+    network: str = "simple_cnn"
+    resnet_width: int = 4
+    resnet_blocks: int = 2
 
     def __post_init__(self) -> None:
         if not isinstance(self.base, ProbeConfig):
@@ -368,6 +383,9 @@ class MassConfig(ConfigBase):
         for value in self.masses:
             check_number("masses", value, low=0.0, high=1e6, low_inclusive=False)
         check_choice("fixed", self.fixed, MASS_HORIZONS)
+        check_choice("network", self.network, NETWORKS)
+        check_number("resnet_width", self.resnet_width, low=1, high=256, integer=True)
+        check_number("resnet_blocks", self.resnet_blocks, low=1, high=16, integer=True)
 
     @classmethod
     def quick(cls) -> "MassConfig":
@@ -380,11 +398,15 @@ class MassConfig(ConfigBase):
 
 @dataclass
 class MassResult(ResultBase):
-    """``dt_zero`` (masses × seeds) and per seed the least-squares ``slopes`` of log dt_zero against log M,
-    with their mean ``slope``; 1/2 exactly when ``fixed="steps"`` (an identity, not a measurement)."""
+    """``dt_zero`` (masses × seeds); ``censored`` (masses × seeds): dt_zero at the bracket's end (the probe
+    already above the threshold at its low end, or never above it): only a bound, whose √M-scaled bracket
+    would force the exponent to exactly 1/2, so it is left out of the fit; per seed the least-squares
+    ``slopes`` of log dt_zero against log M over the uncensored masses (NaN with fewer than two), with their
+    mean ``slope``; 1/2 exactly when ``fixed="steps"`` (an identity, not a measurement)."""
 
     masses: np.ndarray
     dt_zero: np.ndarray
+    censored: np.ndarray
     slopes: np.ndarray
     slope: float
 
@@ -396,19 +418,23 @@ def run_mass(config: MassConfig, *, progress: bool = True, use_cache: bool = Tru
         base = config.base
         norm = base.norms[0]
         table = np.full((len(config.masses), base.n_seeds), np.nan)
+        censored = np.zeros(table.shape, dtype=bool)
+        resnet = (config.resnet_width, config.resnet_blocks) if config.network == "resnet" else None
         jobs = [(i, s) for i in range(len(config.masses)) for s in range(base.n_seeds)]
         for i, s in runtime.progress_bar(jobs, "masses × seeds", progress):
             mass, seed = config.masses[i], base.seed + s
             low, high = base.dt_range[0] * np.sqrt(mass), base.dt_range[1] * np.sqrt(mass)
-            probe = _energy_probe(base, norm, seed, mass, steps=base.steps if config.fixed == "steps" else None)
+            probe = _energy_probe(base, norm, seed, mass, steps=base.steps if config.fixed == "steps" else None,
+                                  resnet=resnet)
             table[i, s] = probes.dt_zero(probe, base.threshold, low, high, iterations=base.bisections)
+            censored[i, s] = bool(table[i, s] <= low or not np.isfinite(table[i, s]))
         slopes = []
-        for column in table.T:
-            ok = np.isfinite(column)
+        for column, cut in zip(table.T, censored.T):
+            ok = np.isfinite(column) & ~cut
             slopes.append(np.polyfit(np.log(np.array(config.masses)[ok]), np.log(column[ok]), 1)[0]
                           if ok.sum() >= 2 else np.nan)
         slopes = np.array(slopes)
-        return MassResult(masses=np.array(config.masses), dt_zero=table, slopes=slopes,
+        return MassResult(masses=np.array(config.masses), dt_zero=table, censored=censored, slopes=slopes,
                           slope=float(np.nanmean(slopes)) if np.isfinite(slopes).any() else float("nan"))
 
     return runtime.cached(compute, config, MassResult, use_cache=use_cache)
@@ -494,7 +520,6 @@ def run_dt_sweep(config: DtSweepConfig, *, progress: bool = True, use_cache: boo
 
 # ------------------------------------------------------------------------------ the paper's settings
 
-NETWORKS = ("simple_cnn", "resnet")
 SETTINGS = ("batch", "group", "frozen_batch", "batch_frozen_after")
 
 
