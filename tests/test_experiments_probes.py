@@ -227,3 +227,12 @@ def test_mass_runs_on_the_resnet():
     result = chapter.run_mass(chapter.MassConfig(base=base, masses=(1.0, 4.0), network="resnet", resnet_width=2,
                                                  resnet_blocks=1), progress=False, use_cache=False)
     assert result.dt_zero.shape == (2, 1) and result.censored.shape == (2, 1)
+
+
+def test_orders_are_fitted_over_the_smallest_step_sizes():
+    assert list(chapter.fitted_steps(np.array([0.025, 0.05, 0.1, 0.2, 0.4]))) == [0, 1, 2]
+    assert list(chapter.fitted_steps(np.array([1.6, 0.8, 0.4, 0.2, 0.1, 0.05, 0.02]))) == [3, 4, 5, 6]
+    dts = np.array([0.025, 0.05, 0.1, 0.2, 0.4])
+    values = np.where(dts < 0.15, dts, 1.0)  # first order where the runs are long, garbage at the largest
+    fit = chapter.fitted_steps(dts)
+    assert chapter._order(dts[fit], values[fit]) == pytest.approx(1.0)

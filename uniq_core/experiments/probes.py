@@ -368,7 +368,7 @@ class MassConfig(ConfigBase):
     bracket ``base.dt_range`` scaled by √M. ``fixed="steps"``: every run has ``base.steps`` steps, and
     dt_zero ∝ √M is an identity of the map; ``fixed="time"``: every run covers ``base.horizon``."""
 
-    base: ProbeConfig = ProbeConfig(norms=("batch",), n_seeds=2, steps=80)
+    base: ProbeConfig = ProbeConfig(norms=("batch",), n_seeds=2)
     masses: tuple[float, ...] = (0.25, 1.0, 4.0)
     fixed: str = "time"
     network: str = "simple_cnn"
@@ -472,7 +472,8 @@ _SWEPT = ("round_trip", "negative_dt", "omega", "energy_drift", "shadow_drift")
 class DtSweepResult(ResultBase):
     """(norms × dts) grids of ``round_trip``, ``negative_dt``, ``omega``, ``energy_drift`` and
     ``shadow_drift`` at the fixed horizon (NaN where the run blew up); ``orders`` (norms × 3): the
-    least-squares slopes of log ``negative_dt``, ``energy_drift`` and ``shadow_drift`` against log dt."""
+    least-squares slopes of log ``negative_dt``, ``energy_drift`` and ``shadow_drift`` against log dt over
+    the smallest step sizes (:func:`fitted_steps`), where a run has many steps."""
 
     norms: np.ndarray
     dts: np.ndarray
@@ -489,6 +490,13 @@ def _log_slope(x: np.ndarray, values: np.ndarray) -> float:
     """Least-squares slope of log value against x over the finite, positive values (NaN with fewer than 2)."""
     ok = np.isfinite(values) & (values > 0)
     return float(np.polyfit(x[ok], np.log(values[ok]), 1)[0]) if ok.sum() >= 2 else float("nan")
+
+
+def fitted_steps(dts: np.ndarray) -> np.ndarray:
+    """Indices of the smallest max(3, ⌈n/2⌉) of the n step sizes: an order is fitted where the runs are
+    long, not over runs of a handful of steps at the largest dt."""
+    dts = np.asarray(dts)
+    return np.sort(np.argsort(dts)[: min(len(dts), max(3, (len(dts) + 1) // 2))])
 
 
 def _order(dts: np.ndarray, values: np.ndarray) -> float:
@@ -511,7 +519,9 @@ def run_dt_sweep(config: DtSweepConfig, *, progress: bool = True, use_cache: boo
             for name in out:
                 out[name][i, j] = record[name]
         dts = np.array(config.dts)
-        orders = np.array([[_order(dts, out[name][i]) for name in ("negative_dt", "energy_drift", "shadow_drift")]
+        fit = fitted_steps(dts)
+        orders = np.array([[_order(dts[fit], out[name][i][fit]) for name in ("negative_dt", "energy_drift",
+                                                                             "shadow_drift")]
                            for i in range(shape[0])])
         return DtSweepResult(norms=np.array(base.norms), dts=dts, horizon=base.horizon, orders=orders, **out)
 
