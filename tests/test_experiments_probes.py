@@ -169,6 +169,9 @@ class _LinearForces:
     def batch_potential(self, theta, t):
         return float(self.loss(theta, t + int(self.mismatch)))
 
+    def loss_and_gradient(self, theta, t):
+        return self.batch_potential(theta, t), self.gradient(theta, t + int(self.mismatch))
+
 
 def test_energy_accounts_of_the_settings_are_exact_for_linear_and_quadratic_potentials():
     system = _LinearForces()

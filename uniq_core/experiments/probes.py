@@ -595,6 +595,12 @@ class _SettingSystem:
         frozen = {name: b.clone() for name, b in self.buffers.items()}
         return grad(lambda theta: self.batch_loss(theta, t, {k: v.clone() for k, v in frozen.items()}))
 
+    def loss_and_gradient(self, theta: torch.Tensor, t: int) -> tuple[float, torch.Tensor]:
+        """Minibatch t's loss and its gradient, without side effects on the statistics."""
+        theta = theta.detach().requires_grad_(True)
+        loss = self.batch_loss(theta, t, {k: v.clone() for k, v in self.buffers.items()})
+        return float(loss.detach()), torch.autograd.grad(loss, theta)[0]
+
     @torch.no_grad()
     def batch_potential(self, theta: torch.Tensor, t: int) -> float:
         """Minibatch t's loss, the function whose gradient is the force at step t (no side effects)."""
@@ -646,9 +652,10 @@ def _setting_run(system: _SettingSystem, dt: float, mass: float, beta: float, st
             return dict(round_trip=np.nan, omega=np.nan, energy_drift=np.nan, shadow_drift=np.nan,
                         running_energy_drift=np.nan)
         u_start.append(system.last_loss)  # L_t(θ_t), evaluated by the force
-        u_end.append(system.batch_potential(theta, t))
+        u_after, g_after = system.loss_and_gradient(theta, t)
+        u_end.append(u_after)
         power_start.append(float(p_damped @ gradient_step))
-        power_end.append(float(p @ system.pure_force(t)(theta)))
+        power_end.append(float(p @ g_after))
         momenta_sq.append(float(p.pow(2).sum()))
         if running_energy:
             running.append(system.running_statistics_loss(theta))
