@@ -411,6 +411,14 @@ class MassResult(ResultBase):
     slope: float
 
 
+def resnet_mass_config(config: MassConfig) -> MassConfig:
+    """The same search on the ResNet, at the lightest and heaviest of ``config.masses`` only (the exponent of
+    a deeper network compared with the SimpleCNN's at the same physical horizon, at two thirds of the cost
+    with three masses)."""
+    masses = config.masses if len(config.masses) <= 2 else (min(config.masses), max(config.masses))
+    return config.replace(network="resnet", masses=masses)
+
+
 def run_mass(config: MassConfig, *, progress: bool = True, use_cache: bool = True) -> MassResult:
     """dt_zero against mass, and the fitted scaling exponent."""
 

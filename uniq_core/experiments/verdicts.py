@@ -247,7 +247,7 @@ def probes_configs(profile: str) -> dict[str, Any]:
             "settings_dose": _profiled(probes.SettingsDoseConfig, profile),
             "identity": _profiled(probes.MassIdentityConfig, profile),
             "mass": _profiled(probes.MassConfig, profile),
-            "mass_resnet": _profiled(probes.MassConfig, profile).replace(network="resnet")}
+            "mass_resnet": probes.resnet_mass_config(_profiled(probes.MassConfig, profile))}
 
 
 def fisher_configs(profile: str) -> dict[str, Any]:
