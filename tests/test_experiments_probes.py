@@ -90,7 +90,7 @@ def test_paper_settings_grid_every_force_is_a_gradient():
     assert list(result.steps) == [chapter.steps_for_horizon(dt, 1.0, 0.9, 2.0) for dt in (0.4, 0.2)]
     assert np.nanmax(result.omega) < 1e-10  # conformally symplectic (factor β) for every setting
     assert np.isfinite(result.energy_drift).all() and np.isfinite(result.energy_slope).all()
-    assert np.isfinite(result.remainder_drift).all() and np.isfinite(result.remainder_slope).all()
+    assert np.isfinite(result.shadow_drift).all() and np.isfinite(result.shadow_slope).all()
     assert list(result.groups) == [4, 2]  # widest divisor of the channel counts up to 32
 
 
@@ -135,36 +135,45 @@ def test_noether_bad_fields_are_named(field, value):
 
 
 class _LinearForces:
-    """Minibatch potentials L_t(θ) = c_t·θ: the curvature remainder is zero, so the energy balance of heavy
-    ball changes by exactly −dt²‖c_t‖²/2M per step (the full kick)."""
+    """Minibatch potentials L_t(θ) = c_t·θ + q‖θ‖²/2 + k‖θ‖⁴/4: for q = k = 0 the Taylor remainder is zero,
+    so the integration error of heavy ball is exactly −dt²‖c_t‖²/2M per step (the full kick); the shadow
+    account (trapezoid remainder) is exact for any quadratic. ``mismatch`` makes the energy read minibatch
+    t + 1's potential while the force is minibatch t's gradient: the negative control."""
 
-    def __init__(self, quadratic=0.0):
+    def __init__(self, quadratic=0.0, quartic=0.0, mismatch=False):
         generator = torch.Generator().manual_seed(0)
         self.c = torch.randn(6, 5, generator=generator, dtype=torch.float64)
         self.theta0 = torch.randn(5, generator=generator, dtype=torch.float64) + 3.0
-        self.quadratic = quadratic
+        self.quadratic, self.quartic, self.mismatch = quadratic, quartic, mismatch
         self.x, self.batch_size = torch.zeros(12), 2
 
     def use_plan(self, steps, seed):
         pass
 
     def loss(self, theta, t):
-        return self.c[t % 6] @ theta + 0.5 * self.quadratic * theta @ theta
+        r2 = theta @ theta
+        return self.c[t % 6] @ theta + 0.5 * self.quadratic * r2 + 0.25 * self.quartic * r2 * r2
+
+    def gradient(self, theta, t):
+        return self.c[t % 6] + self.quadratic * theta + self.quartic * (theta @ theta) * theta
 
     def force(self, t):
         def gradient(theta):
-            self.last_loss = float(self.loss(theta, t))
-            return self.c[t % 6] + self.quadratic * theta
+            self.last_loss = float(self.loss(theta, t + int(self.mismatch)))
+            return self.gradient(theta, t)
         return gradient
 
     def pure_force(self, t):
-        return lambda theta: self.c[t % 6] + self.quadratic * theta
+        return lambda theta: self.gradient(theta, t + int(self.mismatch))
 
     def batch_potential(self, theta, t):
-        return float(self.loss(theta, t))
+        return float(self.loss(theta, t + int(self.mismatch)))
+
+    def loss_and_gradient(self, theta, t):
+        return self.batch_potential(theta, t), self.gradient(theta, t + int(self.mismatch))
 
 
-def test_energy_balance_is_the_full_kick_exactly_for_linear_potentials():
+def test_energy_accounts_of_the_settings_are_exact_for_linear_and_quadratic_potentials():
     system = _LinearForces()
     dt, mass, beta, steps = 0.3, 2.0, 0.8, 12
     record = chapter._setting_run(system, dt, mass, beta, steps, 0)
@@ -173,11 +182,28 @@ def test_energy_balance_is_the_full_kick_exactly_for_linear_potentials():
     tail = kick[-max(1, len(kick) // 4):]
     scale = abs(float(system.c[0] @ system.theta0))
     assert record["energy_drift"] == pytest.approx(np.median(tail) / scale, rel=1e-10)
-    assert record["remainder_drift"] < 1e-13  # no curvature: nothing but the kick term
+    assert record["shadow_drift"] < 1e-13  # no curvature: the kick term cancels in the shadow account
     assert record["omega"] < 1e-12
-    curved = chapter._setting_run(_LinearForces(quadratic=0.5), dt, mass, beta, steps, 0)
-    assert curved["remainder_drift"] > 1e-6  # positive control: curvature gives a remainder
+    quadratic = chapter._setting_run(_LinearForces(quadratic=0.5), dt, mass, beta, steps, 0)
+    assert quadratic["shadow_drift"] < 1e-12  # the trapezoid remainder vanishes for any quadratic
     assert np.isnan(chapter._setting_run(_LinearForces(quadratic=-1e4), dt, mass, beta, steps, 0)["energy_drift"])
+
+
+def test_shadow_account_vanishes_with_dt_for_gradients_but_not_for_a_mismatched_potential():
+    """Positive control: a quartic potential leaves an O(Δθ³) remainder per step, so at a fixed learning time
+    the shadow drift falls with dt; negative control: when the force is not the gradient of the potential
+    the energy reads, the drift stays of order one."""
+    mass, beta, horizon = 1.0, 0.9, 1.0
+    def drifts(**kwargs):
+        out = []
+        for dt in (0.1, 0.05, 0.025):
+            steps = chapter.steps_for_horizon(dt, mass, beta, horizon)
+            out.append(chapter._setting_run(_LinearForces(quartic=0.01, **kwargs), dt, mass, beta, steps, 0)["shadow_drift"])
+        return np.array(out)
+    curved = drifts()
+    assert curved[0] > 1e-8 and curved[-1] < curved[0] / 8  # present, and vanishing as dt → 0
+    mismatched = drifts(mismatch=True)
+    assert mismatched.min() > 100 * curved.max() and mismatched[-1] > mismatched[0] / 2  # no vanishing
 
 
 @pytest.mark.parametrize("config, field, value", [(chapter.MassConfig(), "fixed", "energy"),
@@ -186,3 +212,30 @@ def test_energy_balance_is_the_full_kick_exactly_for_linear_potentials():
 def test_bad_sweep_fields_are_named(config, field, value):
     with pytest.raises(ValueError, match=rf"^{field}="):
         dataclasses.replace(config, **{field: value})
+
+
+def test_censored_dt_zero_is_left_out_of_the_mass_fit():
+    """A threshold every run already exceeds puts every dt_zero at the √M-scaled low end of its bracket:
+    the fit would give exactly 1/2; they are flagged and the exponent is NaN instead."""
+    base = chapter.ProbeConfig(norms=("batch",), n_seeds=1, steps=4, n_train=64, channels=(2, 2), batch_size=16,
+                               threshold=1e-30, bisections=1)
+    result = chapter.run_mass(chapter.MassConfig(base=base, masses=(1.0, 4.0)), progress=False, use_cache=False)
+    assert result.censored.all()
+    assert np.allclose(result.dt_zero[:, 0], base.dt_range[0] * np.sqrt([1.0, 4.0]))
+    assert np.isnan(result.slope)
+
+
+def test_mass_runs_on_the_resnet():
+    base = chapter.ProbeConfig(norms=("batch",), n_seeds=1, steps=4, n_train=64, batch_size=16, bisections=1)
+    result = chapter.run_mass(chapter.MassConfig(base=base, masses=(1.0, 4.0), network="resnet", resnet_width=2,
+                                                 resnet_blocks=1), progress=False, use_cache=False)
+    assert result.dt_zero.shape == (2, 1) and result.censored.shape == (2, 1)
+
+
+def test_orders_are_fitted_over_the_smallest_step_sizes():
+    assert list(chapter.fitted_steps(np.array([0.025, 0.05, 0.1, 0.2, 0.4]))) == [0, 1, 2]
+    assert list(chapter.fitted_steps(np.array([1.6, 0.8, 0.4, 0.2, 0.1, 0.05, 0.02]))) == [3, 4, 5, 6]
+    dts = np.array([0.025, 0.05, 0.1, 0.2, 0.4])
+    values = np.where(dts < 0.15, dts, 1.0)  # first order where the runs are long, garbage at the largest
+    fit = chapter.fitted_steps(dts)
+    assert chapter._order(dts[fit], values[fit]) == pytest.approx(1.0)

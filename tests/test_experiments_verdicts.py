@@ -233,7 +233,7 @@ def _settings(batch_round_trip: float, passes: bool) -> tuple[SimpleNamespace, S
     round_trip = np.full((2, 4), 1e-9)
     round_trip[:, 1] = batch_round_trip
     settings = SimpleNamespace(settings=names, dts=np.array([0.1, 0.01]), round_trip=round_trip,
-                               omega=np.full((2, 4), 1e-12), remainder_drift=np.full((2, 4, 2, 3), 1e-3),
+                               omega=np.full((2, 4), 1e-12), shadow_drift=np.full((2, 4, 2, 3), 1e-3),
                                passes=np.full((2, 4), passes))
     config = SimpleNamespace(round_trip_tolerance=1e-6, omega_tolerance=1e-8, energy_threshold=0.01)
     return settings, config
@@ -248,12 +248,12 @@ def test_rows_of_the_probe_findings():
     assert v.row_batchnorm_fails(settings, config).verdict == v.FAILS
     assert v.row_dose_response(SimpleNamespace(probe_spread=1e-6)).verdict == v.FAILS
     assert v.row_dose_response(SimpleNamespace(probe_spread=0.5)).verdict == v.HOLDS
-    assert v.row_mass_scaling(SimpleNamespace(slope=0.5, slope_interval=np.array([0.49, 0.51]))).verdict == v.HOLDS
-    assert v.row_mass_scaling(SimpleNamespace(slope=0.8, slope_interval=np.array([0.7, 0.9]))).verdict == v.FAILS
-    identity = SimpleNamespace(networks=("simple_cnn", "resnet"), energy_difference=np.array([[1e-12], [1e-13]]))
-    assert v.row_deeper_deviate(identity).verdict == v.FAILS
-    identity.energy_difference = np.array([[1e-12], [1e-2]])
-    assert v.row_deeper_deviate(identity).verdict == v.HOLDS
+    cnn = SimpleNamespace(slope=0.5, slopes=np.array([0.49, 0.51]))
+    assert v.row_mass_scaling(cnn).verdict == v.HOLDS
+    assert v.row_mass_scaling(SimpleNamespace(slope=0.8, slopes=np.array([0.7, 0.9]))).verdict == v.FAILS
+    assert v.row_mass_scaling(SimpleNamespace(slope=np.nan, slopes=np.array([np.nan, np.nan]))).verdict == v.UNRESOLVED
+    assert v.row_deeper_deviate(cnn, SimpleNamespace(slope=0.5, slopes=np.array([0.45, 0.55]))).verdict == v.FAILS
+    assert v.row_deeper_deviate(cnn, SimpleNamespace(slope=0.8, slopes=np.array([0.7, 0.9]))).verdict == v.HOLDS
 
 
 def _training(null_end, predicted_null=10, participation=(5.0, 6.0, 40.0)):

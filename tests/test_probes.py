@@ -291,3 +291,15 @@ def test_softmax_column_sums_are_conserved_to_rounding_under_any_step_size(lr, b
     moved = (net[-1].weight.detach()).abs().max()
     assert torch.isfinite(after).all()
     assert (after - start).abs().max() < 1e-12 * max(1.0, float(moved)) * 10
+
+
+def test_switching_potentials_make_the_energy_error_grow_with_the_horizon():
+    """Known answer (backward error analysis): one fixed potential keeps H's error bounded at O(dt) for all
+    times; a new potential each step (minibatches) makes it grow with the horizon, at a rate ∝ dt."""
+    horizons = (5.0, 20.0, 80.0)
+    fixed = probes.switching_oscillator_drift(0.05, horizons, switching=False)
+    switching = probes.switching_oscillator_drift(0.05, horizons)
+    finer = probes.switching_oscillator_drift(0.025, horizons)
+    assert fixed.max() < 0.01
+    assert switching[1] > 3 * switching[0] and switching[2] > 3 * switching[1]
+    assert finer[2] / switching[2] == pytest.approx(0.5, abs=0.15)  # drift per unit time is first order

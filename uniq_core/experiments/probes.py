@@ -35,14 +35,22 @@ from uniq_core import data, models, probes, replicas, runtime
 from uniq_core.schema import ConfigBase, ResultBase, check_choice, check_number, check_numbers, check_widths
 
 
+NETWORKS = ("simple_cnn", "resnet")
+
+
 class _System:
     """One CNN on a fixed minibatch plan, as forces and a potential on flat parameters."""
 
-    def __init__(self, config, norm: str, seed: int, bn_momentum: float | None = None):
+    def __init__(self, config, norm: str, seed: int, bn_momentum: float | None = None, *,
+                 resnet: tuple[int, int] | None = None):
         dataset = data.load("digits", n_train=config.n_train, seed=seed, device="cpu").as_images()
         runtime.seed_everything(seed)
-        self.model = models.SimpleCNN(1, dataset.n_classes, config.channels, norm,
-                                      bn_momentum=config.bn_momentum if bn_momentum is None else bn_momentum).double()
+        momentum = config.bn_momentum if bn_momentum is None else bn_momentum
+        if resnet is None:
+            self.model = models.SimpleCNN(1, dataset.n_classes, config.channels, norm, bn_momentum=momentum).double()
+        else:  # (width, blocks)
+            self.model = models.SmallResNet(1, dataset.n_classes, resnet[0], resnet[1], norm,
+                                            bn_momentum=momentum).double()
         self.x, self.y = dataset.x_train.double(), dataset.y_train
         if norm == "frozen_batch":
             models.calibrate_batchnorm(self.model, self.x)
@@ -260,11 +268,14 @@ class ProbeResult(ResultBase):
     shadow: np.ndarray
 
 
-def _energy_probe(config: ProbeConfig, norm: str, seed: int, mass: float, *, steps: int | None = None):
-    """dt ↦ energy drift at the fixed horizon of ``config`` (or at a fixed number of ``steps``)."""
+def _energy_probe(config: ProbeConfig, norm: str, seed: int, mass: float, *, steps: int | None = None,
+                  resnet: tuple[int, int] | None = None):
+    """dt ↦ energy drift at the fixed horizon of ``config`` (or at a fixed number of ``steps``); the SimpleCNN,
+    or a SmallResNet of (width, blocks) ``resnet``."""
     def probe(dt: float) -> float:
         n_steps = steps_for(config.horizon, dt) if steps is None else steps
-        return float(_run(_System(config, norm, seed), dt, mass, config.beta, n_steps, energy_only=True)["energy_drift"])
+        return float(_run(_System(config, norm, seed, resnet=resnet), dt, mass, config.beta, n_steps,
+                          energy_only=True)["energy_drift"])
     return probe
 
 
@@ -352,13 +363,17 @@ MASS_HORIZONS = ("time", "steps")
 
 @dataclass(frozen=True)
 class MassConfig(ConfigBase):
-    """dt_zero of the energy-drift probe at each mass in ``masses`` (norm ``base.norms[0]``), the search
+    """dt_zero of the energy-drift probe at each mass in ``masses`` (norm ``base.norms[0]``; ``network``
+    ``simple_cnn`` with ``base.channels`` or ``resnet`` with ``resnet_width``, ``resnet_blocks``), the search
     bracket ``base.dt_range`` scaled by √M. ``fixed="steps"``: every run has ``base.steps`` steps, and
     dt_zero ∝ √M is an identity of the map; ``fixed="time"``: every run covers ``base.horizon``."""
 
-    base: ProbeConfig = ProbeConfig(norms=("batch",), n_seeds=2, steps=80)
+    base: ProbeConfig = ProbeConfig(norms=("batch",), n_seeds=2)
     masses: tuple[float, ...] = (0.25, 1.0, 4.0)
     fixed: str = "time"
+    network: str = "simple_cnn"
+    resnet_width: int = 4
+    resnet_blocks: int = 2
 
     def __post_init__(self) -> None:
         if not isinstance(self.base, ProbeConfig):
@@ -368,6 +383,9 @@ class MassConfig(ConfigBase):
         for value in self.masses:
             check_number("masses", value, low=0.0, high=1e6, low_inclusive=False)
         check_choice("fixed", self.fixed, MASS_HORIZONS)
+        check_choice("network", self.network, NETWORKS)
+        check_number("resnet_width", self.resnet_width, low=1, high=256, integer=True)
+        check_number("resnet_blocks", self.resnet_blocks, low=1, high=16, integer=True)
 
     @classmethod
     def quick(cls) -> "MassConfig":
@@ -380,13 +398,25 @@ class MassConfig(ConfigBase):
 
 @dataclass
 class MassResult(ResultBase):
-    """``dt_zero`` (masses × seeds) and per seed the least-squares ``slopes`` of log dt_zero against log M,
-    with their mean ``slope``; 1/2 exactly when ``fixed="steps"`` (an identity, not a measurement)."""
+    """``dt_zero`` (masses × seeds); ``censored`` (masses × seeds): dt_zero at the bracket's end (the probe
+    already above the threshold at its low end, or never above it): only a bound, whose √M-scaled bracket
+    would force the exponent to exactly 1/2, so it is left out of the fit; per seed the least-squares
+    ``slopes`` of log dt_zero against log M over the uncensored masses (NaN with fewer than two), with their
+    mean ``slope``; 1/2 exactly when ``fixed="steps"`` (an identity, not a measurement)."""
 
     masses: np.ndarray
     dt_zero: np.ndarray
+    censored: np.ndarray
     slopes: np.ndarray
     slope: float
+
+
+def resnet_mass_config(config: MassConfig) -> MassConfig:
+    """The same search on the ResNet, at the lightest and heaviest of ``config.masses`` only (the exponent of
+    a deeper network compared with the SimpleCNN's at the same physical horizon, at two thirds of the cost
+    with three masses)."""
+    masses = config.masses if len(config.masses) <= 2 else (min(config.masses), max(config.masses))
+    return config.replace(network="resnet", masses=masses)
 
 
 def run_mass(config: MassConfig, *, progress: bool = True, use_cache: bool = True) -> MassResult:
@@ -396,19 +426,23 @@ def run_mass(config: MassConfig, *, progress: bool = True, use_cache: bool = Tru
         base = config.base
         norm = base.norms[0]
         table = np.full((len(config.masses), base.n_seeds), np.nan)
+        censored = np.zeros(table.shape, dtype=bool)
+        resnet = (config.resnet_width, config.resnet_blocks) if config.network == "resnet" else None
         jobs = [(i, s) for i in range(len(config.masses)) for s in range(base.n_seeds)]
         for i, s in runtime.progress_bar(jobs, "masses × seeds", progress):
             mass, seed = config.masses[i], base.seed + s
             low, high = base.dt_range[0] * np.sqrt(mass), base.dt_range[1] * np.sqrt(mass)
-            probe = _energy_probe(base, norm, seed, mass, steps=base.steps if config.fixed == "steps" else None)
+            probe = _energy_probe(base, norm, seed, mass, steps=base.steps if config.fixed == "steps" else None,
+                                  resnet=resnet)
             table[i, s] = probes.dt_zero(probe, base.threshold, low, high, iterations=base.bisections)
+            censored[i, s] = bool(table[i, s] <= low or not np.isfinite(table[i, s]))
         slopes = []
-        for column in table.T:
-            ok = np.isfinite(column)
+        for column, cut in zip(table.T, censored.T):
+            ok = np.isfinite(column) & ~cut
             slopes.append(np.polyfit(np.log(np.array(config.masses)[ok]), np.log(column[ok]), 1)[0]
                           if ok.sum() >= 2 else np.nan)
         slopes = np.array(slopes)
-        return MassResult(masses=np.array(config.masses), dt_zero=table, slopes=slopes,
+        return MassResult(masses=np.array(config.masses), dt_zero=table, censored=censored, slopes=slopes,
                           slope=float(np.nanmean(slopes)) if np.isfinite(slopes).any() else float("nan"))
 
     return runtime.cached(compute, config, MassResult, use_cache=use_cache)
@@ -446,7 +480,8 @@ _SWEPT = ("round_trip", "negative_dt", "omega", "energy_drift", "shadow_drift")
 class DtSweepResult(ResultBase):
     """(norms × dts) grids of ``round_trip``, ``negative_dt``, ``omega``, ``energy_drift`` and
     ``shadow_drift`` at the fixed horizon (NaN where the run blew up); ``orders`` (norms × 3): the
-    least-squares slopes of log ``negative_dt``, ``energy_drift`` and ``shadow_drift`` against log dt."""
+    least-squares slopes of log ``negative_dt``, ``energy_drift`` and ``shadow_drift`` against log dt over
+    the smallest step sizes (:func:`fitted_steps`), where a run has many steps."""
 
     norms: np.ndarray
     dts: np.ndarray
@@ -463,6 +498,13 @@ def _log_slope(x: np.ndarray, values: np.ndarray) -> float:
     """Least-squares slope of log value against x over the finite, positive values (NaN with fewer than 2)."""
     ok = np.isfinite(values) & (values > 0)
     return float(np.polyfit(x[ok], np.log(values[ok]), 1)[0]) if ok.sum() >= 2 else float("nan")
+
+
+def fitted_steps(dts: np.ndarray) -> np.ndarray:
+    """Indices of the smallest max(3, ⌈n/2⌉) of the n step sizes: an order is fitted where the runs are
+    long, not over runs of a handful of steps at the largest dt."""
+    dts = np.asarray(dts)
+    return np.sort(np.argsort(dts)[: min(len(dts), max(3, (len(dts) + 1) // 2))])
 
 
 def _order(dts: np.ndarray, values: np.ndarray) -> float:
@@ -485,7 +527,9 @@ def run_dt_sweep(config: DtSweepConfig, *, progress: bool = True, use_cache: boo
             for name in out:
                 out[name][i, j] = record[name]
         dts = np.array(config.dts)
-        orders = np.array([[_order(dts, out[name][i]) for name in ("negative_dt", "energy_drift", "shadow_drift")]
+        fit = fitted_steps(dts)
+        orders = np.array([[_order(dts[fit], out[name][i][fit]) for name in ("negative_dt", "energy_drift",
+                                                                             "shadow_drift")]
                            for i in range(shape[0])])
         return DtSweepResult(norms=np.array(base.norms), dts=dts, horizon=base.horizon, orders=orders, **out)
 
@@ -494,7 +538,6 @@ def run_dt_sweep(config: DtSweepConfig, *, progress: bool = True, use_cache: boo
 
 # ------------------------------------------------------------------------------ the paper's settings
 
-NETWORKS = ("simple_cnn", "resnet")
 SETTINGS = ("batch", "group", "frozen_batch", "batch_frozen_after")
 
 
@@ -560,6 +603,12 @@ class _SettingSystem:
         frozen = {name: b.clone() for name, b in self.buffers.items()}
         return grad(lambda theta: self.batch_loss(theta, t, {k: v.clone() for k, v in frozen.items()}))
 
+    def loss_and_gradient(self, theta: torch.Tensor, t: int) -> tuple[float, torch.Tensor]:
+        """Minibatch t's loss and its gradient, without side effects on the statistics."""
+        theta = theta.detach().requires_grad_(True)
+        loss = self.batch_loss(theta, t, {k: v.clone() for k, v in self.buffers.items()})
+        return float(loss.detach()), torch.autograd.grad(loss, theta)[0]
+
     @torch.no_grad()
     def batch_potential(self, theta: torch.Tensor, t: int) -> float:
         """Minibatch t's loss, the function whose gradient is the force at step t (no side effects)."""
@@ -584,39 +633,45 @@ def _setting_run(system: _SettingSystem, dt: float, mass: float, beta: float, st
     """Heavy ball over ``steps`` minibatches; returns the three probes and, with ``running_energy``, the
     drift of the running-statistics energy.
 
-    Energy balance: E_t = ‖p_t‖²/2M + Σ_{s<t} [L_s(θ_{s+1}) − L_s(θ_s)] + Σ_{s<t} (1 − β²)‖p_s‖²/2M, the
-    kinetic energy, the work of the force actually used at each step (L_s: minibatch s's loss, in the mode
-    the force uses) and the energy the damping removed; E_t = E_0 for the exact damped flow with these
-    forces, so its drift (:func:`probes.energy_drift`, scaled by the loss at θ_0) is integration error.
-    One step changes E by exactly −dt²‖g_t‖²/2M + R_t, R_t = L_t(θ_{t+1}) − L_t(θ_t) − g_t·(θ_{t+1} − θ_t): the
-    kick taken in full before the drift, plus a curvature remainder. ``remainder_drift`` is the drift of
-    E_t + Σ_{s<t} dt²‖g_s‖²/2M = E_0 + Σ R_s. At fixed β < 1 the first term sums to (1 − β)/2 · Σ η_eff‖g‖²
-    over a fixed learning time, whatever the step: only the remainder can vanish as dt → 0.
+    The energy accounts are those of :func:`probes.energy_accounts`, the one definition of this chapter:
+    step s damps (dissipating (1 − β²)‖p_s‖²/2M) and then applies symplectic Euler to the potential L_s
+    whose gradient is its force (minibatch s's loss, in the mode the force uses). ``energy_drift`` is the
+    drift of the integration error Σδ_s of H; one step gives δ_s = −dt²‖g_s‖²/2M + R_s exactly (the kick
+    taken in full before the drift, plus the Taylor remainder R_s), and at fixed β < 1 the first term sums
+    to (1 − β)/2 · Σ η_eff‖g‖² over a fixed learning time, whatever the step: a floor. ``shadow_drift`` is
+    the drift of the shadow account Σδ̃_s, δ̃_s = δ_s − (dt/2M)(⟨p_{s+1}, ∇L_s(θ_{s+1})⟩ − ⟨βp_s, ∇L_s(θ_s)⟩)
+    = R_s − ½⟨Δθ_s, ∇L_s(θ_{s+1}) − ∇L_s(θ_s)⟩: the kick term cancels and what is left is the trapezoid
+    remainder, O(‖Δθ_s‖³) for any smooth potential whose gradient is the force, under any optimiser. It
+    checks that the force is that gradient, as Ω does, not that the training is near-symplectic.
+    Both drifts: :func:`probes.tail_drift` relative to L_0(θ_0).
     """
     system.use_plan(steps, seed)
     theta, p = system.theta0.clone(), torch.zeros_like(system.theta0)
     scale = max(abs(system.batch_potential(theta, 0)), 1e-12)
-    work, dissipated, momenta_sq, kick_defect = [0.0], [0.0], [0.0], [0.0]
+    u_start, u_end, power_start, power_end, momenta_sq = [], [], [], [], [0.0]
     running = [system.running_statistics_loss(theta)] if running_energy else []
+    dissipated = [0.0]
     for t in range(steps):
         dissipated.append(dissipated[-1] + (1 - beta**2) * float(p.pow(2).sum()) / (2 * mass))
-        p_before = p
+        p_damped = beta * p
         theta, p = probes.heavy_ball(system.force(t), theta, p, dt=dt, mass=mass, beta=beta)
-        gradient_step = (beta * p_before - p) / dt  # the force used: p' = βp − dt g
-        before = system.last_loss  # L_t(θ_t), evaluated by the force
+        gradient_step = (p_damped - p) / dt  # the force used: p' = βp − dt g
         if not _healthy(theta, system.theta0):
-            return dict(round_trip=np.nan, omega=np.nan, energy_drift=np.nan, remainder_drift=np.nan,
+            return dict(round_trip=np.nan, omega=np.nan, energy_drift=np.nan, shadow_drift=np.nan,
                         running_energy_drift=np.nan)
-        after = system.batch_potential(theta, t)
-        work.append(work[-1] + after - before)
-        kick_defect.append(kick_defect[-1] + float(gradient_step.pow(2).sum()) * dt * dt / (2 * mass))
+        u_start.append(system.last_loss)  # L_t(θ_t), evaluated by the force
+        u_after, g_after = system.loss_and_gradient(theta, t)
+        u_end.append(u_after)
+        power_start.append(float(p_damped @ gradient_step))
+        power_end.append(float(p @ g_after))
         momenta_sq.append(float(p.pow(2).sum()))
         if running_energy:
             running.append(system.running_statistics_loss(theta))
-    balance = np.array(work) + np.array(dissipated)
+    accounts = probes.energy_accounts(u_start, u_end, momenta_sq, mass, beta=beta, dt=dt,
+                                      power_start=power_start, power_end=power_end)
     record = dict(
-        energy_drift=probes.energy_drift(balance, np.array(momenta_sq), mass, scale=scale),
-        remainder_drift=probes.energy_drift(balance + np.array(kick_defect), np.array(momenta_sq), mass, scale=scale),
+        energy_drift=probes.tail_drift(accounts["integration"], scale),
+        shadow_drift=probes.tail_drift(accounts["shadow"], scale),
         running_energy_drift=(probes.energy_drift(np.array(running) + np.array(dissipated), np.array(momenta_sq),
                                                   mass) if running_energy else np.nan),
         omega=probes.omega_invariance_error(system.pure_force(steps - 1), theta, p, dt=dt, mass=mass, beta=beta,
@@ -635,7 +690,7 @@ class SettingsConfig(ConfigBase):
     ``settings`` (GroupNorm with the widest group count up to ``groups``; BatchNorm frozen after
     ``freeze_epochs`` epochs), at each step size of ``dts`` over ``horizon`` units of learning time
     (:func:`steps_for_horizon`), over ``n_seeds``. A probe passes below its tolerance (``round_trip_tolerance``,
-    ``omega_tolerance``, ``energy_threshold`` for the remainder drift); the energy is judged at the smallest
+    ``omega_tolerance``, ``energy_threshold`` for the shadow drift); the energy is judged at the smallest
     step size."""
 
     n_train: int = 128
@@ -695,10 +750,10 @@ class SettingsConfig(ConfigBase):
 @dataclass
 class SettingsResult(ResultBase):
     """(networks × settings × dts × seeds) grids of ``round_trip``, ``omega``, ``energy_drift`` (the energy
-    balance) and ``remainder_drift`` (the balance less the full-kick term; see :func:`_setting_run`), NaN where
+    balance) and ``shadow_drift`` (the shadow account; see :func:`_setting_run`), NaN where
     a run diverged; ``steps`` per step size; ``groups`` (networks): GroupNorm's group count in the widest
     layer; ``passes`` (networks × settings): all three probes below tolerance for every seed (round trip and
-    Ω at every step size, the remainder drift at the smallest); ``energy_slope`` and ``remainder_slope``
+    Ω at every step size, the shadow drift at the smallest); ``energy_slope`` and ``shadow_slope``
     (networks × settings): least-squares slope of log(mean drift over seeds) against log dt (NaN with fewer
     than two finite step sizes); a drift that vanishes as dt → 0 has a positive slope."""
 
@@ -710,9 +765,9 @@ class SettingsResult(ResultBase):
     round_trip: np.ndarray
     omega: np.ndarray
     energy_drift: np.ndarray
-    remainder_drift: np.ndarray
+    shadow_drift: np.ndarray
     energy_slope: np.ndarray
-    remainder_slope: np.ndarray
+    shadow_slope: np.ndarray
     passes: np.ndarray
 
 
@@ -733,7 +788,7 @@ def run_settings(config: SettingsConfig, *, progress: bool = True, use_cache: bo
 
     def compute() -> SettingsResult:
         shape = (len(config.networks), len(config.settings), len(config.dts), config.n_seeds)
-        out = {name: np.full(shape, np.nan) for name in ("round_trip", "omega", "energy_drift", "remainder_drift")}
+        out = {name: np.full(shape, np.nan) for name in ("round_trip", "omega", "energy_drift", "shadow_drift")}
         steps = np.array([steps_for_horizon(dt, config.mass, config.beta, config.horizon) for dt in config.dts])
         jobs = [(a, b, s) for a in range(shape[0]) for b in range(shape[1]) for s in range(shape[3])]
         for a, b, s in runtime.progress_bar(jobs, "networks × settings × seeds", progress):
@@ -745,7 +800,7 @@ def run_settings(config: SettingsConfig, *, progress: bool = True, use_cache: bo
         widest = max(config.channels), config.resnet_width
         groups = np.array([models.group_count(widest[0] if n == "simple_cnn" else widest[1], config.groups)
                            for n in config.networks])
-        slopes = {name: np.full(shape[:2], np.nan) for name in ("energy_drift", "remainder_drift")}
+        slopes = {name: np.full(shape[:2], np.nan) for name in ("energy_drift", "shadow_drift")}
         for name, slope in slopes.items():
             for a in range(shape[0]):
                 for b in range(shape[1]):
@@ -756,8 +811,8 @@ def run_settings(config: SettingsConfig, *, progress: bool = True, use_cache: bo
                         slope[a, b] = np.polyfit(np.log(np.array(config.dts)[ok]), mean_drift[ok], 1)[0]
         return SettingsResult(networks=np.array(config.networks), settings=np.array(config.settings),
                               dts=np.array(config.dts), steps=steps, groups=groups,
-                              energy_slope=slopes["energy_drift"], remainder_slope=slopes["remainder_drift"],
-                              passes=setting_passes(config, out["round_trip"], out["omega"], out["remainder_drift"]),
+                              energy_slope=slopes["energy_drift"], shadow_slope=slopes["shadow_drift"],
+                              passes=setting_passes(config, out["round_trip"], out["omega"], out["shadow_drift"]),
                               **out)
 
     return runtime.cached(compute, config, SettingsResult, use_cache=use_cache)

@@ -140,7 +140,7 @@ def probe_sweep_traces(result: Any, norm_index: int) -> list[go.Scatter]:
 
 def settings_figure(result: Any) -> plt.Figure:
     """The paper's settings: round trip and Ω per network × setting (all seeds and step sizes), and the
-    energy-balance and remainder drifts against dt (mean over seeds), one line per network × setting."""
+    drifts of H and of the shadow account against dt (mean over seeds), one line per network × setting."""
     figure, axes = plt.subplots(1, 4, figsize=(18, 3.8))
     labels = [f"{n}\n{s}" for n in result.networks for s in result.settings]
     n_settings = len(result.settings)
@@ -155,8 +155,8 @@ def settings_figure(result: Any) -> plt.Figure:
         axis.set_yscale("log")
         axis.set_title(title, fontsize=10)
     styles = ["-", "--", ":"]
-    for axis, values, title in [(axes[2], result.energy_drift, "energy-balance drift"),
-                                (axes[3], result.remainder_drift, "remainder drift (less the full kick)")]:
+    for axis, values, title in [(axes[2], result.energy_drift, "integration error of H"),
+                                (axes[3], result.shadow_drift, "shadow-account drift")]:
         for a, network in enumerate(result.networks):
             for b, setting in enumerate(result.settings):
                 axis.plot(result.dts, np.nanmean(values[a, b], axis=-1), "o" + styles[a % 3],
