@@ -14,7 +14,7 @@ Decision rules (one per kind of evidence):
 - :func:`regime_verdict`: per-setting verdicts → "holds" if all hold, "holds only in a regime" if some do,
   "fails" if none holds and some fail, else "not resolved".
 - permutation tests use chapter 3's own rule (Holm-adjusted p-values below the level); its Configs refuse a
-  design whose smallest achievable p-value cannot reach the level.
+  design whose smallest achievable p-value cannot reach the level; no rejection leaves the claim not resolved.
 - :func:`threshold_verdict`: a number judged against a fixed tolerance (the chapter's).
 """
 
@@ -334,7 +334,8 @@ def row_topology(trajectories, independent, sweep) -> Row:
     adjusted, rejected = topology.holm_decisions([trajectories, independent])
     sweep_adjusted = np.fmin(np.asarray(sweep.weight_p_holm, dtype=float), np.asarray(sweep.function_p_holm, dtype=float))
     sweep_rejected = np.nan_to_num(sweep_adjusted, nan=1.0) < float(sweep.level)
-    verdict = HOLDS if rejected.any() else REGIME if sweep_rejected.any() else FAILS
+    # a permutation test that does not reject, with no positive control on real trajectories, shows nothing
+    verdict = HOLDS if rejected.any() else REGIME if sweep_rejected.any() else UNRESOLVED
     n_sweep = 2 * int(np.isfinite(sweep_adjusted).sum())
     if sweep_rejected.any():
         where = (f"distinguishable in the sweep from perturbation {_g(sweep.perturbations[sweep_rejected.any(axis=0)].min())}"
