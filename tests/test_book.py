@@ -144,3 +144,13 @@ def test_notebook_execution_cache_follows_the_package_source(tmp_path, monkeypat
     monkeypatch.setattr(runtime, "source_hash", lambda: "an-edited-measure")
     second = offline._execution_cache(tmp_path)
     assert second != first and not first.exists()  # the old outputs cannot be served
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.name)
+def test_no_glue_name_is_recorded_twice(chapter):
+    """myst-nb warns (and the build fails) when one glue name is recorded twice in a page; names recorded
+    in both branches of an if/else are fine, so only top-level duplicates are checked."""
+    code = "\n".join(cell.source for cell in jupytext.read(chapter).cells if cell.cell_type == "code")
+    names = re.findall(r'^glue\(\s*"([^"]+)"', code, flags=re.M)
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    assert not duplicates, f"{chapter.name} records these glue names twice: {duplicates}"
