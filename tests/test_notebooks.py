@@ -68,3 +68,18 @@ def test_a_missing_glue_value_is_an_error():
 def test_no_executed_chapters_is_a_clear_failure(tmp_path, capsys):
     assert notebooks.main([str(tmp_path), str(tmp_path / "out")]) == 1
     assert "make book" in capsys.readouterr().err
+
+
+def test_glue_records_kept_beside_a_built_page_are_read(tmp_path):
+    import json
+
+    notebook = executed_notebook()
+    notebook.cells[0].outputs = notebook.cells[0].outputs[2:]  # the build moved the records out of the cells
+    source = tmp_path / "in" / "01_x.ipynb"
+    source.parent.mkdir()
+    nbformat.write(notebook, source)
+    records = {"rate": glue_output("rate", "0.012345"), "verdict": glue_output("verdict", "'holds'")}
+    source.with_suffix(".glue.json").write_text(json.dumps(records))
+    assert notebooks.main([str(source.parent), str(tmp_path / "out")]) == 0
+    text = nbformat.read(tmp_path / "out" / "01_x.ipynb", as_version=4).cells[1].source
+    assert "The rate is 0.012 per step, and the claim holds" in text

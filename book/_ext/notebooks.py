@@ -2,7 +2,8 @@
 site formats it) and MyST-only syntax turned into plain Markdown.
 
 ``python book/_ext/notebooks.py [EXECUTED_DIR] [OUT_DIR]`` reads the notebooks the book build executed
-(``_build/jupyter_execute/book/NN_name.ipynb``) and writes ``_build/notebooks/NN_name.ipynb``:
+(``_build/jupyter_execute/book/NN_name.ipynb``, with the glue records myst-nb keeps beside it in
+``NN_name.glue.json``) and writes ``_build/notebooks/NN_name.ipynb``:
 
 - outputs kept; glue records (hidden outputs) dropped; saved widget views replaced by a note to run the cell;
 - ``{glue:text}`key:fmt``` → the value formatted by myst-nb's own function;
@@ -13,6 +14,7 @@ site formats it) and MyST-only syntax turned into plain Markdown.
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from pathlib import Path
@@ -166,6 +168,11 @@ def convert(executed: Path, target: Path) -> Path:
     """Write the readable notebook for one executed chapter and return its path."""
     notebook = nbformat.read(executed, as_version=4)
     values = glue_values(notebook)
+    stored = executed.with_suffix(".glue.json")  # myst-nb moves a built page's glue records here
+    if stored.exists():
+        for name, output in json.loads(stored.read_text()).items():
+            prefix = output.get("metadata", {}).get("scrapbook", {}).get("mime_prefix", "")
+            values.setdefault(name, {key.removeprefix(prefix): value for key, value in output.get("data", {}).items()})
     references = bibliography()
     cited: list[str] = []
     for cell in notebook.cells:
