@@ -106,6 +106,24 @@ def test_sweep_and_cli_on_a_dask_cluster_with_two_workers(tmp_path, monkeypatch,
     assert len(list((tmp_path / "cluster").glob("*.npz"))) == 2  # the results landed in the shared cache
 
 
+def test_device_sets_a_sweeps_base_config():
+    from uniq_core.experiments import fisher
+
+    config = cli.apply_settings(fisher.FisherSweepConfig.quick(), [f"{cli._device_field('fisher.sweep', fisher.FisherSweepConfig.quick())}=cpu"])
+    assert config.base.device == "cpu"
+
+
+def test_every_config_that_trains_a_network_has_a_device_that_defaults_to_auto():
+    on_the_cpu = {"entropy.validation", "fisher.null_check", "verdicts"}  # no training: NumPy or float64 metrics
+    for name, experiment in cli.experiments().items():
+        config = experiment.config_type.quick()
+        if name not in on_the_cpu:
+            assert cli._device_field(name, config) in ("device", "base.device"), name
+        else:
+            with pytest.raises(ValueError, match="has no device field"):
+                cli._device_field(name, config)
+
+
 def test_every_config_with_a_device_defaults_to_auto():
     for name, experiment in cli.experiments().items():
         for profile in ("quick", "full"):
@@ -135,3 +153,11 @@ def test_the_grid_experiments_take_an_executor():
     grids = [name for name, experiment in cli.experiments().items()
              if "executor" in inspect.signature(experiment.run).parameters]
     assert {"lyapunov.regime", "topology.sweep", "dna.sweep", "fisher.sweep"} <= set(grids)
+
+
+def test_a_bad_device_is_a_clear_error_in_every_config_that_has_one():
+    for name, experiment in cli.experiments().items():
+        config = experiment.config_type.quick()
+        if hasattr(config, "device"):
+            with pytest.raises(ValueError, match="device='tpu'.*allowed values"):
+                config.replace(device="tpu")

@@ -60,6 +60,16 @@ def test_config_key_follows_the_source_the_device_and_torch(monkeypatch):
     assert runtime.config_key(config) != key
 
 
+def test_config_key_resolves_the_device_of_a_nested_base_config(monkeypatch):
+    from uniq_core.experiments import fisher
+
+    config = fisher.FisherSweepConfig.quick()
+    assert runtime._resolved_devices(config.to_dict()) == {"base.device": str(runtime.device("auto"))}
+    key = runtime.config_key(config)
+    monkeypatch.setattr(runtime, "device", lambda name=None: runtime.torch.device("cuda"))
+    assert runtime.config_key(config) != key  # "auto" means another device on a GPU machine
+
+
 def test_config_key_is_stable_and_sensitive():
     config = divergence.Config()
     assert runtime.config_key(config) == runtime.config_key(divergence.Config())

@@ -160,6 +160,16 @@ def _run(experiment: Experiment, config: Any, scheduler: str | None) -> Any:
         return executor.submit(experiment.run, config, progress=False).result()
 
 
+def _device_field(name: str, config: Any) -> str:
+    """The field that sets where ``config`` runs: its own ``device``, or its ``base`` Config's for a sweep."""
+    fields = {f.name for f in dataclasses.fields(config)}
+    if "device" in fields:
+        return "device"
+    if "base" in fields and "device" in {f.name for f in dataclasses.fields(config.base)}:
+        return "base.device"
+    raise ValueError(f"{name} has no device field; it runs on the CPU")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m uniq_core", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -193,9 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = _config_for(experiment, arguments.profile)
         settings = list(arguments.settings)
         if arguments.device is not None:
-            if "device" not in {f.name for f in dataclasses.fields(config)}:
-                raise ValueError(f"{experiment.name} has no device field; it runs on the CPU")
-            settings.append(f"device={arguments.device}")
+            settings.append(f"{_device_field(experiment.name, config)}={arguments.device}")
         config = apply_settings(config, settings)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -46,9 +46,10 @@ def specs() -> dict[str, PanelSpec]:
         ),
         PanelSpec(
             "02_entropy", "Entropy production at a minimum", entropy.run_entropy,
-            lambda: entropy.EntropyConfig.quick().replace(n_seeds=1),
+            lambda: entropy.EntropyConfig.quick().replace(n_seeds=1, sample_steps=500),
             {"lr": (0.01, 0.5, 0.01), "batch_size": (1, 256, 1), "temperature": [0.0, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2],
-             "subspace": (2, 32, 1), "chains": (4, 128, 4), "sample_steps": (200, 5000, 100), "n_seeds": (1, 6, 1)},
+             "subspace": (2, 32, 1), "chains": (4, 128, 4), "sample_steps": (200, 5000, 100), "n_seeds": (1, 6, 1),
+             "device": ["auto", "cpu"]},
             plots.stationary_figure,
         ),
         PanelSpec(
@@ -62,20 +63,20 @@ def specs() -> dict[str, PanelSpec]:
             "04_probes", "Heavy-ball probes", probes.run_probes,
             lambda: probes.ProbeConfig.quick().replace(n_seeds=1),
             {"dt": ("log", 0.01, 2.0), "mass": ("log", 0.1, 100.0), "bn_momentum": (0.0, 1.0, 0.05),
-             "steps": (10, 400, 10), "n_seeds": (1, 5, 1)},  # at β = 1: the ΔNEGdt probe means nothing below it
+             "steps": (10, 400, 10), "n_seeds": (1, 5, 1), "device": ["auto", "cpu"]},  # at β = 1: the ΔNEGdt probe means nothing below it
             plots.probes_figure,
         ),
         PanelSpec(
             "05_fisher", "Fisher spectrum along training", fisher.run_fisher,
-            lambda: fisher.FisherConfig.quick().replace(n_seeds=1),
+            lambda: fisher.FisherConfig.quick().replace(n_seeds=1, widths=(16,), probe_size=150),
             {"widths": [(16,), (32,), (64,), (32, 32), (64, 64)], "activation": ["relu", "tanh", "gelu", "linear"],
              "epochs": (1, 60, 1), "probe_size": (50, 600, 50), "output": ["softmax", "logits"],
-             "n_seeds": (1, 5, 1)},
+             "n_seeds": (1, 5, 1), "device": ["auto", "cpu"]},
             plots.fisher_spectrum_figure,
         ),
         PanelSpec(
             "06_dna", "SIREN fit of MiniLM weights", dna.run_dna,
-            lambda: dna.DnaConfig.quick(),
+            lambda: dna.DnaConfig.quick().replace(n_seeds=1, steps=250),
             {"matrices": [dna.MINILM_QUICK, ("encoder.layer.5.attention.self.value.weight",),
                           ("encoder.layer.0.intermediate.dense.weight",)],
              "ratio": (2.0, 100.0, 1.0), "omega0": ("log", 1.0, 100.0), "frequencies": ["single", "multi", "both"],

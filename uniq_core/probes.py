@@ -155,8 +155,8 @@ def omega_invariance_error(gradient: Gradient, theta: torch.Tensor, p: torch.Ten
 
     worst = 0.0
     for _ in range(pairs):
-        u = torch.randn(state.shape, generator=generator, dtype=state.dtype)
-        v = torch.randn(state.shape, generator=generator, dtype=state.dtype)
+        u = torch.randn(state.shape, generator=generator, dtype=state.dtype).to(state.device)
+        v = torch.randn(state.shape, generator=generator, dtype=state.dtype).to(state.device)
         mu = jvp(step, (state,), (u,))[1]
         mv = jvp(step, (state,), (v,))[1]
         worst = max(worst, float((omega(mu, mv) - beta * omega(u, v)).abs() / (u.norm() * v.norm())))

@@ -139,11 +139,23 @@ def source_hash() -> str:
     return digest.hexdigest()[:20]
 
 
+def _resolved_devices(fields: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    """Every ``device`` field of a Config's fields, nested Configs (a sweep's ``base``) included, resolved
+    (``"auto"`` → the device it means on this machine), by dotted path."""
+    out: dict[str, str] = {}
+    for name, value in fields.items():
+        if name == "device" and isinstance(value, str):
+            out[prefix + name] = str(device(value))
+        elif isinstance(value, dict):
+            out.update(_resolved_devices(value, f"{prefix}{name}."))
+    return out
+
+
 def config_key(config: Any) -> str:
-    """A stable hash of a Config (its class, every field), the device it resolves to, the torch version and
+    """A stable hash of a Config (its class, every field), the devices it resolves to, the torch version and
     :func:`source_hash`, so that a changed measure or another device never serves an old result."""
     fields = config.to_dict()
-    resolved = str(device(fields["device"])) if isinstance(fields.get("device"), str) else None
+    resolved = _resolved_devices(fields)
     payload = {
         "class": f"{type(config).__module__}.{type(config).__qualname__}",
         "fields": _jsonable(fields),

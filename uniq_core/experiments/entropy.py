@@ -39,15 +39,20 @@ def _check_network(config) -> None:
     check_number("weight_decay", config.weight_decay, low=0.0, high=1.0, low_inclusive=False)
     check_number("subspace", config.subspace, low=2, high=min(64, config.n_train - 1), integer=True)
     check_number("seed", config.seed, low=0, integer=True)
+    check_choice("device", config.device, ("auto", "cpu", "cuda"))
 
 
 class _Problem:
-    """One network on one dataset in flat-parameter form: loss, gradients, curvature and noise at any θ."""
+    """One network on one dataset in flat-parameter form: loss, gradients, curvature and noise at any θ, with
+    its tensors on ``device``. Random draws (minibatches, kicks) are made on the CPU and moved, so a seed
+    gives the same draws on every device."""
 
-    def __init__(self, dataset: str, n_train: int, widths: tuple[int, ...], weight_decay: float, seed: int):
-        loaded = data.load(dataset, n_train=n_train, seed=seed, device="cpu")
+    def __init__(self, dataset: str, n_train: int, widths: tuple[int, ...], weight_decay: float, seed: int,
+                 device: str = "cpu"):
+        self.device = runtime.device(device)
+        loaded = data.load(dataset, n_train=n_train, seed=seed, device=self.device)
         runtime.seed_everything(seed)
-        model = models.MLP(loaded.n_features, widths, loaded.n_classes).double()
+        model = models.MLP(loaded.n_features, widths, loaded.n_classes).double().to(self.device)
         self.model = copy.deepcopy(model)
         self.x, self.y = loaded.x_train.double(), loaded.y_train
         self.theta0 = models.flat_parameters(model)
@@ -92,14 +97,14 @@ class _Problem:
         the Hessian is built row by row as exact Hessian-vector products in one batched reverse pass."""
         theta = theta.detach().requires_grad_(True)
         gradient = torch.autograd.grad(self.loss(theta, self.x, self.y), theta, create_graph=True)[0]
-        identity = torch.eye(theta.numel(), dtype=theta.dtype)
-        hessian = torch.autograd.grad(gradient, theta, identity, is_grads_batched=True)[0].detach().numpy()
+        identity = torch.eye(theta.numel(), dtype=theta.dtype, device=theta.device)
+        hessian = torch.autograd.grad(gradient, theta, identity, is_grads_batched=True)[0].detach().cpu().numpy()
         values, vectors = np.linalg.eigh((hessian + hessian.T) / 2)
         return values[::-1], vectors[:, ::-1]
 
     def gradient_covariance(self, theta: torch.Tensor, basis: np.ndarray) -> np.ndarray:
         """Covariance of one example's gradient, projected on ``basis`` (P × k)."""
-        per_example = vmap(lambda x, y: self.functional_gradient(theta, x[None], y[None]))(self.x, self.y).numpy()
+        per_example = vmap(lambda x, y: self.functional_gradient(theta, x[None], y[None]))(self.x, self.y).cpu().numpy()
         return np.cov(per_example @ basis, rowvar=False)
 
 
@@ -176,6 +181,7 @@ class EntropyConfig(ConfigBase):
     sample_steps: int = 1500
     n_seeds: int = 3
     seed: int = 0
+    device: str = "auto"
 
     def __post_init__(self) -> None:
         _check_network(self)
@@ -297,29 +303,31 @@ def _sample(problem: _Problem, theta: torch.Tensor, basis: np.ndarray, config: E
     """Chains × steps × k projections of SGD (``kind="sgd"``) or Langevin chains started at ``theta``,
     recorded after ``config.burn_in`` steps (the chains start at the minimum, out of equilibrium), and a
     per-chain ``diverged`` flag: a chain whose state turns non-finite or moves 100(1 + ‖θ‖) away stops there."""
-    basis_t = torch.as_tensor(basis)
+    device = theta.device
+    basis_t = torch.as_tensor(basis, device=device)
     state = theta.expand(config.chains, -1).clone()
-    diverged = torch.zeros(config.chains, dtype=torch.bool)
+    diverged = torch.zeros(config.chains, dtype=torch.bool, device=device)
     limit = 100.0 * (1.0 + float(theta.norm()))
     samples = np.full((config.chains, config.sample_steps, basis.shape[1]), np.nan)
     x, y = problem.x, problem.y
     for t in runtime.progress_bar(range(-config.burn_in, config.sample_steps), f"sampling {kind} chains", progress):
         if kind == "sgd":
-            index = torch.randint(0, x.shape[0], (config.chains, config.batch_size), generator=generator)
+            index = torch.randint(0, x.shape[0], (config.chains, config.batch_size), generator=generator).to(device)
             step = problem.batched_gradient(state, x[index], y[index])
         else:
             step = problem.batched_gradient(state, x, y)
         proposal = state - config.lr * step
         if noise_scale > 0:  # Langevin heat only in the observed subspace: flat directions are not heated
-            kicks = torch.randn((config.chains, basis.shape[1]), generator=generator, dtype=state.dtype)
+            kicks = torch.randn((config.chains, basis.shape[1]), generator=generator, dtype=state.dtype).to(device)
             proposal = proposal + noise_scale * kicks @ basis_t.T
         bad = ~torch.isfinite(proposal).all(dim=1) | ((proposal - theta).norm(dim=1) > limit)
         diverged |= bad
         state = torch.where(diverged[:, None], state, proposal)
         if t >= 0:
-            samples[:, t] = ((state - theta) @ basis_t).numpy()
-    samples[diverged.numpy()] = np.nan
-    return samples, diverged.numpy()
+            samples[:, t] = ((state - theta) @ basis_t).cpu().numpy()
+    diverged = diverged.cpu().numpy()
+    samples[diverged] = np.nan
+    return samples, diverged
 
 
 def _estimates(samples: np.ndarray, axes: np.ndarray | None, prefix: str) -> dict[str, object]:
@@ -358,7 +366,7 @@ def run_entropy(config: EntropyConfig, *, progress: bool = True, use_cache: bool
     def compute() -> EntropyResult:
         per_seed: list[dict[str, object]] = []
         for seed in range(config.seed, config.seed + config.n_seeds):
-            problem = _Problem(config.dataset, config.n_train, config.widths, config.weight_decay, seed)
+            problem = _Problem(config.dataset, config.n_train, config.widths, config.weight_decay, seed, config.device)
             theta = problem.descend(problem.theta0, config.descent_steps, config.descent_lr, progress)
             eigenvalues, vectors = problem.curvature(theta)
             chosen = _stable(eigenvalues, config.lr, max(config.subspace, *config.dimensions))
@@ -439,6 +447,7 @@ class TrainingConfig(ConfigBase):
     subspace: int = 16
     n_seeds: int = 3
     seed: int = 0
+    device: str = "auto"
 
     def __post_init__(self) -> None:
         _check_network(self)
@@ -486,7 +495,7 @@ def run_training(config: TrainingConfig, *, progress: bool = True, use_cache: bo
                ("loss", "accuracy", "sharpness", "commutator", "sgd_rate", "langevin_rate")}
         for row, seed in enumerate(runtime.progress_bar(range(config.seed, config.seed + config.n_seeds),
                                                         "seeds", progress)):
-            problem = _Problem(config.dataset, config.n_train, config.widths, config.weight_decay, seed)
+            problem = _Problem(config.dataset, config.n_train, config.widths, config.weight_decay, seed, config.device)
             generator = torch.Generator().manual_seed(seed + 20_000)
             theta = problem.theta0
             for step in range(config.steps + 1):
@@ -508,7 +517,7 @@ def run_training(config: TrainingConfig, *, progress: bool = True, use_cache: bo
                         out["langevin_rate"][row, column] = rates["langevin"]
                 if step == config.steps:
                     break
-                index = torch.randint(0, problem.x.shape[0], (config.batch_size,), generator=generator)
+                index = torch.randint(0, problem.x.shape[0], (config.batch_size,), generator=generator).to(problem.device)
                 theta = theta - config.lr * problem.gradient(theta, problem.x[index], problem.y[index])
         means, intervals = zip(*(stats.log_t_interval(column) for column in out["sgd_rate"].T))
         return TrainingResult(steps=checkpoints, **out, sgd_rate_mean=np.array(means),
@@ -535,6 +544,7 @@ class SweepConfig(ConfigBase):
     batch_sizes: tuple[int, ...] = (4, 16, 64, 256)
     temperatures: tuple[float, ...] = (0.0, 1e-5, 1e-4, 1e-3, 1e-2)
     seed: int = 0
+    device: str = "auto"
 
     def __post_init__(self) -> None:
         _check_network(self)
@@ -569,7 +579,7 @@ def run_sweep(config: SweepConfig, *, progress: bool = True, use_cache: bool = T
     """One minimum, its curvature and noise, then the exact rate at every grid point."""
 
     def compute() -> SweepResult:
-        problem = _Problem(config.dataset, config.n_train, config.widths, config.weight_decay, config.seed)
+        problem = _Problem(config.dataset, config.n_train, config.widths, config.weight_decay, config.seed, config.device)
         theta = problem.descend(problem.theta0, config.descent_steps, config.descent_lr, progress)
         eigenvalues, vectors = problem.curvature(theta)
         shape = (len(config.temperatures), len(config.batch_sizes), len(config.lrs))

@@ -50,6 +50,7 @@ def _check_training(config) -> None:
     check_choice("output", config.output, fisher.OUTPUTS)
     check_number("n_seeds", config.n_seeds, low=1, high=50, integer=True)
     check_number("seed", config.seed, low=0, integer=True)
+    check_choice("device", config.device, ("auto", "cpu", "cuda"))
 
 
 def expected_null_dimension(model: models.MLP, n_inputs: int, output: str) -> int:
@@ -207,7 +208,9 @@ def run_null_check(config: NullCheckConfig, *, progress: bool = True, use_cache:
 @dataclass(frozen=True)
 class FisherConfig(ConfigBase):
     """An MLP trained with SGD on ``dataset``; at ``checkpoints`` evenly spaced steps, the pullback metric
-    on ``probe_size`` training inputs with the ``output`` metric; over ``n_seeds`` seeds."""
+    on ``probe_size`` training inputs with the ``output`` metric; over ``n_seeds`` seeds. The network trains
+    on ``device``; the metric's float64 linear algebra (spectra read at their null gap near ε²·λ_max) runs
+    on the CPU, so a null-dimension count does not depend on a device's linear-algebra library."""
 
     dataset: str = "digits"
     n_train: int = 1000
@@ -223,6 +226,7 @@ class FisherConfig(ConfigBase):
     seed: int = 0
     priors: tuple[float, ...] = tuple(10.0**k for k in range(-6, 5))
     tracked_seeds: int = 1
+    device: str = "auto"
 
     def __post_init__(self) -> None:
         _check_training(self)
@@ -310,7 +314,8 @@ def _train(config, dataset: data.Dataset, seed: int, checkpoint_every: int) -> t
     model = models.MLP(dataset.n_features, config.widths, dataset.n_classes, config.activation)
     n_steps = config.epochs * (dataset.x_train.shape[0] // config.batch_size)
     record = replicas.train_replicas(model, dataset, n_replicas=1, perturbation=0.0, lr=config.lr, n_steps=n_steps,
-                                     batch_size=config.batch_size, seed=seed, checkpoint_every=checkpoint_every)
+                                     batch_size=config.batch_size, seed=seed, checkpoint_every=checkpoint_every,
+                                     device=config.device)
     return model, record
 
 
@@ -414,8 +419,8 @@ def run_fisher(config: FisherConfig, *, progress: bool = True, use_cache: bool =
 
 @dataclass(frozen=True)
 class RepresentationConfig(ConfigBase):
-    """A deeper MLP trained like :class:`FisherConfig`; per hidden layer, the pulled-back metric on its
-    activations at initialisation and after training."""
+    """A deeper MLP trained like :class:`FisherConfig` (on ``device``); per hidden layer, the pulled-back
+    metric on its activations at initialisation and after training (float64, on the CPU)."""
 
     dataset: str = "digits"
     n_train: int = 1000
@@ -428,6 +433,7 @@ class RepresentationConfig(ConfigBase):
     output: str = "softmax"
     n_seeds: int = 3
     seed: int = 0
+    device: str = "auto"
 
     def __post_init__(self) -> None:
         _check_training(self)

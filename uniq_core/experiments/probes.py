@@ -43,7 +43,8 @@ class _System:
 
     def __init__(self, config, norm: str, seed: int, bn_momentum: float | None = None, *,
                  resnet: tuple[int, int] | None = None):
-        dataset = data.load("digits", n_train=config.n_train, seed=seed, device="cpu").as_images()
+        device = runtime.device(config.device)
+        dataset = data.load("digits", n_train=config.n_train, seed=seed, device=device).as_images()
         runtime.seed_everything(seed)
         momentum = config.bn_momentum if bn_momentum is None else bn_momentum
         if resnet is None:
@@ -51,6 +52,7 @@ class _System:
         else:  # (width, blocks)
             self.model = models.SmallResNet(1, dataset.n_classes, resnet[0], resnet[1], norm,
                                             bn_momentum=momentum).double()
+        self.model.to(device)
         self.x, self.y = dataset.x_train.double(), dataset.y_train
         if norm == "frozen_batch":
             models.calibrate_batchnorm(self.model, self.x)
@@ -206,6 +208,7 @@ class ProbeConfig(ConfigBase):
     bisections: int = 4
     n_seeds: int = 3
     seed: int = 0
+    device: str = "auto"
 
     def __post_init__(self) -> None:
         check_number("n_train", self.n_train, low=64, high=1347, integer=True)
@@ -226,6 +229,7 @@ class ProbeConfig(ConfigBase):
         check_number("bisections", self.bisections, low=1, high=60, integer=True)
         check_number("n_seeds", self.n_seeds, low=1, high=50, integer=True)
         check_number("seed", self.seed, low=0, integer=True)
+        check_choice("device", self.device, ("auto", "cpu", "cuda"))
 
     @property
     def horizon(self) -> float:
@@ -559,11 +563,12 @@ class _SettingSystem:
     """
 
     def __init__(self, config, network: str, setting: str, seed: int, bn_momentum: float | None = None):
-        dataset = data.load("digits", n_train=config.n_train, seed=seed, device="cpu").as_images()
+        device = runtime.device(config.device)
+        dataset = data.load("digits", n_train=config.n_train, seed=seed, device=device).as_images()
         runtime.seed_everything(seed)
         momentum = config.bn_momentum if bn_momentum is None else bn_momentum
         norm = "batch" if setting == "batch_frozen_after" else setting
-        self.model = _network(config, network, norm, dataset.n_classes, momentum).double()
+        self.model = _network(config, network, norm, dataset.n_classes, momentum).double().to(device)
         self.x, self.y = dataset.x_train.double(), dataset.y_train
         self.batch_size = config.batch_size
         if setting == "frozen_batch":
@@ -712,6 +717,7 @@ class SettingsConfig(ConfigBase):
     energy_threshold: float = 0.01
     n_seeds: int = 2
     seed: int = 0
+    device: str = "auto"
 
     def __post_init__(self) -> None:
         check_number("n_train", self.n_train, low=64, high=1347, integer=True)
@@ -735,6 +741,7 @@ class SettingsConfig(ConfigBase):
             check_number(name, getattr(self, name), low=0.0, low_inclusive=False)
         check_number("n_seeds", self.n_seeds, low=1, high=50, integer=True)
         check_number("seed", self.seed, low=0, integer=True)
+        check_choice("device", self.device, ("auto", "cpu", "cuda"))
 
     @classmethod
     def quick(cls) -> "SettingsConfig":
@@ -982,6 +989,7 @@ class NoetherConfig(ConfigBase):
     friction: float = 1.0
     n_seeds: int = 2
     seed: int = 0
+    device: str = "auto"
 
     def __post_init__(self) -> None:
         check_number("n_train", self.n_train, low=16, high=1347, integer=True)
@@ -994,6 +1002,7 @@ class NoetherConfig(ConfigBase):
         check_number("friction", self.friction, low=0.0, high=1.0 / max(self.time_steps), low_inclusive=False)
         check_number("n_seeds", self.n_seeds, low=1, high=50, integer=True)
         check_number("seed", self.seed, low=0, integer=True)
+        check_choice("device", self.device, ("auto", "cpu", "cuda"))
 
     @classmethod
     def quick(cls) -> "NoetherConfig":
@@ -1036,11 +1045,12 @@ def run_noether(config: NoetherConfig, *, progress: bool = True, use_cache: bool
         shape = (len(NOETHER_MODES), len(config.time_steps), config.n_seeds)
         charge, columns = np.full(shape, np.nan), np.full(shape, np.nan)
         identity_error = 0.0
+        device = runtime.device(config.device)
         jobs = [(s, j) for s in range(config.n_seeds) for j in range(len(config.time_steps))]
         for s, j in runtime.progress_bar(jobs, "seeds × time steps", progress):
-            dataset = data.load("digits", n_train=config.n_train, seed=config.seed + s, device="cpu")
+            dataset = data.load("digits", n_train=config.n_train, seed=config.seed + s, device=device)
             runtime.seed_everything(config.seed + s)
-            model = models.MLP(dataset.n_features, config.widths, dataset.n_classes, "relu").double()
+            model = models.MLP(dataset.n_features, config.widths, dataset.n_classes, "relu").double().to(device)
             x, y = dataset.x_train.double(), dataset.y_train
             theta0 = models.flat_parameters(model).double()
 
@@ -1049,8 +1059,8 @@ def run_noether(config: NoetherConfig, *, progress: bool = True, use_cache: bool
 
             weights, biases = _mlp_parts(model, theta0)
             charge0 = probes.relu_rescaling_charges(weights, biases)
-            size = float(np.mean([(w.pow(2).sum(-1) + b.pow(2)).mean() for w, b in zip(weights[:-1], biases[:-1])])
-                         + np.mean([w.pow(2).sum(-2).mean() for w in weights[1:]]))
+            size = float(np.mean([float((w.pow(2).sum(-1) + b.pow(2)).mean()) for w, b in zip(weights[:-1], biases[:-1])])
+                         + np.mean([float(w.pow(2).sum(-2).mean()) for w in weights[1:]]))
             columns0 = probes.softmax_column_sums(weights[-1], biases[-1])
             step = config.time_steps[j]
             settings = {
