@@ -365,7 +365,7 @@ def run_entropy(config: EntropyConfig, *, progress: bool = True, use_cache: bool
 
     def compute() -> EntropyResult:
         per_seed: list[dict[str, object]] = []
-        for seed in range(config.seed, config.seed + config.n_seeds):
+        for seed in runtime.progress_bar(range(config.seed, config.seed + config.n_seeds), "seeds", progress):
             problem = _Problem(config.dataset, config.n_train, config.widths, config.weight_decay, seed, config.device)
             theta = problem.descend(problem.theta0, config.descent_steps, config.descent_lr, progress)
             eigenvalues, vectors = problem.curvature(theta)
