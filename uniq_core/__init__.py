@@ -10,4 +10,4 @@ Layers (imports point downwards only):
 - substrate: :mod:`uniq_core.models`, :mod:`uniq_core.data`, :mod:`uniq_core.runtime`
 """
 
-__version__ = "0.4.0"
+__version__ = "0.4.1"
