@@ -114,14 +114,19 @@ def test_device_sets_a_sweeps_base_config():
 
 
 def test_every_config_that_trains_a_network_has_a_device_that_defaults_to_auto():
-    on_the_cpu = {"entropy.validation", "fisher.null_check", "verdicts"}  # no training: NumPy or float64 metrics
+    # entropy.validation samples an exact OU process and fisher.null_check measures metrics at initialisation
+    # (NumPy and float64 on the CPU); verdicts sets its chapters' devices through its own field
+    on_the_cpu = {"entropy.validation", "fisher.null_check"}
     for name, experiment in cli.experiments().items():
-        config = experiment.config_type.quick()
-        if name not in on_the_cpu:
-            assert cli._device_field(name, config) in ("device", "base.device"), name
-        else:
-            with pytest.raises(ValueError, match="has no device field"):
-                cli._device_field(name, config)
+        for profile in ("quick", "full"):
+            config = getattr(experiment.config_type, profile)()
+            if name in on_the_cpu:
+                with pytest.raises(ValueError, match="has no device field"):
+                    cli._device_field(name, config)
+                continue
+            field = cli._device_field(name, config)
+            value = config.device if field == "device" else config.base.device
+            assert value == "auto", f"{name}.{profile}() runs on {value!r}, not 'auto'"
 
 
 def test_every_config_with_a_device_defaults_to_auto():

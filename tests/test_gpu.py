@@ -19,8 +19,14 @@ TOLERANCES: dict[str, tuple[float, float]] = {}
 SKIP_FIELDS = {"wall_time", "seconds", "elapsed"}
 
 
+#: experiments compared through others: the verdicts re-run every chapter's Config
+COMPARED_ELSEWHERE = {"verdicts"}
+
+
 def _device_experiments():
     for name, experiment in cli.experiments().items():
+        if name in COMPARED_ELSEWHERE:
+            continue
         if "device" in {f.name for f in dataclasses.fields(experiment.config_type)}:
             yield pytest.param(experiment, id=name)
 

@@ -46,6 +46,10 @@ def test_seeding_is_reproducible():
     assert torch.equal(a, torch.randn(5))
 
 
+#: a device other than the one "auto" means here
+_OTHER = "cpu" if torch.cuda.is_available() else "cuda"
+
+
 def test_config_key_follows_the_source_the_device_and_torch(monkeypatch):
     config = divergence.Config()
     key = runtime.config_key(config)
@@ -56,18 +60,23 @@ def test_config_key_follows_the_source_the_device_and_torch(monkeypatch):
     monkeypatch.setattr(runtime.torch, "__version__", "0.0.0")
     assert runtime.config_key(config) != key
     monkeypatch.undo()
-    monkeypatch.setattr(runtime, "device", lambda name=None: runtime.torch.device("cuda"))
-    assert runtime.config_key(config) != key
+    monkeypatch.setattr(runtime, "device", lambda name=None: runtime.torch.device(_OTHER))
+    assert runtime.config_key(config) != key  # "auto" means another device on another machine
+    monkeypatch.undo()
+    assert runtime.config_key(config.replace(device=str(runtime.device("auto")))) == key  # the same runs
+    assert runtime.config_key(config.replace(device=_OTHER)) != key
 
 
 def test_config_key_resolves_the_device_of_a_nested_base_config(monkeypatch):
     from uniq_core.experiments import fisher
 
     config = fisher.FisherSweepConfig.quick()
-    assert runtime._resolved_devices(config.to_dict()) == {"base.device": str(runtime.device("auto"))}
+    assert config.base.device == "auto"
     key = runtime.config_key(config)
-    monkeypatch.setattr(runtime, "device", lambda name=None: runtime.torch.device("cuda"))
-    assert runtime.config_key(config) != key  # "auto" means another device on a GPU machine
+    assert runtime.config_key(config.replace(base=config.base.replace(device=str(runtime.device("auto"))))) == key
+    assert runtime.config_key(config.replace(base=config.base.replace(device=_OTHER))) != key  # no GPU needed
+    monkeypatch.setattr(runtime, "device", lambda name=None: runtime.torch.device(_OTHER))
+    assert runtime.config_key(config) != key
 
 
 def test_config_key_is_stable_and_sensitive():

@@ -21,6 +21,10 @@ finite data adds more when N·K is small compared with P.
 For softmax cross-entropy, G_n is also the Hessian of the loss in the logits, whatever the label: the
 Fisher is the generalised Gauss–Newton matrix (:func:`generalised_gauss_newton`). The empirical Fisher
 (:func:`empirical_fisher_spectrum`) puts the observed label's residual in place of G_n^{1/2}.
+
+Models and inputs are CPU tensors: spectra are float64 NumPy/LAPACK results, read at a null gap near
+ε²·λ_max, and do not depend on a device's linear-algebra library. Experiments train on their device and
+bring the parameters here.
 """
 
 from __future__ import annotations

@@ -34,14 +34,15 @@ def specs() -> dict[str, PanelSpec]:
             "00_intro", "Perturbed replicas on digits", divergence.run,
             lambda: divergence.Config.quick(),
             {"perturbation": ("log", 1e-6, 1e-1), "lr": (0.01, 0.5, 0.01), "momentum": (0.0, 0.95, 0.05),
-             "epochs": (1.0, 40.0, 1.0), "independent_order": bool, "device": ["auto", "cpu"]},
+             "epochs": (1.0, 40.0, 1.0), "independent_order": bool, "device": ["auto", "cpu", "cuda"]},
             plots.divergence_figure,
         ),
         PanelSpec(
             "01_lyapunov", "Finite-perturbation divergence on digits", lyapunov.run_divergence,
             lambda: lyapunov.DivergenceConfig.quick().replace(n_seeds=2, epochs=5),
             {"lr": (0.01, 1.0, 0.01), "perturbation": ("log", 1e-6, 1e-1), "momentum": (0.0, 0.95, 0.05),
-             "epochs": (2, 40, 1), "independent_order": bool, "n_seeds": (2, 10, 1), "device": ["auto", "cpu"]},
+             "epochs": (2, 40, 1), "independent_order": bool, "n_seeds": (2, 10, 1),
+             "device": ["auto", "cpu", "cuda"]},
             plots.spread_figure,
         ),
         PanelSpec(
@@ -49,21 +50,22 @@ def specs() -> dict[str, PanelSpec]:
             lambda: entropy.EntropyConfig.quick().replace(n_seeds=1, sample_steps=500),
             {"lr": (0.01, 0.5, 0.01), "batch_size": (1, 256, 1), "temperature": [0.0, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2],
              "subspace": (2, 32, 1), "chains": (4, 128, 4), "sample_steps": (200, 5000, 100), "n_seeds": (1, 6, 1),
-             "device": ["auto", "cpu"]},
+             "device": ["auto", "cpu", "cuda"]},
             plots.stationary_figure,
         ),
         PanelSpec(
             "03_topology", "Topology of training trajectories", topology.run_topology,
             lambda: topology.TopologyConfig.quick(),
             {"perturbation": ("log", 1e-5, 1.0), "widths": [(16,), (32,), (64,), (128,)], "epochs": (2, 60, 1),
-             "independent_order": bool, "lr": (0.01, 0.5, 0.01), "device": ["auto", "cpu"]},
+             "independent_order": bool, "lr": (0.01, 0.5, 0.01), "device": ["auto", "cpu", "cuda"]},
             plots.trajectory_topology_figure,
         ),
         PanelSpec(
             "04_probes", "Heavy-ball probes", probes.run_probes,
             lambda: probes.ProbeConfig.quick().replace(n_seeds=1),
             {"dt": ("log", 0.01, 2.0), "mass": ("log", 0.1, 100.0), "bn_momentum": (0.0, 1.0, 0.05),
-             "steps": (10, 400, 10), "n_seeds": (1, 5, 1), "device": ["auto", "cpu"]},  # at β = 1: the ΔNEGdt probe means nothing below it
+             "steps": (10, 400, 10), "n_seeds": (1, 5, 1),
+             "device": ["auto", "cpu", "cuda"]},  # at β = 1: the ΔNEGdt probe means nothing below it
             plots.probes_figure,
         ),
         PanelSpec(
@@ -71,7 +73,7 @@ def specs() -> dict[str, PanelSpec]:
             lambda: fisher.FisherConfig.quick().replace(n_seeds=1, widths=(16,), probe_size=150),
             {"widths": [(16,), (32,), (64,), (32, 32), (64, 64)], "activation": ["relu", "tanh", "gelu", "linear"],
              "epochs": (1, 60, 1), "probe_size": (50, 600, 50), "output": ["softmax", "logits"],
-             "n_seeds": (1, 5, 1), "device": ["auto", "cpu"]},
+             "n_seeds": (1, 5, 1), "device": ["auto", "cpu", "cuda"]},
             plots.fisher_spectrum_figure,
         ),
         PanelSpec(
@@ -80,7 +82,7 @@ def specs() -> dict[str, PanelSpec]:
             {"matrices": [dna.MINILM_QUICK, ("encoder.layer.5.attention.self.value.weight",),
                           ("encoder.layer.0.intermediate.dense.weight",)],
              "ratio": (2.0, 100.0, 1.0), "omega0": ("log", 1.0, 100.0), "frequencies": ["single", "multi", "both"],
-             "steps": (100, 20000, 100), "device": ["auto", "cpu"]},
+             "steps": (50, 20000, 50), "device": ["auto", "cpu", "cuda"]},
             plots.dna_figure,
         ),
     ]

@@ -139,27 +139,28 @@ def source_hash() -> str:
     return digest.hexdigest()[:20]
 
 
-def _resolved_devices(fields: dict[str, Any], prefix: str = "") -> dict[str, str]:
-    """Every ``device`` field of a Config's fields, nested Configs (a sweep's ``base``) included, resolved
-    (``"auto"`` → the device it means on this machine), by dotted path."""
-    out: dict[str, str] = {}
+def _resolve_devices(fields: dict[str, Any]) -> dict[str, Any]:
+    """A Config's fields with every ``"auto"`` device, nested Configs (a sweep's ``base``) included, replaced
+    by the device it means on this machine; explicit names are kept as given, so that a key for ``"cuda"``
+    can be formed on a machine without one (a Dask client, say)."""
+    out: dict[str, Any] = {}
     for name, value in fields.items():
-        if name == "device" and isinstance(value, str):
-            out[prefix + name] = str(device(value))
+        if name == "device" and value == "auto":
+            out[name] = str(device("auto"))
         elif isinstance(value, dict):
-            out.update(_resolved_devices(value, f"{prefix}{name}."))
+            out[name] = _resolve_devices(value)
+        else:
+            out[name] = value
     return out
 
 
 def config_key(config: Any) -> str:
-    """A stable hash of a Config (its class, every field), the devices it resolves to, the torch version and
+    """A stable hash of a Config (its class, every field, ``"auto"`` devices resolved: ``"auto"`` and the
+    device it means share results), the torch version and
     :func:`source_hash`, so that a changed measure or another device never serves an old result."""
-    fields = config.to_dict()
-    resolved = _resolved_devices(fields)
     payload = {
         "class": f"{type(config).__module__}.{type(config).__qualname__}",
-        "fields": _jsonable(fields),
-        "device": resolved,
+        "fields": _jsonable(_resolve_devices(config.to_dict())),
         "torch": torch.__version__,
         "source": source_hash(),
     }

@@ -166,14 +166,17 @@ def _g(value: float) -> str:
 
 @dataclass(frozen=True)
 class Config(ConfigBase):
-    """Which profile's chapter Configs to read, and the significance level of permutation tests."""
+    """Which profile's chapter Configs to read, the significance level of permutation tests, and the
+    ``device`` every chapter Config that has one runs on (set on it, or on a sweep's ``base``)."""
 
     profile: str = "quick"
     significance: float = 0.05
+    device: str = "auto"
 
     def __post_init__(self) -> None:
         check_choice("profile", self.profile, runtime.PROFILES)
         check_number("significance", self.significance, low=0.0, high=0.5, low_inclusive=False)
+        check_choice("device", self.device, ("auto", "cpu", "cuda"))
 
     @classmethod
     def quick(cls) -> "Config":
@@ -617,13 +620,23 @@ def collect(rows: Sequence[Row], profile: str = "quick") -> Result:
     )
 
 
+def _on_device(config: Any, device: str) -> Any:
+    """``config`` with its ``device`` (or its ``base`` Config's) set to ``device``; unchanged without one."""
+    if hasattr(config, "device"):
+        return config.replace(device=device)
+    if hasattr(getattr(config, "base", None), "device"):
+        return config.replace(base=config.base.replace(device=device))
+    return config
+
+
 def run(config: Config, *, progress: bool = True, use_cache: bool = True) -> Result:
     """The verdict on every claim, from the chapters' Results read through the results cache.
 
     Runs (or reads back) each chapter's measurement with exactly the chapter's Config, then applies each
     claim's row function.
     """
-    configs = source_configs(config.profile)
+    configs = {chapter: {name: _on_device(c, config.device) for name, c in named.items()}
+               for chapter, named in source_configs(config.profile).items()}
     results: dict[tuple[str, str], Any] = {}
     for chapter, named in configs.items():
         for name, chapter_config in named.items():
