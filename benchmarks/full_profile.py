@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
-class _OutOfTime(Exception):
+class _OutOfTime(BaseException):  # not caught by an experiment's own `except Exception`
     """Raised by the timer; carries the progress bars as they were (they close as it unwinds)."""
 
     def __init__(self, bars: list[dict]):
