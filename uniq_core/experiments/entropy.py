@@ -308,7 +308,7 @@ def _sample(problem: _Problem, theta: torch.Tensor, basis: np.ndarray, config: E
     state = theta.expand(config.chains, -1).clone()
     diverged = torch.zeros(config.chains, dtype=torch.bool, device=device)
     limit = 100.0 * (1.0 + float(theta.norm()))
-    samples = np.full((config.chains, config.sample_steps, basis.shape[1]), np.nan)
+    recorded = torch.empty((config.chains, config.sample_steps, basis.shape[1]), dtype=state.dtype, device=device)
     x, y = problem.x, problem.y
     for t in runtime.progress_bar(range(-config.burn_in, config.sample_steps), f"sampling {kind} chains", progress):
         if kind == "sgd":
@@ -324,7 +324,8 @@ def _sample(problem: _Problem, theta: torch.Tensor, basis: np.ndarray, config: E
         diverged |= bad
         state = torch.where(diverged[:, None], state, proposal)
         if t >= 0:
-            samples[:, t] = ((state - theta) @ basis_t).cpu().numpy()
+            recorded[:, t] = (state - theta) @ basis_t  # kept on the device: one copy to the host at the end
+    samples = recorded.cpu().numpy()
     diverged = diverged.cpu().numpy()
     samples[diverged] = np.nan
     return samples, diverged
