@@ -259,6 +259,7 @@ def test_rows_of_the_probe_findings():
 def _training(null_end, predicted_null=10, participation=(5.0, 6.0, 40.0)):
     seeds = len(null_end)
     return SimpleNamespace(null_dimension=np.c_[np.zeros(seeds), null_end], predicted_null=predicted_null,
+                           explained_null_data=np.c_[np.zeros(seeds), 0.8 * np.asarray(null_end)],
                            participation=np.full((seeds, 2), participation[0]) + np.arange(seeds)[:, None] * 0.1,
                            entropy_rank=np.full((seeds, 2), participation[1]),
                            mackay=np.full((seeds, 2), participation[2]), architecture="64–16–10",
@@ -274,6 +275,16 @@ def test_rows_of_the_fisher_claims():
     assert v.row_gauge(check, _training(np.array([10.0, 11.0, 10.5]))).verdict == v.HOLDS
     broken = SimpleNamespace(predicted=np.array([10]), measured=np.array([12]))
     assert v.row_gauge(broken, training).verdict == v.FAILS
+    assert v.row_gauge(broken, _training(np.array([10.0, 11.0, 10.5]))).verdict == v.REGIME
+    # fewer null directions than exact symmetries: the count is broken, not the claim
+    assert v.row_gauge(check, _training(np.array([5.0, 6.0, 7.0]))).verdict == v.UNRESOLVED
+    # one finite seed gives no interval: not resolved, never a verdict from a point estimate
+    assert v.row_gauge(check, _training(np.array([10.5, np.nan, np.nan]))).verdict == v.REGIME  # holds at init only
+    assert np.isnan(v.row_gauge(check, _training(np.array([10.5, np.nan, np.nan]))).low)
+    # a count per seed: seeds are repetitions; a diverged (NaN) seed is left out
+    assert v.row_degenerate(_training(np.array([0.0, 5.0, 6.0]))).verdict == v.UNRESOLVED
+    assert v.row_degenerate(_training(np.array([np.nan, 5.0, 6.0]))).verdict == v.HOLDS
+    assert v.row_degenerate(_training(np.array([np.nan, np.nan, 6.0]))).verdict == v.UNRESOLVED
     planted = SimpleNamespace(planted_count=18, planted_tails=np.array([1e-6, 1e-2]),
                               planted_participation=np.array([18.0, 19.6]), planted_entropy=np.array([18.0, 22.9]),
                               planted_mackay=np.array([18.1, 91.6]))
