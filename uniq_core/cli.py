@@ -22,6 +22,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from uniq_core import runtime
+
 EXPERIMENT_PACKAGE = "uniq_core.experiments"
 
 
@@ -178,7 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     runner = commands.add_parser("run", help="run one experiment through the results cache")
     runner.add_argument("experiment", help="a name from `python -m uniq_core list`")
     runner.add_argument("--profile", choices=("quick", "full"), help="start from Config.quick() or Config.full()")
-    runner.add_argument("--device", choices=("auto", "cpu", "cuda"), help="the Config's device field")
+    runner.add_argument("--device", choices=runtime.DEVICES, help="the Config's device field")
     runner.add_argument("--set", dest="settings", action="append", default=[], metavar="FIELD=VALUE",
                         help="change one Config field (repeatable; base.field=value for a nested Config)")
     runner.add_argument("--json", action="store_true", help="print one JSON line instead of a summary")

@@ -16,6 +16,8 @@ import torch
 import uniq_core
 
 PROFILES = ("quick", "full")
+#: What a Config's ``device`` field may say (:func:`device` also takes ``cuda:N`` and ``torch.device``).
+DEVICES = ("auto", "cpu", "cuda")
 R = TypeVar("R")
 T = TypeVar("T")
 

@@ -52,7 +52,7 @@ class Config(ConfigBase):
         check_number("epochs", self.epochs, low=0.0, high=1000.0, low_inclusive=False)
         check_choice("independent_order", self.independent_order, (False, True))
         check_number("seed", self.seed, low=0, integer=True)
-        check_choice("device", self.device, ("auto", "cpu", "cuda"))
+        check_choice("device", self.device, runtime.DEVICES)
 
     @classmethod
     def quick(cls) -> "Config":

@@ -86,7 +86,7 @@ class DnaConfig(ConfigBase):
         check_number("batch_size", self.batch_size, low=1, integer=True)
         check_number("seed", self.seed, low=0, integer=True)
         check_number("n_seeds", self.n_seeds, low=1, high=100, integer=True)
-        check_choice("device", self.device, ("cpu", "cuda", "auto"))
+        check_choice("device", self.device, runtime.DEVICES)
 
     @classmethod
     def quick(cls) -> "DnaConfig":

@@ -39,7 +39,7 @@ def _check_network(config) -> None:
     check_number("weight_decay", config.weight_decay, low=0.0, high=1.0, low_inclusive=False)
     check_number("subspace", config.subspace, low=2, high=min(64, config.n_train - 1), integer=True)
     check_number("seed", config.seed, low=0, integer=True)
-    check_choice("device", config.device, ("auto", "cpu", "cuda"))
+    check_choice("device", config.device, runtime.DEVICES)
 
 
 class _Problem:

@@ -50,7 +50,7 @@ def _check_training(config) -> None:
     check_choice("output", config.output, fisher.OUTPUTS)
     check_number("n_seeds", config.n_seeds, low=1, high=50, integer=True)
     check_number("seed", config.seed, low=0, integer=True)
-    check_choice("device", config.device, ("auto", "cpu", "cuda"))
+    check_choice("device", config.device, runtime.DEVICES)
 
 
 def expected_null_dimension(model: models.MLP, n_inputs: int, output: str) -> int:

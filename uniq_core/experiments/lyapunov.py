@@ -31,7 +31,7 @@ def _check_common(config) -> None:
     check_choice("dataset", config.dataset, data.DATASETS)
     check_widths("widths", config.widths)
     check_number("seed", config.seed, low=0, integer=True)
-    check_choice("device", config.device, ("auto", "cpu", "cuda"))
+    check_choice("device", config.device, runtime.DEVICES)
 
 
 def _model(config, dataset: data.Dataset, seed: int) -> torch.nn.Module:

@@ -229,7 +229,7 @@ class ProbeConfig(ConfigBase):
         check_number("bisections", self.bisections, low=1, high=60, integer=True)
         check_number("n_seeds", self.n_seeds, low=1, high=50, integer=True)
         check_number("seed", self.seed, low=0, integer=True)
-        check_choice("device", self.device, ("auto", "cpu", "cuda"))
+        check_choice("device", self.device, runtime.DEVICES)
 
     @property
     def horizon(self) -> float:
@@ -741,7 +741,7 @@ class SettingsConfig(ConfigBase):
             check_number(name, getattr(self, name), low=0.0, low_inclusive=False)
         check_number("n_seeds", self.n_seeds, low=1, high=50, integer=True)
         check_number("seed", self.seed, low=0, integer=True)
-        check_choice("device", self.device, ("auto", "cpu", "cuda"))
+        check_choice("device", self.device, runtime.DEVICES)
 
     @classmethod
     def quick(cls) -> "SettingsConfig":
@@ -1002,7 +1002,7 @@ class NoetherConfig(ConfigBase):
         check_number("friction", self.friction, low=0.0, high=1.0 / max(self.time_steps), low_inclusive=False)
         check_number("n_seeds", self.n_seeds, low=1, high=50, integer=True)
         check_number("seed", self.seed, low=0, integer=True)
-        check_choice("device", self.device, ("auto", "cpu", "cuda"))
+        check_choice("device", self.device, runtime.DEVICES)
 
     @classmethod
     def quick(cls) -> "NoetherConfig":

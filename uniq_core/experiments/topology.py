@@ -101,7 +101,7 @@ class TopologyConfig(ConfigBase):
         check_number("n_replicates", self.n_replicates, low=2, high=16, integer=True)
         check_number("n_permutations", self.n_permutations, low=19, high=100_000, integer=True)
         check_number("level", self.level, low=0.0, high=0.5, low_inclusive=False)
-        check_choice("device", self.device, ("cpu", "cuda", "auto"))
+        check_choice("device", self.device, runtime.DEVICES)
         _check_test(self, 2)
 
     @classmethod
@@ -325,7 +325,7 @@ class SymmetryConfig(ConfigBase):
         _check_training(self)
         check_number("n_pairs", self.n_pairs, low=1, high=100, integer=True)
         check_number("n_points", self.n_points, low=3, high=201, integer=True)
-        check_choice("device", self.device, ("cpu", "cuda", "auto"))
+        check_choice("device", self.device, runtime.DEVICES)
 
     @classmethod
     def quick(cls) -> "SymmetryConfig":

@@ -16,6 +16,8 @@ Decision rules (one per kind of evidence):
 - permutation tests use chapter 3's own rule (Holm-adjusted p-values below the level); its Configs refuse a
   design whose smallest achievable p-value cannot reach the level; no rejection leaves the claim not resolved.
 - :func:`threshold_verdict`: a number judged against a fixed tolerance (the chapter's).
+- :func:`count_verdict`: a count per seed → "holds" if above zero on every finite seed, "fails" if zero on
+  every one, else (or with fewer than two finite seeds) "not resolved".
 """
 
 from __future__ import annotations
@@ -176,7 +178,7 @@ class Config(ConfigBase):
     def __post_init__(self) -> None:
         check_choice("profile", self.profile, runtime.PROFILES)
         check_number("significance", self.significance, low=0.0, high=0.5, low_inclusive=False)
-        check_choice("device", self.device, ("auto", "cpu", "cuda"))
+        check_choice("device", self.device, runtime.DEVICES)
 
     @classmethod
     def quick(cls) -> "Config":
@@ -497,7 +499,7 @@ def row_gauge(check, training) -> Row:
         verdict = UNRESOLVED  # fewer null directions than exact symmetries: the count is broken
     else:
         verdict = regime_verdict([at_init, interval_verdict(float(low), float(high), null=0.5)])
-    from_data = float(np.nanmean(training.explained_null_data[:, -1] - training.predicted_null) / np.nanmean(nulls))
+    from_data = float(np.nanmean((training.explained_null_data[:, -1] - training.predicted_null) / nulls))  # per seed
     regime = ("random inputs in general position at initialisation; on the digits "
               f"{from_data:.0%} of the trained null space comes from the data" if verdict == REGIME
               else "at initialisation and after training")
