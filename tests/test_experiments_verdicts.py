@@ -83,6 +83,15 @@ def test_threshold_verdict():
         v.threshold_verdict(1.0, 0.0, claimed="sideways")
 
 
+def test_count_verdict_over_seeds():
+    assert v.count_verdict(np.array([3, 4, 5])) == v.HOLDS
+    assert v.count_verdict(np.zeros(3)) == v.FAILS
+    assert v.count_verdict(np.array([0, 4, 5])) == v.UNRESOLVED  # seeds disagree: repetitions, not regimes
+    assert v.count_verdict(np.array([NAN, 4, 5])) == v.HOLDS  # a diverged seed is left out
+    assert v.count_verdict(np.array([NAN, NAN, 5])) == v.UNRESOLVED  # one finite seed decides nothing
+    assert v.count_verdict(np.array([])) == v.UNRESOLVED
+
+
 def test_config_profiles_and_validation():
     assert v.Config.quick().profile == "quick" and v.Config.full().profile == "full"
     with pytest.raises(ValueError, match="profile"):
