@@ -187,3 +187,29 @@ def test_setup_and_first_experiment_cells_run_in_a_fresh_environment(readable_no
     printed = "".join(o.get("text", "") for o in notebook.cells[0].outputs)
     assert "uniq_core" in printed and "profile quick" in printed
     assert not any(o.output_type == "error" for cell in notebook.cells for o in cell.outputs)
+
+
+def _glued(site: Path, stem: str) -> dict:
+    """The glued values of one built page, as myst-nb records them beside the executed notebook."""
+    import json
+
+    stored = site.parent / "jupyter_execute" / "book" / f"{stem}.glue.json"
+    values = {}
+    for name, output in json.loads(stored.read_text()).items():
+        data = output.get("data", {})
+        plain = next((value for key, value in data.items() if key.endswith("text/plain")), None)
+        values[name] = plain
+    return values
+
+
+def test_every_chapter_verdict_is_the_verdict_page_row(site):
+    """One claim, one verdict: each ``claim_<key>`` a chapter's verdict box shows equals the verdict page's row."""
+    table = _glued(site, "07_verdicts")
+    compared = 0
+    for chapter in sorted((ROOT / "book").glob("0[0-6]_*.md")):
+        for name, value in _glued(site, chapter.stem).items():
+            key = name.removeprefix("claim_")
+            if name.startswith("claim_") and f"vd_{key}_verdict" in table:
+                assert value == table[f"vd_{key}_verdict"], f"{chapter.stem}: {key} {value} ≠ {table[f'vd_{key}_verdict']}"
+                compared += 1
+    assert compared == len([name for name in table if name.endswith("_verdict")])

@@ -466,6 +466,23 @@ def effective_dimensionality(trajectories: np.ndarray, window: int | None = None
     return float(np.mean(values)) if values else participation_ratio(trajectories.reshape(-1, size))
 
 
+def random_walk_effective_dimensionality(n_checkpoints: int, *, dimension: int = 512, n_walks: int = 64,
+                                         seed: int = 0) -> tuple[float, float]:
+    """Mean and standard deviation over ``n_walks`` isotropic Gaussian random walks in ``dimension`` dimensions,
+    sampled at ``n_checkpoints`` points, of :func:`effective_dimensionality` (one path, the same windows): the
+    value a trajectory that explores space like unconstrained diffusion would have. A window of a Brownian
+    path has covariance eigenvalues falling as 1/k², so its participation ratio tends to (π²/6)²/(π⁴/90) = 2.5
+    for long windows in many dimensions, whatever the dimension.
+    """
+    check = int(n_checkpoints)
+    if check < 2:
+        raise ValueError(f"n_checkpoints={n_checkpoints!r} is out of range; allowed: an integer ≥ 2")
+    generator = np.random.default_rng(seed)
+    values = [effective_dimensionality(np.cumsum(generator.standard_normal((check, 1, dimension)), axis=0))
+              for _ in range(n_walks)]
+    return float(np.mean(values)), float(np.std(values, ddof=1))
+
+
 PEER_VERSION = "0.1.2"
 """The release of deep-lyapunov whose definitions :func:`peer_metrics` reproduces (tests compare them)."""
 

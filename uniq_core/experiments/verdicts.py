@@ -1,69 +1,27 @@
-"""The verdict table: one row per claim of the source write-ups, each decided by a rule on chapter Results.
+"""The claim registry and the verdict table: each claim of the source write-ups, quoted, decided by one rule.
 
-Every row reads the same Results the chapters show: :func:`source_configs` builds exactly the Configs the
-chapters use, and :func:`run` calls the chapters' ``run_*`` functions through the results cache, so in a
-book build (chapters execute in order) nothing is recomputed. Each claim has one small row function
-(``row_lyapunov(...) -> Row``) that reads the fields it needs and applies one of the decision rules below;
-the verdict word is never typed by hand.
-
-Decision rules (one per kind of evidence):
-
-- :func:`interval_verdict`: an interval that excludes the null value in the claimed direction → "holds";
-  in the opposite direction → "fails"; containing it → "not resolved".
-- :func:`contains_verdict`: a claimed exact value → "holds" if the interval contains it, "fails" if not.
-- :func:`regime_verdict`: per-setting verdicts → "holds" if all hold, "holds only in a regime" if some do,
-  "fails" if none holds and some fail, else "not resolved".
-- permutation tests use chapter 3's own rule (Holm-adjusted p-values below the level); its Configs refuse a
-  design whose smallest achievable p-value cannot reach the level; no rejection leaves the claim not resolved.
-- :func:`threshold_verdict`: a number judged against a fixed tolerance (the chapter's).
-- :func:`count_verdict`: a count per seed → "holds" if above zero on every finite seed, "fails" if zero on
-  every one, else (or with fewer than two finite seeds) "not resolved".
+Each :class:`Claim` carries the write-up's words verbatim (``quote``, from ``shared/seeds``), how the book
+measures them (``operationalisation``, saying where the book narrows or changes the question), the ``scope``
+(model, data, tensors) and the row function that decides it. Row functions read the chapters' Results
+(exactly the Configs the chapters use, :func:`source_configs`, through the results cache) and apply the rules
+of :mod:`uniq_core.rules`, each recomputed under its arbitrary choices (:func:`uniq_core.rules.robust`). The
+chapters' verdict admonitions call the same row functions, so a chapter and the table cannot disagree.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from uniq_core import runtime, stats
+from uniq_core import lyapunov as lyapunov_measures
+from uniq_core import rules, runtime, stats
+from uniq_core.rules import (FAILS, FAILS_WHERE_RESOLVED, HOLDS, HOLDS_WHERE_RESOLVED, NOT_TESTABLE, REGIME,
+                             UNRESOLVED, Decision)
 from uniq_core.schema import ConfigBase, ResultBase, check_choice, check_number
 
-HOLDS = "holds"
-FAILS = "fails"
-REGIME = "holds only in a regime"
-NOT_TESTABLE = "not testable here"
-UNRESOLVED = "not resolved"
-VERDICTS = (HOLDS, FAILS, REGIME, NOT_TESTABLE, UNRESOLVED)
-
-#: The claims of the source write-ups, in table order: (key, source, claim as stated).
-CLAIMS: tuple[tuple[str, str, str], ...] = (
-    ("lyapunov", "uniq-nets", "Training has positive Lyapunov exponents: exponential sensitivity to initial "
-     "conditions."),
-    ("entropy", "uniq-nets", "Training is irreversible, with strictly positive entropy production."),
-    ("topology", "uniq-nets", "Different trajectories occupy distinct topological classes."),
-    ("reproducibility", "uniq-nets", "Each trained network is unique with probability one, and exact "
-     "reproducibility is impossible."),
-    ("probes_pass", "geometric-training-invariants", "GroupNorm and calibrate-then-freeze BatchNorm pass all "
-     "three probes at small Δt."),
-    ("batchnorm_fails", "geometric-training-invariants", "Train-mode BatchNorm fails reversibility and "
-     "Ω-invariance."),
-    ("dose_response", "geometric-training-invariants", "BN running-statistics momentum gives a dose-response."),
-    ("mass_scaling", "geometric-training-invariants", "dt_zero ∝ √M for SimpleCNN."),
-    ("deeper_deviate", "geometric-training-invariants", "Deeper networks deviate from dt_zero ∝ √M."),
-    ("degenerate", "unified singular information geometry", "The Fisher–Rao pullback is degenerate."),
-    ("gauge", "unified singular information geometry", "Its null directions are the symmetries (gauge "
-     "directions)."),
-    ("effective_rank", "unified singular information geometry", "The effective rank measures the "
-     "task-relevant directions."),
-    ("thin_subset", "unified singular information geometry", "Training explores a thin subset."),
-    ("siren_psnr", "DNA", "A SIREN reconstructs trained weights at more than 40 dB PSNR with 22× compression."),
-    ("manifold", "DNA", "Weights lie on a low-dimensional manifold."),
-    ("weight_entropy", "DNA", "Trained weights have lower entropy than random ones."),
-    ("convergence_ratio", "deep-lyapunov", "A convergence ratio below 1 means stable, reproducible training, "
-     "and its Lyapunov estimate agrees."),
-)
+VERDICTS = rules.WORDS
 
 #: The chapter's tolerance for a dose-response: the largest relative change of a probe over the momenta.
 DOSE_RESPONSE_THRESHOLD = 0.1
@@ -73,70 +31,185 @@ IDENTITY_TOLERANCE = 1e-8
 PLANTED_TOLERANCE = 0.1
 #: The smallest excess of R² over the permuted control that would show a positional pattern in weights.
 PATTERN_MARGIN = 0.01
-#: The exponent of the claimed mass scaling dt_zero ∝ M^{1/2}.
+#: The exponent of the claimed mass scaling dt_zero ∝ M^{1/2}, and the tolerance within which it holds.
 MASS_EXPONENT = 0.5
+MASS_TOLERANCE = 0.1
+#: The largest difference of mass exponents that counts as "no deviation" for deeper networks.
+DEVIATION_MARGIN = 0.1
+#: Share of the null space above which it is "mostly" symmetry.
+MOSTLY = 0.5
+#: Alternative confidence levels every interval rule is recomputed at.
+CONFIDENCES = (0.9, 0.99)
 
 
-# ------------------------------------------------------------------------------------------ decision rules
-
-
-def interval_verdict(low: float, high: float, null: float = 0.0, direction: int = 1, margin: float = 0.0) -> str:
-    """The verdict on "the quantity exceeds ``null``" (``direction=+1``) or "falls below it" (−1).
-
-    "holds" when the interval ``[low, high]`` excludes ``null`` on the claimed side; "fails" when it
-    excludes ``null`` shifted by ``margin`` (the smallest effect that would matter, ≥ 0) towards the claimed
-    side, i.e. when any effect is bounded below that size; "not resolved" otherwise or when the interval is
-    not finite. With ``margin=0`` it fails only when the interval lies on the other side of ``null``.
-    """
-    if direction not in (1, -1):
-        raise ValueError(f"direction={direction!r} is not allowed; allowed values: 1, -1")
-    check_number("margin", margin, low=0.0)
-    if not (np.isfinite(low) and np.isfinite(high)):
-        return UNRESOLVED
-    low, high = min(low, high), max(low, high)
-    if direction == 1:
-        return HOLDS if low > null else FAILS if high < null + margin else UNRESOLVED
-    return HOLDS if high < null else FAILS if low > null - margin else UNRESOLVED
-
-
-def contains_verdict(low: float, high: float, claimed: float) -> str:
-    """"holds" when ``[low, high]`` contains the ``claimed`` value, "fails" when not, "not resolved" when the
-    interval is not finite."""
-    if not (np.isfinite(low) and np.isfinite(high)):
-        return UNRESOLVED
-    return HOLDS if min(low, high) <= claimed <= max(low, high) else FAILS
-
-
-def regime_verdict(verdicts: Sequence[str]) -> str:
-    """Combine per-setting verdicts: all "holds" → "holds"; some → "holds only in a regime"; none and at
-    least one "fails" → "fails"; otherwise "not resolved"."""
-    verdicts = list(verdicts)
-    if not verdicts:
-        return NOT_TESTABLE
-    holding = sum(v == HOLDS for v in verdicts)
-    if holding == len(verdicts):
-        return HOLDS
-    if holding > 0:
-        return REGIME
-    return FAILS if any(v == FAILS for v in verdicts) else UNRESOLVED
-
-
-def threshold_verdict(value: float, threshold: float, *, claimed: str = "above") -> str:
-    """"holds" when ``value`` lies strictly on the ``claimed`` side ("above" or "below") of ``threshold``,
-    "fails" otherwise, "not resolved" when it is not finite."""
-    check_choice("claimed", claimed, ("above", "below"))
-    if not np.isfinite(value):
-        return UNRESOLVED
-    return HOLDS if (value > threshold if claimed == "above" else value < threshold) else FAILS
-
-
-# --------------------------------------------------------------------------------------------- one row
+# ---------------------------------------------------------------------------------------------- registry
 
 
 @dataclass(frozen=True)
-class Row:
-    """One claim with its verdict, the deciding number and its interval, where it applies, and what would
-    change it. ``interval_kind`` says what the interval is (e.g. a 95% t-interval over seeds)."""
+class Claim:
+    """One claim of a source write-up: ``source`` (project) and ``seed`` (its text in ``shared/seeds``),
+    ``quote`` (verbatim, without the write-up's Markdown emphasis), ``operationalisation`` (which measured quantity answers it and why; where the book
+    narrows or changes the question it says so), ``scope`` (model, data, tensors; the write-up's own model
+    where another stands in) and ``link`` (the section that measures it). The seeds and profile of a row are
+    on its :class:`Verdict`."""
+
+    key: str
+    source: str
+    seed: str
+    quote: str
+    operationalisation: str
+    scope: str
+    link: str
+
+
+CLAIM_REGISTRY: tuple[Claim, ...] = (
+    Claim("lyapunov", "uniq-nets", "000_a5cfc4e1f6a8e3d7.txt",
+          "Gradient-based training exhibits positive Lyapunov exponents, causing exponential sensitivity to "
+          "initial conditions.",
+          "The exponent of the spread of replicas perturbed at initialisation (slope of ln spread per epoch), per "
+          "seed, and the same over the regime map of step size and perturbation. A finite-perturbation rate, not "
+          "the tangent (infinitesimal) exponent; chapter 1 shows both.",
+          "MLP on the digits (chapter 1's divergence run and regime map), minibatch SGD",
+          "01_lyapunov.html#verdict"),
+    Claim("entropy", "uniq-nets", "000_a5cfc4e1f6a8e3d7.txt",
+          "The learning process is a thermodynamically irreversible non-equilibrium process with strictly "
+          "positive entropy production.",
+          "Entropy production per step of minibatch SGD, model-free cross-chain estimate. Narrowed: measured on "
+          "stationary chains at a minimum, not along the learning transient from initialisation; Langevin "
+          "dynamics, reversible by construction, is the null control of the instrument.",
+          "MLP on the digits, linearised dynamics in the top stable Hessian directions (chapter 2)",
+          "02_entropy.html#verdict"),
+    Claim("topology", "uniq-nets", "000_a5cfc4e1f6a8e3d7.txt",
+          "Different training trajectories occupy distinct topological equivalence classes in parameter space.",
+          "As stated the claim is ill-posed: a path is contractible, so every trajectory is in the same homotopy "
+          "class. The book tests instead whether persistence diagrams of runs that differ only by chance are "
+          "distinguishable (permutation tests, Holm-corrected); a rejection would not be a topological class.",
+          "MLPs on the digits (chapter 3), weight and function space",
+          "03_topology.html#are-training-trajectories-topologically-distinct"),
+    Claim("reproducibility", "uniq-nets", "000_a5cfc4e1f6a8e3d7.txt",
+          "These results collectively imply that each trained neural network is structurally unique with "
+          "probability one, establishing inherent limits to exact reproducibility in deep learning.",
+          "Unique as functions: among runs from one initialisation that differ only by a small perturbation of "
+          "each tensor, a run whose argmax predictions equal the first run's on every test input is a "
+          "counterexample to uniqueness with probability one. In weight space the claim is true of any "
+          "continuous random variable and says nothing. Whether a re-execution is bit-identical on the same "
+          "machine is reported beside it, not as the verdict; the limits to reproducibility are the subject of "
+          "chapter 1.",
+          "MLP on the digits (chapter 3's runs; re-execution in the introduction)",
+          "03_topology.html#are-training-trajectories-topologically-distinct"),
+    Claim("probes_pass", "geometric-training-invariants", "001_cbbd13e0c24cc86f.txt",
+          "GroupNorm and calibrate-then-freeze BatchNorm satisfy all probes at small Δt",
+          "The energy drift D of the energy balance, per network and setting, below the write-up's threshold on "
+          "every seed at the smallest step (other steps tried). The book's round trip and Ω cannot fail for "
+          "gradient forces on a fixed batch schedule and the shadow account only checks that forces are "
+          "gradients: they are reported, not used.",
+          "SimpleCNN and a small ResNet on the digits (chapter 4); write-up: ResNet-18, GroupNorm 32 groups, "
+          "freeze after epoch 200",
+          "04_probes.html#the-paper-s-settings"),
+    Claim("batchnorm_fails", "geometric-training-invariants", "001_cbbd13e0c24cc86f.txt",
+          "Standard BatchNorm (train mode) systematically fails, breaking local reversibility and Ω-invariance",
+          "Train-mode BatchNorm's round-trip error and Ω error, each above its tolerance on every run. The "
+          "book's round trip (an exact reversal of a fixed batch schedule) and Ω (autograd forces) hold by "
+          "construction, so they cannot decide it; the write-up's ΔNEGdt and εΩ as it defines them would.",
+          "SimpleCNN and a small ResNet on the digits (chapter 4)",
+          "04_probes.html#the-paper-s-settings"),
+    Claim("dose_response", "geometric-training-invariants", "001_cbbd13e0c24cc86f.txt",
+          "Causal intervention: Sweeping BN running-statistics momentum produces a clean dose-response curve",
+          "The largest relative change of any of the three probes of train-mode BatchNorm across the running-"
+          "statistics momenta, against a stated threshold; exactly zero means the probes do not read the "
+          "running statistics and cannot respond.",
+          "SimpleCNN and a small ResNet on the digits, train-mode BatchNorm (chapter 4)",
+          "04_probes.html#the-paper-s-settings"),
+    Claim("mass_scaling", "geometric-training-invariants", "001_cbbd13e0c24cc86f.txt",
+          "Mass scaling: SimpleCNN follows expected dt_zero ∝ √M relationship",
+          "The exponent of dt_zero against the mass M at a fixed physical horizon, per seed, against 1/2. Over a "
+          "fixed number of steps dt_zero ∝ √M is an identity of the heavy-ball map (every probe is a function of "
+          "dt/√M), a check that cannot fail; it is shown in the chapter, not used as the verdict.",
+          "SimpleCNN on the digits, train-mode BatchNorm (chapter 4)",
+          "04_probes.html#mass-scaling"),
+    Claim("deeper_deviate", "geometric-training-invariants", "001_cbbd13e0c24cc86f.txt",
+          "deeper architectures deviate",
+          "The ResNet's mass exponent minus the SimpleCNN's, paired by seed, at a fixed physical horizon: the "
+          "claim holds when the interval excludes 0 and fails when it lies within the stated margin of 0.",
+          "a small ResNet against the SimpleCNN on the digits (chapter 4); write-up: ResNet-18",
+          "04_probes.html#mass-scaling"),
+    Claim("degenerate", "unified singular information geometry", "002_2b31ea2ab7e2cbd5.txt",
+          "Pulling back the Fisher–Rao metric along these maps endows both $\\Theta$ and the $M_\\ell$ with "
+          "*degenerate* Riemannian metrics",
+          "The null dimension of the parameter-space Fisher metric J^T G J of the trained network on the probe "
+          "inputs, per seed (a count without sampling error; the smallest over seeds decides, at the spectral "
+          "gap and at fixed tolerances). With continuous symmetries it is above zero by construction.",
+          "MLP on the digits (chapter 5), parameter space only (layer representations are not measured)",
+          "05_fisher.html#a-network-trained-on-the-digits"),
+    Claim("gauge", "unified singular information geometry", "002_2b31ea2ab7e2cbd5.txt",
+          "These null directions are the deep-learning analogue of gauge directions or flat directions in a "
+          "potential",
+          "By the write-up's definition every null direction leaves the realised map unchanged, so the claim "
+          "holds by definition on the probe inputs; what can be tested is whether the null space is made of "
+          "gauge directions proper (symmetries of the architecture, null for every input) or of directions flat "
+          "only on the data: the share of the trained null space the symmetries explain, per seed, above one "
+          "half. The known answer at initialisation (measured null dimension = symmetry count on random "
+          "inputs) checks the instrument.",
+          "MLPs at initialisation (random inputs) and trained on the digits (chapter 5)",
+          "05_fisher.html#a-network-trained-on-the-digits"),
+    Claim("effective_rank", "unified singular information geometry", "002_2b31ea2ab7e2cbd5.txt",
+          "its eigenvalue spectrum or “effective rank” measures how many independent task-relevant directions "
+          "survive after quotienting out null directions",
+          "An effective rank is a count only if it recovers a planted count (chapter 5 checks this); which "
+          "directions are task-relevant no chapter measures.",
+          "planted spectra and the digits MLP (chapter 5)",
+          "05_fisher.html#the-measures-validated-on-known-answers"),
+    Claim("thin_subset", "unified singular information geometry", "002_2b31ea2ab7e2cbd5.txt",
+          "Training trajectories also appear to explore only a thin subset of parameter space.",
+          "The effective dimensionality (participation ratio of windows of checkpoints) of the trajectories of "
+          "chapter 1's replicas, per seed, against that of an isotropic random walk sampled at the same "
+          "checkpoints (near 2.5 in any dimension). Below it, the path is dominated by one direction (drift): "
+          "thin as a path, which is what one run can show; a set of many runs would need a dimension estimate "
+          "of its own.",
+          "MLP on the digits, minibatch SGD (chapter 1's divergence run)",
+          "01_lyapunov.html#finite-perturbations-replicas-trained-side-by-side"),
+    Claim("siren_psnr", "DNA", "004_cb9203b1bf485335.txt",
+          "Achieves 22x compression with >40 dB PSNR reconstruction",
+          "PSNR of a SIREN fitted to a pretrained transformer's weight matrix at the claimed 22× parameter "
+          "ratio, per fitting seed, against 40 dB.",
+          "all-MiniLM-L6-v2 standing in for the write-up's TinyBERT-4L-312D; one attention matrix in the quick "
+          "profile (chapter 6)",
+          "06_dna.html#the-pretrained-transformer"),
+    Claim("manifold", "DNA", "004_cb9203b1bf485335.txt",
+          "Neural network weights are not random points in space - they lie on low-dimensional manifolds with "
+          "discoverable geometric structure.",
+          "Narrowed to a smooth positional pattern: the R² of the SIREN on the weights minus its R² on the same "
+          "weights permuted, paired per seed, against a stated margin. Low-rank linear structure is measured in "
+          "chapter 6 separately.",
+          "all-MiniLM-L6-v2 standing in for TinyBERT-4L-312D (chapter 6)",
+          "06_dna.html#the-pretrained-transformer"),
+    Claim("weight_entropy", "DNA", "004_cb9203b1bf485335.txt",
+          "Entropy Reduction: Trained weights have lower entropy than random",
+          "Histogram entropy of the trained weights minus that of their own initialisation, at the same bin "
+          "width, with a bootstrap interval over weights; for MiniLM and the digits MLP (two settings).",
+          "all-MiniLM-L6-v2 (against its initialisation scheme) and an MLP trained on the digits (chapter 6)",
+          "06_dna.html#entropy-of-trained-and-initial-weights"),
+    Claim("convergence_ratio", "deep-lyapunov", "003_185370dfd885f97c.txt",
+          "Do weight trajectories come together (< 1) or spread apart (> 1)?",
+          "deep-lyapunov's convergence ratio on chapter 1's replicas: its side of 1 must agree with the sign of "
+          "its own Lyapunov estimate and of the book's exponent on every seed; a seed where it does not is a "
+          "counterexample.",
+          "MLP on the digits, minibatch SGD (chapter 1's divergence run)",
+          "01_lyapunov.html#finite-perturbations-replicas-trained-side-by-side"),
+)
+
+CLAIMS_BY_KEY = {claim.key: claim for claim in CLAIM_REGISTRY}
+#: The claims in table order: (key, source, quote), for code that needs only these.
+CLAIMS: tuple[tuple[str, str, str], ...] = tuple((c.key, c.source, c.quote) for c in CLAIM_REGISTRY)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One claim's verdict: the ``verdict`` word, the deciding ``quantity`` and its ``value`` with interval
+    ``[low, high]`` and what the interval is (``interval_kind``), ``n_units`` independent units behind it,
+    the ``rule`` that decided it, every threshold it used (``thresholds``), how it fares under the arbitrary
+    choices (``robustness``), where it applies (``regime``), the ``link`` to the measurement and what would
+    change it (``change``)."""
 
     key: str
     verdict: str
@@ -148,10 +221,30 @@ class Row:
     regime: str = ""
     link: str = ""
     change: str = ""
+    rule: str = ""
+    thresholds: str = ""
+    robustness: str = ""
+    n_units: int = 0
 
     def __post_init__(self) -> None:
-        check_choice("verdict", self.verdict, VERDICTS)
-        check_choice("key", self.key, [key for key, _, _ in CLAIMS])
+        if not rules.is_word(self.verdict):
+            raise ValueError(f"verdict={self.verdict!r} is not allowed; allowed values: {', '.join(VERDICTS)}, "
+                             "or 'depends on <choice>'")
+        check_choice("key", self.key, list(CLAIMS_BY_KEY))
+
+    @property
+    def word(self) -> str:
+        return self.verdict
+
+
+Row = Verdict
+
+
+def _verdict(key: str, decision: Decision, quantity: str, regime: str, change: str, *, rule: str = "") -> Verdict:
+    """A :class:`Verdict` for claim ``key`` from a rule's :class:`~uniq_core.rules.Decision`."""
+    return Verdict(key, decision.word, quantity, decision.value, decision.low, decision.high,
+                   decision.interval_kind, regime, CLAIMS_BY_KEY[key].link, change, rule or decision.rule,
+                   decision.thresholds, decision.robustness, decision.n_units)
 
 
 def _by_verdict(verdict: str, sentences: dict[str, str], otherwise: str) -> str:
@@ -162,6 +255,404 @@ def _by_verdict(verdict: str, sentences: dict[str, str], otherwise: str) -> str:
 def _g(value: float) -> str:
     return "nan" if not np.isfinite(value) else f"{value:.3g}"
 
+
+def number_text(value: float, low: float, high: float, kind: str = "") -> str:
+    """``value`` with its interval, ``0.123 [0.1, 0.15]``, or with its range, ``0.123 (range 0.1 to 0.15)``, when
+    ``kind`` says the two ends are a range; the ends are left out when not finite."""
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return _g(value)
+    if "range" in kind and "interval" not in kind:
+        return f"{_g(value)} (range {_g(low)} to {_g(high)})"
+    return f"{_g(value)} [{_g(low)}, {_g(high)}]"
+
+
+def _seeds_text(values: np.ndarray) -> str:
+    values = np.asarray(values, dtype=float).ravel()
+    return ", ".join(_g(v) for v in values)
+
+
+
+# ------------------------------------------------------------------------------------------- row functions
+# Each reads the fields of its chapter's Results that decide one claim, applies one rule of uniq_core.rules,
+# and recomputes it under the arbitrary choices behind it.
+
+
+def row_lyapunov(divergence, regime, significance: float = 0.05) -> Verdict:
+    """Finite-perturbation exponent per epoch (chapter 1) with :func:`~uniq_core.rules.interval_rule` over
+    seeds, and the regime map's cells (a t-test over seeds per cell, Holm-corrected over cells, only where a
+    cell has at least ``MIN_UNITS`` seeds), combined by :func:`~uniq_core.rules.grid_rule`."""
+    from uniq_core.experiments.lyapunov import positive_cells
+
+    seeds_per_cell = int(np.asarray(regime.exponent).shape[0])
+
+    def cell_words(level: float) -> list[str]:
+        if seeds_per_cell < rules.MIN_UNITS:
+            return []
+        sign = positive_cells(regime, 1 - level)["sign"]
+        return [{1.0: HOLDS, -1.0: FAILS}.get(float(v), UNRESOLVED) for v in sign[np.isfinite(sign)]]
+
+    def decide(confidence: float = rules.CONFIDENCE, level: float = significance) -> Decision:
+        main = rules.interval_rule(divergence.fitted_exponent, confidence=confidence)
+        return replace(main, word=rules.grid_rule([main.word, *cell_words(level)]))
+
+    choices = {"confidence": CONFIDENCES, **({"level": (0.01, 0.1)} if seeds_per_cell >= rules.MIN_UNITS else {})}
+    decision = rules.robust(decide, choices, confidence=rules.CONFIDENCE, level=significance)
+    sign = positive_cells(regime, 1 - significance)["sign"] if seeds_per_cell >= 2 else np.array([np.nan])
+    finite = np.isfinite(sign)
+    positive = finite & (sign == 1)
+    if seeds_per_cell < rules.MIN_UNITS:
+        where = (f"divergence run only: the regime map has {seeds_per_cell} seeds per cell, fewer than "
+                 f"{rules.MIN_UNITS}, so its cells decide nothing")
+    elif positive.any():
+        where = (f"positive in {int(positive.sum())} of {int(finite.sum())} cells of the map (Holm), at step sizes "
+                 f"{_g(regime.lrs[positive.any(axis=1)].min())} to {_g(regime.lrs[positive.any(axis=1)].max())}")
+    else:
+        where = f"positive in none of the {int(finite.sum())} cells of the map (Holm)"
+    return _verdict("lyapunov", decision, "exponent of the replicas' spread, per epoch", where,
+                    "An interval over seeds above zero at every setting would make it hold; below zero, fail.")
+
+
+def row_entropy(stationary, config=None) -> Verdict:
+    """SGD entropy production at a minimum (chapter 2) with :func:`~uniq_core.rules.estimate_rule`: the pooled
+    estimate ± (z s.e. + |Langevin offset|), from independent chains; a Langevin null control that fails
+    leaves it not resolved (:func:`~uniq_core.rules.instrument_rule`)."""
+    chains = int(getattr(config, "chains", 0) or 0)
+    seeds = int(getattr(config, "n_seeds", 0) or 0)
+    n_units = chains * max(seeds, 1)  # without the Config the units are unknown: no decision
+    kind_units = f"{chains} chains × {seeds} seeds"
+
+    def decide(z: float = 1.96) -> Decision:
+        if not bool(stationary.langevin_null_holds):
+            return rules.instrument_rule("the Langevin null control is not consistent with zero",
+                                         float(stationary.sgd_pooled))
+        half = z * float(stationary.sgd_pooled_error) + float(stationary.systematic)
+        return rules.estimate_rule(float(stationary.sgd_pooled), float(stationary.sgd_pooled) - half,
+                                   float(stationary.sgd_pooled) + half, n_units=n_units,
+                                   interval_kind=f"pooled over seeds: {_g(z)} jackknife s.e. over chains plus "
+                                                 f"|Langevin offset| as systematic error ({kind_units})")
+
+    decision = rules.robust(decide, {"z": (1.645, 2.576)}, z=1.96)
+    return _verdict("entropy", decision, "entropy production of SGD at a minimum, nats per step",
+                    "minibatch SGD at a stationary minimum; the learning transient is not measured",
+                    "A pooled interval containing zero would leave it unresolved; a measurement along the learning "
+                    "transient would answer the write-up's own question.")
+
+
+def row_topology(trajectories, independent, sweep) -> Verdict:
+    """Chapter 3's permutation tests of persistence diagrams have not shown their size on path-shaped data
+    (halves of one path resemble each other whatever the run), so they decide nothing
+    (:func:`~uniq_core.rules.instrument_rule`); the smallest Holm-adjusted p-value is shown."""
+    from uniq_core.experiments import topology
+
+    adjusted, _ = topology.holm_decisions([trajectories, independent])
+    decision = rules.robust(lambda: rules.instrument_rule(
+        "permutation test over halves of paths: size on path-like data under the null not shown",
+        float(np.nanmin(adjusted))), {})
+    return _verdict("topology", decision, "smallest Holm-adjusted permutation p-value (weight or function space, "
+                    "both data orders)", "ill-posed as stated (paths are contractible); the distinguishability of "
+                    "persistence diagrams is what is tested",
+                    "A two-sample test with whole runs as units, shown to hold its size on runs that differ only by "
+                    "chance, would decide distinguishability (not topological classes).")
+
+
+def row_reproducibility(trajectories, reproducibility=None) -> Verdict:
+    """"Unique with probability one" as functions: a run whose predictions on every test input equal the first
+    run's is a counterexample (:func:`~uniq_core.rules.counterexample_rule`), among chapter 3's runs from one
+    initialisation. The introduction's bit-for-bit re-execution, when given, is reported beside it."""
+    reexecution = ""
+    if reproducibility is not None:
+        rerun = list(reproducibility.names).index("re-run")
+        reexecution = ("; a re-execution on the same CPU, seed and threads is bit-identical"
+                       if bool(reproducibility.bitwise_identical[rerun]) else
+                       "; a re-execution on the same CPU, seed and threads differs in its bits")
+    per_run = np.asarray(trajectories.disagreement, dtype=float)[0, 1:]
+    finite = per_run[np.isfinite(per_run)]
+    identical = int(np.sum(finite == 0))
+    decision = rules.robust(lambda: rules.counterexample_rule(
+        identical, len(finite), what="runs predicting exactly as the first on every test input"), {})
+    decision = replace(decision, value=float(identical / max(len(finite), 1)))
+    return _verdict("reproducibility", decision, "share of runs whose test predictions equal the first run's",
+                    f"argmax predictions on the test set, runs from one initialisation perturbed at initialisation; "
+                    f"in weight or logit space every run differs, as any continuous random variable does{reexecution}",
+                    "Runs that each predict differently from all others on the test set would leave it not contradicted.")
+
+
+def _settings_indices(settings, names: Sequence[str]) -> list[int]:
+    settings_names = list(settings.settings)
+    return [settings_names.index(name) for name in names if name in settings_names]
+
+
+def _largest(values: np.ndarray) -> float:
+    values = np.asarray(values, dtype=float)
+    return float(np.nanmax(values)) if np.isfinite(values).any() else float("nan")
+
+
+def _smallest(values: np.ndarray) -> float:
+    values = np.asarray(values, dtype=float)
+    return float(np.nanmin(values)) if np.isfinite(values).any() else float("nan")
+
+
+def row_probes_pass(settings, settings_config) -> Verdict:
+    """Chapter 4, finding (a): the write-up's energy drift D per network and setting (GroupNorm, frozen
+    BatchNorm), its largest value over seeds against the write-up's threshold
+    (:func:`~uniq_core.rules.threshold_rule`), combined over the cells by :func:`~uniq_core.rules.grid_rule`.
+    The round trip and Ω, which cannot fail for gradient forces on a fixed batch schedule, are reported, not
+    used; a diverged run (NaN) leaves its cell not resolved."""
+    claimed = _settings_indices(settings, ("group", "frozen_batch"))
+    dts = np.asarray(settings.dts, dtype=float)
+    order = np.argsort(dts)
+    energy = np.asarray(settings.energy_drift, dtype=float)[:, claimed]  # networks × settings × dts × seeds
+    shadow = np.asarray(settings.shadow_drift, dtype=float)[:, claimed, order[0]]
+
+    def decide(threshold: float = settings_config.energy_threshold, step: int = 0) -> Decision:
+        at_step = energy[:, :, order[step]]
+        cells = [rules.threshold_rule(float(np.max(cell)) if np.all(np.isfinite(cell)) else float("nan"),
+                                      threshold=threshold, claimed="below").word
+                 for cell in at_step.reshape(-1, at_step.shape[-1])]
+        return Decision(rules.grid_rule(cells), _largest(at_step), _smallest(at_step), _largest(at_step),
+                        int(np.isfinite(at_step).sum()),
+                        f"range over networks, both settings and seeds at Δt = {_g(float(dts[order[step]]))}; "
+                        f"{cells.count(HOLDS)} of {len(cells)} network × setting cells below", "grid_rule",
+                        f"energy drift below {_g(threshold)} on every seed of a cell")
+
+    threshold = settings_config.energy_threshold
+    choices = {"threshold": (threshold / 2, threshold * 2)}
+    if len(dts) >= 3:
+        choices["step"] = (1, 2)
+    decision = rules.robust(decide, choices, threshold=threshold, step=0)
+    return _verdict("probes_pass", decision, "largest energy drift D at the smallest step",
+                    f"SimpleCNN and ResNet; round trip and Ω below tolerance by construction; the shadow account "
+                    f"drifts {_g(_smallest(shadow))} to {_g(_largest(shadow))} (a check that forces are gradients)",
+                    "Every cell's drift below the threshold would make it hold; every cell's above, fail.")
+
+
+def row_batchnorm_fails(settings, settings_config) -> Verdict:
+    """Chapter 4, finding (b): the book's round trip (an exact reversal of a fixed batch schedule) and Ω (for
+    autograd forces) cannot fail for train-mode BatchNorm either, so they decide nothing
+    (:func:`~uniq_core.rules.instrument_rule`); the smallest Ω error is shown."""
+    batch = list(settings.settings).index("batch")
+    round_trip = np.asarray(settings.round_trip, dtype=float)[:, batch]
+    omega = np.asarray(settings.omega, dtype=float)[:, batch]
+    decision = rules.robust(lambda: rules.instrument_rule(
+        "round trip and Ω hold by construction for gradient forces on a fixed batch schedule; the write-up's "
+        "ΔNEGdt and εΩ as it defines them would test it", _smallest(omega)), {})
+    return _verdict("batchnorm_fails", decision, "train-mode BatchNorm's Ω error",
+                    f"round-trip error {_g(_smallest(round_trip))} to {_g(_largest(round_trip))}; Ω error "
+                    f"{_g(_smallest(omega))} to {_g(_largest(omega))}",
+                    "Probes that can fail for a train-mode network (the write-up's ΔNEGdt and εΩ) would decide it.")
+
+
+def row_dose_response(settings_dose) -> Verdict:
+    """Chapter 4, finding (c): the largest relative change of a probe over the BN momenta against a stated
+    threshold (:func:`~uniq_core.rules.threshold_rule`); when the change is exactly zero the probes do not read
+    the running statistics at all, and decide nothing (:func:`~uniq_core.rules.instrument_rule`)."""
+    spread = float(settings_dose.probe_spread)
+    if spread == 0.0:
+        decision = rules.robust(lambda: rules.instrument_rule(
+            "train-mode probes do not read the running statistics: they cannot respond to their momentum", spread), {})
+    else:
+        decision = rules.robust(lambda threshold=DOSE_RESPONSE_THRESHOLD: rules.threshold_rule(
+            spread, threshold=threshold, what="largest over networks and seeds"),
+            {"threshold": (0.05, 0.2)}, threshold=DOSE_RESPONSE_THRESHOLD)
+    return _verdict("dose_response", decision, "largest relative change of a probe over the momenta",
+                    "train-mode BatchNorm", "Probes that read the running statistics and change by more than the "
+                    "threshold as the momentum varies would make it hold.")
+
+
+def row_mass_scaling(mass) -> Verdict:
+    """Chapter 4: per-seed exponents of dt_zero against M at a fixed physical horizon, against the claimed
+    1/2 within a stated tolerance (:func:`~uniq_core.rules.value_rule`; censored dt_zero left out)."""
+    decision = rules.robust(
+        lambda tolerance=MASS_TOLERANCE, confidence=rules.CONFIDENCE: rules.value_rule(
+            mass.slopes, claimed=MASS_EXPONENT, tolerance=tolerance, confidence=confidence),
+        {"tolerance": (0.05, 0.2), "confidence": CONFIDENCES}, tolerance=MASS_TOLERANCE, confidence=rules.CONFIDENCE)
+    return _verdict("mass_scaling", decision, "exponent of dt_zero against M (claim: 1/2)",
+                    f"SimpleCNN, fixed physical horizon; per-seed exponents {_seeds_text(mass.slopes)}",
+                    "An interval over at least five seeds within the tolerance of 1/2 would make it hold; one "
+                    "excluding 1/2, fail.")
+
+
+def row_deeper_deviate(mass, resnet_mass) -> Verdict:
+    """Chapter 4: the ResNet's exponent minus the SimpleCNN's, paired by seed. "Deviate" holds when the
+    difference's interval excludes 0 and fails when it lies within ± the stated margin: the value rule on
+    the difference (claimed 0), with its words swapped (:func:`~uniq_core.rules.value_rule`)."""
+    deep = np.asarray(resnet_mass.slopes, dtype=float)
+    shallow = np.asarray(mass.slopes, dtype=float)
+    count = min(len(deep), len(shallow))
+    difference = deep[:count] - shallow[:count]
+    swap = {HOLDS: FAILS, FAILS: HOLDS}
+
+    def decide(margin: float = DEVIATION_MARGIN, confidence: float = rules.CONFIDENCE) -> Decision:
+        same = rules.value_rule(difference, claimed=0.0, tolerance=margin, confidence=confidence)
+        return replace(same, word=swap.get(same.word, same.word),
+                       thresholds=f"deviation: interval excludes 0; none: within ± {_g(margin)}; "
+                                  f"{confidence:.0%} level; at least {rules.MIN_UNITS} seeds")
+
+    decision = rules.robust(decide, {"margin": (0.05, 0.2), "confidence": CONFIDENCES},
+                            margin=DEVIATION_MARGIN, confidence=rules.CONFIDENCE)
+    return _verdict("deeper_deviate", decision, "ResNet's mass exponent minus SimpleCNN's, paired by seed",
+                    f"fixed physical horizon; ResNet {_seeds_text(deep)}, SimpleCNN {_seeds_text(shallow)}",
+                    "An interval over at least five seeds excluding 0 would make it hold.")
+
+
+def row_degenerate(training) -> Verdict:
+    """Chapter 5: the null dimension of the trained network's Fisher metric is a count without sampling error
+    per seed; the claim is about every seed, so the smallest count over seeds is judged against zero
+    (:func:`~uniq_core.rules.threshold_rule`) and recomputed at the fixed tolerances the chapter also counts
+    at. With any continuous symmetry the count is above zero by construction; the row says so."""
+    counts = np.asarray(training.null_dimension, dtype=float)[:, -1]
+    by_rtol = np.asarray(getattr(training, "null_by_rtol", np.full((len(counts), 1, 0), np.nan)), dtype=float)
+    rtols = list(np.asarray(getattr(training, "rtols", []), dtype=float))
+
+    def decide(tolerance: str = "gap") -> Decision:
+        values = counts if tolerance == "gap" else by_rtol[:, -1, rtols.index(float(tolerance))]
+        finite = values[np.isfinite(values)]
+        decision = rules.threshold_rule(float(finite.min()) if finite.size else float("nan"), threshold=0.0,
+                                        what=f"smallest over {finite.size} seeds")
+        return replace(decision, value=float(np.mean(finite)) if finite.size else float("nan"),
+                       low=_smallest(values), high=_largest(values), n_units=int(finite.size),
+                       interval_kind=f"range over {finite.size} seeds; the smallest decides")
+
+    choices = {"tolerance": tuple(str(r) for r in (rtols[0], rtols[-1]))} if len(rtols) >= 2 else {}
+    decision = rules.robust(decide, choices, tolerance="gap")
+    construction = (f"; {training.predicted_null} of these directions are symmetries, null for every input, so "
+                    "the count is above zero by construction") if training.predicted_null > 0 else ""
+    return _verdict("degenerate", decision, "null dimension of the Fisher metric after training",
+                    f"the {training.architecture} network on the digits{construction}",
+                    "Nothing that keeps the architecture: a network without continuous symmetries and a probe that "
+                    "sees every parameter would.")
+
+
+def row_gauge(check, training) -> Verdict:
+    """Chapter 5: whether the trained null space is mostly gauge directions proper (symmetries of the
+    architecture): the share the symmetries explain, per seed, above one half
+    (:func:`~uniq_core.rules.interval_rule`). The known answer at initialisation (measured null dimension =
+    symmetry count on random inputs) is the instrument's check: a mismatch there, or fewer null directions than
+    exact symmetries after training, leaves it not resolved (:func:`~uniq_core.rules.instrument_rule`)."""
+    known = check.predicted >= 0
+    mismatches = int(np.sum(check.predicted[known] != check.measured[known]))
+    nulls = np.asarray(training.null_dimension[:, -1], dtype=float)
+    share = training.predicted_null / nulls
+    finite = nulls[np.isfinite(nulls)]
+
+    def decide(mostly: float = MOSTLY, confidence: float = rules.CONFIDENCE) -> Decision:
+        if mismatches:
+            return rules.instrument_rule(f"the null dimension differs from the symmetry count in {mismatches} known "
+                                         "case(s) at initialisation", float(np.nanmean(share)))
+        if len(finite) == 0 or bool(np.any(finite < training.predicted_null)):
+            return rules.instrument_rule("fewer null directions than exact symmetries on some seed",
+                                         float(np.nanmean(share)))
+        return rules.interval_rule(share, null=mostly, confidence=confidence)
+
+    decision = rules.robust(decide, {"mostly": (0.4, 0.6), "confidence": CONFIDENCES},
+                            mostly=MOSTLY, confidence=rules.CONFIDENCE)
+    from_data = float(np.nanmean((training.explained_null_data[:, -1] - training.predicted_null) / nulls))
+    return _verdict("gauge", decision, "share of the trained null space that symmetries explain",
+                    f"instrument check: at initialisation on random inputs the null dimension equals the symmetry "
+                    f"count in {int(known.sum()) - mismatches} of {int(known.sum())} cases; on the digits "
+                    f"{from_data:.0%} of the trained null space comes from the data support",
+                    "A share above one half over at least five seeds would make it hold.")
+
+
+def row_effective_rank(check) -> Verdict:
+    """Chapter 5: which directions are task-relevant no chapter measures: not testable here
+    (:func:`~uniq_core.rules.untestable_rule`). The number shown is the participation ratio's largest relative
+    error on planted counts."""
+    errors = {name: float(np.max(np.abs(np.asarray(values, dtype=float) / check.planted_count - 1)))
+              for name, values in (("participation ratio", check.planted_participation),
+                                   ("entropy rank", check.planted_entropy), ("MacKay count", check.planted_mackay))}
+    recovering = [name for name, error in errors.items() if error < PLANTED_TOLERANCE]
+    tails = np.asarray(check.planted_tails, dtype=float)
+    decision = replace(rules.untestable_rule("a teacher–student task with a known relevant subspace, or training "
+                                             "restricted to the top-k metric eigenvectors, would test it"),
+                       value=errors["participation ratio"], robustness="no arbitrary choice")
+    return _verdict("effective_rank", decision, "largest relative error of the participation ratio on a planted count",
+                    f"{', '.join(recovering) or 'no measure'} recovers a planted count within {_g(PLANTED_TOLERANCE)} "
+                    f"for tails {_g(float(tails.min()))} to {_g(float(tails.max()))}; task relevance is not measured",
+                    "A measure that counts the directions a teacher network's task depends on would make it testable.")
+
+
+def row_thin_subset(divergence) -> Verdict:
+    """Chapter 1's trajectories: their effective dimensionality per seed against an isotropic random walk's at
+    the same number of checkpoints (:func:`uniq_core.lyapunov.random_walk_effective_dimensionality`), with
+    :func:`~uniq_core.rules.interval_rule` claiming "below"."""
+    epochs = int(len(np.asarray(divergence.epochs)))
+    walk, walk_spread = lyapunov_measures.random_walk_effective_dimensionality(max(epochs, 2))
+    decision = rules.robust(lambda confidence=rules.CONFIDENCE: rules.interval_rule(
+        divergence.effective_dimensionality, null=walk, direction=-1, confidence=confidence),
+        {"confidence": CONFIDENCES}, confidence=rules.CONFIDENCE)
+    return _verdict("thin_subset", decision, "effective dimensionality of the replicas' trajectories",
+                    f"random walk at the same {epochs} checkpoints: {_g(walk)} ± {_g(walk_spread)}; parameters: "
+                    f"{int(divergence.n_parameters)}",
+                    "An effective dimensionality at or above a random walk's would make it fail.")
+
+
+def row_siren_psnr(minilm, claimed_psnr: float, claimed_ratio: float) -> Verdict:
+    """Chapter 6: SIREN PSNR on MiniLM per fitting seed at the claimed compression, against the claimed dB
+    (:func:`~uniq_core.rules.interval_rule`); a smaller compression than claimed is not the claim."""
+    if minilm.ratio < claimed_ratio:
+        decision = rules.untestable_rule(f"a fit at the claimed {_g(claimed_ratio)}× compression")
+    else:
+        decision = rules.robust(lambda confidence=rules.CONFIDENCE: rules.interval_rule(
+            minilm.psnr_siren_seeds, null=claimed_psnr, confidence=confidence), {"confidence": CONFIDENCES},
+            confidence=rules.CONFIDENCE)
+    return _verdict("siren_psnr", decision, f"SIREN PSNR on MiniLM, dB (claim: above {_g(claimed_psnr)})",
+                    f"{_g(minilm.ratio)}× compression; per-seed PSNR {_seeds_text(minilm.psnr_siren_seeds)} dB",
+                    "A fit above the claimed PSNR over at least five seeds at the claimed compression would make it hold.")
+
+
+def row_manifold(minilm) -> Verdict:
+    """Chapter 6: R² of the SIREN on the weights minus R² on its own permutation of them, paired per seed
+    (:func:`~uniq_core.rules.interval_rule` with the stated margin: an excess bounded below it fails)."""
+    excess = np.asarray(minilm.r2_siren_seeds, dtype=float) - np.asarray(minilm.r2_permuted_seeds, dtype=float)
+    decision = rules.robust(lambda margin=PATTERN_MARGIN, confidence=rules.CONFIDENCE: rules.interval_rule(
+        excess, margin=margin, confidence=confidence), {"margin": (0.005, 0.02), "confidence": CONFIDENCES},
+        margin=PATTERN_MARGIN, confidence=rules.CONFIDENCE)
+    return _verdict("manifold", decision, "R² of the SIREN minus R² on permuted weights",
+                    f"MiniLM matrices at the claimed ratio; per-seed excess {_seeds_text(excess)}",
+                    "A SIREN that explains more of the weights than of the same weights shuffled would make it hold.")
+
+
+def row_weight_entropy(minilm, digits) -> Verdict:
+    """Chapter 6: entropy of trained weights minus that of their initialisation, MiniLM and the digits MLP,
+    each judged on its gap ± z bootstrap standard errors (:func:`~uniq_core.rules.estimate_rule`, units: the
+    weights), combined by :func:`~uniq_core.rules.grid_rule`."""
+    models = (minilm, digits)
+    differences = [float(m.entropy_trained - m.entropy_init) for m in models]
+    errors = [float(np.hypot(m.entropy_trained_se, m.entropy_init_se)) for m in models]
+
+    def decide(z: float = 1.96) -> Decision:
+        parts = [rules.estimate_rule(d, d - z * e, d + z * e, n_units=int(m.n_weights), direction=-1, unit="weights",
+                                     interval_kind=f"difference ± {_g(z)} bootstrap s.e. over weights")
+                 for d, e, m in zip(differences, errors, models)]
+        return replace(parts[0], word=rules.grid_rule([p.word for p in parts]), rule="grid_rule")
+
+    decision = rules.robust(decide, {"z": (1.645, 2.576)}, z=1.96)
+    return _verdict("weight_entropy", decision, "entropy of MiniLM's trained weights minus their initialisation's, nats",
+                    f"MiniLM and the digits MLP (digits: {_g(differences[1])} nats); Miller–Madow histogram entropy",
+                    "Trained weights below their own initialisation's entropy at the same bin width would make it hold.")
+
+
+def row_convergence_ratio(divergence) -> Verdict:
+    """deep-lyapunov's convergence ratio on chapter 1's runs: a seed on which its side of 1 disagrees with the
+    sign of the peer's own Lyapunov estimate, or with the sign of the book's exponent, is a counterexample
+    (:func:`~uniq_core.rules.counterexample_rule`)."""
+    ratio = np.asarray(divergence.peer_convergence_ratio, dtype=float)
+    ratio_side = np.sign(np.log(ratio))
+    own = np.sign(np.asarray(divergence.peer_lyapunov, dtype=float))
+    book = np.sign(np.asarray(divergence.fitted_exponent, dtype=float))
+    finite = np.isfinite(ratio_side) & np.isfinite(own) & np.isfinite(book)
+    disagree = finite & ((ratio_side != own) | (ratio_side != book))
+    decision = rules.robust(lambda: rules.counterexample_rule(
+        int(disagree.sum()), int(finite.sum()), what="seeds whose ratio's side of 1 disagrees with an exponent's sign"), {})
+    decision = replace(decision, value=float(np.nanmean(ratio)), low=_smallest(ratio), high=_largest(ratio),
+                       interval_kind=decision.interval_kind + f"; ratio range over {int(finite.sum())} seeds")
+    return _verdict("convergence_ratio", decision, "deep-lyapunov convergence ratio",
+                    f"chapter 1's replicas; the peer's own exponent disagrees in sign on "
+                    f"{int((finite & (ratio_side != own)).sum())} and the book's on "
+                    f"{int((finite & (ratio_side != book)).sum())} of {int(finite.sum())} seeds",
+                    "A ratio whose side of 1 matches the sign of both exponents on every seed would leave it "
+                    "not contradicted.")
 
 # ---------------------------------------------------------------------------------------------- config
 
@@ -277,329 +768,13 @@ def _runner(chapter: str, name: str) -> Callable[..., Any]:
     }[(chapter, name)]
 
 
-# ------------------------------------------------------------------------------------------- row functions
-# Each reads the fields of its chapter's Results that decide one claim.
-
-
-def row_lyapunov(divergence, regime, significance: float = 0.05) -> Row:
-    """Finite-perturbation exponent per epoch (chapter 1), and where on the regime map it is positive.
-
-    The map's cells without any diverged replica are a family of tests, decided by one rule: a t-test over
-    seeds per cell with Holm's correction over the cells (:func:`uniq_core.experiments.lyapunov.positive_cells`),
-    so the family's chance of one false "positive" stays below ``significance``.
-    """
-    from uniq_core.experiments.lyapunov import positive_cells
-
-    sign = positive_cells(regime, 1 - significance)["sign"]
-    finite = np.isfinite(sign)
-    cells = [{1.0: HOLDS, -1.0: FAILS}.get(float(value), UNRESOLVED) for value in sign[finite]]
-    positive = finite & (sign == 1)
-    main = interval_verdict(*divergence.exponent_interval)
-    verdict = regime_verdict([main, *cells])
-    where = (f"positive in {int(positive.sum())} of {int(finite.sum())} settings of the map (corrected), at step sizes "
-             f"{_g(regime.lrs[positive.any(axis=1)].min())} to {_g(regime.lrs[positive.any(axis=1)].max())}"
-             if positive.any() else f"positive in none of the {int(finite.sum())} settings of the map")
-    return Row("lyapunov", verdict, "exponent of the replicas' spread, per epoch", divergence.exponent_mean,
-               *divergence.exponent_interval, "95% t-interval over seeds", where, "01_lyapunov.html#verdict",
-               _by_verdict(verdict, {
-                   REGIME: "An interval above zero at every setting of the map would make it hold everywhere; "
-                           "intervals below zero everywhere would make it fail.",
-                   HOLDS: "An interval containing or below zero at any setting of the map would restrict it to a "
-                          "regime."},
-                   "An interval above zero at some setting of the map would make it hold in that regime."))
-
-
-def row_entropy(stationary) -> Row:
-    """SGD entropy production at a minimum against zero (chapter 2), with the Langevin offset as a systematic
-    error; the Langevin null check must pass for the verdict to rest on the instrument."""
-    low, high = stationary.decision_interval
-    sgd = interval_verdict(low, high)
-    langevin_reversible = float(np.max(np.abs(stationary.langevin_exact))) < 1e-3 * abs(stationary.sgd_exact_mean)
-    if not bool(stationary.langevin_null_holds):
-        sgd = UNRESOLVED if sgd == HOLDS else sgd
-    verdict = REGIME if sgd == HOLDS and langevin_reversible else sgd
-    return Row("entropy", verdict, "entropy production of SGD at a minimum, nats per step", stationary.sgd_pooled,
-               low, high, "pooled over seeds: 1.96 s.e. plus |Langevin offset| as systematic error",
-               "minibatch SGD (anisotropic noise); Langevin dynamics is reversible" if langevin_reversible
-               else "minibatch SGD and Langevin alike", "02_entropy.html#verdict",
-               _by_verdict(verdict, {
-                   REGIME: "A positive rate for Langevin (isotropic-noise) dynamics would make it hold generally; "
-                           "an SGD interval containing zero would leave it unresolved.",
-                   HOLDS: "A Langevin rate indistinguishable from zero would restrict it to minibatch SGD."},
-                   "An SGD interval above zero, with a Langevin control consistent with zero, would make it hold "
-                   "for minibatch SGD."))
-
-
-def row_topology(trajectories, independent, sweep) -> Row:
-    """Permutation tests of persistence diagrams (chapter 3), with the chapter's one decision rule: Holm-adjusted
-    p-values below the level, over both spaces and both data orders; then the perturbation × width sweep,
-    Holm-adjusted over its grid."""
-    from uniq_core.experiments import topology
-
-    adjusted, rejected = topology.holm_decisions([trajectories, independent])
-    sweep_adjusted = np.fmin(np.asarray(sweep.weight_p_holm, dtype=float), np.asarray(sweep.function_p_holm, dtype=float))
-    sweep_rejected = np.nan_to_num(sweep_adjusted, nan=1.0) < float(sweep.level)
-    # a permutation test that does not reject, with no positive control on real trajectories, shows nothing
-    verdict = HOLDS if rejected.any() else REGIME if sweep_rejected.any() else UNRESOLVED
-    n_sweep = 2 * int(np.isfinite(sweep_adjusted).sum())
-    if sweep_rejected.any():
-        where = (f"distinguishable in the sweep from perturbation {_g(sweep.perturbations[sweep_rejected.any(axis=0)].min())}"
-                 f" on (Holm over {n_sweep} tests, level {_g(float(sweep.level))})")
-    else:
-        where = f"no setting of the sweep is distinguishable (Holm over {n_sweep} tests, level {_g(float(sweep.level))})"
-    return Row("topology", verdict, "smallest Holm-adjusted permutation p-value (weight or function space, both "
-               "data orders)", float(np.nanmin(adjusted)),
-               interval_kind=f"Holm over {adjusted.size} tests, level {_g(float(trajectories.level))}", regime=where,
-               link="03_topology.html#are-training-trajectories-topologically-distinct",
-               change=_by_verdict(verdict, {
-                   HOLDS: "Adjusted p-values above the level in a repeat with more runs would make it fail."},
-                   "Adjusted p-values below the level for runs from one initialisation, in a test that can reject, "
-                   "would make it hold there."))
-
-
-def row_reproducibility(reproducibility) -> Row:
-    """Bit-for-bit re-execution of the introduction's run (CPU, fixed seed)."""
-    rerun = list(reproducibility.names).index("re-run")
-    identical = bool(reproducibility.bitwise_identical[rerun])
-    steps = float(reproducibility.steps[-1])
-    return Row("reproducibility", FAILS if identical else HOLDS, "training steps re-executed bit for bit",
-               steps if identical else float(max(reproducibility.first_difference_step[rerun], 0)),
-               interval_kind="exact count", regime="CPU, fixed seed and thread count; weights differ under any "
-               "perturbation, as any continuous random variable does", link="00_intro.html#a-first-measurement-perturbed-replicas",
-               change="A re-execution that differs in its bits on the same machine, seed and threads would make "
-                      "it hold." if identical else "A bit-identical re-execution on the same machine, seed and threads "
-                      "would make it fail.")
-
-
-def _settings_indices(settings, names: Sequence[str]) -> list[int]:
-    settings_names = list(settings.settings)
-    return [settings_names.index(name) for name in names if name in settings_names]
-
-
-def row_probes_pass(settings, settings_config) -> Row:
-    """Chapter 4, finding (a): GroupNorm and frozen BatchNorm pass all three probes at the smallest step."""
-    claimed = _settings_indices(settings, ("group", "frozen_batch"))
-    smallest = int(np.argmin(settings.dts))
-    drift = np.nanmean(settings.shadow_drift[:, :, smallest], axis=-1)[:, claimed]
-    verdict = HOLDS if bool(settings.passes[:, claimed].all()) else FAILS
-    return Row("probes_pass", verdict, f"largest shadow-account energy drift (threshold {_g(settings_config.energy_threshold)})",
-               float(np.nanmax(drift)), float(np.nanmin(drift)), float(np.nanmax(drift)), "range over networks and both settings",
-               f"Δt = {_g(float(settings.dts[smallest]))}, SimpleCNN and ResNet", "04_probes.html#the-paper-s-settings",
-               _by_verdict(verdict, {HOLDS: "A probe above its tolerance for either setting at the smallest step "
-                                            "would make it fail."},
-                           "Every probe of both settings below its tolerance at the smallest step would make it hold."))
-
-
-def row_batchnorm_fails(settings, settings_config) -> Row:
-    """Chapter 4, finding (b): train-mode BatchNorm fails the round trip or Ω while the others pass both."""
-    claimed = _settings_indices(settings, ("group", "frozen_batch"))
-    batch = list(settings.settings).index("batch")
-    batch_fails = bool(((settings.round_trip[:, batch] >= settings_config.round_trip_tolerance)
-                        | (settings.omega[:, batch] >= settings_config.omega_tolerance)).any())
-    others_pass = bool(((settings.round_trip[:, claimed] < settings_config.round_trip_tolerance)
-                        & (settings.omega[:, claimed] < settings_config.omega_tolerance)).all())
-    if batch_fails and not others_pass:  # the others fail too: the failure is not train-mode BatchNorm's
-        shown = np.asarray(settings.round_trip[:, claimed], dtype=float)
-        quantity = "return error of GroupNorm and frozen BatchNorm"
-    else:
-        shown = np.asarray(settings.round_trip[:, batch], dtype=float)
-        quantity = "train-mode BatchNorm return error"
-    return Row("batchnorm_fails", HOLDS if batch_fails and others_pass else FAILS,
-               f"{quantity} (tolerance {_g(settings_config.round_trip_tolerance)})",
-               float(np.nanmin(shown)), float(np.nanmin(shown)), float(np.nanmax(shown)),
-               "smallest, and range over networks and settings", "the paper's settings",
-               "04_probes.html#the-paper-s-settings",
-               "GroupNorm or frozen BatchNorm failing the same probe would make it fail." if batch_fails and others_pass
-               else "A return or Ω error of train-mode BatchNorm above tolerance, with the other settings below, "
-                    "would make it hold.")
-
-
-def row_dose_response(settings_dose) -> Row:
-    """Chapter 4, finding (c): the largest relative change of the probes over the BN momenta."""
-    verdict = threshold_verdict(settings_dose.probe_spread, DOSE_RESPONSE_THRESHOLD)
-    return Row("dose_response", verdict,
-               f"largest relative change of a probe over the momenta (threshold {_g(DOSE_RESPONSE_THRESHOLD)})",
-               float(settings_dose.probe_spread), interval_kind="largest over networks and seeds",
-               regime="train-mode BatchNorm; a response appears only in an energy defined with the running statistics",
-               link="04_probes.html#the-paper-s-settings",
-               change="Probes that change by more than the threshold as the momentum varies would make it hold."
-               if verdict != HOLDS else "Probes that change by less than the threshold would make it fail.")
-
-
-def _slope_range(mass) -> tuple[float, float]:
-    slopes = np.asarray(mass.slopes, dtype=float)
-    finite = slopes[np.isfinite(slopes)]
-    return (float(finite.min()), float(finite.max())) if finite.size else (float("nan"), float("nan"))
-
-
-def row_mass_scaling(mass) -> Row:
-    """Chapter 4: the fitted exponent of dt_zero against the mass at a fixed physical horizon, against the
-    claimed 1/2: "holds" when the range of the per-seed exponents contains it (censored dt_zero left out)."""
-    low, high = _slope_range(mass)
-    return Row("mass_scaling", contains_verdict(low, high, MASS_EXPONENT),
-               "fitted exponent of dt_zero against M (claim: 1/2)", float(mass.slope), low, high,
-               "range over seeds; dt_zero at the end of its bracket left out", "SimpleCNN, fixed physical horizon",
-               "04_probes.html#mass-scaling",
-               "Per-seed exponents that all exclude one half would make it fail; ones that straddle it would make "
-               "it hold.")
-
-
-def row_deeper_deviate(mass, resnet_mass) -> Row:
-    """Chapter 4: whether the ResNet's mass exponent at a fixed physical horizon differs from the SimpleCNN's:
-    "holds" when their per-seed ranges do not overlap, "fails" when they do."""
-    low, high = _slope_range(resnet_mass)
-    cnn_low, cnn_high = _slope_range(mass)
-    if not all(np.isfinite([low, high, cnn_low, cnn_high])):
-        verdict = UNRESOLVED
-    else:
-        verdict = HOLDS if high < cnn_low or low > cnn_high else FAILS
-    return Row("deeper_deviate", verdict, f"ResNet's exponent of dt_zero against M (SimpleCNN: {_g(cnn_low)} to "
-               f"{_g(cnn_high)})", float(resnet_mass.slope), low, high, "range over seeds",
-               "fixed physical horizon", "04_probes.html#mass-scaling",
-               "Per-seed ranges of the two exponents that overlap would make it fail; disjoint ones would make it "
-               "hold.")
-
-
-def count_verdict(counts: np.ndarray) -> str:
-    """A count measured per seed: "holds" when it is above zero on every finite seed, "fails" when it is
-    zero on every one, "not resolved" when the seeds disagree or fewer than two are finite (a diverged seed,
-    NaN, is left out; seeds are repetitions, not regimes)."""
-    counts = np.asarray(counts, dtype=float)
-    counts = counts[np.isfinite(counts)]
-    if len(counts) < 2:
-        return UNRESOLVED
-    return HOLDS if np.all(counts > 0) else FAILS if np.all(counts == 0) else UNRESOLVED
-
-
-def row_degenerate(training) -> Row:
-    """Chapter 5: null dimension of the trained network's Fisher metric, per seed (:func:`count_verdict`).
-    The architecture's symmetries are null for every input, so with any symmetry the count is above zero by
-    construction; the row says how far above."""
-    mean, (low, high) = stats.t_interval(training.null_dimension[:, -1])
-    return Row("degenerate", count_verdict(training.null_dimension[:, -1]), "null dimension of the Fisher metric "
-               "after training", mean, float(low), float(high), "95% t-interval over seeds",
-               f"the {training.architecture} network on the digits", "05_fisher.html#a-network-trained-on-the-digits",
-               f"Nothing that keeps the architecture: its {training.predicted_null} symmetry directions are null for "
-               "every input. A network without continuous symmetries and a probe that sees every parameter would.")
-
-
-def row_gauge(check, training) -> Row:
-    """Chapter 5: whether the null directions are mostly symmetries. Two settings through
-    :func:`regime_verdict`: at initialisation on random inputs in general position (the measured null
-    dimension equals the symmetry count in every case: "holds", else "fails"), and after training on the
-    digits (the 95% t-interval over seeds of the share symmetries / null dimension against one half). The
-    instrument must count at least the symmetries on every trained seed; if it does not, "not resolved"."""
-    known = check.predicted >= 0
-    at_init = HOLDS if np.all(check.predicted[known] == check.measured[known]) else FAILS
-    nulls = np.asarray(training.null_dimension[:, -1], dtype=float)
-    share = training.predicted_null / nulls
-    mean, (low, high) = stats.t_interval(share)
-    finite = nulls[np.isfinite(nulls)]
-    if len(finite) == 0 or np.any(finite < training.predicted_null):
-        verdict = UNRESOLVED  # fewer null directions than exact symmetries: the count is broken
-    else:
-        verdict = regime_verdict([at_init, interval_verdict(float(low), float(high), null=0.5)])
-    from_data = float(np.nanmean((training.explained_null_data[:, -1] - training.predicted_null) / nulls))  # per seed
-    regime = ("random inputs in general position at initialisation; on the digits "
-              f"{from_data:.0%} of the trained null space comes from the data" if verdict == REGIME
-              else "at initialisation and after training")
-    return Row("gauge", verdict, "share of the trained null space that symmetries explain", mean, float(low),
-               float(high), "95% t-interval over seeds", regime, "05_fisher.html#a-network-trained-on-the-digits",
-               "Inputs in general position after training (not the digits, whose constant pixels alone leave "
-               "directions unseen) would show whether training keeps the null space to the symmetries.")
-
-
-def row_effective_rank(check) -> Row:
-    """Chapter 5: an effective rank is a count of directions only if it recovers a planted count; which
-    directions are task-relevant nothing in the book measures, so the claim is not testable here. The number
-    is the participation ratio's largest relative error on the planted spectra (the best of the three)."""
-    errors = {name: float(np.max(np.abs(np.asarray(values, dtype=float) / check.planted_count - 1)))
-              for name, values in (("participation ratio", check.planted_participation),
-                                   ("entropy rank", check.planted_entropy), ("MacKay count", check.planted_mackay))}
-    recovering = [name for name, error in errors.items() if error < PLANTED_TOLERANCE]
-    tails = np.asarray(check.planted_tails, dtype=float)
-    return Row("effective_rank", NOT_TESTABLE, "largest relative error of the participation ratio on a planted count",
-               errors["participation ratio"], float(min(errors.values())), float(max(errors.values())),
-               "range over the three measures and the tail levels",
-               (f"{', '.join(recovering) or 'no measure'} recovers a planted count within {_g(PLANTED_TOLERANCE)} for "
-                f"tails {_g(float(tails.min()))} to {_g(float(tails.max()))}; task relevance is not measured"),
-               "05_fisher.html#the-measures-validated-on-known-answers",
-               "A measure that counts the directions a teacher network's task depends on would make it testable.")
-
-
-def row_thin_subset(training) -> Row:
-    """Chapter 5 measures the metric's concentration, not the set training visits: the claim is not testable
-    here; the participation ratio after training is shown as the nearest measurement."""
-    return Row("thin_subset", NOT_TESTABLE, "participation ratio of the Fisher spectrum (nearest measurement)",
-               float(training.participation_mean[-1]), *map(float, training.participation_interval[:, -1]),
-               "95% t-interval over seeds", "no measure of the set of parameters training visits",
-               "05_fisher.html#a-network-trained-on-the-digits",
-               "A dimension estimate of many runs' trajectories against random walks of the same length would "
-               "make it testable.")
-
-
-def row_siren_psnr(minilm, claimed_psnr: float, claimed_ratio: float) -> Row:
-    """Chapter 6: SIREN PSNR on MiniLM over seeds, at the claimed compression (else not testable)."""
-    mean, interval = stats.t_interval(minilm.psnr_siren_seeds)
-    low, high = (interval if np.all(np.isfinite(interval)) else (mean, mean))
-    verdict = NOT_TESTABLE if minilm.ratio < claimed_ratio else interval_verdict(float(low), float(high), claimed_psnr)
-    return Row("siren_psnr", verdict, f"SIREN PSNR on MiniLM, dB (claim: {_g(claimed_psnr)})", mean, float(low),
-               float(high), "95% t-interval over seeds", f"{_g(minilm.ratio)}× compression", "06_dna.html#the-pretrained-transformer",
-               "A fit above the claimed PSNR over seeds at the claimed compression would make it hold.")
-
-
-def row_manifold(minilm) -> Row:
-    """Chapter 6: R² of the SIREN on the weights minus R² on its own permutation of them, paired per seed; an excess
-    bounded below :data:`PATTERN_MARGIN` fails the claim."""
-    excess = np.asarray(minilm.r2_siren_seeds, dtype=float) - np.asarray(minilm.r2_permuted_seeds, dtype=float)
-    mean, interval = stats.t_interval(excess)
-    low, high = (interval if np.all(np.isfinite(interval)) else (mean, mean))
-    return Row("manifold", interval_verdict(float(low), float(high), margin=PATTERN_MARGIN),
-               f"R² of the SIREN minus R² on permuted weights (smallest that matters: {_g(PATTERN_MARGIN)})",
-               mean, float(low), float(high), "95% t-interval over seeds", "MiniLM matrices at the claimed ratio",
-               "06_dna.html#the-pretrained-transformer",
-               "A SIREN that explains more of the weights than of the same weights shuffled would make it hold.")
-
-
-def row_weight_entropy(minilm, digits) -> Row:
-    """Chapter 6: entropy of trained weights minus that of their initialisation, MiniLM and the digits MLP,
-    each judged on its gap ± 2 bootstrap standard errors (an order only where that excludes 0)."""
-    models = (minilm, digits)
-    differences = [float(m.entropy_trained - m.entropy_init) for m in models]
-    errors = [2 * float(np.hypot(m.entropy_trained_se, m.entropy_init_se)) for m in models]
-    verdict = regime_verdict([interval_verdict(d - e, d + e, direction=-1) for d, e in zip(differences, errors)])
-    return Row("weight_entropy", verdict, "entropy of MiniLM's trained weights minus their initialisation's, nats",
-               differences[0], min(differences), max(differences), "range over MiniLM and the digits MLP",
-               "Miller–Madow histogram entropy, gap ± 2 bootstrap SE", "06_dna.html#entropy-of-trained-and-initial-weights",
-               "Trained weights below their own initialisation's entropy at the same bin width would make it hold.")
-
-
-def row_convergence_ratio(divergence) -> Row:
-    """deep-lyapunov's convergence ratio on chapter 1's runs, against the sign of the measured exponent."""
-    from uniq_core.experiments import lyapunov
-
-    mean, interval = stats.t_interval(divergence.peer_convergence_ratio)
-    says_stable = bool(np.nanmax(divergence.peer_convergence_ratio) < 1)
-    exponent = interval_verdict(*divergence.exponent_interval)
-    disagreements = lyapunov.peer_sign_disagreements(divergence)
-    if disagreements or (says_stable and exponent == HOLDS) or (not says_stable and exponent == FAILS):
-        verdict = FAILS
-    elif exponent == UNRESOLVED:
-        verdict = UNRESOLVED
-    else:
-        verdict = HOLDS
-    return Row("convergence_ratio", verdict, "deep-lyapunov convergence ratio", mean, *map(float, interval),
-               "95% t-interval over seeds", f"chapter 1's replicas; its Lyapunov estimate disagrees in sign on "
-               f"{disagreements} seed(s)", "01_lyapunov.html#finite-perturbations-replicas-trained-side-by-side",
-               "A ratio whose side of 1 matches the sign of the measured exponent on every seed would make it hold.")
-
-
 # --------------------------------------------------------------------------------------------- the run
 
 
 @dataclass
 class Result(ResultBase):
-    """One entry per claim, in :data:`CLAIMS` order."""
+    """One entry per claim, in :data:`CLAIM_REGISTRY` order: the claim's source, ``claims`` (the quote),
+    seed file, operationalisation and scope, and its :class:`Verdict`'s fields; ``profile`` built it."""
 
     keys: np.ndarray
     sources: np.ndarray
@@ -614,6 +789,14 @@ class Result(ResultBase):
     links: np.ndarray
     changes: np.ndarray
     profile: str
+    quotes: np.ndarray
+    seeds: np.ndarray
+    operationalisations: np.ndarray
+    scopes: np.ndarray
+    rules: np.ndarray
+    thresholds: np.ndarray
+    robustness: np.ndarray
+    n_units: np.ndarray
 
 
 def collect(rows: Sequence[Row], profile: str = "quick") -> Result:
@@ -639,6 +822,12 @@ def collect(rows: Sequence[Row], profile: str = "quick") -> Result:
         lows=np.array([r.low for r in ordered], dtype=float), highs=np.array([r.high for r in ordered], dtype=float),
         interval_kinds=strings(r.interval_kind for r in ordered), regimes=strings(r.regime for r in ordered),
         links=strings(r.link for r in ordered), changes=strings(r.change for r in ordered), profile=profile,
+        quotes=strings(c.quote for c in CLAIM_REGISTRY), seeds=strings(c.seed for c in CLAIM_REGISTRY),
+        operationalisations=strings(c.operationalisation for c in CLAIM_REGISTRY),
+        scopes=strings(f"{c.scope}; {r.interval_kind or 'no interval'}; {profile} profile"
+                       for c, r in zip(CLAIM_REGISTRY, ordered)),
+        rules=strings(r.rule for r in ordered), thresholds=strings(r.thresholds for r in ordered),
+        robustness=strings(r.robustness for r in ordered), n_units=np.array([r.n_units for r in ordered], dtype=int),
     )
 
 
@@ -672,10 +861,10 @@ def rows_from(results: dict[tuple[str, str], Any], configs: dict[str, dict[str, 
 
     return [
         row_lyapunov(results["lyapunov", "divergence"], results["lyapunov", "regime"], significance),
-        row_entropy(results["entropy", "stationary"]),
+        row_entropy(results["entropy", "stationary"], configs["entropy"]["stationary"]),
         row_topology(results["topology", "trajectories"], results["topology", "independent"],
                      results["topology", "sweep"]),
-        row_reproducibility(results["intro", "reproducibility"]),
+        row_reproducibility(results["topology", "trajectories"], results["intro", "reproducibility"]),
         row_probes_pass(results["probes", "settings"], configs["probes"]["settings"]),
         row_batchnorm_fails(results["probes", "settings"], configs["probes"]["settings"]),
         row_dose_response(results["probes", "settings_dose"]),
@@ -684,9 +873,66 @@ def rows_from(results: dict[tuple[str, str], Any], configs: dict[str, dict[str, 
         row_degenerate(results["fisher", "training"]),
         row_gauge(results["fisher", "check"], results["fisher", "training"]),
         row_effective_rank(results["fisher", "check"]),
-        row_thin_subset(results["fisher", "training"]),
+        row_thin_subset(results["lyapunov", "divergence"]),
         row_siren_psnr(results["dna", "minilm"], dna.CLAIMED_PSNR, dna.CLAIMED_RATIO),
         row_manifold(results["dna", "minilm"]),
         row_weight_entropy(results["dna", "minilm"], results["dna", "digits"]),
         row_convergence_ratio(results["lyapunov", "divergence"]),
     ]
+
+
+# ------------------------------------------------------------------------------------------------ findings
+
+
+def findings(result: Result, config: Config) -> dict[str, float | int | str]:
+    """The verdict page's glued numbers and words: ``vd_claims``, the count of each kind of verdict
+    (``vd_holds``, ``vd_fails``, ``vd_regime``, ``vd_holds_where_resolved``, ``vd_fails_where_resolved``,
+    ``vd_unresolved``, ``vd_untestable``,
+    ``vd_depends``) and a sentence of them (``vd_summary``), ``vd_profile``, ``vd_significance``,
+    ``vd_min_units``, ``vd_confidence``, and per claim ``vd_<key>_verdict``, ``_value``, ``_low``, ``_high``."""
+    words = [str(word) for word in result.verdicts]
+    counts = {
+        "holds": words.count(HOLDS), "fails": words.count(FAILS), "regime": words.count(REGIME),
+        "holds_where_resolved": words.count(HOLDS_WHERE_RESOLVED),
+        "fails_where_resolved": words.count(FAILS_WHERE_RESOLVED),
+        "unresolved": words.count(UNRESOLVED), "untestable": words.count(NOT_TESTABLE),
+        "depends": sum(word.startswith(rules.DEPENDS + " ") for word in words),
+    }
+    phrases = [(counts["holds"], "holds", "hold"), (counts["fails"], "fails", "fail"),
+               (counts["regime"], "holds only in a regime", "hold only in a regime"),
+               (counts["holds_where_resolved"], "holds where resolved and is not resolved elsewhere",
+                "hold where resolved and are not resolved elsewhere"),
+               (counts["fails_where_resolved"], "fails where resolved and is not resolved elsewhere",
+                "fail where resolved and are not resolved elsewhere"),
+               (counts["depends"], "depends on an arbitrary choice", "depend on an arbitrary choice"),
+               (counts["unresolved"], "is not resolved by the measurements", "are not resolved by the measurements"),
+               (counts["untestable"], "is not testable here", "are not testable here")]
+    parts = [f"{count} {singular if count == 1 else plural}" for count, singular, plural in phrases if count]
+    summary = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1] if parts else "none is decided"
+    out: dict[str, float | int | str] = {f"vd_{name}": int(count) for name, count in counts.items()}
+    out.update(vd_claims=len(words), vd_summary=summary, vd_profile=str(result.profile),
+               vd_significance=float(config.significance), vd_min_units=int(rules.MIN_UNITS),
+               vd_confidence=f"{rules.CONFIDENCE:.0%}")
+    for index, key in enumerate(result.keys):
+        out[f"vd_{key}_verdict"] = words[index]
+        out[f"vd_{key}_value"] = float(result.values[index])
+        out[f"vd_{key}_low"] = float(result.lows[index])
+        out[f"vd_{key}_high"] = float(result.highs[index])
+    return out
+
+
+def claim_findings(*verdicts: Verdict) -> dict[str, float | int | str]:
+    """The glue names a chapter's verdict admonition uses for the claims it decides, from the same
+    :class:`Verdict` objects the verdict page shows: ``claim_<key>`` (the word), ``claim_<key>_value``,
+    ``_low``, ``_high``, ``_quantity`` (what the number is), ``_number`` (the number with its interval),
+    ``_interval`` (what the interval is), ``_rule``, ``_robustness`` and ``_scope`` (where it applies)."""
+    out: dict[str, float | int | str] = {}
+    for verdict in verdicts:
+        prefix = f"claim_{verdict.key}"
+        out.update({prefix: verdict.verdict, f"{prefix}_value": float(verdict.value), f"{prefix}_low": float(verdict.low),
+                    f"{prefix}_high": float(verdict.high), f"{prefix}_quantity": verdict.quantity,
+                    f"{prefix}_number": number_text(verdict.value, verdict.low, verdict.high, verdict.interval_kind),
+                    f"{prefix}_interval": verdict.interval_kind or "no interval",
+                    f"{prefix}_rule": verdict.rule, f"{prefix}_robustness": verdict.robustness,
+                    f"{prefix}_scope": verdict.regime})
+    return out

@@ -7,11 +7,11 @@ is also ``uniq_core.plots.NAME``.
 import inspect as _inspect
 
 from uniq_core.plots import divergence, dna, entropy, fisher, lyapunov, probes, topology, verdicts
-from uniq_core.plots.common import PALETTE, glue, show, static_site, sweep_figure
+from uniq_core.plots.common import PALETTE, glue, glue_all, show, static_site, sweep_figure
 
 CHAPTER_MODULES = (divergence, lyapunov, entropy, topology, probes, fisher, dna, verdicts)
 
-__all__ = ["PALETTE", "glue", "show", "static_site", "sweep_figure"]
+__all__ = ["PALETTE", "glue", "glue_all", "show", "static_site", "sweep_figure"]
 for _module in CHAPTER_MODULES:
     for _name, _function in _inspect.getmembers(_module, _inspect.isfunction):
         if _function.__module__ == _module.__name__ and not _name.startswith("_"):

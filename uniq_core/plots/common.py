@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -88,3 +88,16 @@ def glue(name: str, value: Any) -> None:
     except ImportError:
         return
     record(name, value, display=False)
+
+
+def glue_all(values: Mapping[str, Any]) -> None:
+    """Record every ``name: value`` of a chapter's ``findings`` dict with :func:`glue`, in one call.
+
+    Raises ``TypeError`` naming the entry when a value is not a number or a string (the book's glue roles
+    format numbers and words only)."""
+    for name, value in values.items():
+        if isinstance(value, np.generic):
+            value = value.item()
+        if not isinstance(value, (int, float, str)):
+            raise TypeError(f"findings[{name!r}] is a {type(value).__name__}; glued values are numbers or strings")
+        glue(name, value)

@@ -6,40 +6,42 @@ import html
 
 import numpy as np
 
-from uniq_core.experiments.verdicts import Result
-
-
-def _number(value: float) -> str:
-    return "nan" if not np.isfinite(value) else f"{value:.3g}"
-
-
-def number_text(value: float, low: float, high: float) -> str:
-    """``value`` with its interval, ``0.123 [0.1, 0.15]``; the interval is left out when not finite."""
-    if np.isfinite(low) and np.isfinite(high):
-        return f"{_number(value)} [{_number(low)}, {_number(high)}]"
-    return _number(value)
+from uniq_core.experiments.verdicts import Result, number_text
 
 
 def verdict_table_html(result: Result) -> str:
-    """The verdict table as HTML: claim (with its source), verdict, deciding number with its interval,
-    regime, and a link to the section that measures it."""
-    head = ("<table class='verdict-table'><thead><tr><th>Source</th><th>Claim</th><th>Verdict</th>"
-            "<th>Deciding number [interval]</th><th>Where it applies</th><th>Measured in</th></tr></thead><tbody>")
+    """The verdict table as HTML, one row per claim: the source and its words (quoted) with how the book
+    measures them; the verdict with the rule that decided it and how it fares under its arbitrary choices; the
+    deciding number with its interval, what the interval is, and the thresholds used; the scope (model, data,
+    units, profile) and where it applies; a link to the section that measures it."""
+    head = ("<table class='verdict-table'><thead><tr><th>Claim</th><th>Verdict</th>"
+            "<th>Deciding number [interval]</th><th>Scope</th><th>Measured in</th></tr></thead><tbody>")
     body = []
     for i in range(len(result.keys)):
         page = str(result.links[i]).split(".html")[0]
+        e = lambda name: html.escape(str(getattr(result, name)[i]))  # noqa: E731
         body.append(
             "<tr>"
-            f"<td>{html.escape(str(result.sources[i]))}</td>"
-            f"<td>{html.escape(str(result.claims[i]))}</td>"
-            f"<td><strong>{html.escape(str(result.verdicts[i]))}</strong></td>"
-            f"<td>{html.escape(str(result.quantities[i]))}: "
-            f"{html.escape(number_text(result.values[i], result.lows[i], result.highs[i]))}"
-            f"<br/><small>{html.escape(str(result.interval_kinds[i]))}</small></td>"
-            f"<td>{html.escape(str(result.regimes[i]))}</td>"
-            f"<td><a href='{html.escape(str(result.links[i]))}'>{html.escape(page)}</a></td>"
+            f"<td><small>{e('sources')}</small><br/>“{e('quotes')}”"
+            f"<br/><small><em>Measured as:</em> {e('operationalisations')}</small></td>"
+            f"<td><strong>{e('verdicts')}</strong><br/><small>rule: {e('rules')}; {e('robustness')}</small></td>"
+            f"<td>{e('quantities')}: "
+            f"{html.escape(number_text(result.values[i], result.lows[i], result.highs[i], str(result.interval_kinds[i])))}"
+            f"<br/><small>{e('interval_kinds')}; {e('thresholds')}</small></td>"
+            f"<td><small>{e('scopes')}</small><br/>{e('regimes')}</td>"
+            f"<td><a href='{e('links')}'>{html.escape(page)}</a></td>"
             "</tr>")
     return head + "".join(body) + "</tbody></table>"
+
+
+def verdict_rules_html() -> str:
+    """The decision rules, as the verdict page lists them: each rule's name and the first paragraph of its
+    docstring (:func:`uniq_core.rules.rule_text`), so the page and the code cannot disagree."""
+    from uniq_core import rules
+
+    items = "".join(f"<li><code>{html.escape(name)}</code>: {html.escape(rules.rule_text(name))}</li>"
+                    for name in rules.RULES)
+    return f"<ul class='verdict-rules'>{items}</ul>"
 
 
 def verdict_table_markdown(result: Result) -> str:
@@ -47,8 +49,9 @@ def verdict_table_markdown(result: Result) -> str:
     lines = ["| Claim | Verdict | Deciding number [interval] | Where it applies | Measured in |",
              "|---|---|---|---|---|"]
     for i in range(len(result.keys)):
-        lines.append(f"| {result.claims[i]} | **{result.verdicts[i]}** | {result.quantities[i]}: "
-                     f"{number_text(result.values[i], result.lows[i], result.highs[i])} ({result.interval_kinds[i]}) | "
+        lines.append(f"| {result.sources[i]}: “{result.quotes[i]}” | **{result.verdicts[i]}** ({result.rules[i]}) | "
+                     f"{result.quantities[i]}: "
+                     f"{number_text(result.values[i], result.lows[i], result.highs[i], str(result.interval_kinds[i]))} ({result.interval_kinds[i]}) | "
                      f"{result.regimes[i]} | {result.links[i]} |")
     return "\n".join(lines)
 
