@@ -154,3 +154,27 @@ def test_no_glue_name_is_recorded_twice(chapter):
     names = re.findall(r'^glue\(\s*"([^"]+)"', code, flags=re.M)
     duplicates = sorted({name for name in names if names.count(name) > 1})
     assert not duplicates, f"{chapter.name} records these glue names twice: {duplicates}"
+
+
+def _code_after_setup(chapter: Path) -> list[str]:
+    cells = [cell.source for cell in jupytext.read(chapter).cells if cell.cell_type == "code"]
+    return cells[1:]  # the first cell is the Colab setup cell
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.name)
+def test_chapters_hold_no_functions_and_no_decision_logic(chapter):
+    """Every number and word a chapter shows comes from a tested function of uniq_core: no ``def`` or class,
+    and no condition or comparison in a chapter's cells (the Colab setup cell aside). A lambda that hands a
+    map to a measure, as a reader would, is allowed."""
+    import ast
+
+    forbidden = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.IfExp, ast.Compare, ast.BoolOp)
+    for source in _code_after_setup(chapter):
+        code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
+        found = [type(node).__name__ for node in ast.walk(ast.parse(code)) if isinstance(node, forbidden)]
+        assert not found, f"{chapter.name}: {found} in a cell:\n{source}"
+
+
+def test_the_chapters_glue_their_findings_in_few_calls():
+    calls = sum(len(re.findall(r"\bglue\w*\(", "\n".join(_code_after_setup(chapter)))) for chapter in CHAPTERS)
+    assert calls < len(CHAPTERS) * 3, f"{calls} glue calls in the chapters"

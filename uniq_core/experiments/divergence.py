@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from typing import Any, Mapping
 
 import numpy as np
 import torch
@@ -289,3 +290,123 @@ def run_reproducibility(config: Config, *, progress: bool = True, use_cache: boo
         )
 
     return runtime.cached(compute, key, ReproducibilityResult, use_cache=use_cache)
+
+
+# ------------------------------------------------------------------------------------------ findings
+
+#: The float64 difference is called mostly build-up of new rounding errors (rather than amplification)
+#: when it grew more than this many times as much as the single rounding-size perturbation (the control).
+BUILDUP_RATIO_THRESHOLD = 2.0
+
+#: The variants whose distance from the reference the introduction reports, with their glue-name keys.
+REPORTED_VARIANTS = (("float64", "float64"), ("two half-batches", "halves"), ("threads", "threads"))
+
+
+def findings(results: Mapping[str, Any], configs: Mapping[str, Any]) -> dict[str, float | int | str]:
+    """Every number and computed word the introduction glues, by glue name.
+
+    ``results``: ``"divergence"`` (:class:`Result` of :func:`run`) and ``"reproducibility"``
+    (:class:`ReproducibilityResult` of :func:`run_reproducibility` on the same config); ``configs``:
+    ``"divergence"`` (the :class:`Config` of both). The ``demo_*`` names describe the perturbed replicas, the
+    ``repro_*`` names the unperturbed re-runs measured against them.
+    """
+    result, reproducibility = results["divergence"], results["reproducibility"]
+    config = configs["divergence"]
+    perturbed_final = _geometric_mean_distance(result, -1)
+    said = _demo_findings(result, config)
+    said |= _rerun_findings(reproducibility)
+    said |= _head_start_findings(result, reproducibility, perturbed_final)
+    for name, key in REPORTED_VARIANTS:
+        said |= _variant_findings(reproducibility, name, key, perturbed_final)
+    said["repro_threads"] = ReproducibilityConfig.of(config).threads
+    said |= _rounding_control_findings(result, reproducibility, perturbed_final)
+    return said
+
+
+def _geometric_mean_distance(result: Result, index: int) -> float:
+    """Geometric mean over the perturbed replicas of their distance from the reference at record ``index``."""
+    return float(np.exp(np.nanmean(np.log(result.distance[1:, index]))))
+
+
+def _demo_findings(result: Result, config: Config) -> dict[str, float | int | str]:
+    """The ``demo_*`` names: perturbation, growth with its interval, divergences and test accuracies."""
+    healthy = result.test_accuracy[np.isfinite(result.test_accuracy)]
+    grew = result.growth_geometric_mean > 1
+    return {
+        "demo_perturbation": float(config.perturbation),
+        "demo_replicas": config.n_replicas - 1,
+        "demo_epochs": float(config.epochs),
+        "demo_growth": float(result.growth_geometric_mean),
+        "demo_growth_low": float(result.growth_interval[0]),
+        "demo_growth_high": float(result.growth_interval[1]),
+        "demo_diverged": int(result.n_diverged),
+        "demo_accuracy_spread": float(100 * (healthy.max() - healthy.min())) if healthy.size else float("nan"),
+        "demo_accuracy_mean": float(100 * healthy.mean()) if healthy.size else float("nan"),
+        "demo_farther": "farther from" if grew else "closer to",
+        "demo_grew": "The perturbation grew" if grew else "The perturbation shrank",
+    }
+
+
+def _rerun_findings(reproducibility: ReproducibilityResult) -> dict[str, float | int | str]:
+    """The words on plain re-execution: whether the same run repeated reproduced every bit."""
+    identical = bool(reproducibility.bitwise_identical[reproducibility.names.index("re-run")])
+    return {
+        "repro_steps": int(reproducibility.steps[-1]),
+        "repro_rerun": "reproduced every bit of the parameters at every one of the" if identical
+        else "did not reproduce the parameters bit for bit over the",
+        "repro_heading": "Re-execution is reproducible; rounding is a perturbation." if identical
+        else "Even re-execution is not reproducible here.",
+        "repro_determinism": "determinism is not what fails" if identical else "here even determinism fails",
+    }
+
+
+def _head_start_findings(result: Result, reproducibility: ReproducibilityResult,
+                         perturbed_final: float) -> dict[str, float | int | str]:
+    """How many times larger the deliberate perturbation started than the float64 difference, and its end."""
+    float64 = reproducibility.names.index("float64")
+    first = max(int(reproducibility.first_difference_step[float64]), 0)
+    start = reproducibility.distance[float64, first]
+    perturbed_start = _geometric_mean_distance(result, 0)
+    return {
+        "repro_float64_head_start": float(perturbed_start / start) if start > 0 else float("inf"),
+        "repro_perturbed_final": perturbed_final,
+    }
+
+
+def _variant_findings(reproducibility: ReproducibilityResult, name: str, key: str,
+                      perturbed_final: float) -> dict[str, float | int | str]:
+    """The ``repro_<key>_*`` names of one variant: when it changed the bits, by how much, and how it grew."""
+    row = reproducibility.names.index(name)
+    distance = reproducibility.distance[row]
+    first = int(reproducibility.first_difference_step[row])
+    said: dict[str, float | int | str] = {
+        f"repro_{key}_changed": "did not change" if reproducibility.bitwise_identical[row] else "changed",
+        f"repro_{key}_first": first if first >= 0 else float("nan"),
+        f"repro_{key}_start": float(distance[first] / reproducibility.reference_norm[first]) if first >= 0 else 0.0,
+        f"repro_{key}_final": float(distance[-1]),
+        f"repro_{key}_below": float(perturbed_final / distance[-1]) if distance[-1] > 0 else float("inf"),
+        f"repro_{key}_growth": float(distance[-1] / distance[first]) if first >= 0 else float("nan"),
+    }
+    if key != "float64":
+        said[f"repro_{key}_clause"] = ("bit for bit the same at every step" if first < 0
+                                       else f"growing {distance[-1] / distance[first]:.0f}-fold")
+    return said
+
+
+def _rounding_control_findings(result: Result, reproducibility: ReproducibilityResult,
+                               perturbed_final: float) -> dict[str, float | int | str]:
+    """The single rounding-size perturbation against the float64 difference and the deliberate perturbation."""
+    float64 = reproducibility.names.index("float64")
+    first = int(reproducibility.first_difference_step[float64])
+    distance = reproducibility.distance[float64]
+    float64_growth = float(distance[-1] / distance[first]) if first >= 0 else float("nan")
+    buildup_ratio = float64_growth / reproducibility.control_growth
+    return {
+        "repro_control_size": float(reproducibility.control_size),
+        "repro_control_growth": float(reproducibility.control_growth),
+        "repro_buildup_ratio": float(buildup_ratio),
+        "repro_buildup_word": "most of it is the build-up of new rounding errors, not amplification"
+        if buildup_ratio > BUILDUP_RATIO_THRESHOLD else "most of it is amplification",
+        "repro_control_compare": "less" if reproducibility.control_growth < result.growth_geometric_mean else "more",
+        "repro_still": "still" if perturbed_final > distance[-1] else "only",
+    }

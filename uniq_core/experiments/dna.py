@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 import torch
@@ -96,7 +96,7 @@ class DnaConfig(ConfigBase):
     def full(cls) -> "DnaConfig":
         """Every 2-D tensor of MiniLM (word embeddings included) at the claim's ratio, both SIREN kinds."""
         return cls(matrices=MINILM_EMBEDDINGS + MINILM_ENCODER, ratio=CLAIMED_RATIO, layers=5, frequencies="both",
-                   steps=20_000, batch_size=65536, n_seeds=2, device="auto")
+                   steps=20_000, batch_size=65536, n_seeds=5, device="auto")
 
 
 @dataclass
@@ -522,3 +522,262 @@ def run_dna_sweep(config: DnaSweepConfig, *, progress: bool = True, use_cache: b
         return DnaSweepResult(hiddens=np.array(config.hiddens), omegas=np.array(config.omegas), ratio=ratio, **grids)
 
     return runtime.cached(compute, config, DnaSweepResult, use_cache=use_cache)
+
+
+# ---------------------------------------------------------------------------------------------- findings
+
+
+def findings(results: Mapping[str, Any], configs: Mapping[str, Any]) -> dict[str, float | int | str]:
+    """Every number and computed word chapter 6 glues, by glue name.
+
+    ``results``: ``"minilm"`` and ``"digits"`` (:class:`DnaResult` of the pretrained transformer and of the
+    digits MLP) and ``"sweep"`` (:class:`DnaSweepResult`); ``configs``: ``"minilm"`` (its :class:`DnaConfig`,
+    of which ``omega0``, ``steps`` and ``matrices`` are read). Other entries are ignored. Numbers are Python
+    ``int``/``float``, words ``str``."""
+    transformer, digits, sweep = results["minilm"], results["digits"], results["sweep"]
+    transformer_config = configs["minilm"]
+    sections = (_setting_findings(), _positive_control_findings(transformer, transformer_config),
+                _transformer_findings(transformer, transformer_config), _rate_distortion_findings(transformer),
+                _embedding_findings(transformer), _digits_findings(digits), _entropy_findings(transformer, digits),
+                _sweep_findings(sweep), _verdict_findings(transformer, digits, transformer_config))
+    out: dict[str, float | int | str] = {}
+    for section in sections:
+        out.update(section)
+    return out
+
+
+def _setting_findings() -> dict[str, float | int | str]:
+    """The claim, the coders' bit depths and the controls' criteria: constants of this module."""
+    return {
+        "claim_psnr": CLAIMED_PSNR, "claim_ratio": CLAIMED_RATIO, "init_std": MINILM_INIT_STD,
+        "bin_width": dna.ENTROPY_BIN_WIDTH, "svd_bits": SVD_BITS,
+        "siren_bits": "/".join(str(bits) for bits in SIREN_BITS), "siren_top_bits": SIREN_BITS[0],
+        "n_sentences": len(minilm.SENTENCES), "match_tolerance": minilm.MATCH_TOLERANCE,
+        "planted_share": PLANTED_SHARE, "planted_bandwidths": "–".join(f"{b:g}" for b in PLANTED_BANDWIDTHS),
+        "recovery_fraction": RECOVERY_FRACTION, "confidence": 100 * POSITION_CONFIDENCE,
+    }
+
+
+def _recovers_planted_share(result: DnaResult) -> bool:
+    """Whether the fit explains at least :data:`RECOVERY_FRACTION` of the planted share, and more than the
+    permuted weights."""
+    return bool(result.r2_smooth >= RECOVERY_FRACTION * result.planted_share and result.r2_smooth > result.r2_permuted)
+
+
+def _positive_control_findings(result: DnaResult, config: DnaConfig) -> dict[str, float | int | str]:
+    """``pc_*``: the fit of the planted smooth share; ``cv_*``: R² against steps; ``claim_r2``: the claimed
+    PSNR as R² on these weights."""
+    recovers = _recovers_planted_share(result)
+    by_steps, smooth_by_steps = result.r2_siren_by_steps, result.r2_smooth_by_steps
+    return {
+        "pc_bandwidth": float(dna.starting_bandwidth(config.omega0, 4)),  # the planted target has 4 coordinates
+        "pc_psnr": float(result.psnr_smooth),
+        "pc_r2": float(result.r2_smooth),
+        "pc_r2_component": float(result.r2_smooth_component),
+        "pc_recovered": float(result.r2_smooth / result.planted_share),
+        "pc_steps": int(config.steps),
+        "pc_verdict": "recovers" if recovers else "does not recover",
+        "pc_meaning": ("so a failure on the weights is a property of the weights, not of the fitter" if recovers
+                       else "so a failure on the weights may be the fitter's"),
+        "cv_steps": " / ".join(str(int(n)) for n in result.convergence_steps),
+        "cv_weights": " / ".join(f"{r:.4f}" for r in by_steps),
+        "cv_planted": " / ".join(f"{r:.4f}" for r in smooth_by_steps),
+        "cv_left": 1 - float(by_steps[-1]),
+        "cv_gain": float(by_steps[-1] - by_steps[-2]),
+        "cv_gain_planted": float(smooth_by_steps[-1] - smooth_by_steps[-2]),
+        "claim_r2": float(dna.r_squared_from_psnr(CLAIMED_PSNR, result.psnr_constant)),
+    }
+
+
+def _seed_sd(values: np.ndarray) -> float:
+    """Standard deviation over seeds (ddof = 1); 0 for a single seed."""
+    return float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+
+
+def _more_or_less(r2: float, siren_r2: float) -> str:
+    """"more" when a coder's R² exceeds the SIREN's, else "less"."""
+    return "more" if r2 > siren_r2 else "less"
+
+
+def _transformer_findings(result: DnaResult, config: DnaConfig) -> dict[str, float | int | str]:
+    """``ml_*``: the SIREN on ``config.matrices`` of MiniLM against its paired permuted fits, the SVD, the
+    quantiser and the claim."""
+    psnr, r2 = float(np.mean(result.psnr_siren_seeds)), float(np.mean(result.r2_siren_seeds))
+    singular_excess = (result.singular_trained[len(result.singular_trained) // 10]
+                       - result.singular_random[len(result.singular_random) // 10])
+    return {
+        "ml_matrices": len(config.matrices), "ml_weights": int(result.n_weights), "ml_params": int(result.n_params),
+        "ml_ratio": float(result.ratio),
+        "ml_seeds": len(result.psnr_siren_seeds),
+        "ml_psnr": psnr, "ml_psnr_sd": _seed_sd(result.psnr_siren_seeds),
+        "ml_r2": r2, "ml_r2_sd": _seed_sd(result.r2_siren_seeds),
+        "ml_psnr_permuted": float(result.psnr_permuted), "ml_psnr_constant": float(result.psnr_constant),
+        "ml_psnr_svd": float(result.psnr_svd),
+        "ml_r2_permuted": float(result.r2_permuted), "ml_r2_svd": float(result.r2_svd),
+        "ml_svd_word": _more_or_less(result.r2_svd, r2),
+        "ml_r2_quantised": float(result.r2_quantised), "ml_bits_quantised": float(result.quantised_bits),
+        "ml_quantised_word": _more_or_less(result.r2_quantised, r2),
+        "ml_both_word": "more" if min(result.r2_svd, result.r2_quantised) > r2 else "not both more",
+        "ml_gap_to_claim": abs(CLAIMED_PSNR - psnr),
+        "ml_gap_word": "short of" if psnr < CLAIMED_PSNR else "above",
+        "ml_change": float(result.functional_siren), "ml_change_svd": float(result.functional_svd),
+        "ml_singular_word": "faster" if singular_excess < 0 else "no faster",
+        "ml_multi": ("" if np.isnan(result.psnr_multi) else
+                     f" The multi-frequency SIREN reaches {result.psnr_multi:.1f} dB (R² = {result.r2_multi:.3f})."),
+        "ml_pos_excess": float(result.position_excess), "ml_pos_low": float(result.position_low),
+        "ml_pos_high": float(result.position_high), "ml_pos_word": dna.excess_word(result.position_low),
+        "ml_r2_rowcol": float(result.r2_rowcol), "ml_r2_first": float(result.r2_siren_seeds[0]),
+        "ml_budget_word": ("within the SIREN's budget" if result.quantised_in_budget
+                           else "its cheapest level, above the SIREN's budget"),
+    }
+
+
+def _rate_distortion_findings(result: DnaResult) -> dict[str, float | int | str]:
+    """``rd_*``: every coder's R² interpolated at the SIREN's own rate, and the SIREN at fewer bits."""
+    siren_rate = float(result.rd_siren_rate[0])
+
+    def at_siren_rate(rates: np.ndarray, r2: np.ndarray) -> float:
+        return float(np.interp(siren_rate, rates, r2))
+
+    svd_at_siren_rates = np.interp(result.rd_siren_rate, result.rd_svd_rate, result.rd_svd_r2)
+    return {
+        "rd_siren_rate": siren_rate,
+        "rd_quantiser_at_rate": at_siren_rate(result.rd_quantiser_rate, result.rd_quantiser_r2),
+        "rd_uniform_at_rate": at_siren_rate(result.rd_uniform_rate, result.rd_uniform_r2),
+        "rd_svd_at_rate": at_siren_rate(result.rd_svd_rate, result.rd_svd_r2),
+        "rd_gaussian_at_rate": at_siren_rate(result.rd_bound_rate, result.rd_gaussian_r2),
+        "rd_shannon_at_rate": at_siren_rate(result.rd_bound_rate, result.rd_shannon_r2),
+        "rd_siren_8bit_rate": float(result.rd_siren_rate[-1]),
+        "rd_siren_8bit_r2": float(result.rd_siren_r2[-1]),
+        "rd_siren_8bit_loss": float(result.rd_siren_r2[0] - result.rd_siren_r2[-1]),
+        "rd_svd_at_8bit": float(svd_at_siren_rates[-1]),
+        "rd_siren_rank": "below" if np.all(result.rd_siren_r2 < svd_at_siren_rates) else "not everywhere below",
+        "rd_quantiser_min": float(np.min(result.rd_quantiser_rate)),
+    }
+
+
+def _embedding_findings(result: DnaResult) -> dict[str, float | int | str]:
+    """``e2e_*``: cosine similarity of the reconstructed model's sentence embeddings to the original's, and the
+    coder that keeps them best (NaN and the SIREN when no sentences were embedded)."""
+    means = {coder: float(np.mean(cosine)) if len(cosine) else float("nan") for coder, cosine in
+             (("the SIREN", result.cosine_siren), ("the SVD", result.cosine_svd),
+              ("the quantiser", result.cosine_quantised))}
+    return {
+        "e2e_siren": means["the SIREN"],
+        "e2e_siren_min": float(np.min(result.cosine_siren)) if len(result.cosine_siren) else float("nan"),
+        "e2e_svd": means["the SVD"], "e2e_quantised": means["the quantiser"],
+        "e2e_best": max(means.items(), key=lambda pair: pair[1])[0],
+    }
+
+
+def _digits_findings(result: DnaResult) -> dict[str, float | int | str]:
+    """``dm_*``: the SIREN on the digits MLP against its paired permuted fits, the SVD and the quantiser, and
+    the accuracy it costs."""
+    return {
+        "dm_weights": int(result.n_weights), "dm_coordinates": int(result.n_coordinates),
+        "dm_ratio": float(result.ratio),
+        "dm_psnr": float(np.mean(result.psnr_siren_seeds)), "dm_psnr_permuted": float(result.psnr_permuted),
+        "dm_psnr_constant": float(result.psnr_constant),
+        "dm_r2": float(np.mean(result.r2_siren_seeds)), "dm_r2_sd": _seed_sd(result.r2_siren_seeds),
+        "dm_seeds": len(result.r2_siren_seeds),
+        "dm_r2_permuted": float(result.r2_permuted), "dm_r2_svd": float(result.r2_svd),
+        "dm_r2_quantised": float(result.r2_quantised), "dm_bits_quantised": float(result.quantised_bits),
+        "dm_pos_excess": float(result.position_excess), "dm_pos_low": float(result.position_low),
+        "dm_pos_high": float(result.position_high), "dm_position_word": dna.excess_word(result.position_low),
+        "dm_sign_word": ("less than" if result.position_high < 0 else
+                         "more than" if result.position_low > 0 else "as much as"),
+        "dm_accuracy": 100 * float(result.accuracy),
+        "dm_drop": float(result.functional_siren), "dm_drop_svd": float(result.functional_svd),
+        "dm_moved": float(result.weight_change),
+        "dm_r2_rowcol": float(result.r2_rowcol), "dm_r2_first": float(result.r2_siren_seeds[0]),
+    }
+
+
+def _entropy_order(trained: float, trained_se: float, init: float, init_se: float) -> tuple[float, float, str]:
+    """Gap trained − init, its standard error √(se² + se²), and "above"/"below" when the gap's 1.96-s.e.
+    interval excludes zero, else "indistinguishable (within 1.96 standard errors) from": the rule of the
+    verdict page's entropy row (:func:`uniq_core.rules.estimate_rule`), so the section and the verdict agree."""
+    from uniq_core import rules
+
+    gap, se = float(trained - init), float(np.hypot(trained_se, init_se))
+    word = rules.estimate_rule(gap, gap - 1.96 * se, gap + 1.96 * se, n_units=rules.MIN_UNITS, interval_kind="",
+                               direction=-1).word
+    return gap, se, {rules.HOLDS: "below", rules.FAILS: "above"}.get(
+        word, "indistinguishable (within 1.96 standard errors) from")
+
+
+def _entropy_findings(transformer: DnaResult, digits: DnaResult) -> dict[str, float | int | str]:
+    """``en_*`` and ``std_*``: entropy (nats) of trained weights against their initial distribution and
+    against a Gaussian and a uniform sample, and the growth of MiniLM's standard deviation."""
+    transformer_gap, transformer_se, transformer_word = _entropy_order(
+        transformer.entropy_trained, transformer.entropy_trained_se, transformer.entropy_init,
+        transformer.entropy_init_se)
+    digits_gap, digits_se, digits_word = _entropy_order(digits.entropy_trained, digits.entropy_trained_se,
+                                                        digits.entropy_init, digits.entropy_init_se)
+    return {
+        "en_minilm": float(transformer.entropy_trained), "en_minilm_se": float(transformer.entropy_trained_se),
+        "en_minilm_init": float(transformer.entropy_init), "en_minilm_init_name": str(transformer.init_name),
+        "en_minilm_gap": transformer_gap, "en_minilm_gap_se": transformer_se, "en_minilm_order": transformer_word,
+        "en_digits": float(digits.entropy_trained), "en_digits_se": float(digits.entropy_trained_se),
+        "en_digits_init": float(digits.entropy_init),
+        "en_digits_gap": digits_gap, "en_digits_gap_se": digits_se, "en_digits_order": digits_word,
+        "en_gaussian": float(transformer.entropy_gaussian), "en_uniform": float(transformer.entropy_uniform),
+        "en_gaussian_order": "above" if transformer.entropy_trained > transformer.entropy_gaussian else "below",
+        "std_minilm": float(transformer.std_trained), "std_minilm_init": float(transformer.std_init),
+        "std_growth": float(transformer.std_trained / transformer.std_init),
+        "std_word": "grew" if transformer.std_trained > transformer.std_init else "shrank",
+    }
+
+
+def _sweep_findings(sweep: DnaSweepResult) -> dict[str, float | int | str]:
+    """``sw_*``: over the width × ω0 grid, the SIREN's largest PSNR gain over its permuted control and the
+    settings where the SVD matches or beats it."""
+    return {
+        "sw_excess_max": float(np.max(sweep.psnr_siren - sweep.psnr_permuted)),
+        "sw_svd_wins": int(np.sum(sweep.psnr_svd >= sweep.psnr_siren)),
+        "sw_points": int(sweep.psnr_siren.size),
+    }
+
+
+def _layer_of(name: str) -> str:
+    """The encoder layer of a MiniLM tensor name ("0", …, "5"), or "embeddings"."""
+    return name.split(".layer.")[1].split(".")[0] if ".layer." in name else "embeddings"
+
+
+def _scope(matrices: tuple[str, ...]) -> str:
+    """The fitted MiniLM matrices in words: "MiniLM layer 0's attention.self.query matrix", "3 MiniLM
+    matrices" or "MiniLM's embeddings.word_embeddings.weight"."""
+    if len(matrices) == 1 and ".layer." in matrices[0]:
+        layer, part = matrices[0].split(".layer.")[1].removesuffix(".weight").split(".", 1)
+        return f"MiniLM layer {layer}'s {part} matrix"
+    return f"{len(matrices)} MiniLM matrices" if len(matrices) > 1 else f"MiniLM's {matrices[0]}"
+
+
+def _verdict_findings(result: DnaResult, digits: DnaResult, config: DnaConfig) -> dict[str, float | int | str]:
+    """``claim_*``: the verdict page's rows for the PSNR, manifold and entropy claims, from the same row
+    functions; ``vd_*``: on which matrices, and what position carries."""
+    from uniq_core.experiments import verdicts
+
+    manifold = verdicts.row_manifold(result)
+    pattern = {verdicts.HOLDS: "more than", verdicts.FAILS: "no more than"}.get(manifold.verdict,
+                                                                               "not resolvably more than")
+    return {
+        **verdicts.claim_findings(verdicts.row_siren_psnr(result, CLAIMED_PSNR, CLAIMED_RATIO), manifold,
+                                  verdicts.row_weight_entropy(result, digits)),
+        "vd_scope": _scope(config.matrices),
+        "vd_cross_layer": _cross_layer(config.matrices),
+        "vd_pattern": pattern,
+        "vd_info": {"more than": "is partly stored as a smooth function of where each weight sits",
+                    "no more than": "is not stored as a smooth function of where each weight sits"}.get(
+            pattern, "is not shown to be stored as a smooth function of where each weight sits"),
+    }
+
+
+def _cross_layer(matrices: tuple[str, ...]) -> str:
+    """What the fit says about the claim's cross-layer part: untested within one layer (whose layer coordinate,
+    and for one matrix also its type coordinate, is then constant), else the number of layers fitted together."""
+    layers_fitted = len({_layer_of(name) for name in matrices})
+    if layers_fitted > 1:
+        return f"enters through the {layers_fitted} layers fitted together"
+    constant = "layer and type coordinates are" if len(matrices) == 1 else "layer coordinate is"
+    return f"is untested here: the fit covers one layer, so its {constant} constant"

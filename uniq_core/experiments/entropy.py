@@ -21,7 +21,9 @@ grid of step sizes, batch sizes and temperatures (:func:`run_sweep`).
 from __future__ import annotations
 
 import copy
+import inspect
 from dataclasses import dataclass
+from typing import Any, Mapping
 
 import numpy as np
 import torch
@@ -30,6 +32,16 @@ from torch.nn import functional as F
 
 from uniq_core import data, models, runtime, stats, thermo
 from uniq_core.schema import ConfigBase, ResultBase, check_choice, check_number, check_numbers, check_widths
+
+#: Standard errors within which an estimate agrees with its target (or a null estimate with zero) in the
+#: chapter's words: validation, null and positive controls, stationarity halves and circulation.
+AGREEMENT_Z = 3.0
+#: Standard errors above zero at which the positive control counts as resolved from zero on a seed.
+RESOLVED_Z = 2.0
+#: Correlation of log local rate with sharpness above which the rate is said to follow the sharpness.
+FOLLOW_CORRELATION = 0.5
+#: Largest ratio of the per-unit-time rates over the step-size grid still read as constant (the OU limit).
+TIME_RATIO_CONSTANT = 2.0
 
 
 def _check_network(config) -> None:
@@ -772,3 +784,270 @@ def positive_control(result: EntropyResult, config: EntropyConfig, *, seed: int 
         out["exact"].append(thermo.quadratic_entropy_production(transition, covariance))
         out["exact_kl"].append(thermo.ar1_entropy_production(transition, covariance))
     return {name: np.array(values) for name, values in out.items()}
+
+
+# --------------------------------------------------------------------------------------------- findings
+
+
+def findings(results: Mapping[str, Any], configs: Mapping[str, Any]) -> dict[str, float | int | str]:
+    """Every number and computed word chapter 2 glues, by glue name.
+
+    ``results``: ``validation`` (:class:`ValidationResult`), ``stationary`` (:class:`EntropyResult`), ``null``
+    (:func:`null_control`'s dict), ``positive`` (:func:`positive_control`'s dict), ``training``
+    (:class:`TrainingResult`) and ``sweep`` (:class:`SweepResult`). ``configs``: ``validation``
+    (:class:`ValidationConfig`) and ``stationary`` (:class:`EntropyConfig`). Keys are the glue names:
+    ``ou_*`` (validation), ``st_*`` (at a minimum), ``null_*``/``pos_*`` (the controls), ``cur_*`` (currents),
+    ``tr_*`` (along training), ``sw_*`` (regimes) and ``claim_entropy*`` (the verdict). Values are ``int``, ``float`` or ``str``.
+    """
+    stationary, stationary_config = results["stationary"], configs["stationary"]
+    return {
+        **_validation_findings(results["validation"], configs["validation"]),
+        **_minimum_findings(stationary, stationary_config),
+        **_null_findings(results["null"]),
+        **_positive_findings(results["positive"]),
+        **_chain_findings(stationary, stationary_config),
+        **_current_findings(stationary),
+        **_training_findings(results["training"]),
+        **_sweep_findings(results["sweep"]),
+        **_verdict_findings(stationary, stationary_config),
+    }
+
+
+def _max_z(values: np.ndarray, targets: np.ndarray | float, errors: np.ndarray) -> float:
+    """Largest |values − targets| / errors over the entries."""
+    return float(np.max(np.abs(values - targets) / errors))
+
+
+def _validation_findings(validation: ValidationResult, config: ValidationConfig) -> dict[str, float | int | str]:
+    """The ``ou_*`` numbers and words of the rotational OU validation, at the smallest and largest interval."""
+    pair_z = _max_z(validation.path, validation.pair, validation.path_error)
+    euler_z = _max_z(validation.path, validation.euler, validation.path_error)
+    expected_z = _max_z(validation.path, validation.path_expected, validation.path_error)
+    cross_z = _max_z(validation.cross, validation.cross_exact, validation.cross_error)
+    return {
+        "ou_exact": float(validation.exact),
+        "ou_dt_small": float(validation.dts[0]),
+        "ou_pair_small": float(validation.pair[0]),
+        "ou_path_small": float(validation.path[0]),
+        "ou_path_small_error": float(validation.path_error[0]),
+        "ou_circulation_exact": float(validation.circulation_exact),
+        "ou_circulation_small": float(validation.circulation[0]),
+        "ou_dt_large": float(validation.dts[-1]),
+        "ou_pair_large": float(validation.pair[-1]),
+        "ou_euler_large": float(validation.euler[-1]),
+        "ou_path_large": float(validation.path[-1]),
+        "ou_path_large_error": float(validation.path_error[-1]),
+        "ou_expected_large": float(validation.path_expected[-1]),
+        "ou_max_z": pair_z,
+        "ou_pair_verdict": "within" if pair_z <= AGREEMENT_Z else "up to",
+        "ou_euler_z": euler_z,
+        "ou_euler_verdict": "rules out" if euler_z > AGREEMENT_Z else "does not rule out",
+        "ou_expected_z": expected_z,
+        "ou_expected_verdict": "agrees" if expected_z <= AGREEMENT_Z else "disagrees",
+        "ou_cross_z": cross_z,
+        "ou_cross_verdict": "agrees" if cross_z <= AGREEMENT_Z else "disagrees",
+        "ou_segments": int(config.segments),
+        "ou_cross_large": float(validation.cross[-1]),
+        "ou_cross_large_error": float(validation.cross_error[-1]),
+        "ou_cross_exact_large": float(validation.cross_exact[-1]),
+    }
+
+
+def _minimum_findings(stationary: EntropyResult, config: EntropyConfig) -> dict[str, float | int | str]:
+    """The ``st_*`` exact linearised rates at the minimum: by subspace dimension, over seeds, rotated noise."""
+    rate_small = float(np.nanmedian(stationary.rate_by_dimension[:, 0]))
+    rate_large = float(np.nanmedian(stationary.rate_by_dimension[:, -1]))
+    rate_growth = rate_large / rate_small
+    rotated_ratio = float(np.exp(np.mean(np.log(stationary.rotated_exact / stationary.sgd_exact))))
+    return {
+        "st_seeds": int(config.n_seeds),
+        "st_lr": float(config.lr),
+        "st_batch": int(config.batch_size),
+        "st_subspace": int(config.subspace),
+        "st_burn_in": int(config.burn_in),
+        "st_relaxation": float(1 / (config.lr * config.weight_decay)),
+        "st_accuracy": 100 * float(np.mean(stationary.train_accuracy)),
+        "st_gradient": float(np.max(stationary.gradient_norm)),
+        "st_d_small": int(stationary.dimensions[0]),
+        "st_d_large": int(stationary.dimensions[-1]),
+        "st_rate_small": rate_small,
+        "st_rate_large": rate_large,
+        "st_rate_growth": rate_growth,
+        "st_rate_growth_word": "grows" if rate_growth > 1 else "does not grow",
+        "st_exact": float(stationary.sgd_exact_mean),
+        "st_exact_low": float(stationary.sgd_exact_interval[0]),
+        "st_exact_high": float(stationary.sgd_exact_interval[1]),
+        "st_exact_per_time": float(stationary.sgd_exact_mean / config.lr),
+        "st_commutator": float(np.mean(stationary.commutator)),
+        "st_langevin_exact": float(np.max(np.abs(stationary.langevin_exact))),
+        "st_rotated_ratio": rotated_ratio,
+        "st_rotated_word": "raises" if rotated_ratio > 1 else "lowers",
+        "st_aligned_word": "aligned with the curvature more than random orientations" if rotated_ratio > 1
+        else "not better aligned with the curvature than random orientations",
+    }
+
+
+def _mean_and_sem(values: np.ndarray) -> tuple[float, float]:
+    """Mean and standard error of the mean (ddof 1) of ``values``."""
+    return float(np.mean(values)), float(np.std(values, ddof=1) / np.sqrt(len(values)))
+
+
+def _null_word(values: np.ndarray) -> str:
+    """"consistent with zero" when the mean lies within ``AGREEMENT_Z`` standard errors of zero, else "biased"."""
+    mean, sem = _mean_and_sem(values)
+    return "consistent with zero" if abs(mean) <= AGREEMENT_Z * sem else "biased"
+
+
+def _null_findings(null: Mapping[str, np.ndarray]) -> dict[str, float | int | str]:
+    """The ``null_*`` means, errors and words of both estimators on the plain and slow reversible controls."""
+    said: dict[str, float | int | str] = {"null_reps": int(len(null["plain_estimate"]))}
+    for variant in ("plain", "slow"):
+        for name in ("plugin", "bootstrap", "estimate"):
+            mean, sem = _mean_and_sem(null[f"{variant}_{name}"])
+            said[f"null_{variant}_{name}"], said[f"null_{variant}_{name}_sem"] = mean, sem
+        said[f"null_{variant}_bootstrap_word"] = _null_word(null[f"{variant}_bootstrap"])
+        said[f"null_{variant}_estimate_word"] = _null_word(null[f"{variant}_estimate"])
+        said[f"null_{variant}_error_ratio"] = float(
+            np.mean(null[f"{variant}_error"]) / np.std(null[f"{variant}_estimate"], ddof=1))
+    return said
+
+
+def _positive_findings(positive: Mapping[str, np.ndarray]) -> dict[str, float | int | str]:
+    """The ``pos_*`` numbers and words of the cross-chain estimate on the linearised SGD chains."""
+    positive_z = (positive["estimate"] - positive["exact"]) / positive["error"]
+    resolved = positive["estimate"] > RESOLVED_Z * positive["error"]
+    return {
+        "pos_z": ", ".join(f"{z:.1f}" for z in positive_z),
+        "pos_z_max": float(np.max(np.abs(positive_z))),
+        "pos_word": "recovers" if np.max(np.abs(positive_z)) <= AGREEMENT_Z else "does not recover",
+        "pos_exact": float(np.mean(positive["exact"])),
+        "pos_estimate": float(np.mean(positive["estimate"])),
+        "pos_resolved": "every seed" if resolved.all() else "some seeds only" if resolved.any() else "no seed",
+        "pos_kl_ratio": float(np.max(np.abs(positive["exact"] / positive["exact_kl"] - 1))),
+    }
+
+
+def _detected_word(stationary: EntropyResult, config: EntropyConfig) -> str:
+    """Whether the pooled SGD rate is resolved from zero, in the words of the verdict page's row for the
+    claim (:func:`uniq_core.experiments.verdicts.row_entropy`), so the section and the verdict agree."""
+    from uniq_core.experiments import verdicts
+
+    word = verdicts.row_entropy(stationary, config).verdict
+    return {verdicts.HOLDS: "resolved from zero", verdicts.FAILS: "resolved, below zero"}.get(
+        word, "resolved from zero only at some levels" if word.startswith("depends on") else "not resolved from zero")
+
+
+def _chain_findings(stationary: EntropyResult, config: EntropyConfig) -> dict[str, float | int | str]:
+    """The ``st_*`` estimates from the simulated chains: plug-in, pooled decision, stationarity halves."""
+    exact_quadratic = float(np.mean(stationary.sgd_exact_quadratic))
+    said: dict[str, float | int | str] = {
+        "st_transitions": int(config.chains * (config.sample_steps - 1)),
+        "st_chains": int(config.chains),
+        "st_steps": int(config.sample_steps),
+        "st_sgd_plugin": float(np.mean(stationary.sgd_plugin)),
+        "st_langevin_plugin": float(np.mean(stationary.langevin_plugin)),
+        "st_sgd_estimate": float(stationary.sgd_pooled),
+        "st_sgd_estimate_error": float(stationary.sgd_pooled_error),
+        "st_langevin_estimate": float(stationary.langevin_pooled),
+        "st_langevin_estimate_error": float(stationary.langevin_pooled_error),
+        "st_langevin_pooled_z": float(stationary.langevin_pooled / stationary.langevin_pooled_error),
+        "st_langevin_null": "passes" if stationary.langevin_null_holds else "fails",
+        "st_systematic": float(stationary.systematic),
+        "st_decision_z": float(inspect.signature(pooled_decision).parameters["z"].default),
+        "st_low": float(stationary.decision_interval[0]),
+        "st_high": float(stationary.decision_interval[1]),
+        "st_detected": _detected_word(stationary, config),
+        "st_sgd_per_time": float(stationary.sgd_pooled / config.lr),
+        "st_exact_quadratic": exact_quadratic,
+        "st_vs_exact_z": float((stationary.sgd_pooled - exact_quadratic) / stationary.sgd_pooled_error),
+    }
+    halves_z = []
+    for kind in ("sgd", "langevin"):
+        first, second = getattr(stationary, f"{kind}_first_half"), getattr(stationary, f"{kind}_second_half")
+        # each half has about twice the variance of the whole: error of the difference of the pooled halves
+        error = 2 * getattr(stationary, f"{kind}_pooled_error")
+        said[f"st_{kind}_first"] = float(np.mean(first))
+        said[f"st_{kind}_second"] = float(np.mean(second))
+        said[f"st_{kind}_halves_z"] = float((np.mean(second) - np.mean(first)) / error)
+        halves_z.append(said[f"st_{kind}_halves_z"])
+    said["st_halves_word"] = ("consistent with stationarity" if max(abs(z) for z in halves_z) <= AGREEMENT_Z
+                              else "not consistent with stationarity")
+    return said
+
+
+def _current_findings(stationary: EntropyResult) -> dict[str, float | int | str]:
+    """The ``cur_*`` largest circulation z over seeds and whether a current is visible in the top plane."""
+    sgd_z = float(np.max(np.abs(stationary.sgd_circulation / stationary.sgd_circulation_error)))
+    langevin_z = float(np.max(np.abs(stationary.langevin_circulation / stationary.langevin_circulation_error)))
+    return {
+        "cur_sgd_z": sgd_z,
+        "cur_langevin_z": langevin_z,
+        "cur_word": "within" if sgd_z <= AGREEMENT_Z else "as much as",
+        "cur_visible": "not visible" if sgd_z <= AGREEMENT_Z else "visible",
+    }
+
+
+def _training_findings(training: TrainingResult) -> dict[str, float | int | str]:
+    """The ``tr_*`` local linearised rate along training: start, peak, end, and its relation to sharpness.
+
+    The correlation of log rate with sharpness is taken over the finite (seed, checkpoint) pairs only, so a
+    diverged seed's NaN checkpoints or a rate clamped at zero do not turn it into NaN."""
+    peak = int(np.nanargmax(training.sgd_rate_mean))
+    sharpest = int(np.nanargmax(np.nanmean(training.sharpness, axis=0)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_rate = np.log(training.sgd_rate.ravel())
+    sharpness = training.sharpness.ravel()
+    finite = np.isfinite(log_rate) & np.isfinite(sharpness)
+    correlation = float(np.corrcoef(log_rate[finite], sharpness[finite])[0, 1])
+    smallest = float(np.nanmin(training.sgd_rate))
+    return {
+        "tr_peak": float(training.sgd_rate_mean[peak]),
+        "tr_peak_step": int(training.steps[peak]),
+        "tr_start": float(training.sgd_rate_mean[0]),
+        "tr_end": float(training.sgd_rate_mean[-1]),
+        "tr_peak_sharpness": float(np.nanmean(training.sharpness[:, peak])),
+        "tr_sharpest_step": int(training.steps[sharpest]),
+        "tr_sharpest": float(np.nanmean(training.sharpness[:, sharpest])),
+        "tr_correlation": correlation,
+        "tr_min": smallest,
+        "tr_positive": "positive at every checkpoint of every seed" if smallest > 0
+        else "zero at some checkpoint (the exact rate is clamped at zero from below)",
+        "tr_peak_word": "at the same checkpoint as" if peak == sharpest else "at a different checkpoint from",
+        "tr_follow_word": "rises and falls with" if correlation > FOLLOW_CORRELATION else "does not follow",
+        "tr_end_word": "below" if training.sgd_rate_mean[-1] < training.sgd_rate_mean[peak] else "at",
+    }
+
+
+def _sweep_findings(sweep: SweepResult) -> dict[str, float | int | str]:
+    """The ``sw_*`` exact rates over the grid without heat (per step and per unit of learning time) and with it."""
+    cold = sweep.sgd_rate[0]
+    per_time = cold / sweep.lrs  # nats per unit of learning time η t
+    cold_small, cold_large = float(np.nanmedian(cold[:, 0])), float(np.nanmedian(cold[:, -1]))
+    per_time_median = np.nanmedian(per_time, axis=0)
+    time_ratio = float(np.nanmax(per_time_median) / np.nanmin(per_time_median))
+    return {
+        "sw_lr_min": float(sweep.lrs[0]),
+        "sw_lr_max": float(sweep.lrs[-1]),
+        "sw_lr_ratio": float(sweep.lrs[-1] / sweep.lrs[0]),
+        "sw_cold_small": cold_small,
+        "sw_cold_large": cold_large,
+        "sw_step_ratio": cold_large / cold_small,
+        "sw_step_trend": "grows" if cold_large > cold_small else "falls",
+        "sw_batch_spread": float(np.nanmax(np.abs(cold / cold[:1] - 1))),
+        "sw_hot_t": float(sweep.temperatures[-1]),
+        "sw_hot_drop": float(np.nanmedian(sweep.sgd_rate[-1] / cold)),
+        "sw_commutator_low": float(np.nanmin(sweep.commutator[0])),
+        "sw_commutator_high": float(np.nanmax(sweep.commutator[0])),
+        "sw_time_ratio": time_ratio,
+        "sw_time_small": float(np.nanmedian(per_time[:, 0])),
+        "sw_time_large": float(np.nanmedian(per_time[:, -1])),
+        "sw_time_trend": "stays within a factor" if time_ratio < TIME_RATIO_CONSTANT else "varies by a factor",
+    }
+
+
+def _verdict_findings(stationary: EntropyResult, config: EntropyConfig) -> dict[str, float | int | str]:
+    """The ``claim_entropy*`` names of the verdict box: the verdict page's row for this claim, from the same
+    row function (:func:`uniq_core.experiments.verdicts.row_entropy`)."""
+    from uniq_core.experiments import verdicts
+
+    return verdicts.claim_findings(verdicts.row_entropy(stationary, config))

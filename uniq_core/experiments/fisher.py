@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 import torch
@@ -552,3 +552,236 @@ def run_fisher_sweep(config: FisherSweepConfig, *, progress: bool = True, use_ca
         )
 
     return runtime.cached(compute, config, FisherSweepResult, use_cache=use_cache)
+
+
+# ---------------------------------------------------------------------------------------------- findings
+
+
+#: A largest principal angle (degrees) below this says the old null space stays inside the new one.
+INSIDE_DEGREES = 1e-4
+#: The null subspace "moves little" when less than this share of its directions turn by more than
+#: :data:`MOVED_DEGREES` between successive checkpoints (and its largest angle stays below that too).
+MOVED_SHARE = 0.05
+#: The non-null spectrum is "far from flat" when the participation ratio and the entropy rank stay below
+#: this fraction of the metric's rank.
+FLAT_FRACTION = 0.1
+#: The three effective ranks sit "far below" the metric's rank when all stay below this fraction of it.
+BELOW_FRACTION = 0.5
+
+
+def findings(results: Mapping[str, Any], configs: Mapping[str, Any]) -> dict[str, float | int | str]:
+    """Every number and computed word chapter 5 glues, by glue name.
+
+    ``results`` and ``configs`` hold, under the same keys, ``"null_check"`` (:class:`NullCheckResult`,
+    :class:`NullCheckConfig`), ``"training"`` (:class:`FisherResult`, :class:`FisherConfig`),
+    ``"representations"`` (:class:`RepresentationResult`, :class:`RepresentationConfig`) and ``"sweep"``
+    (:class:`FisherSweepResult`, :class:`FisherSweepConfig`). Keys: ``pl_*`` (planted effective rank),
+    ``nc_*`` (null check), ``fi_*`` (the network trained on the digits), ``verdict_*`` (the verdict rows of
+    :mod:`uniq_core.experiments.verdicts`), ``mk_*``, ``ef_*`` and ``nt_*`` (MacKay's count, the empirical
+    Fisher and the null subspace along training), ``re_*`` (representations) and ``sw_*`` (the sweep).
+    Values are plain ``int``, ``float`` or ``str``.
+    """
+    check, training = results["null_check"], results["training"]
+    representations = results["representations"]
+    values: dict[str, float | int | str] = {}
+    values.update(_planted_findings(check))
+    values.update(_null_check_findings(check, configs["null_check"]))
+    values.update(_training_findings(training, configs["training"]))
+    values.update(_count_findings(training))
+    values.update(_tolerance_findings(training, _initial_gap(check)))
+    values.update(_effective_rank_findings(training))
+    values.update(_verdict_findings(check, training))
+    values.update(_along_training_findings(training))
+    values.update(_representation_findings(representations))
+    values.update(_sweep_findings(results["sweep"], configs["sweep"], int(representations.ceiling)))
+    return values
+
+
+def _initial_gap(check: NullCheckResult) -> float:
+    """The smallest finite null gap at initialisation over the architectures with a prediction."""
+    known = check.predicted >= 0
+    return float(np.min(check.gap[known & np.isfinite(check.gap)]))
+
+
+def _planted_findings(check: NullCheckResult) -> dict[str, float | int | str]:
+    """``pl_*``: the three effective ranks on the planted spectra and which of them recover the count."""
+    from uniq_core.experiments import verdicts
+
+    measures = [("pr", "the participation ratio", check.planted_participation),
+                ("entropy", "the entropy rank", check.planted_entropy),
+                ("mackay", "MacKay's count", check.planted_mackay)]
+    values: dict[str, float | int | str] = {
+        "pl_tolerance": float(verdicts.PLANTED_TOLERANCE), "pl_count": int(check.planted_count),
+        "pl_tail_low": float(check.planted_tails[0]), "pl_tail_high": float(check.planted_tails[-1])}
+    for key, _, measure in measures:
+        values[f"pl_{key}_low"] = float(measure[0])
+        values[f"pl_{key}_high"] = float(measure[-1])
+    recovered = [name for _, name, measure in measures
+                 if np.all(np.abs(measure / check.planted_count - 1) < verdicts.PLANTED_TOLERANCE)]
+    values["pl_recovers"] = " and ".join(recovered) if recovered else "none of the three"
+    return values
+
+
+def _null_check_findings(check: NullCheckResult, config: NullCheckConfig) -> dict[str, float | int | str]:
+    """``nc_*``: measured against predicted null dimensions at initialisation, and the dying-unit control."""
+    known = check.predicted >= 0
+    return {
+        "nc_inputs": int(config.n_inputs), "nc_rtol": float(config.rtol), "nc_cases": int(known.sum()),
+        "nc_agree": int((check.predicted[known] == check.measured[known]).sum()),
+        "nc_min_gap": _initial_gap(check), "nc_death_jump": float(check.death_jump),
+        "nc_death_expected": float(check.death_expected), "nc_death_angle": float(check.death_angle),
+        "nc_inside": "stays inside" if check.death_angle < INSIDE_DEGREES else "does not stay inside",
+    }
+
+
+def _training_findings(training: FisherResult, config: FisherConfig) -> dict[str, float | int | str]:
+    """``fi_*`` of the set-up: architecture, parameters, symmetries, probe and data limits."""
+    classes = int(training.architecture.rsplit("–", 1)[-1])
+    visible_per_input = classes - 1 if config.output == "softmax" else classes
+    return {
+        "fi_architecture": str(training.architecture), "fi_parameters": int(training.parameters),
+        "fi_probe": int(config.probe_size), "fi_probe_visible": int(config.probe_size * visible_per_input),
+        "fi_not_symmetry": int(training.parameters - training.predicted_null),
+        "fi_binds": "binds" if training.expected_null > training.predicted_null else "does not bind",
+        "fi_symmetries": int(training.predicted_null), "fi_n_train": int(config.n_train),
+        "fi_width": int(config.widths[0]), "fi_constant_probe": int(training.constant_probe),
+        "fi_constant_data": int(training.constant_data), "fi_seeds": int(config.n_seeds),
+    }
+
+
+def _count_findings(training: FisherResult) -> dict[str, float | int | str]:
+    """``fi_*`` of the count: directions the probe and the data leave unseen, shares, and the remainder."""
+    values: dict[str, float | int | str] = {}
+    for label, column in (("start", 0), ("end", -1)):
+        data_probe = float(np.mean(training.explained_null[:, column] - training.predicted_null))
+        data_full = float(np.mean(training.explained_null_data[:, column] - training.predicted_null))
+        values[f"fi_data_probe_{label}"] = data_probe
+        values[f"fi_data_full_{label}"] = data_full
+        values[f"fi_probe_only_{label}"] = data_probe - data_full
+        values[f"fi_unexplained_{label}"] = float(
+            np.mean(training.null_dimension[:, column] - training.explained_null[:, column]))
+    nulls, probe, data = (training.null_dimension[:, -1], training.explained_null[:, -1],
+                          training.explained_null_data[:, -1])
+    # shares per seed, then their mean (as the symmetric share of the gauge row), so that the parts add up
+    values["fi_support_share"] = float(np.mean((data - training.predicted_null) / nulls))
+    values["fi_probe_share"] = float(np.mean((probe - data) / nulls))
+    values["fi_gap_origin"] = (
+        "the gap is present before training, so it is a gap of the counting, not something training creates"
+        if values["fi_unexplained_start"] > 0 else "none is present before training, so training creates them")
+    return values
+
+
+def _tolerance_findings(training: FisherResult, initial_gap: float) -> dict[str, float | int | str]:
+    """``fi_gap_*``, ``fi_*rtol*``: the trained null gap against the initial one, and fixed-tolerance counts."""
+    trained_gaps = training.null_gap[:, 1:]
+    by_rtol = np.nanmean(training.null_by_rtol[:, -1], axis=0)
+    extra = float(by_rtol[-1] - by_rtol[0])
+    return {
+        "fi_gap_low": float(np.nanmin(trained_gaps)), "fi_gap_high": float(np.nanmax(trained_gaps)),
+        "nc_trained_gap": "narrower" if np.nanmin(trained_gaps) < initial_gap else "no narrower",
+        "fi_rtol_low": float(training.rtols[0]), "fi_rtol_high": float(training.rtols[-1]),
+        "fi_null_rtol_low": float(by_rtol[0]), "fi_null_rtol_high": float(by_rtol[-1]),
+        "fi_tolerance": "does not change" if np.ptp(training.null_by_rtol[:, 1:], axis=-1).max() == 0 else "changes",
+        "fi_loose_extra": (f"trained networks also have {extra:.0f} small non-zero eigenvalues (mean over seeds) that "
+                           "the loosest tolerance calls null" if extra > 0
+                           else "no trained eigenvalue lies between the tolerances"),
+    }
+
+
+def _effective_rank_findings(training: FisherResult) -> dict[str, float | int | str]:
+    """``fi_*``: null dimensions, the three effective ranks after training and the participation trend."""
+    rank_end = training.parameters - np.mean(training.null_dimension[:, -1])
+    measures = [np.mean(training.participation[:, -1]), np.mean(training.entropy_rank[:, -1]),
+                np.mean(training.mackay[:, -1])]
+    _, (change_low, change_high) = stats.t_interval(training.participation[:, -1] - training.participation[:, 0])
+    return {
+        "fi_null_start": float(np.mean(training.null_dimension[:, 0])),
+        "fi_null_end": float(np.mean(training.null_dimension[:, -1])),
+        "fi_explained_start": float(np.mean(training.explained_null[:, 0])),
+        "fi_explained_end": float(np.mean(training.explained_null[:, -1])),
+        "fi_pr_start": float(training.participation_mean[0]), "fi_pr_end": float(training.participation_mean[-1]),
+        "fi_pr_end_low": float(training.participation_interval[0, -1]),
+        "fi_pr_end_high": float(training.participation_interval[1, -1]),
+        "fi_entropy_end": float(np.mean(training.entropy_rank[:, -1])),
+        "fi_mackay_end": float(np.mean(training.mackay[:, -1])),
+        "fi_accuracy_end": 100 * float(np.mean(training.train_accuracy[:, -1])),
+        "fi_rank_end": float(rank_end), "fi_measure_ratio": float(max(measures) / min(measures)),
+        "fi_flat": "far from flat" if max(measures[:2]) < FLAT_FRACTION * rank_end else "close to flat",
+        "fi_below": "far below" if max(measures) < BELOW_FRACTION * rank_end else "near",
+        "fi_pr_trend": ("lowers" if change_high < 0 else "raises" if change_low > 0
+                        else "does not change, beyond the spread over seeds,"),
+        "fi_pr_from": "down from" if change_high < 0 else "up from" if change_low > 0 else "against",
+    }
+
+
+def _verdict_findings(check: NullCheckResult, training: FisherResult) -> dict[str, float | int | str]:
+    """``claim_degenerate*``, ``claim_gauge*``, ``claim_effective_rank*`` and the gauge row's share: the verdict
+    page's rows, from the same row functions, so both pages give one verdict."""
+    from uniq_core.experiments import verdicts
+
+    gauge = verdicts.row_gauge(check, training)
+    return {
+        **verdicts.claim_findings(verdicts.row_degenerate(training), gauge, verdicts.row_effective_rank(check)),
+        "fi_symmetric_share": float(gauge.value),
+    }
+
+
+def _along_training_findings(training: FisherResult) -> dict[str, float | int | str]:
+    """``mk_*``, ``ef_*``, ``nt_*``: MacKay's count over priors, the empirical Fisher, the null subspace."""
+    curve_end = np.mean(training.mackay_curve[:, -1], axis=0)
+    moved = training.null_angles_moved[0, 1:]
+    moved_share = float(np.nanmax(moved / training.null_dimension[0, 1:]))
+    largest_angle = float(np.nanmax(training.null_largest_angle[0, 1:]))
+    return {
+        "mk_high": float(curve_end[0]), "mk_low": float(curve_end[-1]),
+        "mk_alpha_low": float(training.priors[0]), "mk_alpha_high": float(training.priors[-1]),
+        "mk_decades": int(round(np.log10(training.priors[-1] / training.priors[0]))),
+        "mk_trend": "falls" if curve_end[-1] < curve_end[0] else "rises",
+        "ef_trace_start": float(np.mean(training.empirical_trace_ratio[:, 0])),
+        "ef_trace_end": float(np.mean(training.empirical_trace_ratio[:, -1])),
+        "ef_top_end": float(np.mean(training.empirical_top_ratio[:, -1])),
+        "ef_pr_end": float(np.mean(training.empirical_participation[:, -1])),
+        "nt_dead_start": float(np.mean(training.dead_units[:, 0])),
+        "nt_dead_end": float(np.mean(training.dead_units[:, -1])),
+        "nt_overlap_min": float(np.nanmin(training.null_overlap[0, 1:])), "nt_angle_max": largest_angle,
+        "nt_chance_max": float(np.nanmax(training.null_overlap_chance[0, 1:])),
+        "nt_moved_max": float(np.nanmax(moved)), "nt_moved_min": float(np.nanmin(moved)),
+        "nt_moved_share": moved_share, "nt_degrees": MOVED_DEGREES,
+        "nt_moves": ("moves little" if moved_share < MOVED_SHARE and largest_angle < MOVED_DEGREES
+                     else "turns in part of its directions"),
+        "nt_null_jump": float(np.nanmax(np.abs(np.diff(training.null_dimension, axis=1)))),
+    }
+
+
+def _representation_findings(representations: RepresentationResult) -> dict[str, float | int | str]:
+    """``re_*``: per-layer ranks against the output ceiling, and the first layer's participation trend."""
+    rank_end, widths = representations.rank_end, representations.widths
+    _, (first_low, first_high) = stats.t_interval(
+        representations.participation_end[:, 0] - representations.participation_start[:, 0])
+    return {
+        "re_ceiling": int(representations.ceiling), "re_depth": len(widths), "re_width": int(widths[0]),
+        "re_full": "full-rank" if np.all(rank_end[:, 0] == widths[0]) else "not full-rank",
+        "re_last_rank": float(np.mean(rank_end[:, -1])), "re_first_rank": float(np.mean(rank_end[:, 0])),
+        "re_pr_first_start": float(np.mean(representations.participation_start[:, 0])),
+        "re_pr_first_end": float(np.mean(representations.participation_end[:, 0])),
+        "re_pr_last_end": float(np.mean(representations.participation_end[:, -1])),
+        "re_accuracy": 100 * float(np.mean(representations.train_accuracy)),
+        "re_exact": "equals" if np.all(rank_end[:, -1] == representations.ceiling) else "differs from",
+        "re_redundant": 1 - float(np.mean(rank_end[:, -1])) / int(widths[-1]),
+        "re_pr_first_trend": ("falls" if first_high < 0 else "rises" if first_low > 0
+                              else "does not change beyond the spread over seeds,"),
+    }
+
+
+def _sweep_findings(sweep: FisherSweepResult, config: FisherSweepConfig, ceiling: int) -> dict[str, float | int | str]:
+    """``sw_*``: null fractions and participation ratios across architectures; ``ceiling`` is K − 1 (softmax)."""
+    final_participation, probe = sweep.participation[:, -1], config.base.probe_size
+    return {
+        "sw_probe": int(probe), "sw_architectures": len(sweep.labels),
+        "sw_data_limited": int(np.sum(sweep.parameters - sweep.expected_null == probe * ceiling)),
+        "sw_pr_low": float(np.min(final_participation)), "sw_pr_high": float(np.max(final_participation)),
+        "sw_pr_low_label": str(sweep.labels[np.argmin(final_participation)]),
+        "sw_pr_high_label": str(sweep.labels[np.argmax(final_participation)]),
+        "sw_null_fraction_low": float(np.min(sweep.null_dimension[:, -1] / sweep.parameters)),
+        "sw_null_fraction_high": float(np.max(sweep.null_dimension[:, -1] / sweep.parameters)),
+    }

@@ -16,15 +16,19 @@ import copy
 import functools
 import itertools
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
-from uniq_core import barriers, data, lyapunov, models, replicas, runtime
+from uniq_core import barriers, data, lyapunov, models, replicas, rules, runtime
 from uniq_core.schema import ConfigBase, ResultBase, check_choice, check_number, check_widths
-from uniq_core.stats import holm_intervals, t_interval
+from uniq_core.stats import holm_intervals, log_t_interval, t_interval
+
+if TYPE_CHECKING:
+    from uniq_core.experiments.divergence import ReproducibilityResult
 
 
 def _check_common(config) -> None:
@@ -893,6 +897,530 @@ def compare_perturbation_sizes(result: RegimeResult, confidence: float = 0.95) -
             "monotone": monotone, "sentence": "; ".join(clauses)}
 
 
+# ---------------------------------------------------------------------------------------- findings
+
+CONTROL_LR = 1.0
+"""Step size of the negative-curvature positive control (:func:`negative_curvature_control`) in the chapter."""
+
+CONTROL_LONG_FACTOR = 20
+"""The long control runs this many times the chapter's accumulated steps."""
+
+CONTROL_WARM_FACTOR = 10
+"""The warm control uses this many times the chapter's warm-up steps."""
+
+RECOVERY_TOLERANCE = 0.2
+"""The control counts as recovered when its estimate is within this fraction of the true exponent."""
+
+ALIGNMENT_FRACTION = 0.5
+"""A tangent is aligned with the negative curvature when q₁ᵀHq₁ is at least this fraction of λ_min at every
+checkpoint after the first."""
+
+HENON_CONTRACTION = 0.3
+"""The Hénon map's b: its Jacobian has determinant −b everywhere, so λ₁ + λ₂ = ln b exactly."""
+
+
+
+def _span(values, digits: int = 4) -> str:
+    """"a to b" over the finite ``values`` (one value when they agree), to ``digits`` significant digits;
+    "undetermined" when none is finite."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if not values.size:
+        return "undetermined"
+    low, high = np.min(values), np.max(values)
+    return f"{low:.{digits}g}" if np.isclose(low, high) else f"{low:.{digits}g} to {high:.{digits}g}"
+
+
+def _mechanism_words(values) -> str:
+    """The distinct :data:`MECHANISMS` of some runs other than "none", joined by "and"."""
+    names = sorted(set(values) - {MECHANISMS[0]})
+    return " and ".join(names) if names else "no significantly positive exponent"
+
+
+def _sign_counts(result: TangentResult, mask: np.ndarray) -> str:
+    """How many selected runs' windows after the transient are positive / not positive / undetermined."""
+    labels = result.sign_after[mask]
+    counts = [(label, int((labels == label).sum())) for label in ("positive", "not positive", "undetermined")]
+    return ", ".join(f"{count} {label}" for label, count in counts if count) or "no runs"
+
+
+def _step_sizes(lrs: np.ndarray) -> str:
+    """Step sizes as "0.5, 1" ("none" when there are none)."""
+    return ", ".join(f"{lr:g}" for lr in lrs) or "none"
+
+
+def _distinct(words: np.ndarray) -> str:
+    """The distinct words, sorted and comma-separated ("undetermined" when there are none)."""
+    return ", ".join(sorted(set(words))) or "undetermined"
+
+
+def _all_some_none(selected: np.ndarray, flags: np.ndarray, every: str, no: str, some: str) -> str:
+    """``every`` when some runs are selected and every one is flagged, ``no`` when none is, else ``some``
+    with ``{k}`` the number flagged; ``flags`` has one entry per selected run."""
+    if selected.any() and flags.all():
+        return every
+    if selected.any() and not flags.any():
+        return no
+    return some.format(k=int(flags.sum()))
+
+
+def tangent_parameter_count(config: TangentConfig) -> int:
+    """P, the dimension of the training map: parameters of the chapter's MLP on the digits (64 → 10)."""
+    return sum(p.numel() for p in models.MLP(64, config.widths, 10, "relu").parameters())
+
+
+def _validation_findings(measured: dict, settings: dict) -> dict[str, Any]:
+    """Known answers: the logistic and Hénon maps, GD on a quadratic, a cold and a warm start on a linear map."""
+    henon, expected = np.asarray(measured["henon"]), np.log(np.asarray(settings["linear_factors"])[:3])
+    return {
+        "logistic_exponent": measured["logistic"][0],
+        "henon_top": henon[0],
+        "henon_literature": settings["henon_literature"],
+        "henon_sum_error": abs(henon.sum() - np.log(HENON_CONTRACTION)),
+        "quadratic_error": np.max(np.abs(np.sort(measured["quadratic"]) - np.sort(settings["quadratic_exact"]))),
+        "warm_run": settings["warm_run"],
+        "warm_steps": settings["warm_steps"],
+        "cold_error": float(np.max(np.abs(measured["cold"] - expected))),
+        "warm_error": float(np.max(np.abs(measured["warm"] - expected))),
+    }
+
+
+def _tangent_setup_findings(result: TangentResult, config: TangentConfig) -> dict[str, Any]:
+    """The map's size, the run's length, the alignment error a cold start would have, and the cost."""
+    n_parameters = tangent_parameter_count(config)
+    alignment_error = 0.5 * np.log(n_parameters) / config.n_steps
+    below = result.exponents_after[result.regime == REGIMES[0], 0]
+    return {
+        "tangent_k": config.k,
+        "tangent_parameters": n_parameters,
+        "tangent_flat_directions": config.widths[-1] + 1,
+        "tangent_steps": config.n_steps,
+        "tangent_warmup": config.warmup,
+        "tangent_z": SIGNIFICANCE_Z,
+        "tangent_alignment_error": alignment_error,
+        "tangent_alignment_compare": "more than" if below.size and alignment_error > np.nanmax(below) else "less than",
+        "tangent_cost": float(np.nanmedian(result.seconds_per_step)) * 1e3,
+    }
+
+
+def _below_edge_findings(result: TangentResult, config: TangentConfig) -> dict[str, Any]:
+    """Calm runs (sharpness below the edge throughout): exponent, its sign, curvature and alignment."""
+    calm = result.regime == REGIMES[0]
+    first_small, last_small = np.abs(result.path_smallest[calm, 0]), np.abs(result.path_smallest[calm, -1])
+    half = config.n_steps // 2
+    early_rate = np.nanmean(result.local_rates[calm, :half, 0], axis=1) if calm.any() else np.array([])
+    late_rate = np.nanmean(result.local_rates[calm, half:, 0], axis=1) if calm.any() else np.array([])
+    steps = np.arange(config.n_steps) + 0.5
+    predicted_mean = np.array([np.mean(np.interp(steps, result.path_steps, row)) for row in result.predicted_rate])
+    return {
+        "tangent_below_lr": float(np.max(result.lrs[calm])) if calm.any() else float("nan"),
+        "tangent_below_range": _span(result.exponents_after[calm, 0]),
+        "tangent_below_error": _span(result.error_after[calm], 2),
+        "tangent_below_signs": _sign_counts(result, calm),
+        "tangent_below_mechanism": _mechanism_words(result.mechanism_after[calm]),
+        "tangent_below_bound": _span(result.bound_after[calm]),
+        "tangent_end_smallest": _span(result.path_smallest[calm, -1]),
+        "tangent_smallest_trend": "falls" if calm.any() and np.all(last_small < first_small)
+        else "does not fall on every run",
+        "tangent_rate_early": _span(early_rate),
+        "tangent_rate_late": _span(late_rate),
+        "tangent_rate_trend": "smaller" if early_rate.size and np.all(late_rate < early_rate)
+        else "not smaller on every run",
+        "tangent_rayleigh_end": _span(result.path_rayleigh[calm, -1], 2),
+        "tangent_rayleigh_fraction": _span(result.path_rayleigh[calm, 1:] / result.path_smallest[calm, 1:], 2),
+        "tangent_sharp_end": _span(result.path_sharpness[calm, -1], 2),
+        "tangent_prediction_ratio": float(np.median(result.exponents[calm, 0] / predicted_mean[calm]))
+        if calm.any() else float("nan"),
+    }
+
+
+def _control_findings(config: TangentConfig) -> dict[str, Any]:
+    """The negative-curvature positive control at the chapter's k, warm-up and length, longer, and warmer."""
+    n_parameters, settings = tangent_parameter_count(config), dict(k=config.k, warmup=config.warmup)
+    control = negative_curvature_control(n_parameters, CONTROL_LR, n_steps=config.n_steps, **settings)
+    long_steps, warm_steps = CONTROL_LONG_FACTOR * config.n_steps, CONTROL_WARM_FACTOR * config.warmup
+    control_long = negative_curvature_control(n_parameters, CONTROL_LR, n_steps=long_steps, **settings)
+    control_warm = negative_curvature_control(n_parameters, CONTROL_LR, k=config.k, warmup=warm_steps,
+                                              n_steps=config.n_steps)
+    recovered = abs(control["recovered"] - 1) < RECOVERY_TOLERANCE
+    return {
+        "control_lr": CONTROL_LR,
+        "control_truth": control["truth"],
+        "control_estimate": control["estimate"],
+        "control_recovered": control["recovered"],
+        "control_long_steps": long_steps,
+        "control_long_recovered": control_long["recovered"],
+        "control_warm_steps": warm_steps,
+        "control_warm_recovered": control_warm["recovered"],
+        "control_verdict": "recovers it" if recovered else "does not recover it",
+        "control_consequence": "the measured exponents can be read as the negative-curvature rate" if recovered
+        else "late in training the measured exponents underestimate the negative-curvature rate and are not "
+        "evidence about it either way",
+        "control_consequence_short": "a window that is not positive can be read as stable" if recovered
+        else "a window that is not positive is not evidence of stability",
+    }
+
+
+def _initialisation_findings(result: TangentResult) -> dict[str, Any]:
+    """Frozen rates at initialisation, per step and per unit learning time: negative curvature against the edge."""
+    return {
+        "tangent_start_smallest": float(np.min(result.smallest_start)),
+        "tangent_init_smallest_abs": float(-np.min(result.smallest_start)),
+        "tangent_init_negative_wins": "at every step size" if np.all(result.negative_rate_start > result.sharpest_rate)
+        else "not at every step size",
+        "tangent_init_negative_per_time": _span(result.negative_rate_start / result.lrs, 3),
+        "tangent_init_sharp_per_time": _span(result.sharpest_rate / result.lrs, 3),
+    }
+
+
+def _catapult_rates(result: TangentResult) -> tuple[np.ndarray, np.ndarray]:
+    """Per catapult run, the mean frozen edge rate and negative-curvature rate over the transient window
+    (the start and the checkpoints up to its end)."""
+    edge_rate, negative_rate = [], []
+    for i in np.flatnonzero(result.regime == REGIMES[1]):
+        inside = result.path_steps <= result.transient_end[i]
+        edge_rate.append(np.nanmean(np.r_[result.sharpest_rate[i],
+                                          lyapunov.frozen_rate(result.path_sharpness[i, inside], result.lrs[i])]))
+        negative_rate.append(np.nanmean(np.r_[result.negative_rate_start[i],
+                                              lyapunov.frozen_rate(result.path_smallest[i, inside], result.lrs[i])]))
+    return np.array(edge_rate), np.array(negative_rate)
+
+
+def _catapult_findings(result: TangentResult, config: TangentConfig) -> dict[str, Any]:
+    """Runs whose sharpness crosses the edge and falls back: the transient window and what drives it."""
+    catapult = result.regime == REGIMES[1]
+    edge_rate, negative_rate = _catapult_rates(result)
+    return {
+        "tangent_catapult_count": int(catapult.sum()),
+        "tangent_catapult_lr": _step_sizes(result.lrs[catapult]),
+        "tangent_catapult_end": float(np.max(result.transient_end[catapult] + config.warmup))
+        if catapult.any() else float("nan"),
+        "tangent_catapult_top": _span(result.exponents_transient[catapult, 0], 3),
+        "tangent_catapult_error": _span(result.error_transient[catapult], 2),
+        "tangent_catapult_sign": _distinct(result.sign_transient[catapult]),
+        "tangent_catapult_per_time": _span(result.exponents_transient[catapult, 0] / result.lrs[catapult], 3),
+        "tangent_catapult_bound": _span(result.bound_transient[catapult], 3),
+        "tangent_catapult_edge_rate": _span(edge_rate / result.lrs[catapult], 3),
+        "tangent_catapult_negative_rate": _span(negative_rate / result.lrs[catapult], 3),
+        "tangent_catapult_mechanism": "negative curvature" if catapult.any() and np.all(negative_rate > edge_rate)
+        else "curvature above the edge" if catapult.any() and np.all(edge_rate > negative_rate) else "a mixture",
+        "tangent_beyond_sharpness_drop":
+        float(np.min(result.sharpness_end[catapult] / result.sharpness_start[catapult])) if catapult.any()
+        else float("nan"),
+    }
+
+
+def _after_catapult_findings(result: TangentResult) -> dict[str, Any]:
+    """Catapult runs after the transient: exponent, its sign and whether the tangent found the negative curvature."""
+    catapult = result.regime == REGIMES[1]
+    aligned = result.path_rayleigh[catapult, 1:] / result.path_smallest[catapult, 1:]
+    return {
+        "tangent_after_catapult": _span(result.exponents_after[catapult, 0]),
+        "tangent_after_catapult_error": _span(result.error_after[catapult], 2),
+        "tangent_after_catapult_word": _distinct(result.sign_after[catapult]),
+        "tangent_after_catapult_mechanism": _mechanism_words(result.mechanism_after[catapult]),
+        "tangent_after_catapult_frozen": _span(np.nanmax(result.predicted_rate[catapult][:, 1:], axis=1)
+                                               if catapult.any() else [], 3),
+        "tangent_after_catapult_rayleigh": _span(result.path_rayleigh[catapult, 1:], 2),
+        "tangent_after_catapult_smallest": _span(result.path_smallest[catapult, 1:], 2),
+        "tangent_after_catapult_alignment": "undetermined" if not np.isfinite(aligned).any()
+        else "is aligned with" if np.all(aligned[np.isfinite(aligned)] > ALIGNMENT_FRACTION)
+        else "is not aligned with",
+    }
+
+
+def _tangent_outcome_findings(result: TangentResult) -> dict[str, Any]:
+    """Runs that stay beyond the edge or blow up, and the healthy runs whose window after is positive."""
+    healthy, edge_end = ~result.diverged, result.regime == REGIMES[2]
+    after_positive = healthy & (result.sign_after == "positive")
+    return {
+        "tangent_edge_end_count": int(edge_end.sum()),
+        "tangent_edge_end_lr": _step_sizes(result.lrs[edge_end]),
+        "tangent_blowup_count": int(result.diverged.sum()),
+        "tangent_blowup_lr": _step_sizes(result.lrs[result.diverged]),
+        "tangent_healthy_count": int(healthy.sum()),
+        "tangent_after_positive_count": int(after_positive.sum()),
+        "tangent_after_undetermined_count": int((healthy & (result.sign_after == "undetermined")).sum()),
+        "tangent_after_max": _span(result.exponents_after[after_positive, 0]),
+        "tangent_after_mechanism": _mechanism_words(result.mechanism_after[after_positive]),
+    }
+
+
+def heavy_ball_edge_ratio(result: TangentResult, momentum: float) -> np.ndarray:
+    """(L,) the largest η·λ_max on each run's path (at the start or at a finite checkpoint) over the heavy-ball
+    edge 2 + 2β; above 1 the run crossed the edge."""
+    path = np.nanmax(np.where(np.isfinite(result.path_sharpness), result.path_sharpness, -np.inf), axis=1)
+    return np.fmax(result.lrs * result.sharpness_start, path * result.lrs) / (2 + 2 * momentum)
+
+
+def _momentum_findings(result: TangentResult, config: TangentConfig) -> dict[str, Any]:
+    """Heavy ball at its edge: the step sizes whose η·λ_max crossed 2 + 2β without diverging, and the calm ones.
+    Whether the crossing runs return below the edge is decided over the crossing runs only."""
+    ratio = heavy_ball_edge_ratio(result, config.momentum)
+    crossed = (ratio > 1) & ~result.diverged
+    calm = result.regime == REGIMES[0]
+    settled = result.regime[crossed] == REGIMES[1]
+    worse = result.final_loss[crossed] > result.initial_loss[crossed]
+    return {
+        "momentum_beta": config.momentum,
+        "momentum_crossed_count": int(crossed.sum()),
+        "momentum_crossed_lr": _step_sizes(result.lrs[crossed]),
+        "momentum_diverged_count": int(result.diverged.sum()),
+        "momentum_largest_ratio": float(np.nanmax(ratio)),
+        "momentum_largest_start_ratio":
+        float(np.nanmax(result.lrs * result.sharpness_start / (2 + 2 * config.momentum))),
+        "momentum_crossed_top": _span(result.exponents_transient[crossed, 0], 3),
+        "momentum_crossed_error": _span(result.error_transient[crossed], 2),
+        "momentum_crossed_sign": _distinct(result.sign_transient[crossed]),
+        "momentum_crossed_mechanism": _mechanism_words(result.mechanism_transient[crossed]),
+        "momentum_crossed_settled": _all_some_none(
+            crossed, settled, every="returns below the edge", no="stays beyond the edge to the end of the run",
+            some="returns below the edge at {k} of them and stays beyond it at the others"),
+        "momentum_crossed_loss": _span(result.final_loss[crossed], 3),
+        "momentum_initial_loss": float(result.initial_loss[0]),
+        "momentum_crossed_trains": _all_some_none(
+            crossed, worse, every="above the starting loss: these runs do not train",
+            no="below the starting loss: these runs train", some="above the starting loss at {k} of them"),
+        "momentum_calm_top": _span(result.exponents_after[calm, 0]),
+        "momentum_calm_error": _span(result.error_after[calm], 2),
+        "momentum_calm_signs": _sign_counts(result, calm),
+        "momentum_calm_mechanism": _mechanism_words(result.mechanism_after[calm]),
+    }
+
+
+HOLDS_WORD, FAILS_WORD = rules.HOLDS, rules.FAILS
+
+
+def _divergence_findings(result: DivergenceResult, config: DivergenceConfig) -> dict[str, Any]:
+    """Finite perturbations: the setting, the whole-run rate over seeds, its interval and its units."""
+    used = np.isfinite(result.fitted_exponent)
+    low, high = result.exponent_interval
+    decision = rules.interval_rule(result.fitted_exponent)
+    ratio_centre, ratio_interval = log_t_interval(result.convergence_ratio)
+    per_step, per_time = per_step_and_learning_time(np.array([result.exponent_mean]), result.steps_per_epoch,
+                                                    result.lr)
+    return {
+        "div_seeds": config.n_seeds,
+        "div_seeds_used": int(used.sum()),
+        "div_seeds_note": "" if used.all() else " (the others had a diverged replica)",
+        "div_replicas": config.n_replicas,
+        "div_copies": config.n_replicas - 1,
+        "div_perturbation_percent": 100 * config.perturbation,
+        "div_n_train": config.n_train,
+        "div_trend": {HOLDS_WORD: "grows", FAILS_WORD: "shrinks"}.get(decision.word, "changes"),
+        "div_significance": ("distinguishable from zero by the book's interval rule" if decision.word in
+                             (HOLDS_WORD, FAILS_WORD) else f"not decided by the book's interval rule "
+                             f"({decision.interval_kind})"),
+        "div_exponent": result.exponent_mean,
+        "div_low": low,
+        "div_high": high,
+        "div_growth_total": float(np.exp(result.exponent_mean * config.epochs)),
+        "div_ratio": ratio_centre,
+        "div_ratio_low": ratio_interval[0],
+        "div_ratio_high": ratio_interval[1],
+        "div_steps_per_epoch": result.steps_per_epoch,
+        "div_lr": result.lr,
+        "div_exponent_step": float(per_step[0]),
+        "div_exponent_time": float(per_time[0]),
+    }
+
+
+def _divergence_bend_findings(result: DivergenceResult, config: DivergenceConfig) -> dict[str, Any]:
+    """The late rate against the early one, the alignment bias bound, and the rate without dead weights."""
+    early, late = early_and_late_exponents(result)
+    late_mean, late_interval = t_interval(late)
+    bend, bend_interval = late_minus_early(result)
+    per_step, per_time = per_step_and_learning_time(np.array([late_mean]), result.steps_per_epoch, result.lr)
+    bias = alignment_bias(result.n_parameters, float(config.epochs))
+    live_mean, live_interval = t_interval(result.live_exponent)
+    return {
+        "div_early": float(np.nanmean(early)),
+        "div_late": late_mean,
+        "div_late_low": late_interval[0],
+        "div_late_high": late_interval[1],
+        "div_late_step": float(per_step[0]),
+        "div_late_time": float(per_time[0]),
+        "div_bend": bend,
+        "div_bend_low": bend_interval[0],
+        "div_bend_high": bend_interval[1],
+        "div_bend_word": "lower than" if bend_interval[1] < 0 else "higher than" if bend_interval[0] > 0
+        else "not distinguishable from",
+        "div_parameters": result.n_parameters,
+        "div_alignment_bias": bias,
+        "div_bias_compare": "larger than" if bias > abs(result.exponent_mean) else "smaller than",
+        "div_dead": result.dead_parameters,
+        "div_dead_percent": 100 * result.dead_parameters / result.n_parameters,
+        "div_live_exponent": live_mean,
+        "div_live_low": live_interval[0],
+        "div_live_high": live_interval[1],
+    }
+
+
+def _peer_findings(result: DivergenceResult) -> dict[str, Any]:
+    """deep-lyapunov's numbers on the same checkpoints, its verdict, and whether its two numbers agree in sign."""
+    used = np.isfinite(result.fitted_exponent)
+    disagreements = peer_sign_disagreements(result)
+    peer_finite = np.isfinite(result.peer_convergence_ratio)
+    return {
+        "peer_version": lyapunov.PEER_VERSION,
+        "div_peer_agree": f"disagree in sign on {disagreements} of the {int(used.sum())} seeds" if disagreements
+        else "agree in sign on every seed",
+        "div_peer_ratio_min": float(np.nanmin(result.peer_convergence_ratio)),
+        "div_peer_ratio_max": float(np.nanmax(result.peer_convergence_ratio)),
+        "div_peer_lyapunov_min": float(np.nanmin(result.peer_lyapunov)),
+        "div_peer_lyapunov_max": float(np.nanmax(result.peer_lyapunov)),
+        "div_dimension": float(np.nanmean(result.effective_dimensionality)),
+        "div_peer_says": f"convergent on {int((result.peer_convergence_ratio[peer_finite] < 1).sum())} of "
+        f"{int(peer_finite.sum())} seeds",
+    }
+
+
+def _instability_findings(result: InstabilityResult) -> dict[str, Any]:
+    """Copies split from one parent: error barriers against Frankle et al.'s tolerance, distances, disagreement."""
+    stable = float(np.max(result.barrier_mean)) < STABILITY_THRESHOLD
+    return {
+        "barrier_max": 100 * float(np.max(result.barrier_mean)),
+        "barrier_split0": 100 * float(result.barrier_mean[0]),
+        "child_distance_ratio": float(result.distance[-1].mean() / result.distance[0].mean()),
+        "child_error": 100 * float(np.mean(result.child_error)),
+        "stability_threshold": 100 * STABILITY_THRESHOLD,
+        "child_disagreement_max": 100 * float(np.max(result.disagreement)),
+        "child_disagreement_last": 100 * float(np.mean(result.disagreement[-1])),
+        "instability_pairs": int(result.barrier.shape[1]),
+        "instability_basin": "yet, within that tolerance, they lie in one linearly connected basin" if stable
+        else "and some pairs are separated by an error barrier beyond that tolerance: in this regime they "
+        "end in different basins",
+        "instability_verdict": "share a linearly connected basin" if stable else "do not always share a basin",
+    }
+
+
+def _reproducibility_findings(result: ReproducibilityResult) -> dict[str, Any]:
+    """Re-execution and rounding variants (:func:`uniq_core.experiments.divergence.run_reproducibility`)."""
+    names = result.names
+    rerun, float64 = names.index("re-run"), names.index("float64")
+    others = [i for i in range(len(names)) if i != rerun]
+    changed_count = int((~result.bitwise_identical[others]).sum())
+    first_float64 = max(int(result.first_difference_step[float64]), 0)
+    return {
+        "repro_rerun": ("reproduced every bit of all {} steps, so exact re-execution is not impossible"
+                        if result.bitwise_identical[rerun] else "did not reproduce every bit of the {} steps: "
+                        "here even re-execution is not reproducible").format(int(result.steps[-1])),
+        "repro_changed": f"each changed the bits, from step {int(result.first_difference_step[others].max())} on"
+        if changed_count == len(others) else f"changed the bits in {changed_count} of {len(others)} cases",
+        "repro_buildup_ratio": float(result.distance[float64, -1] / result.distance[float64, first_float64]
+                                     / result.control_growth),
+        "repro_control_growth": result.control_growth,
+    }
+
+
+def _regime_findings(result: RegimeResult, config: RegimeConfig) -> dict[str, Any]:
+    """The regime map's decision rule: healthy cells, signs after Holm's correction, the largest rates, divergence."""
+    healthy = healthy_cells(result)
+    sign = positive_cells(result)["sign"]
+    healthy_means = np.where(healthy, result.exponent_mean, np.nan)
+    per_time = healthy_means / (result.lrs[:, None] * result.steps_per_epoch)
+    return {
+        "regime_family_percent": 100 * (1 - 0.95),
+        "regime_seeds": config.n_seeds,
+        "regime_float64_below": FLOAT64_BELOW,
+        "regime_float32_resolution": FLOAT32_RESOLUTION,
+        "regime_realised_error": float(np.nanmax(np.abs(result.realised_perturbation - 1))),
+        "regime_all_cells": int(healthy.size),
+        "regime_cells": int(healthy.sum()),
+        "regime_tested_cells": int(np.isfinite(sign).sum()),
+        "regime_positive_count": int(np.nansum(sign == 1)),
+        "regime_negative_count": int(np.nansum(sign == -1)),
+        "regime_max_exponent": float(np.nanmax(healthy_means)) if healthy.any() else float("nan"),
+        "regime_max_exponent_time": float(np.nanmax(per_time)) if healthy.any() else float("nan"),
+        "regime_max_exponent_time_lr": float(result.lrs[np.unravel_index(np.nanargmax(per_time), per_time.shape)[0]])
+        if healthy.any() else float("nan"),
+        "regime_diverged_sentence": _diverged_sentence(result),
+    }
+
+
+def _diverged_sentence(result: RegimeResult) -> str:
+    """Where replicas of the regime map diverged: from a threshold step size on, at some, or nowhere."""
+    onset = divergence_onset(result)
+    any_diverged = result.diverged_fraction.max(axis=1) > 0
+    if np.isfinite(onset):
+        return f"From step size {onset:g} on, every step size of the grid has diverged replicas, which is a " \
+               "different phenomenon from chaos"
+    if any_diverged.any():
+        return "Replicas diverged at step size(s) " + _step_sizes(result.lrs[any_diverged]) + \
+            ", but not at every larger one"
+    return "No replica diverged on this grid"
+
+
+def _regime_comparison_findings(result: RegimeResult) -> dict[str, Any]:
+    """Smallest against largest perturbation per step size: growth rates and bends (saturation's predictions)."""
+    sizes, bends = compare_perturbation_sizes(result), compare_bends(result)
+    words, bend_words = sizes["words"], bends["words"]
+    return {
+        "regime_rows": sizes["sentence"],
+        "regime_smallest": f"{result.perturbations[0]:.0e}",
+        "regime_largest": f"{result.perturbations[-1]:.0e}",
+        "regime_faster_count": words.count("faster"),
+        "regime_slower_count": words.count("slower"),
+        "regime_unclear_count": words.count("not distinguishable"),
+        "regime_few_count": words.count("too few seeds") + words.count("diverged"),
+        "regime_monotone_count": int(sizes["monotone"].sum()),
+        "regime_rows_count": int(sum(word not in ("diverged", "too few seeds") for word in words)),
+        "regime_bend_more_count": bend_words.count("more at the largest ε"),
+        "regime_bend_less_count": bend_words.count("less at the largest ε"),
+        "regime_bend_unclear_count": bend_words.count("not distinguishable"),
+        "regime_bend_tested_count": int(sum(word != "untested" for word in bend_words)),
+        "saturation_word": "supports saturation at some step sizes" if bend_words.count("more at the largest ε")
+        else "gives no evidence of saturation",
+    }
+
+
+def _verdict_findings(divergence: DivergenceResult, regime: RegimeResult) -> dict[str, Any]:
+    """The verdict box: the verdict page's rows for the claims this chapter measures (positive exponents, the
+    thin subset, the peer's convergence ratio), from the same row functions."""
+    from uniq_core.experiments import verdicts
+
+    return verdicts.claim_findings(verdicts.row_lyapunov(divergence, regime), verdicts.row_thin_subset(divergence),
+                                   verdicts.row_convergence_ratio(divergence))
+
+
+def findings(results: Mapping[str, Any], configs: Mapping[str, Any]) -> dict[str, float | int | str]:
+    """Every number and computed word chapter 1 glues, by glue name.
+
+    ``results``: "validation" (a mapping of the known-answer exponents "logistic", "henon", "quadratic" and
+    the linear map's "cold" and "warm" top three), "tangent" and "momentum" (:class:`TangentResult`, without and
+    with heavy-ball momentum), "divergence" (:class:`DivergenceResult`), "instability"
+    (:class:`InstabilityResult`), "reproducibility"
+    (:class:`uniq_core.experiments.divergence.ReproducibilityResult`) and "regime" (:class:`RegimeResult`).
+    ``configs``: "validation" (a mapping: "henon_literature", "quadratic_exact" (ln|1 − ηh_i|), "warm_run",
+    "warm_steps", "linear_factors" (the linear map's factors, the top three first)), "tangent" and "momentum"
+    (:class:`TangentConfig`), "divergence" (:class:`DivergenceConfig`) and "regime" (:class:`RegimeConfig`).
+    Values are Python ``int``, ``float`` or ``str``; the negative-curvature control
+    (:func:`negative_curvature_control`) is run here at the tangent configuration's k, warm-up and length.
+    """
+    tangent, tangent_config = results["tangent"], configs["tangent"]
+    divergence, divergence_config = results["divergence"], configs["divergence"]
+    values = {
+        **_validation_findings(results["validation"], configs["validation"]),
+        **_tangent_setup_findings(tangent, tangent_config),
+        **_below_edge_findings(tangent, tangent_config),
+        **_control_findings(tangent_config),
+        **_initialisation_findings(tangent),
+        **_catapult_findings(tangent, tangent_config),
+        **_after_catapult_findings(tangent),
+        **_tangent_outcome_findings(tangent),
+        **_momentum_findings(results["momentum"], configs["momentum"]),
+        **_divergence_findings(divergence, divergence_config),
+        **_divergence_bend_findings(divergence, divergence_config),
+        **_peer_findings(divergence),
+        **_instability_findings(results["instability"]),
+        **_reproducibility_findings(results["reproducibility"]),
+        **_regime_findings(results["regime"], configs["regime"]),
+        **_regime_comparison_findings(results["regime"]),
+        **_verdict_findings(divergence, results["regime"]),
+    }
+    return {name: value.item() if isinstance(value, np.generic) else value for name, value in values.items()}
+
+
 __all__ = [
     "DivergenceConfig", "DivergenceResult", "run_divergence", "measure_divergence",
     "early_and_late_exponents", "peer_sign_disagreements", "late_minus_early", "alignment_bias",
@@ -903,4 +1431,6 @@ __all__ = [
     "InstabilityConfig", "InstabilityResult", "run_instability", "STABILITY_THRESHOLD",
     "RegimeConfig", "RegimeResult", "run_regime", "compare_perturbation_sizes",
     "FLOAT32_RESOLUTION", "FLOAT64_BELOW",
+    "findings", "heavy_ball_edge_ratio", "tangent_parameter_count", "CONTROL_LR", "CONTROL_LONG_FACTOR",
+    "CONTROL_WARM_FACTOR", "RECOVERY_TOLERANCE", "ALIGNMENT_FRACTION", "HENON_CONTRACTION",
 ]

@@ -25,6 +25,7 @@ weights followed by a normalisation (scale-invariant), ‖w'‖² = ‖w‖² + 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Mapping
 
 import numpy as np
 import torch
@@ -1164,3 +1165,388 @@ def run_damping(config: DampingConfig, *, progress: bool = True, use_cache: bool
                              growth=growth, integration=integration, dissipated=dissipated)
 
     return runtime.cached(compute, config, DampingResult, use_cache=use_cache)
+
+
+# ------------------------------------------------------------------------------ the chapter's findings
+
+TOY_DT = 0.05  #: step of symplectic Euler on the switching-potential toy of the chapter's mathematics
+TOY_HORIZONS = (5.0, 20.0, 80.0)  #: physical times at which the toy's |Σδ| is read
+ROUNDING = 1e-12  #: a round-trip error below this (relative to the path) is rounding
+OMEGA_ROUNDING = 1e-10  #: an Ω-invariance error below this is rounding
+SHADOW_REMOVES_MOST = 0.5  #: shadow drift / drift of H below this: the shadow removes most of the drift
+FIRST_ORDER_TOLERANCE = 0.25  #: a fitted exponent within this of 1 is first order
+SECOND_ORDER_TOLERANCE = 0.5  #: a fitted exponent within this of 2 is second order
+FALLING_SLOPE = 0.5  #: a drift whose exponent in dt is above this falls as dt → 0
+MASS_IDENTITY_TOLERANCE = 1e-8  #: relative energy difference under (√c dt, cM) below which the identity holds
+VANISHING_ORDER = 0.5  #: a charge change whose order in the step is above this vanishes with the step
+PASSING_SETTINGS = ("group", "frozen_batch", "batch_frozen_after")  #: the settings compared with train-mode BN
+_NUMBER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
+
+
+def _number_word(count: int) -> str:
+    """A count in words up to five, digits above."""
+    return _NUMBER_WORDS.get(count, str(count))
+
+
+def _joined(values, form: str, separator: str = ", ") -> str:
+    """``values`` formatted with ``form`` and joined by ``separator``."""
+    return separator.join(format(value, form) for value in values)
+
+
+def _norm_mean(result: ProbeResult, field: str, norm: str) -> float:
+    """Mean over seeds (NaN left out) of ``field`` of ``result`` for normalisation ``norm``."""
+    return float(np.nanmean(getattr(result, field)[list(result.norms).index(norm)]))
+
+
+def toy_drifts(dt: float = TOY_DT, horizons: tuple[float, ...] = TOY_HORIZONS) -> tuple[np.ndarray, np.ndarray]:
+    """The switching-potential toy: median |Σδ| at ``horizons`` with a new potential every step, and with one."""
+    return (probes.switching_oscillator_drift(dt, horizons),
+            probes.switching_oscillator_drift(dt, horizons, switching=False))
+
+
+def _toy_findings(switching: np.ndarray, fixed: np.ndarray) -> dict[str, float | int | str]:
+    """``toy_*``: the energy error of a switching potential grows with the horizon, a fixed one's does not."""
+    separates = bool(np.all(np.diff(switching) > 0) and fixed.max() < switching[0])
+    return {
+        "toy_dt": TOY_DT,
+        "toy_horizons": _joined(TOY_HORIZONS, "g"),
+        "toy_switching": _joined(switching, ".3f"),
+        "toy_fixed": _joined(fixed, ".3f"),
+        "toy_word": "grows with the horizon when the potential switches and stays bounded when it does not"
+        if separates else "does not separate the two cases",
+    }
+
+
+def _batch_separated(result: ProbeResult) -> bool:
+    """Whether train-mode BatchNorm's energy drifts over seeds lie outside the other normalisations' range."""
+    norms = list(result.norms)
+    batch_row = result.energy_drift[norms.index("batch")]
+    other_rows = result.energy_drift[[i for i, n in enumerate(norms) if n != "batch"]]
+    return bool(np.nanmin(batch_row) > np.nanmax(other_rows) or np.nanmax(batch_row) < np.nanmin(other_rows))
+
+
+def _probe_settings_findings(result: ProbeResult, config: ProbeConfig) -> dict[str, float | int | str]:
+    """``pr_*`` of the run's settings and of the Ω, round-trip and conservation probes."""
+    omega_max = float(np.nanmax(result.omega))
+    round_trip_max = float(np.nanmax(result.round_trip))
+    return {
+        "pr_dt": config.dt,
+        "pr_steps": config.steps,
+        "pr_horizon": config.horizon,
+        "pr_seeds": config.n_seeds,
+        "pr_threshold": config.threshold,
+        "pr_dt_range": _joined(config.dt_range, "g", " to "),
+        "pr_n_norms": _number_word(len(result.norms)),
+        "pr_omega_max": omega_max,
+        "pr_omega_word": "which is rounding" if omega_max < OMEGA_ROUNDING else "above rounding",
+        "pr_rt_max": round_trip_max,
+        "pr_reversible": "returns" if round_trip_max < ROUNDING else "does not return",
+        "pr_neg_min": float(np.nanmin(result.negative_dt)),
+        "pr_neg_max": float(np.nanmax(result.negative_dt)),
+        "pr_columns": float(np.nanmax(result.column_sum_change)),
+        "pr_identity": float(np.nanmax(result.norm_identity)),
+    }
+
+
+def _probe_energy_findings(result: ProbeResult, config: ProbeConfig) -> dict[str, float | int | str]:
+    """``pr_*`` of the energy probe: drifts per normalisation, dt_zero, and where train-mode BatchNorm lies."""
+    norms = list(result.norms)
+    out: dict[str, float | int | str] = {}
+    censored = (result.dt_zero <= config.dt_range[0]) | ~np.isfinite(result.dt_zero)
+    for index, norm in enumerate(norms):
+        out[f"pr_drift_{norm}"] = _norm_mean(result, "energy_drift", norm)
+        out[f"pr_shadow_{norm}"] = _norm_mean(result, "shadow_drift", norm)
+        kept = result.dt_zero[index][~censored[index]]
+        out[f"pr_dt0_{norm}"] = f"{np.exp(np.mean(np.log(kept))):.2f}" if kept.size else "outside the bracket"
+    rate = result.energy_drift / config.horizon
+    batch = _norm_mean(result, "energy_drift", "batch")
+    others = [_norm_mean(result, "energy_drift", n) for n in norms if n != "batch"]
+    separated = _batch_separated(result)
+    shadow_ratio = float(np.nanmax(result.shadow_drift / result.energy_drift))
+    negative_means = {n: _norm_mean(result, "negative_dt", n) for n in norms}
+    negative_rank = sorted(negative_means, key=negative_means.get).index("batch") + 1
+    return {
+        **out,
+        "pr_censored": int(censored.sum()),
+        "pr_dt0_total": int(censored.size),
+        "pr_rate_low": float(np.nanmin(rate)),
+        "pr_rate_high": float(np.nanmax(rate)),
+        "pr_batch_rank": "the smallest" if batch < min(others) else
+        ("the largest" if batch > max(others) else "within the range"),
+        "pr_energy_word": "singles out" if separated else "does not single out",
+        "pr_separation": "lies outside" if separated else "overlaps",
+        "pr_shadow_ratio": shadow_ratio,
+        "pr_shadow_word": "most of the drift of $H$ is the $O(dt)$ term that the shadow Hamiltonian removes"
+        if shadow_ratio < SHADOW_REMOVES_MOST else "the shadow Hamiltonian removes little of the drift of $H$",
+        "pr_neg_rank": {1: "the smallest", len(norms): "the largest"}.get(
+            negative_rank, f"number {negative_rank} from the smallest"),
+    }
+
+
+def _sweep_findings(sweep: DtSweepResult, oscillator: dict[str, np.ndarray], dt: float
+                    ) -> dict[str, float | int | str]:
+    """``sw_*`` and ``os_*``: the oscillator's known answer and the orders in dt at a fixed horizon."""
+    fit = fitted_steps(sweep.dts)
+    order_negative, order_energy, order_shadow = sweep.orders.T
+    first_order = bool(np.all(np.abs(order_energy - 1) < FIRST_ORDER_TOLERANCE)
+                       and np.all(np.abs(order_negative - 1) < FIRST_ORDER_TOLERANCE))
+    round_trip_max = float(np.nanmax(sweep.round_trip))
+    return {
+        "sw_dt_low": float(sweep.dts.min()),
+        "sw_dt_high": float(sweep.dts.max()),
+        "sw_horizon": float(sweep.horizon),
+        "sw_n_fit": len(fit),
+        "sw_steps_fit": int(min(steps_for(sweep.horizon, d) for d in sweep.dts[fit])),
+        "os_energy": float(np.abs(oscillator["energy"]).max()),
+        "os_shadow": float(np.abs(oscillator["shadow"]).max()),
+        "os_expected": dt * 2.0 * (2.0**2 / 2) / 2,  # dt·ω·H_0/2 for θ_0 = 1, p_0 = 0, ω = 2
+        "sw_rt_word": "stays at rounding" if round_trip_max < ROUNDING else "leaves rounding",
+        "sw_rt_max": round_trip_max,
+        "sw_order_neg_low": float(np.nanmin(order_negative)),
+        "sw_order_neg_high": float(np.nanmax(order_negative)),
+        "sw_order_energy_low": float(np.nanmin(order_energy)),
+        "sw_order_energy_high": float(np.nanmax(order_energy)),
+        "sw_order_shadow_low": float(np.nanmin(order_shadow)),
+        "sw_order_shadow_high": float(np.nanmax(order_shadow)),
+        "sw_shadow_small": float(np.nanmax(sweep.shadow_drift[:, 0])),
+        "sw_energy_small": float(np.nanmin(sweep.energy_drift[:, 0])),
+        "sw_first_order": "are first order" if first_order else "are not all first order",
+        "sw_shadow_word": "second order" if np.all(np.abs(order_shadow - 2) < SECOND_ORDER_TOLERANCE)
+        else "not all second order",
+    }
+
+
+def _damping_findings(damping: DampingResult) -> dict[str, float | int | str]:
+    """``da_*``: how the exact inverse of damped heavy ball amplifies rounding, and the energy balance."""
+    damped = damping.betas < 1
+    growth, rate = damping.growth[damped], -np.log(damping.betas[damped])
+    return {
+        "da_betas": _joined(damping.betas[damped], "g"),
+        "da_growth": _joined(growth, ".3f"),
+        "da_rate": _joined(rate, ".3f"),
+        "da_longest": int(damping.lengths.max()),
+        "da_rt_one": float(np.nanmax(damping.round_trip[~damped])) if (~damped).any() else float("nan"),
+        "da_rt_damped": float(np.nanmax(damping.round_trip[damped])),
+        "da_dissipated": _joined(damping.dissipated[damped], ".3f"),
+        "da_integration": float(np.nanmax(np.abs(damping.integration))),
+        "da_ratio": float(np.nanmax(np.abs(damping.integration[damped]) / damping.dissipated[damped])),
+        "da_compare": "faster than" if np.all(growth > rate) else
+        ("slower than" if np.all(growth < rate) else "not uniformly faster than"),
+    }
+
+
+def _finite_extreme(values: np.ndarray, extreme) -> float:
+    """``extreme`` (np.nanmin or np.nanmax) of ``values``, NaN when none is finite."""
+    return float(extreme(values)) if np.isfinite(values).any() else float("nan")
+
+
+def _mass_findings(mass: MassResult, mass_resnet: MassResult, config: MassConfig) -> dict[str, float | int | str]:
+    """``ma_*`` and ``claim_mass_scaling*``, ``claim_deeper_deviate*``: the mass exponent at a fixed physical
+    horizon, SimpleCNN against ResNet, decided by the verdict page's rows."""
+    from uniq_core.experiments import verdicts
+
+    return {
+        **verdicts.claim_findings(verdicts.row_mass_scaling(mass), verdicts.row_deeper_deviate(mass, mass_resnet)),
+        "ma_slope": float(mass.slope),
+        "ma_slope_low": float(np.nanmin(mass.slopes)),
+        "ma_slope_high": float(np.nanmax(mass.slopes)),
+        "ma_masses": _joined(mass.masses, "g"),
+        "ma_norm": str(config.base.norms[0]),
+        "ma_horizon": float(config.base.horizon),
+        "ma_censored": int(mass.censored.sum()) + int(mass_resnet.censored.sum()),
+        "ma_total": int(mass.censored.size) + int(mass_resnet.censored.size),
+        "ma_resnet_slope": float(mass_resnet.slope),
+        "ma_resnet_masses": _joined(mass_resnet.masses, "g"),
+        "ma_resnet_low": _finite_extreme(mass_resnet.slopes, np.nanmin),
+        "ma_resnet_high": _finite_extreme(mass_resnet.slopes, np.nanmax),
+    }
+
+
+def _headline(result: ProbeResult) -> str:
+    """The verdict's first sentence: reversibility and whether the energy singles out train-mode BatchNorm."""
+    reversible = np.nanmax(result.round_trip) < ROUNDING
+    return ("At β = 1 heavy ball is exactly symplectic and " + ("exactly reversible" if reversible else
+            "not reversible") + " for every normalisation; the energy "
+            + ("singles out" if _batch_separated(result) else "does not single out") + " train-mode BatchNorm.")
+
+
+def _settings_setup_findings(settings: SettingsResult, config: SettingsConfig) -> dict[str, float | int | str]:
+    """``st_*`` that describe the paper's settings: networks, group counts, step sizes and horizon."""
+    networks = list(settings.networks)
+    per_group = {c // models.group_count(c, config.groups) for c in (*config.channels, config.resnet_width)}
+    largest = int(np.argmax(settings.dts))
+    return {
+        "st_channels": _joined(config.channels, "d", "–"),
+        "st_blocks": config.resnet_blocks,
+        "st_width": config.resnet_width,
+        "st_groups_requested": config.groups,
+        "st_groups_cnn": int(settings.groups[networks.index("simple_cnn")]),
+        "st_groups_resnet": int(settings.groups[networks.index("resnet")]),
+        "st_per_group": _joined(sorted(per_group), "d"),
+        "st_group_name": "InstanceNorm (each channel normalised on its own)" if per_group == {1} else
+        "GroupNorm proper",
+        "st_time_largest": float(settings.steps[largest] * settings.dts[largest] ** 2 / config.mass
+                                 / (1 - config.beta)),
+        "st_freeze_epochs": config.freeze_epochs,
+        "st_beta": config.beta,
+        "st_n_train": config.n_train,
+        "st_batch": config.batch_size,
+        "st_seeds": config.n_seeds,
+        "st_horizon": config.horizon,
+        "st_dt_min": float(np.min(settings.dts)),
+        "st_dt_max": float(np.max(settings.dts)),
+        "st_steps_max": int(np.max(settings.steps)),
+        "st_steps_min": int(np.min(settings.steps)),
+        "st_omega_tol": config.omega_tolerance,
+        "st_rt_tol": config.round_trip_tolerance,
+        "st_threshold": config.energy_threshold,
+        "st_n_others": _number_word(len(PASSING_SETTINGS)),
+    }
+
+
+def _settings_reversal_findings(settings: SettingsResult, config: SettingsConfig) -> dict[str, float | int | str]:
+    """``st_*`` of the round trip and Ω in the paper's settings, and findings (a) and (b) as the verdict page's
+    rows decide them (``claim_probes_pass*``, ``claim_batchnorm_fails*``).
+
+    The sentence on "the other settings" covers all of :data:`PASSING_SETTINGS`, whose worst error it quotes."""
+    from uniq_core.experiments import verdicts
+
+    names = list(settings.settings)
+    batch = names.index("batch")
+    batch_fails = bool(((settings.round_trip[:, batch] >= config.round_trip_tolerance)
+                        | (settings.omega[:, batch] >= config.omega_tolerance)).any())
+    def pass_both(columns: list[int]) -> bool:
+        return bool(((settings.round_trip[:, columns] < config.round_trip_tolerance)
+                     & (settings.omega[:, columns] < config.omega_tolerance)).all())
+
+    passing = [names.index(n) for n in PASSING_SETTINGS if n in names]
+    return {
+        "st_omega_max": float(np.nanmax(settings.omega)),
+        "st_rt_batch": float(np.nanmax(settings.round_trip[:, [batch]])),
+        "st_rt_others": float(np.nanmax(settings.round_trip[:, passing])),
+        **verdicts.claim_findings(verdicts.row_probes_pass(settings, config),
+                                  verdicts.row_batchnorm_fails(settings, config)),
+        "st_batch_rt_omega": "fails at least one of" if batch_fails else "passes both of",
+        "st_others_rt_omega": "pass both of" if pass_both(passing) else "do not all pass",
+    }
+
+
+def _settings_energy_findings(settings: SettingsResult) -> dict[str, float | int | str]:
+    """``st_*`` of the energy accounts in the paper's settings at the smallest step and their slopes in dt."""
+    names = list(settings.settings)
+    smallest = int(np.argmin(settings.dts))
+    drift_small = np.nanmean(settings.energy_drift[:, :, smallest], axis=-1)
+    rest_small = np.nanmean(settings.shadow_drift[:, :, smallest], axis=-1)
+    return {
+        "st_drift_small_min": float(np.nanmin(drift_small)),
+        "st_drift_small_max": float(np.nanmax(drift_small)),
+        "st_slope_min": float(np.nanmin(settings.energy_slope)),
+        "st_slope_max": float(np.nanmax(settings.energy_slope)),
+        "st_floor_word": "keeps a floor" if np.nanmin(settings.energy_slope) < FALLING_SLOPE else "falls",
+        "st_rest_small_min": float(np.nanmin(rest_small)),
+        "st_rest_small_max": float(np.nanmax(rest_small)),
+        "st_rest_slope_min": float(np.nanmin(settings.shadow_slope)),
+        "st_rest_slope_max": float(np.nanmax(settings.shadow_slope)),
+        "st_rest_slope_word": "falls for every setting" if np.nanmin(settings.shadow_slope) > FALLING_SLOPE
+        else "does not fall clearly for every setting (slope below 0.5 for some)",
+        "st_rest_batch": float(np.nanmax(rest_small[:, names.index("batch")])),
+        "st_rest_group": float(np.nanmax(rest_small[:, names.index("group")])),
+        "st_n_pass": int(settings.passes.sum()),
+        "st_n_total": int(settings.passes.size),
+        "st_all_word": "every network × setting passes alike, train-mode BatchNorm included"
+        if settings.passes.all() else "not every network × setting passes",
+    }
+
+
+def _dose_findings(dose: SettingsDoseResult, identity: MassIdentityResult) -> dict[str, float | int | str]:
+    """``sd_*``, ``mi_*``, finding (c) as the verdict page's row decides it (``claim_dose_response*``), and the
+    mass identity: the BN momentum and the mass identity."""
+    from uniq_core.experiments import verdicts
+
+    running_mean = np.nanmean(dose.running_energy_drift, axis=1)
+    low, high = np.nanmin(running_mean), np.nanmax(running_mean)
+    dose_row = verdicts.row_dose_response(dose)
+    energy_difference = float(np.nanmax(identity.energy_difference))
+    return {
+        "sd_spread": float(dose.probe_spread),
+        "sd_corr": float(dose.running_correlation),
+        "sd_running_low": float(low),
+        "sd_running_high": float(high),
+        "sd_momenta": _joined(dose.bn_momenta, "g"),
+        "sd_momentum_low": float(np.min(dose.bn_momenta)),
+        "sd_momentum_high": float(np.max(dose.bn_momenta)),
+        "sd_n_momenta": int(len(dose.bn_momenta)),
+        "sd_source": ("The probes do not read the running statistics, so they cannot show a dose-response; any "
+                      "response lies in how an energy is defined, not in the dynamics."
+                      if dose_row.rule == "instrument_rule" else
+                      "The probes themselves respond to the momentum." if dose_row.verdict == verdicts.HOLDS else
+                      "The probes change by less than the threshold as the momentum varies."),
+        **verdicts.claim_findings(dose_row),
+        "mi_energy": energy_difference,
+        "mi_parameters": float(np.nanmax(identity.parameter_difference)),
+        "mi_factor": _joined(identity.factors, "g"),
+        "mi_identity_word": ("is an identity of the map" if energy_difference < MASS_IDENTITY_TOLERANCE
+                             else "is not an identity of the map"),
+    }
+
+
+def _noether_findings(noether: NoetherResult, config: NoetherConfig) -> dict[str, float | int | str]:
+    """``no_*``: the change of the ReLU rescaling charges and of the softmax column sums per method."""
+    modes = list(noether.modes)
+    order = {mode: float(noether.order[modes.index(mode)]) for mode in modes}
+    smallest = int(np.argmin(noether.time_steps))
+    change = {mode: np.nanmean(noether.charge_change[modes.index(mode), smallest]) for mode in modes}
+
+    def vanish(value: float) -> str:
+        return "vanishes" if value > VANISHING_ORDER else "does not vanish"
+
+    return {
+        "no_widths": _joined((64, *config.widths, 10), "d", "–"),
+        "no_horizon": config.horizon,
+        "no_beta": config.beta,
+        "no_friction": config.friction,
+        "no_seeds": config.n_seeds,
+        "no_step_min": float(np.min(noether.time_steps)),
+        "no_step_max": float(np.max(noether.time_steps)),
+        "no_order_gd": order["gradient_descent"],
+        "no_order_beta": order["heavy_ball_fixed_beta"],
+        "no_order_friction": order["heavy_ball_fixed_friction"],
+        "no_identity": float(noether.step_identity_error),
+        "no_columns": float(np.nanmax(noether.column_sum_change)),
+        "no_word_gd": vanish(order["gradient_descent"]),
+        "no_word_beta": vanish(order["heavy_ball_fixed_beta"]),
+        "no_word_friction": vanish(order["heavy_ball_fixed_friction"]),
+        "no_change_gd_small": float(change["gradient_descent"]),
+        "no_change_beta_small": float(change["heavy_ball_fixed_beta"]),
+        "no_change_friction_small": float(change["heavy_ball_fixed_friction"]),
+        "no_ratio_beta": float(change["heavy_ball_fixed_beta"] / change["gradient_descent"]),
+    }
+
+
+def findings(results: Mapping[str, Any], configs: Mapping[str, Any]) -> dict[str, float | int | str]:
+    """Every number and computed word chapter 4 glues, by glue name.
+
+    ``results``: ``"probes"`` (:class:`ProbeResult`), ``"dt_sweep"`` (:class:`DtSweepResult`), ``"oscillator"``
+    (:func:`uniq_core.probes.oscillator_energies` at the probes' dt), ``"damping"`` (:class:`DampingResult`),
+    ``"mass"`` and ``"mass_resnet"`` (:class:`MassResult`), ``"settings"`` (:class:`SettingsResult`),
+    ``"settings_dose"`` (:class:`SettingsDoseResult`), ``"mass_identity"`` (:class:`MassIdentityResult`),
+    ``"noether"`` (:class:`NoetherResult`); optionally ``"toy"``, the pair of :func:`toy_drifts` (computed
+    when absent). ``configs``: ``"probes"`` (:class:`ProbeConfig`), ``"mass"`` (:class:`MassConfig`),
+    ``"settings"`` (:class:`SettingsConfig`), ``"noether"`` (:class:`NoetherConfig`).
+    """
+    probe_result, probe_config = results["probes"], configs["probes"]
+    switching, fixed = results["toy"] if "toy" in results else toy_drifts()
+    return {
+        **_toy_findings(np.asarray(switching), np.asarray(fixed)),
+        **_probe_settings_findings(probe_result, probe_config),
+        **_probe_energy_findings(probe_result, probe_config),
+        **_sweep_findings(results["dt_sweep"], results["oscillator"], probe_config.dt),
+        **_damping_findings(results["damping"]),
+        **_mass_findings(results["mass"], results["mass_resnet"], configs["mass"]),
+        "verdict_headline": _headline(probe_result),
+        **_settings_setup_findings(results["settings"], configs["settings"]),
+        **_settings_reversal_findings(results["settings"], configs["settings"]),
+        **_settings_energy_findings(results["settings"]),
+        **_dose_findings(results["settings_dose"], results["mass_identity"]),
+        **_noether_findings(results["noether"], configs["noether"]),
+    }

@@ -18,7 +18,7 @@ disagree on test inputs compared with their error rates.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 import torch
@@ -505,3 +505,215 @@ def run_topology_sweep(config: TopologySweepConfig, *, progress: bool = True, us
                                    level=float(config.base.level), **grids)
 
     return runtime.cached(compute, config, TopologySweepResult, use_cache=use_cache)
+
+
+# ---------------------------------------------------------------------------------------------- findings
+
+#: Alignment removes *most* of the loss barrier when the lower end of the 95% interval of the per-pair
+#: reduction 1 − B_after / B_before is above this fraction (and *part* of it when that end is above 0).
+MOST_OF_THE_BARRIER = 0.5
+
+
+def findings(results: Mapping[str, Any], configs: Mapping[str, Any]) -> dict[str, float | int | str]:
+    """Every number and computed word chapter 3 glues, by glue name.
+
+    ``results``: ``"circle"`` (:func:`uniq_core.topology.persistence` diagrams of points evenly spaced on the
+    unit circle), ``"noisy"`` (diagrams of the noisy circle) and ``"noisy_radius"`` (its landmarks' covering
+    radius), ``"topology"`` and ``"independent"`` (:class:`TopologyResult` with one and with independent data
+    orders), ``"symmetry"`` (:class:`SymmetryResult`), ``"sweep"`` (:class:`TopologySweepResult`).
+    ``configs``: ``"circle"`` (a dict with ``n_points``, ``noisy_points`` and ``landmarks``), ``"topology"``
+    (the :class:`TopologyConfig` of ``results["topology"]``), ``"symmetry"``, ``"sweep"``. Names: ``circle_*``
+    and ``noisy_*`` (validation), ``tr_*`` and ``in_*`` (trajectories), ``sy_*`` (symmetry), ``sw_*`` (regimes)
+    and ``claim_topology*`` / ``claim_reproducibility*`` (the verdicts, as on the verdict page).
+    """
+    trajectories, independent = results["topology"], results["independent"]
+    adjusted, rejected = holm_decisions([trajectories, independent])
+    sweep_said, sweep_significant = _sweep_findings(results["sweep"], configs["sweep"])
+    return {
+        **_circle_findings(results["circle"], results["noisy"], results["noisy_radius"], configs["circle"]),
+        **_trajectory_findings(trajectories, configs["topology"], adjusted, rejected),
+        **_independent_findings(independent, adjusted, rejected),
+        **_symmetry_findings(results["symmetry"], configs["symmetry"]),
+        **sweep_said,
+        **_verdict_findings(trajectories, independent, results["sweep"]),
+    }
+
+
+def _verdict_findings(trajectories: TopologyResult, independent: TopologyResult,
+                      sweep: TopologySweepResult) -> dict[str, float | int | str]:
+    """The verdict page's rows for the topology and uniqueness claims, from the same row functions."""
+    from uniq_core.experiments import verdicts
+
+    return verdicts.claim_findings(verdicts.row_topology(trajectories, independent, sweep),
+                                   verdicts.row_reproducibility(trajectories))
+
+
+def _circle_findings(circle: dict[int, np.ndarray], noisy: dict[int, np.ndarray], noisy_radius: float,
+                     sizes: Mapping[str, int]) -> dict[str, float | int | str]:
+    """The known answers: the H1 bar of n evenly spaced points on the unit circle, and the noisy circle's loop."""
+    n = sizes["n_points"]
+    exact_birth, exact_death = 2 * np.sin(np.pi / n), 2 * np.sin(np.pi * np.ceil(n / 3) / n)
+    birth, death = float(circle[1][0, 0]), float(circle[1][0, 1])
+    lengths = noisy[1][:, 1] - noisy[1][:, 0]  # longest first
+    return {
+        "circle_n": int(n),
+        "noisy_points": f"{sizes['noisy_points']:,}",
+        "noisy_landmarks": int(sizes["landmarks"]),
+        "circle_birth": birth,
+        "circle_death": death,
+        "circle_birth_error": float(abs(birth - exact_birth)),
+        "circle_death_error": float(abs(death - exact_death)),
+        "circle_h1_count": len(circle[1]),
+        "noisy_long": float(lengths[0]) if len(lengths) else 0.0,
+        "noisy_second": float(lengths[1]) if len(lengths) > 1 else 0.0,
+        "noisy_radius": float(noisy_radius),
+    }
+
+
+def _off_diagonal(matrix: np.ndarray) -> np.ndarray:
+    """The entries of a square (runs, runs) matrix between two different runs."""
+    return matrix[~np.eye(len(matrix), dtype=bool)]
+
+
+def _distinct(rejected: np.ndarray) -> str:
+    """Whether one family's runs are distinguishable: some test of it rejects after Holm's correction."""
+    return "distinguishable" if rejected.any() else "not distinguishable"
+
+
+def _trajectory_findings(result: TopologyResult, config: TopologyConfig, adjusted: np.ndarray,
+                         rejected: np.ndarray) -> dict[str, float | int | str]:
+    """The ``tr_*`` names: runs from one data order, their test, diagrams, disagreement and accuracy."""
+    runs = int((~result.diverged).sum())
+    disagreement = _off_diagonal(result.disagreement)
+    accuracy = float(np.mean(result.test_accuracy))
+    no_loop = len(result.weight_diagram_h1) == 0 and len(result.function_diagram_h1) == 0
+    return {
+        "tr_runs": runs,
+        "tr_perturbation": float(config.perturbation),
+        "tr_parameters": f"{result.n_parameters:,}",
+        "tr_checkpoints": int(result.weight_points.shape[1]),
+        "tr_replicates": int(config.n_replicates),
+        "tr_permutations": f"{config.n_permutations:,}",
+        "tr_smallest_p": float(stats.smallest_permutation_p(runs, config.n_replicates, config.n_permutations)),
+        "tr_level": float(config.level),
+        "tr_tests": int(adjusted.size),
+        "tr_weight_p": float(result.weight_p_value),
+        "tr_function_p": float(result.function_p_value),
+        "tr_weight_holm": float(adjusted[0, 0]),
+        "tr_function_holm": float(adjusted[0, 1]),
+        "tr_weight_ratio": float(result.weight_ratio),
+        "tr_function_ratio": float(result.function_ratio),
+        "tr_h1_bars": len(result.weight_diagram_h1),
+        "tr_h1_function_bars": len(result.function_diagram_h1),
+        "tr_disagreement": 100 * float(disagreement.mean()),
+        "tr_disagreement_max": 100 * float(disagreement.max()),
+        "tr_accuracy": 100 * accuracy,
+        "tr_accuracy_spread": 100 * float(np.std(result.test_accuracy, ddof=1)),
+        "tr_error": 100 - 100 * accuracy,
+        "tr_disagreement_vs_error": "below" if disagreement.mean() < 1 - accuracy else "above",
+        "tr_distinct": _distinct(rejected[0]),
+        "tr_line": "Its topology is that of a line, whichever run it is." if no_loop
+        else "Loops do appear, so the diagram is more than that of a line.",
+    }
+
+
+def _independent_findings(result: TopologyResult, adjusted: np.ndarray,
+                          rejected: np.ndarray) -> dict[str, float | int | str]:
+    """The ``in_*`` names: the same test on runs with independent data orders (row 1 of the Holm family)."""
+    return {
+        "in_weight_p": float(result.weight_p_value),
+        "in_function_p": float(result.function_p_value),
+        "in_weight_holm": float(adjusted[1, 0]),
+        "in_function_holm": float(adjusted[1, 1]),
+        "in_weight_ratio": float(result.weight_ratio),
+        "in_disagreement": 100 * float(_off_diagonal(result.disagreement).mean()),
+        "in_accuracy_spread": 100 * float(np.std(result.test_accuracy, ddof=1)),
+        "in_distinct": _distinct(rejected[1]),
+    }
+
+
+def _falls(interval_low: float) -> str:
+    """Whether a barrier falls: the lower end of the 95% interval of its drop is above 0."""
+    return "falls" if interval_low > 0 else "does not fall significantly"
+
+
+def _basin(loss_reduction_low: float) -> str:
+    """How much of the loss barrier is a permutation, from the lower end of the reduction's interval."""
+    if loss_reduction_low > MOST_OF_THE_BARRIER:
+        return "Most of the loss barrier between independently trained networks is a permutation of hidden units"
+    if loss_reduction_low > 0:
+        return "Part of the loss barrier is a permutation of hidden units"
+    return "Alignment removes no significant part of the loss barrier"
+
+
+def _symmetry_findings(result: SymmetryResult, config: SymmetryConfig) -> dict[str, float | int | str]:
+    """The ``sy_*`` names: distances, barriers and disagreement of independent pairs before and after alignment."""
+    reduction = barrier_reduction(result)
+    loss_centre, loss_interval = reduction["loss_reduction"]
+    error_centre, error_interval = reduction["error_drop"]
+    return {
+        "sy_pairs": int(config.n_pairs),
+        "sy_width": int(config.widths[0]),
+        "sy_distance_before": float(np.mean(result.distance_before)),
+        "sy_distance_after": float(np.mean(result.distance_after)),
+        "sy_loss_before": float(np.mean(result.loss_barrier_before)),
+        "sy_loss_after": float(np.mean(result.loss_barrier_after)),
+        "sy_error_before": 100 * float(np.mean(result.error_barrier_before)),
+        "sy_error_after": 100 * float(np.mean(result.error_barrier_after)),
+        "sy_disagreement": 100 * float(np.mean(result.disagreement)),
+        "sy_test_error": 100 * float(np.mean(result.test_error)),
+        "sy_loss_reduction": float(loss_centre),
+        "sy_loss_reduction_low": float(loss_interval[0]),
+        "sy_loss_reduction_high": float(loss_interval[1]),
+        "sy_error_drop": float(100 * error_centre),
+        "sy_error_drop_low": 100 * float(error_interval[0]),
+        "sy_error_drop_high": 100 * float(error_interval[1]),
+        "sy_loss_word": _falls(loss_interval[0]),
+        "sy_error_word": _falls(error_interval[0]),
+        "sy_basin": _basin(loss_interval[0]),
+    }
+
+
+def _sweep_outcome(result: TopologySweepResult, raw: np.ndarray, columns: np.ndarray) -> dict[str, str]:
+    """The ``sw_outcome`` and ``sw_verdict`` sentences: the first rejecting perturbation, or the nearest miss."""
+    if len(columns):
+        first = f"{result.perturbations[columns[0]]:g}"
+        return {"sw_outcome": f"Runs become distinguishable from a perturbation of {first}",
+                "sw_verdict": f"Across the grid, runs become distinguishable from a perturbation of {first}"}
+    space, width, column = np.unravel_index(np.nanargmin(raw), raw.shape)
+    uncorrected = int(np.sum(np.nan_to_num(raw, nan=1.0) < result.level))
+    return {
+        "sw_outcome": f"No setting rejects. The smallest uncorrected p-value, {np.nanmin(raw):.3f}, is in "
+                      f"{['weight', 'function'][space]} space at perturbation {result.perturbations[column]:g} and "
+                      f"width {int(result.widths[width])}; uncorrected tests would have rejected {uncorrected} of "
+                      f"the {int(np.isfinite(raw).sum())}",
+        "sw_verdict": f"No setting of the grid, up to a perturbation of {result.perturbations[-1]:g}, makes them "
+                      "distinguishable after the correction",
+    }
+
+
+def _sweep_findings(result: TopologySweepResult,
+                    config: TopologySweepConfig) -> tuple[dict[str, float | int | str], bool]:
+    """The ``sw_*`` names over the grid (spaces × widths × perturbations), and whether any test of it rejects."""
+    raw = np.stack([result.weight_p_value, result.function_p_value])
+    holm = np.stack([result.weight_p_holm, result.function_p_holm])
+    significant = np.nan_to_num(holm, nan=1.0) < result.level
+    columns = np.flatnonzero(significant.any(axis=(0, 1)))
+    small = float(np.nanmean(result.disagreement[:, 0]))
+    large = float(np.nanmean(result.disagreement[:, -1]))
+    base = config.base
+    said: dict[str, float | int | str] = {
+        "sw_points": int(np.isfinite(raw[0]).sum()),
+        "sw_tests": int(np.isfinite(raw).sum()),
+        "sw_significant": int(significant.sum()),
+        "sw_min_raw": float(np.nanmin(raw)),
+        "sw_min_holm": float(np.nanmin(holm)),
+        "sw_smallest_p": float(stats.smallest_permutation_p(base.n_runs, base.n_replicates, base.n_permutations)),
+        **_sweep_outcome(result, raw, columns),
+        "sw_disagreement_small": 100 * small,
+        "sw_disagreement_large": 100 * large,
+        "sw_disagreement_word": "grows" if large > small else "falls" if large < small else "stays",
+        "sw_pert_small": float(result.perturbations[0]),
+        "sw_pert_large": float(result.perturbations[-1]),
+    }
+    return said, bool(significant.any())

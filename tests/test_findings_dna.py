@@ -1,0 +1,182 @@
+"""Chapter 6's glued numbers and words: ``uniq_core.experiments.dna.findings`` on a real (tiny) run of the digits
+MLP, standing in for MiniLM too (the pretrained weights are an optional extra), and on that run altered so that
+each deciding word must flip."""
+
+import dataclasses
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from uniq_core.experiments import dna as chapter
+
+CHAPTER = Path(__file__).resolve().parents[1] / "book" / "06_dna.md"
+TINY = chapter.DnaConfig(source="digits_mlp", hidden=4, layers=1, steps=5, batch_size=4096, n_seeds=2)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return chapter.run_dna(TINY, progress=False, use_cache=False)
+
+
+@pytest.fixture(scope="module")
+def transformer(digits):
+    """The digits run with sentence-embedding cosines, which only a MiniLM run measures."""
+    return dataclasses.replace(digits, cosine_siren=np.array([0.97, 0.95]), cosine_svd=np.array([0.99, 0.98]),
+                               cosine_quantised=np.array([0.90, 0.92]))
+
+
+def _sweep(result):
+    """A one-point sweep grid holding ``result``'s PSNRs."""
+    return chapter.DnaSweepResult(hiddens=np.array([TINY.hidden]), omegas=np.array([TINY.omega0]),
+                                  psnr_siren=np.array([[result.psnr_siren]]),
+                                  psnr_permuted=np.array([[result.psnr_permuted]]),
+                                  psnr_svd=np.array([[result.psnr_svd]]), ratio=np.array([result.ratio]))
+
+
+def said(transformer, digits=None, config=TINY, sweep=None):
+    digits = transformer if digits is None else digits
+    return chapter.findings({"minilm": transformer, "digits": digits, "sweep": sweep or _sweep(transformer)},
+                            {"minilm": config})
+
+
+def test_every_glue_name_of_the_chapter_is_found_and_every_value_is_a_plain_number_or_word(transformer, digits):
+    names = set(re.findall(r"\{glue(?::text)?\}`([A-Za-z0-9_]+)(?::[^`]*)?`", CHAPTER.read_text()))
+    assert len(names) > 100
+    values = said(transformer, digits)
+    assert names <= set(values), sorted(names - set(values))
+    for name, value in values.items():
+        assert type(value) in (int, float, str), (name, type(value))
+    assert values["ml_seeds"] == values["dm_seeds"] == 2 and values["cv_steps"] == "1 / 2 / 5"
+    assert values["siren_bits"] == "32/16/8" and values["planted_bandwidths"] == "1–2" and values["confidence"] == 95.0
+
+
+def test_a_result_read_back_from_disk_says_the_same(tmp_path, transformer, digits):
+    transformer.save(tmp_path / "minilm.npz")
+    digits.save(tmp_path / "digits.npz")
+    again = said(chapter.DnaResult.load(tmp_path / "minilm.npz"), chapter.DnaResult.load(tmp_path / "digits.npz"),
+                 sweep=_sweep(transformer))
+    before = said(transformer, digits)
+    assert again.keys() == before.keys()
+    for name, value in again.items():
+        assert type(value) is type(before[name]), name
+        assert value == before[name] or (isinstance(value, float) and math.isnan(value) and math.isnan(before[name]))
+
+
+def test_the_positive_control_is_recovered_only_at_the_recovery_fraction_and_above_the_permuted_fit(transformer):
+    recovered = said(dataclasses.replace(transformer, r2_smooth=0.45, planted_share=0.5, r2_permuted=0.1))
+    assert recovered["pc_verdict"] == "recovers" and recovered["pc_recovered"] == pytest.approx(0.9)
+    assert recovered["pc_meaning"].endswith("not of the fitter")
+    short = said(dataclasses.replace(transformer, r2_smooth=0.35, planted_share=0.5, r2_permuted=0.1))
+    assert short["pc_verdict"] == "does not recover" and short["pc_recovered"] == pytest.approx(0.7)
+    assert short["pc_meaning"].endswith("may be the fitter's")
+    below_permuted = said(dataclasses.replace(transformer, r2_smooth=0.45, planted_share=0.5, r2_permuted=0.6))
+    assert below_permuted["pc_verdict"] == "does not recover"
+
+
+def test_position_words_follow_the_paired_interval(transformer):
+    above = said(dataclasses.replace(transformer, position_excess=0.02, position_low=0.01, position_high=0.03))
+    assert above["ml_pos_word"] == above["dm_position_word"] == above["dm_sign_word"] == "more than"
+    below = said(dataclasses.replace(transformer, position_excess=-0.02, position_low=-0.03, position_high=-0.01))
+    assert below["ml_pos_word"] == "no more than" and below["dm_sign_word"] == "less than"
+    straddles = said(dataclasses.replace(transformer, position_excess=0.0, position_low=-0.01, position_high=0.01))
+    assert straddles["dm_sign_word"] == "as much as" and straddles["ml_pos_word"] == "no more than"
+
+
+def test_the_verdicts_position_words_are_the_manifold_rows(transformer):
+    """The verdict box says what the manifold row decides: five seeds above the margin store position, five
+    bounded below it do not, fewer than five leave it open."""
+    permuted = np.full(5, 0.3)
+    stored = said(dataclasses.replace(transformer, r2_siren_seeds=0.4 + 0.001 * np.arange(5), r2_permuted_seeds=permuted))
+    assert stored["claim_manifold"] == "holds" and stored["vd_pattern"] == "more than"
+    assert stored["vd_info"] == "is partly stored as a smooth function of where each weight sits"
+    none = said(dataclasses.replace(transformer, r2_siren_seeds=0.3 + 0.001 * np.arange(-2, 3), r2_permuted_seeds=permuted))
+    assert none["claim_manifold"] == "fails" and none["vd_pattern"] == "no more than"
+    assert none["vd_info"] == "is not stored as a smooth function of where each weight sits"
+    one_seed = said(dataclasses.replace(transformer, position_low=float("nan"), position_high=float("nan"),
+                                        psnr_siren_seeds=transformer.psnr_siren_seeds[:1],
+                                        r2_siren_seeds=transformer.r2_siren_seeds[:1],
+                                        r2_permuted_seeds=transformer.r2_permuted_seeds[:1]))
+    assert one_seed["claim_manifold"] == "not resolved" and one_seed["vd_pattern"] == "not resolvably more than"
+    assert one_seed["vd_info"] == "is not shown to be stored as a smooth function of where each weight sits"
+    assert one_seed["ml_seeds"] == 1 and one_seed["ml_psnr_sd"] == 0.0 and one_seed["dm_r2_sd"] == 0.0
+
+
+def test_the_claim_holds_only_at_its_psnr_and_its_ratio_over_five_seeds(transformer):
+    five_high = np.array([44.0, 46.0, 45.0, 45.5, 44.5])
+    holds = said(dataclasses.replace(transformer, psnr_siren_seeds=five_high, ratio=25.0))
+    assert (holds["claim_siren_psnr"], holds["ml_gap_word"]) == ("holds", "above")
+    assert holds["ml_gap_to_claim"] == pytest.approx(5.0) and holds["ml_psnr"] == pytest.approx(45.0)
+    too_little_compression = said(dataclasses.replace(transformer, psnr_siren_seeds=five_high, ratio=10.0))
+    assert too_little_compression["claim_siren_psnr"] == "not testable here"
+    short = said(dataclasses.replace(transformer, psnr_siren_seeds=five_high - 15.0, ratio=25.0))
+    assert (short["claim_siren_psnr"], short["ml_gap_word"], short["ml_gap_to_claim"]) == ("fails", "short of", 10.0)
+    two = said(dataclasses.replace(transformer, psnr_siren_seeds=np.array([29.0, 31.0]), ratio=25.0))
+    assert two["claim_siren_psnr"] == "not resolved"  # two seeds give values, not an interval
+
+
+def test_the_coders_explain_more_or_less_than_the_siren(transformer):
+    siren = float(np.mean(transformer.r2_siren_seeds))
+    both = said(dataclasses.replace(transformer, r2_svd=siren + 0.1, r2_quantised=siren + 0.2))
+    assert (both["ml_svd_word"], both["ml_quantised_word"], both["ml_both_word"]) == ("more", "more", "more")
+    one = said(dataclasses.replace(transformer, r2_svd=siren - 0.1, r2_quantised=siren + 0.2))
+    assert (one["ml_svd_word"], one["ml_quantised_word"], one["ml_both_word"]) == ("less", "more", "not both more")
+    assert said(dataclasses.replace(transformer, quantised_in_budget=False))["ml_budget_word"].startswith("its cheapest")
+    assert said(dataclasses.replace(transformer, quantised_in_budget=True))["ml_budget_word"] == "within the SIREN's budget"
+
+
+def test_the_siren_sits_below_the_svd_only_at_every_one_of_its_rates(transformer):
+    svd = np.interp(transformer.rd_siren_rate, transformer.rd_svd_rate, transformer.rd_svd_r2)
+    below = said(dataclasses.replace(transformer, rd_siren_r2=svd - 0.01))
+    assert below["rd_siren_rank"] == "below" and below["rd_siren_8bit_loss"] == pytest.approx(svd[0] - svd[-1])
+    once_above = said(dataclasses.replace(transformer, rd_siren_r2=np.r_[svd[:-1] - 0.01, svd[-1] + 0.01]))
+    assert once_above["rd_siren_rank"] == "not everywhere below"
+
+
+def test_the_best_coder_of_the_sentence_embeddings_is_the_one_with_the_highest_mean_cosine(transformer):
+    values = said(transformer)
+    assert values["e2e_best"] == "the SVD" and values["e2e_siren_min"] == pytest.approx(0.95)
+    swapped = said(dataclasses.replace(transformer, cosine_siren=np.array([0.999, 0.998])))
+    assert swapped["e2e_best"] == "the SIREN" and swapped["e2e_siren"] == pytest.approx(0.9985)
+
+
+def test_an_entropy_order_is_stated_only_beyond_two_standard_errors(transformer, digits):
+    init, se = transformer.entropy_init, 0.01
+    above = said(dataclasses.replace(transformer, entropy_trained=init + 0.1, entropy_trained_se=se, entropy_init_se=se))
+    assert above["en_minilm_order"] == "above" and above["en_minilm_gap"] == pytest.approx(0.1)
+    assert above["en_minilm_gap_se"] == pytest.approx(np.hypot(se, se))
+    below = said(dataclasses.replace(transformer, entropy_trained=init - 0.1, entropy_trained_se=se, entropy_init_se=se))
+    assert below["en_minilm_order"] == "below"
+    close = said(dataclasses.replace(transformer, entropy_trained=init + 0.02, entropy_trained_se=se, entropy_init_se=se))
+    assert close["en_minilm_order"] == "indistinguishable (within 1.96 standard errors) from"
+    gaussian = transformer.entropy_gaussian
+    assert said(dataclasses.replace(transformer, entropy_trained=gaussian + 0.1))["en_gaussian_order"] == "above"
+    assert said(dataclasses.replace(transformer, entropy_trained=gaussian - 0.1))["en_gaussian_order"] == "below"
+    grew = said(dataclasses.replace(transformer, std_trained=0.04, std_init=0.02))
+    assert grew["std_word"] == "grew" and grew["std_growth"] == pytest.approx(2.0)
+    assert said(dataclasses.replace(transformer, std_trained=0.01, std_init=0.02))["std_word"] == "shrank"
+
+
+def test_the_scope_names_the_matrices_and_the_cross_layer_part_needs_two_layers(transformer):
+    one = said(transformer)
+    assert one["vd_scope"] == "MiniLM layer 0's attention.self.query matrix"
+    assert one["vd_cross_layer"].endswith("its layer and type coordinates are constant")
+    same_layer = ("encoder.layer.2.attention.self.query.weight", "encoder.layer.2.attention.self.key.weight")
+    two_types = said(transformer, config=TINY.replace(matrices=same_layer))
+    assert two_types["vd_scope"] == "2 MiniLM matrices"
+    assert two_types["vd_cross_layer"] == "is untested here: the fit covers one layer, so its layer coordinate is constant"
+    across = said(transformer, config=TINY.replace(matrices=chapter.MINILM_EMBEDDINGS[:1] + same_layer))
+    assert across["vd_cross_layer"] == "enters through the 2 layers fitted together"
+    embeddings = said(transformer, config=TINY.replace(matrices=chapter.MINILM_EMBEDDINGS[:1]))
+    assert embeddings["vd_scope"] == "MiniLM's embeddings.word_embeddings.weight"
+
+
+def test_the_sweep_counts_the_settings_where_the_svd_matches_or_beats_the_siren(transformer):
+    sweep = chapter.DnaSweepResult(hiddens=np.array([8, 32]), omegas=np.array([1.0, 30.0]),
+                                   psnr_siren=np.array([[20.0, 22.0], [25.0, 24.0]]),
+                                   psnr_permuted=np.array([[19.0, 21.5], [21.0, 24.0]]),
+                                   psnr_svd=np.array([[20.0, 23.0], [24.0, 23.0]]), ratio=np.array([30.0, 3.0]))
+    values = said(transformer, sweep=sweep)
+    assert (values["sw_excess_max"], values["sw_svd_wins"], values["sw_points"]) == (4.0, 2, 4)

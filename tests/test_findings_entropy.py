@@ -1,0 +1,163 @@
+"""Chapter 2's glued numbers and words come from ``entropy.findings`` on real, tiny runs."""
+
+import dataclasses
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from uniq_core.experiments import entropy
+
+CHAPTER = Path(__file__).resolve().parents[1] / "book" / "02_entropy.md"
+TINY = dict(n_train=64, widths=(4,))
+
+
+def glue_names(text: str) -> set[str]:
+    """The glue names a chapter's roles reference, without a ``:format`` suffix."""
+    return {name.split(":")[0] for name in re.findall(r"\{glue(?::text)?\}`([^`]+)`", text)}
+
+
+@pytest.fixture(scope="module")
+def measured():
+    validation_config = entropy.ValidationConfig(dts=(0.01, 0.05), n_steps=5000)
+    stationary_config = entropy.EntropyConfig(**TINY, descent_steps=100, subspace=2, dimensions=(2, 3), chains=3,
+                                              burn_in=0, sample_steps=100, n_seeds=2)
+    stationary = entropy.run_entropy(stationary_config, progress=False, use_cache=False)
+    results = {
+        "validation": entropy.run_validation(validation_config, progress=False, use_cache=False),
+        "stationary": stationary,
+        "null": entropy.null_control(stationary, stationary_config, repetitions=3, n_bootstrap=4),
+        "positive": entropy.positive_control(stationary, stationary_config),
+        "training": entropy.run_training(entropy.TrainingConfig(**TINY, steps=20, checkpoints=3, subspace=2, n_seeds=2),
+                                         progress=False, use_cache=False),
+        "sweep": entropy.run_sweep(entropy.SweepConfig(**TINY, descent_steps=100, subspace=2, lrs=(0.05, 0.1),
+                                                       batch_sizes=(4, 16), temperatures=(0.0, 1e-3)),
+                                   progress=False, use_cache=False),
+    }
+    return results, {"validation": validation_config, "stationary": stationary_config}
+
+
+def said_with(measured, **changes):
+    """The findings after replacing fields of a Result (``stationary__field``) or entries of a control's dict."""
+    results, configs = measured
+    results = dict(results)
+    for name, value in changes.items():
+        which, field = name.split("__")
+        if isinstance(results[which], dict):
+            results[which] = {**results[which], field: value}
+        else:
+            results[which] = dataclasses.replace(results[which], **{field: value})
+    return entropy.findings(results, configs)
+
+
+def test_every_name_the_chapter_glues_is_found_and_is_a_number_or_a_word(measured):
+    said = entropy.findings(*measured)
+    assert glue_names(CHAPTER.read_text()) <= set(said)
+    assert all(type(value) in (int, float, str) for value in said.values()), said
+    assert said["st_seeds"] == 2 and said["st_chains"] == 3 and said["st_transitions"] == 3 * 99
+    assert said["st_decision_z"] == 1.96 and said["ou_segments"] == 20 and said["null_reps"] == 3
+    assert said["pos_z"].count(",") == 1  # one z per seed
+    assert said["tr_peak_step"] in (0, 10, 20) and said["st_d_large"] == 3
+
+
+def test_a_decision_interval_above_zero_is_resolved_and_the_verdict_says_so(measured):
+    said = said_with(measured, stationary__decision_interval=np.array([0.25, 0.75]), stationary__sgd_pooled=0.5,
+                     stationary__sgd_pooled_error=0.05, stationary__systematic=0.15,
+                     stationary__langevin_null_holds=True)
+    assert said["st_detected"] == "resolved from zero" and said["st_low"] == 0.25
+    straddling = said_with(measured, stationary__decision_interval=np.array([-0.25, 0.75]), stationary__sgd_pooled=0.25,
+                           stationary__sgd_pooled_error=0.05, stationary__systematic=0.4,
+                           stationary__langevin_null_holds=True)
+    assert straddling["st_detected"] == "not resolved from zero" and straddling["st_low"] == -0.25
+    # the verdict box shows the verdict page's row: pooled estimate ± (1.96 s.e. + systematic error)
+    resolved = said_with(measured, stationary__sgd_pooled=1.0, stationary__sgd_pooled_error=0.1,
+                         stationary__systematic=0.1, stationary__langevin_null_holds=True)
+    assert resolved["claim_entropy"] == "holds" and resolved["claim_entropy_low"] == pytest.approx(1 - 0.296)
+    unresolved = said_with(measured, stationary__sgd_pooled=0.1, stationary__sgd_pooled_error=0.1,
+                           stationary__systematic=0.1, stationary__langevin_null_holds=True)
+    assert unresolved["claim_entropy"] == "not resolved"
+
+
+def test_a_failing_langevin_null_check_says_the_chains_cannot_decide(measured):
+    said = said_with(measured, stationary__decision_interval=np.array([0.25, 0.75]),
+                     stationary__langevin_null_holds=False)
+    assert said["st_langevin_null"] == "fails"
+    assert said["claim_entropy"] == "not resolved" and said["claim_entropy_rule"] == "instrument_rule"
+    assert said_with(measured, stationary__langevin_null_holds=True)["st_langevin_null"] == "passes"
+
+
+def test_a_circulation_many_errors_from_zero_is_a_visible_current(measured):
+    results, _ = measured
+    error = results["stationary"].sgd_circulation_error
+    said = said_with(measured, stationary__sgd_circulation=-10 * error)
+    assert said["cur_sgd_z"] == pytest.approx(10.0)
+    assert said["cur_word"] == "as much as" and said["cur_visible"] == "visible"
+    quiet = said_with(measured, stationary__sgd_circulation=0.5 * error)
+    assert quiet["cur_sgd_z"] == pytest.approx(0.5)
+    assert quiet["cur_word"] == "within" and quiet["cur_visible"] == "not visible"
+
+
+def test_rotated_noise_with_a_higher_rate_means_the_noise_is_aligned(measured):
+    results, _ = measured
+    exact = results["stationary"].sgd_exact
+    raised = said_with(measured, stationary__rotated_exact=4 * exact)
+    assert raised["st_rotated_ratio"] == pytest.approx(4.0) and raised["st_rotated_word"] == "raises"
+    assert raised["st_aligned_word"] == "aligned with the curvature more than random orientations"
+    lowered = said_with(measured, stationary__rotated_exact=exact / 4)
+    assert lowered["st_rotated_ratio"] == pytest.approx(0.25) and lowered["st_rotated_word"] == "lowers"
+    assert lowered["st_aligned_word"].startswith("not better aligned")
+
+
+def test_a_local_rate_that_tracks_the_sharpness_is_said_to_follow_it(measured):
+    results, _ = measured
+    rate = np.array([[1e-4, 3e-3, 1e-3], [2e-4, 5e-3, 2e-3]])
+    follows = said_with(measured, training__sgd_rate=rate, training__sgd_rate_mean=np.exp(np.log(rate).mean(0)),
+                        training__sharpness=np.log(rate) + 20)
+    assert follows["tr_correlation"] == pytest.approx(1.0) and follows["tr_follow_word"] == "rises and falls with"
+    assert follows["tr_peak_word"] == "at the same checkpoint as" and follows["tr_end_word"] == "below"
+    assert follows["tr_peak_step"] == int(results["training"].steps[1])
+    opposite = said_with(measured, training__sgd_rate=rate, training__sgd_rate_mean=np.exp(np.log(rate).mean(0)),
+                         training__sharpness=20 - np.log(rate))
+    assert opposite["tr_correlation"] == pytest.approx(-1.0) and opposite["tr_follow_word"] == "does not follow"
+    assert opposite["tr_peak_word"] == "at a different checkpoint from"
+
+
+def test_a_diverged_checkpoint_is_left_out_of_the_correlation(measured):
+    rate = np.array([[1e-4, 3e-3, 1e-3], [2e-4, 5e-3, np.nan]])
+    sharpness = np.log(np.nan_to_num(rate, nan=1.0)) + 20
+    said = said_with(measured, training__sgd_rate=rate, training__sharpness=sharpness,
+                     training__sgd_rate_mean=np.array([1.4e-4, 3.9e-3, 1e-3]))
+    assert said["tr_correlation"] == pytest.approx(1.0)
+    assert said["tr_positive"] == "positive at every checkpoint of every seed" and said["tr_min"] == 1e-4
+    clamped = said_with(measured, training__sgd_rate=np.where(np.isnan(rate), 0.0, rate), training__sharpness=sharpness,
+                        training__sgd_rate_mean=np.array([1.4e-4, 3.9e-3, 1e-3]))
+    assert clamped["tr_positive"].startswith("zero at some checkpoint") and clamped["tr_min"] == 0.0
+    assert math.isfinite(clamped["tr_correlation"])
+
+
+def test_an_estimate_far_from_its_target_disagrees_in_the_validation_and_the_positive_control(measured):
+    results, _ = measured
+    validation, positive = results["validation"], results["positive"]
+    said = said_with(measured, validation__path_expected=validation.path + 10 * validation.path_error,
+                     positive__estimate=positive["exact"] + 10 * positive["error"])
+    assert said["ou_expected_z"] == pytest.approx(10.0) and said["ou_expected_verdict"] == "disagrees"
+    assert said["pos_word"] == "does not recover" and said["pos_z"] == "10.0, 10.0"
+    assert said["pos_z_max"] == pytest.approx(10.0)
+    agree = said_with(measured, validation__path_expected=validation.path + 0.5 * validation.path_error,
+                      positive__estimate=positive["exact"] + 0.5 * positive["error"])
+    assert agree["ou_expected_verdict"] == "agrees" and agree["pos_word"] == "recovers"
+
+
+def test_a_rate_falling_with_the_step_size_is_said_to_fall(measured):
+    results, _ = measured
+    rate = results["sweep"].sgd_rate.copy()
+    rate[0] = np.array([[2e-3, 1e-3], [2e-3, 1e-3]])
+    said = said_with(measured, sweep__sgd_rate=rate)
+    assert said["sw_step_trend"] == "falls" and said["sw_step_ratio"] == pytest.approx(0.5)
+    assert said["sw_time_ratio"] == pytest.approx(4.0) and said["sw_time_trend"] == "varies by a factor"
+    rate[0] = np.array([[1e-3, 2e-3], [1e-3, 2e-3]])
+    grows = said_with(measured, sweep__sgd_rate=rate)
+    assert grows["sw_step_trend"] == "grows" and grows["sw_time_trend"] == "stays within a factor"
+    assert grows["sw_time_ratio"] == pytest.approx(1.0)

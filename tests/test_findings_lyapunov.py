@@ -1,0 +1,239 @@
+"""Chapter 1's glued numbers and words (``lyapunov.findings``) on tiny real runs, and the words that must flip
+when the data flip."""
+
+import dataclasses
+import re
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from uniq_core.experiments import divergence as introduction
+from uniq_core.experiments import lyapunov as chapter
+
+CHAPTER = Path(__file__).resolve().parents[1] / "book" / "01_lyapunov.md"
+
+
+@pytest.fixture(scope="module")
+def runs():
+    """Real Results of the tiniest Configs that run, and the Configs, keyed as the chapter passes them."""
+    tangent_config = chapter.TangentConfig(n_train=16, widths=(4,), lrs=(0.5,), k=1, warmup=1, n_steps=2,
+                                           n_checkpoints=2)
+    tangent = chapter.run_tangent(tangent_config, progress=False, use_cache=False)
+    divergence_config = chapter.DivergenceConfig(n_train=128, epochs=2, n_seeds=2, n_replicas=3, widths=(8,))
+    regime_config = chapter.RegimeConfig(n_train=128, widths=(8,), lrs=(0.1, 0.3), perturbations=(1e-3, 1e-1),
+                                         epochs=1, n_replicas=3, n_seeds=2)
+    factors = np.array([2.0, 1.5, 1.2, 0.5])
+    results = {
+        "validation": {"logistic": np.array([0.69]), "henon": np.array([0.42, -1.62]),
+                       "quadratic": np.log([1.5, 0.5, 0.5]), "cold": np.log(factors[:3]) - 0.1,
+                       "warm": np.log(factors[:3]) + 1e-6},
+        "tangent": tangent,
+        "momentum": tangent,
+        "divergence": chapter.run_divergence(divergence_config, progress=False, use_cache=False),
+        "instability": chapter.run_instability(
+            chapter.InstabilityConfig(widths=(8,), epochs=1, splits=(0.0, 0.5), n_children=2),
+            progress=False, use_cache=False),
+        "reproducibility": introduction.run_reproducibility(introduction.Config(widths=(8,), epochs=0.5),
+                                                            progress=False, use_cache=False),
+        "regime": chapter.run_regime(regime_config, progress=False, use_cache=False),
+    }
+    configs = {
+        "validation": {"henon_literature": 0.41922, "quadratic_exact": np.log([1.5, 0.5, 0.5]), "warm_run": 20,
+                       "warm_steps": 150, "linear_factors": factors},
+        "tangent": tangent_config,
+        "momentum": tangent_config.replace(momentum=0.9),
+        "divergence": divergence_config,
+        "regime": regime_config,
+    }
+    return results, configs
+
+
+def said(runs, **replaced):
+    """``findings`` with some Results replaced (keyword = results key)."""
+    results, configs = runs
+    return chapter.findings({**results, **replaced}, configs)
+
+
+def tangent_rows(result: chapter.TangentResult, **fields) -> chapter.TangentResult:
+    """A TangentResult of ``len(fields["lrs"])`` step sizes: the one real row repeated, then ``fields`` set."""
+    n = len(fields["lrs"])
+    per_run = {field.name: np.repeat(getattr(result, field.name), n, axis=0)
+               for field in dataclasses.fields(result) if field.name != "path_steps"}
+    return dataclasses.replace(result, **{**per_run, **{name: np.asarray(value) for name, value in fields.items()}})
+
+
+def glue_names() -> set[str]:
+    """Every name a ``{glue:text}`` or ``{glue}`` role of the chapter refers to (format suffix stripped)."""
+    return set(re.findall(r"\{glue(?::text)?\}`([^`:]+)", CHAPTER.read_text()))
+
+
+def test_every_glued_name_of_the_chapter_is_a_finding_and_every_value_a_number_or_a_word(runs):
+    values = said(runs)
+    assert glue_names() and glue_names() <= set(values)
+    for name, value in values.items():
+        assert type(value) in (int, float, str), (name, type(value))
+
+
+def test_validation_errors_are_distances_from_the_known_answers(runs):
+    values = said(runs)
+    assert values["logistic_exponent"] == pytest.approx(0.69) and values["henon_literature"] == 0.41922
+    assert values["henon_sum_error"] == pytest.approx(abs(0.42 - 1.62 - np.log(0.3)))
+    assert values["quadratic_error"] == pytest.approx(0.0, abs=1e-12)
+    assert values["cold_error"] == pytest.approx(0.1) and values["warm_error"] == pytest.approx(1e-6)
+
+
+def test_only_the_step_sizes_that_crossed_decide_whether_heavy_ball_returns_below_the_edge(runs):
+    # η·λ_max / (2 + 2β) = 0.39, 0.79, 1.58: only η = 2 crosses the heavy-ball edge 3.8
+    crossing = dict(lrs=[0.5, 1.0, 2.0], sharpness_start=[3.0, 3.0, 3.0], path_sharpness=np.full((3, 2), 3.0),
+                    diverged=[False, False, False])
+    tangent = runs[0]["tangent"]
+    settles = tangent_rows(tangent, regime=["calm", "calm", "catapult"], **crossing)
+    values = said(runs, momentum=settles)
+    assert values["momentum_crossed_count"] == 1 and values["momentum_crossed_lr"] == "2"
+    assert values["momentum_largest_ratio"] == pytest.approx(6.0 / 3.8)
+    assert values["momentum_crossed_settled"] == "returns below the edge"
+    # a step size that never crossed does not settle either: that must not change the word
+    unsettled_below = tangent_rows(tangent, regime=["edge to the end", "calm", "catapult"], **crossing)
+    assert said(runs, momentum=unsettled_below)["momentum_crossed_settled"] == "returns below the edge"
+    stays = tangent_rows(tangent, regime=["calm", "calm", "edge to the end"], **crossing)
+    assert said(runs, momentum=stays)["momentum_crossed_settled"] == "stays beyond the edge to the end of the run"
+    two = dict(crossing, sharpness_start=[3.0, 4.0, 3.0], path_sharpness=np.full((3, 2), 4.0))  # 1.05 at η = 1
+    mixed = said(runs, momentum=tangent_rows(tangent, regime=["calm", "catapult", "edge to the end"], **two))
+    assert mixed["momentum_crossed_count"] == 2 and mixed["momentum_crossed_lr"] == "1, 2"
+    assert mixed["momentum_crossed_settled"] == "returns below the edge at 1 of them and stays beyond it at the others"
+
+
+def test_a_diverged_step_size_never_counts_as_crossing(runs):
+    tangent = runs[0]["tangent"]
+    fields = dict(lrs=[0.5, 2.0], sharpness_start=[3.0, 3.0], path_sharpness=np.full((2, 2), 3.0),
+                  regime=["calm", "diverged"])
+    healthy = said(runs, momentum=tangent_rows(tangent, diverged=[False, False], **fields))
+    diverged = said(runs, momentum=tangent_rows(tangent, diverged=[False, True], **fields))
+    assert healthy["momentum_crossed_count"] == 1 and diverged["momentum_crossed_count"] == 0
+    assert diverged["momentum_diverged_count"] == 1 and diverged["momentum_crossed_lr"] == "none"
+
+
+def test_crossing_runs_that_end_above_their_starting_loss_do_not_train(runs):
+    tangent = runs[0]["tangent"]
+    fields = dict(lrs=[0.5, 2.0], sharpness_start=[3.0, 3.0], path_sharpness=np.full((2, 2), 3.0),
+                  regime=["calm", "catapult"], diverged=[False, False], initial_loss=[2.3, 2.3])
+    trains = said(runs, momentum=tangent_rows(tangent, final_loss=[0.1, 0.5], **fields))
+    fails = said(runs, momentum=tangent_rows(tangent, final_loss=[0.1, 3.0], **fields))
+    assert trains["momentum_crossed_trains"] == "below the starting loss: these runs train"
+    assert fails["momentum_crossed_trains"] == "above the starting loss: these runs do not train"
+    assert (trains["momentum_crossed_loss"], fails["momentum_crossed_loss"]) == ("0.5", "3")
+
+
+def test_the_catapult_mechanism_is_the_larger_frozen_rate_over_its_window(runs):
+    tangent = runs[0]["tangent"]
+    lr = 0.5  # frozen rate ln|1 - ηh|: ln 2 at h = -2, ln 0.5 at h = 1, ln 4 at h = 10, ln 1.05 at h = -0.1
+    fields = dict(lrs=[lr, lr], regime=["calm", "catapult"], transient_end=[0.0, 4.0], diverged=[False, False])
+    negative = said(runs, tangent=tangent_rows(
+        tangent, path_sharpness=np.full((2, 2), 1.0), path_smallest=np.full((2, 2), -2.0),
+        sharpest_rate=np.log([0.5, 0.5]), negative_rate_start=np.log([2.0, 2.0]), **fields))
+    edge = said(runs, tangent=tangent_rows(
+        tangent, path_sharpness=np.full((2, 2), 10.0), path_smallest=np.full((2, 2), -0.1),
+        sharpest_rate=np.log([4.0, 4.0]), negative_rate_start=np.log([1.05, 1.05]), **fields))
+    assert negative["tangent_catapult_mechanism"] == "negative curvature"
+    assert edge["tangent_catapult_mechanism"] == "curvature above the edge"
+    assert negative["tangent_catapult_count"] == 1 and negative["tangent_catapult_lr"] == "0.5"
+    assert negative["tangent_catapult_negative_rate"] == f"{np.log(2.0) / lr:.3g}"
+
+
+def test_the_tangent_is_aligned_only_when_its_curvature_is_half_of_the_most_negative(runs):
+    tangent = runs[0]["tangent"]
+    fields = dict(lrs=[0.5, 0.5], regime=["calm", "catapult"], path_smallest=np.full((2, 2), -0.004))
+    aligned = said(runs, tangent=tangent_rows(tangent, path_rayleigh=np.full((2, 2), -0.003), **fields))
+    not_aligned = said(runs, tangent=tangent_rows(tangent, path_rayleigh=np.full((2, 2), -0.001), **fields))
+    unknown = said(runs, tangent=tangent_rows(tangent, path_rayleigh=np.full((2, 2), np.nan), **fields))
+    assert aligned["tangent_after_catapult_alignment"] == "is aligned with"
+    assert not_aligned["tangent_after_catapult_alignment"] == "is not aligned with"
+    assert unknown["tangent_after_catapult_alignment"] == "undetermined"
+
+
+def test_the_smallest_eigenvalue_falls_only_when_it_falls_on_every_calm_run(runs):
+    tangent = runs[0]["tangent"]
+    falls = said(runs, tangent=tangent_rows(tangent, lrs=[0.5, 1.0], regime=["calm", "calm"],
+                                            path_smallest=[[-0.01, -0.004], [-0.02, -0.003]]))
+    rises = said(runs, tangent=tangent_rows(tangent, lrs=[0.5, 1.0], regime=["calm", "calm"],
+                                            path_smallest=[[-0.01, -0.004], [-0.02, -0.03]]))
+    assert falls["tangent_smallest_trend"] == "falls" and falls["tangent_end_smallest"] == "-0.004 to -0.003"
+    assert rises["tangent_smallest_trend"] == "does not fall on every run"
+    assert rises["tangent_end_smallest"] == "-0.03 to -0.004"
+
+
+def test_the_spread_grows_or_shrinks_only_by_the_books_interval_rule(runs):
+    """The section's words follow the verdict's rule: an interval over at least five seeds."""
+    divergence = runs[0]["divergence"]
+
+    seeds = len(divergence.fitted_exponent)
+
+    def with_exponents(values):
+        """The run with its per-seed arrays repeated to len(values) seeds and the exponents set."""
+        per_seed = {field.name: np.resize(value, (len(values),) + value.shape[1:])
+                    for field in dataclasses.fields(divergence)
+                    if isinstance(value := getattr(divergence, field.name), np.ndarray) and value.shape[:1] == (seeds,)
+                    and field.name != "exponent_interval"}
+        return dataclasses.replace(divergence, **{**per_seed, "fitted_exponent": np.asarray(values, dtype=float)})
+
+    grows = said(runs, divergence=with_exponents([0.2, 0.21, 0.19, 0.2, 0.22]))
+    assert grows["div_trend"] == "grows"
+    assert grows["div_significance"] == "distinguishable from zero by the book's interval rule"
+    shrinks = said(runs, divergence=with_exponents([-0.2, -0.21, -0.19, -0.2, -0.22]))
+    assert shrinks["div_trend"] == "shrinks"
+    few = said(runs, divergence=with_exponents([0.2, 0.21, 0.19]))
+    assert few["div_trend"] == "changes" and "fewer than 5" in few["div_significance"]
+
+
+def test_children_share_a_basin_only_while_every_barrier_is_within_the_tolerance(runs):
+    instability = runs[0]["instability"]
+    below = said(runs, instability=dataclasses.replace(instability, barrier_mean=np.array([0.001, 0.01])))
+    above = said(runs, instability=dataclasses.replace(instability, barrier_mean=np.array([0.001, 0.05])))
+    assert below["instability_verdict"] == "share a linearly connected basin" and below["barrier_max"] == 1.0
+    assert above["instability_verdict"] == "do not always share a basin" and above["barrier_max"] == 5.0
+    assert above["instability_basin"].startswith("and some pairs are separated")
+
+
+def test_a_rerun_that_changes_bits_says_re_execution_is_not_reproducible(runs):
+    reproducibility = runs[0]["reproducibility"]
+    rerun = reproducibility.names.index("re-run")
+    identical = said(runs)["repro_rerun"]
+    flags = reproducibility.bitwise_identical.copy()
+    flags[rerun] = not flags[rerun]
+    flipped = said(runs, reproducibility=dataclasses.replace(reproducibility, bitwise_identical=flags))["repro_rerun"]
+    assert {identical.split(" ")[0], flipped.split(" ")[0]} == {"reproduced", "did"}
+    assert str(int(reproducibility.steps[-1])) in flipped
+
+
+def test_the_verdict_box_shows_the_verdict_pages_rows(runs):
+    from uniq_core.experiments import verdicts
+
+    results = runs[0]
+    box = said(runs)
+    expected = verdicts.claim_findings(verdicts.row_lyapunov(results["divergence"], results["regime"]),
+                                       verdicts.row_thin_subset(results["divergence"]),
+                                       verdicts.row_convergence_ratio(results["divergence"]))
+    assert {name: repr(box[name]) for name in expected} == {name: repr(value) for name, value in expected.items()}
+
+
+def test_the_regime_counts_follow_the_signs_of_healthy_cells(runs):
+    regime = runs[0]["regime"]
+    spread = np.linspace(-0.01, 0.01, regime.exponent.shape[0])[:, None, None]
+    healthy = dataclasses.replace(regime, diverged_fraction=np.zeros_like(regime.diverged_fraction))
+    up = said(runs, regime=dataclasses.replace(healthy, exponent=np.ones_like(regime.exponent) + spread))
+    down = said(runs, regime=dataclasses.replace(healthy, exponent=-np.ones_like(regime.exponent) + spread))
+    assert up["regime_positive_count"] == up["regime_cells"] == regime.diverged_fraction.size
+    assert down["regime_negative_count"] == regime.diverged_fraction.size and down["regime_positive_count"] == 0
+    assert up["regime_diverged_sentence"] == "No replica diverged on this grid"
+
+
+def test_the_control_verdict_and_its_consequences_agree_with_the_recovered_fraction(runs):
+    values = said(runs)
+    recovered = abs(values["control_recovered"] - 1) < chapter.RECOVERY_TOLERANCE
+    assert values["control_verdict"] == ("recovers it" if recovered else "does not recover it")
+    assert values["control_consequence_short"].endswith("can be read as stable" if recovered
+                                                        else "is not evidence of stability")
+    assert values["control_long_steps"] == 20 * runs[1]["tangent"].n_steps
+    assert values["control_truth"] == pytest.approx(np.log(1 + chapter.CONTROL_LR * 0.004))
