@@ -77,7 +77,7 @@ def test_every_quote_is_verbatim_from_its_write_up():
 
 def test_every_claim_of_the_write_ups_has_a_row_function():
     keys = [key for key, _, _ in v.CLAIMS]
-    assert len(keys) == len(set(keys)) == 17
+    assert len(keys) == len(set(keys)) == 21
     for key in keys:
         assert callable(getattr(v, f"row_{key}")), key
     sources = {source for _, source, _ in v.CLAIMS}
@@ -322,6 +322,19 @@ def test_rows_of_the_dna_claims():
     within = SimpleNamespace(entropy_trained=1.01, entropy_init=1.0, **se)  # gap inside 2 standard errors
     assert v.row_weight_entropy(within, within).verdict == v.UNRESOLVED
     assert v.row_weight_entropy(minilm, within).verdict == v.FAILS_WHERE_RESOLVED
+
+
+def test_rows_of_the_further_dna_claims():
+    five = np.ones(5)
+    minilm = SimpleNamespace(ratio=22.0, r2_siren_seeds=0.995 + 0.001 * np.arange(-2, 3), psnr_siren=30.0,
+                             psnr_multi=37.5, r2_svd=0.5, r2_quantised=0.6)
+    assert v.row_siren_r2(minilm, 22.0).verdict == v.HOLDS
+    assert v.row_siren_r2(SimpleNamespace(**{**vars(minilm), "r2_siren_seeds": 0.3 * five}), 22.0).verdict == v.FAILS
+    assert v.row_compressible(minilm).verdict == v.HOLDS
+    assert v.row_compressible(SimpleNamespace(**{**vars(minilm), "r2_svd": 0.999})).verdict == v.FAILS
+    assert v.row_multiscale(minilm).verdict == v.UNRESOLVED  # one fit: values, no interval
+    assert v.row_multiscale(SimpleNamespace(**{**vars(minilm), "psnr_multi": np.nan})).verdict == v.NOT_TESTABLE
+    assert v.row_generate(minilm).verdict == v.NOT_TESTABLE
 
 
 def test_row_convergence_ratio():
