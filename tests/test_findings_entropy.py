@@ -63,21 +63,16 @@ def test_every_name_the_chapter_glues_is_found_and_is_a_number_or_a_word(measure
 
 
 def test_a_decision_interval_above_zero_is_resolved_and_the_verdict_says_so(measured):
-    said = said_with(measured, stationary__decision_interval=np.array([0.25, 0.75]), stationary__sgd_pooled=0.5,
-                     stationary__sgd_pooled_error=0.05, stationary__systematic=0.15,
-                     stationary__langevin_null_holds=True)
-    assert said["st_detected"] == "resolved from zero" and said["st_low"] == 0.25
-    straddling = said_with(measured, stationary__decision_interval=np.array([-0.25, 0.75]), stationary__sgd_pooled=0.25,
-                           stationary__sgd_pooled_error=0.05, stationary__systematic=0.4,
-                           stationary__langevin_null_holds=True)
-    assert straddling["st_detected"] == "not resolved from zero" and straddling["st_low"] == -0.25
-    # the verdict box shows the verdict page's row: pooled estimate ± (1.96 s.e. + systematic error)
-    resolved = said_with(measured, stationary__sgd_pooled=1.0, stationary__sgd_pooled_error=0.1,
-                         stationary__systematic=0.1, stationary__langevin_null_holds=True)
-    assert resolved["claim_entropy"] == "holds" and resolved["claim_entropy_low"] == pytest.approx(1 - 0.296)
-    unresolved = said_with(measured, stationary__sgd_pooled=0.1, stationary__sgd_pooled_error=0.1,
-                           stationary__systematic=0.1, stationary__langevin_null_holds=True)
-    assert unresolved["claim_entropy"] == "not resolved"
+    # the section and the verdict box both follow the verdict page's row: an interval over seeds
+    five = 0.5 + 0.01 * np.arange(5)
+    resolved = said_with(measured, stationary__sgd_estimate=five, stationary__sgd_first_half=five,
+                         stationary__sgd_second_half=five, stationary__langevin_null_holds=True,
+                         stationary__decision_interval=np.array([0.25, 0.75]))
+    assert resolved["claim_entropy"] == "holds" and resolved["st_detected"] == "resolved from zero"
+    assert resolved["st_low"] == 0.25
+    unresolved = said_with(measured, stationary__sgd_estimate=five - 0.52, stationary__sgd_first_half=five - 0.52,
+                           stationary__sgd_second_half=five - 0.52, stationary__langevin_null_holds=True)
+    assert unresolved["claim_entropy"] == "not resolved" and unresolved["st_detected"] == "not resolved from zero"
 
 
 def test_a_failing_langevin_null_check_says_the_chains_cannot_decide(measured):
