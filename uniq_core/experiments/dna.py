@@ -763,7 +763,12 @@ def _verdict_findings(result: DnaResult, digits: DnaResult, config: DnaConfig) -
                                                                                "not resolvably more than")
     return {
         **verdicts.claim_findings(verdicts.row_siren_psnr(result, CLAIMED_PSNR, CLAIMED_RATIO), manifold,
-                                  verdicts.row_weight_entropy(result, digits)),
+                                  verdicts.row_weight_entropy(result, digits),
+                                  verdicts.row_siren_r2(result, CLAIMED_RATIO), verdicts.row_multiscale(result),
+                                  verdicts.row_compressible(result), verdicts.row_generate(result)),
+        "r2_claimed": verdicts.CLAIMED_R2,
+        "gain_low": verdicts.MULTISCALE_GAIN[0] - verdicts.MULTISCALE_GAIN[1],
+        "gain_high": verdicts.MULTISCALE_GAIN[0] + verdicts.MULTISCALE_GAIN[1],
         "vd_scope": _scope(config.matrices),
         "vd_cross_layer": _cross_layer(config.matrices),
         "vd_pattern": pattern,
