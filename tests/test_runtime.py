@@ -1,4 +1,5 @@
 import dataclasses
+import os
 
 import numpy as np
 import pytest
@@ -107,6 +108,42 @@ def test_cache_stores_and_reuses(tmp_path):
     stored.write_bytes(b"not a zip file")
     runtime.cached(compute, config, divergence.Result)
     assert len(calls) == 2
+
+
+def test_processes_racing_on_one_key_all_return_the_result_and_leave_one_loadable_file(tmp_path):
+    """Several processes computing the same Config with one cache: none fails, all return the same Result,
+    and the stored file loads (each writer renames its own temporary file)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import os, time\n"
+        "import numpy as np\n"
+        "from uniq_core import runtime\n"
+        "from uniq_core.experiments import divergence\n"
+        "save = divergence.Result.save\n"
+        "def slow_save(self, path):\n"  # a slow disk: the writers' windows overlap
+        "    save(self, path)\n"
+        "    time.sleep(0.5)\n"
+        "divergence.Result.save = slow_save\n"
+        "def compute():\n"
+        "    time.sleep(max(0.0, float(os.environ['START_AT']) - time.time()))\n"
+        "    return divergence.Result(steps=np.arange(3), epochs=np.arange(3.0), distance=np.ones((2, 3)),\n"
+        "        loss=np.ones((2, 3)), growth=np.array([2.0]), growth_geometric_mean=2.0,\n"
+        "        growth_interval=np.array([1.0, 3.0]), test_accuracy=np.array([0.9, 0.8]), n_diverged=0, wall_time=0.1)\n"
+        "result = runtime.cached(compute, divergence.Config(), divergence.Result)\n"
+        "print(result.growth_geometric_mean)\n"
+    )
+    import time
+
+    environment = {**os.environ, "UNIQ_CACHE_DIR": str(tmp_path), "START_AT": str(time.time() + 8.0)}
+    processes = [subprocess.Popen([sys.executable, "-c", script], env=environment, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    outputs = [process.communicate(timeout=300) for process in processes]
+    assert all(process.returncode == 0 for process in processes), [error for _, error in outputs]
+    assert {out.strip() for out, _ in outputs} == {"2.0"}
+    (stored,) = tmp_path.glob("*.npz")
+    assert divergence.Result.load(stored).growth_geometric_mean == 2.0
 
 
 def test_describe_names_profile_and_device():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import uuid
 import random
 from functools import lru_cache
 from pathlib import Path
@@ -186,7 +187,12 @@ def cached(compute: Callable[[], R], config: Any, result_type: type[R], *, use_c
             path.unlink(missing_ok=True)
     result = compute()
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp.npz")
-    result.save(temporary)  # type: ignore[attr-defined]
-    temporary.replace(path)
+    # Each writer has its own temporary file in the same folder; os.replace is atomic, so processes that
+    # compute the same key at once each leave a complete file, and the last rename wins.
+    temporary = path.with_name(f"{path.stem}.{os.getpid()}.{uuid.uuid4().hex}.tmp.npz")
+    try:
+        result.save(temporary)  # type: ignore[attr-defined]
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
     return result
