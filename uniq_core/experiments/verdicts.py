@@ -617,18 +617,25 @@ def row_thin_subset(divergence) -> Verdict:
                     "An effective dimensionality at or above a random walk's would make it fail.")
 
 
-def row_siren_psnr(minilm, claimed_psnr: float, claimed_ratio: float) -> Verdict:
-    """Chapter 6: SIREN PSNR on MiniLM per fitting seed at the claimed compression, against the claimed dB
+def _at_claimed_ratio(key: str, minilm, claimed_ratio: float, values: np.ndarray, claimed: float,
+                      quantity: str, per_seed: str) -> Verdict:
+    """A quality of the SIREN fit per fitting seed, above a claimed level, at the claimed compression
     (:func:`~uniq_core.rules.interval_rule`); a smaller compression than claimed is not the claim."""
     if minilm.ratio < claimed_ratio:
         decision = rules.untestable_rule(f"a fit at the claimed {_g(claimed_ratio)}× compression")
     else:
         decision = rules.robust(lambda confidence=rules.CONFIDENCE: rules.interval_rule(
-            minilm.psnr_siren_seeds, null=claimed_psnr, confidence=confidence), {"confidence": CONFIDENCES},
-            confidence=rules.CONFIDENCE)
-    return _verdict("siren_psnr", decision, f"SIREN PSNR on MiniLM, dB (claim: above {_g(claimed_psnr)})",
-                    f"{_g(minilm.ratio)}× compression; per-seed PSNR {_seeds_text(minilm.psnr_siren_seeds)} dB",
-                    "A fit above the claimed PSNR over at least five seeds at the claimed compression would make it hold.")
+            values, null=claimed, confidence=confidence), {"confidence": CONFIDENCES}, confidence=rules.CONFIDENCE)
+    return _verdict(key, decision, f"{quantity} (claim: above {_g(claimed)})",
+                    f"{_g(minilm.ratio)}× compression; per-seed {per_seed} {_seeds_text(values)}",
+                    "A fit above the claimed level over at least five seeds at the claimed compression would make "
+                    "it hold.")
+
+
+def row_siren_psnr(minilm, claimed_psnr: float, claimed_ratio: float) -> Verdict:
+    """Chapter 6: SIREN PSNR on MiniLM per fitting seed at the claimed compression, above the claimed dB."""
+    return _at_claimed_ratio("siren_psnr", minilm, claimed_ratio, np.asarray(minilm.psnr_siren_seeds, dtype=float),
+                             claimed_psnr, "SIREN PSNR on MiniLM, dB", "PSNR (dB)")
 
 
 def row_manifold(minilm) -> Verdict:
@@ -671,17 +678,9 @@ def row_weight_entropy(minilm, digits) -> Verdict:
 
 
 def row_siren_r2(minilm, claimed_ratio: float) -> Verdict:
-    """Chapter 6: the SIREN's R² on MiniLM per fitting seed at the claimed compression, above 0.99
-    (:func:`~uniq_core.rules.interval_rule`)."""
-    if minilm.ratio < claimed_ratio:
-        decision = rules.untestable_rule(f"a fit at the claimed {_g(claimed_ratio)}× compression")
-    else:
-        decision = rules.robust(lambda confidence=rules.CONFIDENCE: rules.interval_rule(
-            minilm.r2_siren_seeds, null=CLAIMED_R2, confidence=confidence), {"confidence": CONFIDENCES},
-            confidence=rules.CONFIDENCE)
-    return _verdict("siren_r2", decision, f"SIREN R² on MiniLM (claim: above {_g(CLAIMED_R2)})",
-                    f"{_g(minilm.ratio)}× compression; per-seed R² {_seeds_text(minilm.r2_siren_seeds)}",
-                    "A fit above the claimed R² over at least five seeds would make it hold.")
+    """Chapter 6: the SIREN's R² on MiniLM per fitting seed at the claimed compression, above 0.99."""
+    return _at_claimed_ratio("siren_r2", minilm, claimed_ratio, np.asarray(minilm.r2_siren_seeds, dtype=float),
+                             CLAIMED_R2, "SIREN R² on MiniLM", "R²")
 
 
 def row_multiscale(minilm) -> Verdict:
