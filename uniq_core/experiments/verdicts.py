@@ -913,8 +913,7 @@ def collect(rows: Sequence[Row], profile: str = "quick") -> Result:
         links=strings(r.link for r in ordered), changes=strings(r.change for r in ordered), profile=profile,
         quotes=strings(c.quote for c in CLAIM_REGISTRY), seeds=strings(c.seed for c in CLAIM_REGISTRY),
         operationalisations=strings(c.operationalisation for c in CLAIM_REGISTRY),
-        scopes=strings(f"{c.scope}; {r.interval_kind or 'no interval'}; {profile} profile"
-                       for c, r in zip(CLAIM_REGISTRY, ordered)),
+        scopes=strings(f"{c.scope}; {profile} profile" for c in CLAIM_REGISTRY),
         rules=strings(r.rule for r in ordered), thresholds=strings(r.thresholds for r in ordered),
         robustness=strings(r.robustness for r in ordered), n_units=np.array([r.n_units for r in ordered], dtype=int),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 import numpy as np
 
@@ -39,7 +40,11 @@ def verdict_rules_html() -> str:
     docstring (:func:`uniq_core.rules.rule_text`), so the page and the code cannot disagree."""
     from uniq_core import rules
 
-    items = "".join(f"<li><code>{html.escape(name)}</code>: {html.escape(rules.rule_text(name))}</li>"
+    def inline(text: str) -> str:  # the docstrings' reStructuredText emphasis and literals, as HTML
+        text = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", html.escape(text))
+        return re.sub(r"``(.+?)``", r"<code>\1</code>", text)
+
+    items = "".join(f"<li><code>{html.escape(name)}</code>: {inline(rules.rule_text(name))}</li>"
                     for name in rules.RULES)
     return f"<ul class='verdict-rules'>{items}</ul>"
 
