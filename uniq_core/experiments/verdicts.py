@@ -432,22 +432,22 @@ def row_probes_pass(settings, settings_config) -> Verdict:
     energy = np.asarray(settings.energy_drift, dtype=float)[:, claimed]  # networks × settings × dts × seeds
     shadow = np.asarray(settings.shadow_drift, dtype=float)[:, claimed, order[0]]
 
-    def decide(threshold: float = settings_config.energy_threshold, step: int = 0) -> Decision:
-        at_step = energy[:, :, order[step]]
+    def decide(threshold: float = settings_config.energy_threshold, dt: float = float(dts[order[0]])) -> Decision:
+        at_step = energy[:, :, int(np.argmin(np.abs(dts - dt)))]
         cells = [rules.threshold_rule(float(np.max(cell)) if np.all(np.isfinite(cell)) else float("nan"),
                                       threshold=threshold, claimed="below").word
                  for cell in at_step.reshape(-1, at_step.shape[-1])]
         return Decision(rules.grid_rule(cells), _largest(at_step), _smallest(at_step), _largest(at_step),
                         int(np.isfinite(at_step).sum()),
-                        f"range over networks, both settings and seeds at Δt = {_g(float(dts[order[step]]))}; "
+                        f"range over networks, both settings and seeds at Δt = {_g(dt)}; "
                         f"{cells.count(HOLDS)} of {len(cells)} network × setting cells below", "grid_rule",
                         f"energy drift below {_g(threshold)} on every seed of a cell")
 
     threshold = settings_config.energy_threshold
     choices = {"threshold": (threshold / 2, threshold * 2)}
     if len(dts) >= 3:
-        choices["step"] = (1, 2)
-    decision = rules.robust(decide, choices, threshold=threshold, step=0)
+        choices["dt"] = (float(dts[order[1]]), float(dts[order[2]]))
+    decision = rules.robust(decide, choices, threshold=threshold, dt=float(dts[order[0]]))
     return _verdict("probes_pass", decision, "largest energy drift D at the smallest step",
                     f"SimpleCNN and ResNet; round trip and Ω below tolerance by construction; the shadow account "
                     f"drifts {_g(_smallest(shadow))} to {_g(_largest(shadow))} (a check that forces are gradients)",
