@@ -13,3 +13,17 @@ def private_cache(tmp_path, monkeypatch):
     """Every test gets an empty results cache, so no test reads another's (or the book's) results."""
     monkeypatch.setenv("UNIQ_CACHE_DIR", str(tmp_path / "uniq_cache"))
     torch.manual_seed(0)
+
+
+def _glue_names(chapter) -> set[str]:
+    """The glue names a chapter's text references in ``{glue:text}`name:format``` and ``{glue}`name``` roles."""
+    import re
+    from pathlib import Path
+
+    return {name.split(":")[0] for name in re.findall(r"\{glue(?::text)?\}`([^`]+)`", Path(chapter).read_text())}
+
+
+@pytest.fixture
+def glue_names_of():
+    """``glue_names_of(path)``: the glue names a chapter references (every one must be a key of its findings)."""
+    return _glue_names

@@ -2,7 +2,6 @@
 
 import dataclasses
 import math
-import re
 from pathlib import Path
 
 import numpy as np
@@ -11,11 +10,6 @@ import pytest
 from uniq_core.experiments import divergence
 
 CHAPTER = Path(__file__).resolve().parents[1] / "book" / "00_intro.md"
-
-
-def glue_names(text: str) -> set[str]:
-    """The glue names a chapter's roles reference, without a ``:format`` suffix."""
-    return {name.split(":")[0] for name in re.findall(r"\{glue(?::text)?\}`([^`]+)`", text)}
 
 
 @pytest.fixture(scope="module")
@@ -36,9 +30,9 @@ def said_with(measured, **changes):
     return divergence.findings(results, configs)
 
 
-def test_every_name_the_chapter_glues_is_found_and_is_a_number_or_a_word(measured):
+def test_every_name_the_chapter_glues_is_found_and_is_a_number_or_a_word(measured, glue_names_of):
     said = divergence.findings(*measured)
-    assert glue_names(CHAPTER.read_text()) <= set(said)
+    assert glue_names_of(CHAPTER) <= set(said)
     assert all(type(value) in (int, float, str) for value in said.values()), said
     assert said["demo_replicas"] == 2 and said["repro_threads"] == 2
 

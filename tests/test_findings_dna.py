@@ -4,7 +4,6 @@ each deciding word must flip."""
 
 import dataclasses
 import math
-import re
 from pathlib import Path
 
 import numpy as np
@@ -42,8 +41,9 @@ def said(transformer, digits=None, config=TINY, sweep=None):
                             {"minilm": config})
 
 
-def test_every_glue_name_of_the_chapter_is_found_and_every_value_is_a_plain_number_or_word(transformer, digits):
-    names = set(re.findall(r"\{glue(?::text)?\}`([A-Za-z0-9_]+)(?::[^`]*)?`", CHAPTER.read_text()))
+def test_every_glue_name_of_the_chapter_is_found_and_every_value_is_a_plain_number_or_word(transformer, digits,
+                                                                                            glue_names_of):
+    names = glue_names_of(CHAPTER)
     assert len(names) > 100
     values = said(transformer, digits)
     assert names <= set(values), sorted(names - set(values))

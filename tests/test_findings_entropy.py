@@ -2,7 +2,6 @@
 
 import dataclasses
 import math
-import re
 from pathlib import Path
 
 import numpy as np
@@ -12,11 +11,6 @@ from uniq_core.experiments import entropy
 
 CHAPTER = Path(__file__).resolve().parents[1] / "book" / "02_entropy.md"
 TINY = dict(n_train=64, widths=(4,))
-
-
-def glue_names(text: str) -> set[str]:
-    """The glue names a chapter's roles reference, without a ``:format`` suffix."""
-    return {name.split(":")[0] for name in re.findall(r"\{glue(?::text)?\}`([^`]+)`", text)}
 
 
 @pytest.fixture(scope="module")
@@ -52,9 +46,9 @@ def said_with(measured, **changes):
     return entropy.findings(results, configs)
 
 
-def test_every_name_the_chapter_glues_is_found_and_is_a_number_or_a_word(measured):
+def test_every_name_the_chapter_glues_is_found_and_is_a_number_or_a_word(measured, glue_names_of):
     said = entropy.findings(*measured)
-    assert glue_names(CHAPTER.read_text()) <= set(said)
+    assert glue_names_of(CHAPTER) <= set(said)
     assert all(type(value) in (int, float, str) for value in said.values()), said
     assert said["st_seeds"] == 2 and said["st_chains"] == 3 and said["st_transitions"] == 3 * 99
     assert said["st_decision_z"] == 1.96 and said["ou_segments"] == 20 and said["null_reps"] == 3

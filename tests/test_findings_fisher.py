@@ -1,7 +1,6 @@
 """Chapter 5's ``findings``: every glued name of the chapter, plain values, and words that follow the data."""
 
 import dataclasses
-import re
 from pathlib import Path
 
 import numpy as np
@@ -40,14 +39,9 @@ def _findings(runs, **replaced):
     return chapter.findings({**results, **replaced}, configs)
 
 
-def _glue_names() -> set[str]:
-    """Every name the chapter's text glues with a ``{glue:text}`` or ``{glue}`` role, without its format."""
-    return {name.split(":")[0] for name in re.findall(r"\{glue(?::text)?\}`([^`]+)`", CHAPTER.read_text())}
-
-
-def test_every_glued_name_is_found_and_every_value_is_a_plain_number_or_word(runs):
+def test_every_glued_name_is_found_and_every_value_is_a_plain_number_or_word(runs, glue_names_of):
     said = _findings(runs)
-    names = _glue_names()
+    names = glue_names_of(CHAPTER)
     assert len(names) > 100
     assert names <= set(said), sorted(names - set(said))
     for name, value in said.items():

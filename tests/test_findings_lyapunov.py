@@ -2,7 +2,6 @@
 when the data flip."""
 
 import dataclasses
-import re
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -64,14 +63,9 @@ def tangent_rows(result: chapter.TangentResult, **fields) -> chapter.TangentResu
     return dataclasses.replace(result, **{**per_run, **{name: np.asarray(value) for name, value in fields.items()}})
 
 
-def glue_names() -> set[str]:
-    """Every name a ``{glue:text}`` or ``{glue}`` role of the chapter refers to (format suffix stripped)."""
-    return set(re.findall(r"\{glue(?::text)?\}`([^`:]+)", CHAPTER.read_text()))
-
-
-def test_every_glued_name_of_the_chapter_is_a_finding_and_every_value_a_number_or_a_word(runs):
+def test_every_glued_name_of_the_chapter_is_a_finding_and_every_value_a_number_or_a_word(runs, glue_names_of):
     values = said(runs)
-    assert glue_names() and glue_names() <= set(values)
+    assert glue_names_of(CHAPTER) and glue_names_of(CHAPTER) <= set(values)
     for name, value in values.items():
         assert type(value) in (int, float, str), (name, type(value))
 

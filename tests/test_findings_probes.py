@@ -2,7 +2,6 @@
 (shaped as the quick profile's) and on one real tiny run, with words that must flip when the data flip."""
 
 import dataclasses
-import re
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -107,12 +106,6 @@ def configs():
             "noether": chapter.NoetherConfig()}
 
 
-def _chapter_names() -> set[str]:
-    """Every glue name the chapter's text refers to, format suffixes stripped."""
-    roles = re.findall(r"\{glue(?::text)?\}`([^`]+)`", CHAPTER.read_text(encoding="utf-8"))
-    return {role.split(":")[0] for role in roles}
-
-
 def _said(results, configs, **changes):
     """``findings`` with ``changes`` (name -> (field -> value)) applied to the named Results."""
     changed = {name: dataclasses.replace(results[name], **fields) for name, fields in changes.items()}
@@ -124,9 +117,9 @@ def _check_types(said: dict) -> None:
         assert type(value) in (int, float, str), (name, type(value))
 
 
-def test_every_name_the_chapter_glues_is_a_plain_number_or_word(results, configs):
+def test_every_name_the_chapter_glues_is_a_plain_number_or_word(results, configs, glue_names_of):
     said = chapter.findings(results, configs)
-    assert _chapter_names() - set(said) == set()
+    assert glue_names_of(CHAPTER) - set(said) == set()
     _check_types(said)
     assert said["pr_n_norms"] == "four" and said["st_n_others"] == "three"
     assert said["pr_dt0_batch"] == "0.30"  # the seed whose crossing lies outside the bracket is left out

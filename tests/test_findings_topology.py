@@ -1,7 +1,6 @@
 """Chapter 3's glued numbers and words come from ``topology.findings`` on real, tiny runs."""
 
 import dataclasses
-import re
 from pathlib import Path
 
 import numpy as np
@@ -12,11 +11,6 @@ from uniq_core.experiments import topology
 
 CHAPTER = Path(__file__).resolve().parents[1] / "book" / "03_topology.md"
 SMALL = dict(n_train=256, widths=(8,), epochs=3, batch_size=32)
-
-
-def glue_names(text: str) -> set[str]:
-    """The glue names a chapter's roles reference, without a ``:format`` suffix."""
-    return {name.split(":")[0] for name in re.findall(r"\{glue(?::text)?\}`([^`]+)`", text)}
 
 
 @pytest.fixture(scope="module")
@@ -51,9 +45,9 @@ def said_with(measured, which, **changes):
     return topology.findings({**results, which: dataclasses.replace(results[which], **changes)}, configs)
 
 
-def test_every_name_the_chapter_glues_is_found_and_is_a_number_or_a_word(measured):
+def test_every_name_the_chapter_glues_is_found_and_is_a_number_or_a_word(measured, glue_names_of):
     said = topology.findings(*measured)
-    assert glue_names(CHAPTER.read_text()) <= set(said)
+    assert glue_names_of(CHAPTER) <= set(said)
     assert all(type(value) in (int, float, str) for value in said.values()), said
     # the known answer: one H1 bar of the evenly spaced circle, at the chords of the formulas
     assert said["circle_h1_count"] == 1 and said["circle_n"] == 12 and said["noisy_points"] == "200"
