@@ -118,6 +118,28 @@ def bare_numbers(text: str) -> list[str]:
     return found
 
 
+def math_numbers(text: str) -> list[str]:
+    """Decimal numbers typed inside a chapter's mathematics ($…$, $$…$$, math environments), outside code
+    cells: a measured or configured value belongs in glue there too. Integers (indices, exponents and the
+    constants of a formula) are the mathematics' own."""
+    text = re.sub(r"^(`{3,})\{code-cell\}[^\n]*\n.*?^\1\s*$", "", text, flags=re.S | re.M)
+    maths = re.findall(r"\$\$.*?\$\$|\\begin\{(?:\w+\*?)\}.*?\\end\{\w+\*?\}|\$[^$\n]+\$", text, flags=re.S)
+    return [f"{number} in {formula[:60]!r}" for formula in maths
+            for number in re.findall(r"(?<![\w.])[−-]?\d*\.\d+", formula)]
+
+
+def test_math_numbers_are_found():
+    assert math_numbers("against $\\ln 2 = 0.693$ and $$x = -.5$$") == ["0.693 in '$\\\\ln 2 = 0.693$'",
+                                                                    "-.5 in '$$x = -.5$$'"]
+    assert math_numbers("$R_{11}$, $10^{-3}$, $\\tfrac12$, $2/\\eta$\n```{code-cell} ipython3\nx = $0.5$\n```\n") == []
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.name)
+def test_math_numbers_are_glued(chapter):
+    found = math_numbers(chapter.read_text())
+    assert not found, f"{chapter.name}: decimal numbers in mathematics must come from glue: {found}"
+
+
 def test_bare_numbers_are_found_and_glued_ones_are_not():
     assert bare_numbers("We train 8 copies for 1500 steps.") != []
     assert len(bare_numbers("about 1% of the weights, 64–32–10 units, K−1 = 9")) >= 4

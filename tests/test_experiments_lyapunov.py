@@ -460,3 +460,32 @@ def test_regime_records_the_bend_of_every_healthy_cell():
                                   n_replicas=3, n_seeds=2)
     result = chapter.run_regime(config, progress=False)
     assert result.bend.shape == (2, 1, 2) and np.all(np.isfinite(result.bend))
+
+
+def test_windows_keep_the_qr_column_order():
+    # column 2 grows faster on this window than column 0: the window's top is still column 0, never re-sorted
+    rates = np.tile([-2e-4, -1e-4, 3e-4], (40, 1))
+    means, _ = chapter._window(rates, 0, 40, 1)
+    np.testing.assert_allclose(means, [-2e-4, -1e-4, 3e-4])
+
+
+def test_top_exponent_summary_of_a_known_series():
+    rates = np.r_[np.full(5, 0.2), np.full(5, -0.1)]
+    summary = chapter.top_exponent_summary(rates)
+    assert summary["top"] == pytest.approx(0.05) and summary["late"] == pytest.approx(-0.1)
+    assert summary["growing"] == pytest.approx(0.5)
+    np.testing.assert_allclose(summary["running"], np.cumsum(rates) / np.arange(1, 11))
+    assert np.isnan(chapter.top_exponent_summary(np.r_[rates, np.nan])["late"])
+
+
+def test_tangent_exponents_over_initialisations():
+    config = chapter.TangentConfig(n_train=64, widths=(8,), lrs=(0.5, 90.0), k=2, n_steps=12, n_inits=3)
+    result = chapter.run_tangent(config, progress=False, use_cache=False)
+    assert result.init_late.shape == (3, 2) and result.init_running.shape == (3, 2, 12)
+    # row 0 is the run with the Hessian checkpoints, its QR column 0 unsorted
+    assert result.init_late[0, 0] == pytest.approx(result.local_rates[0, 6:, 0].mean())
+    np.testing.assert_allclose(result.init_running[0, 0], result.running[0, :, 0])
+    assert len(np.unique(result.init_late[:, 0])) == 3  # other initialisations, other numbers
+    assert list(result.init_diverged[:, 1]) == [True] * 3 and not result.init_diverged[:, 0].any()
+    with pytest.raises(ValueError, match="n_inits"):
+        chapter.TangentConfig(n_inits=0)

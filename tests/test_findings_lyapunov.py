@@ -58,7 +58,7 @@ def said(runs, **replaced):
 def tangent_rows(result: chapter.TangentResult, **fields) -> chapter.TangentResult:
     """A TangentResult of ``len(fields["lrs"])`` step sizes: the one real row repeated, then ``fields`` set."""
     n = len(fields["lrs"])
-    per_run = {field.name: np.repeat(getattr(result, field.name), n, axis=0)
+    per_run = {field.name: np.repeat(getattr(result, field.name), n, axis=1 if field.name.startswith("init_") else 0)
                for field in dataclasses.fields(result) if field.name != "path_steps"}
     return dataclasses.replace(result, **{**per_run, **{name: np.asarray(value) for name, value in fields.items()}})
 
@@ -231,3 +231,22 @@ def test_the_control_verdict_and_its_consequences_agree_with_the_recovered_fract
                                                         else "is not evidence of stability")
     assert values["control_long_steps"] == 20 * runs[1]["tangent"].n_steps
     assert values["control_truth"] == pytest.approx(np.log(1 + chapter.CONTROL_LR * 0.004))
+
+
+def test_the_sign_over_initialisations_follows_the_interval_and_needs_five_of_them(runs):
+    results, configs = runs
+    tangent = results["tangent"]
+    late = np.array([[1e-3, -1e-3, 1e-3], [1.1e-3, -1.1e-3, -1e-3], [0.9e-3, -0.9e-3, 1e-3],
+                     [1.2e-3, -1.2e-3, -1e-3], [1e-3, -1e-3, 1e-3], [1.05e-3, -1.05e-3, -1e-3]])
+    rows = tangent_rows(tangent, lrs=[0.5, 1.0, 2.0], regime=["calm", "calm", "calm"])
+    rows = dataclasses.replace(rows, init_late=late, init_growing=np.full_like(late, 0.75),
+                               init_running=np.repeat(late[..., None], 4, axis=-1))
+    signs = chapter.initialisation_signs(rows)
+    assert list(signs["sign"]) == ["positive", "negative", "not resolved"] and list(signs["n"]) == [6, 6, 6]
+    assert signs["low"][0] > 0 and signs["high"][1] < 0
+    few = dataclasses.replace(rows, init_late=late[:4])
+    assert list(chapter.initialisation_signs(few)["sign"]) == ["not resolved"] * 3
+    values = said(runs, tangent=rows)
+    assert values["tangent_inits"] == 6 and values["tangent_inits_signs"] == "1 positive, 1 negative, 1 not resolved"
+    assert values["tangent_inits_growing"] == "0.75"
+    assert values["tangent_inits_flat"] == "has flattened at every step size"  # a constant running estimate

@@ -555,6 +555,7 @@ def _setting_findings() -> dict[str, float | int | str]:
         "n_sentences": len(minilm.SENTENCES), "match_tolerance": minilm.MATCH_TOLERANCE,
         "planted_share": PLANTED_SHARE, "planted_bandwidths": "–".join(f"{b:g}" for b in PLANTED_BANDWIDTHS),
         "recovery_fraction": RECOVERY_FRACTION, "confidence": 100 * POSITION_CONFIDENCE,
+        "lloyd_max_two": dna.LLOYD_MAX_GAUSSIAN_MSE[2], "lloyd_max_four": dna.LLOYD_MAX_GAUSSIAN_MSE[4],
     }
 
 

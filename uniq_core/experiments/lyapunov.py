@@ -255,7 +255,9 @@ class TangentConfig(ConfigBase):
     the most expanding directions; nothing is accumulated), then the top-``k`` exponents accumulated over
     ``n_steps`` steps, with the Hessian's largest and smallest eigenvalues at ``n_checkpoints`` points.
     ``loss``: "cross_entropy" or "mse" (squared error against one-hot targets); ``widths=()`` is a linear
-    model."""
+    model. ``n_inits`` initialisations (seeds ``seed``, ``seed`` + 1, …; each with its own tangent draw) run
+    the same Benettin measurement; the first also carries the Hessian checkpoints. The uncertainty of a
+    finite-time exponent is over initialisations and tangent draws, so its sign is decided over them."""
 
     dataset: str = "digits"
     n_train: int = 256
@@ -268,12 +270,14 @@ class TangentConfig(ConfigBase):
     n_steps: int = 150
     n_checkpoints: int = 6
     loss: str = "cross_entropy"
+    n_inits: int = 8
     seed: int = 0
     device: str = "auto"
 
     def __post_init__(self) -> None:
         _check_common(self)
         check_choice("loss", self.loss, lyapunov.LOSSES)
+        check_number("n_inits", self.n_inits, low=1, high=256, integer=True)
         check_number("n_train", self.n_train, low=16, high=100_000, integer=True)
         if not self.lrs or not isinstance(self.lrs, tuple):
             raise ValueError(f"lrs={self.lrs!r} is not allowed; expected a non-empty tuple of positive numbers")
@@ -293,7 +297,7 @@ class TangentConfig(ConfigBase):
     @classmethod
     def full(cls) -> "TangentConfig":
         return cls(n_train=1024, widths=(64,), lrs=(0.25, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0), k=6,
-                   warmup=50, n_steps=600, n_checkpoints=16, device="auto")
+                   warmup=50, n_steps=600, n_checkpoints=16, n_inits=16, device="auto")
 
 
 MECHANISMS = ("none", "curvature above the edge", "negative curvature", "unexplained")
@@ -314,9 +318,15 @@ SIGNIFICANCE_Z = 3.0
 class TangentResult(ResultBase):
     """Per step size (L of them), after the warm-up:
 
-    - ``exponents`` (L, k): Benettin exponents per step over the whole accumulated window, descending;
+    - ``exponents`` (L, k): Benettin exponents per step over the whole accumulated window, in the QR
+      columns' order (never re-sorted: column 0 is the top exponent, descending once converged);
       ``running`` (L, n_steps, k): the running estimate λ̂(T) after each step; ``local_rates``
       (L, n_steps, k): ln R_ii of each step, the time-resolved exponents (NaN after a blow-up).
+    - over initialisations (I = ``n_inits``; row 0 is the run above): ``init_top`` (I, L), the top
+      exponent λ̂₁(T) over the whole window; ``init_late`` (I, L), the mean of ln R₁₁ over the second half
+      of the window (the finite-time exponent once the first half's transient is over); ``init_running``
+      (I, L, n_steps), λ̂₁(T) after each step; ``init_growing`` (I, L), the share of steps with ln R₁₁ > 0;
+      ``init_diverged`` (I, L). NaN where the run blew up.
     - the path: ``path_steps`` (C,), ``path_sharpness``/``path_smallest``/``path_loss`` (L, C): largest and
       smallest Hessian eigenvalue and loss; ``path_rayleigh`` (L, C): q₁ᵀHq₁ of the first tangent (its
       parameter block, normalised), the alignment diagnostic: an aligned tangent sits at λ_min or λ_max;
@@ -328,8 +338,8 @@ class TangentResult(ResultBase):
       end" and "diverged").
     - windows: ``exponents_transient`` (L, k) over [0, transient_end) (the whole run for "edge to the end"),
       ``exponents_after`` (L, k) over [transient_end + warmup, n_steps) for a catapult (the tangents are warmed
-      up again after it) or [0, n_steps) for a calm run; per-column means of ln R_ii sorted descending, so
-      column 0 is the window's top exponent (NaN when the window is empty, or for the regime after, shorter
+      up again after it) or [0, n_steps) for a calm run; per-column means of ln R_ii in the QR columns'
+      order, column 0 the top exponent (NaN when the window is empty, or for the regime after, shorter
       than a quarter of the run). ``error_transient``/``error_after`` (L,): batch-means standard error of the
       top column's mean (:func:`uniq_core.lyapunov.batch_means_error`); ``sign_transient``/``sign_after``
       (L,): :func:`uniq_core.lyapunov.sign_word` of the top with :data:`SIGNIFICANCE_Z`;
@@ -375,6 +385,11 @@ class TangentResult(ResultBase):
     final_loss: np.ndarray
     diverged: np.ndarray
     seconds_per_step: np.ndarray
+    init_top: np.ndarray | float = float("nan")
+    init_late: np.ndarray | float = float("nan")
+    init_running: np.ndarray | float = float("nan")
+    init_growing: np.ndarray | float = float("nan")
+    init_diverged: np.ndarray | float = float("nan")
 
 
 def _mechanism(sign: str, sharp_rate: np.ndarray, negative_rate: np.ndarray) -> str:
@@ -390,15 +405,51 @@ def _mechanism(sign: str, sharp_rate: np.ndarray, negative_rate: np.ndarray) -> 
 
 
 def _window(rates: np.ndarray, begin: int, end: int, minimum: int) -> tuple[np.ndarray, float]:
-    """Per-column means of the finite rows of ``rates[begin:end]``, sorted descending, and the batch-means
-    standard error of the top column's mean; NaN with fewer than ``minimum`` rows."""
+    """Per-column means of the finite rows of ``rates[begin:end]`` in the QR columns' order (column 0 is
+    the top exponent; columns are never re-sorted), and the batch-means standard error of column 0's mean;
+    NaN with fewer than ``minimum`` rows."""
     window = rates[begin:end]
     finite = window[np.isfinite(window).all(axis=1)]
     if finite.shape[0] < max(minimum, 1):
         return np.full(rates.shape[1], np.nan), float("nan")
-    means = finite.mean(axis=0)
-    order = np.argsort(-means, kind="stable")
-    return means[order], lyapunov.batch_means_error(finite[:, order[0]])
+    return finite.mean(axis=0), lyapunov.batch_means_error(finite[:, 0])
+
+
+def top_exponent_summary(top_rates: np.ndarray) -> dict[str, np.ndarray | float]:
+    """From ln R₁₁ per step (T,) of one run (NaN after a blow-up): ``top`` λ̂₁(T) over the whole run,
+    ``late`` the mean over its second half, ``running`` (T,) λ̂₁ after each step, ``growing`` the share of
+    steps with ln R₁₁ > 0. All NaN when any step is not finite."""
+    top_rates = np.asarray(top_rates, dtype=np.float64)
+    T = top_rates.shape[0]
+    if T == 0 or not np.isfinite(top_rates).all():
+        return {"top": float("nan"), "late": float("nan"), "running": np.full(T, np.nan), "growing": float("nan")}
+    running = np.cumsum(top_rates) / np.arange(1, T + 1)
+    return {"top": float(running[-1]), "late": float(top_rates[T // 2:].mean()), "running": running,
+            "growing": float(np.mean(top_rates > 0))}
+
+
+def _initialisation_run(config: TangentConfig, dataset: data.Dataset, inputs: torch.Tensor, targets: torch.Tensor,
+                        lr: float, offset: int) -> np.ndarray:
+    """ln R₁₁ per accumulated step (n_steps,) of the Benettin run from initialisation ``seed + offset`` (its
+    own model and tangent draw), NaN throughout when the state or the loss blows up."""
+    model = _model(config, dataset, config.seed + offset).double()
+    loss_of = lyapunov._loss_function(model, inputs, targets, config.loss)
+    step, state = lyapunov.training_map(model, inputs, targets, lr=lr, momentum=config.momentum, loss=config.loss)
+    P = sum(p.numel() for p in model.parameters())
+    failed = np.full(config.n_steps, np.nan)
+    try:
+        with torch.no_grad():
+            for _ in range(config.transient):
+                state = step(state)
+        initial = float(loss_of(state[:P]))
+        tangents = lyapunov.random_tangents(state.numel(), config.k, config.seed + offset)
+        if config.warmup:
+            state, tangents, _, _ = lyapunov.benettin_steps(step, state, tangents, config.warmup)
+        state, _, _, logs = lyapunov.benettin_steps(step, state, tangents, config.n_steps)
+    except ValueError:
+        return failed
+    final = float(loss_of(state[:P]))
+    return logs[:, 0] if np.isfinite(final) and final <= 1e3 * initial else failed
 
 
 def negative_curvature_control(
@@ -495,13 +546,11 @@ def run_tangent(config: TangentConfig, *, progress: bool = True, use_cache: bool
         start = np.array([r["start"][0] for r in rows])
         for i in range(L):
             finite = np.isfinite(logs[i]).all(axis=1)
-            if finite.any():
+            if finite.any():  # QR column order throughout: column 0 is the top exponent
                 cumulative = np.cumsum(np.where(finite[:, None], logs[i], 0.0), axis=0) / np.arange(1, T + 1)[:, None]
                 cumulative[~finite] = np.nan
                 last = np.flatnonzero(finite)[-1]
-                order = np.argsort(-cumulative[last], kind="stable")
-                exponents[i], running[i] = cumulative[last, order], cumulative[:, order]
-                logs[i] = logs[i][:, order]
+                exponents[i], running[i] = cumulative[last], cumulative
             above = np.flatnonzero(sharp[i] > threshold[i])
             if rows[i]["diverged"]:
                 regime.append(REGIMES[3])
@@ -535,6 +584,12 @@ def run_tangent(config: TangentConfig, *, progress: bool = True, use_cache: bool
                                np.isfinite(r["sharp"]).any() else np.nan for r in rows])
         final_loss = np.array([r["loss"][np.isfinite(r["loss"])][-1] if np.isfinite(r["loss"]).any() else np.nan
                                for r in rows])
+        first = [logs[i, :, 0] if not rows[i]["diverged"] else np.full(T, np.nan) for i in range(L)]
+        others = [[_initialisation_run(config, dataset, inputs, targets, float(lr), offset) for lr in config.lrs]
+                  for offset in runtime.progress_bar(range(1, config.n_inits), "initialisations", progress)]
+        summaries = [[top_exponent_summary(rates) for rates in per_lr] for per_lr in [first, *others]]
+        init = {key: np.array([[summary[key] for summary in per_lr] for per_lr in summaries])
+                for key in ("top", "late", "running", "growing")}
         return TangentResult(
             lrs=lr_array, exponents=exponents, running=running, local_rates=logs,
             path_steps=checkpoints.astype(np.float64), path_sharpness=sharp, path_smallest=small,
@@ -552,6 +607,8 @@ def run_tangent(config: TangentConfig, *, progress: bool = True, use_cache: bool
             initial_loss=np.array([r["initial"] for r in rows]), final_loss=final_loss,
             diverged=np.array([r["diverged"] for r in rows]),
             seconds_per_step=np.array([r["seconds"] for r in rows]),
+            init_top=init["top"], init_late=init["late"], init_running=init["running"],
+            init_growing=init["growing"], init_diverged=~np.isfinite(init["top"]),
         )
 
     return runtime.cached(compute, config, TangentResult, use_cache=use_cache)
@@ -902,6 +959,10 @@ def compare_perturbation_sizes(result: RegimeResult, confidence: float = 0.95) -
 CONTROL_LR = 1.0
 """Step size of the negative-curvature positive control (:func:`negative_curvature_control`) in the chapter."""
 
+CONTROL_CURVATURE = 0.004
+"""The control's most negative Hessian eigenvalue is −CONTROL_CURVATURE (the scale of λ_min late in the
+chapter's calm runs)."""
+
 CONTROL_LONG_FACTOR = 20
 """The long control runs this many times the chapter's accumulated steps."""
 
@@ -977,6 +1038,8 @@ def _validation_findings(measured: dict, settings: dict) -> dict[str, Any]:
         "henon_top": henon[0],
         "henon_literature": settings["henon_literature"],
         "henon_sum_error": abs(henon.sum() - np.log(HENON_CONTRACTION)),
+        "henon_contraction": HENON_CONTRACTION,
+        "logistic_truth": float(np.log(2.0)),
         "quadratic_error": np.max(np.abs(np.sort(measured["quadratic"]) - np.sort(settings["quadratic_exact"]))),
         "warm_run": settings["warm_run"],
         "warm_steps": settings["warm_steps"],
@@ -1037,14 +1100,16 @@ def _below_edge_findings(result: TangentResult, config: TangentConfig) -> dict[s
 def _control_findings(config: TangentConfig) -> dict[str, Any]:
     """The negative-curvature positive control at the chapter's k, warm-up and length, longer, and warmer."""
     n_parameters, settings = tangent_parameter_count(config), dict(k=config.k, warmup=config.warmup)
+    settings["curvature"] = CONTROL_CURVATURE
     control = negative_curvature_control(n_parameters, CONTROL_LR, n_steps=config.n_steps, **settings)
     long_steps, warm_steps = CONTROL_LONG_FACTOR * config.n_steps, CONTROL_WARM_FACTOR * config.warmup
     control_long = negative_curvature_control(n_parameters, CONTROL_LR, n_steps=long_steps, **settings)
     control_warm = negative_curvature_control(n_parameters, CONTROL_LR, k=config.k, warmup=warm_steps,
-                                              n_steps=config.n_steps)
+                                              n_steps=config.n_steps, curvature=CONTROL_CURVATURE)
     recovered = abs(control["recovered"] - 1) < RECOVERY_TOLERANCE
     return {
         "control_lr": CONTROL_LR,
+        "control_curvature": -CONTROL_CURVATURE,
         "control_truth": control["truth"],
         "control_estimate": control["estimate"],
         "control_recovered": control["recovered"],
@@ -1143,6 +1208,62 @@ def _tangent_outcome_findings(result: TangentResult) -> dict[str, Any]:
         "tangent_after_undetermined_count": int((healthy & (result.sign_after == "undetermined")).sum()),
         "tangent_after_max": _span(result.exponents_after[after_positive, 0]),
         "tangent_after_mechanism": _mechanism_words(result.mechanism_after[after_positive]),
+    }
+
+
+def initialisation_signs(result: TangentResult, confidence: float = rules.CONFIDENCE) -> dict[str, np.ndarray]:
+    """Per step size, the sign of the late finite-time top exponent over initialisations: the Student-t
+    interval of ``init_late`` over the finite initialisations (each with its own tangent draw: the units
+    of the uncertainty), "positive" when it lies above 0, "negative" below, "not resolved" when it contains
+    0 or fewer than :data:`uniq_core.rules.MIN_UNITS` initialisations are finite. Returns ``mean``, ``low``,
+    ``high`` (L,), ``n`` (L,) and ``sign`` (L,) words."""
+    late = np.atleast_2d(np.asarray(result.init_late, dtype=float))
+    L = late.shape[1]
+    out = {"mean": np.full(L, np.nan), "low": np.full(L, np.nan), "high": np.full(L, np.nan),
+           "n": np.zeros(L, dtype=int), "sign": np.array(["not resolved"] * L, dtype=object)}
+    for i in range(L):
+        finite = late[:, i][np.isfinite(late[:, i])]
+        out["n"][i] = finite.size
+        if finite.size:
+            out["mean"][i] = finite.mean()
+        if finite.size >= rules.MIN_UNITS:
+            _, (low, high) = t_interval(finite, confidence)
+            out["low"][i], out["high"][i] = low, high
+            out["sign"][i] = "positive" if low > 0 else "negative" if high < 0 else "not resolved"
+    out["sign"] = out["sign"].astype(str)
+    return out
+
+
+def _over_initialisations_findings(result: TangentResult, config: TangentConfig) -> dict[str, Any]:
+    """The late top exponent's distribution over initialisations per step size, its sign, how often the top
+    tangent grows, and whether λ̂₁(T) has flattened (its change over the second half against the spread
+    between initialisations)."""
+    signs = initialisation_signs(result)
+    calm = result.regime == REGIMES[0]
+    running = np.asarray(result.init_running, dtype=float)
+    half = running.shape[-1] // 2
+    change = np.abs(running[..., -1] - running[..., half - 1]) if half else np.full(running.shape[:2], np.nan)
+    with warnings.catch_warnings():  # a step size whose every initialisation blew up has no spread
+        warnings.simplefilter("ignore", RuntimeWarning)
+        spread = np.nanstd(np.asarray(result.init_late, dtype=float), axis=0, ddof=1)
+        typical_change = np.nanmedian(change, axis=0)
+    finite = np.isfinite(typical_change) & np.isfinite(spread)
+    flat = finite & (typical_change < spread)
+    intervals = "; ".join(f"η = {lr:g}: {m:.3g} [{lo:.3g}, {hi:.3g}]" if np.isfinite(lo) else
+                          f"η = {lr:g}: {m:.3g} (no interval: {n} initialisations)"
+                          for lr, m, lo, hi, n in zip(result.lrs, signs["mean"], signs["low"], signs["high"],
+                                                      signs["n"]))
+    counts = [(word, int(np.sum(signs["sign"] == word))) for word in ("positive", "negative", "not resolved")]
+    return {
+        "tangent_inits": int(np.atleast_2d(result.init_late).shape[0]),
+        "tangent_inits_intervals": intervals,
+        "tangent_inits_signs": ", ".join(f"{n} {word}" for word, n in counts if n),
+        "tangent_inits_calm_signs": _distinct(signs["sign"][calm]) if calm.any() else "undetermined",
+        "tangent_inits_growing": _span(np.asarray(result.init_growing, dtype=float)[:, calm], 2),
+        "tangent_inits_flat": "has flattened at every step size" if finite.any() and flat[finite].all()
+        else f"has flattened at {int(flat.sum())} of {int(finite.sum())} step sizes",
+        "tangent_inits_steps": int(config.n_steps),
+        "tangent_inits_level": f"{rules.CONFIDENCE:.0%}",
     }
 
 
@@ -1405,6 +1526,7 @@ def findings(results: Mapping[str, Any], configs: Mapping[str, Any]) -> dict[str
         **_below_edge_findings(tangent, tangent_config),
         **_control_findings(tangent_config),
         **_initialisation_findings(tangent),
+        **_over_initialisations_findings(tangent, tangent_config),
         **_catapult_findings(tangent, tangent_config),
         **_after_catapult_findings(tangent),
         **_tangent_outcome_findings(tangent),
@@ -1427,10 +1549,10 @@ __all__ = [
     "per_step_and_learning_time", "healthy_cells", "positive_cells", "divergence_onset",
     "prediction_disagreement", "compare_bends",
     "TangentConfig", "TangentResult", "run_tangent", "MECHANISMS", "REGIMES", "SIGNIFICANCE_Z",
-    "negative_curvature_control",
+    "negative_curvature_control", "initialisation_signs", "top_exponent_summary",
     "InstabilityConfig", "InstabilityResult", "run_instability", "STABILITY_THRESHOLD",
     "RegimeConfig", "RegimeResult", "run_regime", "compare_perturbation_sizes",
     "FLOAT32_RESOLUTION", "FLOAT64_BELOW",
     "findings", "heavy_ball_edge_ratio", "tangent_parameter_count", "CONTROL_LR", "CONTROL_LONG_FACTOR",
-    "CONTROL_WARM_FACTOR", "RECOVERY_TOLERANCE", "ALIGNMENT_FRACTION", "HENON_CONTRACTION",
+    "CONTROL_WARM_FACTOR", "CONTROL_CURVATURE", "RECOVERY_TOLERANCE", "ALIGNMENT_FRACTION", "HENON_CONTRACTION",
 ]

@@ -140,6 +140,49 @@ def tangent_convergence_figure(result: Any, warmup: int = 0) -> plt.Figure:
     return figure
 
 
+def tangent_initialisations_figure(result: Any, warmup: int = 0) -> plt.Figure:
+    """Left: the late top exponent (mean ln R₁₁ over the second half of the window) of every initialisation
+    (dots) per step size, with the 95% t-interval over initialisations (bars) that decides its sign.
+    Right: the running estimate λ̂₁(T) of every initialisation, one colour per step size (a converged
+    estimate flattens and the lines of one colour meet)."""
+    from uniq_core.experiments.lyapunov import initialisation_signs
+
+    signs = initialisation_signs(result)
+    late = np.atleast_2d(np.asarray(result.init_late, dtype=float))
+    running = np.asarray(result.init_running, dtype=float)
+    figure, (left, right) = plt.subplots(1, 2, figsize=(10.5, 3.8))
+    position = np.arange(len(result.lrs))
+    for i, lr in enumerate(result.lrs):
+        colour = _lr_colour(result, i)
+        finite = np.isfinite(late[:, i])
+        jitter = np.linspace(-0.15, 0.15, late.shape[0])
+        left.plot(position[i] + jitter[finite], late[finite, i], "o", color=colour, ms=4, alpha=0.8)
+        if np.isfinite(signs["low"][i]):
+            left.errorbar(position[i] + 0.3, signs["mean"][i], color="black", capsize=4, fmt="s", ms=4,
+                          yerr=[[signs["mean"][i] - signs["low"][i]], [signs["high"][i] - signs["mean"][i]]])
+        left.annotate(str(signs["sign"][i]), (position[i], 1.02), xycoords=("data", "axes fraction"),
+                      ha="center", fontsize=7)
+        steps = warmup + np.arange(1, running.shape[-1] + 1)
+        for j in range(running.shape[0]):
+            right.plot(steps, running[j, i], color=colour, lw=0.9, alpha=0.7,
+                       label=f"η = {lr:g}" if j == 0 else None)
+    left.axhline(0, color="grey", lw=0.8)
+    left.set_xticks(position, [f"{lr:g}" for lr in result.lrs])
+    left.set_xlabel("step size η")
+    left.set_ylabel("late top exponent per step")
+    left.set_yscale("symlog", linthresh=1e-4)
+    left.set_title(f"over {late.shape[0]} initialisations (bars: 95% t-interval)", fontsize=9, pad=14)
+    right.axhline(0, color="grey", lw=0.8)
+    right.set_yscale("symlog", linthresh=1e-4)
+    right.set_xlabel("training step")
+    right.set_ylabel("running estimate λ̂₁(T) per step")
+    right.set_title("every initialisation's running estimate", fontsize=9)
+    right.legend(fontsize=7)
+    figure.tight_layout()
+    plt.close(figure)
+    return figure
+
+
 def curvature_path_figure(result: Any, warmup: int = 0) -> plt.Figure:
     """Left: η λ_max(t) over the edge value 2 + 2β along training (above 1: beyond the edge of stability).
     Right: the most negative curvature −λ_min(t) (log scale), whose rate ln(1 + η|λ_min|) is positive at every
