@@ -489,3 +489,11 @@ def test_tangent_exponents_over_initialisations():
     assert list(result.init_diverged[:, 1]) == [True] * 3 and not result.init_diverged[:, 0].any()
     with pytest.raises(ValueError, match="n_inits"):
         chapter.TangentConfig(n_inits=0)
+
+
+def test_relative_spread_and_norm_growth_add_up_to_the_absolute_rate():
+    config = chapter.DivergenceConfig(n_train=256, epochs=2, n_seeds=2, n_replicas=3, widths=(16,))
+    result = chapter.run_divergence(config, progress=False, use_cache=False)
+    assert result.relative_exponent.shape == (2,) and np.isfinite(result.norm_growth).all()
+    np.testing.assert_allclose(result.relative_exponent + result.norm_growth, result.fitted_exponent, rtol=1e-9,
+                               atol=1e-12)

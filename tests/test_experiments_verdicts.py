@@ -161,6 +161,9 @@ def test_row_lyapunov_regime_needs_settings_that_fail_not_only_unresolved_ones()
     assert row.verdict == v.HOLDS and "fewer than 5" in row.regime
     assert v.row_lyapunov(_divergence([0.2, 0.3, 0.25]), _regime(per_seed)).verdict != v.HOLDS  # 3 seeds
     assert row.rule == "interval_rule" and "confidence 0.95" in row.robustness
+    growing_weights = SimpleNamespace(**{**vars(positive), "relative_exponent": rng.normal(0.0, 0.01, 6)})
+    row = v.row_lyapunov(growing_weights, _regime(0.3 + rng.normal(0.0, 0.01, (3, 2, 2))))
+    assert row.verdict == "depends on spread" and "relative to the weights' norm" in row.robustness
 
 
 def test_row_lyapunov_corrects_the_map_for_its_number_of_cells():

@@ -250,3 +250,16 @@ def test_the_sign_over_initialisations_follows_the_interval_and_needs_five_of_th
     assert values["tangent_inits"] == 6 and values["tangent_inits_signs"] == "1 positive, 1 negative, 1 not resolved"
     assert values["tangent_inits_growing"] == "0.75"
     assert values["tangent_inits_flat"] == "has flattened at every step size"  # a constant running estimate
+
+
+def test_relative_spread_words_follow_its_interval(runs):
+    results, _ = runs
+    divergence = results["divergence"]
+    six = dict(fitted_exponent=np.full(6, 0.04), norm_growth=np.full(6, 0.03))
+    growing = dataclasses.replace(divergence, relative_exponent=np.array([0.01, 0.011, 0.009, 0.0105, 0.0095, 0.01]),
+                                  **six)
+    values = chapter._relative_spread_findings(growing)
+    assert values["div_relative_trend"] == "grows" and values["div_norm_share"] == pytest.approx(75.0)
+    flat = dataclasses.replace(growing, relative_exponent=np.array([0.01, -0.01, 0.005, -0.005, 0.0, 0.001]))
+    assert chapter._relative_spread_findings(flat)["div_relative_trend"] == "is not resolved"
+    assert {"div_relative", "div_relative_interval", "div_norm_growth"} <= set(said(runs))

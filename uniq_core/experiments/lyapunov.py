@@ -100,7 +100,11 @@ class DivergenceResult(ResultBase):
     first-layer weights of input features that are zero on every training example (their gradient is
     zero, so their share of the perturbation never changes and sets a floor under the spread);
     ``live_exponent`` (S,): the fitted exponent of the spread with those weights projected out, from the
-    per-epoch checkpoints.
+    per-epoch checkpoints. ``relative_exponent`` (S,): the fitted exponent of the relative spread
+    s(t)/‖θ(t)‖ (‖θ‖ the mean parameter norm of the healthy replicas), and ``norm_growth`` (S,): the fitted
+    exponent of ‖θ(t)‖, so that ``fitted_exponent`` = ``relative_exponent`` + ``norm_growth`` exactly (a
+    least-squares slope is linear in the series): the part of the spread's growth that is growth of the
+    weights themselves.
     """
 
     epochs: np.ndarray
@@ -122,6 +126,20 @@ class DivergenceResult(ResultBase):
     n_parameters: int = 0
     dead_parameters: int = 0
     live_exponent: np.ndarray | float = float("nan")
+    relative_exponent: np.ndarray | float = float("nan")
+    norm_growth: np.ndarray | float = float("nan")
+
+
+def relative_spread_exponents(record: replicas.ReplicaRun, steps_per_epoch: int) -> tuple[float, float]:
+    """The fitted exponents per epoch of the relative spread s(t)/‖θ(t)‖ and of the mean parameter norm
+    ‖θ(t)‖ of the healthy replicas (NaN for an ensemble with a diverged replica)."""
+    if record.diverged.any():
+        return float("nan"), float("nan")
+    epochs = record.steps / steps_per_epoch
+    norm = np.mean(np.asarray(record.parameter_norm, dtype=np.float64), axis=0)
+    relative, _ = lyapunov.fitted_exponent(epochs, record.spread / norm)
+    growth, _ = lyapunov.fitted_exponent(epochs, norm)
+    return relative, growth
 
 
 def measure_divergence(
@@ -160,7 +178,7 @@ def run_divergence(config: DivergenceConfig, *, progress: bool = True, use_cache
                             seed=config.seed, device=device)
         per_epoch = dataset.x_train.shape[0] // config.batch_size
         rows: list[dict[str, float]] = []
-        spreads, accuracy, diverged, wall, live = [], [], [], 0.0, []
+        spreads, accuracy, diverged, wall, live, relative = [], [], [], 0.0, [], []
         dead_inputs = (dataset.x_train == 0).all(dim=0).cpu().numpy()
         n_parameters = sum(p.numel() for p in _model(config, dataset, config.seed).parameters())
         keep = np.ones(n_parameters, dtype=bool)
@@ -175,6 +193,7 @@ def run_divergence(config: DivergenceConfig, *, progress: bool = True, use_cache
                 checkpoint_every=per_epoch, device=device,
             )
             rows.append(measure_divergence(record, per_epoch, config.epochs))
+            relative.append(relative_spread_exponents(record, per_epoch))
             live.append(float("nan") if record.diverged.any() else lyapunov.fitted_exponent(
                 np.arange(record.checkpoints.shape[0], dtype=np.float64),
                 lyapunov.checkpoint_spread(record.checkpoints, keep))[0])
@@ -189,7 +208,9 @@ def run_divergence(config: DivergenceConfig, *, progress: bool = True, use_cache
             epochs=epochs, spread=np.stack(spreads), exponent_mean=centre, exponent_interval=interval,
             diverged_fraction=np.array(diverged), test_accuracy=np.array(accuracy), wall_time=wall,
             steps_per_epoch=per_epoch, lr=config.lr, n_parameters=n_parameters,
-            dead_parameters=int(dead_inputs.sum()) * config.widths[0], live_exponent=np.array(live), **column,
+            dead_parameters=int(dead_inputs.sum()) * config.widths[0], live_exponent=np.array(live),
+            relative_exponent=np.array([r for r, _ in relative]), norm_growth=np.array([g for _, g in relative]),
+            **column,
         )
 
     return runtime.cached(compute, config, DivergenceResult, use_cache=use_cache)
@@ -1343,6 +1364,26 @@ def _divergence_findings(result: DivergenceResult, config: DivergenceConfig) -> 
         "div_lr": result.lr,
         "div_exponent_step": float(per_step[0]),
         "div_exponent_time": float(per_time[0]),
+        **_relative_spread_findings(result),
+    }
+
+
+def _relative_spread_findings(result: DivergenceResult) -> dict[str, Any]:
+    """The spread relative to the weights' norm: its rate over seeds, the norm's own rate, and the share of
+    the absolute rate that is growth of the norm."""
+    relative = np.asarray(result.relative_exponent, dtype=float)
+    growth = np.asarray(result.norm_growth, dtype=float)
+    decision = rules.interval_rule(relative)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        share = float(np.nanmean(growth) / np.nanmean(np.asarray(result.fitted_exponent, dtype=float)))
+    return {
+        "div_relative": decision.value,
+        "div_relative_interval": (f"{decision.low:+.3f} to {decision.high:+.3f}, {decision.interval_kind}"
+                                  if np.isfinite(decision.low) else decision.interval_kind),
+        "div_relative_trend": {HOLDS_WORD: "grows", FAILS_WORD: "shrinks"}.get(decision.word, "is not resolved"),
+        "div_norm_growth": float(np.nanmean(growth)),
+        "div_norm_share": 100 * share,
     }
 
 

@@ -309,7 +309,7 @@ def _seeds_text(values: np.ndarray) -> str:
 
 def row_lyapunov(divergence, regime, significance: float = 0.05) -> Verdict:
     """Finite-perturbation exponent per epoch (chapter 1) with :func:`~uniq_core.rules.interval_rule` over
-    seeds, and the regime map's cells (a t-test over seeds per cell, Holm-corrected over cells, only where a
+    seeds, recomputed on the spread relative to the weights' norm (where measured), and the regime map's cells (a t-test over seeds per cell, Holm-corrected over cells, only where a
     cell has at least ``MIN_UNITS`` seeds), combined by :func:`~uniq_core.rules.grid_rule`."""
     from uniq_core.experiments.lyapunov import positive_cells
 
@@ -321,12 +321,18 @@ def row_lyapunov(divergence, regime, significance: float = 0.05) -> Verdict:
         sign = positive_cells(regime, 1 - level)["sign"]
         return [{1.0: HOLDS, -1.0: FAILS}.get(float(v), UNRESOLVED) for v in sign[np.isfinite(sign)]]
 
-    def decide(confidence: float = rules.CONFIDENCE, level: float = significance) -> Decision:
-        main = rules.interval_rule(divergence.fitted_exponent, confidence=confidence)
+    spreads = {"absolute": divergence.fitted_exponent,
+               "relative to the weights' norm": getattr(divergence, "relative_exponent", float("nan"))}
+
+    def decide(confidence: float = rules.CONFIDENCE, level: float = significance, spread: str = "absolute") -> Decision:
+        main = rules.interval_rule(spreads[spread], confidence=confidence)
         return replace(main, word=rules.grid_rule([main.word, *cell_words(level)]))
 
-    choices = {"confidence": CONFIDENCES, **({"level": (0.01, 0.1)} if seeds_per_cell >= rules.MIN_UNITS else {})}
-    decision = rules.robust(decide, choices, confidence=rules.CONFIDENCE, level=significance)
+    measured_relative = np.isfinite(np.asarray(spreads["relative to the weights' norm"], dtype=float)).any()
+    choices = {"confidence": CONFIDENCES,
+               **({"spread": ("absolute", "relative to the weights' norm")} if measured_relative else {}),
+               **({"level": (0.01, 0.1)} if seeds_per_cell >= rules.MIN_UNITS else {})}
+    decision = rules.robust(decide, choices, confidence=rules.CONFIDENCE, level=significance, spread="absolute")
     sign = positive_cells(regime, 1 - significance)["sign"] if seeds_per_cell >= 2 else np.array([np.nan])
     finite = np.isfinite(sign)
     positive = finite & (sign == 1)
