@@ -160,3 +160,15 @@ def test_divergence_figure_draws_the_non_perturbations_on_the_same_axes():
     labels = [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
     assert "re-run: bitwise identical" in labels
     assert {"float64 (no perturbation)", "two half-batches (no perturbation)"} <= set(labels)
+
+
+def test_wilson_interval_on_known_values():
+    from uniq_core.stats import wilson_interval
+
+    low, high = wilson_interval(0, 40)  # a rate of 0: the normal interval would be [0, 0]
+    assert low == 0.0 and high == pytest.approx(0.0876, abs=5e-4)
+    low, high = wilson_interval(20, 40)
+    assert (low + high) / 2 == pytest.approx(0.5) and high - low == pytest.approx(0.2944, abs=2e-3)
+    assert np.isnan(wilson_interval(0, 0)[0])
+    with pytest.raises(ValueError, match="successes"):
+        wilson_interval(5, 4)

@@ -158,3 +158,30 @@ def test_sweep_fills_its_grid_and_corrects_over_it():
 def test_bad_fields_are_named(field, value):
     with pytest.raises(ValueError, match=rf"^{field}="):
         dataclasses.replace(topology.TopologyConfig(), **{field: value})
+
+
+def test_per_run_diagrams_and_the_two_sample_comparison_of_real_runs():
+    config = topology.TopologyConfig(**SMALL, n_runs=5, probe_size=16, n_permutations=99)
+    shared = topology.run_topology(config, progress=False)
+    own = topology.run_topology(config.replace(independent_order=True), progress=False)
+    diagrams = topology.run_diagrams(shared, "weight")
+    assert len(diagrams) == 5 and all(np.isinf(d[0][:, 1]).sum() == 1 for d in diagrams)
+    np.testing.assert_allclose(diagrams[0][0], shared.weight_diagram_h0)  # run 0's whole diagram, as before
+    same = topology.compare_runs(shared, shared, "weight", n_permutations=99)
+    assert same["statistic"] == pytest.approx(0.0, abs=1e-15) and same["p_value"] == 1.0  # identical groups
+    assert same["n_a"] == 4  # the shared reference run is left out
+    family = topology.two_sample_family(shared, own)
+    assert family["holm"].shape == (2,) and np.all(family["holm"] >= family["raw"])
+    splits = topology.null_splits(shared, "function", n_permutations=99)
+    assert len(splits) == 3 and np.all((splits > 0) & (splits <= 1))  # 4 perturbed runs: 3 distinct 2–2 splits
+    with pytest.raises(ValueError, match="space"):
+        topology.run_diagrams(shared, "activation")
+
+
+def test_calibration_shows_the_replicate_test_fails_its_size_on_paths_and_the_two_sample_test_keeps_it():
+    result = topology.run_calibration(topology.CalibrationConfig(n_sets=24, n_runs=12, n_points=40, dimension=10,
+                                                                 step_ratio=1.5, n_permutations=199),
+                                      progress=False, use_cache=False)
+    assert result.null_rate <= 0.1 and result.planted_rate >= 0.7
+    assert result.replicate_low > 0.05  # halves of one path look alike whatever the run
+    assert result.null_low <= result.null_rate <= result.null_high

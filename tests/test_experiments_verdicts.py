@@ -193,14 +193,17 @@ def test_row_entropy_decides_over_seeds_on_both_halves_and_needs_its_null_contro
     assert unsettled.verdict == "depends on segment"  # the second half alone does not resolve it
 
 
-def test_row_topology_is_not_resolved_by_a_test_without_a_shown_size():
-    def measurement(weight, function):
-        return SimpleNamespace(weight_p_value=weight, function_p_value=function, level=0.05)
+def test_row_topology_is_not_testable_and_a_rejection_cannot_make_it_hold(monkeypatch):
+    from uniq_core.experiments import topology
 
-    sweep = SimpleNamespace(perturbations=np.array([1e-3, 1.0]), weight_p_holm=np.full((2, 2), 0.01),
-                            function_p_holm=np.full((2, 2), 0.01), level=0.05)
-    row = v.row_topology(measurement(0.001, 0.3), measurement(0.3, 0.2), sweep)
-    assert row.verdict == v.UNRESOLVED and row.rule == "instrument_rule" and "ill-posed" in row.regime
+    for raw in ([0.001, 0.001], [0.6, 0.9]):
+        monkeypatch.setattr(topology, "two_sample_family", lambda a, b, raw=raw: {
+            "raw": np.array(raw), "holm": np.minimum(1, 2 * np.array(raw)), "rejected": 2 * np.array(raw) < 0.05})
+        monkeypatch.setattr(topology, "run_diagrams", lambda result, space: [{}] * 8)
+        row = v.row_topology(SimpleNamespace(level=0.05), SimpleNamespace(level=0.05))
+        assert row.verdict == v.NOT_TESTABLE and row.rule == "untestable_rule" and "contractible" in row.regime
+        assert row.value == pytest.approx(min(1, 2 * raw[0])) and "7 perturbed runs" in row.regime
+        assert ("told apart" if raw[0] < 0.01 else "not told apart") in row.interval_kind
 
 
 def test_row_reproducibility_is_not_decided_by_argmax_agreement():

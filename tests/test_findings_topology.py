@@ -25,6 +25,7 @@ def measured():
     symmetry_config = topology.SymmetryConfig(**SMALL, n_pairs=2, n_points=5)
     base = topology.TopologyConfig(**SMALL, n_runs=4, probe_size=8, n_permutations=199, level=0.1)
     sweep_config = topology.TopologySweepConfig(base=base, perturbations=(1e-3, 1.0), widths_grid=(4,))
+    calibration_config = topology.CalibrationConfig(n_sets=3, n_runs=4, n_points=12, dimension=3, n_permutations=19)
     results = {
         "circle": measures.persistence(np.c_[np.cos(angles), np.sin(angles)], max_dim=1),
         "noisy": noisy_diagrams, "noisy_radius": covering,
@@ -33,9 +34,10 @@ def measured():
                                              use_cache=False),
         "symmetry": topology.run_symmetry(symmetry_config, progress=False, use_cache=False),
         "sweep": topology.run_topology_sweep(sweep_config, progress=False, use_cache=False),
+        "calibration": topology.run_calibration(calibration_config, progress=False, use_cache=False),
     }
     configs = {"circle": {"n_points": n, "noisy_points": 200, "landmarks": 60}, "topology": trajectory_config,
-               "symmetry": symmetry_config, "sweep": sweep_config}
+               "symmetry": symmetry_config, "sweep": sweep_config, "calibration": calibration_config}
     return results, configs
 
 
@@ -67,7 +69,7 @@ def test_runs_are_distinguishable_exactly_when_a_holm_adjusted_test_rejects(meas
     said = said_with(measured, which, weight_p_value=0.001)
     assert said[f"{prefix}_distinct"] == "distinguishable"
     assert said[f"{prefix}_weight_holm"] == pytest.approx(0.004)  # Holm over four tests: 4 × the smallest p
-    assert said["claim_topology"] == "not resolved"  # a rejection of a test without a shown size decides nothing
+    assert said["claim_topology"] == "not testable here"  # no rejection makes an ill-posed claim hold
 
 
 def test_a_loop_in_run_zeros_diagram_means_more_than_a_line(measured):
@@ -113,7 +115,7 @@ def test_a_rejecting_setting_of_the_grid_names_its_perturbation(measured):
              "independent": dataclasses.replace(results["independent"], **calm)}
     said = said_with((quiet, measured[1]), "sweep", weight_p_holm=ones, function_p_holm=ones)
     assert said["sw_significant"] == 0 and said["sw_outcome"].startswith("No setting rejects.")
-    assert said["claim_topology"] == "not resolved"
+    assert said["claim_topology"] == "not testable here"
     assert said["sw_verdict"].startswith("No setting of the grid, up to a perturbation of 1,")
     holm = ones.copy()
     holm[0, 1] = 0.001
@@ -121,7 +123,7 @@ def test_a_rejecting_setting_of_the_grid_names_its_perturbation(measured):
     assert said["sw_significant"] == 1 and said["sw_min_holm"] == 0.001
     assert said["sw_outcome"] == "Runs become distinguishable from a perturbation of 1"
     assert said["sw_verdict"] == "Across the grid, runs become distinguishable from a perturbation of 1"
-    assert said["claim_topology"] == "not resolved"
+    assert said["claim_topology"] == "not testable here"
 
 
 def test_uniqueness_is_decided_by_what_the_runs_compute(measured):
@@ -152,3 +154,21 @@ def test_disagreement_over_the_grid_grows_or_falls(measured):
     said = said_with(measured, "sweep", disagreement=np.array([[0.2, 0.01]]))
     assert said["sw_disagreement_word"] == "falls" and said["sw_disagreement_small"] == pytest.approx(20.0)
     assert said_with(measured, "sweep", disagreement=np.array([[0.1, 0.1]]))["sw_disagreement_word"] == "stays"
+
+
+def test_calibration_words_follow_the_rates_and_their_intervals(measured):
+    said = said_with(measured, "calibration", replicate_rate=0.3, replicate_low=0.18, replicate_high=0.45,
+                     null_rate=0.05, null_low=0.01, null_high=0.16, planted_rate=0.9, planted_low=0.8, planted_high=0.97)
+    assert said["cal_replicate_holds"] == "does not keep" and said["cal_null_holds"] == "keeps"
+    assert said["cal_replicate"] == "30% (95% Wilson interval 18% to 45%)"
+    broken = said_with(measured, "calibration", null_rate=0.3, null_low=0.2, null_high=0.4)
+    assert broken["cal_null_holds"] == "does not keep"
+
+
+def test_the_two_sample_word_follows_the_holm_family(measured, monkeypatch):
+    results, configs = measured
+    for rejected, word in (([True, True], "differ"), ([True, False], "differ in one space only"),
+                           ([False, False], "are not told apart")):
+        monkeypatch.setattr(topology, "two_sample_family", lambda a, b, rejected=rejected: {
+            "raw": np.array([0.01, 0.5]), "holm": np.array([0.02, 0.5]), "rejected": np.array(rejected)})
+        assert topology.findings(results, configs)["ts_word"] == word

@@ -86,3 +86,46 @@ def test_diagrams_are_invariant_under_rigid_motions(seed):
     a, b = topology.persistence(cloud, 1), topology.persistence(moved, 1)
     for dim in (0, 1):
         assert topology.bottleneck(a[dim], b[dim]) < 1e-9
+
+
+def test_landscape_of_one_bar_is_its_tent_and_layers_sort_the_tents():
+    grid = np.linspace(0, 4, 9)
+    one = topology.landscape(np.array([[1.0, 3.0], [0.0, np.inf]]), grid, n_layers=2)
+    np.testing.assert_allclose(one[0], np.maximum(0, np.minimum(grid - 1, 3 - grid)))
+    np.testing.assert_allclose(one[1], 0.0)  # the infinite bar is dropped
+    two = topology.landscape(np.array([[0.0, 2.0], [1.0, 3.0]]), grid, n_layers=2)
+    np.testing.assert_allclose(two[0], np.maximum(np.maximum(0, np.minimum(grid, 2 - grid)),
+                                                  np.maximum(0, np.minimum(grid - 1, 3 - grid))))
+    assert two[1].max() == pytest.approx(0.5)  # the overlap of the two tents peaks at t = 1.5
+
+
+def test_landscape_vectors_measure_the_l2_distance_on_a_shared_grid():
+    a = {0: np.array([[0.0, 1.0]]), 1: np.empty((0, 2))}
+    b = {0: np.array([[0.0, 2.0]]), 1: np.empty((0, 2))}
+    vectors = topology.landscape_vectors([a, b], n_grid=2001, n_layers=1)
+    # ∫ (tent_2 − tent_1)² dt for tents of half-width 1 and 1/2 starting at 0
+    t = np.linspace(0, 2, 200001)
+    exact = np.sqrt(np.trapezoid((np.maximum(0, np.minimum(t, 2 - t)) - np.maximum(0, np.minimum(t, 1 - t))) ** 2, t))
+    assert np.linalg.norm(vectors[0] - vectors[1]) == pytest.approx(exact, rel=1e-3)
+
+
+def test_two_sample_test_keeps_its_size_on_random_walks_and_has_power_on_a_larger_step():
+    """Walks are paths (their points are strongly dependent), the case where halves of one run look alike
+    whatever the run: with whole walks as units the test's size holds (exchangeability), and a step 1.5
+    times larger is detected."""
+    rng = np.random.default_rng(3)
+    null, planted = [], []
+    for repeat in range(60):
+        walks = topology.random_walks(12, 40, 10, rng=rng) + topology.random_walks(6, 40, 10, step=1.5, rng=rng)
+        vectors = topology.landscape_vectors([topology.persistence(walk, 1, max_points=None) for walk in walks])
+        null.append(topology.two_sample_test(vectors[:6], vectors[6:12], n_permutations=199, seed=repeat)[1])
+        planted.append(topology.two_sample_test(vectors[:6], vectors[12:], n_permutations=199, seed=repeat)[1])
+    assert np.mean(np.array(null) < 0.05) <= 0.12  # 0.05 + about 3 binomial standard errors
+    assert np.mean(np.array(planted) < 0.05) >= 0.8
+
+
+def test_two_sample_test_rejects_bad_groups():
+    with pytest.raises(ValueError, match="at least 2 units"):
+        topology.two_sample_test(np.zeros((1, 3)), np.zeros((4, 3)))
+    with pytest.raises(ValueError, match="differ in length"):
+        topology.two_sample_test(np.zeros((3, 3)), np.zeros((4, 2)))

@@ -150,6 +150,70 @@ class TopologyResult(ResultBase):
     landmark_radius: float
     n_parameters: int
     level: float
+    weight_runs_h0: np.ndarray | float = float("nan")
+    weight_runs_h1: np.ndarray | float = float("nan")
+    function_runs_h0: np.ndarray | float = float("nan")
+    function_runs_h1: np.ndarray | float = float("nan")
+
+
+SPACES = ("weight", "function")
+
+
+def _padded(diagrams: list[np.ndarray]) -> np.ndarray:
+    """Diagrams of several runs as one (runs, bars, 2) array, NaN-padded to the longest."""
+    longest = max((len(diagram) for diagram in diagrams), default=0)
+    out = np.full((len(diagrams), max(longest, 1), 2), np.nan)
+    for index, diagram in enumerate(diagrams):
+        out[index, : len(diagram)] = diagram
+    return out
+
+
+def run_diagrams(result: TopologyResult, space: str) -> list[dict[int, np.ndarray]]:
+    """Each healthy run's whole-trajectory persistence diagrams ({0: H0, 1: H1}) in ``space``
+    ("weight" or "function")."""
+    check_choice("space", space, SPACES)
+    stacks = [np.asarray(getattr(result, f"{space}_runs_h{dim}"), dtype=np.float64) for dim in (0, 1)]
+    if stacks[0].ndim != 3:
+        raise ValueError("this TopologyResult has no per-run diagrams (computed before they were recorded)")
+    return [{dim: stack[run][~np.isnan(stack[run, :, 0])] for dim, stack in zip((0, 1), stacks)}
+            for run in range(stacks[0].shape[0])]
+
+
+def compare_runs(a: TopologyResult, b: TopologyResult, space: str, *, n_permutations: int = 999,
+                 seed: int = 0, skip_reference: bool = True) -> dict[str, float]:
+    """Two-sample test of whole runs (:func:`uniq_core.topology.two_sample_test` on persistence landscapes,
+    :func:`uniq_core.topology.landscape_vectors`): do the trajectories of the runs of ``a`` and of ``b``
+    differ in shape in ``space``? Run 0, the unperturbed reference that two settings of one seed share, is
+    left out unless ``skip_reference`` is False. Returns ``statistic``, ``p_value`` and the groups' sizes."""
+    first = run_diagrams(a, space)[int(skip_reference):]
+    second = run_diagrams(b, space)[int(skip_reference):]
+    vectors = topology.landscape_vectors(first + second)
+    statistic, p_value = topology.two_sample_test(vectors[: len(first)], vectors[len(first):],
+                                                  n_permutations=n_permutations, seed=seed)
+    return {"statistic": statistic, "p_value": p_value, "n_a": len(first), "n_b": len(second)}
+
+
+def null_splits(result: TopologyResult, space: str, *, n_permutations: int = 999, seed: int = 0,
+                max_splits: int = 35) -> np.ndarray:
+    """p-values of the two-sample test between two halves of one setting's perturbed runs, which differ only
+    by chance (up to ``max_splits`` distinct splits, in a fixed order): under the null their share below a
+    level is at most that level on average, the size on real runs. Empty with fewer than four perturbed runs."""
+    import itertools
+
+    diagrams = run_diagrams(result, space)[1:]
+    n, half = len(diagrams), len(diagrams) // 2
+    if half < 2:
+        return np.array([])  # fewer than four perturbed runs: no split has two runs on each side
+    vectors = topology.landscape_vectors(diagrams)
+    splits = [np.array(chosen) for chosen in itertools.combinations(range(n), half) if 0 in chosen or 2 * half != n]
+    rng = np.random.default_rng(seed)
+    chosen = [splits[i] for i in np.sort(rng.permutation(len(splits))[:max_splits])]
+    p_values = []
+    for index, first in enumerate(chosen):
+        second = np.setdiff1d(np.arange(n), first)
+        p_values.append(topology.two_sample_test(vectors[first], vectors[second], n_permutations=n_permutations,
+                                                 seed=seed + index)[1])
+    return np.array(p_values)
 
 
 def _distance(a: dict[int, np.ndarray], b: dict[int, np.ndarray]) -> float:
@@ -281,8 +345,10 @@ def run_topology(config: TopologyConfig, *, progress: bool = True, use_cache: bo
         for name, clouds in (("weight", weight_clouds), ("function", function_clouds)):
             test = replicates_test(clouds, n_replicates=config.n_replicates, max_points=config.max_points,
                                    n_permutations=config.n_permutations, seed=config.seed)
-            whole = topology.persistence(clouds[0], 1, max_points=config.max_points)
-            spaces[name] = {**test, "h0": whole[0], "h1": whole[1], "points": _plane(clouds)}
+            wholes = [topology.persistence(cloud, 1, max_points=config.max_points) for cloud in clouds]
+            spaces[name] = {**test, "h0": wholes[0][0], "h1": wholes[0][1], "points": _plane(clouds),
+                            "runs_h0": _padded([whole[0] for whole in wholes]),
+                            "runs_h1": _padded([whole[1] for whole in wholes])}
         adjusted = stats.holm_adjusted(np.array([spaces["weight"]["p_value"], spaces["function"]["p_value"]]))
         final = record.final_parameters[healthy]
         predictions = _outputs(model, final, dataset.x_test).argmax(-1).cpu().numpy()
@@ -293,7 +359,8 @@ def run_topology(config: TopologyConfig, *, progress: bool = True, use_cache: bo
                         f"{name}_ratio": space["ratio"], f"{name}_p_value": space["p_value"],
                         f"{name}_p_holm": float(p_holm),
                         f"{name}_diagram_h0": space["h0"], f"{name}_diagram_h1": space["h1"],
-                        f"{name}_points": space["points"]})
+                        f"{name}_points": space["points"], f"{name}_runs_h0": space["runs_h0"],
+                        f"{name}_runs_h1": space["runs_h1"]})
         return TopologyResult(**out, diverged=record.diverged, test_accuracy=record.test_accuracy[healthy],
                               disagreement=disagreement,
                               landmark_radius=max(spaces["weight"]["radius"], spaces["function"]["radius"]),
@@ -507,6 +574,102 @@ def run_topology_sweep(config: TopologySweepConfig, *, progress: bool = True, us
     return runtime.cached(compute, config, TopologySweepResult, use_cache=use_cache)
 
 
+# ----------------------------------------------------------------------------------- test calibration
+
+
+@dataclass(frozen=True)
+class CalibrationConfig(ConfigBase):
+    """Size and power of the chapter's two tests on path-shaped data with a known answer: ``n_sets`` sets of
+    independent Gaussian random walks (``n_points`` points in ``dimension`` dimensions). Per set, two groups
+    of ``n_runs`` // 2 walks with one step size (they differ only by chance) and a third group whose step
+    size is ``step_ratio`` times larger (a planted difference). The replicate test (random halves of each
+    walk, runs as groups) is applied to the first two groups' walks; the two-sample test to the first group
+    against the second (its size) and against the third (its power). The defaults mirror the chapter's
+    design: seven runs per group."""
+
+    n_sets: int = 40
+    n_runs: int = 14
+    n_points: int = 60
+    dimension: int = 20
+    step_ratio: float = 1.3
+    n_permutations: int = 199
+    level: float = 0.05
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        check_number("n_sets", self.n_sets, low=1, high=10_000, integer=True)
+        check_number("n_runs", self.n_runs, low=4, high=256, integer=True)
+        check_number("n_points", self.n_points, low=4, high=5000, integer=True)
+        check_number("dimension", self.dimension, low=1, high=100_000, integer=True)
+        check_number("step_ratio", self.step_ratio, low=0.0, low_inclusive=False)
+        check_number("n_permutations", self.n_permutations, low=19, high=100_000, integer=True)
+        check_number("level", self.level, low=0.0, high=0.5, low_inclusive=False)
+
+    @classmethod
+    def quick(cls) -> "CalibrationConfig":
+        return cls()
+
+    @classmethod
+    def full(cls) -> "CalibrationConfig":
+        return cls(n_sets=200, n_points=200, dimension=100, n_permutations=999)
+
+
+@dataclass
+class CalibrationResult(ResultBase):
+    """Per set (``n_sets``,): ``replicate_p`` (the replicate test on walks that differ only by chance),
+    ``null_p`` (the two-sample test, groups that differ only by chance) and ``planted_p`` (the two-sample test
+    against walks with a larger step). ``*_rate``: the share of sets rejected at ``level``, with its
+    Wilson interval ``*_low``/``*_high`` (sets are independent)."""
+
+    replicate_p: np.ndarray
+    null_p: np.ndarray
+    planted_p: np.ndarray
+    replicate_rate: float
+    replicate_low: float
+    replicate_high: float
+    null_rate: float
+    null_low: float
+    null_high: float
+    planted_rate: float
+    planted_low: float
+    planted_high: float
+    level: float
+
+
+def run_calibration(config: CalibrationConfig, *, progress: bool = True, use_cache: bool = True) -> CalibrationResult:
+    """The replicate test and the two-sample test on random walks: size where nothing differs, power where
+    the step size does."""
+
+    def compute() -> CalibrationResult:
+        rng = np.random.default_rng(config.seed)
+        half = config.n_runs // 2
+        out = {"replicate": [], "null": [], "planted": []}
+        for index in runtime.progress_bar(range(config.n_sets), "sets", progress):
+            walks = topology.random_walks(2 * half, config.n_points, config.dimension, rng=rng)
+            larger = topology.random_walks(half, config.n_points, config.dimension, step=config.step_ratio, rng=rng)
+            out["replicate"].append(replicates_test(walks, n_replicates=2, max_points=config.n_points,
+                                                    n_permutations=config.n_permutations,
+                                                    seed=config.seed + index)["p_value"])
+            diagrams = [topology.persistence(walk, 1, max_points=None) for walk in walks + larger]
+            null = topology.landscape_vectors(diagrams[: 2 * half])
+            planted = topology.landscape_vectors(diagrams[:half] + diagrams[2 * half:])
+            out["null"].append(topology.two_sample_test(null[:half], null[half:], n_permutations=config.n_permutations,
+                                                        seed=config.seed + index)[1])
+            out["planted"].append(topology.two_sample_test(planted[:half], planted[half:],
+                                                           n_permutations=config.n_permutations,
+                                                           seed=config.seed + index)[1])
+        fields: dict[str, Any] = {}
+        for name, values in out.items():
+            values = np.asarray(values, dtype=np.float64)
+            rejected = int(np.sum(values < config.level))
+            low, high = stats.wilson_interval(rejected, len(values))
+            fields.update({f"{name}_p": values, f"{name}_rate": rejected / len(values), f"{name}_low": low,
+                           f"{name}_high": high})
+        return CalibrationResult(**fields, level=float(config.level))
+
+    return runtime.cached(compute, config, CalibrationResult, use_cache=use_cache)
+
+
 # ---------------------------------------------------------------------------------------------- findings
 
 #: Alignment removes *most* of the loss barrier when the lower end of the 95% interval of the per-pair
@@ -520,7 +683,8 @@ def findings(results: Mapping[str, Any], configs: Mapping[str, Any]) -> dict[str
     ``results``: ``"circle"`` (:func:`uniq_core.topology.persistence` diagrams of points evenly spaced on the
     unit circle), ``"noisy"`` (diagrams of the noisy circle) and ``"noisy_radius"`` (its landmarks' covering
     radius), ``"topology"`` and ``"independent"`` (:class:`TopologyResult` with one and with independent data
-    orders), ``"symmetry"`` (:class:`SymmetryResult`), ``"sweep"`` (:class:`TopologySweepResult`).
+    orders), ``"symmetry"`` (:class:`SymmetryResult`), ``"sweep"`` (:class:`TopologySweepResult`),
+    ``"calibration"`` (:class:`CalibrationResult`; its config under ``configs["calibration"]``).
     ``configs``: ``"circle"`` (a dict with ``n_points``, ``noisy_points`` and ``landmarks``), ``"topology"``
     (the :class:`TopologyConfig` of ``results["topology"]``), ``"symmetry"``, ``"sweep"``. Names: ``circle_*``
     and ``noisy_*`` (validation), ``tr_*`` and ``in_*`` (trajectories), ``sy_*`` (symmetry), ``sw_*`` (regimes)
@@ -533,6 +697,8 @@ def findings(results: Mapping[str, Any], configs: Mapping[str, Any]) -> dict[str
         **_circle_findings(results["circle"], results["noisy"], results["noisy_radius"], configs["circle"]),
         **_trajectory_findings(trajectories, configs["topology"], adjusted, rejected),
         **_independent_findings(independent, adjusted, rejected),
+        **_calibration_findings(results["calibration"], configs["calibration"]),
+        **_two_sample_findings(trajectories, independent),
         **_symmetry_findings(results["symmetry"], configs["symmetry"]),
         **sweep_said,
         **_verdict_findings(trajectories, independent, results["sweep"]),
@@ -629,6 +795,56 @@ def _independent_findings(result: TopologyResult, adjusted: np.ndarray,
         "in_disagreement": 100 * float(_off_diagonal(result.disagreement).mean()),
         "in_accuracy_spread": 100 * float(np.std(result.test_accuracy, ddof=1)),
         "in_distinct": _distinct(rejected[1]),
+    }
+
+
+def two_sample_family(trajectories: TopologyResult, independent: TopologyResult) -> dict[str, np.ndarray]:
+    """The chapter's two-sample family: runs sharing one data order against runs with their own orders, in
+    weight and in function space (:func:`compare_runs`), Holm-adjusted over the two spaces. Returns ``raw``
+    and ``holm`` (2,) p-values and ``rejected`` (2,) at the trajectories' level."""
+    raw = np.array([compare_runs(trajectories, independent, space, seed=index)["p_value"]
+                    for index, space in enumerate(SPACES)])
+    holm = stats.holm_adjusted(raw)
+    return {"raw": raw, "holm": holm, "rejected": holm < trajectories.level}
+
+
+def _percent_interval(rate: float, low: float, high: float) -> str:
+    return f"{100 * rate:.0f}% (95% Wilson interval {100 * low:.0f}% to {100 * high:.0f}%)"
+
+
+def _calibration_findings(result: CalibrationResult, config: CalibrationConfig) -> dict[str, float | int | str]:
+    """The ``cal_*`` names: both tests' rejection rates on random walks, with their intervals."""
+    return {
+        "cal_sets": int(config.n_sets),
+        "cal_walks": int(config.n_runs // 2),
+        "cal_points": int(config.n_points),
+        "cal_dimension": int(config.dimension),
+        "cal_ratio": float(config.step_ratio),
+        "cal_level": float(result.level),
+        "cal_replicate": _percent_interval(result.replicate_rate, result.replicate_low, result.replicate_high),
+        "cal_null": _percent_interval(result.null_rate, result.null_low, result.null_high),
+        "cal_planted": _percent_interval(result.planted_rate, result.planted_low, result.planted_high),
+        "cal_replicate_holds": "keeps" if result.replicate_high <= 2 * result.level else "does not keep",
+        "cal_null_holds": "keeps" if result.null_low <= result.level else "does not keep",
+    }
+
+
+def _two_sample_findings(trajectories: TopologyResult, independent: TopologyResult) -> dict[str, float | int | str]:
+    """The ``ts_*`` names: the two-sample family between data orders, and splits of one setting's runs."""
+    family = two_sample_family(trajectories, independent)
+    splits = {space: null_splits(trajectories, space) for space in SPACES}
+    level = float(trajectories.level)
+    return {
+        "ts_runs": len(run_diagrams(trajectories, "weight")) - 1,
+        "ts_weight_p": float(family["raw"][0]),
+        "ts_function_p": float(family["raw"][1]),
+        "ts_weight_holm": float(family["holm"][0]),
+        "ts_function_holm": float(family["holm"][1]),
+        "ts_word": "differ" if family["rejected"].all() else "differ in one space only" if family["rejected"].any()
+        else "are not told apart",
+        "ts_splits": int(len(splits["weight"])),
+        "ts_split_weight": int(np.sum(splits["weight"] < level)),
+        "ts_split_function": int(np.sum(splits["function"] < level)),
     }
 
 

@@ -85,8 +85,9 @@ CLAIM_REGISTRY: tuple[Claim, ...] = (
     Claim("topology", "uniq-nets", "000_a5cfc4e1f6a8e3d7.txt",
           "Different training trajectories occupy distinct topological equivalence classes in parameter space.",
           "As stated the claim is ill-posed: a path is contractible, so every trajectory is in the same homotopy "
-          "class. The book tests instead whether persistence diagrams of runs that differ only by chance are "
-          "distinguishable (permutation tests, Holm-corrected); a rejection would not be a topological class.",
+          "class. The book tests instead whether the shapes of trajectories (persistence landscapes) differ "
+          "between two training conditions, with whole runs as the units of a two-sample permutation test whose "
+          "size and power are shown on random walks; a rejection would not be a topological class.",
           "MLPs on the digits (chapter 3), weight and function space",
           "03_topology.html#are-training-trajectories-topologically-distinct"),
     Claim("reproducibility", "uniq-nets", "000_a5cfc4e1f6a8e3d7.txt",
@@ -369,21 +370,27 @@ def row_entropy(stationary, config=None) -> Verdict:
                     "hold.")
 
 
-def row_topology(trajectories, independent, sweep) -> Verdict:
-    """Chapter 3's permutation tests of persistence diagrams have not shown their size on path-shaped data
-    (halves of one path resemble each other whatever the run), so they decide nothing
-    (:func:`~uniq_core.rules.instrument_rule`); the smallest Holm-adjusted p-value is shown."""
+def row_topology(trajectories, independent, sweep=None) -> Verdict:
+    """Chapter 3: "distinct topological equivalence classes" is ill-posed (a path is contractible: every
+    trajectory is in one homotopy class), so the claim is not testable as stated
+    (:func:`~uniq_core.rules.untestable_rule`) and no rejection can make it hold. What the book tests
+    instead is shown as the number: the two-sample test of whole runs (persistence landscapes, runs as
+    units) between runs sharing one data order and runs with their own orders, the smaller Holm-adjusted
+    p-value over weight and function space."""
     from uniq_core.experiments import topology
 
-    adjusted, _ = topology.holm_decisions([trajectories, independent])
-    decision = rules.robust(lambda: rules.instrument_rule(
-        "permutation test over halves of paths: size on path-like data under the null not shown",
-        float(np.nanmin(adjusted))), {})
-    return _verdict("topology", decision, "smallest Holm-adjusted permutation p-value (weight or function space, "
-                    "both data orders)", "ill-posed as stated (paths are contractible); the distinguishability of "
-                    "persistence diagrams is what is tested",
-                    "A two-sample test with whole runs as units, shown to hold its size on runs that differ only by "
-                    "chance, would decide distinguishability (not topological classes).")
+    family = topology.two_sample_family(trajectories, independent)
+    smallest = float(np.min(family["holm"]))
+    told = "told apart" if family["rejected"].any() else "not told apart"
+    decision = rules.robust(lambda: replace(rules.untestable_rule(
+        f"ill-posed as stated; the two-sample test of whole runs (landscapes, Holm over two spaces) has them "
+        f"{told} at level {_g(trajectories.level)}"), value=smallest), {})
+    return _verdict("topology", decision, "smaller Holm-adjusted p-value of the two-sample test of whole runs "
+                    "(one data order against independent orders; weight and function space)",
+                    f"a path is contractible, so every trajectory is in one topological class; runs as units, "
+                    f"{len(topology.run_diagrams(trajectories, 'weight')) - 1} perturbed runs per group",
+                    "Nothing measurable: a claim about distinct classes of contractible paths would first have to "
+                    "be restated (for example as a difference between the distributions of trajectory shapes).")
 
 
 def row_reproducibility(trajectories, reproducibility=None) -> Verdict:

@@ -71,6 +71,48 @@ def trajectory_topology_figure(result: Any) -> plt.Figure:
     return figure
 
 
+def two_sample_figure(trajectories: Any, independent: Any, calibration: Any) -> plt.Figure:
+    """Left: the rejection rate of each test on random walks (the replicate test and the two-sample test where
+    nothing differs, the two-sample test on a planted larger step), with Wilson intervals and the level.
+    Right: the first H0 landscape layer of every perturbed run's weight-space trajectory, runs sharing one
+    data order against runs with their own orders, group means in bold."""
+    from uniq_core import topology
+    from uniq_core.experiments.topology import run_diagrams
+
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8))
+    rates = [("replicate test,\nno difference", calibration.replicate_rate, calibration.replicate_low,
+              calibration.replicate_high, "#c0392b"),
+             ("two-sample test,\nno difference", calibration.null_rate, calibration.null_low, calibration.null_high,
+              "#2e6da4"),
+             ("two-sample test,\nlarger step", calibration.planted_rate, calibration.planted_low,
+              calibration.planted_high, "#5b8c3a")]
+    for position, (label, rate, low, high, colour) in enumerate(rates):
+        left.bar(position, rate, color=colour, alpha=0.8)
+        left.errorbar(position, rate, yerr=[[rate - low], [high - rate]], color="black", capsize=5)
+    left.axhline(calibration.level, color="grey", ls="--", lw=1, label=f"level {calibration.level:g}")
+    left.set_xticks(range(len(rates)), [label for label, *_ in rates], fontsize=8)
+    left.set_ylim(0, 1.05)
+    left.set_ylabel("share of sets rejected")
+    left.set_title("size and power on random walks (95% Wilson intervals)", fontsize=9)
+    left.legend(fontsize=8)
+    groups = [(run_diagrams(trajectories, "weight")[1:], "#2e6da4", "one data order"),
+              (run_diagrams(independent, "weight")[1:], "#c0392b", "own data orders")]
+    pooled = np.concatenate([d[0][np.isfinite(d[0][:, 1])] for diagrams, *_ in groups for d in diagrams])
+    grid = np.linspace(pooled[:, 0].min(), pooled[:, 1].max(), 200)
+    for diagrams, colour, label in groups:
+        layers = np.array([topology.landscape(d[0], grid, 1)[0] for d in diagrams])
+        for layer in layers:
+            right.plot(grid, layer, color=colour, lw=0.7, alpha=0.4)
+        right.plot(grid, layers.mean(axis=0), color=colour, lw=2.2, label=f"{label} (mean of {len(layers)})")
+    right.set_xlabel("scale (distance in weight space)")
+    right.set_ylabel("first H0 landscape layer")
+    right.set_title("whole runs as units: each run one landscape", fontsize=9)
+    right.legend(fontsize=8)
+    figure.tight_layout()
+    plt.close(figure)
+    return figure
+
+
 def symmetry_figure(result: Any) -> plt.Figure:
     """Loss and test error along the straight line between two networks, before and after alignment."""
     figure, (left, middle, right) = plt.subplots(1, 3, figsize=(13, 3.6))
