@@ -126,6 +126,12 @@ def test_symmetry_alignment_on_trained_networks():
     centre, interval = reduction["loss_drop"]
     assert centre == pytest.approx(np.mean(result.loss_barrier_before - result.loss_barrier_after))
     assert interval[0] <= centre <= interval[1]
+    # controls: a random permutation moves B without matching it; matching untrained networks also helps
+    assert np.all(result.distance_random >= result.distance_after - 1e-12)
+    assert np.all(np.isfinite(result.loss_barrier_random))
+    assert np.all(result.init_distance_after <= result.init_distance_before + 1e-12)
+    assert reduction["random_reduction_per_pair"] == pytest.approx(
+        1 - result.loss_barrier_random / result.loss_barrier_before)
 
 
 def test_barrier_reduction_interval_by_hand():

@@ -206,16 +206,24 @@ def test_row_topology_is_not_testable_and_a_rejection_cannot_make_it_hold(monkey
         assert ("told apart" if raw[0] < 0.01 else "not told apart") in row.interval_kind
 
 
-def test_row_reproducibility_is_not_decided_by_argmax_agreement():
+def test_row_reproducibility_is_decided_by_disagreement_with_the_reference_over_perturbed_runs():
     result = SimpleNamespace(variants="re-run|float64", steps=np.array([0, 10, 20]),
                              bitwise_identical=np.array([True, False]), first_difference_step=np.array([-1, 3]))
     result.names = result.variants.split("|")
     disagreement = np.zeros((8, 8))
-    disagreement[0, 1:] = [0.01, 0.0, 0.009, 0.0, 0.01, 0.013, 0.008]
+    disagreement[0, 1:] = [0.01, 0.012, 0.009, 0.011, 0.01, 0.013, 0.008]
     row = v.row_reproducibility(SimpleNamespace(disagreement=disagreement), result)
-    assert row.verdict == v.UNRESOLVED and row.rule == "instrument_rule" and "bit-identical" in row.regime
-    assert row.value == pytest.approx(2 / 7) and "2 of 7 runs" in row.interval_kind
+    assert row.verdict == v.HOLDS and row.rule == "interval_rule" and "bit-identical" in row.regime
+    assert row.value == pytest.approx(disagreement[0, 1:].mean()) and "perturbed runs" in row.interval_kind
     assert "bit" not in v.row_reproducibility(SimpleNamespace(disagreement=disagreement)).regime
+    mostly_equal = disagreement.copy()
+    mostly_equal[0, 1:] = [0.01, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]  # one run in seven differs: no interval above 0
+    row = v.row_reproducibility(SimpleNamespace(disagreement=mostly_equal))
+    assert row.verdict == v.UNRESOLVED and "6 of 7 predict exactly as the reference" in row.regime
+    flips = v.row_reproducibility(SimpleNamespace(disagreement=disagreement),
+                                  independent=SimpleNamespace(disagreement=mostly_equal))
+    assert flips.verdict == "depends on order" and "own data orders" in flips.robustness
+    assert v.row_reproducibility(SimpleNamespace(disagreement=disagreement[:4, :4])).verdict == v.UNRESOLVED  # 3 runs
 
 
 def _settings(batch_round_trip: float, batch_omega: float, energy: float) -> tuple[SimpleNamespace, SimpleNamespace]:

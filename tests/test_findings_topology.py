@@ -130,12 +130,13 @@ def test_uniqueness_is_decided_by_what_the_runs_compute(measured):
     results, _ = measured
     runs = len(results["topology"].disagreement)
     same = said_with(measured, "topology", disagreement=np.zeros((runs, runs)))
-    # argmax agreement on a finite test set cannot show two runs compute one function: not resolved either way
-    assert same["claim_reproducibility"] == "not resolved" and same["claim_reproducibility_value"] == 1.0
+    # no disagreement: the interval cannot lie above zero (agreement could not show one function either)
+    assert same["claim_reproducibility"] != "holds" and same["claim_reproducibility_value"] == 0.0
     differ = np.zeros((runs, runs))
     differ[0, 1:] = 0.01 + 0.001 * np.arange(runs - 1)
     said = said_with(measured, "topology", disagreement=differ)
-    assert said["claim_reproducibility"] == "not resolved" and said["claim_reproducibility_value"] == 0.0
+    assert said["claim_reproducibility_value"] == pytest.approx(differ[0, 1:].mean())
+    assert "%" in said["tr_reference_disagreement"]
 
 
 def test_the_nearest_miss_names_its_space_perturbation_and_width(measured):
@@ -172,3 +173,20 @@ def test_the_two_sample_word_follows_the_holm_family(measured, monkeypatch):
         monkeypatch.setattr(topology, "two_sample_family", lambda a, b, rejected=rejected: {
             "raw": np.array([0.01, 0.5]), "holm": np.array([0.02, 0.5]), "rejected": np.array(rejected)})
         assert topology.findings(results, configs)["ts_word"] == word
+
+
+def test_the_symmetry_controls_separate_matching_from_any_permutation():
+    def reduction(random, init, trained, loss=(0.9, (0.8, 1.0))):
+        return {"random_reduction": random, "init_distance_removed": init, "trained_distance_removed": trained,
+                "loss_reduction": loss, "disagreement": (0.03, np.array([0.02, 0.04]))}
+
+    said = topology._symmetry_control_findings(reduction((0.0, np.array([-0.1, 0.1])), (0.1, np.array([0.08, 0.12])),
+                                                         (0.3, np.array([0.25, 0.35]))))
+    assert said["sy_random_word"] == "leaves the barrier where it was"
+    assert said["sy_control_says"] == "the matching, not any permutation, lowers the barrier"
+    assert said["sy_matching_compare"] == "more than" and said["sy_disagreement_interval"].startswith("3.00%")
+    said = topology._symmetry_control_findings(reduction((0.85, np.array([0.82, 0.88])), (0.3, np.array([0.2, 0.4])),
+                                                         (0.3, np.array([0.25, 0.35]))))
+    assert said["sy_random_word"] == "changes the barrier"
+    assert said["sy_control_says"] == "the control does not separate matching from any permutation"
+    assert said["sy_matching_compare"] == "not distinguishably more than"

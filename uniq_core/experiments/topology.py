@@ -407,7 +407,12 @@ class SymmetryConfig(ConfigBase):
 class SymmetryResult(ResultBase):
     """Per pair: relative distance ‖θ_A − θ_B‖/‖θ_A‖ ``distance_before``/``distance_after`` alignment;
     test ``error_barrier_*`` and ``loss_barrier_*``; ``disagreement`` on test inputs and the two networks'
-    ``test_error`` (pairs × 2). ``alpha``, ``error_before``, ``error_after`` (pairs × points): the curves."""
+    ``test_error`` (pairs × 2). ``alpha``, ``error_before``, ``error_after`` (pairs × points): the curves.
+    Controls per pair: ``distance_random`` and ``loss_barrier_random`` after a uniformly random permutation of
+    B's hidden units in place of weight matching (a negative control: any permutation computes the same
+    function, so only a matched one should lower the barrier); ``init_distance_before``/``_after``: the two
+    networks' initialisations, before and after weight matching (the untrained baseline of how much
+    distance matching removes from networks that share nothing but their architecture)."""
 
     distance_before: np.ndarray
     distance_after: np.ndarray
@@ -422,6 +427,10 @@ class SymmetryResult(ResultBase):
     error_after: np.ndarray
     loss_before: np.ndarray
     loss_after: np.ndarray
+    distance_random: np.ndarray | float = float("nan")
+    loss_barrier_random: np.ndarray | float = float("nan")
+    init_distance_before: np.ndarray | float = float("nan")
+    init_distance_after: np.ndarray | float = float("nan")
 
 
 def run_symmetry(config: SymmetryConfig, *, progress: bool = True, use_cache: bool = True) -> SymmetryResult:
@@ -433,22 +442,32 @@ def run_symmetry(config: SymmetryConfig, *, progress: bool = True, use_cache: bo
         n_steps = config.epochs * (dataset.x_train.shape[0] // config.batch_size)
         rows: list[dict[str, object]] = []
         for pair in runtime.progress_bar(range(config.n_pairs), "pairs", progress):
-            thetas = []
+            thetas, initial = [], []
             for member in range(2):
                 seed = config.seed + 1000 * pair + member
+                network = _model(config, dataset, seed)
+                initial.append(models.flat_parameters(network).detach().cpu().numpy().astype(np.float64))
                 record = replicas.train_replicas(
-                    _model(config, dataset, seed).to(device), dataset, n_replicas=1, perturbation=0.0,
+                    network.to(device), dataset, n_replicas=1, perturbation=0.0,
                     lr=config.lr, n_steps=n_steps, batch_size=config.batch_size, seed=seed, device=device,
                 )
                 thetas.append(record.final_parameters[0].astype(np.float64))
             template = _model(config, dataset, config.seed).double()
             aligned, _ = symmetry.align(template, thetas[0], thetas[1])
+            shuffled = symmetry.permute(template, thetas[1],
+                                        symmetry.random_permutations(template, seed=config.seed + 1000 * pair))
+            initial_aligned, _ = symmetry.align(template, initial[0], initial[1])
             x_test, y_test = dataset.x_test.cpu().double(), dataset.y_test.cpu()
             before = barriers.interpolation_curve(template, thetas[0], thetas[1], x_test, y_test, n_points=config.n_points)
             after = barriers.interpolation_curve(template, thetas[0], aligned, x_test, y_test, n_points=config.n_points)
-            norm = np.linalg.norm(thetas[0])
+            random = barriers.interpolation_curve(template, thetas[0], shuffled, x_test, y_test, n_points=config.n_points)
+            norm, initial_norm = np.linalg.norm(thetas[0]), np.linalg.norm(initial[0])
             predictions = _outputs(template.float(), np.stack(thetas), dataset.x_test.cpu()).argmax(-1).numpy()
             rows.append({
+                "distance_random": np.linalg.norm(thetas[0] - shuffled) / norm,
+                "loss_barrier_random": random["loss_barrier"],
+                "init_distance_before": np.linalg.norm(initial[0] - initial[1]) / initial_norm,
+                "init_distance_after": np.linalg.norm(initial[0] - initial_aligned) / initial_norm,
                 "distance_before": np.linalg.norm(thetas[0] - thetas[1]) / norm,
                 "distance_after": np.linalg.norm(thetas[0] - aligned) / norm,
                 "error_barrier_before": before["error_barrier"], "error_barrier_after": after["error_barrier"],
@@ -469,18 +488,28 @@ def barrier_reduction(result: SymmetryResult, confidence: float = 0.95) -> dict[
     """What alignment removes, per pair, with Student-t intervals over the pairs.
 
     ``loss_reduction``: per pair 1 − B_after / B_before of the loss barrier B; ``loss_drop`` and
-    ``error_drop``: B_before − B_after of the loss and test-error barriers. Each comes as
-    ``(mean, interval)`` from :func:`uniq_core.stats.t_interval` (NaN interval with a single pair), plus
+    ``error_drop``: B_before − B_after of the loss and test-error barriers; ``random_reduction``: 1 −
+    B_random / B_before for a random permutation (the negative control); ``init_distance_removed`` and
+    ``trained_distance_removed``: the share of the relative distance that matching removes from the
+    untrained and from the trained pair; ``disagreement``: the share of test inputs the pair disagrees on.
+    Each comes as ``(mean, interval)`` from :func:`uniq_core.stats.t_interval` (NaN interval with a single pair), plus
     the per-pair values under ``*_per_pair``.
     """
     check_number("confidence", confidence, low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
     before, after = np.asarray(result.loss_barrier_before), np.asarray(result.loss_barrier_after)
     with np.errstate(divide="ignore", invalid="ignore"):
         reduction = np.where(before > 0, 1 - after / before, np.nan)
+        field = lambda name: np.asarray(getattr(result, name, np.nan), dtype=float)  # noqa: E731 (older Results lack controls)
+        random = np.where(before > 0, 1 - field("loss_barrier_random") / before, np.nan)
+        init_removed = 1 - field("init_distance_after") / field("init_distance_before")
+        trained_removed = 1 - field("distance_after") / field("distance_before")
     out: dict[str, object] = {}
     for name, values in (("loss_reduction", reduction), ("loss_drop", before - after),
-                         ("error_drop", np.asarray(result.error_barrier_before) - np.asarray(result.error_barrier_after))):
-        out[name] = stats.t_interval(values, confidence)
+                         ("error_drop", np.asarray(result.error_barrier_before) - np.asarray(result.error_barrier_after)),
+                         ("random_reduction", random), ("init_distance_removed", init_removed),
+                         ("trained_distance_removed", trained_removed),
+                         ("disagreement", field("disagreement"))):
+        out[name] = stats.t_interval(np.broadcast_to(values, before.shape), confidence)
         out[f"{name}_per_pair"] = values
     return out
 
@@ -711,7 +740,7 @@ def _verdict_findings(trajectories: TopologyResult, independent: TopologyResult,
     from uniq_core.experiments import verdicts
 
     return verdicts.claim_findings(verdicts.row_topology(trajectories, independent, sweep),
-                                   verdicts.row_reproducibility(trajectories))
+                                   verdicts.row_reproducibility(trajectories, independent=independent))
 
 
 def _circle_findings(circle: dict[int, np.ndarray], noisy: dict[int, np.ndarray], noisy_radius: float,
@@ -772,6 +801,7 @@ def _trajectory_findings(result: TopologyResult, config: TopologyConfig, adjuste
         "tr_h1_bars": len(result.weight_diagram_h1),
         "tr_h1_function_bars": len(result.function_diagram_h1),
         "tr_disagreement": 100 * float(disagreement.mean()),
+        "tr_reference_disagreement": _reference_disagreement_text(result),
         "tr_disagreement_max": 100 * float(disagreement.max()),
         "tr_accuracy": 100 * accuracy,
         "tr_accuracy_spread": 100 * float(np.std(result.test_accuracy, ddof=1)),
@@ -781,6 +811,16 @@ def _trajectory_findings(result: TopologyResult, config: TopologyConfig, adjuste
         "tr_line": "Its topology is that of a line, whichever run it is." if no_loop
         else "Loops do appear, so the diagram is more than that of a line.",
     }
+
+
+def _reference_disagreement_text(result: TopologyResult) -> str:
+    """The share of test inputs on which each perturbed run disagrees with the reference, as a mean with its
+    t-interval over the perturbed runs (the units; conditional on the reference run)."""
+    values = 100 * np.asarray(result.disagreement, dtype=float)[0, 1:]
+    if values.size < 2:
+        return f"{np.mean(values):.2f}% (one perturbed run)"
+    centre, (low, high) = stats.t_interval(values)
+    return f"{centre:.2f}% (95% t-interval over {values.size} perturbed runs {low:.2f}% to {high:.2f}%)"
 
 
 def _independent_findings(result: TopologyResult, adjusted: np.ndarray,
@@ -793,6 +833,7 @@ def _independent_findings(result: TopologyResult, adjusted: np.ndarray,
         "in_function_holm": float(adjusted[1, 1]),
         "in_weight_ratio": float(result.weight_ratio),
         "in_disagreement": 100 * float(_off_diagonal(result.disagreement).mean()),
+        "in_reference_disagreement": _reference_disagreement_text(result),
         "in_accuracy_spread": 100 * float(np.std(result.test_accuracy, ddof=1)),
         "in_distinct": _distinct(rejected[1]),
     }
@@ -887,6 +928,35 @@ def _symmetry_findings(result: SymmetryResult, config: SymmetryConfig) -> dict[s
         "sy_loss_word": _falls(loss_interval[0]),
         "sy_error_word": _falls(error_interval[0]),
         "sy_basin": _basin(loss_interval[0]),
+        **_symmetry_control_findings(reduction),
+    }
+
+
+def _interval_text(centre: float, interval: np.ndarray, scale: float = 1.0, digits: int = 2, unit: str = "") -> str:
+    """"c (95% t-interval over pairs a to b)" with the values multiplied by ``scale``."""
+    return (f"{scale * centre:.{digits}f}{unit} (95% t-interval over pairs {scale * interval[0]:.{digits}f}{unit} "
+            f"to {scale * interval[1]:.{digits}f}{unit})")
+
+
+def _symmetry_control_findings(reduction: Mapping[str, Any]) -> dict[str, float | int | str]:
+    """The negative control (a random permutation), the untrained baseline, and the disagreement's interval."""
+    random_centre, random_interval = reduction["random_reduction"]
+    init_centre, init_interval = reduction["init_distance_removed"]
+    trained_centre, trained_interval = reduction["trained_distance_removed"]
+    loss_centre, loss_interval = reduction["loss_reduction"]
+    disagreement_centre, disagreement_interval = reduction["disagreement"]
+    return {
+        "sy_random_reduction": _interval_text(random_centre, random_interval, 100, 0, "%"),
+        "sy_random_word": "leaves the barrier where it was" if random_interval[0] <= 0 <= random_interval[1]
+        else "changes the barrier" if np.isfinite(random_interval).all() else "is not resolved",
+        "sy_init_removed": _interval_text(init_centre, init_interval, 100, 0, "%"),
+        "sy_trained_removed": _interval_text(trained_centre, trained_interval, 100, 0, "%"),
+        "sy_matching_compare": "more than" if trained_interval[0] > init_interval[1]
+        else "less than" if trained_interval[1] < init_interval[0] else "not distinguishably more than",
+        "sy_control_says": "the matching, not any permutation, lowers the barrier"
+        if loss_interval[0] > 0 and random_interval[1] < loss_interval[0]
+        else "the control does not separate matching from any permutation",
+        "sy_disagreement_interval": _interval_text(disagreement_centre, disagreement_interval, 100, 2, "%"),
     }
 
 

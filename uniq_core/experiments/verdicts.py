@@ -94,11 +94,11 @@ CLAIM_REGISTRY: tuple[Claim, ...] = (
           "These results collectively imply that each trained neural network is structurally unique with "
           "probability one, establishing inherent limits to exact reproducibility in deep learning.",
           "Unique as functions: among runs from one initialisation that differ only by a small perturbation of "
-          "each tensor, a run computing the same function as another would be a counterexample; agreement of "
-          "argmax predictions on the test set is shown but cannot establish it. In weight space the claim is "
-          "true of any continuous random variable and says nothing. Whether a re-execution is bit-identical on the same "
-          "machine is reported beside it, not as the verdict; the limits to reproducibility are the subject of "
-          "chapter 1.",
+          "each tensor, the share of test inputs on which a run predicts differently from the unperturbed "
+          "reference, over the perturbed runs; a share above zero shows different functions (agreement could not "
+          "show one function). In weight space the claim is true of any continuous random variable and says "
+          "nothing. Whether a re-execution is bit-identical on the same machine is reported beside it, not as "
+          "the verdict; how fast a difference grows (the limits to reproducibility) is the subject of chapter 1.",
           "MLP on the digits (chapter 3's runs; re-execution in the introduction)",
           "03_topology.html#are-training-trajectories-topologically-distinct"),
     Claim("probes_pass", "geometric-training-invariants", "001_cbbd13e0c24cc86f.txt",
@@ -393,29 +393,36 @@ def row_topology(trajectories, independent, sweep=None) -> Verdict:
                     "be restated (for example as a difference between the distributions of trajectory shapes).")
 
 
-def row_reproducibility(trajectories, reproducibility=None) -> Verdict:
-    """"Unique with probability one" as functions, among chapter 3's runs from one initialisation: a run would
-    be a counterexample only if it computed the same function as another, and agreement of argmax predictions
-    on a finite test set cannot show that (logits always differ), so the instrument decides nothing
-    (:func:`~uniq_core.rules.instrument_rule`); the share of runs whose test predictions equal the first
-    run's is shown. The introduction's bit-for-bit re-execution, when given, is reported beside it."""
+def row_reproducibility(trajectories, reproducibility=None, independent=None) -> Verdict:
+    """"Structurally unique with probability one", as functions: the share of test inputs on which each run
+    perturbed at initialisation predicts differently from the unperturbed reference (chapter 3), judged over
+    the perturbed runs by :func:`~uniq_core.rules.interval_rule` (claim: above 0). Disagreement shows that two
+    networks compute different functions; agreement on a finite test set could not show that they compute one.
+    Recomputed on runs with their own data orders where given (a choice of how runs differ). The
+    introduction's bit-for-bit re-execution, when given, is reported beside it, not as the verdict."""
     reexecution = ""
     if reproducibility is not None:
         rerun = list(reproducibility.names).index("re-run")
         reexecution = ("; a re-execution on the same CPU, seed and threads is bit-identical"
                        if bool(reproducibility.bitwise_identical[rerun]) else
                        "; a re-execution on the same CPU, seed and threads differs in its bits")
+    orders = {"one data order": trajectories, **({"own data orders": independent} if independent is not None else {})}
+
+    def decide(order: str = "one data order", confidence: float = rules.CONFIDENCE) -> Decision:
+        per_run = np.asarray(orders[order].disagreement, dtype=float)[0, 1:]
+        return rules.interval_rule(per_run, confidence=confidence, unit="perturbed runs")
+
+    choices = {"confidence": CONFIDENCES, **({"order": tuple(orders)} if len(orders) > 1 else {})}
+    decision = rules.robust(decide, choices, order="one data order", confidence=rules.CONFIDENCE)
     per_run = np.asarray(trajectories.disagreement, dtype=float)[0, 1:]
-    finite = per_run[np.isfinite(per_run)]
-    identical = int(np.sum(finite == 0))
-    decision = rules.robust(lambda: rules.instrument_rule(
-        f"{identical} of {len(finite)} runs predict exactly as the first on every test input; argmax agreement "
-        "on a finite test set cannot show that two runs compute one function",
-        float(identical / max(len(finite), 1))), {})
-    return _verdict("reproducibility", decision, "share of runs whose test predictions equal the first run's",
-                    f"runs from one initialisation perturbed at initialisation; in weight or logit space every run "
-                    f"differs, as any continuous random variable does{reexecution}",
-                    "Runs whose logits agree to rounding on every input would be counterexamples.")
+    identical = int(np.sum(per_run[np.isfinite(per_run)] == 0))
+    return _verdict("reproducibility", decision,
+                    "share of test inputs on which a perturbed run predicts differently from the reference",
+                    f"runs from one initialisation perturbed at initialisation; {identical} of "
+                    f"{int(np.isfinite(per_run).sum())} predict exactly as the reference on every test input (which "
+                    f"cannot show that they compute one function){reexecution}",
+                    "An interval over at least five perturbed runs above zero makes it hold; one containing zero "
+                    "leaves it open.")
 
 
 def _settings_indices(settings, names: Sequence[str]) -> list[int]:
@@ -965,7 +972,8 @@ def rows_from(results: dict[tuple[str, str], Any], configs: dict[str, dict[str, 
         row_entropy(results["entropy", "stationary"], configs["entropy"]["stationary"]),
         row_topology(results["topology", "trajectories"], results["topology", "independent"],
                      results["topology", "sweep"]),
-        row_reproducibility(results["topology", "trajectories"], results["intro", "reproducibility"]),
+        row_reproducibility(results["topology", "trajectories"], results["intro", "reproducibility"],
+                            independent=results["topology", "independent"]),
         row_probes_pass(results["probes", "settings"], configs["probes"]["settings"]),
         row_batchnorm_fails(results["probes", "settings"], configs["probes"]["settings"]),
         row_dose_response(results["probes", "settings_dose"]),
