@@ -322,3 +322,11 @@ def test_checkpoint_spread_equals_the_engine_spread_and_masks_coordinates():
     checkpoints[:, :, 0] = [[0.0, 1.0, 2.0], [0.0, 2.0, 4.0]]
     np.testing.assert_allclose(lyapunov.checkpoint_spread(checkpoints), [np.sqrt(2 / 3), np.sqrt(8 / 3)])
     np.testing.assert_allclose(lyapunov.checkpoint_spread(checkpoints, np.array([False, True, True, True])), 0.0)
+
+
+def test_predictability_horizon_known_answers():
+    assert lyapunov.predictability_horizon(0.5, 1e-8, 1e-2) == pytest.approx(np.log(1e6) / 0.5)
+    assert lyapunov.predictability_horizon(-0.1, 1e-8, 1e-2) == float("inf")
+    assert lyapunov.predictability_horizon(0.1, 0.1, 1e-2) == 0.0
+    with pytest.raises(ValueError, match="delta"):
+        lyapunov.predictability_horizon(0.1, 0.0, 1e-2)

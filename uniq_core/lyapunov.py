@@ -511,3 +511,17 @@ def peer_metrics(trajectories: np.ndarray, n_epochs: int) -> dict[str, float]:
         "lyapunov": float(np.log(spread[-1] / spread[0]) / n_epochs),
         "effective_dimensionality": effective_dimensionality(trajectories),
     }
+
+
+def predictability_horizon(rate: float, delta: float, tolerance: float) -> float:
+    """Time until a difference ``delta`` grows to ``tolerance`` at exponential ``rate`` (per unit time):
+    T = ln(tolerance / delta) / rate, the practical form of "exact reproducibility is impossible" (a
+    difference at rounding level reaches a visible size after T). ``inf`` when the rate is not positive;
+    0 when ``delta`` already reaches the tolerance."""
+    check_number("delta", delta, low=0.0, low_inclusive=False)
+    check_number("tolerance", tolerance, low=0.0, low_inclusive=False)
+    if delta >= tolerance:
+        return 0.0
+    if not np.isfinite(rate):
+        return float("nan")
+    return float(np.log(tolerance / delta) / rate) if rate > 0 else float("inf")

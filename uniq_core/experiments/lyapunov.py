@@ -1368,6 +1368,11 @@ def _divergence_findings(result: DivergenceResult, config: DivergenceConfig) -> 
     }
 
 
+HORIZON_TOLERANCE = 0.01
+"""The relative size of a weight difference called visible in the predictability horizon (1% of the
+weights' norm)."""
+
+
 def _relative_spread_findings(result: DivergenceResult) -> dict[str, Any]:
     """The spread relative to the weights' norm: its rate over seeds, the norm's own rate, and the share of
     the absolute rate that is growth of the norm."""
@@ -1377,7 +1382,15 @@ def _relative_spread_findings(result: DivergenceResult) -> dict[str, Any]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         share = float(np.nanmean(growth) / np.nanmean(np.asarray(result.fitted_exponent, dtype=float)))
+    horizon = lyapunov.predictability_horizon(decision.value, FLOAT32_RESOLUTION, HORIZON_TOLERANCE)
     return {
+        "div_roundoff": FLOAT32_RESOLUTION,
+        "div_tolerance_percent": 100 * HORIZON_TOLERANCE,
+        "div_horizon": horizon,
+        "div_horizon_word": ("the relative spread does not grow at this rate, so no horizon follows from it"
+                             if not np.isfinite(horizon) else
+                             f"about {horizon:.0f} epochs, " + ("within" if horizon <= result.epochs[-1] else "beyond")
+                             + f" the run's {result.epochs[-1]:g}"),
         "div_relative": decision.value,
         "div_relative_interval": (f"{decision.low:+.3f} to {decision.high:+.3f}, {decision.interval_kind}"
                                   if np.isfinite(decision.low) else decision.interval_kind),
@@ -1595,5 +1608,5 @@ __all__ = [
     "RegimeConfig", "RegimeResult", "run_regime", "compare_perturbation_sizes",
     "FLOAT32_RESOLUTION", "FLOAT64_BELOW",
     "findings", "heavy_ball_edge_ratio", "tangent_parameter_count", "CONTROL_LR", "CONTROL_LONG_FACTOR",
-    "CONTROL_WARM_FACTOR", "CONTROL_CURVATURE", "RECOVERY_TOLERANCE", "ALIGNMENT_FRACTION", "HENON_CONTRACTION",
+    "CONTROL_WARM_FACTOR", "CONTROL_CURVATURE", "HORIZON_TOLERANCE", "RECOVERY_TOLERANCE", "ALIGNMENT_FRACTION", "HENON_CONTRACTION",
 ]
