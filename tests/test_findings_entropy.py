@@ -104,12 +104,14 @@ def test_a_local_rate_that_tracks_the_sharpness_is_said_to_follow_it(measured):
     rate = np.array([[1e-4, 3e-3, 1e-3], [2e-4, 5e-3, 2e-3]])
     follows = said_with(measured, training__sgd_rate=rate, training__sgd_rate_mean=np.exp(np.log(rate).mean(0)),
                         training__sharpness=np.log(rate) + 20)
-    assert follows["tr_correlation"] == pytest.approx(1.0) and follows["tr_follow_word"] == "rises and falls with"
+    assert follows["tr_correlation"] == pytest.approx(1.0)
+    assert follows["tr_follow_word"] == "is not shown to follow"  # two seeds: values only, no interval
+    assert "fewer than 5" in follows["tr_follow_interval"]
     assert follows["tr_peak_word"] == "at the same checkpoint as" and follows["tr_end_word"] == "below"
     assert follows["tr_peak_step"] == int(results["training"].steps[1])
     opposite = said_with(measured, training__sgd_rate=rate, training__sgd_rate_mean=np.exp(np.log(rate).mean(0)),
                          training__sharpness=20 - np.log(rate))
-    assert opposite["tr_correlation"] == pytest.approx(-1.0) and opposite["tr_follow_word"] == "does not follow"
+    assert opposite["tr_correlation"] == pytest.approx(-1.0) and opposite["tr_follow_word"] == "is not shown to follow"
     assert opposite["tr_peak_word"] == "at a different checkpoint from"
 
 
@@ -150,3 +152,28 @@ def test_a_rate_falling_with_the_step_size_is_said_to_fall(measured):
     grows = said_with(measured, sweep__sgd_rate=rate)
     assert grows["sw_step_trend"] == "grows" and grows["sw_time_trend"] == "stays within a factor"
     assert grows["sw_time_ratio"] == pytest.approx(1.0)
+
+
+def test_the_rate_follows_the_sharpness_only_with_an_interval_over_five_seeds(measured):
+    rng = np.random.default_rng(0)
+    sharpness = rng.uniform(1, 5, size=(6, 5))
+    rate = np.exp(sharpness + rng.normal(0, 0.3, size=(6, 5)))
+    training = dataclasses.replace(measured[0]["training"], sgd_rate=rate, sharpness=sharpness,
+                                   sgd_rate_mean=np.exp(np.log(rate).mean(0)))
+    assert entropy.per_seed_correlations(training) == pytest.approx(
+        [np.corrcoef(np.log(r), h)[0, 1] for r, h in zip(rate, sharpness)])
+    said = entropy._follow_findings(training)
+    assert said["tr_follow_word"] == "rises and falls with" and "t-interval over 6 seeds" in said["tr_follow_interval"]
+    against = entropy._follow_findings(dataclasses.replace(training, sharpness=-sharpness))
+    assert against["tr_follow_word"] == "moves against"
+
+
+def test_the_rate_by_dimension_is_summarised_by_its_slope_and_its_last_step(measured):
+    stationary = measured[0]["stationary"]
+    dims = np.array([2, 4, 8, 16])
+    linear = dataclasses.replace(stationary, dimensions=dims, rate_by_dimension=np.tile(1e-3 * dims, (2, 1)))
+    said = entropy._dimension_findings(linear)
+    assert said["st_rate_slope"] == pytest.approx(1.0) and said["st_per_direction_word"] == "is roughly independent of d"
+    assert said["st_rate_last_step"] == pytest.approx(2.0) and said["st_rate_limit_word"].startswith("is still growing")
+    flat = dataclasses.replace(linear, rate_by_dimension=np.tile([1e-3, 2e-3, 2.05e-3, 2.06e-3], (2, 1)))
+    assert entropy._dimension_findings(flat)["st_rate_limit_word"].startswith("levels off")

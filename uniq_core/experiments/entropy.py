@@ -30,7 +30,7 @@ import torch
 from torch.func import functional_call, grad, vmap
 from torch.nn import functional as F
 
-from uniq_core import data, models, runtime, stats, thermo
+from uniq_core import data, models, rules, runtime, stats, thermo
 from uniq_core.schema import ConfigBase, ResultBase, check_choice, check_number, check_numbers, check_widths
 
 #: Standard errors within which an estimate agrees with its target (or a null estimate with zero) in the
@@ -38,8 +38,6 @@ from uniq_core.schema import ConfigBase, ResultBase, check_choice, check_number,
 AGREEMENT_Z = 3.0
 #: Standard errors above zero at which the positive control counts as resolved from zero on a seed.
 RESOLVED_Z = 2.0
-#: Correlation of log local rate with sharpness above which the rate is said to follow the sharpness.
-FOLLOW_CORRELATION = 0.5
 #: Largest ratio of the per-unit-time rates over the step-size grid still read as constant (the OU limit).
 TIME_RATIO_CONSTANT = 2.0
 
@@ -853,6 +851,30 @@ def _validation_findings(validation: ValidationResult, config: ValidationConfig)
     }
 
 
+def _dimension_findings(stationary: EntropyResult) -> dict[str, float | int | str]:
+    """How the exact rate depends on the subspace dimension d: its log–log slope over d (median over seeds),
+    the rate per direction at the smallest and largest d, and whether it levels off between the last two."""
+    dims = np.asarray(stationary.dimensions, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        median = np.nanmedian(np.asarray(stationary.rate_by_dimension, dtype=float), axis=0)
+    finite = np.isfinite(median) & (median > 0)
+    slope = float(np.polyfit(np.log(dims[finite]), np.log(median[finite]), 1)[0]) if finite.sum() >= 2 else np.nan
+    last = np.flatnonzero(finite)
+    step = float(median[last[-1]] / median[last[-2]]) if last.size >= 2 else np.nan
+    doubling = float(dims[last[-1]] / dims[last[-2]]) if last.size >= 2 else np.nan
+    return {
+        "st_rate_slope": slope,
+        "st_per_direction_small": float(median[last[0]] / dims[last[0]]) if last.size else np.nan,
+        "st_per_direction_large": float(median[last[-1]] / dims[last[-1]]) if last.size else np.nan,
+        "st_rate_last_step": step,
+        "st_rate_last_factor": doubling,
+        "st_rate_limit_word": "levels off: the largest subspaces give nearly one rate" if step < 1.1
+        else "is still growing at the largest subspace, so it has no limit in reach here",
+        "st_per_direction_word": "grows with d too" if slope > 1.1 else "falls with d" if slope < 0.9
+        else "is roughly independent of d",
+    }
+
+
 def _minimum_findings(stationary: EntropyResult, config: EntropyConfig) -> dict[str, float | int | str]:
     """The ``st_*`` exact linearised rates at the minimum: by subspace dimension, over seeds, rotated noise."""
     rate_small = float(np.nanmedian(stationary.rate_by_dimension[:, 0]))
@@ -874,6 +896,7 @@ def _minimum_findings(stationary: EntropyResult, config: EntropyConfig) -> dict[
         "st_rate_large": rate_large,
         "st_rate_growth": rate_growth,
         "st_rate_growth_word": "grows" if rate_growth > 1 else "does not grow",
+        **_dimension_findings(stationary),
         "st_exact": float(stationary.sgd_exact_mean),
         "st_exact_low": float(stationary.sgd_exact_interval[0]),
         "st_exact_high": float(stationary.sgd_exact_interval[1]),
@@ -1013,9 +1036,33 @@ def _training_findings(training: TrainingResult) -> dict[str, float | int | str]
         "tr_positive": "positive at every checkpoint of every seed" if smallest > 0
         else "zero at some checkpoint (the exact rate is clamped at zero from below)",
         "tr_peak_word": "at the same checkpoint as" if peak == sharpest else "at a different checkpoint from",
-        "tr_follow_word": "rises and falls with" if correlation > FOLLOW_CORRELATION else "does not follow",
+        **_follow_findings(training),
         "tr_end_word": "below" if training.sgd_rate_mean[-1] < training.sgd_rate_mean[peak] else "at",
     }
+
+
+def per_seed_correlations(training: TrainingResult) -> np.ndarray:
+    """Per seed, the Pearson correlation across checkpoints of the log local rate with the sharpness (over
+    that seed's finite checkpoints; NaN with fewer than three): one number per independent unit."""
+    out = []
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for rate, sharpness in zip(np.log(np.asarray(training.sgd_rate, dtype=float)),
+                                   np.asarray(training.sharpness, dtype=float)):
+            finite = np.isfinite(rate) & np.isfinite(sharpness)
+            ok = finite.sum() >= 3 and np.ptp(rate[finite]) > 0 and np.ptp(sharpness[finite]) > 0
+            out.append(float(np.corrcoef(rate[finite], sharpness[finite])[0, 1]) if ok else np.nan)
+    return np.array(out)
+
+
+def _follow_findings(training: TrainingResult) -> dict[str, float | int | str]:
+    """Whether the local rate follows the sharpness, from the per-seed correlations with an interval over
+    seeds (:func:`uniq_core.rules.interval_rule`, claim: above 0); with fewer than five seeds the values are
+    shown and nothing is claimed."""
+    decision = rules.interval_rule(per_seed_correlations(training), unit="seeds")
+    words = {rules.HOLDS: "rises and falls with", rules.FAILS: "moves against"}
+    interval = (f"per-seed correlation {decision.value:.2f}, {decision.interval_kind} {decision.low:.2f} to "
+                f"{decision.high:.2f}" if np.isfinite(decision.low) else decision.interval_kind)
+    return {"tr_follow_word": words.get(decision.word, "is not shown to follow"), "tr_follow_interval": interval}
 
 
 def _sweep_findings(sweep: SweepResult) -> dict[str, float | int | str]:
