@@ -187,6 +187,7 @@ def test_row_entropy_decides_over_seeds_on_both_halves_and_needs_its_null_contro
     positive = 1e-3 + 1e-5 * np.arange(5)
     row = v.row_entropy(_stationary(positive))
     assert row.verdict == v.HOLDS and row.n_units == 5 and "learning transient is not measured" in row.regime
+    assert v.stationary_entropy_decision(_stationary(positive)).word == v.HOLDS
     assert v.row_entropy(_stationary(positive, null_holds=False)).verdict == v.UNRESOLVED
     assert v.row_entropy(_stationary(positive[:3])).verdict == v.UNRESOLVED  # three seeds: values only
     unsettled = v.row_entropy(_stationary(positive, second=1e-3 * np.array([1.0, -1.0, 0.5, -0.5, 0.1])))

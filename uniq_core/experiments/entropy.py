@@ -482,7 +482,9 @@ class TrainingResult(ResultBase):
     """``steps`` (c,) checkpoint steps; per seed × checkpoint: ``loss``, ``accuracy``, ``sharpness`` (top
     Hessian eigenvalue), ``commutator``, ``sgd_rate`` and ``langevin_rate`` (exact linearised entropy
     production per step); ``sgd_rate_mean`` and ``sgd_rate_interval`` (c,), (2, c): geometric mean and
-    interval over seeds."""
+    interval over seeds; ``contraction``: the phase-space contraction −Σ ln|1 − ηh_i| of the full-batch
+    gradient-descent map at the checkpoint (:func:`uniq_core.thermo.phase_space_contraction`, every Hessian
+    eigenvalue), and ``data_contraction`` the same with the data loss's Hessian alone (h_i − weight decay)."""
 
     steps: np.ndarray
     loss: np.ndarray
@@ -493,6 +495,20 @@ class TrainingResult(ResultBase):
     langevin_rate: np.ndarray
     sgd_rate_mean: np.ndarray
     sgd_rate_interval: np.ndarray
+    contraction: np.ndarray | float = float("nan")
+    data_contraction: np.ndarray | float = float("nan")
+
+
+def learning_contraction(training: TrainingResult, *, data_only: bool = False) -> np.ndarray:
+    """Per seed, the phase-space contraction of the gradient-descent map averaged over the learning run: the
+    trapezoid integral over steps of the per-step rate at the (log-spaced) checkpoints, divided by the run's
+    length, in nats per step (NaN for a seed with a non-finite checkpoint). ``data_only``: with the Hessian of
+    the data loss alone (the weight decay's uniform contraction removed)."""
+    values = np.asarray(training.data_contraction if data_only else training.contraction, dtype=float)
+    steps = np.asarray(training.steps, dtype=float)
+    integrate = getattr(np, "trapezoid", None) or np.trapz
+    return np.array([integrate(row, steps) / (steps[-1] - steps[0]) if np.isfinite(row).all() else np.nan
+                     for row in np.atleast_2d(values)])
 
 
 def run_training(config: TrainingConfig, *, progress: bool = True, use_cache: bool = True) -> TrainingResult:
@@ -503,7 +519,8 @@ def run_training(config: TrainingConfig, *, progress: bool = True, use_cache: bo
         checkpoints = np.concatenate([[0], np.unique(later)])
         shape = (config.n_seeds, len(checkpoints))
         out = {name: np.full(shape, np.nan) for name in
-               ("loss", "accuracy", "sharpness", "commutator", "sgd_rate", "langevin_rate")}
+               ("loss", "accuracy", "sharpness", "commutator", "sgd_rate", "langevin_rate", "contraction",
+                "data_contraction")}
         for row, seed in enumerate(runtime.progress_bar(range(config.seed, config.seed + config.n_seeds),
                                                         "seeds", progress)):
             problem = _Problem(config.dataset, config.n_train, config.widths, config.weight_decay, seed, config.device)
@@ -519,6 +536,9 @@ def run_training(config: TrainingConfig, *, progress: bool = True, use_cache: bo
                     out["loss"][row, column] = problem.full_loss(theta)
                     out["accuracy"][row, column] = problem.accuracy(theta)
                     out["sharpness"][row, column] = eigenvalues[0]
+                    out["contraction"][row, column] = thermo.phase_space_contraction(eigenvalues, config.lr)
+                    out["data_contraction"][row, column] = thermo.phase_space_contraction(
+                        eigenvalues - config.weight_decay, config.lr)
                     if len(chosen) >= 2:
                         basis = vectors[:, chosen]
                         rates = linearised_rates(eigenvalues[chosen], problem.gradient_covariance(theta, basis),
@@ -807,7 +827,7 @@ def findings(results: Mapping[str, Any], configs: Mapping[str, Any]) -> dict[str
         **_current_findings(stationary),
         **_training_findings(results["training"]),
         **_sweep_findings(results["sweep"]),
-        **_verdict_findings(stationary, stationary_config),
+        **_verdict_findings(stationary, stationary_config, results["training"]),
     }
 
 
@@ -951,11 +971,12 @@ def _positive_findings(positive: Mapping[str, np.ndarray]) -> dict[str, float | 
 
 
 def _detected_word(stationary: EntropyResult, config: EntropyConfig) -> str:
-    """Whether the pooled SGD rate is resolved from zero, in the words of the verdict page's row for the
-    claim (:func:`uniq_core.experiments.verdicts.row_entropy`), so the section and the verdict agree."""
+    """Whether the pooled SGD rate at a stationary minimum is resolved from zero
+    (:func:`uniq_core.experiments.verdicts.stationary_entropy_decision`, the rule the verdict row reports
+    beside its decision on learning)."""
     from uniq_core.experiments import verdicts
 
-    word = verdicts.row_entropy(stationary, config).verdict
+    word = verdicts.stationary_entropy_decision(stationary).word
     return {verdicts.HOLDS: "resolved from zero", verdicts.FAILS: "resolved, below zero"}.get(
         word, "resolved from zero only at some levels" if word.startswith("depends on") else "not resolved from zero")
 
@@ -1037,7 +1058,27 @@ def _training_findings(training: TrainingResult) -> dict[str, float | int | str]
         else "zero at some checkpoint (the exact rate is clamped at zero from below)",
         "tr_peak_word": "at the same checkpoint as" if peak == sharpest else "at a different checkpoint from",
         **_follow_findings(training),
+        **_contraction_findings(training),
         "tr_end_word": "below" if training.sgd_rate_mean[-1] < training.sgd_rate_mean[peak] else "at",
+    }
+
+
+def _contraction_findings(training: TrainingResult) -> dict[str, float | int | str]:
+    """The ``lc_*`` names: phase-space contraction of gradient descent along learning, per checkpoint and
+    averaged over the run, with and without the weight decay's share."""
+    whole, data = learning_contraction(training), learning_contraction(training, data_only=True)
+    contraction = np.asarray(training.contraction, dtype=float)
+    decision = rules.interval_rule(whole)
+    return {
+        "lc_start": float(np.nanmean(contraction[:, 0])),
+        "lc_end": float(np.nanmean(contraction[:, -1])),
+        "lc_min": float(np.nanmin(contraction)),
+        "lc_run": float(np.nanmean(whole)),
+        "lc_data_run": float(np.nanmean(data)),
+        "lc_interval": (f"{decision.low:.3g} to {decision.high:.3g}, {decision.interval_kind}"
+                        if np.isfinite(decision.low) else decision.interval_kind),
+        "lc_sign_word": "contracts volume at every checkpoint of every seed" if np.nanmin(contraction) > 0
+        else "expands volume at some checkpoints (negative curvature, or curvature beyond 2/η)",
     }
 
 
@@ -1092,9 +1133,10 @@ def _sweep_findings(sweep: SweepResult) -> dict[str, float | int | str]:
     }
 
 
-def _verdict_findings(stationary: EntropyResult, config: EntropyConfig) -> dict[str, float | int | str]:
+def _verdict_findings(stationary: EntropyResult, config: EntropyConfig,
+                      training: TrainingResult) -> dict[str, float | int | str]:
     """The ``claim_entropy*`` names of the verdict box: the verdict page's row for this claim, from the same
     row function (:func:`uniq_core.experiments.verdicts.row_entropy`)."""
     from uniq_core.experiments import verdicts
 
-    return verdicts.claim_findings(verdicts.row_entropy(stationary, config))
+    return verdicts.claim_findings(verdicts.row_entropy(stationary, config, training))

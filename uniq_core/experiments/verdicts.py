@@ -77,10 +77,14 @@ CLAIM_REGISTRY: tuple[Claim, ...] = (
     Claim("entropy", "uniq-nets", "000_a5cfc4e1f6a8e3d7.txt",
           "The learning process is a thermodynamically irreversible non-equilibrium process with strictly "
           "positive entropy production.",
-          "Entropy production per step of minibatch SGD, model-free cross-chain estimate. Narrowed: measured on "
-          "stationary chains at a minimum, not along the learning transient from initialisation; Langevin "
-          "dynamics, reversible by construction, is the null control of the instrument.",
-          "MLP on the digits, linearised dynamics in the top stable Hessian directions (chapter 2)",
+          "Along learning from initialisation: the phase-space contraction of the gradient-descent map, "
+          "−Σ ln|1 − ηh_i| over every Hessian eigenvalue, averaged over the run, per seed (the deterministic "
+          "counterpart of entropy production: the rate at which an ensemble of states loses Gibbs entropy). "
+          "Narrowed: SGD's own noise and the housekeeping/excess split along the transient are not measured. "
+          "Beside it, the model-free cross-chain estimate of SGD at a stationary minimum, with Langevin "
+          "dynamics (reversible by construction) as the null control.",
+          "MLP on the digits: every Hessian eigenvalue along learning; at the minimum, the top stable Hessian "
+          "directions (chapter 2)",
           "02_entropy.html#verdict"),
     Claim("topology", "uniq-nets", "000_a5cfc4e1f6a8e3d7.txt",
           "Different training trajectories occupy distinct topological equivalence classes in parameter space.",
@@ -349,10 +353,11 @@ def row_lyapunov(divergence, regime, significance: float = 0.05) -> Verdict:
                     "An interval over seeds above zero at every setting would make it hold; below zero, fail.")
 
 
-def row_entropy(stationary, config=None) -> Verdict:
-    """SGD entropy production at a minimum (chapter 2): the cross-chain estimate per seed, judged over seeds
-    by :func:`~uniq_core.rules.interval_rule` and recomputed on each half of the chains (a burn-in choice);
-    a Langevin null control that fails leaves it not resolved (:func:`~uniq_core.rules.instrument_rule`)."""
+def stationary_entropy_decision(stationary) -> Decision:
+    """SGD entropy production at a stationary minimum (chapter 2): the cross-chain estimate per seed, judged
+    over seeds by :func:`~uniq_core.rules.interval_rule` and recomputed on each half of the chains (a burn-in
+    choice); a Langevin null control that fails leaves it not resolved
+    (:func:`~uniq_core.rules.instrument_rule`)."""
     segments = {"whole chains": stationary.sgd_estimate, "first half": stationary.sgd_first_half,
                 "second half": stationary.sgd_second_half}
 
@@ -362,12 +367,39 @@ def row_entropy(stationary, config=None) -> Verdict:
                                          float(stationary.sgd_pooled))
         return rules.interval_rule(segments[segment], confidence=confidence)
 
-    decision = rules.robust(decide, {"segment": ("first half", "second half"), "confidence": CONFIDENCES},
-                            segment="whole chains", confidence=rules.CONFIDENCE)
-    return _verdict("entropy", decision, "entropy production of SGD at a minimum, nats per step",
-                    "minibatch SGD at a stationary minimum, per seed; the learning transient is not measured",
-                    "An interval over at least five seeds above zero, on both halves of the chains, would make it "
-                    "hold.")
+    return rules.robust(decide, {"segment": ("first half", "second half"), "confidence": CONFIDENCES},
+                        segment="whole chains", confidence=rules.CONFIDENCE)
+
+
+def row_entropy(stationary, config=None, training=None) -> Verdict:
+    """The claim is about learning, so it is decided on learning (chapter 2): the phase-space contraction of
+    the gradient-descent map −Σ ln|1 − ηh_i| averaged over the learning run from initialisation
+    (:func:`uniq_core.experiments.entropy.learning_contraction`), per seed, with
+    :func:`~uniq_core.rules.interval_rule` (claim: above 0), recomputed without the weight decay's uniform
+    share. The stationary SGD estimate at a minimum (:func:`stationary_entropy_decision`) is reported
+    beside it, and decides the row only when no learning run is given."""
+    stationary_decision = stationary_entropy_decision(stationary)
+    beside = f"at a stationary minimum the SGD estimate is {stationary_decision.word}"
+    if training is None:
+        return _verdict("entropy", stationary_decision, "entropy production of SGD at a minimum, nats per step",
+                        "minibatch SGD at a stationary minimum, per seed; the learning transient is not measured",
+                        "An interval over at least five seeds above zero, on both halves of the chains, would make "
+                        "it hold.")
+    from uniq_core.experiments.entropy import learning_contraction
+
+    shares = {"included": learning_contraction(training),
+              "removed": learning_contraction(training, data_only=True)}
+
+    def decide(weight_decay: str = "included", confidence: float = rules.CONFIDENCE) -> Decision:
+        return rules.interval_rule(shares[weight_decay], confidence=confidence)
+
+    decision = rules.robust(decide, {"weight_decay": ("included", "removed"), "confidence": CONFIDENCES},
+                            weight_decay="included", confidence=rules.CONFIDENCE)
+    return _verdict("entropy", decision, "phase-space contraction of gradient descent along learning, nats per step",
+                    f"learning from initialisation, full-batch gradient-descent map at the SGD run's checkpoints "
+                    f"(SGD's own noise and the housekeeping/excess split are not measured); {beside}",
+                    "An interval over at least five seeds above zero, with and without the weight decay's share, "
+                    "would make it hold; below zero, fail.")
 
 
 def row_topology(trajectories, independent, sweep=None) -> Verdict:
@@ -812,10 +844,11 @@ def lyapunov_configs(profile: str) -> dict[str, Any]:
 
 
 def entropy_configs(profile: str) -> dict[str, Any]:
-    """Chapter 2: the stationary measurement at a minimum."""
+    """Chapter 2: the stationary measurement at a minimum and the learning run."""
     from uniq_core.experiments import entropy
 
-    return {"stationary": _profiled(entropy.EntropyConfig, profile)}
+    return {"stationary": _profiled(entropy.EntropyConfig, profile),
+            "training": _profiled(entropy.TrainingConfig, profile)}
 
 
 def topology_configs(profile: str) -> dict[str, Any]:
@@ -866,7 +899,7 @@ def _runner(chapter: str, name: str) -> Callable[..., Any]:
     return {
         ("intro", "reproducibility"): divergence.run_reproducibility,
         ("lyapunov", "divergence"): lyapunov.run_divergence, ("lyapunov", "regime"): lyapunov.run_regime,
-        ("entropy", "stationary"): entropy.run_entropy,
+        ("entropy", "stationary"): entropy.run_entropy, ("entropy", "training"): entropy.run_training,
         ("topology", "trajectories"): topology.run_topology,
         ("topology", "independent"): topology.run_topology, ("topology", "sweep"): topology.run_topology_sweep,
         ("probes", "settings"): probes.run_settings, ("probes", "settings_dose"): probes.run_settings_dose,
@@ -969,7 +1002,8 @@ def rows_from(results: dict[tuple[str, str], Any], configs: dict[str, dict[str, 
 
     return [
         row_lyapunov(results["lyapunov", "divergence"], results["lyapunov", "regime"], significance),
-        row_entropy(results["entropy", "stationary"], configs["entropy"]["stationary"]),
+        row_entropy(results["entropy", "stationary"], configs["entropy"]["stationary"],
+                    results["entropy", "training"]),
         row_topology(results["topology", "trajectories"], results["topology", "independent"],
                      results["topology", "sweep"]),
         row_reproducibility(results["topology", "trajectories"], results["intro", "reproducibility"],
