@@ -207,3 +207,16 @@ def thermo_contraction_known_answer() -> bool:
 
     value = thermo.phase_space_contraction(np.array([1.0, -2.0, 30.0]), 0.1)
     return value == pytest.approx(-(np.log(0.9) + np.log(1.2) + np.log(2.0)))
+
+
+def test_the_tur_bound_comes_from_the_first_seeds_chains(measured):
+    stationary = measured[0]["stationary"]
+    said = entropy._tur_findings(stationary)
+    currents = entropy.circulation_currents(stationary)
+    assert said["cur_tur_chains"] == currents.size and said["cur_tur"] >= 0
+    plane = np.zeros((4, 11, 2))
+    plane[:, :, 0] = np.cos(np.linspace(0, 2 * np.pi, 11))
+    plane[:, :, 1] = np.sin(np.linspace(0, 2 * np.pi, 11))
+    plane[1:] *= np.array([1.1, 0.9, 1.05])[:, None, None]  # four anticlockwise loops of different sizes
+    looping = entropy._tur_findings(dataclasses.replace(stationary, sgd_plane=plane))
+    assert looping["cur_tur_chains"] == 4 and looping["cur_tur"] > 0.1

@@ -309,3 +309,17 @@ def test_cross_chain_estimate_recovers_an_irreversible_chain():
 def test_cross_chain_estimate_names_bad_input():
     with pytest.raises(ValueError, match="at least 3 chains"):
         thermo.cross_chain_entropy_estimate(np.zeros((2, 10, 2)))
+
+
+def test_tur_lower_bound_and_integrated_circulation_known_answers():
+    from uniq_core import thermo
+
+    currents = np.array([1.0, 3.0])  # mean 2, variance 2: Σ_T ≥ ln(1 + 2·4/2) = ln 5
+    assert thermo.tur_lower_bound(currents, 10) == pytest.approx(np.log(5.0) / 10)
+    assert thermo.tur_lower_bound(np.array([-1.0, 1.0]), 5) == 0.0
+    with pytest.raises(ValueError, match="at least 2"):
+        thermo.tur_lower_bound(np.array([1.0, np.nan]), 5)
+    # a closed anticlockwise loop sweeps its area (2) whatever the centring; clockwise, minus it
+    square = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0], [1.0, 0.0]])
+    assert thermo.integrated_circulation(square) == pytest.approx(2.0)
+    assert thermo.integrated_circulation(square[::-1]) == pytest.approx(-2.0)

@@ -1028,6 +1028,28 @@ def _current_findings(stationary: EntropyResult) -> dict[str, float | int | str]
         "cur_langevin_z": langevin_z,
         "cur_word": "within" if sgd_z <= AGREEMENT_Z else "as much as",
         "cur_visible": "not visible" if sgd_z <= AGREEMENT_Z else "visible",
+        **_tur_findings(stationary),
+    }
+
+
+def circulation_currents(stationary: EntropyResult) -> np.ndarray:
+    """The first seed's time-integrated circulation in the top principal plane, one per healthy chain
+    (:func:`uniq_core.thermo.integrated_circulation`)."""
+    plane = np.asarray(stationary.sgd_plane, dtype=float)
+    return np.array([thermo.integrated_circulation(chain) for chain in plane if np.isfinite(chain).all()])
+
+
+def _tur_findings(stationary: EntropyResult) -> dict[str, float | int | str]:
+    """The ``cur_tur*`` model-free lower bound from the circulation current (thermodynamic uncertainty
+    relation), against the first seed's exact linearised rate."""
+    currents = circulation_currents(stationary)
+    steps = int(np.asarray(stationary.sgd_plane).shape[1]) - 1
+    bound = thermo.tur_lower_bound(currents, steps) if currents.size >= 2 else float("nan")
+    exact = float(np.asarray(stationary.sgd_exact, dtype=float).ravel()[0])
+    return {
+        "cur_tur": bound,
+        "cur_tur_chains": int(currents.size),
+        "cur_tur_fraction": bound / exact if exact > 0 else float("nan"),
     }
 
 

@@ -1271,7 +1271,8 @@ def _over_initialisations_findings(result: TangentResult, config: TangentConfig)
     finite = np.isfinite(typical_change) & np.isfinite(spread)
     flat = finite & (typical_change < spread)
     intervals = "; ".join(f"η = {lr:g}: {m:.3g} [{lo:.3g}, {hi:.3g}]" if np.isfinite(lo) else
-                          f"η = {lr:g}: {m:.3g} (no interval: {n} initialisations)"
+                          f"η = {lr:g}: blew up at every initialisation" if n == 0 else
+                          f"η = {lr:g}: {m:.3g} (no interval: {n} initialisations did not blow up)"
                           for lr, m, lo, hi, n in zip(result.lrs, signs["mean"], signs["low"], signs["high"],
                                                       signs["n"]))
     counts = [(word, int(np.sum(signs["sign"] == word))) for word in ("positive", "negative", "not resolved")]
