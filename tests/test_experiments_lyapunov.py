@@ -129,16 +129,26 @@ def test_heavy_ball_tangent_reports_the_heavy_ball_edge():
 
 
 def test_instability_barriers_have_one_value_per_pair():
-    config = chapter.InstabilityConfig(widths=(16,), epochs=2, splits=(0.0, 1.0), n_children=3)
+    config = chapter.InstabilityConfig(widths=(16,), epochs=2, splits=(0.0, 1.0), n_children=3, n_parents=2,
+                                       n_independent=2)
     result = chapter.run_instability(config, progress=False)
-    assert result.barrier.shape == (2, 3) and result.distance.shape == (2, 3)
+    assert result.barrier.shape == (2, 6) and result.distance.shape == (2, 6) and result.loss_barrier.shape == (2, 6)
     assert np.all(result.barrier >= -1e-12) and np.all(result.distance > 0)
-    assert result.disagreement.shape == (2, 3) and np.all((result.disagreement >= 0) & (result.disagreement <= 1))
+    assert result.disagreement.shape == (2, 6) and np.all((result.disagreement >= 0) & (result.disagreement <= 1))
+    # per parent: the mean of its own three pairs; the two parents are different initialisations
+    np.testing.assert_allclose(result.parent_barrier, result.barrier.reshape(2, 2, 3).mean(axis=2))
+    assert not np.allclose(result.distance[:, :3], result.distance[:, 3:])
+    assert result.independent_barrier.shape == (2,) and np.all(result.independent_disagreement > 0)
+    assert result.n_test > 0
+    # parent 0 is the single parent of a one-parent run: the same numbers
+    single = chapter.run_instability(config.replace(n_parents=1, n_independent=0), progress=False)
+    np.testing.assert_allclose(single.barrier, result.barrier[:, :3])
 
 
 def test_instability_null_control_children_that_barely_move_have_no_barrier_and_agree():
     # known answer: with a vanishing step size every child stays at the parent: zero barrier, same predictions
-    config = chapter.InstabilityConfig(widths=(16,), epochs=1, splits=(0.0,), n_children=3, lr=1e-9)
+    config = chapter.InstabilityConfig(widths=(16,), epochs=1, splits=(0.0,), n_children=3, lr=1e-9, n_parents=1,
+                                       n_independent=0)
     result = chapter.run_instability(config, progress=False)
     np.testing.assert_allclose(result.barrier, 0.0, atol=1e-12)
     np.testing.assert_allclose(result.disagreement, 0.0)

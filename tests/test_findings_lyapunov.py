@@ -32,7 +32,7 @@ def runs():
         "momentum": tangent,
         "divergence": chapter.run_divergence(divergence_config, progress=False, use_cache=False),
         "instability": chapter.run_instability(
-            chapter.InstabilityConfig(widths=(8,), epochs=1, splits=(0.0, 0.5), n_children=2),
+            chapter.InstabilityConfig(widths=(8,), epochs=1, splits=(0.0, 0.5), n_children=2, n_independent=2),
             progress=False, use_cache=False),
         "reproducibility": introduction.run_reproducibility(introduction.Config(widths=(8,), epochs=0.5),
                                                             progress=False, use_cache=False),
@@ -267,3 +267,16 @@ def test_relative_spread_words_follow_its_interval(runs):
     flat = dataclasses.replace(growing, relative_exponent=np.array([0.01, -0.01, 0.005, -0.005, 0.0, 0.001]))
     assert chapter._relative_spread_findings(flat)["div_relative_trend"] == "is not resolved"
     assert {"div_relative", "div_relative_interval", "div_norm_growth"} <= set(said(runs))
+
+
+def test_the_children_are_compared_with_independently_initialised_pairs(runs):
+    results, _ = runs
+    instability = results["instability"]
+    low = dataclasses.replace(instability, barrier=np.full_like(instability.barrier, 0.001),
+                              independent_barrier=np.array([0.015, 0.029]), n_test=270)
+    said = chapter._instability_baseline_findings(low)
+    assert said["inst_compare"] == "is below the barrier of every independently initialised pair"
+    assert said["inst_independent_below_tolerance"] == 1 and said["inst_independent_barrier"] == "1.5 to 2.9"
+    assert said["inst_example_points"] == pytest.approx(100 / 270) and said["inst_last_in_examples"] == pytest.approx(0.27)
+    high = dataclasses.replace(low, barrier=np.full_like(instability.barrier, 0.02))
+    assert chapter._instability_baseline_findings(high)["inst_compare"].startswith("is not below")

@@ -646,7 +646,9 @@ within 2 percentage points of zero (their tolerance for noise in the error)."""
 @dataclass(frozen=True)
 class InstabilityConfig(ConfigBase):
     """A parent trained for ``split`` epochs, then ``n_children`` copies with different minibatch orders
-    trained to ``epochs``; the error barrier between children, for each split epoch."""
+    trained to ``epochs``; the error and loss barriers between children, for each split epoch, for each of
+    ``n_parents`` parent initialisations. The baseline: ``n_independent`` pairs of networks initialised
+    independently and trained alike (their barriers are what "different basins" looks like here)."""
 
     dataset: str = "digits"
     widths: tuple[int, ...] = (128,)
@@ -656,11 +658,15 @@ class InstabilityConfig(ConfigBase):
     epochs: int = 12
     splits: tuple[float, ...] = (0.0, 0.25, 1.0, 3.0)
     n_children: int = 3
+    n_parents: int = 2
+    n_independent: int = 3
     seed: int = 0
     device: str = "auto"
 
     def __post_init__(self) -> None:
         _check_common(self)
+        check_number("n_parents", self.n_parents, low=1, high=64, integer=True)
+        check_number("n_independent", self.n_independent, low=0, high=64, integer=True)
         check_number("lr", self.lr, low=0.0, high=100.0, low_inclusive=False)
         check_number("momentum", self.momentum, low=0.0, high=1.0, high_inclusive=False)
         check_number("batch_size", self.batch_size, low=1, high=4096, integer=True)
@@ -677,15 +683,19 @@ class InstabilityConfig(ConfigBase):
 
     @classmethod
     def full(cls) -> "InstabilityConfig":
-        return cls(epochs=40, splits=(0.0, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0), n_children=6, device="auto")
+        return cls(epochs=40, splits=(0.0, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0), n_children=6, n_parents=5,
+                   n_independent=8, device="auto")
 
 
 @dataclass
 class InstabilityResult(ResultBase):
-    """Per split epoch: ``barrier`` (S, pairs) test-error barriers between children, its mean, the mean
-    test error of the children, their distance (S, pairs) in parameter space and ``disagreement`` (S, pairs),
-    the fraction of test inputs on which two children predict different classes. All children descend from
-    one parent initialisation (``config.seed``)."""
+    """Per split epoch: ``barrier`` (S, pairs) test-error barriers between children of every parent (parent
+    by parent, ``pairs`` = parents × child pairs), its mean, the mean test error of the children, their
+    distance (S, pairs) in parameter space and ``disagreement`` (S, pairs), the fraction of test inputs on
+    which two children predict different classes; ``loss_barrier`` (S, pairs) the test-loss barriers;
+    ``parent_barrier`` (S, parents) the mean error barrier per parent (the independent units). Baseline:
+    ``independent_barrier``, ``independent_loss_barrier`` and ``independent_disagreement`` per pair of
+    independently initialised networks. ``n_test``: test examples (one example is 1/n_test of error)."""
 
     splits: np.ndarray
     barrier: np.ndarray
@@ -693,6 +703,12 @@ class InstabilityResult(ResultBase):
     child_error: np.ndarray
     distance: np.ndarray
     disagreement: np.ndarray
+    loss_barrier: np.ndarray | float = float("nan")
+    parent_barrier: np.ndarray | float = float("nan")
+    independent_barrier: np.ndarray | float = float("nan")
+    independent_loss_barrier: np.ndarray | float = float("nan")
+    independent_disagreement: np.ndarray | float = float("nan")
+    n_test: int = 0
 
 
 def prediction_disagreement(model: torch.nn.Module, theta_a, theta_b, inputs: torch.Tensor) -> float:
@@ -715,39 +731,63 @@ def run_instability(config: InstabilityConfig, *, progress: bool = True, use_cac
         device = runtime.device(config.device)
         dataset = data.load(config.dataset, seed=config.seed, device=device)
         per_epoch = dataset.x_train.shape[0] // config.batch_size
-        model = _model(config, dataset, config.seed).to(device)
         settings = dict(lr=config.lr, momentum=config.momentum, batch_size=config.batch_size, device=device)
-        barrier_rows, error_rows, distance_rows, disagreement_rows = [], [], [], []
-        for split in runtime.progress_bar(config.splits, "split epochs", progress):
+        rows = {name: [[] for _ in config.splits] for name in ("barrier", "loss", "distance", "disagreement")}
+        errors = [[] for _ in config.splits]
+        parent_means = np.full((len(config.splits), config.n_parents), np.nan)
+
+        def compare(template: torch.nn.Module, theta_a: np.ndarray, theta_b: np.ndarray) -> dict[str, float]:
+            curve = barriers.interpolation_curve(template.cpu(), theta_a, theta_b, dataset.x_test.cpu(),
+                                                 dataset.y_test.cpu())
+            template.to(device)
+            return {"barrier": curve["error_barrier"], "loss": curve["loss_barrier"],
+                    "distance": float(np.linalg.norm(theta_a - theta_b)),
+                    "disagreement": prediction_disagreement(template, theta_a, theta_b, dataset.x_test)}
+
+        runs = [(parent, index, split) for parent in range(config.n_parents) for index, split in enumerate(config.splits)]
+        for parent_index, index, split in runtime.progress_bar(runs, "parents × split epochs", progress):
+            seed = config.seed + 1000 * parent_index
+            model = _model(config, dataset, seed).to(device)
             parent = model
             split_steps = int(round(split * per_epoch))
             if split_steps > 0:
                 trunk = replicas.train_replicas(model, dataset, n_replicas=1, perturbation=0.0,
-                                                n_steps=split_steps, seed=config.seed, **settings)
+                                                n_steps=split_steps, seed=seed, **settings)
                 parent = copy.deepcopy(model)
                 torch.nn.utils.vector_to_parameters(
                     torch.as_tensor(trunk.final_parameters[0], device=device), parent.parameters())
             children = replicas.train_replicas(
                 parent, dataset, n_replicas=config.n_children, perturbation=0.0, independent_order=True,
-                n_steps=config.epochs * per_epoch - split_steps, seed=config.seed + 1, **settings)
-            row_barrier, row_distance, row_disagreement = [], [], []
+                n_steps=config.epochs * per_epoch - split_steps, seed=seed + 1, **settings)
+            pair_barriers = []
             for a, b in itertools.combinations(range(config.n_children), 2):
-                curve = barriers.interpolation_curve(parent.cpu(), children.final_parameters[a],
-                                                     children.final_parameters[b], dataset.x_test.cpu(),
-                                                     dataset.y_test.cpu())
-                parent.to(device)
-                row_barrier.append(curve["error_barrier"])
-                row_distance.append(float(np.linalg.norm(children.final_parameters[a] - children.final_parameters[b])))
-                row_disagreement.append(prediction_disagreement(parent, children.final_parameters[a],
-                                                                children.final_parameters[b], dataset.x_test))
-            disagreement_rows.append(row_disagreement)
-            barrier_rows.append(row_barrier)
-            distance_rows.append(row_distance)
-            error_rows.append(float(1 - np.nanmean(children.test_accuracy)))
-        barrier = np.array(barrier_rows)
+                measured = compare(parent, children.final_parameters[a], children.final_parameters[b])
+                for name, value in measured.items():
+                    rows[name][index].append(value)
+                pair_barriers.append(measured["barrier"])
+            parent_means[index, parent_index] = float(np.mean(pair_barriers))
+            errors[index].append(float(1 - np.nanmean(children.test_accuracy)))
+        independent = {name: [] for name in ("barrier", "loss", "disagreement")}
+        for pair in range(config.n_independent):
+            finals = []
+            for member in range(2):
+                seed = config.seed + 500 + 1000 * pair + member
+                trained = replicas.train_replicas(_model(config, dataset, seed).to(device), dataset, n_replicas=1,
+                                                  perturbation=0.0, n_steps=config.epochs * per_epoch, seed=seed,
+                                                  **settings)
+                finals.append(trained.final_parameters[0])
+            measured = compare(_model(config, dataset, config.seed).to(device), finals[0], finals[1])
+            for name in independent:
+                independent[name].append(measured[name])
+        barrier = np.array(rows["barrier"])
         return InstabilityResult(splits=np.asarray(config.splits, dtype=np.float64), barrier=barrier,
-                                 barrier_mean=barrier.mean(axis=1), child_error=np.array(error_rows),
-                                 distance=np.array(distance_rows), disagreement=np.array(disagreement_rows))
+                                 barrier_mean=barrier.mean(axis=1), child_error=np.array([np.mean(e) for e in errors]),
+                                 distance=np.array(rows["distance"]), disagreement=np.array(rows["disagreement"]),
+                                 loss_barrier=np.array(rows["loss"]), parent_barrier=parent_means,
+                                 independent_barrier=np.array(independent["barrier"]),
+                                 independent_loss_barrier=np.array(independent["loss"]),
+                                 independent_disagreement=np.array(independent["disagreement"]),
+                                 n_test=int(dataset.x_test.shape[0]))
 
     return runtime.cached(compute, config, InstabilityResult, use_cache=use_cache)
 
@@ -1467,6 +1507,39 @@ def _instability_findings(result: InstabilityResult) -> dict[str, Any]:
         else "and some pairs are separated by an error barrier beyond that tolerance: in this regime they "
         "end in different basins",
         "instability_verdict": "share a linearly connected basin" if stable else "do not always share a basin",
+        **_instability_baseline_findings(result),
+    }
+
+
+def _instability_baseline_findings(result: InstabilityResult) -> dict[str, Any]:
+    """The children at the last split epoch against the baseline of independently initialised pairs: error and
+    loss barriers, disagreement, one test example's share of the error, and the per-parent means."""
+    independent = 100 * np.asarray(result.independent_barrier, dtype=float).ravel()
+    independent_loss = np.asarray(result.independent_loss_barrier, dtype=float).ravel()
+    last = 100 * np.asarray(result.barrier, dtype=float)[-1]
+    last_loss = np.atleast_2d(np.asarray(result.loss_barrier, dtype=float))[-1]
+    parents = 100 * np.atleast_2d(np.asarray(result.parent_barrier, dtype=float))[-1]
+    example = 100.0 / result.n_test if result.n_test else float("nan")
+    finite = independent[np.isfinite(independent)]
+    if not finite.size:
+        compare = "has no baseline (no independent pairs were trained)"
+    elif np.nanmax(last) < finite.min():
+        compare = "is below the barrier of every independently initialised pair"
+    else:
+        compare = "is not below the barriers of independently initialised pairs"
+    return {
+        "inst_parents": int(parents.size),
+        "inst_parent_barriers": ", ".join(f"{value:.2f}" for value in parents),
+        "inst_last_barrier": float(np.nanmean(last)),
+        "inst_last_loss": float(np.nanmean(last_loss)),
+        "inst_example_points": example,
+        "inst_last_in_examples": float(np.nanmean(last) / example) if np.isfinite(example) else float("nan"),
+        "inst_independent_pairs": int(finite.size),
+        "inst_independent_barrier": _span(finite, 3),
+        "inst_independent_loss": _span(independent_loss, 3),
+        "inst_independent_disagreement": _span(100 * np.asarray(result.independent_disagreement, dtype=float), 3),
+        "inst_independent_below_tolerance": int(np.sum(finite < 100 * STABILITY_THRESHOLD)),
+        "inst_compare": compare,
     }
 
 
