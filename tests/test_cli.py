@@ -117,7 +117,8 @@ def test_device_sets_a_sweeps_base_config():
 def test_every_config_that_trains_a_network_has_a_device_that_defaults_to_auto():
     # entropy.validation samples an exact OU process and fisher.null_check measures metrics at initialisation
     # (NumPy and float64 on the CPU); verdicts sets its chapters' devices through its own field
-    on_the_cpu = {"entropy.validation", "fisher.null_check"}
+    # and topology.calibration computes persistence of random walks (NumPy and gudhi)
+    on_the_cpu = {"entropy.validation", "fisher.null_check", "topology.calibration"}
     for name, experiment in cli.experiments().items():
         for profile in ("quick", "full"):
             config = getattr(experiment.config_type, profile)()

@@ -1014,8 +1014,9 @@ def _chain_findings(stationary: EntropyResult, config: EntropyConfig) -> dict[st
         said[f"st_{kind}_second"] = float(np.mean(second))
         said[f"st_{kind}_halves_z"] = float((np.mean(second) - np.mean(first)) / error)
         halves_z.append(said[f"st_{kind}_halves_z"])
-    said["st_halves_word"] = ("consistent with stationarity" if max(abs(z) for z in halves_z) <= AGREEMENT_Z
-                              else "not consistent with stationarity")
+    said["st_halves_word"] = ("no significant drift between the halves, which at this power does not show "
+                              "stationarity" if max(abs(z) for z in halves_z) <= AGREEMENT_Z
+                              else "a drift between the halves: the chains are not stationary")
     return said
 
 

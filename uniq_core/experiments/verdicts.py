@@ -77,12 +77,11 @@ CLAIM_REGISTRY: tuple[Claim, ...] = (
     Claim("entropy", "uniq-nets", "000_a5cfc4e1f6a8e3d7.txt",
           "The learning process is a thermodynamically irreversible non-equilibrium process with strictly "
           "positive entropy production.",
-          "Along learning from initialisation: the phase-space contraction of the gradient-descent map, "
-          "−Σ ln|1 − ηh_i| over every Hessian eigenvalue, averaged over the run, per seed (the deterministic "
-          "counterpart of entropy production: the rate at which an ensemble of states loses Gibbs entropy). "
-          "Narrowed: SGD's own noise and the housekeeping/excess split along the transient are not measured. "
-          "Beside it, the model-free cross-chain estimate of SGD at a stationary minimum, with Langevin "
-          "dynamics (reversible by construction) as the null control.",
+          "The claim is about learning: the entropy production of SGD along the run from initialisation. That "
+          "needs SGD's forward and backward path probabilities along a non-stationary run (with Langevin "
+          "dynamics as the control) and is not measured, so the claim is not testable here. Shown beside it: "
+          "the model-free cross-chain estimate of SGD at a stationary minimum (a narrower question), with "
+          "Langevin dynamics, reversible by construction, as the null control.",
           "MLP on the digits: every Hessian eigenvalue along learning; at the minimum, the top stable Hessian "
           "directions (chapter 2)",
           "02_entropy.html#verdict"),
@@ -372,34 +371,22 @@ def stationary_entropy_decision(stationary) -> Decision:
 
 
 def row_entropy(stationary, config=None, training=None) -> Verdict:
-    """The claim is about learning, so it is decided on learning (chapter 2): the phase-space contraction of
-    the gradient-descent map −Σ ln|1 − ηh_i| averaged over the learning run from initialisation
-    (:func:`uniq_core.experiments.entropy.learning_contraction`), per seed, with
-    :func:`~uniq_core.rules.interval_rule` (claim: above 0), recomputed without the weight decay's uniform
-    share. The stationary SGD estimate at a minimum (:func:`stationary_entropy_decision`) is reported
-    beside it, and decides the row only when no learning run is given."""
+    """The claim is about learning. Its entropy production along the non-stationary run (SGD's forward and
+    backward path probabilities, with Langevin as the control that must read only relaxation) is not measured,
+    so the claim is not testable here (:func:`~uniq_core.rules.untestable_rule`). The phase-space contraction
+    of the gradient-descent map is no substitute: positive by construction near a minimum and shared by the
+    reversible Langevin dynamics. The stationary SGD estimate at a minimum
+    (:func:`stationary_entropy_decision`) is reported beside it, as the answer to a narrower question."""
     stationary_decision = stationary_entropy_decision(stationary)
-    beside = f"at a stationary minimum the SGD estimate is {stationary_decision.word}"
-    if training is None:
-        return _verdict("entropy", stationary_decision, "entropy production of SGD at a minimum, nats per step",
-                        "minibatch SGD at a stationary minimum, per seed; the learning transient is not measured",
-                        "An interval over at least five seeds above zero, on both halves of the chains, would make "
-                        "it hold.")
-    from uniq_core.experiments.entropy import learning_contraction
-
-    shares = {"included": learning_contraction(training),
-              "removed": learning_contraction(training, data_only=True)}
-
-    def decide(weight_decay: str = "included", confidence: float = rules.CONFIDENCE) -> Decision:
-        return rules.interval_rule(shares[weight_decay], confidence=confidence)
-
-    decision = rules.robust(decide, {"weight_decay": ("included", "removed"), "confidence": CONFIDENCES},
-                            weight_decay="included", confidence=rules.CONFIDENCE)
-    return _verdict("entropy", decision, "phase-space contraction of gradient descent along learning, nats per step",
-                    f"learning from initialisation, full-batch gradient-descent map at the SGD run's checkpoints "
-                    f"(SGD's own noise and the housekeeping/excess split are not measured); {beside}",
-                    "An interval over at least five seeds above zero, with and without the weight decay's share, "
-                    "would make it hold; below zero, fail.")
+    beside = (f"SGD's entropy production at a stationary minimum: {stationary_decision.word} "
+              f"({stationary_decision.interval_kind})")
+    decision = rules.robust(lambda: replace(rules.untestable_rule(
+        "entropy production along the learning run is not measured; the stationary estimate at a minimum "
+        "answers a narrower question"), value=float(stationary_decision.value)), {})
+    return _verdict("entropy", decision, "SGD's entropy production at a stationary minimum (shown, not deciding), "
+                    "nats per step", f"{beside}; the learning transient is not measured",
+                    "An estimate of SGD's entropy production along the run, with a Langevin control that reads only "
+                    "its relaxation, above zero over at least five seeds would make it hold.")
 
 
 def row_topology(trajectories, independent, sweep=None) -> Verdict:
