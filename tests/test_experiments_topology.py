@@ -191,3 +191,4 @@ def test_calibration_shows_the_replicate_test_fails_its_size_on_paths_and_the_tw
     assert result.null_rate <= 0.1 and result.planted_rate >= 0.7
     assert result.replicate_low > 0.05  # halves of one path look alike whatever the run
     assert result.null_low <= result.null_rate <= result.null_high
+    assert result.shared_rate >= 0.5  # walks that share their increments are told from independent ones

@@ -160,16 +160,16 @@ def test_disagreement_over_the_grid_grows_or_falls(measured):
 def test_calibration_words_follow_the_rates_and_their_intervals(measured):
     said = said_with(measured, "calibration", replicate_rate=0.3, replicate_low=0.18, replicate_high=0.45,
                      null_rate=0.05, null_low=0.01, null_high=0.16, planted_rate=0.9, planted_low=0.8, planted_high=0.97)
-    assert said["cal_replicate_holds"] == "does not keep" and said["cal_null_holds"] == "keeps"
+    assert said["cal_replicate_holds"] == "does not keep" and said["cal_null_holds"] == "is consistent with"
     assert said["cal_replicate"] == "30% (95% Wilson interval 18% to 45%)"
     broken = said_with(measured, "calibration", null_rate=0.3, null_low=0.2, null_high=0.4)
-    assert broken["cal_null_holds"] == "does not keep"
+    assert broken["cal_null_holds"] == "exceeds"
 
 
 def test_the_two_sample_word_follows_the_holm_family(measured, monkeypatch):
     results, configs = measured
-    for rejected, word in (([True, True], "differ"), ([True, False], "differ in one space only"),
-                           ([False, False], "are not told apart")):
+    for rejected, word in (([True, True], "rejects in both spaces"), ([True, False], "rejects in one space only"),
+                           ([False, False], "does not reject")):
         monkeypatch.setattr(topology, "two_sample_family", lambda a, b, rejected=rejected: {
             "raw": np.array([0.01, 0.5]), "holm": np.array([0.02, 0.5]), "rejected": np.array(rejected)})
         assert topology.findings(results, configs)["ts_word"] == word

@@ -73,24 +73,27 @@ def trajectory_topology_figure(result: Any) -> plt.Figure:
 
 def two_sample_figure(trajectories: Any, independent: Any, calibration: Any) -> plt.Figure:
     """Left: the rejection rate of each test on random walks (the replicate test and the two-sample test where
-    nothing differs, the two-sample test on a planted larger step), with Wilson intervals and the level.
+    nothing differs, the two-sample test on a planted larger step and on walks that share their increments),
+    with Wilson intervals and the level.
     Right: the first H0 landscape layer of every perturbed run's weight-space trajectory, runs sharing one
     data order against runs with their own orders, group means in bold."""
     from uniq_core import topology
     from uniq_core.experiments.topology import run_diagrams
 
-    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8))
+    figure, (left, right) = plt.subplots(1, 2, figsize=(12, 3.8))
     rates = [("replicate test,\nno difference", calibration.replicate_rate, calibration.replicate_low,
               calibration.replicate_high, "#c0392b"),
              ("two-sample test,\nno difference", calibration.null_rate, calibration.null_low, calibration.null_high,
               "#2e6da4"),
              ("two-sample test,\nlarger step", calibration.planted_rate, calibration.planted_low,
-              calibration.planted_high, "#5b8c3a")]
+              calibration.planted_high, "#5b8c3a"),
+             ("two-sample test,\nshared increments", calibration.shared_rate, calibration.shared_low,
+              calibration.shared_high, "#8e6bb0")]
     for position, (label, rate, low, high, colour) in enumerate(rates):
         left.bar(position, rate, color=colour, alpha=0.8)
         left.errorbar(position, rate, yerr=[[rate - low], [high - rate]], color="black", capsize=5)
     left.axhline(calibration.level, color="grey", ls="--", lw=1, label=f"level {calibration.level:g}")
-    left.set_xticks(range(len(rates)), [label for label, *_ in rates], fontsize=8)
+    left.set_xticks(range(len(rates)), [label for label, *_ in rates], fontsize=7)
     left.set_ylim(0, 1.05)
     left.set_ylabel("share of sets rejected")
     left.set_title("size and power on random walks (95% Wilson intervals)", fontsize=9)
