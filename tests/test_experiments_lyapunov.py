@@ -505,5 +505,6 @@ def test_relative_spread_and_norm_growth_add_up_to_the_absolute_rate():
     config = chapter.DivergenceConfig(n_train=256, epochs=2, n_seeds=2, n_replicas=3, widths=(16,))
     result = chapter.run_divergence(config, progress=False, use_cache=False)
     assert result.relative_exponent.shape == (2,) and np.isfinite(result.norm_growth).all()
+    assert result.norm.shape == result.spread.shape and np.all(result.norm > 0)
     np.testing.assert_allclose(result.relative_exponent + result.norm_growth, result.fitted_exponent, rtol=1e-9,
                                atol=1e-12)

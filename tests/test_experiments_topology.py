@@ -21,6 +21,7 @@ def test_trajectory_topology_on_real_training():
     assert result.weight_points.shape[0] == 4 and result.weight_points.shape[2] == 2
     assert result.weight_diagram_h0.shape[1] == 2 and np.isinf(result.weight_diagram_h0[:, 1]).sum() == 1
     assert np.all(np.diag(result.disagreement) == 0) and np.all(result.disagreement <= 1)
+    assert result.output_difference[0] == 0 and np.all(result.output_difference[1:] > 0)
     # the weight-space cloud is the full parameter vector (64 inputs, 8 hidden units, 10 classes), not a sketch
     assert result.n_parameters == 64 * 8 + 8 + 8 * 10 + 10
 

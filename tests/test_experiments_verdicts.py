@@ -204,24 +204,22 @@ def test_row_topology_is_not_testable_and_names_why_no_comparison_of_the_runs_st
     assert np.isnan(row.value) and "7 perturbed runs" in row.regime and "independent" in row.interval_kind
 
 
-def test_row_reproducibility_is_decided_by_disagreement_with_the_reference_over_perturbed_runs():
+def test_row_reproducibility_looks_for_a_run_computing_the_reference_function():
     result = SimpleNamespace(variants="re-run|float64", steps=np.array([0, 10, 20]),
                              bitwise_identical=np.array([True, False]), first_difference_step=np.array([-1, 3]))
     result.names = result.variants.split("|")
     disagreement = np.zeros((8, 8))
-    disagreement[0, 1:] = [0.01, 0.012, 0.009, 0.011, 0.01, 0.013, 0.008]
-    row = v.row_reproducibility(SimpleNamespace(disagreement=disagreement), result)
-    assert row.verdict == v.HOLDS and row.rule == "interval_rule" and "bit-identical" in row.regime
-    assert row.value == pytest.approx(disagreement[0, 1:].mean()) and "perturbed runs" in row.interval_kind
-    assert "bit" not in v.row_reproducibility(SimpleNamespace(disagreement=disagreement)).regime
-    mostly_equal = disagreement.copy()
-    mostly_equal[0, 1:] = [0.01, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]  # one run in seven differs: no interval above 0
-    row = v.row_reproducibility(SimpleNamespace(disagreement=mostly_equal))
-    assert row.verdict == v.UNRESOLVED and "6 of 7 predict exactly as the reference" in row.regime
-    flips = v.row_reproducibility(SimpleNamespace(disagreement=disagreement),
-                                  independent=SimpleNamespace(disagreement=mostly_equal))
+    disagreement[0, 1:] = [0.002, 0.0, 0.0, 0.002, 0.0, 0.002, 0.0]
+    runs = SimpleNamespace(disagreement=disagreement, output_difference=np.r_[0.0, np.full(7, 0.05)])
+    row = v.row_reproducibility(runs, result)
+    # no counterexample among seven: a universal claim is not contradicted, and not proven
+    assert row.verdict == v.UNRESOLVED and row.rule == "counterexample_rule" and "bit-identical" in row.regime
+    assert row.value == pytest.approx(0.05) and "4 of 7 on none" in row.regime
+    same = SimpleNamespace(disagreement=disagreement, output_difference=np.r_[0.0, 1e-9, np.full(6, 0.05)])
+    assert v.row_reproducibility(same).verdict == v.FAILS  # one run computes the reference's function
+    flips = v.row_reproducibility(runs, independent=same)
     assert flips.verdict == "depends on order" and "own data orders" in flips.robustness
-    assert v.row_reproducibility(SimpleNamespace(disagreement=disagreement[:4, :4])).verdict == v.UNRESOLVED  # 3 runs
+    assert "bit" not in v.row_reproducibility(runs).regime
 
 
 def _settings(batch_round_trip: float, batch_omega: float, energy: float) -> tuple[SimpleNamespace, SimpleNamespace]:
@@ -367,3 +365,20 @@ def test_the_page_glues_every_row_and_links_to_existing_chapters():
     source = Path(v.__file__).read_text()
     for page_name in set(re.findall(r'"(\d\d_\w+)\.html#', source)):
         assert (ROOT / "book" / f"{page_name}.md").exists(), page_name
+
+
+def test_row_lyapunov_decides_on_the_relative_spread_and_flips_with_a_slowing_rate():
+    epochs = np.linspace(0, 10, 41)
+    rng = np.random.default_rng(2)
+    growing = 0.05 * np.minimum(epochs, 5.0)  # ln(spread / norm) grows over the first half only
+    spread = np.exp(np.array([0.03 * epochs + growing + rng.normal(0, 1e-3, epochs.size) for _ in range(6)]))
+    norm = np.exp(np.tile(0.03 * epochs, (6, 1)))
+    relative = np.array([np.polyfit(epochs, np.log(s / n), 1)[0] for s, n in zip(spread, norm)])
+    divergence = SimpleNamespace(fitted_exponent=np.array([np.polyfit(epochs, np.log(s), 1)[0] for s in spread]),
+                                 exponent_mean=0.0, relative_exponent=relative, spread=spread, epochs=epochs, norm=norm)
+    from uniq_core.experiments.lyapunov import late_relative_exponents
+
+    np.testing.assert_allclose(late_relative_exponents(divergence), 0.0, atol=2e-3)
+    row = v.row_lyapunov(divergence, _regime(0.3 + rng.normal(0.0, 0.01, (3, 2, 2))))
+    assert row.quantity.startswith("exponent of the replicas' spread relative to the weights' norm")
+    assert row.value == pytest.approx(relative.mean()) and "window" in row.verdict

@@ -246,8 +246,14 @@ def test_the_sign_over_initialisations_follows_the_interval_and_needs_five_of_th
     assert signs["low"][0] > 0 and signs["high"][1] < 0
     few = dataclasses.replace(rows, init_late=late[:4])
     assert list(chapter.initialisation_signs(few)["sign"]) == ["not resolved"] * 3
-    values = said(runs, tangent=rows)
-    assert values["tangent_inits"] == 6 and values["tangent_inits_signs"] == "1 positive, 1 negative, 1 not resolved"
+    flat = np.ones(3, dtype=bool)
+    assert list(chapter.determined_signs(signs, flat, True)) == [
+        "positive", "below the exact floor of 0 (the estimator undershoots)", "not resolved"]
+    # no sign where the positive control fails or the running estimate has not flattened
+    assert set(chapter.determined_signs(signs, flat, False)) == {"not determined by this instrument"}
+    assert chapter.determined_signs(signs, np.array([False, True, True]), True)[0] == "not determined by this instrument"
+    values = said(runs, tangent=rows)  # the tiny fixture's control does not recover its rate
+    assert values["tangent_inits"] == 6 and values["tangent_inits_signs"] == "3 not determined by this instrument"
     assert values["tangent_inits_growing"] == "0.75"
     assert values["tangent_inits_flat"] == "has flattened at every step size"  # a constant running estimate
 

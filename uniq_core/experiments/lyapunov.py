@@ -104,7 +104,8 @@ class DivergenceResult(ResultBase):
     s(t)/‖θ(t)‖ (‖θ‖ the mean parameter norm of the healthy replicas), and ``norm_growth`` (S,): the fitted
     exponent of ‖θ(t)‖, so that ``fitted_exponent`` = ``relative_exponent`` + ``norm_growth`` exactly (a
     least-squares slope is linear in the series): the part of the spread's growth that is growth of the
-    weights themselves.
+    weights themselves. ``norm`` (S, T): that mean parameter norm at each record (NaN for a seed with a
+    diverged replica).
     """
 
     epochs: np.ndarray
@@ -128,6 +129,7 @@ class DivergenceResult(ResultBase):
     live_exponent: np.ndarray | float = float("nan")
     relative_exponent: np.ndarray | float = float("nan")
     norm_growth: np.ndarray | float = float("nan")
+    norm: np.ndarray | float = float("nan")
 
 
 def relative_spread_exponents(record: replicas.ReplicaRun, steps_per_epoch: int) -> tuple[float, float]:
@@ -178,7 +180,7 @@ def run_divergence(config: DivergenceConfig, *, progress: bool = True, use_cache
                             seed=config.seed, device=device)
         per_epoch = dataset.x_train.shape[0] // config.batch_size
         rows: list[dict[str, float]] = []
-        spreads, accuracy, diverged, wall, live, relative = [], [], [], 0.0, [], []
+        spreads, accuracy, diverged, wall, live, relative, norms = [], [], [], 0.0, [], [], []
         dead_inputs = (dataset.x_train == 0).all(dim=0).cpu().numpy()
         n_parameters = sum(p.numel() for p in _model(config, dataset, config.seed).parameters())
         keep = np.ones(n_parameters, dtype=bool)
@@ -194,6 +196,8 @@ def run_divergence(config: DivergenceConfig, *, progress: bool = True, use_cache
             )
             rows.append(measure_divergence(record, per_epoch, config.epochs))
             relative.append(relative_spread_exponents(record, per_epoch))
+            norms.append(np.full(len(record.steps), np.nan) if record.diverged.any()
+                         else np.mean(np.asarray(record.parameter_norm, dtype=np.float64), axis=0))
             live.append(float("nan") if record.diverged.any() else lyapunov.fitted_exponent(
                 np.arange(record.checkpoints.shape[0], dtype=np.float64),
                 lyapunov.checkpoint_spread(record.checkpoints, keep))[0])
@@ -210,6 +214,7 @@ def run_divergence(config: DivergenceConfig, *, progress: bool = True, use_cache
             steps_per_epoch=per_epoch, lr=config.lr, n_parameters=n_parameters,
             dead_parameters=int(dead_inputs.sum()) * config.widths[0], live_exponent=np.array(live),
             relative_exponent=np.array([r for r, _ in relative]), norm_growth=np.array([g for _, g in relative]),
+            norm=np.stack(norms),
             **column,
         )
 
@@ -226,6 +231,17 @@ def early_and_late_exponents(result: DivergenceResult) -> tuple[np.ndarray, np.n
     fit = lyapunov.fitted_exponent
     return (np.array([fit(result.epochs[early], spread[early])[0] for spread in result.spread]),
             np.array([fit(result.epochs[late], spread[late])[0] for spread in result.spread]))
+
+
+def late_relative_exponents(result: DivergenceResult) -> np.ndarray:
+    """Per seed, the fitted exponent of the relative spread s(t)/‖θ(t)‖ over the second half of the run (NaN
+    where the norms were not recorded or a replica diverged)."""
+    norm = np.asarray(result.norm, dtype=float)
+    if norm.ndim != 2:
+        return np.full(len(result.spread), np.nan)
+    late = result.epochs >= result.epochs[-1] / 2
+    return np.array([lyapunov.fitted_exponent(result.epochs[late], (spread / scale)[late])[0]
+                     if np.isfinite(scale).all() else np.nan for spread, scale in zip(result.spread, norm)])
 
 
 def late_minus_early(result: DivergenceResult, confidence: float = 0.95) -> tuple[float, np.ndarray]:
@@ -1295,10 +1311,23 @@ def initialisation_signs(result: TangentResult, confidence: float = rules.CONFID
     return out
 
 
-def _over_initialisations_findings(result: TangentResult, config: TangentConfig) -> dict[str, Any]:
-    """The late top exponent's distribution over initialisations per step size, its sign, how often the top
-    tangent grows, and whether λ̂₁(T) has flattened (its change over the second half against the spread
-    between initialisations)."""
+def determined_signs(signs: dict[str, np.ndarray], flat: np.ndarray, control_recovered: bool) -> np.ndarray:
+    """The sign words of :func:`initialisation_signs` where the instrument can give one: the positive control
+    recovers its known rate at this length and λ̂₁(T) has flattened at that step size; elsewhere "not
+    determined by this instrument". A "negative" interval is reported as below the exact floor of 0 (the
+    logit-shift directions keep the true top exponent at 0 or above), an undershoot of the estimator."""
+    words = np.array(signs["sign"], dtype=object)
+    undetermined = (~np.asarray(flat, dtype=bool)) | (not control_recovered)
+    words[(signs["n"] >= rules.MIN_UNITS) & undetermined] = "not determined by this instrument"
+    words[words == "negative"] = "below the exact floor of 0 (the estimator undershoots)"
+    return words.astype(str)
+
+
+def _over_initialisations_findings(result: TangentResult, config: TangentConfig,
+                                   control_recovered: bool = True) -> dict[str, Any]:
+    """The late top exponent's distribution over initialisations per step size, its sign where the
+    instrument can give one (:func:`determined_signs`), how often the top tangent grows, and whether λ̂₁(T)
+    has flattened (its change over the second half against the spread between initialisations)."""
     signs = initialisation_signs(result)
     calm = result.regime == REGIMES[0]
     running = np.asarray(result.init_running, dtype=float)
@@ -1315,12 +1344,15 @@ def _over_initialisations_findings(result: TangentResult, config: TangentConfig)
                           f"η = {lr:g}: {m:.3g} (no interval: {n} initialisations did not blow up)"
                           for lr, m, lo, hi, n in zip(result.lrs, signs["mean"], signs["low"], signs["high"],
                                                       signs["n"]))
-    counts = [(word, int(np.sum(signs["sign"] == word))) for word in ("positive", "negative", "not resolved")]
+    words = determined_signs(signs, flat, control_recovered)
+    kinds = ("positive", "below the exact floor of 0 (the estimator undershoots)", "not resolved",
+             "not determined by this instrument")
+    counts = [(word, int(np.sum(words == word))) for word in kinds]
     return {
         "tangent_inits": int(np.atleast_2d(result.init_late).shape[0]),
         "tangent_inits_intervals": intervals,
         "tangent_inits_signs": ", ".join(f"{n} {word}" for word, n in counts if n),
-        "tangent_inits_calm_signs": _distinct(signs["sign"][calm]) if calm.any() else "undetermined",
+        "tangent_inits_calm_signs": _distinct(words[calm]) if calm.any() else "undetermined",
         "tangent_inits_growing": _span(np.asarray(result.init_growing, dtype=float)[:, calm], 2),
         "tangent_inits_flat": "has flattened at every step size" if finite.any() and flat[finite].all()
         else f"has flattened at {int(flat.sum())} of {int(finite.sum())} step sizes",
@@ -1648,13 +1680,14 @@ def findings(results: Mapping[str, Any], configs: Mapping[str, Any]) -> dict[str
     """
     tangent, tangent_config = results["tangent"], configs["tangent"]
     divergence, divergence_config = results["divergence"], configs["divergence"]
+    control = _control_findings(tangent_config)
     values = {
         **_validation_findings(results["validation"], configs["validation"]),
         **_tangent_setup_findings(tangent, tangent_config),
         **_below_edge_findings(tangent, tangent_config),
-        **_control_findings(tangent_config),
+        **control,
         **_initialisation_findings(tangent),
-        **_over_initialisations_findings(tangent, tangent_config),
+        **_over_initialisations_findings(tangent, tangent_config, control["control_verdict"] == "recovers it"),
         **_catapult_findings(tangent, tangent_config),
         **_after_catapult_findings(tangent),
         **_tangent_outcome_findings(tangent),
@@ -1673,11 +1706,11 @@ def findings(results: Mapping[str, Any], configs: Mapping[str, Any]) -> dict[str
 
 __all__ = [
     "DivergenceConfig", "DivergenceResult", "run_divergence", "measure_divergence",
-    "early_and_late_exponents", "peer_sign_disagreements", "late_minus_early", "alignment_bias",
+    "early_and_late_exponents", "late_relative_exponents", "peer_sign_disagreements", "late_minus_early", "alignment_bias",
     "per_step_and_learning_time", "healthy_cells", "positive_cells", "divergence_onset",
     "prediction_disagreement", "compare_bends",
     "TangentConfig", "TangentResult", "run_tangent", "MECHANISMS", "REGIMES", "SIGNIFICANCE_Z",
-    "negative_curvature_control", "initialisation_signs", "top_exponent_summary",
+    "negative_curvature_control", "initialisation_signs", "determined_signs", "top_exponent_summary",
     "InstabilityConfig", "InstabilityResult", "run_instability", "STABILITY_THRESHOLD",
     "RegimeConfig", "RegimeResult", "run_regime", "compare_perturbation_sizes",
     "FLOAT32_RESOLUTION", "FLOAT64_BELOW",

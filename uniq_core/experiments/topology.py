@@ -126,7 +126,9 @@ class TopologyResult(ResultBase):
     are the sum over H0 and H1 of the 1-Wasserstein distances. ``diverged`` (runs,), ``test_accuracy``
     (runs,), ``disagreement`` (runs, runs): fraction of test inputs on which two runs' predictions differ;
     ``landmark_radius``: the largest covering radius of the subsampled clouds (0 when none was subsampled);
-    ``n_parameters``: the dimension of the weight-space cloud."""
+    ``n_parameters``: the dimension of the weight-space cloud. ``output_difference`` (runs,): the largest
+    absolute difference of any softmax output on any test input between a run and run 0 (the reference).
+    ``*_runs_h0``/``*_runs_h1``: every run's whole-trajectory diagrams, NaN-padded (:func:`run_diagrams`)."""
 
     weight_within: np.ndarray
     weight_between: np.ndarray
@@ -150,6 +152,7 @@ class TopologyResult(ResultBase):
     landmark_radius: float
     n_parameters: int
     level: float
+    output_difference: np.ndarray | float = float("nan")
     weight_runs_h0: np.ndarray | float = float("nan")
     weight_runs_h1: np.ndarray | float = float("nan")
     function_runs_h0: np.ndarray | float = float("nan")
@@ -351,7 +354,10 @@ def run_topology(config: TopologyConfig, *, progress: bool = True, use_cache: bo
                             "runs_h1": _padded([whole[1] for whole in wholes])}
         adjusted = stats.holm_adjusted(np.array([spaces["weight"]["p_value"], spaces["function"]["p_value"]]))
         final = record.final_parameters[healthy]
-        predictions = _outputs(model, final, dataset.x_test).argmax(-1).cpu().numpy()
+        final_outputs = _outputs(model, final, dataset.x_test)
+        predictions = final_outputs.argmax(-1).cpu().numpy()
+        probabilities = torch.softmax(final_outputs.double(), -1).cpu().numpy()
+        output_difference = np.abs(probabilities - probabilities[:1]).max(axis=(1, 2))
         disagreement = (predictions[:, None, :] != predictions[None, :, :]).mean(-1)
         out = {}
         for (name, space), p_holm in zip(spaces.items(), adjusted):
@@ -363,6 +369,7 @@ def run_topology(config: TopologyConfig, *, progress: bool = True, use_cache: bo
                         f"{name}_runs_h1": space["runs_h1"]})
         return TopologyResult(**out, diverged=record.diverged, test_accuracy=record.test_accuracy[healthy],
                               disagreement=disagreement,
+                              output_difference=output_difference,
                               landmark_radius=max(spaces["weight"]["radius"], spaces["function"]["radius"]),
                               n_parameters=int(record.checkpoints.shape[-1]), level=float(config.level))
 
@@ -831,13 +838,13 @@ def _trajectory_findings(result: TopologyResult, config: TopologyConfig, adjuste
 
 
 def _reference_disagreement_text(result: TopologyResult) -> str:
-    """The share of test inputs on which each perturbed run disagrees with the reference, as a mean with its
-    t-interval over the perturbed runs (the units; conditional on the reference run)."""
+    """The share of test inputs on which each perturbed run disagrees with the reference: the mean and every
+    run's value (a share with many exact zeros has no useful symmetric interval)."""
     values = 100 * np.asarray(result.disagreement, dtype=float)[0, 1:]
-    if values.size < 2:
-        return f"{np.mean(values):.2f}% (one perturbed run)"
-    centre, (low, high) = stats.t_interval(values)
-    return f"{centre:.2f}% (95% t-interval over {values.size} perturbed runs {low:.2f}% to {high:.2f}%)"
+    if not values.size:
+        return "no perturbed run"
+    return (f"{np.mean(values):.2f}% of test inputs on average (per run: "
+            + ", ".join(f"{value:.2f}%" for value in values) + ")")
 
 
 def _independent_findings(result: TopologyResult, adjusted: np.ndarray,

@@ -69,9 +69,11 @@ CLAIM_REGISTRY: tuple[Claim, ...] = (
     Claim("lyapunov", "uniq-nets", "000_a5cfc4e1f6a8e3d7.txt",
           "Gradient-based training exhibits positive Lyapunov exponents, causing exponential sensitivity to "
           "initial conditions.",
-          "The exponent of the spread of replicas perturbed at initialisation (slope of ln spread per epoch), per "
-          "seed, and the same over the regime map of step size and perturbation. A finite-perturbation rate, not "
-          "the tangent (infinitesimal) exponent; chapter 1 shows both.",
+          "The exponent of the spread of replicas perturbed at initialisation relative to the weights' norm "
+          "(slope of ln(spread/norm) per epoch; the norm's own growth is not separation), per seed, recomputed "
+          "on the absolute spread and on the second half of the run, and the absolute rate over the regime map "
+          "of step size and perturbation. A finite-perturbation rate, not the tangent (infinitesimal) exponent; "
+          "chapter 1 shows both.",
           "MLP on the digits (chapter 1's divergence run and regime map), minibatch SGD",
           "01_lyapunov.html#verdict"),
     Claim("entropy", "uniq-nets", "000_a5cfc4e1f6a8e3d7.txt",
@@ -98,11 +100,12 @@ CLAIM_REGISTRY: tuple[Claim, ...] = (
           "These results collectively imply that each trained neural network is structurally unique with "
           "probability one, establishing inherent limits to exact reproducibility in deep learning.",
           "Unique as functions: among runs from one initialisation that differ only by a small perturbation of "
-          "each tensor, the share of test inputs on which a run predicts differently from the unperturbed "
-          "reference, over the perturbed runs; a share above zero shows different functions (agreement could not "
-          "show one function). In weight space the claim is true of any continuous random variable and says "
-          "nothing. Whether a re-execution is bit-identical on the same machine is reported beside it, not as "
-          "the verdict; how fast a difference grows (the limits to reproducibility) is the subject of chapter 1.",
+          "each tensor, a run whose outputs equal the unperturbed reference's to rounding on every test input "
+          "would be a counterexample; any continuous perturbation makes outputs differ, so a \"holds\" says "
+          "little, and the argmax disagreement is shown beside it. In weight space the claim is true of any "
+          "continuous random variable and says nothing. Whether a re-execution is bit-identical on the same "
+          "machine is its own statement, reported beside it; how fast a difference grows (the limits to "
+          "reproducibility) is the subject of chapter 1.",
           "MLP on the digits (chapter 3's runs; re-execution in the introduction)",
           "03_topology.html#are-training-trajectories-topologically-distinct"),
     Claim("probes_pass", "geometric-training-invariants", "001_cbbd13e0c24cc86f.txt",
@@ -313,8 +316,10 @@ def _seeds_text(values: np.ndarray) -> str:
 
 
 def row_lyapunov(divergence, regime, significance: float = 0.05) -> Verdict:
-    """Finite-perturbation exponent per epoch (chapter 1) with :func:`~uniq_core.rules.interval_rule` over
-    seeds, recomputed on the spread relative to the weights' norm (where measured), and the regime map's cells (a t-test over seeds per cell, Holm-corrected over cells, only where a
+    """Finite-perturbation exponent per epoch (chapter 1) of the spread relative to the weights' norm (where
+    measured; the absolute spread otherwise) with :func:`~uniq_core.rules.interval_rule` over seeds, recomputed
+    on the absolute spread and on the second half of the run (a rate that is not constant flips there), and
+    the regime map's cells (a t-test over seeds per cell, Holm-corrected over cells, only where a
     cell has at least ``MIN_UNITS`` seeds), combined by :func:`~uniq_core.rules.grid_rule`."""
     from uniq_core.experiments.lyapunov import positive_cells
 
@@ -326,18 +331,30 @@ def row_lyapunov(divergence, regime, significance: float = 0.05) -> Verdict:
         sign = positive_cells(regime, 1 - level)["sign"]
         return [{1.0: HOLDS, -1.0: FAILS}.get(float(v), UNRESOLVED) for v in sign[np.isfinite(sign)]]
 
-    spreads = {"absolute": divergence.fitted_exponent,
-               "relative to the weights' norm": getattr(divergence, "relative_exponent", float("nan"))}
+    from uniq_core.experiments.lyapunov import early_and_late_exponents, late_relative_exponents
 
-    def decide(confidence: float = rules.CONFIDENCE, level: float = significance, spread: str = "absolute") -> Decision:
-        main = rules.interval_rule(spreads[spread], confidence=confidence)
+    relative = "relative to the weights' norm"
+    measured_relative = np.isfinite(np.asarray(getattr(divergence, "relative_exponent", np.nan), dtype=float)).any()
+    rates = {("absolute", "whole run"): divergence.fitted_exponent}
+    if hasattr(divergence, "spread") and hasattr(divergence, "epochs"):
+        rates["absolute", "second half"] = early_and_late_exponents(divergence)[1]
+    if measured_relative:
+        rates[relative, "whole run"] = divergence.relative_exponent
+        if all(hasattr(divergence, name) for name in ("spread", "epochs", "norm")):
+            rates[relative, "second half"] = late_relative_exponents(divergence)
+    default_spread = relative if measured_relative else "absolute"
+
+    def decide(confidence: float = rules.CONFIDENCE, level: float = significance, spread: str = default_spread,
+               window: str = "whole run") -> Decision:
+        main = rules.interval_rule(rates[spread, window], confidence=confidence)
         return replace(main, word=rules.grid_rule([main.word, *cell_words(level)]))
 
-    measured_relative = np.isfinite(np.asarray(spreads["relative to the weights' norm"], dtype=float)).any()
     choices = {"confidence": CONFIDENCES,
-               **({"spread": ("absolute", "relative to the weights' norm")} if measured_relative else {}),
+               **({"spread": (relative, "absolute")} if measured_relative else {}),
+               **({"window": ("whole run", "second half")} if (default_spread, "second half") in rates else {}),
                **({"level": (0.01, 0.1)} if seeds_per_cell >= rules.MIN_UNITS else {})}
-    decision = rules.robust(decide, choices, confidence=rules.CONFIDENCE, level=significance, spread="absolute")
+    decision = rules.robust(decide, choices, confidence=rules.CONFIDENCE, level=significance, spread=default_spread,
+                            window="whole run")
     sign = positive_cells(regime, 1 - significance)["sign"] if seeds_per_cell >= 2 else np.array([np.nan])
     finite = np.isfinite(sign)
     positive = finite & (sign == 1)
@@ -349,7 +366,9 @@ def row_lyapunov(divergence, regime, significance: float = 0.05) -> Verdict:
                  f"{_g(regime.lrs[positive.any(axis=1)].min())} to {_g(regime.lrs[positive.any(axis=1)].max())}")
     else:
         where = f"positive in none of the {int(finite.sum())} cells of the map (Holm)"
-    return _verdict("lyapunov", decision, "exponent of the replicas' spread, per epoch", where,
+    quantity = ("exponent of the replicas' spread relative to the weights' norm, per epoch" if measured_relative
+                else "exponent of the replicas' spread, per epoch")
+    return _verdict("lyapunov", decision, quantity, where,
                     "An interval over seeds above zero at every setting would make it hold; below zero, fail.")
 
 
@@ -410,36 +429,46 @@ def row_topology(trajectories, independent, sweep=None) -> Verdict:
                     "between the distributions of trajectory shapes of independent runs under two conditions).")
 
 
+#: Two networks compute one function on the test set, to rounding, when no softmax output differs by more.
+SAME_FUNCTION_TOLERANCE = 1e-6
+
+
 def row_reproducibility(trajectories, reproducibility=None, independent=None) -> Verdict:
-    """"Structurally unique with probability one", as functions: the share of test inputs on which each run
-    perturbed at initialisation predicts differently from the unperturbed reference (chapter 3), judged over
-    the perturbed runs by :func:`~uniq_core.rules.interval_rule` (claim: above 0). Disagreement shows that two
-    networks compute different functions; agreement on a finite test set could not show that they compute one.
-    Recomputed on runs with their own data orders where given (a choice of how runs differ). The
-    introduction's bit-for-bit re-execution, when given, is reported beside it, not as the verdict."""
+    """"Structurally unique with probability one", as functions (chapter 3): a universal claim, judged by
+    :func:`~uniq_core.rules.counterexample_rule`. A counterexample is a run perturbed at initialisation whose
+    softmax outputs equal the unperturbed reference's to rounding (:data:`SAME_FUNCTION_TOLERANCE`) on every
+    test input; recomputed on runs with their own data orders where given. Any continuous perturbation makes
+    outputs differ, so "holds" is expected and says little; the argmax disagreement is shown beside it. The
+    introduction's bit-for-bit re-execution is its own statement, reported beside it, not the verdict."""
     reexecution = ""
     if reproducibility is not None:
         rerun = list(reproducibility.names).index("re-run")
-        reexecution = ("; a re-execution on the same CPU, seed and threads is bit-identical"
-                       if bool(reproducibility.bitwise_identical[rerun]) else
+        reexecution = ("; a re-execution on the same CPU, seed and threads is bit-identical (exact reproducibility "
+                       "holds there)" if bool(reproducibility.bitwise_identical[rerun]) else
                        "; a re-execution on the same CPU, seed and threads differs in its bits")
     orders = {"one data order": trajectories, **({"own data orders": independent} if independent is not None else {})}
 
-    def decide(order: str = "one data order", confidence: float = rules.CONFIDENCE) -> Decision:
-        per_run = np.asarray(orders[order].disagreement, dtype=float)[0, 1:]
-        return rules.interval_rule(per_run, confidence=confidence, unit="perturbed runs")
+    def decide(order: str = "one data order") -> Decision:
+        difference = np.asarray(getattr(orders[order], "output_difference", np.nan), dtype=float).ravel()[1:]
+        difference = difference[np.isfinite(difference)]
+        if not difference.size:
+            return rules.instrument_rule("output differences were not recorded")
+        same = int(np.sum(difference <= SAME_FUNCTION_TOLERANCE))
+        return replace(rules.counterexample_rule(same, int(difference.size),
+                                                 what="perturbed runs whose outputs equal the reference's to "
+                                                      f"{SAME_FUNCTION_TOLERANCE:g} on every test input"),
+                       value=float(np.min(difference)))
 
-    choices = {"confidence": CONFIDENCES, **({"order": tuple(orders)} if len(orders) > 1 else {})}
-    decision = rules.robust(decide, choices, order="one data order", confidence=rules.CONFIDENCE)
+    decision = rules.robust(decide, {"order": tuple(orders)} if len(orders) > 1 else {}, order="one data order")
     per_run = np.asarray(trajectories.disagreement, dtype=float)[0, 1:]
-    identical = int(np.sum(per_run[np.isfinite(per_run)] == 0))
+    finite = per_run[np.isfinite(per_run)]
     return _verdict("reproducibility", decision,
-                    "share of test inputs on which a perturbed run predicts differently from the reference",
-                    f"runs from one initialisation perturbed at initialisation; {identical} of "
-                    f"{int(np.isfinite(per_run).sum())} predict exactly as the reference on every test input (which "
-                    f"cannot show that they compute one function){reexecution}",
-                    "An interval over at least five perturbed runs above zero makes it hold; one containing zero "
-                    "leaves it open.")
+                    "smallest largest-difference of a perturbed run's softmax outputs from the reference's",
+                    f"runs from one initialisation perturbed at initialisation; expected of any continuous "
+                    f"perturbation, so it says little; in argmax predictions they disagree with the reference on "
+                    f"{100 * float(finite.mean()):.2g}% of test inputs on average, {int(np.sum(finite == 0))} of "
+                    f"{finite.size} on none{reexecution}",
+                    "A perturbed run computing the reference's function to rounding would be a counterexample.")
 
 
 def _settings_indices(settings, names: Sequence[str]) -> list[int]:
