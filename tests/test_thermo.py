@@ -323,3 +323,19 @@ def test_tur_lower_bound_and_integrated_circulation_known_answers():
     square = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0], [1.0, 0.0]])
     assert thermo.integrated_circulation(square) == pytest.approx(2.0)
     assert thermo.integrated_circulation(square[::-1]) == pytest.approx(-2.0)
+
+
+def test_the_ar1_recursion_in_eigen_coordinates_equals_the_step_by_step_loop():
+    from uniq_core.thermo import _ar1_recursion
+
+    rng = np.random.default_rng(11)
+    for F in (np.array([[0.6, 0.3], [-0.2, 0.5]]),  # complex eigenvalues (a rotation): non-normal
+              np.diag([0.9, 0.1, -0.5]),
+              np.array([[0.5, 1.0], [0.0, 0.5]])):  # not diagonalisable: the loop
+        n = F.shape[0]
+        starts, kicks = rng.standard_normal((4, n)), rng.standard_normal((4, 300, n))
+        loop = np.empty((4, 301, n))
+        loop[:, 0] = starts
+        for t in range(1, 301):
+            loop[:, t] = loop[:, t - 1] @ F.T + kicks[:, t - 1]
+        np.testing.assert_allclose(_ar1_recursion(F, starts, kicks), loop, rtol=1e-9, atol=1e-9)
