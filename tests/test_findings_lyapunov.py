@@ -251,6 +251,8 @@ def test_the_sign_over_initialisations_follows_the_interval_and_needs_five_of_th
         "positive", "below the exact floor of 0 (the estimator undershoots)", "not resolved"]
     # no sign where the positive control fails or the running estimate has not flattened
     assert set(chapter.determined_signs(signs, flat, False)) == {"not determined by this instrument"}
+    blown = {**signs, "n": np.array([6, 6, 0])}
+    assert chapter.determined_signs(blown, flat, True)[2] == "blew up at every initialisation"
     assert chapter.determined_signs(signs, np.array([False, True, True]), True)[0] == "not determined by this instrument"
     values = said(runs, tangent=rows)  # the tiny fixture's control does not recover its rate
     assert values["tangent_inits"] == 6 and values["tangent_inits_signs"] == "3 not determined by this instrument"

@@ -184,3 +184,9 @@ def test_every_rule_has_a_first_paragraph_for_the_page_and_words_are_checked():
 def test_instrument_and_untestable_rules_say_what_is_missing():
     assert rules.instrument_rule("size not shown", 0.01).word == UNRESOLVED
     assert rules.untestable_rule("a teacher network").word == NOT_TESTABLE
+
+
+def test_robust_lists_only_the_alternatives_to_the_default():
+    decide = lambda spread="a": rules.Decision(rules.HOLDS, 1.0)  # noqa: E731
+    text = rules.robust(decide, {"spread": ("a", "b")}, spread="a").robustness
+    assert text == "same word under spread a (also b)"

@@ -281,12 +281,13 @@ def robust(decide: Callable[..., Decision], choices: Mapping[str, Sequence[Any]]
         if len(alternatives) < 2:
             raise ValueError(f"choices[{name!r}] has {len(alternatives)} alternative(s); at least 2 are needed")
         words = {alternative: decide(**{**defaults, name: alternative}).word for alternative in alternatives}
-        listed = ", ".join(_g(a) if isinstance(a, (int, float)) else str(a) for a in alternatives)
         default = defaults.get(name)
+        listed = ", ".join(_g(a) if isinstance(a, (int, float)) else str(a) for a in alternatives if a != default)
         default_text = _g(default) if isinstance(default, (int, float)) else str(default)
         if any(word != base.word for word in words.values()):
             changed.append(name)
-            detail = "; ".join(f"{words[a]} at {_g(a) if isinstance(a, (int, float)) else a}" for a in alternatives)
+            detail = "; ".join(f"{words[a]} at {_g(a) if isinstance(a, (int, float)) else a}" for a in alternatives
+                               if a != default)
             tried.append(f"{name} {default_text}: {base.word}; {detail}")
         else:
             tried.append(f"{name} {default_text} (also {listed})")

@@ -1320,6 +1320,7 @@ def determined_signs(signs: dict[str, np.ndarray], flat: np.ndarray, control_rec
     undetermined = (~np.asarray(flat, dtype=bool)) | (not control_recovered)
     words[(signs["n"] >= rules.MIN_UNITS) & undetermined] = "not determined by this instrument"
     words[words == "negative"] = "below the exact floor of 0 (the estimator undershoots)"
+    words[np.asarray(signs["n"]) == 0] = "blew up at every initialisation"
     return words.astype(str)
 
 
@@ -1346,7 +1347,7 @@ def _over_initialisations_findings(result: TangentResult, config: TangentConfig,
                                                       signs["n"]))
     words = determined_signs(signs, flat, control_recovered)
     kinds = ("positive", "below the exact floor of 0 (the estimator undershoots)", "not resolved",
-             "not determined by this instrument")
+             "not determined by this instrument", "blew up at every initialisation")
     counts = [(word, int(np.sum(words == word))) for word in kinds]
     return {
         "tangent_inits": int(np.atleast_2d(result.init_late).shape[0]),

@@ -26,8 +26,9 @@ def verdict_table_html(result: Result) -> str:
             f"<td><small>{e('sources')}</small><br/>“{e('quotes')}”"
             f"<br/><small><em>Measured as:</em> {e('operationalisations')}</small></td>"
             f"<td><strong>{e('verdicts')}</strong><br/><small>rule: {e('rules')}; {e('robustness')}</small></td>"
-            f"<td>{e('quantities')}: "
-            f"{html.escape(number_text(result.values[i], result.lows[i], result.highs[i], str(result.interval_kinds[i])))}"
+            f"<td>{e('quantities')}"
+            + (f": {html.escape(number_text(result.values[i], result.lows[i], result.highs[i], str(result.interval_kinds[i])))}"
+               if np.isfinite(result.values[i]) else "") +
             f"<br/><small>{e('interval_kinds')}; {e('thresholds')}</small></td>"
             f"<td><small>{e('scopes')}</small><br/>{e('regimes')}</td>"
             f"<td><a href='{e('links')}'>{html.escape(page)}</a></td>"
