@@ -212,12 +212,19 @@ def test_row_reproducibility_looks_for_a_run_computing_the_reference_function():
     disagreement[0, 1:] = [0.002, 0.0, 0.0, 0.002, 0.0, 0.002, 0.0]
     runs = SimpleNamespace(disagreement=disagreement, output_difference=np.r_[0.0, np.full(7, 0.05)])
     row = v.row_reproducibility(runs, result)
-    # no counterexample among seven: a universal claim is not contradicted, and not proven
-    assert row.verdict == v.UNRESOLVED and row.rule == "counterexample_rule" and "bit-identical" in row.regime
+    # no run equals the reference in its outputs; four equal it in every argmax prediction: the notion decides
+    assert row.verdict == "depends on same_function" and row.rule == "counterexample_rule"
+    assert "bit-identical" in row.regime and "argmax predictions" in row.robustness
     assert row.value == pytest.approx(0.05) and "4 of 7 on none" in row.regime
-    same = SimpleNamespace(disagreement=disagreement, output_difference=np.r_[0.0, 1e-9, np.full(6, 0.05)])
+    apart = np.zeros((8, 8))
+    apart[0, 1:] = 0.002
+    distinct = SimpleNamespace(disagreement=apart, output_difference=runs.output_difference)
+    assert v.row_reproducibility(distinct).verdict == v.UNRESOLVED  # no counterexample either way: not proven
+    equal = apart.copy()
+    equal[0, 1] = 0.0  # run 1 computes the reference's function: same outputs, same predictions
+    same = SimpleNamespace(disagreement=equal, output_difference=np.r_[0.0, 1e-9, np.full(6, 0.05)])
     assert v.row_reproducibility(same).verdict == v.FAILS  # one run computes the reference's function
-    flips = v.row_reproducibility(runs, independent=same)
+    flips = v.row_reproducibility(distinct, independent=same)
     assert flips.verdict == "depends on order" and "own data orders" in flips.robustness
     assert "bit" not in v.row_reproducibility(runs).regime
 

