@@ -52,7 +52,7 @@ def test_tangent_catapult_is_separated_from_the_regime_after_it():
     for row in range(2):
         assert set(result.mechanism_after) <= set(chapter.MECHANISMS)
         positive = result.exponents_after[row, 0] > chapter.SIGNIFICANCE_Z * result.error_after[row]
-        assert result.sign_after[row] == ("positive" if positive else "not positive")
+        assert result.sign_after[row] == ("positive" if positive else "not significantly positive")
         assert (result.mechanism_after[row] != "none") == bool(positive)
         # exact gradient-descent bound ln max(|1 - η λ_max|, |1 - η λ_min|) over the window's checkpoints
         assert result.exponents_after[row, 0] <= result.bound_after[row] + 1e-3
@@ -95,7 +95,7 @@ def test_null_control_linear_least_squares_below_the_edge_has_no_positive_expone
     assert np.all(result.path_smallest > -1e-6)
     assert np.all(result.exponents_after[:, 0] <= chapter.SIGNIFICANCE_Z * result.error_after + 1e-12)
     assert np.all(result.exponents_after[:, 0] <= result.bound_after + 1e-9)
-    assert list(result.sign_after) == ["not positive"] * 2 and list(result.mechanism_after) == ["none"] * 2
+    assert list(result.sign_after) == ["not significantly positive"] * 2 and list(result.mechanism_after) == ["none"] * 2
 
 
 def test_logit_shift_directions_are_exactly_flat():

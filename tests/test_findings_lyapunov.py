@@ -269,9 +269,9 @@ def test_relative_spread_words_follow_its_interval(runs):
     values = chapter._relative_spread_findings(growing)
     assert values["div_relative_trend"] == "grows" and values["div_norm_share"] == pytest.approx(75.0)
     assert values["div_horizon"] == pytest.approx(np.log(0.01 / 2.0**-24) / 0.01)
-    assert values["div_horizon_word"].startswith("about 1203 epochs, beyond the run's")
+    assert "1203 epochs (from the whole-run and the late rate)" in values["div_horizon_word"]
     assert "no horizon" in chapter._relative_spread_findings(
-        dataclasses.replace(growing, relative_exponent=-growing.relative_exponent))["div_horizon_word"]
+        dataclasses.replace(growing, relative_exponent=-growing.relative_exponent, norm=float("nan")))["div_horizon_word"]
     flat = dataclasses.replace(growing, relative_exponent=np.array([0.01, -0.01, 0.005, -0.005, 0.0, 0.001]))
     assert chapter._relative_spread_findings(flat)["div_relative_trend"] == "is not resolved"
     assert {"div_relative", "div_relative_interval", "div_norm_growth"} <= set(said(runs))

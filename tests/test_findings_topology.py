@@ -65,9 +65,9 @@ def test_runs_are_distinguishable_exactly_when_a_holm_adjusted_test_rejects(meas
     results = {**results, other: dataclasses.replace(results[other], **calm)}
     measured = (results, measured[1])
     said = said_with(measured, which, **calm)
-    assert said[f"{prefix}_distinct"] == "not distinguishable" and said[f"{prefix}_weight_holm"] == 1.0
+    assert said[f"{prefix}_distinct"] == "does not reject" and said[f"{prefix}_weight_holm"] == 1.0
     said = said_with(measured, which, weight_p_value=0.001)
-    assert said[f"{prefix}_distinct"] == "distinguishable"
+    assert said[f"{prefix}_distinct"] == "rejects"
     assert said[f"{prefix}_weight_holm"] == pytest.approx(0.004)  # Holm over four tests: 4 × the smallest p
     assert said["claim_topology"] == "not testable here"  # no rejection makes an ill-posed claim hold
 
@@ -117,12 +117,13 @@ def test_a_rejecting_setting_of_the_grid_names_its_perturbation(measured):
     assert said["sw_significant"] == 0 and said["sw_outcome"].startswith("No setting rejects.")
     assert said["claim_topology"] == "not testable here"
     assert said["sw_verdict"].startswith("No setting of the grid, up to a perturbation of 1,")
+    assert said["sw_verdict"].endswith("makes the replicate test reject after the correction")
     holm = ones.copy()
     holm[0, 1] = 0.001
     said = said_with((quiet, measured[1]), "sweep", weight_p_holm=holm, function_p_holm=ones)
     assert said["sw_significant"] == 1 and said["sw_min_holm"] == 0.001
-    assert said["sw_outcome"] == "Runs become distinguishable from a perturbation of 1"
-    assert said["sw_verdict"] == "Across the grid, runs become distinguishable from a perturbation of 1"
+    assert said["sw_outcome"] == "The replicate test rejects from a perturbation of 1"
+    assert said["sw_verdict"] == "Across the grid, the replicate test rejects from a perturbation of 1"
     assert said["claim_topology"] == "not testable here"
 
 

@@ -218,11 +218,11 @@ def batch_means_error(series: np.ndarray, n_batches: int = 10) -> float:
 
 
 def sign_word(mean: float, error: float, z: float = 3.0) -> str:
-    """"positive" when ``mean`` exceeds ``z`` standard errors above 0, "not positive" otherwise, and
+    """"positive" when ``mean`` exceeds ``z`` standard errors above 0, "not significantly positive" otherwise, and
     "undetermined" when the mean or its error is NaN."""
     if not (np.isfinite(mean) and np.isfinite(error)):
         return "undetermined"
-    return "positive" if mean > z * error else "not positive"
+    return "positive" if mean > z * error else "not significantly positive"
 
 
 def gradient_descent_bound(largest: np.ndarray, smallest: np.ndarray, lr: float) -> float:

@@ -1041,16 +1041,20 @@ def circulation_currents(stationary: EntropyResult) -> np.ndarray:
 
 
 def _tur_findings(stationary: EntropyResult) -> dict[str, float | int | str]:
-    """The ``cur_tur*`` model-free lower bound from the circulation current (thermodynamic uncertainty
-    relation), against the first seed's exact linearised rate."""
+    """The ``cur_tur*`` model-free lower bound from the circulation current about the minimum (thermodynamic
+    uncertainty relation, :func:`uniq_core.thermo.tur_lower_bound`), against the first seed's exact rate."""
     currents = circulation_currents(stationary)
     steps = int(np.asarray(stationary.sgd_plane).shape[1]) - 1
     bound = thermo.tur_lower_bound(currents, steps) if currents.size >= 2 else float("nan")
     exact = float(np.asarray(stationary.sgd_exact, dtype=float).ravel()[0])
+    fraction = bound / exact if exact > 0 else float("nan")
     return {
         "cur_tur": bound,
         "cur_tur_chains": int(currents.size),
-        "cur_tur_fraction": bound / exact if exact > 0 else float("nan"),
+        "cur_tur_fraction": fraction,
+        "cur_tur_word": (f"the bound is {bound:.1e} nats per step, {fraction:.1e} of that seed's exact linearised "
+                         "rate: weak, as a current that carries little of the entropy production must give")
+        if bound > 0 else "the current is not resolved from zero, so it gives no bound",
     }
 
 

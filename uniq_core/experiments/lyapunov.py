@@ -1078,7 +1078,7 @@ def _mechanism_words(values) -> str:
 def _sign_counts(result: TangentResult, mask: np.ndarray) -> str:
     """How many selected runs' windows after the transient are positive / not positive / undetermined."""
     labels = result.sign_after[mask]
-    counts = [(label, int((labels == label).sum())) for label in ("positive", "not positive", "undetermined")]
+    counts = [(label, int((labels == label).sum())) for label in ("positive", "not significantly positive", "undetermined")]
     return ", ".join(f"{count} {label}" for label, count in counts if count) or "no runs"
 
 
@@ -1457,14 +1457,25 @@ def _relative_spread_findings(result: DivergenceResult) -> dict[str, Any]:
         warnings.simplefilter("ignore", RuntimeWarning)
         share = float(np.nanmean(growth) / np.nanmean(np.asarray(result.fitted_exponent, dtype=float)))
     horizon = lyapunov.predictability_horizon(decision.value, FLOAT32_RESOLUTION, HORIZON_TOLERANCE)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        late_rate = float(np.nanmean(late_relative_exponents(result)))
+    late = lyapunov.predictability_horizon(late_rate, FLOAT32_RESOLUTION, HORIZON_TOLERANCE) \
+        if np.isfinite(late_rate) else float("nan")
+    span = sorted(value for value in (horizon, late) if np.isfinite(value))
+    if not span:
+        word = "the relative spread does not grow at these rates, so no horizon follows from them"
+    else:
+        length = result.epochs[-1]
+        where = "within" if span[-1] <= length else "beyond" if span[0] > length else "around"
+        word = (f"about {span[0]:.0f}" + (f" to {span[-1]:.0f}" if len(span) > 1 and round(span[-1]) != round(span[0])
+                                         else "") + f" epochs (from the whole-run and the late rate), {where} the "
+                f"run's {length:g}")
     return {
         "div_roundoff": FLOAT32_RESOLUTION,
         "div_tolerance_percent": 100 * HORIZON_TOLERANCE,
         "div_horizon": horizon,
-        "div_horizon_word": ("the relative spread does not grow at this rate, so no horizon follows from it"
-                             if not np.isfinite(horizon) else
-                             f"about {horizon:.0f} epochs, " + ("within" if horizon <= result.epochs[-1] else "beyond")
-                             + f" the run's {result.epochs[-1]:g}"),
+        "div_horizon_word": word,
         "div_relative": decision.value,
         "div_relative_interval": (f"{decision.low:+.3f} to {decision.high:+.3f}, {decision.interval_kind}"
                                   if np.isfinite(decision.low) else decision.interval_kind),

@@ -795,8 +795,9 @@ def _off_diagonal(matrix: np.ndarray) -> np.ndarray:
 
 
 def _distinct(rejected: np.ndarray) -> str:
-    """Whether one family's runs are distinguishable: some test of it rejects after Holm's correction."""
-    return "distinguishable" if rejected.any() else "not distinguishable"
+    """Whether the replicate test rejects for one family after Holm's correction (a test that does not keep
+    its size on paths: the word reports the test, not the runs)."""
+    return "rejects" if rejected.any() else "does not reject"
 
 
 def _trajectory_findings(result: TopologyResult, config: TopologyConfig, adjusted: np.ndarray,
@@ -991,8 +992,8 @@ def _sweep_outcome(result: TopologySweepResult, raw: np.ndarray, columns: np.nda
     """The ``sw_outcome`` and ``sw_verdict`` sentences: the first rejecting perturbation, or the nearest miss."""
     if len(columns):
         first = f"{result.perturbations[columns[0]]:g}"
-        return {"sw_outcome": f"Runs become distinguishable from a perturbation of {first}",
-                "sw_verdict": f"Across the grid, runs become distinguishable from a perturbation of {first}"}
+        return {"sw_outcome": f"The replicate test rejects from a perturbation of {first}",
+                "sw_verdict": f"Across the grid, the replicate test rejects from a perturbation of {first}"}
     space, width, column = np.unravel_index(np.nanargmin(raw), raw.shape)
     uncorrected = int(np.sum(np.nan_to_num(raw, nan=1.0) < result.level))
     return {
@@ -1000,8 +1001,8 @@ def _sweep_outcome(result: TopologySweepResult, raw: np.ndarray, columns: np.nda
                       f"{['weight', 'function'][space]} space at perturbation {result.perturbations[column]:g} and "
                       f"width {int(result.widths[width])}; uncorrected tests would have rejected {uncorrected} of "
                       f"the {int(np.isfinite(raw).sum())}",
-        "sw_verdict": f"No setting of the grid, up to a perturbation of {result.perturbations[-1]:g}, makes them "
-                      "distinguishable after the correction",
+        "sw_verdict": f"No setting of the grid, up to a perturbation of {result.perturbations[-1]:g}, makes the "
+                      "replicate test reject after the correction",
     }
 
 
