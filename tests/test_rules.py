@@ -190,3 +190,9 @@ def test_robust_lists_only_the_alternatives_to_the_default():
     decide = lambda spread="a": rules.Decision(rules.HOLDS, 1.0)  # noqa: E731
     text = rules.robust(decide, {"spread": ("a", "b")}, spread="a").robustness
     assert text == "same word under spread a (also b)"
+
+
+def test_robustness_is_not_assessed_where_too_few_units_leave_every_alternative_unresolved():
+    decide = lambda confidence=0.95: rules.interval_rule([0.1, 0.2, 0.15], confidence=confidence)  # noqa: E731
+    decision = rules.robust(decide, {"confidence": (0.9, 0.99)}, confidence=0.95)
+    assert decision.word == UNRESOLVED and decision.robustness.startswith("not assessed: with fewer than 5 units")

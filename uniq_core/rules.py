@@ -268,7 +268,8 @@ def untestable_rule(measurement: str) -> Decision:
 def robust(decide: Callable[..., Decision], choices: Mapping[str, Sequence[Any]], **defaults: Any) -> Decision:
     """Every verdict is recomputed under other values of the arbitrary choices behind it (a threshold, a margin,
     a confidence level; at least two alternatives each). When the word changes with a choice, the verdict is
-    **depends on** that choice, with the values; otherwise the word stands and the row lists the values tried.
+    **depends on** that choice, with the values; otherwise the word stands and the row lists the values tried
+    (or, where too few units left every alternative not resolved, says the robustness was not assessed).
 
     ``decide(**defaults)`` gives the verdict; ``choices`` maps each keyword of ``decide`` to its alternative
     values.
@@ -291,6 +292,9 @@ def robust(decide: Callable[..., Decision], choices: Mapping[str, Sequence[Any]]
             tried.append(f"{name} {default_text}: {base.word}; {detail}")
         else:
             tried.append(f"{name} {default_text} (also {listed})")
+    if not changed and base.word == UNRESOLVED and 0 < base.n_units < MIN_UNITS and not np.isfinite(base.low):
+        return replace(base, robustness=f"not assessed: with fewer than {MIN_UNITS} units every alternative is "
+                                        "not resolved too")
     if changed:
         return replace(base, word=f"{DEPENDS} {' and '.join(changed)}",
                        robustness="depends: " + " | ".join(tried))
