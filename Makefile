@@ -9,7 +9,10 @@ HTML_MANAGER := @jupyter-widgets/html-manager@1.0.15
 
 .PHONY: book notebooks test install vendor chromium sync clean benchmark
 
+# The chapters first run side by side (one kernel per core) to fill the results cache; the build then
+# executes each against it.
 book: install vendor
+	$(BIN)/python book/_ext/prewarm.py
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
 	@echo "Site: _build/html/index.html"
 

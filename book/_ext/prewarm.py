@@ -1,0 +1,107 @@
+"""Fill the results cache by running the chapters side by side, before the book build reads it.
+
+``python book/_ext/prewarm.py [--jobs N] [CHAPTER.md ...]`` executes every chapter (``book/NN_*.md`` by
+default) in its own kernel, ``N`` at a time (default: one per CPU core, each kernel with
+``cores // N`` threads). Every ``run(config)`` a chapter makes stores its Result in the results cache
+(:func:`uniq_core.runtime.cache_dir`), so the book build that follows executes each chapter against a
+warm cache: the same cells, the same code path, the same Results, in a fraction of the time. The
+verdict page and the introduction, which mostly read the chapters' Results, run after the others.
+
+A chapter that fails here is reported and skipped: the book build runs it again and reports the error
+where it belongs. A chapter already run here with the same code cells, profile and ``uniq_core`` source
+is skipped (a stamp in ``<cache>/prewarm/``). Prints how long each chapter took.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+LAST = ("00_", "07_")  # pages that mostly read other chapters' Results: run once those are cached
+
+
+def _stamp_path(chapter: Path) -> tuple[Path, str]:
+    """Where the stamp of ``chapter`` lives, and the key it must hold to count as done."""
+    import jupytext
+
+    from uniq_core import runtime
+
+    notebook = jupytext.read(chapter)
+    code = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+    text = json.dumps({"code": code, "profile": runtime.profile(), "source": runtime.source_hash()})
+    return runtime.cache_dir() / "prewarm" / f"{chapter.stem}.json", hashlib.sha256(text.encode()).hexdigest()
+
+
+def _previous_seconds(chapter: Path) -> float:
+    """Seconds the chapter took when last run here (any key), to start the longest first; 0 if never."""
+    from uniq_core import runtime
+
+    try:
+        return float(json.loads((runtime.cache_dir() / "prewarm" / f"{chapter.stem}.json").read_text())["seconds"])
+    except (OSError, ValueError, KeyError):
+        return 0.0
+
+
+def execute(chapter: Path, threads: int, timeout: int) -> tuple[str, float, str | None]:
+    """Run ``chapter`` top to bottom in a fresh kernel (working directory: its folder, as the book build
+    runs it). Returns (name, seconds, error or None)."""
+    import jupytext
+    import nbclient
+
+    stamp, key = _stamp_path(chapter)
+    try:
+        if json.loads(stamp.read_text()).get("key") == key:
+            return chapter.stem, 0.0, None
+    except (OSError, ValueError):
+        pass
+    for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[variable] = str(threads)  # inherited by the kernel
+    notebook = jupytext.read(chapter)
+    started = time.perf_counter()
+    try:
+        nbclient.NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+                                resources={"metadata": {"path": str(chapter.parent)}}).execute()
+    except Exception as error:  # reported; the book build runs the chapter again and shows it in place
+        return chapter.stem, time.perf_counter() - started, f"{type(error).__name__}: {str(error)[-400:]}"
+    seconds = time.perf_counter() - started
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(json.dumps({"key": key, "seconds": round(seconds, 1)}))
+    return chapter.stem, seconds, None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("chapters", nargs="*", type=Path, help="chapters to run (default: book/NN_*.md)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="kernels at a time")
+    parser.add_argument("--timeout", type=int, default=3600, help="seconds per cell")
+    arguments = parser.parse_args(argv)
+    if arguments.jobs < 1:
+        parser.error(f"--jobs={arguments.jobs} is not allowed; expected a whole number of at least 1")
+    sys.path.insert(0, str(ROOT))
+    chapters = [c.resolve() for c in arguments.chapters] or sorted((ROOT / "book").glob("[0-9][0-9]_*.md"))
+    threads = max(1, (os.cpu_count() or 1) // arguments.jobs)
+    first = [c for c in chapters if not c.name.startswith(LAST)]
+    first.sort(key=_previous_seconds, reverse=True)
+    later = [c for c in chapters if c.name.startswith(LAST)]
+    started = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=arguments.jobs) as pool:
+        for group in (first, later):
+            futures = [pool.submit(execute, chapter, threads, arguments.timeout) for chapter in group]
+            for future in as_completed(futures):
+                name, seconds, error = future.result()
+                print(f"prewarm: {name} {'cached' if seconds == 0 and error is None else f'{seconds:.0f} s'}"
+                      + (f" — failed, left to the book build: {error}" if error else ""), flush=True)
+    print(f"prewarm: {len(chapters)} chapters, {arguments.jobs} at a time, {time.perf_counter() - started:.0f} s",
+          flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
