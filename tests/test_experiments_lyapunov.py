@@ -508,3 +508,78 @@ def test_relative_spread_and_norm_growth_add_up_to_the_absolute_rate():
     assert result.norm.shape == result.spread.shape and np.all(result.norm > 0)
     np.testing.assert_allclose(result.relative_exponent + result.norm_growth, result.fitted_exponent, rtol=1e-9,
                                atol=1e-12)
+
+
+# ------------------------------------------------------------------------------------ finite size
+
+
+def test_linearised_growth_is_the_small_difference_limit_of_torch_sgd():
+    """The tangent pushed through the momentum SGD map equals a finite difference of torch.optim.SGD runs
+    (float64, same batches) to first order."""
+    import torch
+
+    from uniq_core import data as data_module, models, replicas as replica_module
+
+    dataset = data_module.load("digits", n_train=128, seed=0)
+    model = chapter._model(chapter.FiniteSizeConfig(widths=(8,)), dataset, 3).double()
+    plan = replica_module.make_batch_plan(128, 32, 12, seed=5)[0]
+    direction = chapter._tangent_directions(model, 1, seed=7)
+    growth = chapter.linearised_growth(model, dataset.x_train, dataset.y_train, plan, lr=0.1, momentum=0.9,
+                                       directions=direction)
+
+    def train(theta0: torch.Tensor) -> list[torch.Tensor]:
+        copy_ = copy.deepcopy(model)
+        torch.nn.utils.vector_to_parameters(theta0.clone(), copy_.parameters())  # (it shares the vector's memory)
+        optimiser = torch.optim.SGD(copy_.parameters(), lr=0.1, momentum=0.9)
+        path = [theta0.clone()]
+        for batch in plan:
+            optimiser.zero_grad()
+            torch.nn.functional.cross_entropy(copy_(dataset.x_train[batch].double()), dataset.y_train[batch]).backward()
+            optimiser.step()
+            path.append(models.flat_parameters(copy_).detach().clone())
+        return path
+
+    theta = models.flat_parameters(model).detach().double()
+    h = 1e-7
+    base, moved = train(theta), train(theta + h * direction[:, 0])
+    finite = np.array([float(((b - a).norm() / (h * direction[:, 0].norm())).log()) for a, b in zip(base, moved)])
+    np.testing.assert_allclose(growth[:, 0], finite, atol=1e-5)
+    assert growth.shape == (13, 1) and growth[0, 0] == 0.0
+
+
+def test_activation_signs_are_the_relu_inputs_signs():
+    import torch
+
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2)).double()
+    inputs = torch.randn(5, 3, dtype=torch.float64)
+    theta = torch.nn.utils.parameters_to_vector(model.parameters()).detach()
+    signs = chapter.activation_signs(model, theta, inputs)
+    assert torch.equal(signs, model[0](inputs) > 0)
+    with pytest.raises(ValueError, match="Sequential"):
+        chapter.activation_signs(torch.nn.Linear(3, 2), torch.zeros(8), inputs)
+
+
+def test_finite_size_run_agrees_with_its_linearisation_at_small_sizes():
+    config = chapter.FiniteSizeConfig(n_train=256, widths=(16,), epochs=2, perturbations=(1e-9, 1e-1),
+                                      n_replicas=3, n_tangents=2, n_seeds=2)
+    result = chapter.run_finite_size(config, progress=False)
+    assert result.distance.shape == (2, 2, 2, 2 * result.steps_per_epoch + 1)
+    np.testing.assert_allclose(result.distance[:, 0, :, 0], 1e-9, rtol=1e-6)
+    # the smallest size is linear: its rate is the tangents' up to the spread of directions
+    assert np.all(np.abs(result.rate[:, 0] - result.tangent_rate) < 0.25 * np.abs(result.tangent_rate) + 0.02)
+    assert np.all(result.flips[:, 0] == 0) and np.all(result.flips[:, 1] > 0)
+    assert np.all(result.smallest_curvature < result.largest_curvature)
+    assert result.epoch_rate.shape == (2, 2)
+    values = chapter._finite_size_findings(result, config)
+    assert values["fs_agreement"] in ("agree", "differ") and values["fs_seeds"] == 2
+    curves = chapter.finite_size_curves(result)
+    assert curves["rate"].shape == (2, curves["thresholds"].size)
+
+
+def test_finite_size_config_rejects_bad_input():
+    with pytest.raises(ValueError, match="perturbations"):
+        chapter.FiniteSizeConfig(perturbations=(1e-3, 1e-5))
+    with pytest.raises(ValueError, match="ratio"):
+        chapter.FiniteSizeConfig(ratio=1.0)
+    with pytest.raises(ValueError, match="n_replicas"):
+        chapter.FiniteSizeConfig(n_replicas=1)

@@ -330,3 +330,35 @@ def test_predictability_horizon_known_answers():
     assert lyapunov.predictability_horizon(0.1, 0.1, 1e-2) == 0.0
     with pytest.raises(ValueError, match="delta"):
         lyapunov.predictability_horizon(0.1, 0.0, 1e-2)
+
+
+# ------------------------------------------------------------------------- finite-size exponent
+
+
+def test_finite_size_exponent_recovers_an_exponential_rate_at_every_size():
+    times = np.linspace(0.0, 10.0, 101)
+    curves = np.vstack([1e-6 * np.exp(0.7 * times), 1e-6 * np.exp(0.7 * (times - 0.3)).clip(min=1e-6)])
+    measured = lyapunov.finite_size_exponent(times, curves, 1e-6 * 2.0 ** np.arange(8), ratio=2.0)
+    np.testing.assert_allclose(measured["rate"], 0.7, rtol=1e-9)
+    assert (measured["reached"] == 2).all() and (measured["censored"] == 0).all()
+
+
+def test_finite_size_exponent_falls_at_saturation_and_counts_censored_curves():
+    times = np.linspace(0.0, 40.0, 4001)
+    logistic = 1.0 / (1.0 + (1.0 / 1e-4 - 1.0) * np.exp(-0.7 * times))  # λ(δ) → 0.7 small, → 0 at 1
+    measured = lyapunov.finite_size_exponent(times, logistic[None], 1e-4 * 2.0 ** np.arange(13))
+    assert abs(measured["rate"][0] - 0.7) < 1e-3
+    assert np.all(np.diff(measured["rate"]) < 0) and measured["rate"][-1] < 0.35
+    slow = 1e-6 * np.exp(0.05 * times[:101])  # grows ×1.65 in 10: never doubles
+    result = lyapunov.finite_size_exponent(times[:101], slow[None], np.array([1e-6, 4e-6]))
+    assert result["censored"].tolist() == [1, 0] and result["reached"].tolist() == [0, 0]
+    assert np.isnan(result["rate"]).all()
+
+
+def test_finite_size_exponent_rejects_bad_input():
+    with pytest.raises(ValueError, match="ratio"):
+        lyapunov.finite_size_exponent(np.arange(3.0), np.ones((1, 3)), np.array([1.0]), ratio=1.0)
+    with pytest.raises(ValueError, match="records"):
+        lyapunov.finite_size_exponent(np.arange(3.0), np.ones((1, 4)), np.array([1.0]))
+    with pytest.raises(ValueError, match="positive"):
+        lyapunov.finite_size_exponent(np.arange(3.0), np.ones((1, 3)), np.array([0.0]))

@@ -808,6 +808,235 @@ def run_instability(config: InstabilityConfig, *, progress: bool = True, use_cac
     return runtime.cached(compute, config, InstabilityResult, use_cache=use_cache)
 
 
+# ------------------------------------------------------------------------------------- finite size
+
+
+@dataclass(frozen=True)
+class FiniteSizeConfig(ConfigBase):
+    """How the growth rate of a difference depends on its size: replicas perturbed by each relative size in
+    ``perturbations`` (per tensor, as :func:`uniq_core.replicas.perturb_`), trained in float64 beside their
+    reference with a shared batch order, and ``n_tangents`` linearised perturbations (tangent vectors of the
+    same training map, pushed forward exactly) as the δ → 0 limit; ``n_seeds`` seeds, each its own
+    initialisation, batch order and directions. The default setting is the introduction's (momentum 0.9,
+    η = 0.05, one hidden layer of 64), whose growth factor the finite-size exponent explains. ``ratio``: the
+    growth factor r between the thresholds of the finite-size exponent. ``n_train``: training examples (None:
+    the data set's default split, as the introduction)."""
+
+    dataset: str = "digits"
+    n_train: int | None = None
+    test_fraction: float = 0.25
+    widths: tuple[int, ...] = (64,)
+    lr: float = 0.05
+    momentum: float = 0.9
+    batch_size: int = 64
+    epochs: int = 8
+    perturbations: tuple[float, ...] = (1e-9, 1e-7, 1e-5, 1e-3, 1e-2, 1e-1)
+    n_replicas: int = 5
+    n_tangents: int = 4
+    n_seeds: int = 3
+    ratio: float = 2.0**0.5
+    seed: int = 0
+    device: str = "auto"
+
+    def __post_init__(self) -> None:
+        _check_common(self)
+        check_number("lr", self.lr, low=0.0, high=100.0, low_inclusive=False)
+        check_number("momentum", self.momentum, low=0.0, high=1.0, high_inclusive=False)
+        check_number("batch_size", self.batch_size, low=1, high=4096, integer=True)
+        check_number("epochs", self.epochs, low=1, high=1000, integer=True)
+        if not self.perturbations or not isinstance(self.perturbations, tuple):
+            raise ValueError(f"perturbations={self.perturbations!r} is not allowed; expected a non-empty tuple of "
+                             "positive numbers in increasing order")
+        for value in self.perturbations:
+            check_number("perturbations", value, low=0.0, high=1.0, low_inclusive=False)
+        if list(self.perturbations) != sorted(self.perturbations):
+            raise ValueError(f"perturbations={self.perturbations!r} is not allowed; expected increasing order")
+        check_number("n_replicas", self.n_replicas, low=2, high=1024, integer=True)
+        check_number("n_tangents", self.n_tangents, low=1, high=64, integer=True)
+        check_number("n_seeds", self.n_seeds, low=2, high=100, integer=True)
+        check_number("ratio", self.ratio, low=1.0, high=10.0, low_inclusive=False)
+        if self.n_train is not None:
+            check_number("n_train", self.n_train, low=64, high=100_000, integer=True)
+        check_number("test_fraction", self.test_fraction, low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
+
+    @classmethod
+    def quick(cls) -> "FiniteSizeConfig":
+        return cls()
+
+    @classmethod
+    def full(cls) -> "FiniteSizeConfig":
+        return cls(perturbations=(1e-11, 1e-9, 1e-7, 1e-5, 1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1),
+                   n_replicas=9, n_tangents=8, n_seeds=8, epochs=20, device="auto")
+
+
+def finite_size_at(config: DivergenceConfig, smallest: float = 1e-9) -> FiniteSizeConfig:
+    """The finite-size measurement at a divergence run's own setting (data, network, step size, momentum,
+    batch, length, seeds): its perturbation against ``smallest``, to tell whether its rate is the small-size
+    (tangent) rate or a finite-size effect."""
+    return FiniteSizeConfig(dataset=config.dataset, n_train=config.n_train, test_fraction=config.test_fraction,
+                            widths=config.widths, lr=config.lr, momentum=config.momentum, batch_size=config.batch_size,
+                            epochs=config.epochs, perturbations=(smallest, config.perturbation),
+                            n_seeds=config.n_seeds, seed=config.seed, device=config.device)
+
+
+@dataclass
+class FiniteSizeResult(ResultBase):
+    """``epochs`` (T,) of the records (every step). Per seed s, perturbation size j and perturbed replica r:
+    ``distance`` (S, E, R, T), the distance to the reference over the reference's initial norm (NaN after a
+    divergence). Per seed and tangent: ``tangent_log_growth`` (S, M, T), ln of the linearised perturbation's
+    norm over its initial norm (weights only, as ``distance``). ``rate`` (S, E) and ``tangent_rate`` (S,):
+    whole-run growth rates per epoch, ln(final/initial)/epochs averaged over replicas (tangents). ``flips``
+    (S, E): the fraction of ReLU activations on the training inputs whose sign differs between a perturbed
+    replica and the reference at the end (mean over replicas). ``smallest_curvature`` and ``largest_curvature``
+    (S,): the extreme eigenvalues of the full-batch loss Hessian at initialisation; ``saddle_rate`` (S,) the
+    per-epoch growth the smallest (negative) one gives a frozen-Hessian heavy-ball step
+    (:func:`uniq_core.lyapunov.frozen_rate`); ``epoch_rate`` (S, epochs) the tangents' mean growth rate in
+    each epoch, ``early_rate`` (S,) its first. ``norm_rate`` (S,): the reference's weight-norm growth rate
+    per epoch (subtracted from a rate, it gives the rate relative to the weights). ``diverged`` (S, E):
+    perturbed replicas that diverged."""
+
+    perturbations: np.ndarray
+    epochs: np.ndarray
+    distance: np.ndarray
+    tangent_log_growth: np.ndarray
+    rate: np.ndarray
+    tangent_rate: np.ndarray
+    flips: np.ndarray
+    smallest_curvature: np.ndarray
+    largest_curvature: np.ndarray
+    saddle_rate: np.ndarray
+    early_rate: np.ndarray
+    epoch_rate: np.ndarray
+    norm_rate: np.ndarray
+    diverged: np.ndarray
+    steps_per_epoch: int
+    ratio: float
+
+
+def activation_signs(model: torch.nn.Module, theta: np.ndarray | torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
+    """The sign pattern (input > 0) at every ReLU of the Sequential ``model`` with parameters ``theta`` on
+    ``inputs``, concatenated (N, units): which units are active for which example."""
+    if not isinstance(model, torch.nn.Sequential):
+        raise ValueError(f"model is a {type(model).__name__}; activation signs need an nn.Sequential")
+    dtype = next(model.parameters()).dtype
+    parameters = models.unflatten(model, torch.as_tensor(theta, dtype=dtype, device=inputs.device))
+    signs, hidden = [], inputs.to(dtype)
+    with torch.no_grad():
+        for name, layer in model.named_children():
+            if isinstance(layer, torch.nn.ReLU):
+                signs.append(hidden > 0)
+            own = {key.split(".", 1)[1]: value for key, value in parameters.items() if key.split(".", 1)[0] == name}
+            hidden = torch.func.functional_call(layer, own, (hidden,)) if own else layer(hidden)
+    return torch.cat([s.flatten(1) for s in signs], dim=1) if signs else torch.zeros(inputs.shape[0], 0, dtype=torch.bool)
+
+
+def _tangent_directions(model: torch.nn.Module, n: int, seed: int) -> torch.Tensor:
+    """``n`` random directions (P × n, float64) drawn as :func:`uniq_core.replicas.perturb_` draws a
+    perturbation: per tensor W, a uniform direction of norm ‖W‖."""
+    generator = torch.Generator().manual_seed(seed)
+    columns = []
+    for _ in range(n):
+        parts = []
+        for tensor in model.parameters():
+            direction = torch.randn(tensor.shape, generator=generator, dtype=torch.float64)
+            parts.append((direction / direction.norm().clamp_min(1e-300) * tensor.detach().double().norm()).flatten())
+        columns.append(torch.cat(parts))
+    return torch.stack(columns, dim=1)
+
+
+def linearised_growth(model: torch.nn.Module, inputs: torch.Tensor, labels: torch.Tensor, plan: torch.Tensor,
+                      *, lr: float, momentum: float, directions: torch.Tensor) -> np.ndarray:
+    """ln ‖u_t‖/‖u_0‖ (T+1, M) for tangent vectors u (weights part; velocity starts at 0) pushed forward
+    exactly (forward-mode derivatives, float64) by the minibatch training map of PyTorch's SGD with
+    momentum, v' = βv + ∇L_b(θ), θ' = θ − ηv', along the batches of ``plan`` (T, batch) — the δ → 0 limit
+    of a replica perturbed along u. Columns are rescaled each step (their logs accumulated), so no
+    growth overflows."""
+    model = copy.deepcopy(model).to(torch.float64)
+    theta0 = models.flat_parameters(model).to(torch.float64)
+    P = theta0.numel()
+    inputs = inputs.to(torch.float64)
+
+    def loss_of(theta: torch.Tensor, batch: torch.Tensor) -> torch.Tensor:
+        outputs = torch.func.functional_call(model, models.unflatten(model, theta), (inputs[batch],))
+        return torch.nn.functional.cross_entropy(outputs, labels[batch])
+
+    gradient = torch.func.grad(loss_of)
+    state = torch.cat([theta0, torch.zeros_like(theta0)])
+    tangents = torch.cat([directions.to(theta0), torch.zeros_like(directions).to(theta0)])
+    scale = torch.zeros(tangents.shape[1], dtype=torch.float64)
+    first = tangents[:P].norm(dim=0).log()
+    logs = [torch.zeros_like(first)]
+    for batch in plan:
+        def step(s: torch.Tensor, batch=batch) -> torch.Tensor:
+            velocity = momentum * s[P:] + gradient(s[:P], batch)
+            return torch.cat([s[:P] - lr * velocity, velocity])
+
+        state, tangents = lyapunov._push_forward(step, state, tangents)
+        norms = tangents.norm(dim=0)
+        logs.append(scale + tangents[:P].norm(dim=0).log() - first)
+        scale = scale + norms.log()
+        tangents = tangents / norms
+    return torch.stack(logs).numpy()
+
+
+def run_finite_size(config: FiniteSizeConfig, *, progress: bool = True, use_cache: bool = True) -> FiniteSizeResult:
+    """Aurell et al. (1997): the growth rate of a difference as a function of its size, from float64 replicas
+    at several initial sizes and the exact linearisation (tangents) as the small-size limit."""
+
+    def compute() -> FiniteSizeResult:
+        device = runtime.device(config.device)
+        dataset = data.load(config.dataset, n_train=config.n_train, test_fraction=config.test_fraction,
+                            seed=config.seed, device=device)
+        per_epoch = dataset.x_train.shape[0] // config.batch_size
+        n_steps = config.epochs * per_epoch
+        S, E, R = config.n_seeds, len(config.perturbations), config.n_replicas - 1
+        distance = np.full((S, E, R, n_steps + 1), np.nan)
+        tangent = np.full((S, config.n_tangents, n_steps + 1), np.nan)
+        flips, diverged = np.full((S, E), np.nan), np.zeros((S, E), dtype=np.int64)
+        smallest, largest, norm_rate = np.full(S, np.nan), np.full(S, np.nan), np.full(S, np.nan)
+        runs = list(itertools.product(range(S), range(E)))
+        for s, j in runtime.progress_bar(runs, "seeds × sizes", progress):
+            seed = config.seed + s
+            model = _model(config, dataset, seed).double().to(device)
+            record = replicas.train_replicas(
+                model, dataset, n_replicas=config.n_replicas, perturbation=config.perturbations[j], lr=config.lr,
+                momentum=config.momentum, batch_size=config.batch_size, n_steps=n_steps, seed=seed, device=device)
+            norm0 = float(record.parameter_norm[0, 0])
+            distance[s, j] = record.distance[1:] / norm0
+            diverged[s, j] = int(record.diverged[1:].sum())
+            healthy = np.flatnonzero(record.healthy[1:]) + 1
+            if healthy.size:
+                reference = activation_signs(model, record.final_parameters[0], dataset.x_train)
+                flips[s, j] = float(np.mean([(activation_signs(model, record.final_parameters[k], dataset.x_train)
+                                              != reference).double().mean().item() for k in healthy]))
+            if j == 0:
+                norm_rate[s] = float(np.log(record.parameter_norm[0, -1] / norm0)) / config.epochs
+                plan = replicas.make_batch_plan(dataset.x_train.shape[0], config.batch_size, n_steps, seed=seed)[0]
+                cpu_model = model.cpu()
+                tangent[s] = linearised_growth(
+                    cpu_model, dataset.x_train.cpu(), dataset.y_train.cpu(), plan, lr=config.lr,
+                    momentum=config.momentum, directions=_tangent_directions(cpu_model, config.n_tangents, seed + 99)).T
+                x64 = dataset.x_train.cpu().double()
+                labels = dataset.y_train.cpu()
+                smallest[s] = float(lyapunov.smallest_hessian_eigenvalue(cpu_model, x64, labels, tolerance=1e-6)[0])
+                largest[s] = float(lyapunov.sharpness(cpu_model, x64, labels, tolerance=1e-6)[0])
+                model.to(device)
+        epochs = np.arange(n_steps + 1) / per_epoch
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rate = np.nanmean(np.log(distance[..., -1] / distance[..., 0]), axis=-1) / config.epochs
+        return FiniteSizeResult(
+            perturbations=np.asarray(config.perturbations, dtype=np.float64), epochs=epochs, distance=distance,
+            tangent_log_growth=tangent, rate=rate, tangent_rate=tangent[..., -1].mean(axis=1) / config.epochs,
+            flips=flips, smallest_curvature=smallest, largest_curvature=largest,
+            saddle_rate=np.array([lyapunov.frozen_rate(h, config.lr, config.momentum) for h in smallest]) * per_epoch,
+            early_rate=tangent[..., per_epoch].mean(axis=1),
+            epoch_rate=np.diff(tangent[..., ::per_epoch].mean(axis=1), axis=-1)[:, :config.epochs],
+            norm_rate=norm_rate, diverged=diverged, steps_per_epoch=per_epoch,
+            ratio=float(config.ratio))
+
+    return runtime.cached(compute, config, FiniteSizeResult, use_cache=use_cache)
+
+
 # ------------------------------------------------------------------------------------------ regime
 
 FLOAT32_RESOLUTION = 2.0**-24
@@ -1485,6 +1714,139 @@ def _relative_spread_findings(result: DivergenceResult) -> dict[str, Any]:
     }
 
 
+def finite_size_curves(result: FiniteSizeResult) -> dict[str, np.ndarray]:
+    """Aurell's λ(δ) (:func:`uniq_core.lyapunov.finite_size_exponent`) from each initial size's replicas, all
+    seeds pooled: ``thresholds`` (N,), geometric with the result's ratio from the smallest initial size to the
+    largest distance reached, and ``rate``, ``reached``, ``censored`` (E, N) per initial size."""
+    distance = result.distance
+    finite = distance[np.isfinite(distance) & (distance > 0)]
+    low, high = float(result.perturbations[0]), float(finite.max()) if finite.size else float(result.perturbations[-1])
+    n = max(1, int(np.floor(np.log(high / low) / np.log(result.ratio))))
+    thresholds = low * result.ratio ** np.arange(n)
+    table = {name: [] for name in ("rate", "reached", "censored")}
+    for j in range(distance.shape[1]):
+        curves = distance[:, j].reshape(-1, distance.shape[-1])
+        measured = lyapunov.finite_size_exponent(result.epochs, curves, thresholds, result.ratio)
+        for name in table:
+            table[name].append(measured[name])
+    return {"thresholds": thresholds, **{name: np.array(values) for name, values in table.items()}}
+
+
+def finite_size_comparison(result: FiniteSizeResult, confidence: float = rules.CONFIDENCE) -> dict[str, np.ndarray]:
+    """Each initial size's whole-run rate against the linearised (tangent) rate of the same seed: paired
+    differences d_s = rate_s(ε) − tangent_s, Holm-corrected over the sizes. ``sign`` (E,): +1 faster than
+    the linearisation (a finite-size amplification), −1 slower (saturation), 0 not distinguishable (the
+    linear regime), NaN untestable; ``difference`` (E,), ``interval`` (E, 2)."""
+    differences = np.asarray(result.rate, dtype=float) - np.asarray(result.tangent_rate, dtype=float)[:, None]
+    centre, interval, sign = holm_intervals(differences, confidence)
+    return {"difference": centre, "interval": interval, "sign": sign}
+
+
+def _finite_size_findings(result: FiniteSizeResult, config: FiniteSizeConfig) -> dict[str, Any]:
+    """The growth rate against the size of the difference: the linear limit and its agreement with the
+    tangents, where the rate departs from it, the activation flips there, and the saddle-escape rate."""
+    tangent_mean, tangent_interval = t_interval(result.tangent_rate)
+    small_mean, _ = t_interval(result.rate[:, 0])
+    comparison = finite_size_comparison(result)
+    words = {1.0: "faster than the tangents", -1.0: "slower than the tangents", 0.0: "not distinguishable from the tangents"}
+    clauses = []
+    for j, epsilon in enumerate(result.perturbations):
+        mean, _ = t_interval(result.rate[:, j])
+        growth = float(np.exp(mean * config.epochs)) if np.isfinite(mean) else float("nan")
+        word = words.get(float(comparison["sign"][j]), "not testable")
+        clauses.append(f"ε = {epsilon:.0e}: {mean:.3f} per epoch (×{growth:.3g} over the run; {word}; "
+                       f"{100 * np.nanmean(result.flips[:, j]):.2g}% of activations flipped)")
+    agree = comparison["sign"][0] == 0
+    faster = np.flatnonzero(comparison["sign"] == 1)
+    slower = np.flatnonzero(comparison["sign"] == -1)
+    linear = np.flatnonzero(comparison["sign"] == 0)
+    means = np.nanmean(result.rate, axis=0)
+    peak = int(np.nanargmax(means))
+    if peak == len(means) - 1:
+        shape = "rises with the size up to the largest one measured"
+    elif peak == 0:
+        shape = "is largest at the smallest size and falls as the size grows"
+    else:
+        after = "falls at every larger size" if np.all(np.diff(means[peak:]) < 0) else "does not fall steadily after it"
+        shape = f"peaks at ε = {result.perturbations[peak]:.0e} and {after}"
+    intro = int(np.argmin(np.abs(np.log(result.perturbations / 1e-3))))
+    saddle_mean, saddle_interval = t_interval(result.saddle_rate)
+    epoch_means = np.nanmean(result.epoch_rate, axis=0)
+    fastest_epoch = int(np.nanargmax(epoch_means))
+    fastest_mean, fastest_interval = t_interval(result.epoch_rate[:, fastest_epoch])
+    if np.isfinite(fastest_interval[1]) and fastest_interval[1] < saddle_interval[0]:
+        saddle_word = "never approaches it: an escape along the most negative curvature does not set the growth"
+    elif np.isfinite(fastest_interval[0]) and fastest_interval[0] > saddle_interval[1]:
+        saddle_word = "exceeds it: more than one negative direction, or changing curvature, drives the growth"
+    else:
+        saddle_word = "is not distinguishable from it"
+    return {
+        "fs_seeds": config.n_seeds,
+        "fs_epochs": config.epochs,
+        "fs_lr": config.lr,
+        "fs_momentum": config.momentum,
+        "fs_sizes": len(result.perturbations),
+        "fs_smallest": float(result.perturbations[0]),
+        "fs_largest": float(result.perturbations[-1]),
+        "fs_tangent_rate": tangent_mean,
+        "fs_tangent_interval": f"{tangent_interval[0]:.3f} to {tangent_interval[1]:.3f}",
+        "fs_small_rate": small_mean,
+        "fs_small_difference": float(comparison["difference"][0]),
+        "fs_small_difference_interval": (f"{comparison['interval'][0][0]:+.3f} to {comparison['interval'][0][1]:+.3f}"),
+        "fs_agreement": "agree" if agree else "differ",
+        "fs_indistinct_sizes": ", ".join(f"{result.perturbations[j]:.0e}" for j in linear) or "none",
+        "fs_faster_sizes": ", ".join(f"{result.perturbations[j]:.0e}" for j in faster) or "none",
+        "fs_slower_sizes": ", ".join(f"{result.perturbations[j]:.0e}" for j in slower) or "none",
+        "fs_shape": shape,
+        "fs_peak_size": float(result.perturbations[peak]),
+        "fs_peak_rate": float(np.nanmean(result.rate[:, peak])),
+        "fs_peak_ratio": float(np.nanmean(result.rate[:, peak]) / tangent_mean),
+        "fs_intro_size": float(result.perturbations[intro]),
+        "fs_intro_growth": float(np.exp(np.nanmean(result.rate[:, intro]) * config.epochs)),
+        "fs_linear_growth": float(np.exp(tangent_mean * config.epochs)),
+        "fs_small_flips": 100 * float(np.nanmean(result.flips[:, 0])),
+        "fs_sentence": "; ".join(clauses),
+        "fs_curvature": float(np.nanmean(result.smallest_curvature)),
+        "fs_sharpness": float(np.nanmean(result.largest_curvature)),
+        "fs_saddle_rate": saddle_mean,
+        "fs_saddle_interval": f"{saddle_interval[0]:.2f} to {saddle_interval[1]:.2f}",
+        "fs_early_rate": float(np.nanmean(result.early_rate)),
+        "fs_fastest_epoch": fastest_epoch + 1,
+        "fs_fastest_rate": fastest_mean,
+        "fs_fastest_interval": f"{fastest_interval[0]:.3f} to {fastest_interval[1]:.3f}",
+        "fs_saddle_word": saddle_word,
+    }
+
+
+def _finite_size_setting_findings(result: FiniteSizeResult) -> dict[str, Any]:
+    """The finite-size check at the deciding run's own setting (:func:`finite_size_at`): its perturbation's
+    rate against the tangents' (paired over seeds)."""
+    comparison = finite_size_comparison(result)
+    tangent_mean, _ = t_interval(result.tangent_rate)
+    rate_mean, _ = t_interval(result.rate[:, -1])
+    relative_mean, relative_interval = t_interval(np.asarray(result.tangent_rate) - np.asarray(result.norm_rate))
+    low, high = comparison["interval"][-1]
+    word = {1.0: "faster than an infinitesimal difference: part of the deciding rate is a finite-size effect",
+            -1.0: "slower than an infinitesimal difference: the deciding size is already saturating",
+            0.0: "not distinguishable from an infinitesimal difference: no finite-size effect is resolved"}.get(
+        float(comparison["sign"][-1]), "not testable")
+    return {
+        "fsd_size": float(result.perturbations[-1]),
+        "fsd_tangent_rate": tangent_mean,
+        "fsd_rate": rate_mean,
+        "fsd_difference": float(comparison["difference"][-1]),
+        "fsd_difference_interval": f"{low:+.3f} to {high:+.3f}",
+        "fsd_word": word,
+        "fsd_flips": 100 * float(np.nanmean(result.flips[:, -1])),
+        "fsd_small_agreement": "agree" if comparison["sign"][0] == 0 else "differ",
+        "fsd_norm_rate": float(np.nanmean(result.norm_rate)),
+        "fsd_relative_tangent": relative_mean,
+        "fsd_relative_tangent_interval": f"{relative_interval[0]:+.4f} to {relative_interval[1]:+.4f}",
+        "fsd_relative_rate": float(np.nanmean(result.rate[:, -1] - result.norm_rate)),
+        "fsd_seeds": int(result.rate.shape[0]),
+    }
+
+
 def _divergence_bend_findings(result: DivergenceResult, config: DivergenceConfig) -> dict[str, Any]:
     """The late rate against the early one, the alignment bias bound, and the rate without dead weights."""
     early, late = early_and_late_exponents(result)
@@ -1682,11 +2044,13 @@ def findings(results: Mapping[str, Any], configs: Mapping[str, Any]) -> dict[str
     ``results``: "validation" (a mapping of the known-answer exponents "logistic", "henon", "quadratic" and
     the linear map's "cold" and "warm" top three), "tangent" and "momentum" (:class:`TangentResult`, without and
     with heavy-ball momentum), "divergence" (:class:`DivergenceResult`), "instability"
-    (:class:`InstabilityResult`), "reproducibility"
+    (:class:`InstabilityResult`), "finite_size" and "finite_size_setting" (:class:`FiniteSizeResult`, optional:
+    the introduction's setting and :func:`finite_size_at` the divergence run's), "reproducibility"
     (:class:`uniq_core.experiments.divergence.ReproducibilityResult`) and "regime" (:class:`RegimeResult`).
     ``configs``: "validation" (a mapping: "henon_literature", "quadratic_exact" (ln|1 − ηh_i|), "warm_run",
     "warm_steps", "linear_factors" (the linear map's factors, the top three first)), "tangent" and "momentum"
-    (:class:`TangentConfig`), "divergence" (:class:`DivergenceConfig`) and "regime" (:class:`RegimeConfig`).
+    (:class:`TangentConfig`), "divergence" (:class:`DivergenceConfig`), "regime" (:class:`RegimeConfig`) and,
+    with its result, "finite_size" (:class:`FiniteSizeConfig`).
     Values are Python ``int``, ``float`` or ``str``; the negative-curvature control
     (:func:`negative_curvature_control`) is run here at the tangent configuration's k, warm-up and length.
     """
@@ -1712,6 +2076,8 @@ def findings(results: Mapping[str, Any], configs: Mapping[str, Any]) -> dict[str
         **_regime_findings(results["regime"], configs["regime"]),
         **_regime_comparison_findings(results["regime"]),
         **_verdict_findings(divergence, results["regime"]),
+        **(_finite_size_findings(results["finite_size"], configs["finite_size"]) if "finite_size" in results else {}),
+        **(_finite_size_setting_findings(results["finite_size_setting"]) if "finite_size_setting" in results else {}),
     }
     return {name: value.item() if isinstance(value, np.generic) else value for name, value in values.items()}
 
@@ -1726,6 +2092,8 @@ __all__ = [
     "InstabilityConfig", "InstabilityResult", "run_instability", "STABILITY_THRESHOLD",
     "RegimeConfig", "RegimeResult", "run_regime", "compare_perturbation_sizes",
     "FLOAT32_RESOLUTION", "FLOAT64_BELOW",
+    "FiniteSizeConfig", "FiniteSizeResult", "run_finite_size", "finite_size_at", "linearised_growth", "activation_signs",
+    "finite_size_curves", "finite_size_comparison",
     "findings", "heavy_ball_edge_ratio", "tangent_parameter_count", "CONTROL_LR", "CONTROL_LONG_FACTOR",
     "CONTROL_WARM_FACTOR", "CONTROL_CURVATURE", "HORIZON_TOLERANCE", "RECOVERY_TOLERANCE", "ALIGNMENT_FRACTION", "HENON_CONTRACTION",
 ]

@@ -211,3 +211,58 @@ def curvature_path_figure(result: Any, warmup: int = 0) -> plt.Figure:
     figure.tight_layout()
     plt.close(figure)
     return figure
+
+
+def finite_size_figure(result: Any) -> plt.Figure:
+    """Left: the whole-run growth rate of each initial size ε (dots: seeds; bars: 95% t-interval) against ε,
+    with the linearised (tangent) rate as a band and float32 resolution marked; Aurell's λ(δ) from each
+    size's replicas as lines (open markers where some replicas had not yet grown by the ratio). Right: the
+    fraction of ReLU activations whose sign differs from the reference's at the end."""
+    from uniq_core.experiments.lyapunov import FLOAT32_RESOLUTION, finite_size_curves
+    from uniq_core.stats import t_interval
+
+    figure, (left, right) = plt.subplots(1, 2, figsize=(10.5, 3.8))
+    sizes = np.asarray(result.perturbations, dtype=float)
+    tangent_mean, tangent_interval = t_interval(result.tangent_rate)
+    left.axhspan(*tangent_interval, color="grey", alpha=0.25, lw=0, label="tangent (δ → 0), 95% interval")
+    left.axhline(tangent_mean, color="grey", lw=1)
+    curves = finite_size_curves(result)
+    for j, size in enumerate(sizes):
+        colour = PALETTE(j / max(len(sizes) - 1, 1))
+        rate = curves["rate"][j]
+        keep = np.isfinite(rate)
+        if keep.any():
+            left.plot(curves["thresholds"][keep], rate[keep], "-", color=colour, lw=0.8, alpha=0.7)
+            open_ = keep & (curves["censored"][j] > 0)
+            left.plot(curves["thresholds"][open_], rate[open_], "o", mfc="white", color=colour, ms=3)
+        values = np.asarray(result.rate[:, j], dtype=float)
+        left.plot(np.full(values.shape, size), values, ".", color=colour, ms=5)
+        mean, interval = t_interval(values)
+        if np.isfinite(interval).all():
+            left.errorbar(size, mean, yerr=[[mean - interval[0]], [interval[1] - mean]], fmt="s", ms=4,
+                          color="black", capsize=3)
+    left.axvline(FLOAT32_RESOLUTION, color="black", ls=":", lw=0.8, label="float32 resolution")
+    left.set_xscale("log")
+    shown = np.concatenate([np.ravel(curves["rate"]), np.ravel(result.rate), np.ravel(result.tangent_rate)])
+    shown = shown[np.isfinite(shown)]
+    if shown.size and shown.min() > 0:
+        left.set_yscale("log")
+    else:
+        left.set_yscale("symlog", linthresh=0.01)
+    left.set_xlabel("relative size of the difference (ε at the start; δ along the lines)")
+    left.set_ylabel("growth rate per epoch")
+    left.set_title("whole-run rate per ε (squares) and λ(δ) (lines)", fontsize=9)
+    left.legend(fontsize=7, loc="upper left")
+    flips = np.asarray(result.flips, dtype=float)
+    right.plot(sizes, np.nanmean(flips, axis=0) * 100, "o-", color="black", ms=4)
+    for s in range(flips.shape[0]):
+        right.plot(sizes, flips[s] * 100, ".", color="grey", ms=3)
+    right.set_xscale("log")
+    right.set_yscale("symlog", linthresh=1e-4)
+    right.set_ylim(bottom=0)
+    right.set_xlabel("relative size ε at the start")
+    right.set_ylabel("activations flipped at the end (%)")
+    right.set_title("ReLU signs that differ from the reference's", fontsize=9)
+    figure.tight_layout()
+    plt.close(figure)
+    return figure
