@@ -23,6 +23,8 @@ def runs():
     divergence_config = chapter.DivergenceConfig(n_train=128, epochs=2, n_seeds=2, n_replicas=3, widths=(8,))
     regime_config = chapter.RegimeConfig(n_train=128, widths=(8,), lrs=(0.1, 0.3), perturbations=(1e-3, 1e-1),
                                          epochs=1, n_replicas=3, n_seeds=2)
+    finite_size_config = chapter.FiniteSizeConfig(n_train=128, widths=(8,), epochs=2, perturbations=(1e-9, 1e-3, 1e-1),
+                                                  n_replicas=3, n_tangents=2, n_seeds=2)
     factors = np.array([2.0, 1.5, 1.2, 0.5])
     results = {
         "validation": {"logistic": np.array([0.69]), "henon": np.array([0.42, -1.62]),
@@ -37,6 +39,9 @@ def runs():
         "reproducibility": introduction.run_reproducibility(introduction.Config(widths=(8,), epochs=0.5),
                                                             progress=False, use_cache=False),
         "regime": chapter.run_regime(regime_config, progress=False, use_cache=False),
+        "finite_size": chapter.run_finite_size(finite_size_config, progress=False, use_cache=False),
+        "finite_size_setting": chapter.run_finite_size(chapter.finite_size_at(divergence_config), progress=False,
+                                                       use_cache=False),
     }
     configs = {
         "validation": {"henon_literature": 0.41922, "quadratic_exact": np.log([1.5, 0.5, 0.5]), "warm_run": 20,
@@ -45,6 +50,7 @@ def runs():
         "momentum": tangent_config.replace(momentum=0.9),
         "divergence": divergence_config,
         "regime": regime_config,
+        "finite_size": finite_size_config,
     }
     return results, configs
 
@@ -206,7 +212,8 @@ def test_the_verdict_box_shows_the_verdict_pages_rows(runs):
 
     results = runs[0]
     box = said(runs)
-    expected = verdicts.claim_findings(verdicts.row_lyapunov(results["divergence"], results["regime"]),
+    expected = verdicts.claim_findings(verdicts.row_lyapunov(results["divergence"], results["regime"],
+                                                             finite_size=results["finite_size_setting"]),
                                        verdicts.row_thin_subset(results["divergence"]),
                                        verdicts.row_convergence_ratio(results["divergence"]))
     assert {name: repr(box[name]) for name in expected} == {name: repr(value) for name, value in expected.items()}

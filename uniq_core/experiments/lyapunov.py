@@ -892,7 +892,8 @@ class FiniteSizeResult(ResultBase):
     per-epoch growth the smallest (negative) one gives a frozen-Hessian heavy-ball step
     (:func:`uniq_core.lyapunov.frozen_rate`); ``epoch_rate`` (S, epochs) the tangents' mean growth rate in
     each epoch, ``early_rate`` (S,) its first. ``norm_rate`` (S,): the reference's weight-norm growth rate
-    per epoch (subtracted from a rate, it gives the rate relative to the weights). ``diverged`` (S, E):
+    per epoch (subtracted from a rate, it gives the rate relative to the weights); ``norm_path`` (S, T) that
+    norm at every record. ``diverged`` (S, E):
     perturbed replicas that diverged."""
 
     perturbations: np.ndarray
@@ -908,6 +909,7 @@ class FiniteSizeResult(ResultBase):
     early_rate: np.ndarray
     epoch_rate: np.ndarray
     norm_rate: np.ndarray
+    norm_path: np.ndarray
     diverged: np.ndarray
     steps_per_epoch: int
     ratio: float
@@ -994,6 +996,7 @@ def run_finite_size(config: FiniteSizeConfig, *, progress: bool = True, use_cach
         tangent = np.full((S, config.n_tangents, n_steps + 1), np.nan)
         flips, diverged = np.full((S, E), np.nan), np.zeros((S, E), dtype=np.int64)
         smallest, largest, norm_rate = np.full(S, np.nan), np.full(S, np.nan), np.full(S, np.nan)
+        norm_path = np.full((S, n_steps + 1), np.nan)
         runs = list(itertools.product(range(S), range(E)))
         for s, j in runtime.progress_bar(runs, "seeds × sizes", progress):
             seed = config.seed + s
@@ -1011,6 +1014,7 @@ def run_finite_size(config: FiniteSizeConfig, *, progress: bool = True, use_cach
                                               != reference).double().mean().item() for k in healthy]))
             if j == 0:
                 norm_rate[s] = float(np.log(record.parameter_norm[0, -1] / norm0)) / config.epochs
+                norm_path[s] = record.parameter_norm[0]
                 plan = replicas.make_batch_plan(dataset.x_train.shape[0], config.batch_size, n_steps, seed=seed)[0]
                 cpu_model = model.cpu()
                 tangent[s] = linearised_growth(
@@ -1031,7 +1035,7 @@ def run_finite_size(config: FiniteSizeConfig, *, progress: bool = True, use_cach
             saddle_rate=np.array([lyapunov.frozen_rate(h, config.lr, config.momentum) for h in smallest]) * per_epoch,
             early_rate=tangent[..., per_epoch].mean(axis=1),
             epoch_rate=np.diff(tangent[..., ::per_epoch].mean(axis=1), axis=-1)[:, :config.epochs],
-            norm_rate=norm_rate, diverged=diverged, steps_per_epoch=per_epoch,
+            norm_rate=norm_rate, norm_path=norm_path, diverged=diverged, steps_per_epoch=per_epoch,
             ratio=float(config.ratio))
 
     return runtime.cached(compute, config, FiniteSizeResult, use_cache=use_cache)
@@ -1714,6 +1718,26 @@ def _relative_spread_findings(result: DivergenceResult) -> dict[str, Any]:
     }
 
 
+TANGENT_WINDOWS = ("whole run", "second half")
+
+
+def tangent_exponents(result: FiniteSizeResult, *, relative: bool = True, window: str = "whole run") -> np.ndarray:
+    """Per seed (S,), the growth rate per epoch of an infinitesimal difference (the tangents of the SGD map,
+    averaged over the tangents), ln(‖u(t₁)‖/‖u(t₀)‖)/(t₁ − t₀) over the ``window`` ("whole run" or "second
+    half"); with ``relative``, minus the reference weights' own norm growth over the same window (the rate of
+    the difference in units of the weights)."""
+    check_choice("window", window, TANGENT_WINDOWS)
+    epochs = np.asarray(result.epochs, dtype=float)
+    begin = 0 if window == "whole run" else int(np.searchsorted(epochs, epochs[-1] / 2))
+    duration = epochs[-1] - epochs[begin]
+    growth = np.asarray(result.tangent_log_growth, dtype=float)
+    rates = (growth[..., -1] - growth[..., begin]).mean(axis=1) / duration
+    if relative:
+        norm = np.asarray(result.norm_path, dtype=float)
+        rates = rates - np.log(norm[:, -1] / norm[:, begin]) / duration
+    return rates
+
+
 def finite_size_curves(result: FiniteSizeResult) -> dict[str, np.ndarray]:
     """Aurell's λ(δ) (:func:`uniq_core.lyapunov.finite_size_exponent`) from each initial size's replicas, all
     seeds pooled: ``thresholds`` (N,), geometric with the result's ratio from the smallest initial size to the
@@ -1826,9 +1850,9 @@ def _finite_size_setting_findings(result: FiniteSizeResult) -> dict[str, Any]:
     rate_mean, _ = t_interval(result.rate[:, -1])
     relative_mean, relative_interval = t_interval(np.asarray(result.tangent_rate) - np.asarray(result.norm_rate))
     low, high = comparison["interval"][-1]
-    word = {1.0: "faster than an infinitesimal difference: part of the deciding rate is a finite-size effect",
-            -1.0: "slower than an infinitesimal difference: the deciding size is already saturating",
-            0.0: "not distinguishable from an infinitesimal difference: no finite-size effect is resolved"}.get(
+    word = {1.0: "faster than an infinitesimal difference: part of the finite rate is a finite-size effect",
+            -1.0: "slower than an infinitesimal difference: the finite size is already saturating",
+            0.0: "not distinguishably from an infinitesimal difference: no finite-size effect is resolved"}.get(
         float(comparison["sign"][-1]), "not testable")
     return {
         "fsd_size": float(result.perturbations[-1]),
@@ -2029,12 +2053,14 @@ def _regime_comparison_findings(result: RegimeResult) -> dict[str, Any]:
     }
 
 
-def _verdict_findings(divergence: DivergenceResult, regime: RegimeResult) -> dict[str, Any]:
+def _verdict_findings(divergence: DivergenceResult, regime: RegimeResult,
+                      finite_size: FiniteSizeResult | None = None) -> dict[str, Any]:
     """The verdict box: the verdict page's rows for the claims this chapter measures (positive exponents, the
     thin subset, the peer's convergence ratio), from the same row functions."""
     from uniq_core.experiments import verdicts
 
-    return verdicts.claim_findings(verdicts.row_lyapunov(divergence, regime), verdicts.row_thin_subset(divergence),
+    return verdicts.claim_findings(verdicts.row_lyapunov(divergence, regime, finite_size=finite_size),
+                                   verdicts.row_thin_subset(divergence),
                                    verdicts.row_convergence_ratio(divergence))
 
 
@@ -2075,7 +2101,7 @@ def findings(results: Mapping[str, Any], configs: Mapping[str, Any]) -> dict[str
         **_reproducibility_findings(results["reproducibility"]),
         **_regime_findings(results["regime"], configs["regime"]),
         **_regime_comparison_findings(results["regime"]),
-        **_verdict_findings(divergence, results["regime"]),
+        **_verdict_findings(divergence, results["regime"], results.get("finite_size_setting")),
         **(_finite_size_findings(results["finite_size"], configs["finite_size"]) if "finite_size" in results else {}),
         **(_finite_size_setting_findings(results["finite_size_setting"]) if "finite_size_setting" in results else {}),
     }
@@ -2092,7 +2118,7 @@ __all__ = [
     "InstabilityConfig", "InstabilityResult", "run_instability", "STABILITY_THRESHOLD",
     "RegimeConfig", "RegimeResult", "run_regime", "compare_perturbation_sizes",
     "FLOAT32_RESOLUTION", "FLOAT64_BELOW",
-    "FiniteSizeConfig", "FiniteSizeResult", "run_finite_size", "finite_size_at", "linearised_growth", "activation_signs",
+    "FiniteSizeConfig", "FiniteSizeResult", "run_finite_size", "finite_size_at", "tangent_exponents", "TANGENT_WINDOWS", "linearised_growth", "activation_signs",
     "finite_size_curves", "finite_size_comparison",
     "findings", "heavy_ball_edge_ratio", "tangent_parameter_count", "CONTROL_LR", "CONTROL_LONG_FACTOR",
     "CONTROL_WARM_FACTOR", "CONTROL_CURVATURE", "HORIZON_TOLERANCE", "RECOVERY_TOLERANCE", "ALIGNMENT_FRACTION", "HENON_CONTRACTION",

@@ -69,11 +69,11 @@ CLAIM_REGISTRY: tuple[Claim, ...] = (
     Claim("lyapunov", "uniq-nets", "000_a5cfc4e1f6a8e3d7.txt",
           "Gradient-based training exhibits positive Lyapunov exponents, causing exponential sensitivity to "
           "initial conditions.",
-          "The exponent of the spread of replicas perturbed at initialisation relative to the weights' norm "
-          "(slope of ln(spread/norm) per epoch; the norm's own growth is not separation), per seed, recomputed "
-          "on the absolute spread and on the second half of the run, and the absolute rate over the regime map "
-          "of step size and perturbation. A finite-perturbation rate, not the tangent (infinitesimal) exponent; "
-          "chapter 1 shows both.",
+          "The growth rate of an infinitesimal difference at initialisation, a Lyapunov exponent proper: tangent "
+          "vectors pushed exactly through the minibatch SGD map, relative to the weights' norm (the norm's own "
+          "growth is not separation), per seed; recomputed at the replicas' finite perturbation (slope of "
+          "ln(spread/norm)), on the absolute spread and on the second half of the run, and the absolute rate "
+          "over the regime map of step size and perturbation.",
           "MLP on the digits (chapter 1's divergence run and regime map), minibatch SGD",
           "01_lyapunov.html#verdict"),
     Claim("entropy", "uniq-nets", "000_a5cfc4e1f6a8e3d7.txt",
@@ -315,13 +315,17 @@ def _seeds_text(values: np.ndarray) -> str:
 # and recomputes it under the arbitrary choices behind it.
 
 
-def row_lyapunov(divergence, regime, significance: float = 0.05) -> Verdict:
-    """Finite-perturbation exponent per epoch (chapter 1) of the spread relative to the weights' norm (where
-    measured; the absolute spread otherwise) with :func:`~uniq_core.rules.interval_rule` over seeds, recomputed
-    on the absolute spread and on the second half of the run (a rate that is not constant flips there), and
-    the regime map's cells (a t-test over seeds per cell, Holm-corrected over cells, only where a
-    cell has at least ``MIN_UNITS`` seeds), combined by :func:`~uniq_core.rules.grid_rule`."""
-    from uniq_core.experiments.lyapunov import positive_cells
+def row_lyapunov(divergence, regime, significance: float = 0.05, finite_size=None) -> Verdict:
+    """The growth rate per epoch of a difference at initialisation (chapter 1), relative to the weights' norm
+    (where measured; absolute otherwise), with :func:`~uniq_core.rules.interval_rule` over seeds. With
+    ``finite_size`` (a :class:`~uniq_core.experiments.lyapunov.FiniteSizeResult` at the divergence run's
+    setting) the deciding rate is the infinitesimal one, a Lyapunov exponent proper (the tangents of the
+    SGD map, :func:`~uniq_core.experiments.lyapunov.tangent_exponents`), recomputed at the replicas' finite
+    perturbation; either is recomputed on the absolute spread and on the second half of the run (a rate that
+    is not constant flips there). The regime map's cells (a t-test over seeds per cell, Holm-corrected over
+    cells, only where a cell has at least ``MIN_UNITS`` seeds) enter the finite absolute recomputation,
+    combined by :func:`~uniq_core.rules.grid_rule`."""
+    from uniq_core.experiments.lyapunov import positive_cells, tangent_exponents
 
     seeds_per_cell = int(np.asarray(regime.exponent).shape[0])
 
@@ -334,44 +338,64 @@ def row_lyapunov(divergence, regime, significance: float = 0.05) -> Verdict:
     from uniq_core.experiments.lyapunov import early_and_late_exponents, late_relative_exponents
 
     relative = "relative to the weights' norm"
+    infinitesimal, finite = "infinitesimal (tangents)", "finite (the replicas' perturbation)"
     measured_relative = np.isfinite(np.asarray(getattr(divergence, "relative_exponent", np.nan), dtype=float)).any()
-    rates = {("absolute", "whole run"): divergence.fitted_exponent}
+    rates = {("absolute", "whole run", finite): divergence.fitted_exponent}
     if hasattr(divergence, "spread") and hasattr(divergence, "epochs"):
-        rates["absolute", "second half"] = early_and_late_exponents(divergence)[1]
+        rates["absolute", "second half", finite] = early_and_late_exponents(divergence)[1]
     if measured_relative:
-        rates[relative, "whole run"] = divergence.relative_exponent
+        rates[relative, "whole run", finite] = divergence.relative_exponent
         if all(hasattr(divergence, name) for name in ("spread", "epochs", "norm")):
-            rates[relative, "second half"] = late_relative_exponents(divergence)
-    default_spread = relative if measured_relative else "absolute"
+            rates[relative, "second half", finite] = late_relative_exponents(divergence)
+    if finite_size is not None:
+        for spread_name in ("absolute", relative):
+            for window_name in ("whole run", "second half"):
+                rates[spread_name, window_name, infinitesimal] = tangent_exponents(
+                    finite_size, relative=spread_name == relative, window=window_name)
+    default_spread = relative if measured_relative or finite_size is not None else "absolute"
+    default_size = infinitesimal if finite_size is not None else finite
 
     def decide(confidence: float = rules.CONFIDENCE, level: float = significance, spread: str = default_spread,
-               window: str = "whole run") -> Decision:
-        main = rules.interval_rule(rates[spread, window], confidence=confidence)
-        cells = cell_words(level) if spread == "absolute" else []  # the regime map measures the absolute spread
+               window: str = "whole run", size: str = default_size) -> Decision:
+        if (spread, window, size) not in rates:
+            return rules.instrument_rule(f"the {spread} rate over the {window} at the {size} size is not measured")
+        main = rules.interval_rule(rates[spread, window, size], confidence=confidence)
+        # the regime map measures the absolute spread of finite perturbations
+        cells = cell_words(level) if spread == "absolute" and size == finite else []
         return replace(main, word=rules.grid_rule([main.word, *cells]))
 
+    spreads = tuple(dict.fromkeys(key[0] for key in rates))
     choices = {"confidence": CONFIDENCES,
-               **({"spread": (relative, "absolute")} if measured_relative else {}),
-               **({"window": ("whole run", "second half")} if (default_spread, "second half") in rates else {}),
+               **({"spread": (relative, "absolute")} if len(spreads) > 1 else {}),
+               **({"window": ("whole run", "second half")} if (default_spread, "second half", default_size) in rates
+                  else {}),
+               **({"size": (infinitesimal, finite)} if finite_size is not None else {}),
                **({"level": (0.01, 0.1)} if seeds_per_cell >= rules.MIN_UNITS else {})}
     decision = rules.robust(decide, choices, confidence=rules.CONFIDENCE, level=significance, spread=default_spread,
-                            window="whole run")
+                            window="whole run", size=default_size)
+    setting = ("the divergence run's setting only (its tangents and replicas)" if finite_size is not None
+               else "divergence run only")
     sign = positive_cells(regime, 1 - significance)["sign"] if seeds_per_cell >= 2 else np.array([np.nan])
     finite = np.isfinite(sign)
     positive = finite & (sign == 1)
     if seeds_per_cell < rules.MIN_UNITS:
-        where = (f"divergence run only: the regime map has {seeds_per_cell} seeds per cell, fewer than "
+        where = (f"{setting}: the regime map has {seeds_per_cell} seeds per cell, fewer than "
                  f"{rules.MIN_UNITS}, so its cells decide nothing")
-    elif measured_relative:
-        where = ("divergence run only: the regime map measures the absolute spread, so its cells enter only the "
-                 "recomputation on the absolute spread")
+    elif measured_relative or finite_size is not None:
+        where = (f"{setting}: the regime map measures the absolute spread of finite perturbations, so its cells "
+                 "enter only that recomputation")
     elif positive.any():
         where = (f"positive in {int(positive.sum())} of {int(finite.sum())} cells of the map (Holm), at step sizes "
                  f"{_g(regime.lrs[positive.any(axis=1)].min())} to {_g(regime.lrs[positive.any(axis=1)].max())}")
     else:
         where = f"positive in none of the {int(finite.sum())} cells of the map (Holm)"
-    quantity = ("exponent of the replicas' spread relative to the weights' norm, per epoch" if measured_relative
-                else "exponent of the replicas' spread, per epoch")
+    if finite_size is not None:
+        quantity = ("growth rate of an infinitesimal difference (the SGD map's tangents) relative to the weights' "
+                    "norm, per epoch")
+    elif measured_relative:
+        quantity = "exponent of the replicas' spread relative to the weights' norm, per epoch"
+    else:
+        quantity = "exponent of the replicas' spread, per epoch"
     return _verdict("lyapunov", decision, quantity, where,
                     "An interval over seeds above zero at every setting would make it hold; below zero, fail.")
 
@@ -865,8 +889,9 @@ def lyapunov_configs(profile: str) -> dict[str, Any]:
     """Chapter 1: the finite-perturbation divergence and the regime map."""
     from uniq_core.experiments import lyapunov
 
-    return {"divergence": _profiled(lyapunov.DivergenceConfig, profile),
-            "regime": _profiled(lyapunov.RegimeConfig, profile)}
+    divergence = _profiled(lyapunov.DivergenceConfig, profile)
+    return {"divergence": divergence, "regime": _profiled(lyapunov.RegimeConfig, profile),
+            "finite_size": lyapunov.finite_size_at(divergence)}
 
 
 def entropy_configs(profile: str) -> dict[str, Any]:
@@ -925,6 +950,7 @@ def _runner(chapter: str, name: str) -> Callable[..., Any]:
     return {
         ("intro", "reproducibility"): divergence.run_reproducibility,
         ("lyapunov", "divergence"): lyapunov.run_divergence, ("lyapunov", "regime"): lyapunov.run_regime,
+        ("lyapunov", "finite_size"): lyapunov.run_finite_size,
         ("entropy", "stationary"): entropy.run_entropy, ("entropy", "training"): entropy.run_training,
         ("topology", "trajectories"): topology.run_topology,
         ("topology", "independent"): topology.run_topology, ("topology", "sweep"): topology.run_topology_sweep,
@@ -1027,7 +1053,8 @@ def rows_from(results: dict[tuple[str, str], Any], configs: dict[str, dict[str, 
     from uniq_core.experiments import dna
 
     return [
-        row_lyapunov(results["lyapunov", "divergence"], results["lyapunov", "regime"], significance),
+        row_lyapunov(results["lyapunov", "divergence"], results["lyapunov", "regime"], significance,
+                     finite_size=results.get(("lyapunov", "finite_size"))),
         row_entropy(results["entropy", "stationary"], configs["entropy"]["stationary"],
                     results["entropy", "training"]),
         row_topology(results["topology", "trajectories"], results["topology", "independent"],
