@@ -583,3 +583,19 @@ def test_finite_size_config_rejects_bad_input():
         chapter.FiniteSizeConfig(ratio=1.0)
     with pytest.raises(ValueError, match="n_replicas"):
         chapter.FiniteSizeConfig(n_replicas=1)
+
+
+def test_edge_config_is_a_squared_error_tangent_run_and_its_findings_read_the_band():
+    config = chapter.EdgeConfig(n_train=32, widths=(4,), lrs=(0.5, 60.0), transient=5, warmup=1, n_steps=10,
+                                n_checkpoints=3, n_inits=5)
+    assert config.loss == "mse" and isinstance(config, chapter.TangentConfig)
+    result = chapter.run_tangent(config, progress=False)
+    ratio = chapter.edge_ratio(result)
+    assert ratio.shape == (2, 1 + result.path_sharpness.shape[1])
+    at_edge = dataclasses.replace(result, sharpness_start=result.threshold.copy(),
+                                  path_sharpness=np.tile(result.threshold[:, None] * 1.05, (1, ratio.shape[1] - 1)))
+    values = chapter._edge_findings(at_edge, config)
+    assert values["edge_count"] == 2 and values["edge_runs"] == 2
+    away = dataclasses.replace(at_edge, path_sharpness=at_edge.path_sharpness * 0.5)
+    assert chapter._edge_findings(away, config)["edge_count"] == 0
+    assert chapter._edge_findings(away, config)["edge_signs"] == "no run stayed at the edge"

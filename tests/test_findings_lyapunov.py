@@ -25,6 +25,8 @@ def runs():
                                          epochs=1, n_replicas=3, n_seeds=2)
     finite_size_config = chapter.FiniteSizeConfig(n_train=128, widths=(8,), epochs=2, perturbations=(1e-9, 1e-3, 1e-1),
                                                   n_replicas=3, n_tangents=2, n_seeds=2)
+    edge_config = chapter.EdgeConfig(n_train=16, widths=(4,), lrs=(0.5,), transient=5, warmup=1, n_steps=4,
+                                     n_checkpoints=2, n_inits=2)
     factors = np.array([2.0, 1.5, 1.2, 0.5])
     results = {
         "validation": {"logistic": np.array([0.69]), "henon": np.array([0.42, -1.62]),
@@ -40,6 +42,7 @@ def runs():
                                                             progress=False, use_cache=False),
         "regime": chapter.run_regime(regime_config, progress=False, use_cache=False),
         "finite_size": chapter.run_finite_size(finite_size_config, progress=False, use_cache=False),
+        "edge": chapter.run_tangent(edge_config, progress=False, use_cache=False),
         "finite_size_setting": chapter.run_finite_size(chapter.finite_size_at(divergence_config), progress=False,
                                                        use_cache=False),
     }
@@ -51,6 +54,7 @@ def runs():
         "divergence": divergence_config,
         "regime": regime_config,
         "finite_size": finite_size_config,
+        "edge": edge_config,
     }
     return results, configs
 

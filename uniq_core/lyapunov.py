@@ -309,7 +309,7 @@ def _hessian_eigenvalues(model, inputs, targets, theta, k, loss, tolerance, whic
     """k extreme eigenvalues of the full-batch loss Hessian by Lanczos (ARPACK) on exact Hessian-vector
     products; ``which="LA"`` on H for the largest, ``"LA"`` on −H for the smallest. Returns (values in
     the order of ARPACK, eigenvectors)."""
-    from scipy.sparse.linalg import LinearOperator, eigsh
+    from scipy.sparse.linalg import ArpackError, LinearOperator, eigsh
 
     model = copy.deepcopy(model).to(torch.float64)
     loss_of = _loss_function(model, inputs, targets, loss)
@@ -327,7 +327,12 @@ def _hessian_eigenvalues(model, inputs, targets, theta, k, loss, tolerance, whic
 
     operator = LinearOperator((P, P), matvec=hessian_vector, dtype=np.float64)
     start = np.random.default_rng(0).normal(size=P) if start is None else np.asarray(start, dtype=np.float64)
-    values, vectors = eigsh(operator, k=k, which="LA", tol=tolerance, v0=start)
+    if not (torch.isfinite(theta).all() and np.isfinite(start).all()):
+        raise ValueError("the Hessian's eigenvalues are undefined at non-finite parameters")
+    try:
+        values, vectors = eigsh(operator, k=k, which="LA", tol=tolerance, v0=start)
+    except ArpackError as error:  # e.g. at parameters so large that the products overflow: a blown-up run
+        raise ValueError(f"Lanczos failed on the {which} Hessian eigenvalue: {error}") from error
     return sign * values, vectors
 
 

@@ -337,6 +337,35 @@ class TangentConfig(ConfigBase):
                    warmup=50, n_steps=600, n_checkpoints=16, n_inits=16, device="auto")
 
 
+@dataclass(frozen=True)
+class EdgeConfig(TangentConfig):
+    """The tangent measurement at the edge of stability (Cohen et al. 2021): squared-error loss, under which
+    full-batch training sharpens progressively until λ_max reaches 2/η and stays there (cross-entropy on a
+    small set interpolates and its sharpness falls instead). ``transient`` steps bring the orbit to the
+    edge before the tangents start; the sharpness checkpoints show whether each run stays there."""
+
+    lrs: tuple[float, ...] = (0.5, 1.0)
+    loss: str = "mse"
+    k: int = 1
+    transient: int = 250
+    n_steps: int = 300
+    n_checkpoints: int = 7
+
+    @classmethod
+    def quick(cls) -> "EdgeConfig":
+        return cls()
+
+    @classmethod
+    def full(cls) -> "EdgeConfig":
+        return cls(n_train=1024, widths=(64,), lrs=(0.25, 0.5, 1.0), transient=1000, warmup=50, n_steps=1000,
+                   n_checkpoints=11, n_inits=16, device="auto")
+
+
+EDGE_BAND = (0.9, 1.2)
+"""A run is *at the edge* when its sharpness stays within this band of the edge (2 + 2β)/η at every
+checkpoint: at the edge of stability the sharpness hovers at or just above 2/η (Cohen et al. 2021)."""
+
+
 MECHANISMS = ("none", "curvature above the edge", "negative curvature", "unexplained")
 """What a window's top exponent is attributed to: "none" unless it is positive (more than
 :data:`SIGNIFICANCE_Z` standard errors above 0); then the larger mean frozen-Hessian rate along the window,
@@ -478,6 +507,8 @@ def _initialisation_run(config: TangentConfig, dataset: data.Dataset, inputs: to
         with torch.no_grad():
             for _ in range(config.transient):
                 state = step(state)
+        if not torch.isfinite(state).all():
+            return failed
         initial = float(loss_of(state[:P]))
         tangents = lyapunov.random_tangents(state.numel(), config.k, config.seed + offset)
         if config.warmup:
@@ -537,6 +568,8 @@ def run_tangent(config: TangentConfig, *, progress: bool = True, use_cache: bool
                 with torch.no_grad():
                     for _ in range(config.transient):
                         state = step(state)
+                if not torch.isfinite(state).all():
+                    raise ValueError("the orbit blew up during the transient")
                 row["initial"] = float(loss_of(state[:P]))
                 row["start"] = lyapunov.curvature_extremes(model, inputs, targets, theta=state[:P], tolerance=1e-4,
                                                            loss=config.loss)
@@ -1557,13 +1590,10 @@ def determined_signs(signs: dict[str, np.ndarray], flat: np.ndarray, control_rec
     return words.astype(str)
 
 
-def _over_initialisations_findings(result: TangentResult, config: TangentConfig,
-                                   control_recovered: bool = True) -> dict[str, Any]:
-    """The late top exponent's distribution over initialisations per step size, its sign where the
-    instrument can give one (:func:`determined_signs`), how often the top tangent grows, and whether λ̂₁(T)
-    has flattened (its change over the second half against the spread between initialisations)."""
-    signs = initialisation_signs(result)
-    calm = result.regime == REGIMES[0]
+def running_flat(result: TangentResult) -> tuple[np.ndarray, np.ndarray]:
+    """Per step size, whether the running estimate λ̂₁(T) has flattened: the median change of λ̂₁ over the
+    second half of the window, over initialisations, is smaller than the spread (standard deviation) of the
+    late exponent between initialisations. Returns ``flat`` and ``testable`` (L,) (NaN-free inputs)."""
     running = np.asarray(result.init_running, dtype=float)
     half = running.shape[-1] // 2
     change = np.abs(running[..., -1] - running[..., half - 1]) if half else np.full(running.shape[:2], np.nan)
@@ -1572,7 +1602,17 @@ def _over_initialisations_findings(result: TangentResult, config: TangentConfig,
         spread = np.nanstd(np.asarray(result.init_late, dtype=float), axis=0, ddof=1)
         typical_change = np.nanmedian(change, axis=0)
     finite = np.isfinite(typical_change) & np.isfinite(spread)
-    flat = finite & (typical_change < spread)
+    return finite & (typical_change < spread), finite
+
+
+def _over_initialisations_findings(result: TangentResult, config: TangentConfig,
+                                   control_recovered: bool = True) -> dict[str, Any]:
+    """The late top exponent's distribution over initialisations per step size, its sign where the
+    instrument can give one (:func:`determined_signs`), how often the top tangent grows, and whether λ̂₁(T)
+    has flattened (its change over the second half against the spread between initialisations)."""
+    signs = initialisation_signs(result)
+    calm = result.regime == REGIMES[0]
+    flat, finite = running_flat(result)
     intervals = "; ".join(f"η = {lr:g}: {m:.3g} [{lo:.3g}, {hi:.3g}]" if np.isfinite(lo) else
                           f"η = {lr:g}: blew up at every initialisation" if n == 0 else
                           f"η = {lr:g}: {m:.3g} (no interval: {n} initialisations did not blow up)"
@@ -1592,6 +1632,53 @@ def _over_initialisations_findings(result: TangentResult, config: TangentConfig,
         else f"has flattened at {int(flat.sum())} of {int(finite.sum())} step sizes",
         "tangent_inits_steps": int(config.n_steps),
         "tangent_inits_level": f"{rules.CONFIDENCE:.0%}",
+    }
+
+
+def edge_ratio(result: TangentResult) -> np.ndarray:
+    """(L, C+1) sharpness over the edge (2 + 2β)/η at the start of the tangents and at every checkpoint."""
+    start = np.asarray(result.sharpness_start, dtype=float)[:, None]
+    return np.concatenate([start, np.asarray(result.path_sharpness, dtype=float)], axis=1) / \
+        np.asarray(result.threshold, dtype=float)[:, None]
+
+
+def _edge_findings(result: TangentResult, config: TangentConfig) -> dict[str, Any]:
+    """At the edge of stability (:class:`EdgeConfig`): per step size, whether the run stays at the edge
+    (:data:`EDGE_BAND`), and the late top exponent over initialisations with its sign where λ̂₁(T) has
+    flattened (squared error has no exactly flat directions, so no floor at 0 applies)."""
+    signs = initialisation_signs(result)
+    flat, _ = running_flat(result)
+    ratio = edge_ratio(result)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        at_edge = np.all((ratio >= EDGE_BAND[0]) & (ratio <= EDGE_BAND[1]), axis=1) & np.isfinite(ratio).all(axis=1)
+        predicted = np.nanmean(np.asarray(result.predicted_rate, dtype=float), axis=1)
+    words = np.where(np.asarray(flat), signs["sign"], "not determined (the running estimate has not flattened)")
+    words = np.where(signs["n"] == 0, "blew up at every initialisation", words)
+    clauses = []
+    for i, lr in enumerate(result.lrs):
+        finite = ratio[i][np.isfinite(ratio[i])]
+        where = (f"sharpness {_span(finite * result.threshold[i], 3)} against the edge {result.threshold[i]:.3g}, "
+                 + ("at the edge throughout" if at_edge[i] else "not at the edge throughout")) if finite.size \
+            else "no sharpness measured"
+        interval = (f"{signs['mean'][i]:.2g} per step [{signs['low'][i]:.2g}, {signs['high'][i]:.2g}]"
+                    if np.isfinite(signs["low"][i]) else f"{signs['mean'][i]:.2g} per step (no interval)")
+        clauses.append(f"η = {lr:g}: {where}; late top exponent {interval}: {words[i]}")
+    edge_words = words[at_edge]
+    return {
+        "edge_loss": "squared error" if config.loss == "mse" else "cross-entropy",
+        "edge_transient": int(config.transient),
+        "edge_steps": int(config.n_steps),
+        "edge_inits": int(np.atleast_2d(result.init_late).shape[0]),
+        "edge_band_low": EDGE_BAND[0],
+        "edge_band_high": EDGE_BAND[1],
+        "edge_count": int(at_edge.sum()),
+        "edge_runs": len(result.lrs),
+        "edge_sentence": "; ".join(clauses),
+        "edge_signs": _distinct(edge_words) if edge_words.size else "no run stayed at the edge",
+        "edge_predicted": _span(predicted[at_edge], 2) if at_edge.any() else "undetermined",
+        "edge_growing": _span(np.asarray(result.init_growing, dtype=float)[:, at_edge], 2) if at_edge.any()
+        else "undetermined",
     }
 
 
@@ -2071,12 +2158,13 @@ def findings(results: Mapping[str, Any], configs: Mapping[str, Any]) -> dict[str
     the linear map's "cold" and "warm" top three), "tangent" and "momentum" (:class:`TangentResult`, without and
     with heavy-ball momentum), "divergence" (:class:`DivergenceResult`), "instability"
     (:class:`InstabilityResult`), "finite_size" and "finite_size_setting" (:class:`FiniteSizeResult`, optional:
-    the introduction's setting and :func:`finite_size_at` the divergence run's), "reproducibility"
+    the introduction's setting and :func:`finite_size_at` the divergence run's), "edge" (:class:`TangentResult`
+    of an :class:`EdgeConfig`, optional), "reproducibility"
     (:class:`uniq_core.experiments.divergence.ReproducibilityResult`) and "regime" (:class:`RegimeResult`).
     ``configs``: "validation" (a mapping: "henon_literature", "quadratic_exact" (ln|1 − ηh_i|), "warm_run",
     "warm_steps", "linear_factors" (the linear map's factors, the top three first)), "tangent" and "momentum"
     (:class:`TangentConfig`), "divergence" (:class:`DivergenceConfig`), "regime" (:class:`RegimeConfig`) and,
-    with its result, "finite_size" (:class:`FiniteSizeConfig`).
+    with their results, "finite_size" (:class:`FiniteSizeConfig`) and "edge" (:class:`EdgeConfig`).
     Values are Python ``int``, ``float`` or ``str``; the negative-curvature control
     (:func:`negative_curvature_control`) is run here at the tangent configuration's k, warm-up and length.
     """
@@ -2103,6 +2191,7 @@ def findings(results: Mapping[str, Any], configs: Mapping[str, Any]) -> dict[str
         **_regime_comparison_findings(results["regime"]),
         **_verdict_findings(divergence, results["regime"], results.get("finite_size_setting")),
         **(_finite_size_findings(results["finite_size"], configs["finite_size"]) if "finite_size" in results else {}),
+        **(_edge_findings(results["edge"], configs["edge"]) if "edge" in results else {}),
         **(_finite_size_setting_findings(results["finite_size_setting"]) if "finite_size_setting" in results else {}),
     }
     return {name: value.item() if isinstance(value, np.generic) else value for name, value in values.items()}
@@ -2118,7 +2207,8 @@ __all__ = [
     "InstabilityConfig", "InstabilityResult", "run_instability", "STABILITY_THRESHOLD",
     "RegimeConfig", "RegimeResult", "run_regime", "compare_perturbation_sizes",
     "FLOAT32_RESOLUTION", "FLOAT64_BELOW",
-    "FiniteSizeConfig", "FiniteSizeResult", "run_finite_size", "finite_size_at", "tangent_exponents", "TANGENT_WINDOWS", "linearised_growth", "activation_signs",
+    "FiniteSizeConfig", "FiniteSizeResult", "run_finite_size", "finite_size_at", "tangent_exponents", "TANGENT_WINDOWS",
+    "EdgeConfig", "EDGE_BAND", "edge_ratio", "running_flat", "linearised_growth", "activation_signs",
     "finite_size_curves", "finite_size_comparison",
     "findings", "heavy_ball_edge_ratio", "tangent_parameter_count", "CONTROL_LR", "CONTROL_LONG_FACTOR",
     "CONTROL_WARM_FACTOR", "CONTROL_CURVATURE", "HORIZON_TOLERANCE", "RECOVERY_TOLERANCE", "ALIGNMENT_FRACTION", "HENON_CONTRACTION",
