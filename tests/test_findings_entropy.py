@@ -220,3 +220,12 @@ def test_the_tur_bound_comes_from_the_first_seeds_chains(measured):
     plane[1:] *= np.array([1.1, 0.9, 1.05])[:, None, None]  # four anticlockwise loops of different sizes
     looping = entropy._tur_findings(dataclasses.replace(stationary, sgd_plane=plane))
     assert looping["cur_tur_chains"] == 4 and looping["cur_tur"] > 0.1
+
+
+def test_the_default_burn_in_spans_several_relaxation_times_of_the_slowest_directions():
+    from uniq_core.experiments import entropy
+
+    config = entropy.EntropyConfig.quick()
+    relaxation = 1 / (config.lr * config.weight_decay)
+    assert config.burn_in >= entropy.BURN_IN_RELAXATIONS * relaxation
+    assert entropy.EntropyConfig.full().burn_in >= entropy.BURN_IN_RELAXATIONS * relaxation

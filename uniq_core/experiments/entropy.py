@@ -168,12 +168,19 @@ def linearised_rates(
 # ---------------------------------------------------------------------------------------- at a minimum
 
 
+BURN_IN_RELAXATIONS = 3
+"""Relaxation times of the slowest (weight-decay-only) directions in the default burn-in: an offset decays
+to e⁻³ of itself and a variance, which relaxes twice as fast, to e⁻⁶."""
+
+
 @dataclass(frozen=True)
 class EntropyConfig(ConfigBase):
     """A minimum of an MLP on ``dataset``; SGD (``lr``, ``batch_size``, added heat ``temperature``) and the
     matched Langevin control sampled there in ``chains`` independent chains of ``sample_steps`` steps after
     ``burn_in`` steps,
-    observed in the top-``subspace`` stable Hessian directions; over ``n_seeds`` initialisations."""
+    observed in the top-``subspace`` stable Hessian directions; over ``n_seeds`` initialisations. The
+    default burn-in is :data:`BURN_IN_RELAXATIONS` relaxation times 1/(η·weight_decay) of the directions
+    whose only curvature is the weight decay, the slowest of the linearised chain."""
 
     dataset: str = "digits"
     n_train: int = 512
@@ -187,7 +194,7 @@ class EntropyConfig(ConfigBase):
     subspace: int = 16
     dimensions: tuple[int, ...] = (2, 4, 8, 16, 32, 64, 128)
     chains: int = 16
-    burn_in: int = 300
+    burn_in: int = 3000
     sample_steps: int = 1500
     n_seeds: int = 3
     seed: int = 0
@@ -908,6 +915,9 @@ def _minimum_findings(stationary: EntropyResult, config: EntropyConfig) -> dict[
         "st_subspace": int(config.subspace),
         "st_burn_in": int(config.burn_in),
         "st_relaxation": float(1 / (config.lr * config.weight_decay)),
+        "st_burn_in_relaxations": float(config.burn_in * config.lr * config.weight_decay),
+        "st_burn_in_word": ("longer than" if config.burn_in * config.lr * config.weight_decay > 1
+                            else "shorter than"),
         "st_accuracy": 100 * float(np.mean(stationary.train_accuracy)),
         "st_gradient": float(np.max(stationary.gradient_norm)),
         "st_d_small": int(stationary.dimensions[0]),
