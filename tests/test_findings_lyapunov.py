@@ -27,6 +27,8 @@ def runs():
                                                   n_replicas=3, n_tangents=2, n_seeds=2)
     edge_config = chapter.EdgeConfig(n_train=16, widths=(4,), lrs=(0.5,), transient=5, warmup=1, n_steps=4,
                                      n_checkpoints=2, n_inits=2)
+    architecture_config = chapter.ArchitectureConfig(n_train=128, architectures=("mlp-8", "mlp-4"), reference="mlp-8",
+                                                     epochs=1, n_seeds=2, n_tangents=1)
     factors = np.array([2.0, 1.5, 1.2, 0.5])
     results = {
         "validation": {"logistic": np.array([0.69]), "henon": np.array([0.42, -1.62]),
@@ -43,8 +45,11 @@ def runs():
         "regime": chapter.run_regime(regime_config, progress=False, use_cache=False),
         "finite_size": chapter.run_finite_size(finite_size_config, progress=False, use_cache=False),
         "edge": chapter.run_tangent(edge_config, progress=False, use_cache=False),
+        "architectures": chapter.run_architectures(architecture_config, progress=False, use_cache=False),
         "finite_size_setting": chapter.run_finite_size(chapter.finite_size_at(divergence_config), progress=False,
                                                        use_cache=False),
+        "finite_size_null": chapter.run_finite_size(chapter.finite_size_null_at(divergence_config), progress=False,
+                                                    use_cache=False),
     }
     configs = {
         "validation": {"henon_literature": 0.41922, "quadratic_exact": np.log([1.5, 0.5, 0.5]), "warm_run": 20,
@@ -55,6 +60,7 @@ def runs():
         "regime": regime_config,
         "finite_size": finite_size_config,
         "edge": edge_config,
+        "architectures": architecture_config,
     }
     return results, configs
 

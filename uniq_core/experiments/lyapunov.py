@@ -363,7 +363,11 @@ class EdgeConfig(TangentConfig):
 
 EDGE_BAND = (0.9, 1.2)
 """A run is *at the edge* when its sharpness stays within this band of the edge (2 + 2β)/η at every
-checkpoint: at the edge of stability the sharpness hovers at or just above 2/η (Cohen et al. 2021)."""
+checkpoint, reaches the edge at one at least, and its loss rises at some checkpoint: at the edge of stability
+the sharpness hovers at or just above 2/η and the loss falls non-monotonically (Cohen et al. 2021)."""
+
+EDGE_BANDS = ((0.95, 1.1), (1.0, 1.2))
+"""Other bands under which the count of runs at the edge is recomputed."""
 
 
 MECHANISMS = ("none", "curvature above the edge", "negative curvature", "unexplained")
@@ -844,6 +848,18 @@ def run_instability(config: InstabilityConfig, *, progress: bool = True, use_cac
 # ------------------------------------------------------------------------------------- finite size
 
 
+ARCHITECTURES = ("mlp", "cnn")
+
+
+def _network(config, dataset: data.Dataset, seed: int) -> tuple[torch.nn.Module, data.Dataset]:
+    """The network of ``config.architecture`` (seeded) and the data shaped for it."""
+    if getattr(config, "architecture", "mlp") == "cnn":
+        images = dataset.as_images()
+        runtime.seed_everything(seed)
+        return models.SimpleCNN(images.image_shape[0], dataset.n_classes, config.widths, norm="none"), images
+    return _model(config, dataset, seed), dataset
+
+
 @dataclass(frozen=True)
 class FiniteSizeConfig(ConfigBase):
     """How the growth rate of a difference depends on its size: replicas perturbed by each relative size in
@@ -853,11 +869,15 @@ class FiniteSizeConfig(ConfigBase):
     initialisation, batch order and directions. The default setting is the introduction's (momentum 0.9,
     η = 0.05, one hidden layer of 64), whose growth factor the finite-size exponent explains. ``ratio``: the
     growth factor r between the thresholds of the finite-size exponent. ``n_train``: training examples (None:
-    the data set's default split, as the introduction)."""
+    the data set's default split, as the introduction). ``architecture``: "mlp" (hidden ``widths``) or "cnn"
+    (:class:`uniq_core.models.SimpleCNN` with ``widths`` as its channels, no normalisation, on the images).
+    ``curvature``: also measure the extreme Hessian eigenvalues at initialisation (Lanczos on the whole
+    training set; NaN when off)."""
 
     dataset: str = "digits"
     n_train: int | None = None
     test_fraction: float = 0.25
+    architecture: str = "mlp"
     widths: tuple[int, ...] = (64,)
     lr: float = 0.05
     momentum: float = 0.9
@@ -868,11 +888,15 @@ class FiniteSizeConfig(ConfigBase):
     n_tangents: int = 4
     n_seeds: int = 3
     ratio: float = 2.0**0.5
+    curvature: bool = True
     seed: int = 0
     device: str = "auto"
 
     def __post_init__(self) -> None:
         _check_common(self)
+        check_choice("architecture", self.architecture, ARCHITECTURES)
+        if not isinstance(self.curvature, bool):
+            raise ValueError(f"curvature={self.curvature!r} is not allowed; expected True or False")
         check_number("lr", self.lr, low=0.0, high=100.0, low_inclusive=False)
         check_number("momentum", self.momentum, low=0.0, high=1.0, high_inclusive=False)
         check_number("batch_size", self.batch_size, low=1, high=4096, integer=True)
@@ -909,7 +933,13 @@ def finite_size_at(config: DivergenceConfig, smallest: float = 1e-9) -> FiniteSi
     return FiniteSizeConfig(dataset=config.dataset, n_train=config.n_train, test_fraction=config.test_fraction,
                             widths=config.widths, lr=config.lr, momentum=config.momentum, batch_size=config.batch_size,
                             epochs=config.epochs, perturbations=(smallest, config.perturbation),
-                            n_seeds=config.n_seeds, seed=config.seed, device=config.device)
+                            n_seeds=config.n_seeds, curvature=False, seed=config.seed, device=config.device)
+
+
+def finite_size_null_at(config: DivergenceConfig) -> FiniteSizeConfig:
+    """The null control of :func:`finite_size_at`: the same setting with a linear model (softmax regression,
+    convex loss), where an infinitesimal difference cannot grow relative to the weights; tangents only."""
+    return finite_size_at(config).replace(widths=(), perturbations=(config.perturbation,), n_replicas=2)
 
 
 @dataclass
@@ -926,7 +956,7 @@ class FiniteSizeResult(ResultBase):
     (:func:`uniq_core.lyapunov.frozen_rate`); ``epoch_rate`` (S, epochs) the tangents' mean growth rate in
     each epoch, ``early_rate`` (S,) its first. ``norm_rate`` (S,): the reference's weight-norm growth rate
     per epoch (subtracted from a rate, it gives the rate relative to the weights); ``norm_path`` (S, T) that
-    norm at every record. ``diverged`` (S, E):
+    norm at every record; ``n_parameters`` P. ``diverged`` (S, E):
     perturbed replicas that diverged."""
 
     perturbations: np.ndarray
@@ -946,23 +976,27 @@ class FiniteSizeResult(ResultBase):
     diverged: np.ndarray
     steps_per_epoch: int
     ratio: float
+    n_parameters: int = 0
 
 
 def activation_signs(model: torch.nn.Module, theta: np.ndarray | torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
-    """The sign pattern (input > 0) at every ReLU of the Sequential ``model`` with parameters ``theta`` on
-    ``inputs``, concatenated (N, units): which units are active for which example."""
-    if not isinstance(model, torch.nn.Sequential):
-        raise ValueError(f"model is a {type(model).__name__}; activation signs need an nn.Sequential")
+    """The sign pattern (input > 0) at every ReLU of ``model`` with parameters ``theta`` on ``inputs``,
+    concatenated (N, units): which units are active for which example (forward hooks on the
+    :class:`torch.nn.ReLU` modules; a model without any gives an error)."""
+    relus = [module for module in model.modules() if isinstance(module, torch.nn.ReLU)]
+    if not relus:
+        raise ValueError(f"model is a {type(model).__name__} without nn.ReLU modules; activation signs need them")
     dtype = next(model.parameters()).dtype
     parameters = models.unflatten(model, torch.as_tensor(theta, dtype=dtype, device=inputs.device))
-    signs, hidden = [], inputs.to(dtype)
-    with torch.no_grad():
-        for name, layer in model.named_children():
-            if isinstance(layer, torch.nn.ReLU):
-                signs.append(hidden > 0)
-            own = {key.split(".", 1)[1]: value for key, value in parameters.items() if key.split(".", 1)[0] == name}
-            hidden = torch.func.functional_call(layer, own, (hidden,)) if own else layer(hidden)
-    return torch.cat([s.flatten(1) for s in signs], dim=1) if signs else torch.zeros(inputs.shape[0], 0, dtype=torch.bool)
+    signs: list[torch.Tensor] = []
+    handles = [relu.register_forward_hook(lambda _m, args, _out: signs.append(args[0] > 0)) for relu in relus]
+    try:
+        with torch.no_grad():
+            torch.func.functional_call(model, parameters, (inputs.to(dtype),))
+    finally:
+        for handle in handles:
+            handle.remove()
+    return torch.cat([sign.flatten(1) for sign in signs], dim=1)
 
 
 def _tangent_directions(model: torch.nn.Module, n: int, seed: int) -> torch.Tensor:
@@ -1020,9 +1054,9 @@ def run_finite_size(config: FiniteSizeConfig, *, progress: bool = True, use_cach
 
     def compute() -> FiniteSizeResult:
         device = runtime.device(config.device)
-        dataset = data.load(config.dataset, n_train=config.n_train, test_fraction=config.test_fraction,
-                            seed=config.seed, device=device)
-        per_epoch = dataset.x_train.shape[0] // config.batch_size
+        flat_data = data.load(config.dataset, n_train=config.n_train, test_fraction=config.test_fraction,
+                              seed=config.seed, device=device)
+        per_epoch = flat_data.x_train.shape[0] // config.batch_size
         n_steps = config.epochs * per_epoch
         S, E, R = config.n_seeds, len(config.perturbations), config.n_replicas - 1
         distance = np.full((S, E, R, n_steps + 1), np.nan)
@@ -1033,7 +1067,8 @@ def run_finite_size(config: FiniteSizeConfig, *, progress: bool = True, use_cach
         runs = list(itertools.product(range(S), range(E)))
         for s, j in runtime.progress_bar(runs, "seeds × sizes", progress):
             seed = config.seed + s
-            model = _model(config, dataset, seed).double().to(device)
+            model, dataset = _network(config, flat_data, seed)
+            model = model.double().to(device)
             record = replicas.train_replicas(
                 model, dataset, n_replicas=config.n_replicas, perturbation=config.perturbations[j], lr=config.lr,
                 momentum=config.momentum, batch_size=config.batch_size, n_steps=n_steps, seed=seed, device=device)
@@ -1041,7 +1076,7 @@ def run_finite_size(config: FiniteSizeConfig, *, progress: bool = True, use_cach
             distance[s, j] = record.distance[1:] / norm0
             diverged[s, j] = int(record.diverged[1:].sum())
             healthy = np.flatnonzero(record.healthy[1:]) + 1
-            if healthy.size:
+            if healthy.size and any(isinstance(m, torch.nn.ReLU) for m in model.modules()):
                 reference = activation_signs(model, record.final_parameters[0], dataset.x_train)
                 flips[s, j] = float(np.mean([(activation_signs(model, record.final_parameters[k], dataset.x_train)
                                               != reference).double().mean().item() for k in healthy]))
@@ -1055,8 +1090,9 @@ def run_finite_size(config: FiniteSizeConfig, *, progress: bool = True, use_cach
                     momentum=config.momentum, directions=_tangent_directions(cpu_model, config.n_tangents, seed + 99)).T
                 x64 = dataset.x_train.cpu().double()
                 labels = dataset.y_train.cpu()
-                smallest[s] = float(lyapunov.smallest_hessian_eigenvalue(cpu_model, x64, labels, tolerance=1e-6)[0])
-                largest[s] = float(lyapunov.sharpness(cpu_model, x64, labels, tolerance=1e-6)[0])
+                if config.curvature:
+                    smallest[s] = float(lyapunov.smallest_hessian_eigenvalue(cpu_model, x64, labels, tolerance=1e-6)[0])
+                    largest[s] = float(lyapunov.sharpness(cpu_model, x64, labels, tolerance=1e-6)[0])
                 model.to(device)
         epochs = np.arange(n_steps + 1) / per_epoch
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -1069,9 +1105,176 @@ def run_finite_size(config: FiniteSizeConfig, *, progress: bool = True, use_cach
             early_rate=tangent[..., per_epoch].mean(axis=1),
             epoch_rate=np.diff(tangent[..., ::per_epoch].mean(axis=1), axis=-1)[:, :config.epochs],
             norm_rate=norm_rate, norm_path=norm_path, diverged=diverged, steps_per_epoch=per_epoch,
+            n_parameters=models.count_parameters(model),
             ratio=float(config.ratio))
 
     return runtime.cached(compute, config, FiniteSizeResult, use_cache=use_cache)
+
+
+# ------------------------------------------------------------------------------------ architectures
+
+
+def parse_architecture(name: str) -> tuple[str, tuple[int, ...]]:
+    """"mlp-128" → ("mlp", (128,)); "mlp-64-64-64" → three hidden layers; "cnn-16-32" → a CNN with those
+    channels. Raises a ValueError naming the allowed forms."""
+    kind, *sizes = str(name).split("-")
+    try:
+        widths = tuple(int(size) for size in sizes)
+    except ValueError:
+        widths = ()
+    if kind not in ARCHITECTURES or not widths or any(width < 1 for width in widths):
+        raise ValueError(f"architectures entry {name!r} is not allowed; expected 'mlp-W1-W2…' or 'cnn-C1-C2…' "
+                         f"with positive integer widths, e.g. 'mlp-128', 'mlp-64-64-64', 'cnn-16-32'")
+    return kind, widths
+
+
+@dataclass(frozen=True)
+class ArchitectureConfig(ConfigBase):
+    """Which architectures are more stable to train? The growth rate of an infinitesimal difference (the
+    tangents of the SGD map, relative to the weights' norm) and of a finite one (``perturbation``) for each of
+    ``architectures`` at one training setting (by default the divergence run's: SGD without momentum), over
+    ``n_seeds`` seeds: each seed fixes the minibatch order shared by every architecture, so architectures
+    are compared paired by seed."""
+
+    dataset: str = "digits"
+    n_train: int = 1500
+    test_fraction: float = 0.15
+    architectures: tuple[str, ...] = ("mlp-32", "mlp-128", "mlp-512", "mlp-128-128-128", "cnn-16-32")
+    reference: str = "mlp-128"
+    lr: float = 0.1
+    momentum: float = 0.0
+    batch_size: int = 64
+    epochs: int = 10
+    perturbation: float = 0.01
+    n_tangents: int = 2
+    n_seeds: int = 3
+    seed: int = 0
+    device: str = "auto"
+
+    def __post_init__(self) -> None:
+        check_choice("dataset", self.dataset, data.DATASETS)
+        if not self.architectures or not isinstance(self.architectures, tuple):
+            raise ValueError(f"architectures={self.architectures!r} is not allowed; expected a non-empty tuple of "
+                             "names such as 'mlp-128' or 'cnn-16-32'")
+        for name in self.architectures:
+            parse_architecture(name)
+        check_choice("reference", self.reference, self.architectures)
+        check_number("n_train", self.n_train, low=64, high=100_000, integer=True)
+        check_number("lr", self.lr, low=0.0, high=100.0, low_inclusive=False)
+        check_number("momentum", self.momentum, low=0.0, high=1.0, high_inclusive=False)
+        check_number("epochs", self.epochs, low=1, high=1000, integer=True)
+        check_number("perturbation", self.perturbation, low=0.0, high=1.0, low_inclusive=False)
+        check_number("n_tangents", self.n_tangents, low=1, high=64, integer=True)
+        check_number("n_seeds", self.n_seeds, low=2, high=100, integer=True)
+        check_number("seed", self.seed, low=0, integer=True)
+        check_choice("device", self.device, runtime.DEVICES)
+
+    @classmethod
+    def quick(cls) -> "ArchitectureConfig":
+        return cls()
+
+    @classmethod
+    def full(cls) -> "ArchitectureConfig":
+        return cls(architectures=("mlp-32", "mlp-128", "mlp-512", "mlp-2048", "mlp-128-128", "mlp-128-128-128",
+                                  "mlp-128-128-128-128-128", "cnn-16-32", "cnn-32-64"),
+                   n_tangents=4, n_seeds=8, device="auto")
+
+    def member(self, name: str) -> FiniteSizeConfig:
+        """The finite-size measurement of one architecture (its own cached run)."""
+        kind, widths = parse_architecture(name)
+        return FiniteSizeConfig(dataset=self.dataset, n_train=self.n_train, test_fraction=self.test_fraction,
+                                architecture=kind, widths=widths, lr=self.lr, momentum=self.momentum,
+                                batch_size=self.batch_size, epochs=self.epochs, perturbations=(self.perturbation,),
+                                n_replicas=3, n_tangents=self.n_tangents, n_seeds=self.n_seeds, curvature=False,
+                                seed=self.seed, device=self.device)
+
+
+@dataclass
+class ArchitectureResult(ResultBase):
+    """Per architecture a (in ``names`` order) and seed s: ``tangent`` (A, S), the infinitesimal growth rate
+    per epoch relative to the weights' norm (:func:`tangent_exponents`); ``absolute`` (A, S) without the norm
+    subtracted; ``finite`` (A, S), the finite perturbation's distance rate relative to the norm; ``flips``
+    (A, S) the share of ReLU activations the finite perturbation flipped; ``n_parameters`` (A,)."""
+
+    names: np.ndarray
+    tangent: np.ndarray
+    absolute: np.ndarray
+    finite: np.ndarray
+    flips: np.ndarray
+    n_parameters: np.ndarray
+
+
+def run_architectures(config: ArchitectureConfig, *, progress: bool = True, use_cache: bool = True) -> ArchitectureResult:
+    """One :func:`run_finite_size` per architecture (each cached on its own), summarised side by side."""
+
+    def compute() -> ArchitectureResult:
+        rows = {name: [] for name in ("tangent", "absolute", "finite", "flips", "n_parameters")}
+        dataset = data.load(config.dataset, n_train=config.n_train, test_fraction=config.test_fraction,
+                            seed=config.seed)
+        for name in runtime.progress_bar(config.architectures, "architectures", progress):
+            member = config.member(name)
+            result = run_finite_size(member, progress=False, use_cache=use_cache)
+            rows["tangent"].append(tangent_exponents(result, relative=True))
+            rows["absolute"].append(tangent_exponents(result, relative=False))
+            rows["finite"].append(np.asarray(result.rate[:, 0]) - np.asarray(result.norm_rate))
+            rows["flips"].append(np.asarray(result.flips[:, 0]))
+            rows["n_parameters"].append(models.count_parameters(_network(member, dataset, config.seed)[0]))
+        return ArchitectureResult(names=np.array(config.architectures), **{k: np.array(v) for k, v in rows.items()})
+
+    return runtime.cached(compute, config, ArchitectureResult, use_cache=use_cache)
+
+
+def compare_architectures(result: ArchitectureResult, reference: str,
+                          confidence: float = rules.CONFIDENCE) -> dict[str, np.ndarray]:
+    """Each architecture's infinitesimal relative rate against the ``reference``'s, paired by seed (shared
+    minibatch order), Holm-corrected over the other architectures. ``sign`` (A,): +1 grows faster (less
+    stable), −1 slower (more stable), 0 not distinguishable, NaN for the reference itself."""
+    names = list(result.names)
+    index = names.index(reference)
+    others = [a for a in range(len(names)) if a != index]
+    differences = (np.asarray(result.tangent)[others] - np.asarray(result.tangent)[index]).T
+    centre, interval, sign = holm_intervals(differences, confidence)
+    out = {"difference": np.full(len(names), np.nan), "interval": np.full((len(names), 2), np.nan),
+           "sign": np.full(len(names), np.nan)}
+    out["difference"][others], out["interval"][others], out["sign"][others] = centre, interval, sign
+    return out
+
+
+def _architecture_findings(result: ArchitectureResult, config: ArchitectureConfig) -> dict[str, Any]:
+    """Per architecture: the infinitesimal relative rate with its interval and sign over seeds, the finite
+    rate, and the paired comparison with the reference architecture."""
+    comparison = compare_architectures(result, config.reference)
+    n_seeds = int(np.asarray(result.tangent).shape[1])
+    tested = n_seeds >= rules.MIN_UNITS
+    words = {1.0: "grows faster (less stable)", -1.0: "grows slower (more stable)",
+             0.0: "not distinguishable at this power"}
+    clauses, signs = [], []
+    for a, name in enumerate(result.names):
+        decision = rules.interval_rule(np.asarray(result.tangent[a], dtype=float))
+        signs.append(decision.word)
+        mean, _ = t_interval(result.tangent[a])
+        versus = ("the reference" if name == config.reference else
+                  f"vs {config.reference}: " + (words.get(float(comparison["sign"][a]), "untestable") if tested
+                                                else "not tested"))
+        clauses.append(f"{name} ({int(result.n_parameters[a])} parameters): {mean:+.4f} per epoch "
+                       f"({_interval_text(result.tangent[a], signed=True)}), finite "
+                       f"{np.nanmean(result.finite[a]):+.4f}; {versus}")
+    order = np.argsort(np.nanmean(np.asarray(result.tangent, dtype=float), axis=1))
+    more = [str(result.names[a]) for a in range(len(result.names)) if tested and comparison["sign"][a] == -1]
+    less = [str(result.names[a]) for a in range(len(result.names)) if tested and comparison["sign"][a] == 1]
+    return {
+        "arch_count": len(result.names),
+        "arch_seeds": int(np.asarray(result.tangent).shape[1]),
+        "arch_reference": config.reference,
+        "arch_sentence": "; ".join(clauses),
+        "arch_order": ", ".join(str(result.names[a]) for a in order),
+        "arch_tested": (f"paired by seed and Holm-corrected over the others" if tested else
+                        f"not tested: {n_seeds} seeds, fewer than {rules.MIN_UNITS}"),
+        "arch_more_stable": ", ".join(more) or "none",
+        "arch_less_stable": ", ".join(less) or "none",
+        "arch_positive": int(sum(word == HOLDS_WORD for word in signs)),
+        "arch_resolved": int(sum(word in (HOLDS_WORD, FAILS_WORD) for word in signs)),
+    }
 
 
 # ------------------------------------------------------------------------------------------ regime
@@ -1642,29 +1845,49 @@ def edge_ratio(result: TangentResult) -> np.ndarray:
         np.asarray(result.threshold, dtype=float)[:, None]
 
 
+def at_edge(result: TangentResult, band: tuple[float, float] = EDGE_BAND) -> np.ndarray:
+    """(L,) runs at the edge of stability (:data:`EDGE_BAND`): sharpness within ``band`` of the edge at every
+    checkpoint and at or above it at one at least, and a loss that rises between some checkpoints. The
+    sharpness and loss are those of the first initialisation."""
+    ratio = edge_ratio(result)
+    loss = np.asarray(result.path_loss, dtype=float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        inside = np.all((ratio >= band[0]) & (ratio <= band[1]), axis=1) & np.isfinite(ratio).all(axis=1)
+        reaches = np.nanmax(ratio, axis=1) >= 1.0
+        rises = np.any(np.diff(loss, axis=1) > 0, axis=1)
+    return inside & reaches & rises
+
+
 def _edge_findings(result: TangentResult, config: TangentConfig) -> dict[str, Any]:
-    """At the edge of stability (:class:`EdgeConfig`): per step size, whether the run stays at the edge
-    (:data:`EDGE_BAND`), and the late top exponent over initialisations with its sign where λ̂₁(T) has
-    flattened (squared error has no exactly flat directions, so no floor at 0 applies)."""
+    """At the edge of stability (:class:`EdgeConfig`): per step size, whether the run is at the edge
+    (:func:`at_edge`, recomputed under :data:`EDGE_BANDS`), and the late top exponent over initialisations with
+    its sign where λ̂₁(T) has flattened."""
     signs = initialisation_signs(result)
     flat, _ = running_flat(result)
     ratio = edge_ratio(result)
+    edge = at_edge(result)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        at_edge = np.all((ratio >= EDGE_BAND[0]) & (ratio <= EDGE_BAND[1]), axis=1) & np.isfinite(ratio).all(axis=1)
-        predicted = np.nanmean(np.asarray(result.predicted_rate, dtype=float), axis=1)
+        sharp_rate = np.array([np.nanmean(lyapunov.frozen_rate(row, lr, config.momentum))
+                               for row, lr in zip(np.asarray(result.path_sharpness, dtype=float), result.lrs)])
     words = np.where(np.asarray(flat), signs["sign"], "not determined (the running estimate has not flattened)")
     words = np.where(signs["n"] == 0, "blew up at every initialisation", words)
+    loss = np.asarray(result.path_loss, dtype=float)
     clauses = []
     for i, lr in enumerate(result.lrs):
         finite = ratio[i][np.isfinite(ratio[i])]
+        rises = bool(np.any(np.diff(loss[i]) > 0))
         where = (f"sharpness {_span(finite * result.threshold[i], 3)} against the edge {result.threshold[i]:.3g}, "
-                 + ("at the edge throughout" if at_edge[i] else "not at the edge throughout")) if finite.size \
-            else "no sharpness measured"
+                 f"loss {'rising at some checkpoint' if rises else 'falling at every checkpoint'}: "
+                 + ("at the edge" if edge[i] else "not at the edge")) if finite.size else "no sharpness measured"
         interval = (f"{signs['mean'][i]:.2g} per step [{signs['low'][i]:.2g}, {signs['high'][i]:.2g}]"
                     if np.isfinite(signs["low"][i]) else f"{signs['mean'][i]:.2g} per step (no interval)")
         clauses.append(f"η = {lr:g}: {where}; late top exponent {interval}: {words[i]}")
-    edge_words = words[at_edge]
+    edge_words = words[edge]
+    counts = [int(at_edge(result, band).sum()) for band in EDGE_BANDS]
+    robust = ("the same under the bands " if all(c == int(edge.sum()) for c in counts) else "it depends on the band: ") \
+        + ", ".join(f"{c} within {low:g} to {high:g}" for c, (low, high) in zip(counts, EDGE_BANDS))
     return {
         "edge_loss": "squared error" if config.loss == "mse" else "cross-entropy",
         "edge_transient": int(config.transient),
@@ -1672,13 +1895,13 @@ def _edge_findings(result: TangentResult, config: TangentConfig) -> dict[str, An
         "edge_inits": int(np.atleast_2d(result.init_late).shape[0]),
         "edge_band_low": EDGE_BAND[0],
         "edge_band_high": EDGE_BAND[1],
-        "edge_count": int(at_edge.sum()),
+        "edge_count": int(edge.sum()),
         "edge_runs": len(result.lrs),
+        "edge_bands": robust,
         "edge_sentence": "; ".join(clauses),
-        "edge_signs": _distinct(edge_words) if edge_words.size else "no run stayed at the edge",
-        "edge_predicted": _span(predicted[at_edge], 2) if at_edge.any() else "undetermined",
-        "edge_growing": _span(np.asarray(result.init_growing, dtype=float)[:, at_edge], 2) if at_edge.any()
-        else "undetermined",
+        "edge_signs": _distinct(edge_words) if edge_words.size else "not measured: no run is at the edge",
+        "edge_sharp_rate": _span(sharp_rate, 2),
+        "edge_growing": _span(np.asarray(result.init_growing, dtype=float), 2),
     }
 
 
@@ -1853,44 +2076,123 @@ def finite_size_comparison(result: FiniteSizeResult, confidence: float = rules.C
     return {"difference": centre, "interval": interval, "sign": sign}
 
 
-def _finite_size_findings(result: FiniteSizeResult, config: FiniteSizeConfig) -> dict[str, Any]:
-    """The growth rate against the size of the difference: the linear limit and its agreement with the
-    tangents, where the rate departs from it, the activation flips there, and the saddle-escape rate."""
-    tangent_mean, tangent_interval = t_interval(result.tangent_rate)
-    small_mean, _ = t_interval(result.rate[:, 0])
+KICK_LOG = float(np.log(2.0))
+"""A one-step increase of ln(distance) above this (a doubling in one step) is a *kick*: a jump of the
+gradient at a ReLU kink, of a size that does not scale with the difference."""
+
+
+def _interval_text(values: np.ndarray, digits: int = 3, signed: bool = False) -> str:
+    """"a to b" (the 95% t-interval over the finite values), with the book's caveat when they are fewer than
+    :data:`uniq_core.rules.MIN_UNITS`: with so few units the interval is shown, not used to decide."""
+    values = np.asarray(values, dtype=float)
+    n = int(np.isfinite(values).sum())
+    _, (low, high) = t_interval(values)
+    if not np.isfinite(low):
+        return f"no interval: {n} finite value(s)"
+    form = "+" if signed else ""
+    text = f"{low:{form}.{digits}g} to {high:{form}.{digits}g}"
+    return text if n >= rules.MIN_UNITS else f"would be {text}; {n} seeds, fewer than {rules.MIN_UNITS}, decide nothing"
+
+
+def growth_shape(epochs: np.ndarray, log_growth: np.ndarray, start: float = 1.0) -> dict[str, np.ndarray]:
+    """Is a growth exponential or algebraic? Per curve (rows of ``log_growth``, ln of the size over time), the
+    R² of ln g against t (exponential, g ∝ e^{λt}) and against ln t (algebraic, g ∝ t^p), over epochs ≥
+    ``start`` (the first epoch's alignment transient left out); ``power`` p, the slope against ln t; and
+    ``algebraic``, True where ln t fits better. A whole-run rate of algebraic growth, p·ln T/T, is positive
+    at every T and tends to 0: it shows no positive exponent."""
+    epochs = np.asarray(epochs, dtype=float)
+    curves = np.atleast_2d(np.asarray(log_growth, dtype=float))
+    keep = epochs >= max(start, epochs[epochs > 0].min() if (epochs > 0).any() else 1.0)
+    t, log_t = epochs[keep], np.log(epochs[keep])
+
+    def r2(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+        slope, intercept = np.polyfit(x, y, 1)
+        residual = y - (slope * x + intercept)
+        total = ((y - y.mean()) ** 2).sum()
+        return (float(1 - (residual**2).sum() / total) if total > 0 else float("nan")), float(slope)
+
+    out = {name: np.full(curves.shape[0], np.nan) for name in ("r2_linear", "r2_log", "power")}
+    for i, curve in enumerate(curves):
+        y = curve[keep]
+        if keep.sum() >= 3 and np.isfinite(y).all():
+            out["r2_linear"][i], _ = r2(t, y)
+            out["r2_log"][i], out["power"][i] = r2(log_t, y)
+    out["algebraic"] = out["r2_log"] > out["r2_linear"]
+    return out
+
+
+def tangent_growth_shape(result: FiniteSizeResult, relative: bool = True) -> dict[str, np.ndarray]:
+    """:func:`growth_shape` of each seed's tangent growth (mean over tangents), relative to the weights' norm
+    when ``relative``."""
+    growth = np.asarray(result.tangent_log_growth, dtype=float).mean(axis=1)
+    if relative:
+        norm = np.asarray(result.norm_path, dtype=float)
+        growth = growth - np.log(norm / norm[:, :1])
+    return growth_shape(result.epochs, growth)
+
+
+def _shape_words(shape: dict[str, np.ndarray]) -> str:
+    n, k = int(np.isfinite(shape["r2_log"]).sum()), int(np.sum(shape["algebraic"]))
+    if n == 0:
+        return "of undetermined shape"
+    form = "algebraic" if k == n else "exponential" if k == 0 else "algebraic on some seeds, exponential on others"
+    return (f"{form}: ln of the size is closer to a straight line in ln t (R² {_span(shape['r2_log'], 4)}) than in t "
+            f"(R² {_span(shape['r2_linear'], 4)}) on {k} of {n} seeds (power {_span(shape['power'], 2)})"
+            if k else f"{form}: ln of the size is closer to a straight line in t (R² {_span(shape['r2_linear'], 4)}) "
+            f"than in ln t (R² {_span(shape['r2_log'], 4)}) on every seed")
+
+
+def kicks(result: FiniteSizeResult) -> dict[str, np.ndarray]:
+    """Per initial size (E,): the fraction of perturbed replicas whose distance jumps by more than
+    :data:`KICK_LOG` in one step (a kick at a ReLU kink), and the median distance (over the weights' initial
+    norm) right after each kicked replica's largest jump."""
+    distance = np.asarray(result.distance, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        increments = np.diff(np.log(distance), axis=-1)
+    largest = np.nanmax(np.where(np.isfinite(increments), increments, -np.inf), axis=-1)  # (S, E, R)
+    where = np.argmax(np.where(np.isfinite(increments), increments, -np.inf), axis=-1)
+    after = np.take_along_axis(distance, (where + 1)[..., None], axis=-1)[..., 0]
+    kicked = largest > KICK_LOG
+    fraction = kicked.mean(axis=(0, 2))
+    landing = np.array([float(np.median(after[:, j][kicked[:, j]])) if kicked[:, j].any() else np.nan
+                        for j in range(distance.shape[1])])
+    return {"fraction": fraction, "landing": landing, "largest": np.nanmax(largest, axis=(0, 2))}
+
+
+def _comparison_words(result: FiniteSizeResult) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """:func:`finite_size_comparison` and its word per size; with fewer than MIN_UNITS seeds nothing is tested."""
     comparison = finite_size_comparison(result)
-    words = {1.0: "faster than the tangents", -1.0: "slower than the tangents", 0.0: "not distinguishable from the tangents"}
+    n = int(np.asarray(result.rate).shape[0])
+    if n < rules.MIN_UNITS:
+        return comparison, np.array([f"not tested ({n} seeds, fewer than {rules.MIN_UNITS})"] * len(comparison["sign"]))
+    words = {1.0: "faster than the tangents", -1.0: "slower than the tangents",
+             0.0: "not distinguishable from the tangents at this power"}
+    return comparison, np.array([words.get(float(sign), "not testable") for sign in comparison["sign"]])
+
+
+def _finite_size_findings(result: FiniteSizeResult, config: FiniteSizeConfig) -> dict[str, Any]:
+    """The growth rate against the size of the difference: the small-size limit against the tangents, the
+    weights' own growth, the kicks at ReLU kinks that make larger sizes jump, and why random tangents cannot
+    test a saddle escape."""
+    tangent_mean, _ = t_interval(result.tangent_rate)
+    small_mean, _ = t_interval(result.rate[:, 0])
+    comparison, words = _comparison_words(result)
+    kick = kicks(result)
+    relative = np.asarray(result.tangent_rate) - np.asarray(result.norm_rate)
     clauses = []
     for j, epsilon in enumerate(result.perturbations):
         mean, _ = t_interval(result.rate[:, j])
         growth = float(np.exp(mean * config.epochs)) if np.isfinite(mean) else float("nan")
-        word = words.get(float(comparison["sign"][j]), "not testable")
-        clauses.append(f"ε = {epsilon:.0e}: {mean:.3f} per epoch (×{growth:.3g} over the run; {word}; "
-                       f"{100 * np.nanmean(result.flips[:, j]):.2g}% of activations flipped)")
-    agree = comparison["sign"][0] == 0
-    faster = np.flatnonzero(comparison["sign"] == 1)
-    slower = np.flatnonzero(comparison["sign"] == -1)
-    linear = np.flatnonzero(comparison["sign"] == 0)
-    means = np.nanmean(result.rate, axis=0)
-    peak = int(np.nanargmax(means))
-    if peak == len(means) - 1:
-        shape = "rises with the size up to the largest one measured"
-    elif peak == 0:
-        shape = "is largest at the smallest size and falls as the size grows"
-    else:
-        after = "falls at every larger size" if np.all(np.diff(means[peak:]) < 0) else "does not fall steadily after it"
-        shape = f"peaks at ε = {result.perturbations[peak]:.0e} and {after}"
+        landing = (f", landing at {kick['landing'][j]:.1e} of the weights' norm" if np.isfinite(kick["landing"][j])
+                   else "")
+        clauses.append(f"ε = {epsilon:.0e}: {mean:.3f} per epoch (×{growth:.3g}; {words[j]}; "
+                       f"{100 * kick['fraction'][j]:.0f}% of replicas kicked{landing})")
     intro = int(np.argmin(np.abs(np.log(result.perturbations / 1e-3))))
-    saddle_mean, saddle_interval = t_interval(result.saddle_rate)
-    epoch_means = np.nanmean(result.epoch_rate, axis=0)
-    fastest_epoch = int(np.nanargmax(epoch_means))
-    fastest_mean, fastest_interval = t_interval(result.epoch_rate[:, fastest_epoch])
-    if np.isfinite(fastest_interval[1]) and fastest_interval[1] < saddle_interval[0]:
-        saddle_word = "never approaches it: an escape along the most negative curvature does not set the growth"
-    elif np.isfinite(fastest_interval[0]) and fastest_interval[0] > saddle_interval[1]:
-        saddle_word = "exceeds it: more than one negative direction, or changing curvature, drives the growth"
-    else:
-        saddle_word = "is not distinguishable from it"
+    saddle_mean, _ = t_interval(result.saddle_rate)
+    n_parameters = int(result.n_parameters)
+    needed = 0.5 * np.log(n_parameters) / saddle_mean if saddle_mean > 0 else float("nan")
+    curves = finite_size_curves(result)
+    first = curves["reached"][0, 0] + curves["censored"][0, 0]
     return {
         "fs_seeds": config.n_seeds,
         "fs_epochs": config.epochs,
@@ -1900,61 +2202,69 @@ def _finite_size_findings(result: FiniteSizeResult, config: FiniteSizeConfig) ->
         "fs_smallest": float(result.perturbations[0]),
         "fs_largest": float(result.perturbations[-1]),
         "fs_tangent_rate": tangent_mean,
-        "fs_tangent_interval": f"{tangent_interval[0]:.3f} to {tangent_interval[1]:.3f}",
+        "fs_tangent_interval": _interval_text(result.tangent_rate),
+        "fs_norm_rate": float(np.nanmean(result.norm_rate)),
+        "fs_relative_tangent": float(np.nanmean(relative)),
+        "fs_relative_interval": _interval_text(relative, signed=True),
+        "fs_relative_growth": float(np.exp(np.nanmean(relative) * config.epochs)),
         "fs_small_rate": small_mean,
         "fs_small_difference": float(comparison["difference"][0]),
-        "fs_small_difference_interval": (f"{comparison['interval'][0][0]:+.3f} to {comparison['interval'][0][1]:+.3f}"),
-        "fs_agreement": "agree" if agree else "differ",
-        "fs_indistinct_sizes": ", ".join(f"{result.perturbations[j]:.0e}" for j in linear) or "none",
-        "fs_faster_sizes": ", ".join(f"{result.perturbations[j]:.0e}" for j in faster) or "none",
-        "fs_slower_sizes": ", ".join(f"{result.perturbations[j]:.0e}" for j in slower) or "none",
-        "fs_shape": shape,
-        "fs_peak_size": float(result.perturbations[peak]),
-        "fs_peak_rate": float(np.nanmean(result.rate[:, peak])),
-        "fs_peak_ratio": float(np.nanmean(result.rate[:, peak]) / tangent_mean),
+        "fs_small_word": str(words[0]),
+        "fs_sentence": "; ".join(clauses),
+        "fs_kick_log": float(np.exp(KICK_LOG)),
         "fs_intro_size": float(result.perturbations[intro]),
         "fs_intro_growth": float(np.exp(np.nanmean(result.rate[:, intro]) * config.epochs)),
+        "fs_intro_relative_growth": float(np.exp((np.nanmean(result.rate[:, intro]) - np.nanmean(result.norm_rate))
+                                                 * config.epochs)),
+        "fs_intro_kicked": 100 * float(kick["fraction"][intro]),
         "fs_linear_growth": float(np.exp(tangent_mean * config.epochs)),
-        "fs_small_flips": 100 * float(np.nanmean(result.flips[:, 0])),
-        "fs_sentence": "; ".join(clauses),
+        "fs_shape_word": _shape_words(tangent_growth_shape(result)),
+        "fs_aurell_censored": int(curves["censored"][0, 0]),
+        "fs_aurell_total": int(first),
         "fs_curvature": float(np.nanmean(result.smallest_curvature)),
         "fs_sharpness": float(np.nanmean(result.largest_curvature)),
         "fs_saddle_rate": saddle_mean,
-        "fs_saddle_interval": f"{saddle_interval[0]:.2f} to {saddle_interval[1]:.2f}",
+        "fs_parameters": n_parameters,
+        "fs_saddle_needed": needed,
         "fs_early_rate": float(np.nanmean(result.early_rate)),
-        "fs_fastest_epoch": fastest_epoch + 1,
-        "fs_fastest_rate": fastest_mean,
-        "fs_fastest_interval": f"{fastest_interval[0]:.3f} to {fastest_interval[1]:.3f}",
-        "fs_saddle_word": saddle_word,
     }
 
 
 def _finite_size_setting_findings(result: FiniteSizeResult) -> dict[str, Any]:
-    """The finite-size check at the deciding run's own setting (:func:`finite_size_at`): its perturbation's
-    rate against the tangents' (paired over seeds)."""
-    comparison = finite_size_comparison(result)
+    """At the deciding run's own setting (:func:`finite_size_at`): the tangents' growth (absolute and relative
+    to the weights), its shape (exponential or algebraic), its bias bound, and the finite perturbation's rate
+    against it."""
+    comparison, words = _comparison_words(result)
     tangent_mean, _ = t_interval(result.tangent_rate)
     rate_mean, _ = t_interval(result.rate[:, -1])
-    relative_mean, relative_interval = t_interval(np.asarray(result.tangent_rate) - np.asarray(result.norm_rate))
-    low, high = comparison["interval"][-1]
-    word = {1.0: "faster than an infinitesimal difference: part of the finite rate is a finite-size effect",
-            -1.0: "slower than an infinitesimal difference: the finite size is already saturating",
-            0.0: "not distinguishably from an infinitesimal difference: no finite-size effect is resolved"}.get(
-        float(comparison["sign"][-1]), "not testable")
+    relative = np.asarray(result.tangent_rate) - np.asarray(result.norm_rate)
+    epochs = float(result.epochs[-1])
     return {
         "fsd_size": float(result.perturbations[-1]),
         "fsd_tangent_rate": tangent_mean,
         "fsd_rate": rate_mean,
         "fsd_difference": float(comparison["difference"][-1]),
-        "fsd_difference_interval": f"{low:+.3f} to {high:+.3f}",
-        "fsd_word": word,
-        "fsd_flips": 100 * float(np.nanmean(result.flips[:, -1])),
-        "fsd_small_agreement": "agree" if comparison["sign"][0] == 0 else "differ",
+        "fsd_word": str(words[-1]),
+        "fsd_small_word": str(words[0]),
         "fsd_norm_rate": float(np.nanmean(result.norm_rate)),
-        "fsd_relative_tangent": relative_mean,
-        "fsd_relative_tangent_interval": f"{relative_interval[0]:+.4f} to {relative_interval[1]:+.4f}",
+        "fsd_relative_tangent": float(np.nanmean(relative)),
+        "fsd_relative_tangent_interval": _interval_text(relative, digits=2, signed=True),
         "fsd_relative_rate": float(np.nanmean(result.rate[:, -1] - result.norm_rate)),
         "fsd_seeds": int(result.rate.shape[0]),
+        "fsd_shape_word": _shape_words(tangent_growth_shape(result)),
+        "fsd_bias": 0.5 * float(np.log(result.n_parameters)) / epochs if result.n_parameters else float("nan"),
+    }
+
+
+def _finite_size_null_findings(result: FiniteSizeResult) -> dict[str, Any]:
+    """The null control: the same instrument on a linear (softmax-regression) model, whose loss is convex, so
+    an infinitesimal difference cannot grow relative to the weights."""
+    relative = np.asarray(result.tangent_rate) - np.asarray(result.norm_rate)
+    return {
+        "fsn_relative": float(np.nanmean(relative)),
+        "fsn_interval": _interval_text(relative, digits=2, signed=True),
+        "fsn_word": "negative on every seed" if np.all(relative < 0) else
+        "positive on every seed" if np.all(relative > 0) else "of either sign",
     }
 
 
@@ -2159,12 +2469,14 @@ def findings(results: Mapping[str, Any], configs: Mapping[str, Any]) -> dict[str
     with heavy-ball momentum), "divergence" (:class:`DivergenceResult`), "instability"
     (:class:`InstabilityResult`), "finite_size" and "finite_size_setting" (:class:`FiniteSizeResult`, optional:
     the introduction's setting and :func:`finite_size_at` the divergence run's), "edge" (:class:`TangentResult`
-    of an :class:`EdgeConfig`, optional), "reproducibility"
+    of an :class:`EdgeConfig`, optional), "architectures" (:class:`ArchitectureResult`, optional),
+    "reproducibility"
     (:class:`uniq_core.experiments.divergence.ReproducibilityResult`) and "regime" (:class:`RegimeResult`).
     ``configs``: "validation" (a mapping: "henon_literature", "quadratic_exact" (ln|1 − ηh_i|), "warm_run",
     "warm_steps", "linear_factors" (the linear map's factors, the top three first)), "tangent" and "momentum"
     (:class:`TangentConfig`), "divergence" (:class:`DivergenceConfig`), "regime" (:class:`RegimeConfig`) and,
-    with their results, "finite_size" (:class:`FiniteSizeConfig`) and "edge" (:class:`EdgeConfig`).
+    with their results, "finite_size" (:class:`FiniteSizeConfig`), "edge" (:class:`EdgeConfig`) and
+    "architectures" (:class:`ArchitectureConfig`).
     Values are Python ``int``, ``float`` or ``str``; the negative-curvature control
     (:func:`negative_curvature_control`) is run here at the tangent configuration's k, warm-up and length.
     """
@@ -2192,7 +2504,10 @@ def findings(results: Mapping[str, Any], configs: Mapping[str, Any]) -> dict[str
         **_verdict_findings(divergence, results["regime"], results.get("finite_size_setting")),
         **(_finite_size_findings(results["finite_size"], configs["finite_size"]) if "finite_size" in results else {}),
         **(_edge_findings(results["edge"], configs["edge"]) if "edge" in results else {}),
+        **(_architecture_findings(results["architectures"], configs["architectures"])
+           if "architectures" in results else {}),
         **(_finite_size_setting_findings(results["finite_size_setting"]) if "finite_size_setting" in results else {}),
+        **(_finite_size_null_findings(results["finite_size_null"]) if "finite_size_null" in results else {}),
     }
     return {name: value.item() if isinstance(value, np.generic) else value for name, value in values.items()}
 
@@ -2208,7 +2523,9 @@ __all__ = [
     "RegimeConfig", "RegimeResult", "run_regime", "compare_perturbation_sizes",
     "FLOAT32_RESOLUTION", "FLOAT64_BELOW",
     "FiniteSizeConfig", "FiniteSizeResult", "run_finite_size", "finite_size_at", "tangent_exponents", "TANGENT_WINDOWS",
-    "EdgeConfig", "EDGE_BAND", "edge_ratio", "running_flat", "linearised_growth", "activation_signs",
+    "growth_shape", "tangent_growth_shape", "kicks", "KICK_LOG", "finite_size_null_at",
+    "EdgeConfig", "EDGE_BAND", "EDGE_BANDS", "edge_ratio", "at_edge", "running_flat", "ARCHITECTURES", "parse_architecture",
+    "ArchitectureConfig", "ArchitectureResult", "run_architectures", "compare_architectures", "linearised_growth", "activation_signs",
     "finite_size_curves", "finite_size_comparison",
     "findings", "heavy_ball_edge_ratio", "tangent_parameter_count", "CONTROL_LR", "CONTROL_LONG_FACTOR",
     "CONTROL_WARM_FACTOR", "CONTROL_CURVATURE", "HORIZON_TOLERANCE", "RECOVERY_TOLERANCE", "ALIGNMENT_FRACTION", "HENON_CONTRACTION",

@@ -214,55 +214,74 @@ def curvature_path_figure(result: Any, warmup: int = 0) -> plt.Figure:
 
 
 def finite_size_figure(result: Any) -> plt.Figure:
-    """Left: the whole-run growth rate of each initial size ε (dots: seeds; bars: 95% t-interval) against ε,
-    with the linearised (tangent) rate as a band and float32 resolution marked; Aurell's λ(δ) from each
-    size's replicas as lines (open markers where some replicas had not yet grown by the ratio). Right: the
-    fraction of ReLU activations whose sign differs from the reference's at the end."""
-    from uniq_core.experiments.lyapunov import FLOAT32_RESOLUTION, finite_size_curves
+    """Left: the whole-run growth rate of each initial size ε (dots: seeds; squares and bars: mean and 95%
+    t-interval) against ε, with the tangents' rate (δ → 0) as a band, the weights' own norm growth dashed and
+    float32 resolution marked. Right: the share of replicas kicked (a one-step jump of the distance by more
+    than ×2, :func:`uniq_core.experiments.lyapunov.kicks`) and of ReLU activations flipped at the end."""
+    from uniq_core.experiments.lyapunov import FLOAT32_RESOLUTION, kicks
     from uniq_core.stats import t_interval
 
     figure, (left, right) = plt.subplots(1, 2, figsize=(10.5, 3.8))
     sizes = np.asarray(result.perturbations, dtype=float)
     tangent_mean, tangent_interval = t_interval(result.tangent_rate)
-    left.axhspan(*tangent_interval, color="grey", alpha=0.25, lw=0, label="tangent (δ → 0), 95% interval")
+    if np.isfinite(tangent_interval).all():
+        left.axhspan(*tangent_interval, color="grey", alpha=0.25, lw=0, label="tangents (δ → 0), 95% interval")
     left.axhline(tangent_mean, color="grey", lw=1)
-    curves = finite_size_curves(result)
+    left.axhline(float(np.nanmean(result.norm_rate)), color="black", ls="--", lw=0.8, label="weights' norm growth")
     for j, size in enumerate(sizes):
         colour = PALETTE(j / max(len(sizes) - 1, 1))
-        rate = curves["rate"][j]
-        keep = np.isfinite(rate)
-        if keep.any():
-            left.plot(curves["thresholds"][keep], rate[keep], "-", color=colour, lw=0.8, alpha=0.7)
-            open_ = keep & (curves["censored"][j] > 0)
-            left.plot(curves["thresholds"][open_], rate[open_], "o", mfc="white", color=colour, ms=3)
         values = np.asarray(result.rate[:, j], dtype=float)
         left.plot(np.full(values.shape, size), values, ".", color=colour, ms=5)
         mean, interval = t_interval(values)
         if np.isfinite(interval).all():
-            left.errorbar(size, mean, yerr=[[mean - interval[0]], [interval[1] - mean]], fmt="s", ms=4,
+            left.errorbar(size * 1.4, mean, yerr=[[mean - interval[0]], [interval[1] - mean]], fmt="s", ms=4,
                           color="black", capsize=3)
     left.axvline(FLOAT32_RESOLUTION, color="black", ls=":", lw=0.8, label="float32 resolution")
     left.set_xscale("log")
-    shown = np.concatenate([np.ravel(curves["rate"]), np.ravel(result.rate), np.ravel(result.tangent_rate)])
-    shown = shown[np.isfinite(shown)]
-    if shown.size and shown.min() > 0:
-        left.set_yscale("log")
-    else:
-        left.set_yscale("symlog", linthresh=0.01)
-    left.set_xlabel("relative size of the difference (ε at the start; δ along the lines)")
-    left.set_ylabel("growth rate per epoch")
-    left.set_title("whole-run rate per ε (squares) and λ(δ) (lines)", fontsize=9)
+    left.set_xlabel("relative size ε of the difference at the start")
+    left.set_ylabel("whole-run growth rate per epoch")
+    left.set_title("growth rate against the size of the difference", fontsize=9)
     left.legend(fontsize=7, loc="upper left")
-    flips = np.asarray(result.flips, dtype=float)
-    right.plot(sizes, np.nanmean(flips, axis=0) * 100, "o-", color="black", ms=4)
-    for s in range(flips.shape[0]):
-        right.plot(sizes, flips[s] * 100, ".", color="grey", ms=3)
+    kicked = kicks(result)
+    right.plot(sizes, 100 * kicked["fraction"], "o-", color="black", ms=4, label="replicas kicked")
+    right.plot(sizes, 100 * np.nanmean(np.asarray(result.flips, dtype=float), axis=0), "s:", color="grey", ms=4,
+               label="activations flipped at the end")
     right.set_xscale("log")
-    right.set_yscale("symlog", linthresh=1e-4)
+    right.set_yscale("symlog", linthresh=1e-3)
     right.set_ylim(bottom=0)
     right.set_xlabel("relative size ε at the start")
-    right.set_ylabel("activations flipped at the end (%)")
-    right.set_title("ReLU signs that differ from the reference's", fontsize=9)
+    right.set_ylabel("%")
+    right.set_title("kicks at ReLU kinks", fontsize=9)
+    right.legend(fontsize=7)
+    figure.tight_layout()
+    plt.close(figure)
+    return figure
+
+
+def architecture_figure(result: Any) -> plt.Figure:
+    """Per architecture: the infinitesimal growth rate relative to the weights (dots: seeds; squares and bars:
+    mean and 95% t-interval over seeds) and the finite perturbation's (open circles: seeds)."""
+    from uniq_core.stats import t_interval
+
+    figure, axis = plt.subplots(figsize=(8.5, 3.6))
+    names = [str(name) for name in result.names]
+    for a, name in enumerate(names):
+        colour = PALETTE(a / max(len(names) - 1, 1))
+        tangent = np.asarray(result.tangent[a], dtype=float)
+        jitter = np.linspace(-0.12, 0.12, tangent.size)
+        axis.plot(a + jitter, tangent, ".", color=colour, ms=6, label="tangents (δ → 0)" if a == 0 else None)
+        axis.plot(a + 0.3 + jitter, np.asarray(result.finite[a], dtype=float), "o", mfc="white", color=colour, ms=4,
+                  label="finite perturbation" if a == 0 else None)
+        mean, interval = t_interval(tangent)
+        if np.isfinite(interval).all():
+            axis.errorbar(a - 0.25, mean, yerr=[[mean - interval[0]], [interval[1] - mean]], fmt="s", ms=4,
+                          color="black", capsize=3)
+    axis.axhline(0, color="grey", lw=0.8)
+    axis.set_xticks(range(len(names)), [f"{name}\n{int(p)} params" for name, p in zip(names, result.n_parameters)],
+                    fontsize=8)
+    axis.set_ylabel("growth rate relative to the weights, per epoch")
+    axis.set_title("which architectures amplify a difference fastest? (SGD, same batches per seed)", fontsize=9)
+    axis.legend(fontsize=7)
     figure.tight_layout()
     plt.close(figure)
     return figure
