@@ -2164,7 +2164,7 @@ def _comparison_words(result: FiniteSizeResult) -> tuple[dict[str, np.ndarray], 
     comparison = finite_size_comparison(result)
     n = int(np.asarray(result.rate).shape[0])
     if n < rules.MIN_UNITS:
-        return comparison, np.array([f"not tested ({n} seeds, fewer than {rules.MIN_UNITS})"] * len(comparison["sign"]))
+        return comparison, np.array([f"not tested: {n} seeds, fewer than {rules.MIN_UNITS}"] * len(comparison["sign"]))
     words = {1.0: "faster than the tangents", -1.0: "slower than the tangents",
              0.0: "not distinguishable from the tangents at this power"}
     return comparison, np.array([words.get(float(sign), "not testable") for sign in comparison["sign"]])
@@ -2191,8 +2191,7 @@ def _finite_size_findings(result: FiniteSizeResult, config: FiniteSizeConfig) ->
     saddle_mean, _ = t_interval(result.saddle_rate)
     n_parameters = int(result.n_parameters)
     needed = 0.5 * np.log(n_parameters) / saddle_mean if saddle_mean > 0 else float("nan")
-    curves = finite_size_curves(result)
-    first = curves["reached"][0, 0] + curves["censored"][0, 0]
+    faster = int(np.sum(np.asarray(result.rate[:, intro]) > np.asarray(result.tangent_rate)))
     return {
         "fs_seeds": config.n_seeds,
         "fs_epochs": config.epochs,
@@ -2219,8 +2218,7 @@ def _finite_size_findings(result: FiniteSizeResult, config: FiniteSizeConfig) ->
         "fs_intro_kicked": 100 * float(kick["fraction"][intro]),
         "fs_linear_growth": float(np.exp(tangent_mean * config.epochs)),
         "fs_shape_word": _shape_words(tangent_growth_shape(result)),
-        "fs_aurell_censored": int(curves["censored"][0, 0]),
-        "fs_aurell_total": int(first),
+        "fs_intro_faster": faster,
         "fs_curvature": float(np.nanmean(result.smallest_curvature)),
         "fs_sharpness": float(np.nanmean(result.largest_curvature)),
         "fs_saddle_rate": saddle_mean,
