@@ -1256,8 +1256,9 @@ def _architecture_findings(result: ArchitectureResult, config: ArchitectureConfi
         versus = ("the reference" if name == config.reference else
                   f"vs {config.reference}: " + (words.get(float(comparison["sign"][a]), "untestable") if tested
                                                 else "not tested"))
-        clauses.append(f"{name} ({int(result.n_parameters[a])} parameters): {mean:+.4f} per epoch "
-                       f"({_interval_text(result.tangent[a], signed=True)}), finite "
+        slack = 0.5 * np.log(float(result.n_parameters[a])) / config.epochs
+        clauses.append(f"{name} ({int(result.n_parameters[a])} parameters, slack ½ln P/T = {slack:.2f}): "
+                       f"{mean:+.4f} per epoch ({_interval_text(result.tangent[a], signed=True)}), finite "
                        f"{np.nanmean(result.finite[a]):+.4f}; {versus}")
     order = np.argsort(np.nanmean(np.asarray(result.tangent, dtype=float), axis=1))
     more = [str(result.names[a]) for a in range(len(result.names)) if tested and comparison["sign"][a] == -1]
@@ -1272,8 +1273,10 @@ def _architecture_findings(result: ArchitectureResult, config: ArchitectureConfi
                         f"not tested: {n_seeds} seeds, fewer than {rules.MIN_UNITS}"),
         "arch_more_stable": ", ".join(more) or "none",
         "arch_less_stable": ", ".join(less) or "none",
-        "arch_positive": int(sum(word == HOLDS_WORD for word in signs)),
-        "arch_resolved": int(sum(word in (HOLDS_WORD, FAILS_WORD) for word in signs)),
+        "arch_decided": (f"with {n_seeds} seeds, fewer than {rules.MIN_UNITS}, the interval rule decides none of the "
+                         "signs" if not tested else f"the interval rule resolves "
+                         f"{int(sum(word in (HOLDS_WORD, FAILS_WORD) for word in signs))} of the {len(signs)} signs "
+                         f"({int(sum(word == HOLDS_WORD for word in signs))} above 0)"),
     }
 
 
@@ -1859,6 +1862,18 @@ def at_edge(result: TangentResult, band: tuple[float, float] = EDGE_BAND) -> np.
     return inside & reaches & rises
 
 
+def _edge_theory_word(frozen: np.ndarray, low: np.ndarray, high: np.ndarray) -> str:
+    """How the frozen-Hessian rate of the sharpest direction compares with the measured late exponents'
+    intervals at the runs at the edge."""
+    if not frozen.size or not (np.isfinite(low).all() and np.isfinite(high).all() and np.isfinite(frozen).all()):
+        return "not compared (no run at the edge with an interval)"
+    if np.all(frozen > high):
+        return "above every measured interval: a frozen Hessian overpredicts the growth at the edge"
+    if np.all((frozen >= low) & (frozen <= high)):
+        return "inside the measured intervals"
+    return "inside some measured intervals and outside others"
+
+
 def _edge_findings(result: TangentResult, config: TangentConfig) -> dict[str, Any]:
     """At the edge of stability (:class:`EdgeConfig`): per step size, whether the run is at the edge
     (:func:`at_edge`, recomputed under :data:`EDGE_BANDS`), and the late top exponent over initialisations with
@@ -1901,6 +1916,7 @@ def _edge_findings(result: TangentResult, config: TangentConfig) -> dict[str, An
         "edge_sentence": "; ".join(clauses),
         "edge_signs": _distinct(edge_words) if edge_words.size else "not measured: no run is at the edge",
         "edge_sharp_rate": _span(sharp_rate, 2),
+        "edge_theory_word": _edge_theory_word(sharp_rate[edge], signs["low"][edge], signs["high"][edge]),
         "edge_growing": _span(np.asarray(result.init_growing, dtype=float), 2),
     }
 
@@ -2095,29 +2111,21 @@ def _interval_text(values: np.ndarray, digits: int = 3, signed: bool = False) ->
 
 
 def growth_shape(epochs: np.ndarray, log_growth: np.ndarray, start: float = 1.0) -> dict[str, np.ndarray]:
-    """Is a growth exponential or algebraic? Per curve (rows of ``log_growth``, ln of the size over time), the
-    R² of ln g against t (exponential, g ∝ e^{λt}) and against ln t (algebraic, g ∝ t^p), over epochs ≥
-    ``start`` (the first epoch's alignment transient left out); ``power`` p, the slope against ln t; and
-    ``algebraic``, True where ln t fits better. A whole-run rate of algebraic growth, p·ln T/T, is positive
-    at every T and tends to 0: it shows no positive exponent."""
+    """The exponential part of a growth that may decelerate. Per curve (rows of ``log_growth``, ln of the size
+    over time), the least-squares fit ln g = a + λt + p ln t over epochs ≥ ``start`` (the first epoch's
+    alignment transient left out): ``rate`` λ, the exponential part per unit time, and ``power`` p, the
+    decelerating (algebraic) part. A positive whole-run rate with λ ≈ 0 is growth that slows down, p·ln T/T,
+    which falls to 0 with the window and shows no positive exponent; exponential sensitivity needs λ > 0. A
+    transient that decelerates like 1 − e^{−t} is partly absorbed by p, so λ is then biased low."""
     epochs = np.asarray(epochs, dtype=float)
     curves = np.atleast_2d(np.asarray(log_growth, dtype=float))
-    keep = epochs >= max(start, epochs[epochs > 0].min() if (epochs > 0).any() else 1.0)
-    t, log_t = epochs[keep], np.log(epochs[keep])
-
-    def r2(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-        slope, intercept = np.polyfit(x, y, 1)
-        residual = y - (slope * x + intercept)
-        total = ((y - y.mean()) ** 2).sum()
-        return (float(1 - (residual**2).sum() / total) if total > 0 else float("nan")), float(slope)
-
-    out = {name: np.full(curves.shape[0], np.nan) for name in ("r2_linear", "r2_log", "power")}
+    keep = (epochs >= start) & (epochs > 0)
+    design = np.vstack([np.ones(int(keep.sum())), epochs[keep], np.log(epochs[keep])]).T
+    out = {name: np.full(curves.shape[0], np.nan) for name in ("rate", "power")}
     for i, curve in enumerate(curves):
         y = curve[keep]
-        if keep.sum() >= 3 and np.isfinite(y).all():
-            out["r2_linear"][i], _ = r2(t, y)
-            out["r2_log"][i], out["power"][i] = r2(log_t, y)
-    out["algebraic"] = out["r2_log"] > out["r2_linear"]
+        if keep.sum() >= 4 and np.isfinite(y).all():
+            (_, out["rate"][i], out["power"][i]), *_ = np.linalg.lstsq(design, y, rcond=None)
     return out
 
 
@@ -2132,20 +2140,20 @@ def tangent_growth_shape(result: FiniteSizeResult, relative: bool = True) -> dic
 
 
 def _shape_words(shape: dict[str, np.ndarray]) -> str:
-    n, k = int(np.isfinite(shape["r2_log"]).sum()), int(np.sum(shape["algebraic"]))
-    if n == 0:
-        return "of undetermined shape"
-    form = "algebraic" if k == n else "exponential" if k == 0 else "algebraic on some seeds, exponential on others"
-    return (f"{form}: ln of the size is closer to a straight line in ln t (R² {_span(shape['r2_log'], 4)}) than in t "
-            f"(R² {_span(shape['r2_linear'], 4)}) on {k} of {n} seeds (power {_span(shape['power'], 2)})"
-            if k else f"{form}: ln of the size is closer to a straight line in t (R² {_span(shape['r2_linear'], 4)}) "
-            f"than in ln t (R² {_span(shape['r2_log'], 4)}) on every seed")
+    """The exponential and decelerating parts of :func:`growth_shape`, with the rule's word on the former."""
+    if not np.isfinite(shape["rate"]).any():
+        return "a fit a + λt + p ln t is not possible: too few records after the first epoch"
+    decision = rules.interval_rule(shape["rate"])
+    return (f"a fit a + λt + p ln t gives an exponential part λ of {np.nanmean(shape['rate']):+.4f} per epoch "
+            f"({_interval_text(shape['rate'], signed=True)}) and a decelerating part p of "
+            f"{_span(shape['power'], 2)}; the exponential part is {decision.word}")
 
 
 def kicks(result: FiniteSizeResult) -> dict[str, np.ndarray]:
     """Per initial size (E,): the fraction of perturbed replicas whose distance jumps by more than
-    :data:`KICK_LOG` in one step (a kick at a ReLU kink), and the median distance (over the weights' initial
-    norm) right after each kicked replica's largest jump."""
+    :data:`KICK_LOG` in one step (a kick), ``seeds`` the seeds with at least one kicked replica (the replicas
+    of one seed share the reference and the batches, so one seed's kicks may be one event), and the median
+    distance (over the weights' initial norm) right after each kicked replica's largest jump."""
     distance = np.asarray(result.distance, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         increments = np.diff(np.log(distance), axis=-1)
@@ -2154,9 +2162,10 @@ def kicks(result: FiniteSizeResult) -> dict[str, np.ndarray]:
     after = np.take_along_axis(distance, (where + 1)[..., None], axis=-1)[..., 0]
     kicked = largest > KICK_LOG
     fraction = kicked.mean(axis=(0, 2))
+    seeds = kicked.any(axis=2).sum(axis=0)
     landing = np.array([float(np.median(after[:, j][kicked[:, j]])) if kicked[:, j].any() else np.nan
                         for j in range(distance.shape[1])])
-    return {"fraction": fraction, "landing": landing, "largest": np.nanmax(largest, axis=(0, 2))}
+    return {"fraction": fraction, "seeds": seeds, "landing": landing, "largest": np.nanmax(largest, axis=(0, 2))}
 
 
 def _comparison_words(result: FiniteSizeResult) -> tuple[dict[str, np.ndarray], np.ndarray]:
@@ -2185,12 +2194,15 @@ def _finite_size_findings(result: FiniteSizeResult, config: FiniteSizeConfig) ->
         growth = float(np.exp(mean * config.epochs)) if np.isfinite(mean) else float("nan")
         landing = (f", landing at {kick['landing'][j]:.1e} of the weights' norm" if np.isfinite(kick["landing"][j])
                    else "")
-        clauses.append(f"ε = {epsilon:.0e}: {mean:.3f} per epoch (×{growth:.3g}; {words[j]}; "
-                       f"{100 * kick['fraction'][j]:.0f}% of replicas kicked{landing})")
+        clauses.append(f"ε = {epsilon:.0e}: {mean:.3f} per epoch (×{growth:.3g}; {words[j]}; kicks in "
+                       f"{int(kick['seeds'][j])} of {result.rate.shape[0]} seeds{landing})")
     intro = int(np.argmin(np.abs(np.log(result.perturbations / 1e-3))))
     saddle_mean, _ = t_interval(result.saddle_rate)
     n_parameters = int(result.n_parameters)
     needed = 0.5 * np.log(n_parameters) / saddle_mean if saddle_mean > 0 else float("nan")
+    # a frozen escape would have grown even a random tangent's P^(-1/2) share along it this much by the end
+    component = float(np.exp(saddle_mean * config.epochs - 0.5 * np.log(n_parameters))) if saddle_mean > 0 \
+        else float("nan")
     faster = int(np.sum(np.asarray(result.rate[:, intro]) > np.asarray(result.tangent_rate)))
     return {
         "fs_seeds": config.n_seeds,
@@ -2211,11 +2223,14 @@ def _finite_size_findings(result: FiniteSizeResult, config: FiniteSizeConfig) ->
         "fs_small_word": str(words[0]),
         "fs_sentence": "; ".join(clauses),
         "fs_kick_log": float(np.exp(KICK_LOG)),
+        "fs_above_sizes": ", ".join(f"{e:.0e}" for e, r in zip(result.perturbations, np.nanmean(result.rate, axis=0))
+                                    if r > tangent_mean) or "none",
+        "fs_kick_sizes": ", ".join(f"{e:.0e}" for e, k in zip(result.perturbations, kick["seeds"]) if k) or "none",
         "fs_intro_size": float(result.perturbations[intro]),
         "fs_intro_growth": float(np.exp(np.nanmean(result.rate[:, intro]) * config.epochs)),
         "fs_intro_relative_growth": float(np.exp((np.nanmean(result.rate[:, intro]) - np.nanmean(result.norm_rate))
                                                  * config.epochs)),
-        "fs_intro_kicked": 100 * float(kick["fraction"][intro]),
+        "fs_intro_kicked": int(kick["seeds"][intro]),
         "fs_linear_growth": float(np.exp(tangent_mean * config.epochs)),
         "fs_shape_word": _shape_words(tangent_growth_shape(result)),
         "fs_intro_faster": faster,
@@ -2224,6 +2239,10 @@ def _finite_size_findings(result: FiniteSizeResult, config: FiniteSizeConfig) ->
         "fs_saddle_rate": saddle_mean,
         "fs_parameters": n_parameters,
         "fs_saddle_needed": needed,
+        "fs_saddle_component": component,
+        "fs_saddle_word": ("so the negative curvature did not persist along the path"
+                           if np.isfinite(component) and component > 10 * float(np.exp(tangent_mean * config.epochs))
+                           else "so the tangents cannot tell whether it persisted"),
         "fs_early_rate": float(np.nanmean(result.early_rate)),
     }
 
@@ -2251,18 +2270,23 @@ def _finite_size_setting_findings(result: FiniteSizeResult) -> dict[str, Any]:
         "fsd_seeds": int(result.rate.shape[0]),
         "fsd_shape_word": _shape_words(tangent_growth_shape(result)),
         "fsd_bias": 0.5 * float(np.log(result.n_parameters)) / epochs if result.n_parameters else float("nan"),
+        "fsd_upper": float(np.nanmean(relative)) + (0.5 * float(np.log(result.n_parameters)) / epochs
+                                                     if result.n_parameters else float("nan")),
     }
 
 
 def _finite_size_null_findings(result: FiniteSizeResult) -> dict[str, Any]:
-    """The null control: the same instrument on a linear (softmax-regression) model, whose loss is convex, so
-    an infinitesimal difference cannot grow relative to the weights."""
-    relative = np.asarray(result.tangent_rate) - np.asarray(result.norm_rate)
+    """The null control: the same instrument on a linear (softmax-regression) model. Its loss is convex, so
+    each gradient step is non-expansive while η times the minibatch Hessian's largest eigenvalue stays below
+    2: the absolute growth rate of a tangent must not be above 0 (the logit-shift directions are exactly flat,
+    so it need not be below either)."""
+    absolute = np.asarray(result.tangent_rate, dtype=float)
+    above = int(np.sum(absolute > 0))
     return {
-        "fsn_relative": float(np.nanmean(relative)),
-        "fsn_interval": _interval_text(relative, digits=2, signed=True),
-        "fsn_word": "negative on every seed" if np.all(relative < 0) else
-        "positive on every seed" if np.all(relative > 0) else "of either sign",
+        "fsn_absolute": float(np.nanmean(absolute)),
+        "fsn_interval": _interval_text(absolute, digits=3, signed=True),
+        "fsn_word": (f"not above 0 on any of {absolute.size} seeds, as convexity requires" if above == 0 else
+                     f"above 0 on {above} of {absolute.size} seeds, which convexity forbids: the instrument fails it"),
     }
 
 
