@@ -9,6 +9,18 @@ os.environ.setdefault("UNIQ_PROFILE", "quick")
 
 
 @pytest.fixture(autouse=True)
+def restore_environment():
+    """Every test leaves ``os.environ`` as it found it. A Dask nanny writes its workers' variables into the
+    process that starts it (``MALLOC_TRIM_THRESHOLD_``, ``OMP_NUM_THREADS``…); left there, they reach every
+    later subprocess, and a malloc trim threshold of 64 KiB makes the book build's training about twice as
+    slow."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+@pytest.fixture(autouse=True)
 def private_cache(tmp_path, monkeypatch):
     """Every test gets an empty results cache, so no test reads another's (or the book's) results."""
     monkeypatch.setenv("UNIQ_CACHE_DIR", str(tmp_path / "uniq_cache"))
