@@ -400,7 +400,8 @@ def row_lyapunov(divergence, regime, significance: float = 0.05, finite_size=Non
         finite_rate = float(np.mean(finite_values[np.isfinite(finite_values)])) if np.isfinite(finite_values).any() \
             else float("nan")
         where = (f"{setting}; beside it, not deciding: the replicas' finite perturbation grows at "
-                 f"{finite_rate:+.4g} per epoch ({spread_name} spread), and the regime map measures finite "
+                 f"{finite_rate:+.4g} per epoch ({'relative to the weights' if spread_name == relative else 'absolute'}), "
+                 "and the regime map measures finite "
                  "absolute spreads")
     elif seeds_per_cell < rules.MIN_UNITS:
         where = (f"{setting}: the regime map has {seeds_per_cell} seeds per cell, fewer than "
