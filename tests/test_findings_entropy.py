@@ -11,6 +11,7 @@ from uniq_core.experiments import entropy
 
 CHAPTER = Path(__file__).resolve().parents[1] / "book" / "02_entropy.md"
 TINY = dict(n_train=64, widths=(4,))
+LEARNING = entropy.LearningConfig(**TINY, descent_steps=100, subspace=2, subspaces=(2, 3), steps=40, n_seeds=2)
 
 
 @pytest.fixture(scope="module")
@@ -26,11 +27,12 @@ def measured():
         "positive": entropy.positive_control(stationary, stationary_config),
         "training": entropy.run_training(entropy.TrainingConfig(**TINY, steps=20, checkpoints=3, subspace=2, n_seeds=2),
                                          progress=False, use_cache=False),
+        "learning": entropy.run_learning(LEARNING, progress=False, use_cache=False),
         "sweep": entropy.run_sweep(entropy.SweepConfig(**TINY, descent_steps=100, subspace=2, lrs=(0.05, 0.1),
                                                        batch_sizes=(4, 16), temperatures=(0.0, 1e-3)),
                                    progress=False, use_cache=False),
     }
-    return results, {"validation": validation_config, "stationary": stationary_config}
+    return results, {"validation": validation_config, "stationary": stationary_config, "learning": LEARNING}
 
 
 def said_with(measured, **changes):
@@ -69,7 +71,7 @@ def test_a_decision_interval_above_zero_is_resolved_and_the_verdict_says_so(meas
     assert unresolved["st_detected"] == "not resolved from zero"
     # the verdict is decided on learning, not on the stationary chains
     assert resolved["claim_entropy"] == unresolved["claim_entropy"]
-    assert resolved["claim_entropy"] == "not testable here"
+    assert resolved["claim_entropy"] == "not resolved" and "a model" in resolved["claim_entropy_interval"]
 
 
 def test_a_failing_langevin_null_check_says_the_chains_cannot_decide(measured):
@@ -229,3 +231,46 @@ def test_the_default_burn_in_spans_several_relaxation_times_of_the_slowest_direc
     relaxation = 1 / (config.lr * config.weight_decay)
     assert config.burn_in >= entropy.BURN_IN_RELAXATIONS * relaxation
     assert entropy.EntropyConfig.full().burn_in >= entropy.BURN_IN_RELAXATIONS * relaxation
+
+
+def test_learning_itself_is_split_into_relaxation_and_housekeeping_and_decides_nothing(measured):
+    results, configs = measured
+    learning = results["learning"]
+    said = entropy.findings(results, configs)
+    # the parts add up per seed and subspace; the reversible control has no housekeeping
+    np.testing.assert_allclose(learning.sgd_total, learning.sgd_excess + learning.sgd_housekeeping, rtol=1e-8)
+    np.testing.assert_allclose(learning.langevin_housekeeping, 0.0, atol=1e-8 * learning.langevin_total.max())
+    assert (learning.sgd_housekeeping > 0).all() and (learning.langevin_excess > 0).all()
+    assert said["le_seeds"] == 2 and "fewer than 5" in said["le_housekeeping_interval"]
+    assert 0 < said["le_share"] < 100 and "2 directions" in said["le_by_subspace"]
+    # the real run starts where the chain's mean starts: the deviation is measured from a common point
+    np.testing.assert_allclose(learning.model_deviation[:, 0], 0.0, atol=1e-9)
+    np.testing.assert_allclose(learning.real_distance[:, 0], learning.model_distance[:, 0], rtol=1e-9)
+    assert said["claim_entropy"] == "not resolved" and "a model's number" in said["claim_entropy_interval"]
+    assert "singular" in said["claim_entropy_interval"] and said["claim_entropy_value"] == said["le_sgd_housekeeping"]
+    mostly_housekeeping = said_with(measured, learning__sgd_housekeeping=learning.sgd_total * 0.9)
+    assert mostly_housekeeping["le_majority_word"].startswith("housekeeping")
+
+
+def test_initial_variance_is_the_default_initialisations():
+    import torch
+
+    from uniq_core import models
+
+    draws = []
+    for seed in range(400):
+        torch.manual_seed(seed)
+        draws.append(models.flat_parameters(models.MLP(8, (4,), 3)).numpy())
+    expected = entropy.initial_variance(models.MLP(8, (4,), 3))
+    assert expected.shape == draws[0].shape
+    np.testing.assert_allclose(np.var(draws, axis=0).mean(), expected.mean(), rtol=0.05)
+    np.testing.assert_allclose(np.var(draws, axis=0)[-3:].mean(), 1 / 12, rtol=0.15)  # last biases: fan-in 4
+    with pytest.raises(ValueError, match="nn.Linear layers only"):
+        entropy.initial_variance(torch.nn.Sequential(torch.nn.Conv1d(1, 1, 2)))
+
+
+def test_learning_config_names_bad_input():
+    with pytest.raises(ValueError, match="subspace=4 must be one of"):
+        entropy.LearningConfig(subspace=4, subspaces=(8, 16))
+    with pytest.raises(ValueError, match="below n_train"):
+        entropy.LearningConfig(n_train=64, subspace=16, subspaces=(16, 64))

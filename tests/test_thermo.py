@@ -340,3 +340,63 @@ def test_the_tur_bound_has_no_upward_bias_on_reversible_chains():
         chains = thermo._simulate_ar1(F, C, np.zeros((16, 2)), 300, 1, rng)[0]
         bounds.append(thermo.tur_lower_bound([thermo.integrated_circulation(c) for c in chains], 299))
     assert np.mean(np.array(bounds) > 0) <= 0.15
+
+
+def _transient_case(n: int = 3, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    F = np.eye(n) - 0.3 * np.diag(np.linspace(1.0, 0.2, n))
+    A = rng.standard_normal((n, n))
+    return F, 0.01 * (A @ A.T + np.eye(n)), rng.standard_normal(n), 0.05 * np.eye(n)
+
+
+def test_transient_entropy_splits_into_excess_and_housekeeping_and_matches_path_log_ratios():
+    from scipy.stats import multivariate_normal
+
+    F, C, mean, cov = _transient_case()
+    result = thermo.transient_entropy_production(F, C, mean, cov, 40)
+    # two independent routes: the pair KL, and the relaxation of KL(p_t ‖ π) plus E_x KL(k ‖ k̃)
+    np.testing.assert_allclose(result["total"], result["excess"] + result["housekeeping"], rtol=1e-9)
+    assert (result["excess"] > 0).all() and (result["housekeeping"] > 0).all()
+    # Monte Carlo of the path log-ratio ln p_0(x) k(y|x) / (p_1(y) k(x|y)) at the first step
+    rng = np.random.default_rng(1)
+    x = rng.multivariate_normal(mean, cov, size=200_000)
+    y = x @ F.T + rng.multivariate_normal(np.zeros(3), C, size=len(x))
+    noise = multivariate_normal(np.zeros(3), C)
+    ratio = (multivariate_normal(mean, cov).logpdf(x) + noise.logpdf(y - x @ F.T)
+             - multivariate_normal(F @ mean, F @ cov @ F.T + C).logpdf(y) - noise.logpdf(x - y @ F.T))
+    assert abs(ratio.mean() - result["total"][0]) < 4 * ratio.std() / np.sqrt(len(ratio))
+
+
+def test_transient_entropy_is_housekeeping_alone_at_stationarity_and_excess_alone_when_reversible():
+    from scipy import linalg
+
+    F, C, mean, _ = _transient_case()
+    stationary = linalg.solve_discrete_lyapunov(F, C)
+    at_rest = thermo.transient_entropy_production(F, C, np.zeros(3), stationary, 5)
+    np.testing.assert_allclose(at_rest["excess"], 0.0, atol=1e-9)
+    np.testing.assert_allclose(at_rest["housekeeping"], thermo.ar1_entropy_production(F, C), rtol=1e-6)
+    reversible = thermo.transient_entropy_production(F, 0.01 * np.eye(3), mean, 0.05 * np.eye(3), 30)
+    np.testing.assert_allclose(reversible["housekeeping"], 0.0, atol=1e-9)
+    np.testing.assert_allclose(reversible["total"], reversible["excess"], rtol=1e-9)
+    # the excess telescopes: its sum is the relaxation KL(p_0 ‖ π) − KL(p_T ‖ π) > 0
+    assert reversible["excess"].sum() > 0 and np.all(np.diff(reversible["mean_norm"]) < 0)
+
+
+def test_transient_entropy_housekeeping_grows_with_the_displacement():
+    F, C, mean, cov = _transient_case()
+    near = thermo.transient_entropy_production(F, C, 0.1 * mean, cov, 1)["housekeeping"][0]
+    far = thermo.transient_entropy_production(F, C, 10 * mean, cov, 1)["housekeeping"][0]
+    assert far > 10 * near
+
+
+@pytest.mark.parametrize("change, message", [
+    (dict(F=2 * np.eye(2)), "spectral radius"),
+    (dict(C=-np.eye(2)), "C must be positive definite"),
+    (dict(cov0=np.zeros((2, 2))), "cov0 must be positive definite"),
+    (dict(mean0=np.zeros(3)), "mean0 of length 2"),
+    (dict(steps=0), "steps"),
+])
+def test_transient_entropy_names_bad_input(change, message):
+    arguments = dict(F=0.5 * np.eye(2), C=np.eye(2), mean0=np.zeros(2), cov0=np.eye(2), steps=3) | change
+    with pytest.raises(ValueError, match=message):
+        thermo.transient_entropy_production(**arguments)

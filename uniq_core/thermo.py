@@ -551,3 +551,80 @@ def integrated_circulation(traj: np.ndarray) -> float:
     about the stationary mean."""
     traj = np.asarray(traj, dtype=np.float64)
     return float(0.5 * np.sum(traj[:-1, 0] * traj[1:, 1] - traj[:-1, 1] * traj[1:, 0]))
+
+
+def _gaussian_kl(mean: np.ndarray, cov: np.ndarray, target_mean: np.ndarray, target_cov: np.ndarray) -> float:
+    """KL(N(mean, cov) ‖ N(target_mean, target_cov))."""
+    n = len(mean)
+    factor = linalg.cho_factor(target_cov)
+    difference = target_mean - mean
+    return float(0.5 * (np.trace(linalg.cho_solve(factor, cov)) + difference @ linalg.cho_solve(factor, difference)
+                        - n + 2 * np.sum(np.log(np.diag(factor[0]))) - np.linalg.slogdet(cov)[1]))
+
+
+def transient_entropy_production(F: np.ndarray, C: np.ndarray, mean0: np.ndarray, cov0: np.ndarray,
+                                 steps: int) -> dict[str, np.ndarray]:
+    """Exact entropy production, step by step, of the Gaussian chain x' = F x + ξ, ξ ~ N(0, C), started from
+    N(``mean0``, ``cov0``) away from its stationary law π = N(0, S): the relaxation of an ensemble, not a
+    steady state.
+
+    Per step t → t+1, with p_t = N(m_t, S_t) and k the kernel:
+
+    - ``total``: KL(p_t(x) k(y|x) ‖ p_{t+1}(y) k(x|y)), the forward pair against the same kernel run backwards
+      from the law reached, ½[−n − ln det S_t + ln det S_{t+1} + tr(C⁻¹ E[(x − F y)(x − F y)ᵀ])];
+    - ``excess`` (non-adiabatic, Hatano–Sasa / Esposito–Van den Broeck): KL(p_t ‖ π) − KL(p_{t+1} ‖ π), the
+      relaxation; non-negative for any chain (data processing), zero at stationarity, and it telescopes to
+      KL(p_0 ‖ π) − KL(p_T ‖ π);
+    - ``housekeeping`` (adiabatic): E_{x∼p_t} KL(k(·|x) ‖ k̃(·|x)) with k̃ the stationary time reversal
+      (F̃ = S Fᵀ S⁻¹, C̃ = S − F̃ S F̃ᵀ); zero for every p_t when the chain is reversible (F S symmetric), equal to
+      :func:`ar1_entropy_production` at stationarity, and larger than that where the mean is displaced,
+      because the drift's non-gradient part acts on the displacement.
+
+    ``total`` = ``excess`` + ``housekeeping`` to rounding (the tests check the two routes against each other and
+    against a Monte Carlo of path log-ratios). Returns the three arrays (``steps``,) in nats per step and the
+    ``mean_norm`` ‖m_t‖ (``steps``+1,).
+    """
+    F = np.atleast_2d(np.asarray(F, dtype=np.float64))
+    C = np.atleast_2d(np.asarray(C, dtype=np.float64))
+    n = F.shape[0]
+    mean = np.asarray(mean0, dtype=np.float64).reshape(-1)
+    cov = np.atleast_2d(np.asarray(cov0, dtype=np.float64))
+    if F.shape != (n, n) or C.shape != (n, n) or cov.shape != (n, n) or mean.shape != (n,):
+        raise ValueError(f"F, C, cov0 must be {n} × {n} and mean0 of length {n}; got {F.shape}, {C.shape}, "
+                         f"{cov.shape}, {mean.shape}")
+    check_number("steps", steps, low=1, integer=True)
+    if np.max(np.abs(np.linalg.eigvals(F))) >= 1:
+        raise ValueError("F is not stable: its spectral radius must be below 1 for the chain to relax")
+    for name, matrix in (("C", C), ("cov0", cov)):
+        if np.linalg.eigvalsh((matrix + matrix.T) / 2).min() <= 0:
+            raise ValueError(f"{name} must be positive definite")
+    S = linalg.solve_discrete_lyapunov(F, C)
+    S = (S + S.T) / 2
+    reverse_F = S @ F.T @ np.linalg.inv(S)
+    reverse_C = S - reverse_F @ S @ reverse_F.T
+    reverse_C = (reverse_C + reverse_C.T) / 2
+    reverse_factor = linalg.cho_factor(reverse_C)
+    noise_factor = linalg.cho_factor(C)
+    log_det_C = 2 * np.sum(np.log(np.diag(noise_factor[0])))
+    delta = F - reverse_F
+    drift_form = delta.T @ linalg.cho_solve(reverse_factor, delta)
+    noise_part = 0.5 * (np.trace(linalg.cho_solve(reverse_factor, C)) - n
+                        + 2 * np.sum(np.log(np.diag(reverse_factor[0]))) - log_det_C)
+    back = np.eye(n) - F @ F
+    zero = np.zeros(n)
+    total, excess, housekeeping, norms = [], [], [], [float(np.linalg.norm(mean))]
+    divergence = _gaussian_kl(mean, cov, zero, S)
+    for _ in range(steps):
+        second = cov + np.outer(mean, mean)
+        next_mean, next_cov = F @ mean, F @ cov @ F.T + C
+        next_cov = (next_cov + next_cov.T) / 2
+        residual = back @ second @ back.T + F @ C @ F.T
+        total.append(0.5 * (-n - np.linalg.slogdet(cov)[1] + np.linalg.slogdet(next_cov)[1]
+                            + np.trace(linalg.cho_solve(noise_factor, residual))))
+        next_divergence = _gaussian_kl(next_mean, next_cov, zero, S)
+        excess.append(divergence - next_divergence)
+        housekeeping.append(noise_part + 0.5 * float(np.sum(drift_form * second)))
+        mean, cov, divergence = next_mean, next_cov, next_divergence
+        norms.append(float(np.linalg.norm(mean)))
+    return {"total": np.array(total), "excess": np.array(excess), "housekeeping": np.array(housekeeping),
+            "mean_norm": np.array(norms)}

@@ -14,8 +14,10 @@ Three measurements: (1) at a minimum, the exact linearised rates and the entropy
 the real, nonlinear SGD and Langevin chains (Langevin heat added only in the observed subspace), with their
 probability currents (:func:`run_entropy`), decided by :func:`pooled_decision` and checked by
 :func:`null_control` and :func:`positive_control`; (2) the
-local linearised rate along training from initialisation (:func:`run_training`); (3) the exact rate over a
-grid of step sizes, batch sizes and temperatures (:func:`run_sweep`).
+local linearised rate along training from initialisation (:func:`run_training`); (3) learning itself: the
+linearised chains run from the initialisation, their entropy production split into excess and housekeeping,
+beside a real SGD run (:func:`run_learning`); (4) the exact rate over a grid of step sizes, batch sizes and
+temperatures (:func:`run_sweep`).
 """
 
 from __future__ import annotations
@@ -564,6 +566,183 @@ def run_training(config: TrainingConfig, *, progress: bool = True, use_cache: bo
     return runtime.cached(compute, config, TrainingResult, use_cache=use_cache)
 
 
+# ----------------------------------------------------------------------------------- learning itself
+
+
+def initial_variance(model: torch.nn.Module) -> np.ndarray:
+    """Per-parameter variance of PyTorch's default initialisation of an MLP's ``nn.Linear`` layers, in the
+    order of :func:`uniq_core.models.flat_parameters`: weights and biases uniform on ±1/√fan_in, so variance
+    1/(3·fan_in). The draws are independent, so the initial law of the flat parameters has this diagonal
+    covariance."""
+    parts = []
+    for module in model.modules():
+        if isinstance(module, torch.nn.Linear):
+            variance = 1.0 / (3.0 * module.in_features)
+            parts += [np.full(module.weight.numel(), variance)]
+            if module.bias is not None:
+                parts += [np.full(module.bias.numel(), variance)]
+        elif any(True for _ in module.parameters(recurse=False)):
+            raise ValueError(f"initial_variance knows nn.Linear layers only; got {type(module).__name__}")
+    return np.concatenate(parts)
+
+
+@dataclass(frozen=True)
+class LearningConfig(ConfigBase):
+    """Entropy production of learning itself: per seed, the linearised SGD and Langevin chains at the minimum
+    that full-batch descent reaches from that seed's initialisation, run for ``steps`` steps from the
+    initial law (that initialisation, with the initialisation's spread) projected on the top-``subspace``
+    stable Hessian directions (also at every size in ``subspaces``); the exact total entropy production with
+    its excess (relaxation) and housekeeping (non-equilibrium) parts
+    (:func:`uniq_core.thermo.transient_entropy_production`); and one real minibatch SGD run from the same
+    initialisation, projected on the same directions, to show how far the linear model is from it."""
+
+    dataset: str = "digits"
+    n_train: int = 512
+    widths: tuple[int, ...] = (16,)
+    weight_decay: float = 1e-2
+    descent_steps: int = 2000
+    descent_lr: float = 0.5
+    lr: float = 0.1
+    batch_size: int = 16
+    subspace: int = 16
+    subspaces: tuple[int, ...] = (8, 16, 32)
+    steps: int = 3000
+    n_seeds: int = 8
+    seed: int = 0
+    device: str = "auto"
+
+    def __post_init__(self) -> None:
+        _check_network(self)
+        check_number("descent_steps", self.descent_steps, low=1, integer=True)
+        check_number("descent_lr", self.descent_lr, low=0.0, high=100.0, low_inclusive=False)
+        check_number("lr", self.lr, low=0.0, high=100.0, low_inclusive=False)
+        check_number("batch_size", self.batch_size, low=1, high=self.n_train, integer=True)
+        check_numbers("subspaces", self.subspaces, low=2, high=1024, integer=True)
+        if self.subspace not in self.subspaces:
+            raise ValueError(f"subspace={self.subspace} must be one of subspaces={self.subspaces}")
+        if max(self.subspaces) >= self.n_train:
+            raise ValueError(f"subspaces={self.subspaces} must stay below n_train={self.n_train}: the minibatch "
+                             "noise has rank below n_train, and the chain's entropy production is infinite there")
+        check_number("steps", self.steps, low=10, integer=True)
+        check_number("n_seeds", self.n_seeds, low=1, high=50, integer=True)
+
+    @classmethod
+    def quick(cls) -> "LearningConfig":
+        return cls()
+
+    @classmethod
+    def full(cls) -> "LearningConfig":
+        return cls(n_train=1347, widths=(32,), descent_steps=5000, steps=10_000, n_seeds=16)
+
+
+@dataclass
+class LearningResult(ResultBase):
+    """``subspaces`` (s,); per seed × subspace size, summed over the run's ``steps`` steps (nats): the
+    linearised SGD chain's ``sgd_total``, ``sgd_excess``, ``sgd_housekeeping`` and the matched Langevin
+    chain's (isotropic noise of the same trace) ``langevin_*``; ``sgd_stationary_housekeeping``: what the
+    same steps would produce at stationarity (the stationary rate times ``steps``). Per seed × step, at the
+    default ``subspace``: the per-step series ``sgd_*_rate`` and ``langevin_total_rate``,
+    ``langevin_housekeeping_rate``; ``crossing``: the first step whose SGD excess is below its housekeeping
+    (the relaxation over, the steady part dominating; ``steps`` if never). ``checkpoints`` and, per seed ×
+    checkpoint, ``model_distance`` ‖x_t‖ of the linear chain's mean and ``real_distance`` of the real SGD
+    run from the same initialisation, both projected on the default subspace relative to the minimum, and
+    ``model_deviation`` ‖x_real − x_model‖/‖x_0‖; ``train_accuracy`` at the minimum."""
+
+    subspaces: np.ndarray
+    sgd_total: np.ndarray
+    sgd_excess: np.ndarray
+    sgd_housekeeping: np.ndarray
+    langevin_total: np.ndarray
+    langevin_excess: np.ndarray
+    langevin_housekeeping: np.ndarray
+    sgd_stationary_housekeeping: np.ndarray
+    sgd_total_rate: np.ndarray
+    sgd_excess_rate: np.ndarray
+    sgd_housekeeping_rate: np.ndarray
+    langevin_total_rate: np.ndarray
+    langevin_housekeeping_rate: np.ndarray
+    crossing: np.ndarray
+    checkpoints: np.ndarray
+    model_distance: np.ndarray
+    real_distance: np.ndarray
+    model_deviation: np.ndarray
+    train_accuracy: np.ndarray
+
+
+def run_learning(config: LearningConfig, *, progress: bool = True, use_cache: bool = True) -> LearningResult:
+    """Minimum, curvature and noise per seed; the exact transient entropy production of the linearised chains
+    from the projected initial law; one real SGD run from the same initialisation, for comparison."""
+
+    def compute() -> LearningResult:
+        later = np.geomspace(min(10, config.steps), config.steps, 8).round().astype(int)
+        checkpoints = np.concatenate([[0], np.unique(later)])
+        per_seed: list[dict[str, np.ndarray]] = []
+        for seed in runtime.progress_bar(range(config.seed, config.seed + config.n_seeds), "seeds", progress):
+            problem = _Problem(config.dataset, config.n_train, config.widths, config.weight_decay, seed, config.device)
+            theta = problem.descend(problem.theta0, config.descent_steps, config.descent_lr, progress)
+            eigenvalues, vectors = problem.curvature(theta)
+            chosen = _stable(eigenvalues, config.lr, max(config.subspaces))
+            if len(chosen) < max(config.subspaces):
+                raise ValueError(f"lr={config.lr} leaves {len(chosen)} stable curvature directions at the minimum; "
+                                 f"subspaces={config.subspaces} need {max(config.subspaces)}")
+            covariance = problem.gradient_covariance(theta, vectors[:, chosen])
+            variance = initial_variance(problem.model)
+            displacement = (problem.theta0 - theta).cpu().numpy()
+            record: dict[str, Any] = {"train_accuracy": problem.accuracy(theta)}
+            sums: dict[str, list[float]] = {}
+            for d in config.subspaces:
+                basis = vectors[:, chosen[:d]]
+                transition = np.eye(d) - config.lr * np.diag(eigenvalues[chosen[:d]])
+                noise = config.lr**2 * covariance[:d, :d] / config.batch_size
+                isotropic = np.trace(noise) / d * np.eye(d)
+                mean0, cov0 = basis.T @ displacement, (basis.T * variance) @ basis
+                sgd = thermo.transient_entropy_production(transition, noise, mean0, cov0, config.steps)
+                langevin = thermo.transient_entropy_production(transition, isotropic, mean0, cov0, config.steps)
+                for name in ("total", "excess", "housekeeping"):
+                    sums.setdefault(f"sgd_{name}", []).append(float(sgd[name].sum()))
+                    sums.setdefault(f"langevin_{name}", []).append(float(langevin[name].sum()))
+                sums.setdefault("sgd_stationary_housekeeping", []).append(
+                    config.steps * thermo.ar1_entropy_production(transition, noise))
+                if d == config.subspace:
+                    record |= {"sgd_total_rate": sgd["total"], "sgd_excess_rate": sgd["excess"],
+                               "sgd_housekeeping_rate": sgd["housekeeping"], "langevin_total_rate": langevin["total"],
+                               "langevin_housekeeping_rate": langevin["housekeeping"],
+                               "model_distance": sgd["mean_norm"][checkpoints]}
+                    below = np.flatnonzero(sgd["excess"] < sgd["housekeeping"])
+                    record["crossing"] = int(below[0]) if below.size else config.steps
+                    projection = torch.as_tensor(basis, dtype=theta.dtype, device=theta.device)
+                    model_means = [np.linalg.matrix_power(transition, int(step)) @ mean0 for step in checkpoints]
+            record |= {name: np.array(values) for name, values in sums.items()}
+            real = _real_projection(problem, theta, projection, checkpoints, config, seed)
+            record["real_distance"] = np.linalg.norm(real, axis=1)
+            record["model_deviation"] = (np.linalg.norm(real - np.array(model_means), axis=1)
+                                         / np.linalg.norm(model_means[0]))
+            per_seed.append(record)
+        fields = {name: np.array([r[name] for r in per_seed]) for name in per_seed[0]}
+        return LearningResult(subspaces=np.array(config.subspaces), checkpoints=checkpoints, **fields)
+
+    return runtime.cached(compute, config, LearningResult, use_cache=use_cache)
+
+
+def _real_projection(problem: _Problem, minimum: torch.Tensor, projection: torch.Tensor, checkpoints: np.ndarray,
+                     config: LearningConfig, seed: int) -> np.ndarray:
+    """One minibatch SGD run from the seed's initialisation; its displacement from ``minimum`` projected on
+    ``projection``'s columns at each checkpoint (NaN from divergence on)."""
+    generator = torch.Generator().manual_seed(seed + 30_000)
+    theta = problem.theta0
+    out = np.full((len(checkpoints), projection.shape[1]), np.nan)
+    for step in range(config.steps + 1):
+        if not bool(torch.isfinite(theta).all()):
+            break
+        if step in checkpoints:
+            out[int(np.searchsorted(checkpoints, step))] = ((theta - minimum) @ projection).cpu().numpy()
+        if step == config.steps:
+            break
+        index = torch.randint(0, problem.x.shape[0], (config.batch_size,), generator=generator).to(problem.device)
+        theta = theta - config.lr * problem.gradient(theta, problem.x[index], problem.y[index])
+    return out
+
+
 # ---------------------------------------------------------------------------------------------- regimes
 
 
@@ -819,10 +998,11 @@ def findings(results: Mapping[str, Any], configs: Mapping[str, Any]) -> dict[str
 
     ``results``: ``validation`` (:class:`ValidationResult`), ``stationary`` (:class:`EntropyResult`), ``null``
     (:func:`null_control`'s dict), ``positive`` (:func:`positive_control`'s dict), ``training``
-    (:class:`TrainingResult`) and ``sweep`` (:class:`SweepResult`). ``configs``: ``validation``
-    (:class:`ValidationConfig`) and ``stationary`` (:class:`EntropyConfig`). Keys are the glue names:
+    (:class:`TrainingResult`), ``learning`` (:class:`LearningResult`) and ``sweep`` (:class:`SweepResult`).
+    ``configs``: ``validation`` (:class:`ValidationConfig`), ``stationary`` (:class:`EntropyConfig`) and
+    ``learning`` (:class:`LearningConfig`). Keys are the glue names:
     ``ou_*`` (validation), ``st_*`` (at a minimum), ``null_*``/``pos_*`` (the controls), ``cur_*`` (currents),
-    ``tr_*`` (along training), ``sw_*`` (regimes) and ``claim_entropy*`` (the verdict). Values are ``int``, ``float`` or ``str``.
+    ``tr_*`` (along training), ``le_*`` (learning itself), ``sw_*`` (regimes) and ``claim_entropy*`` (the verdict). Values are ``int``, ``float`` or ``str``.
     """
     stationary, stationary_config = results["stationary"], configs["stationary"]
     return {
@@ -834,7 +1014,9 @@ def findings(results: Mapping[str, Any], configs: Mapping[str, Any]) -> dict[str
         **_current_findings(stationary),
         **_training_findings(results["training"]),
         **_sweep_findings(results["sweep"]),
-        **_verdict_findings(stationary, stationary_config, results["training"]),
+        **_learning_findings(results["learning"], configs["learning"]),
+        **_verdict_findings(stationary, stationary_config, results["training"], results["learning"],
+                            configs["learning"]),
     }
 
 
@@ -1119,6 +1301,79 @@ def _contraction_findings(training: TrainingResult) -> dict[str, float | int | s
     }
 
 
+def learning_summary(learning: LearningResult, config: LearningConfig, subspace: int | None = None) -> dict[str, Any]:
+    """What the learning run's entropy production shows, computed once for the chapter and the verdict row:
+    per seed at the default subspace, SGD's total, excess and housekeeping over the run, the Langevin
+    control's, the housekeeping share of SGD's total, the transient's housekeeping over the stationary one,
+    and the linear chain's largest deviation from the real run (in units of the initial displacement);
+    geometric means with their log t-intervals (or, below :data:`~uniq_core.rules.MIN_UNITS` seeds, what they
+    would be). ``subspace``: another of ``learning.subspaces`` than the config's default."""
+    column = list(np.asarray(learning.subspaces)).index(subspace or config.subspace)
+
+    def at(name: str) -> np.ndarray:
+        return np.asarray(getattr(learning, name), dtype=float)[:, column]
+
+    housekeeping = at("sgd_housekeeping")
+    mean, interval = stats.log_t_interval(housekeeping)
+    seeds = int(np.isfinite(housekeeping).sum())
+    interval_text = (f"{interval[0]:.3g} to {interval[1]:.3g}, geometric-mean t-interval over {seeds} seeds"
+                     if seeds >= rules.MIN_UNITS else
+                     f"over {seeds} seeds, fewer than {rules.MIN_UNITS}: the interval would be {interval[0]:.3g} to "
+                     f"{interval[1]:.3g}; decide nothing")
+    deviation = np.nanmax(np.asarray(learning.model_deviation, dtype=float), axis=1)
+    return {
+        "seeds": seeds,
+        "housekeeping": housekeeping, "housekeeping_mean": mean, "housekeeping_interval": interval,
+        "housekeeping_text": interval_text,
+        "total": at("sgd_total"), "excess": at("sgd_excess"),
+        "langevin_total": at("langevin_total"), "langevin_housekeeping": at("langevin_housekeeping"),
+        "share": housekeeping / at("sgd_total"),
+        "transient_ratio": housekeeping / at("sgd_stationary_housekeeping"),
+        "deviation": deviation,
+    }
+
+
+def _learning_findings(learning: LearningResult, config: LearningConfig) -> dict[str, float | int | str]:
+    """The ``le_*`` names: entropy production of learning from initialisation in the linearised chains."""
+    from uniq_core.experiments import verdicts
+
+    summary = learning_summary(learning, config)
+    by_size = "; ".join(
+        f"{int(d)} directions: {stats.log_t_interval(np.asarray(learning.sgd_housekeeping)[:, j])[0]:.3g} nats "
+        f"({100 * np.median(np.asarray(learning.sgd_housekeeping)[:, j] / np.asarray(learning.sgd_total)[:, j]):.2g}%"
+        " of the total)" for j, d in enumerate(learning.subspaces))
+    real = np.asarray(learning.real_distance, dtype=float)
+    model = np.asarray(learning.model_distance, dtype=float)
+    return {
+        "le_seeds": summary["seeds"],
+        "le_steps": int(config.steps),
+        "le_subspace": int(config.subspace),
+        "le_lr": config.lr,
+        "le_batch": int(config.batch_size),
+        "le_sgd_total": stats.log_t_interval(summary["total"])[0],
+        "le_sgd_excess": stats.log_t_interval(summary["excess"])[0],
+        "le_sgd_housekeeping": summary["housekeeping_mean"],
+        "le_housekeeping_interval": summary["housekeeping_text"],
+        "le_share": 100 * float(np.median(summary["share"])),
+        "le_langevin_total": stats.log_t_interval(summary["langevin_total"])[0],
+        "le_langevin_housekeeping": float(np.max(np.abs(summary["langevin_housekeeping"]))),
+        "le_excess_ratio": float(np.median(summary["excess"] / summary["langevin_total"])),
+        "le_transient_ratio": float(np.median(summary["transient_ratio"])),
+        "le_crossing": int(np.median(learning.crossing)),
+        "le_by_subspace": by_size,
+        "le_deviation": float(np.median(summary["deviation"])),
+        "le_deviation_max": float(np.max(summary["deviation"])),
+        "le_tolerance": verdicts.MODEL_TOLERANCE,
+        "le_model_word": "the model's, not the run's" if np.median(summary["deviation"]) > verdicts.MODEL_TOLERANCE
+        else "the run's, to that tolerance",
+        "le_real_end": float(np.nanmedian(real[:, -1] / real[:, 0])),
+        "le_model_end": float(np.median(model[:, -1] / model[:, 0])),
+        "le_majority_word": "relaxation, which the reversible control produces too" if np.median(summary["share"]) < 0.5
+        else "housekeeping, which the reversible control does not produce",
+        "le_train_accuracy": 100 * float(np.mean(learning.train_accuracy)),
+    }
+
+
 def per_seed_correlations(training: TrainingResult) -> np.ndarray:
     """Per seed, the Pearson correlation across checkpoints of the log local rate with the sharpness (over
     that seed's finite checkpoints; NaN with fewer than three): one number per independent unit."""
@@ -1170,10 +1425,10 @@ def _sweep_findings(sweep: SweepResult) -> dict[str, float | int | str]:
     }
 
 
-def _verdict_findings(stationary: EntropyResult, config: EntropyConfig,
-                      training: TrainingResult) -> dict[str, float | int | str]:
+def _verdict_findings(stationary: EntropyResult, config: EntropyConfig, training: TrainingResult,
+                      learning: LearningResult, learning_config: LearningConfig) -> dict[str, float | int | str]:
     """The ``claim_entropy*`` names of the verdict box: the verdict page's row for this claim, from the same
     row function (:func:`uniq_core.experiments.verdicts.row_entropy`)."""
     from uniq_core.experiments import verdicts
 
-    return verdicts.claim_findings(verdicts.row_entropy(stationary, config, training))
+    return verdicts.claim_findings(verdicts.row_entropy(stationary, config, training, learning, learning_config))

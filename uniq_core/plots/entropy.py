@@ -134,6 +134,46 @@ def training_entropy_figure(result: Any) -> plt.Figure:
     return figure
 
 
+def learning_entropy_figure(result: Any) -> plt.Figure:
+    """Entropy production of learning itself in the linearised chains: per step, SGD's total, excess and
+    housekeeping parts and the reversible Langevin control (median over seeds, each seed faint); and the
+    linear chain's mean path against the real SGD run, projected on the same directions."""
+    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
+    steps = np.arange(1, result.sgd_total_rate.shape[1] + 1)
+    series = (("SGD total", result.sgd_total_rate, "#c0392b", "-"),
+              ("SGD excess (relaxation)", result.sgd_excess_rate, "#e67e22", "--"),
+              ("SGD housekeeping", result.sgd_housekeeping_rate, "#8e44ad", "-"),
+              ("Langevin total (all excess)", result.langevin_total_rate, "#2471a3", ":"))
+    for label, rates, colour, style in series:
+        positive = np.where(rates > 0, rates, np.nan)
+        for row in positive:
+            left.plot(steps, row, color=colour, lw=0.5, alpha=0.25)
+        left.plot(steps, np.nanmedian(positive, axis=0), style, color=colour, lw=2, label=label)
+    left.axvline(np.median(result.crossing) + 1, color="grey", lw=1, ls="--",
+                 label="excess falls below housekeeping (median)")
+    left.set_xscale("log")
+    left.set_yscale("log")
+    left.set_xlabel("step of the linearised chain")
+    left.set_ylabel("nats per step")
+    left.set_title("learning from initialisation, linearised chain")
+    left.legend(fontsize=7)
+    checkpoints = np.maximum(result.checkpoints, 1)
+    for seed, (model, real) in enumerate(zip(result.model_distance, result.real_distance)):
+        colour = PALETTE(seed / max(len(result.model_distance) - 1, 1))
+        right.plot(checkpoints, real, "o-", color=colour, lw=1, label="real SGD run" if seed == 0 else None)
+        right.plot(checkpoints, np.maximum(model, 1e-6), ":", color=colour, lw=1,
+                   label="linear chain's mean (floored at 1e-6)" if seed == 0 else None)
+    right.set_xscale("log")
+    right.set_yscale("log")
+    right.set_xlabel("training step (0 drawn at 1)")
+    right.set_ylabel("distance to the minimum, top stable directions")
+    right.set_title("does the linear chain follow the run?")
+    right.legend(fontsize=7)
+    figure.tight_layout()
+    plt.close(figure)
+    return figure
+
+
 def entropy_sweep_traces(result: Any, temperature_index: int) -> list[go.Scatter]:
     """Exact linearised SGD entropy production against the step size, one line per batch size."""
     return [
