@@ -1,9 +1,9 @@
-"""How long the full profile takes on this machine: every experiment's ``full()`` Config, run for at most
-``--limit`` seconds each on ``--device``, with an empty results cache.
+"""How long a profile takes on this machine: every experiment's ``full()`` Config (or ``--profile standard``'s
+``standard()``), run for at most ``--limit`` seconds each on ``--device``, with an empty results cache.
 
 An experiment that finishes gives its time. One that does not gives a lower bound (the limit) and, where
 it has a progress bar with a total, an extrapolation from the outermost one (which assumes the items of that
-bar cost alike): elapsed × total / done, or elapsed × total while its first item runs. Prints one JSON line {"full_profile": {name: {...}}, "total": {...}}.
+bar cost alike): elapsed × total / done, or elapsed × total while its first item runs. Prints one JSON line {"full_profile": {name: {...}}, "profile": ..., "total": {...}}.
 """
 
 from __future__ import annotations
@@ -55,8 +55,9 @@ def main() -> None:
     parser.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda"))
     parser.add_argument("--limit", type=float, default=120.0, help="seconds per experiment")
     parser.add_argument("--experiment", action="append", help="only these experiments (repeatable)")
+    parser.add_argument("--profile", default="full", choices=("quick", "standard", "full"))
     arguments = parser.parse_args()
-    os.environ["UNIQ_PROFILE"] = "full"
+    os.environ["UNIQ_PROFILE"] = arguments.profile
     os.environ["UNIQ_CACHE_DIR"] = tempfile.mkdtemp(prefix="uniq-full-")  # an empty cache
     from uniq_core import cli
 
@@ -68,7 +69,7 @@ def main() -> None:
     for name, experiment in cli.experiments().items():
         if arguments.experiment and name not in arguments.experiment:
             continue
-        config = experiment.config_type.full()
+        config = getattr(experiment.config_type, arguments.profile)()
         try:
             config = cli.apply_settings(config, [f"{cli._device_field(name, config)}={arguments.device}"])
         except ValueError:
@@ -94,7 +95,8 @@ def main() -> None:
     finished = sum(r["seconds"] for r in records.values() if r["finished"])
     lower = sum(r["seconds"] if r["finished"] else max(r["seconds"], r.get("estimate_seconds") or 0)
                 for r in records.values())
-    print(json.dumps({"full_profile": records, "device": arguments.device, "limit": arguments.limit,
+    print(json.dumps({"full_profile": records, "profile": arguments.profile, "device": arguments.device,
+                      "limit": arguments.limit,
                       "total": {"finished_seconds": round(finished), "lower_bound_seconds": round(lower),
                                 "unfinished": [n for n, r in records.items() if not r["finished"]]}}))
 

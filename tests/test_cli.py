@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from uniq_core import cli, explore
+from uniq_core import cli, explore, runtime
 from uniq_core.experiments import dna, entropy
 
 SMALL = ["n_steps=2000", "dts=(0.1, 0.2)"]
@@ -120,7 +120,7 @@ def test_every_config_that_trains_a_network_has_a_device_that_defaults_to_auto()
     # and topology.calibration computes persistence of random walks (NumPy and gudhi)
     on_the_cpu = {"entropy.validation", "fisher.null_check", "topology.calibration"}
     for name, experiment in cli.experiments().items():
-        for profile in ("quick", "full"):
+        for profile in runtime.PROFILES:
             config = getattr(experiment.config_type, profile)()
             if name in on_the_cpu:
                 with pytest.raises(ValueError, match="has no device field"):

@@ -24,6 +24,7 @@ def test_deploy_workflow_builds_with_the_readme_commands_and_publishes_site_and_
     workflow = yaml.safe_load(WORKFLOW.read_text())
     commands = [step.get("run", "") for step in workflow["jobs"]["build"]["steps"]]
     assert "make book" in commands and "make notebooks" in commands
+    assert workflow["jobs"]["build"]["env"]["UNIQ_PROFILE"] == "standard"  # the published profile
     uses = [step.get("uses", "") for job in workflow["jobs"].values() for step in job["steps"]]
     assert any(u.startswith("actions/deploy-pages") for u in uses)
     branches = [step["with"].get("publish_branch") for job in workflow["jobs"].values() for step in job["steps"]

@@ -16,6 +16,18 @@ def test_profile_reads_environment(monkeypatch):
     assert runtime.profile() == "quick"
 
 
+def test_every_config_has_a_standard_profile_with_at_least_eight_units(monkeypatch):
+    from uniq_core import cli, schema
+
+    monkeypatch.setenv("UNIQ_PROFILE", "standard")
+    for name, experiment in cli.experiments().items():
+        standard, quick = experiment.config_type.standard(), experiment.config_type.quick()
+        assert experiment.config_type.for_profile() == standard
+        for field in schema.UNIT_FIELDS:
+            if hasattr(standard, field):
+                assert getattr(standard, field) >= max(schema.STANDARD_UNITS, getattr(quick, field)), (name, field)
+
+
 def test_profile_default_depends_on_gpu(monkeypatch):
     monkeypatch.delenv("UNIQ_PROFILE", raising=False)
     assert runtime.profile() == ("full" if torch.cuda.is_available() else "quick")
@@ -23,7 +35,7 @@ def test_profile_default_depends_on_gpu(monkeypatch):
 
 def test_bad_profile_names_allowed_values(monkeypatch):
     monkeypatch.setenv("UNIQ_PROFILE", "fast")
-    with pytest.raises(ValueError, match=r"UNIQ_PROFILE='fast'.*quick, full"):
+    with pytest.raises(ValueError, match=r"UNIQ_PROFILE='fast'.*quick, standard, full"):
         runtime.profile()
 
 

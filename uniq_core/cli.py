@@ -176,10 +176,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m uniq_core", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     listing = commands.add_parser("list", help="every experiment with its Config fields and defaults")
-    listing.add_argument("--profile", choices=("quick", "full"), help="defaults of this profile")
+    listing.add_argument("--profile", choices=runtime.PROFILES, help="defaults of this profile")
     runner = commands.add_parser("run", help="run one experiment through the results cache")
     runner.add_argument("experiment", help="a name from `python -m uniq_core list`")
-    runner.add_argument("--profile", choices=("quick", "full"), help="start from Config.quick() or Config.full()")
+    runner.add_argument("--profile", choices=runtime.PROFILES,
+                        help="start from Config.quick(), Config.standard() or Config.full()")
     runner.add_argument("--device", choices=runtime.DEVICES, help="the Config's device field")
     runner.add_argument("--set", dest="settings", action="append", default=[], metavar="FIELD=VALUE",
                         help="change one Config field (repeatable; base.field=value for a nested Config)")

@@ -1,4 +1,4 @@
-"""Where and how runs happen: profile (quick|full), device, seeding and the on-disk results cache."""
+"""Where and how runs happen: profile (quick|standard|full), device, seeding and the on-disk results cache."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import torch
 
 import uniq_core
 
-PROFILES = ("quick", "full")
+PROFILES = ("quick", "standard", "full")
 #: What a Config's ``device`` field may say (:func:`device` also takes ``cuda:N`` and ``torch.device``).
 DEVICES = ("auto", "cpu", "cuda")
 R = TypeVar("R")
@@ -26,7 +26,9 @@ T = TypeVar("T")
 def profile() -> str:
     """The active profile: ``UNIQ_PROFILE`` if set, else ``full`` with a GPU and ``quick`` without.
 
-    ``quick`` trains real networks on real data, only smaller and shorter; tests and CI use it.
+    ``quick`` trains real networks on real data, only smaller and shorter; tests and CI use it. ``standard``,
+    the profile the site is published with, decides every interval over at least eight independent units
+    on a CPU. ``full`` is GPU scale.
     """
     value = os.environ.get("UNIQ_PROFILE", "").strip().lower()
     if not value:

@@ -68,16 +68,33 @@ def check_widths(name: str, value: Any, *, low: int = 1, high: int = 4096) -> No
         raise ValueError(f"{name}={value!r} is not allowed; expected a tuple of integers in [{low}, {high}]")
 
 
+#: Independent units (seeds, initialisations, parent networks, independent pairs) behind every per-unit
+#: interval in the ``standard`` profile, the one the site is published with.
+STANDARD_UNITS = 8
+#: The Config fields that count independent units.
+UNIT_FIELDS = ("n_seeds", "n_inits", "n_parents", "n_independent")
+
+
 class ConfigBase:
     """Mixin for frozen dataclass Configs: ``to_dict``, ``replace`` (which re-validates) and
-    ``for_profile`` (``quick()`` or ``full()``, which each Config defines, by the active profile)."""
+    ``for_profile`` (``quick()``, ``standard()`` or ``full()`` by the active profile). Each Config defines
+    ``quick()`` and ``full()``; ``standard()`` defaults to ``quick()`` with at least :data:`STANDARD_UNITS`
+    independent units in every field of :data:`UNIT_FIELDS`, and a Config overrides it where the standard
+    profile needs more than more units (longer runs, more chains)."""
+
+    @classmethod
+    def standard(cls: type[C]) -> C:
+        """The published site's profile: :meth:`quick` with every unit count raised to :data:`STANDARD_UNITS`."""
+        quick = cls.quick()  # type: ignore[attr-defined]
+        changes = {name: max(getattr(quick, name), STANDARD_UNITS) for name in UNIT_FIELDS if hasattr(quick, name)}
+        return quick.replace(**changes) if changes else quick
 
     @classmethod
     def for_profile(cls: type[C]) -> C:
-        """``cls.quick()`` or ``cls.full()`` according to :func:`uniq_core.runtime.profile`."""
+        """``cls.quick()``, ``cls.standard()`` or ``cls.full()`` according to :func:`uniq_core.runtime.profile`."""
         from uniq_core import runtime
 
-        return cls.full() if runtime.profile() == "full" else cls.quick()  # type: ignore[attr-defined]
+        return getattr(cls, runtime.profile())()
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)  # type: ignore[call-overload]

@@ -959,12 +959,17 @@ class Config(ConfigBase):
         return cls(profile="quick")
 
     @classmethod
+    def standard(cls) -> "Config":
+        return cls(profile="standard")
+
+    @classmethod
     def full(cls) -> "Config":
         return cls(profile="full")
 
 
 def _profiled(config_type: type, profile: str) -> Any:
-    return config_type.quick() if profile == "quick" else config_type.full()
+    check_choice("profile", profile, runtime.PROFILES)
+    return getattr(config_type, profile)()
 
 
 # One function per source: exactly the Config its chapter builds.
