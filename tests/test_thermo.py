@@ -400,3 +400,26 @@ def test_transient_entropy_names_bad_input(change, message):
     arguments = dict(F=0.5 * np.eye(2), C=np.eye(2), mean0=np.zeros(2), cov0=np.eye(2), steps=3) | change
     with pytest.raises(ValueError, match=message):
         thermo.transient_entropy_production(**arguments)
+
+
+def test_transient_entropy_parts_match_their_own_path_log_ratios_for_a_non_normal_drift():
+    from scipy import linalg
+    from scipy.stats import multivariate_normal
+
+    rng = np.random.default_rng(3)
+    F = np.array([[0.7, 0.3, 0.0], [-0.1, 0.8, 0.2], [0.0, 0.0, 0.6]])  # not symmetric, not normal
+    A = rng.standard_normal((3, 3))
+    C = 0.02 * (A @ A.T + np.eye(3))
+    mean, cov = np.array([0.5, -0.4, 0.3]), 0.03 * np.eye(3)
+    result = thermo.transient_entropy_production(F, C, mean, cov, 1)
+    S = linalg.solve_discrete_lyapunov(F, C)
+    reverse_F = S @ F.T @ np.linalg.inv(S)
+    x = rng.multivariate_normal(mean, cov, size=200_000)
+    y = x @ F.T + rng.multivariate_normal(np.zeros(3), C, size=len(x))
+    stationary = multivariate_normal(np.zeros(3), S)
+    excess = (multivariate_normal(mean, cov).logpdf(x) - multivariate_normal(F @ mean, F @ cov @ F.T + C).logpdf(y)
+              + stationary.logpdf(y) - stationary.logpdf(x))
+    housekeeping = (multivariate_normal(np.zeros(3), C).logpdf(y - x @ F.T)
+                    - multivariate_normal(np.zeros(3), S - reverse_F @ S @ reverse_F.T).logpdf(y - x @ reverse_F.T))
+    for sample, exact in ((excess, result["excess"][0]), (housekeeping, result["housekeeping"][0])):
+        assert abs(sample.mean() - exact) < 4 * sample.std() / np.sqrt(len(sample))

@@ -13,7 +13,7 @@ Words:
   settings, undecided on the rest; never called a regime;
 - ``not resolved``: the data cannot decide (an interval containing the null, too few independent units, an
   instrument that has not shown it can fail);
-- ``not testable here``: no chapter measures the claim's quantity;
+- ``not testable here``: no chapter measures the claim's quantity, or the claim cannot fail as worded;
 - ``depends on <choice>``: the word changes when an arbitrary choice behind it (a threshold, a margin, a
   confidence level) takes another reasonable value (:func:`robust`).
 """
@@ -259,7 +259,8 @@ def instrument_rule(reason: str, value: float = float("nan")) -> Decision:
 
 @_rule
 def untestable_rule(measurement: str) -> Decision:
-    """A claim whose quantity no chapter measures is **not testable here**; the row says which measurement
+    """A claim whose quantity no chapter measures, or that cannot fail as worded (ill-posed, or true by the
+    definition of its terms), is **not testable here**; the row says why, and which measurement or restatement
     would test it."""
     return Decision(NOT_TESTABLE, float("nan"), interval_kind=measurement, rule="untestable_rule")
 

@@ -80,14 +80,14 @@ CLAIM_REGISTRY: tuple[Claim, ...] = (
     Claim("entropy", "uniq-nets", "000_a5cfc4e1f6a8e3d7.txt",
           "The learning process is a thermodynamically irreversible non-equilibrium process with strictly "
           "positive entropy production.",
-          "The claim is about learning: the entropy production of SGD along the run from initialisation. Plain "
-          "SGD's path measures are singular (a step is a deterministic map of its batch), so a finite value "
-          "needs a noise model: the linearised Gaussian chain at each seed's minimum, run from that seed's "
-          "initialisation, split exactly into excess (relaxation, which the reversible Langevin control also "
-          "produces) and housekeeping (SGD's non-equilibrium part). The housekeeping part decides, above the "
-          "Langevin control over the seeds, but only where a real SGD run from the same initialisation stays "
-          "close to the chain's mean path; otherwise it is a model's number and the claim is not resolved. Shown beside it: the model-free cross-chain estimate of SGD at a "
-          "stationary minimum (a narrower question), with Langevin dynamics as the null control.",
+          "The claim is about learning: the entropy production of SGD along the run from initialisation. As "
+          "worded it cannot fail: plain SGD's path measures are singular (a step is a deterministic map of its "
+          "batch), so its entropy production is infinite; under a Gaussian noise model the excess (relaxation) "
+          "part is positive for any chain started away from its stationary law, reversible or not, and the "
+          "housekeeping (non-equilibrium) part whenever the noise does not commute with the curvature. So it is "
+          "not testable here; shown: the size of each part in the linearised chain run from each seed's "
+          "initialisation, with the reversible Langevin control and the model's distance from a real run, and "
+          "the model-free cross-chain estimate of SGD at a stationary minimum (a narrower question).",
           "MLP on the digits: the top stable Hessian directions at each seed's minimum, from initialisation "
           "(chapter 2)",
           "02_entropy.html#verdict"),
@@ -449,30 +449,18 @@ def stationary_entropy_decision(stationary) -> Decision:
                         segment="whole chains", confidence=rules.CONFIDENCE)
 
 
-#: The linearised chain stands in for the learning run only if a real SGD run from the same initialisation stays
-#: within this fraction of the initial displacement of the chain's mean path (median over seeds of the largest
-#: deviation); the verdict is recomputed at :data:`MODEL_TOLERANCES`.
-MODEL_TOLERANCE = 0.25
-MODEL_TOLERANCES = (0.1, 0.25, 0.5)
-
-
 def row_entropy(stationary, config=None, training=None, learning=None, learning_config=None) -> Verdict:
-    """The claim is about learning. Plain minibatch SGD has no finite entropy production along its run: each
-    step is a deterministic map of the batch, so the reverse of a step has probability zero and the path
-    measures are mutually singular. A finite number needs a noise model; the chapter's is the linearised
-    Gaussian chain at each seed's minimum, run from that seed's initialisation
-    (:func:`~uniq_core.experiments.entropy.run_learning`), whose total splits exactly into excess (relaxation,
-    produced by the reversible Langevin control too) and housekeeping (SGD's non-equilibrium part, zero for
-    Langevin). The deciding number is that housekeeping over the run, judged over seeds by
-    :func:`~uniq_core.rules.interval_rule` against the Langevin control's largest value (its rounding floor),
-    but only where the linear chain describes the run: a real SGD run from the same initialisation must stay
-    within :data:`MODEL_TOLERANCE` of the chain's mean path; otherwise the number is a model's and the claim
-    is **not resolved** (:func:`~uniq_core.rules.instrument_rule`). Recomputed over the subspace sizes and
-    :data:`MODEL_TOLERANCES`.
-    Without the learning Result the learning run is not measured (:func:`~uniq_core.rules.untestable_rule`).
-    The stationary SGD estimate at a minimum (:func:`stationary_entropy_decision`) is reported beside it, as
-    the answer to a narrower question; the phase-space contraction of gradient descent is no substitute
-    (positive by construction near a minimum and shared by the Langevin dynamics)."""
+    """The claim is about learning, and as worded it cannot fail. Plain minibatch SGD's path measures are
+    singular (each step is a deterministic map of its batch, so the reverse of a step has probability zero):
+    its entropy production along the run is +∞. Under a Gaussian noise model, the linearised chain's
+    housekeeping (non-equilibrium) part is positive whenever the minibatch noise does not commute with the
+    curvature, and its excess (relaxation) part is positive for any chain that starts away from its
+    stationary law, reversible or not. So the claim is **not testable here** as a property of networks
+    (:func:`~uniq_core.rules.untestable_rule`); the row shows what the model measures of its size
+    (:func:`~uniq_core.experiments.entropy.run_learning`): SGD's housekeeping over the run, the share of the
+    total, the Langevin control, the model's distance from a real run, and the stationary estimate at a
+    minimum (:func:`stationary_entropy_decision`), the answer to a narrower question. Without the learning
+    Result the row says the learning run is not measured."""
     stationary_decision = stationary_entropy_decision(stationary)
     beside = (f"SGD's entropy production at a stationary minimum: {stationary_decision.word} "
               f"({stationary_decision.interval_kind})")
@@ -487,46 +475,33 @@ def row_entropy(stationary, config=None, training=None, learning=None, learning_
     from uniq_core.experiments import entropy
 
     learning_config = learning_config or entropy.LearningConfig.for_profile()
-    def decide(subspace: int = learning_config.subspace, tolerance: float = MODEL_TOLERANCE) -> Decision:
-        summary = entropy.learning_summary(learning, learning_config, subspace)
-        deviation = float(np.median(summary["deviation"]))
-        if deviation <= tolerance:
-            floor = float(np.max(np.abs(summary["langevin_housekeeping"])))
-            return rules.interval_rule(summary["housekeeping"], null=floor)
-        reason = (f"plain SGD's path probabilities are singular (a reverse step has probability zero), so its "
-                  f"entropy production is defined only under a noise model; in the linearised Gaussian chain its "
-                  f"housekeeping part is {summary['housekeeping_mean']:.3g} nats ({summary['housekeeping_text']}), "
-                  f"but that chain's mean path departs from a real SGD run from the same initialisation by up to "
-                  f"{deviation:.2f} times the initial displacement (median over seeds; tolerance {tolerance:g}): a "
-                  f"model's number, not the run's")
-        resolved = summary["seeds"] >= rules.MIN_UNITS
-        low, high = summary["housekeeping_interval"] if resolved else (np.nan, np.nan)
-        return replace(rules.instrument_rule(reason, float(summary["housekeeping_mean"])), low=float(low),
-                       high=float(high), n_units=int(summary["seeds"]))
-
-    others = tuple(int(d) for d in learning.subspaces)
-    decision = rules.robust(decide, {**({"subspace": others} if len(others) > 1 else {}),
-                                     "tolerance": MODEL_TOLERANCES},
-                            subspace=learning_config.subspace, tolerance=MODEL_TOLERANCE)
     summary = entropy.learning_summary(learning, learning_config)
-    regime = (f"MLP {learning_config.widths} on {learning_config.dataset} (n = {learning_config.n_train}), SGD "
-              f"η = {learning_config.lr:g}, B = {learning_config.batch_size}, {learning_config.steps} steps from "
-              f"initialisation, linearised at each seed's minimum in its top {learning_config.subspace} stable "
-              f"directions, {summary['seeds']} seeds; SGD's total {_g(_geometric(summary['total']))} nats, "
-              f"of which housekeeping {100 * float(np.median(summary['share'])):.2g}% (median); the reversible "
-              f"Langevin control: total {_g(_geometric(summary['langevin_total']))} nats, all excess "
-              f"(housekeeping at most {_g(float(np.max(np.abs(summary['langevin_housekeeping']))))}); {beside}")
-    return _verdict("entropy", decision, "SGD's housekeeping (non-equilibrium) entropy production over the "
-                    "learning run, linearised Gaussian chain, nats", regime,
-                    "An estimate of the entropy production of the nonlinear run itself under a stated noise model "
-                    "(for example Gaussian minibatch noise with the run's own gradient covariance along the path), "
-                    "its housekeeping part above the Langevin control over at least five seeds, would make it "
-                    "hold; the same part indistinguishable from the control would make it fail.")
-
-
-def _geometric(values) -> float:
-    """Geometric mean of the positive finite ``values``."""
-    return stats.log_t_interval(np.asarray(values, dtype=float))[0]
+    reason = ("true by definition as worded: plain SGD's path measures are singular (a reverse step has "
+              "probability zero), so its entropy production is +∞; under a Gaussian noise model the housekeeping "
+              "part is positive whenever the minibatch noise does not commute with the curvature, and the excess "
+              "part for any chain started away from its stationary law; no outcome could make it fail. Shown: "
+              f"the model's housekeeping over the run ({summary['housekeeping_text']})")
+    resolved = summary["seeds"] >= rules.MIN_UNITS
+    low, high = summary["housekeeping_interval"] if resolved else (np.nan, np.nan)
+    decision = rules.robust(lambda: replace(rules.untestable_rule(reason), value=float(summary["housekeeping_mean"]),
+                                            low=float(low), high=float(high), n_units=int(summary["seeds"])), {})
+    beyond = int(np.sum(summary["deviation"] > summary["null_deviation"]))
+    regime = (f"a model, not the run: the linearised chain at each seed's minimum (Gaussian, state-independent "
+              f"noise η²Σ_g/B with Σ_g at the minimum), started at that seed's initialisation projected on the top "
+              f"{learning_config.subspace} stable directions with the chain's stationary spread; MLP "
+              f"{learning_config.widths} on {learning_config.dataset} (n = {learning_config.n_train}), η = "
+              f"{learning_config.lr:g}, B = {learning_config.batch_size}, {learning_config.steps} steps, "
+              f"{summary['seeds']} seeds (the write-up names no model or setting); SGD's total "
+              f"{_g(float(np.mean(summary['total'])))} nats, {100 * float(np.mean(summary['share'])):.2g}% of it "
+              f"housekeeping (mean over seeds; a share set by the horizon, η/B and the projection); the "
+              f"reversible Langevin control: total {_g(float(np.mean(summary['langevin_total'])))} nats, all "
+              f"excess; a real SGD run from the same initialisation departs from the chain by more than the "
+              f"chain's own paths on {beyond} of {summary['seeds']} seeds; {beside}")
+    return _verdict("entropy", decision, "none decides (true by definition as worded); shown: SGD's housekeeping "
+                    "(non-equilibrium) entropy production over the learning run in the linearised Gaussian chain, "
+                    "nats", regime,
+                    "Nothing measurable as worded: the claim would have to name a size (for example a housekeeping "
+                    "share of the entropy production over a stated horizon and noise model) to become testable.")
 
 
 def row_topology(trajectories, independent, sweep=None) -> Verdict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -145,12 +146,15 @@ def learning_entropy_figure(result: Any) -> plt.Figure:
               ("SGD housekeeping", result.sgd_housekeeping_rate, "#8e44ad", "-"),
               ("Langevin total (all excess)", result.langevin_total_rate, "#2471a3", ":"))
     for label, rates, colour, style in series:
-        positive = np.where(rates > 0, rates, np.nan)
+        positive = np.where(rates > 0, rates, np.nan)  # the relaxation ends at rounding: nothing left to draw
         for row in positive:
             left.plot(steps, row, color=colour, lw=0.5, alpha=0.25)
-        left.plot(steps, np.nanmedian(positive, axis=0), style, color=colour, lw=2, label=label)
-    left.axvline(np.median(result.crossing) + 1, color="grey", lw=1, ls="--",
-                 label="excess falls below housekeeping (median)")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns once every seed has relaxed
+            left.plot(steps, np.nanmedian(positive, axis=0), style, color=colour, lw=2, label=label)
+    column = list(result.subspaces).index(int(result.subspace))
+    left.axhline(float(np.median(np.asarray(result.sgd_stationary_rate)[:, column])), color="grey", lw=1, ls="--",
+                 label="SGD housekeeping at stationarity (median)")
     left.set_xscale("log")
     left.set_yscale("log")
     left.set_xlabel("step of the linearised chain")
