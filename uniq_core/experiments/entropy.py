@@ -653,8 +653,8 @@ class LearningResult(ResultBase):
     ``sgd_excess_rate``, ``sgd_housekeeping_rate``, ``langevin_total_rate``. ``checkpoints``; per seed ×
     checkpoint at the default subspace: ``model_distance`` ‖m_t‖ of the chain's mean and ``real_distance`` of
     the real SGD run, both relative to the minimum; per seed × subspace: ``model_deviation``, the largest
-    ‖x_real − m_t‖/‖m₀‖ over the checkpoints, and ``null_deviation``, the 95% quantile of the same for
-    ``null_paths`` paths of the chain itself; ``train_accuracy`` at the minimum."""
+    ‖x_real − m_t‖/‖m₀‖ over the checkpoints, and ``null_deviation``, the :data:`NULL_QUANTILE` quantile of
+    the same for ``null_paths`` paths of the chain itself; ``train_accuracy`` at the minimum."""
 
     subspaces: np.ndarray
     subspace: int
@@ -678,6 +678,10 @@ class LearningResult(ResultBase):
     model_deviation: np.ndarray
     null_deviation: np.ndarray
     train_accuracy: np.ndarray
+
+
+#: The quantile of the chain's own sample paths' deviation against which a real run's deviation is judged.
+NULL_QUANTILE = 0.95
 
 
 def _deviation(paths: np.ndarray, means: np.ndarray) -> np.ndarray:
@@ -746,7 +750,7 @@ def run_learning(config: LearningConfig, *, progress: bool = True, use_cache: bo
                     "sgd_excess_initial_spread": float(wide["excess"].sum()),
                     "sgd_housekeeping_initial_spread": float(wide["housekeeping"].sum()),
                     "model_deviation": float(_deviation(real @ basis, means)),
-                    "null_deviation": float(np.quantile(_deviation(paths, means), 0.95)),
+                    "null_deviation": float(np.quantile(_deviation(paths, means), NULL_QUANTILE)),
                 }
                 for name, value in values.items():
                     sums.setdefault(name, []).append(value)
@@ -1409,6 +1413,7 @@ def _learning_findings(learning: LearningResult, config: LearningConfig) -> dict
         "le_by_subspace": "; ".join(sizes),
         "le_deviation": float(np.median(summary["deviation"])),
         "le_null_deviation": float(np.median(summary["null_deviation"])),
+        "le_null_quantile": round(100 * NULL_QUANTILE),
         "le_beyond": beyond,
         "le_model_word": ("departs from the run by more than its own noise" if 2 * beyond > summary["seeds"]
                           else "stays within its own noise of the run"),
