@@ -55,6 +55,14 @@ def _check_network(config) -> None:
     check_choice("device", config.device, runtime.DEVICES)
 
 
+def _check_descent_and_sgd(config) -> None:
+    """The full-batch descent to a minimum and the SGD chain there: step counts and sizes in range."""
+    check_number("descent_steps", config.descent_steps, low=1, integer=True)
+    check_number("descent_lr", config.descent_lr, low=0.0, high=100.0, low_inclusive=False)
+    check_number("lr", config.lr, low=0.0, high=100.0, low_inclusive=False)
+    check_number("batch_size", config.batch_size, low=1, high=config.n_train, integer=True)
+
+
 class _Problem:
     """One network on one dataset in flat-parameter form: loss, gradients, curvature and noise at any θ, with
     its tensors on ``device``. Random draws (minibatches, kicks) are made on the CPU and moved, so a seed
@@ -205,10 +213,7 @@ class EntropyConfig(ConfigBase):
 
     def __post_init__(self) -> None:
         _check_network(self)
-        check_number("descent_steps", self.descent_steps, low=1, integer=True)
-        check_number("descent_lr", self.descent_lr, low=0.0, high=100.0, low_inclusive=False)
-        check_number("lr", self.lr, low=0.0, high=100.0, low_inclusive=False)
-        check_number("batch_size", self.batch_size, low=1, high=self.n_train, integer=True)
+        _check_descent_and_sgd(self)
         check_number("temperature", self.temperature, low=0.0, high=10.0)
         check_numbers("dimensions", self.dimensions, low=2, high=1024, integer=True)
         check_number("chains", self.chains, low=2, high=4096, integer=True)
@@ -617,10 +622,7 @@ class LearningConfig(ConfigBase):
 
     def __post_init__(self) -> None:
         _check_network(self)
-        check_number("descent_steps", self.descent_steps, low=1, integer=True)
-        check_number("descent_lr", self.descent_lr, low=0.0, high=100.0, low_inclusive=False)
-        check_number("lr", self.lr, low=0.0, high=100.0, low_inclusive=False)
-        check_number("batch_size", self.batch_size, low=1, high=self.n_train, integer=True)
+        _check_descent_and_sgd(self)
         check_numbers("subspaces", self.subspaces, low=2, high=1024, integer=True)
         if self.subspace not in self.subspaces:
             raise ValueError(f"subspace={self.subspace} must be one of subspaces={self.subspaces}")
@@ -1385,7 +1387,7 @@ def _learning_findings(learning: LearningResult, config: LearningConfig) -> dict
     for d in learning.subspaces:
         at_d = learning_summary(learning, config, int(d))
         sizes.append(f"{int(d)} directions: {at_d['housekeeping_mean']:.3g} nats of housekeeping, "
-                     f"{100 * np.median(at_d['share']):.2g}% of the total; the real run {np.median(at_d['deviation']):.2f} "
+                     f"{100 * np.mean(at_d['share']):.2g}% of the total; the real run {np.median(at_d['deviation']):.2f} "
                      f"from the chain, its own paths {np.median(at_d['null_deviation']):.2f}")
     beyond = int(np.sum(summary["deviation"] > summary["null_deviation"]))
     real = np.asarray(learning.real_distance, dtype=float)
