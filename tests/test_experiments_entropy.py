@@ -142,3 +142,10 @@ def test_pooled_decision_adds_the_langevin_offset_as_systematic_error():
     assert decision["sgd_pooled"] == 4.0 and decision["sgd_pooled_error"] == pytest.approx(np.sqrt(2) / 2)
     assert decision["systematic"] == 1.0 and not decision["langevin_null_holds"]
     np.testing.assert_allclose(decision["decision_interval"], [4 - 1.96 * np.sqrt(2) / 2 - 1, 4 + 1.96 * np.sqrt(2) / 2 + 1])
+
+
+def test_the_horizon_is_where_the_housekeeping_catches_up_with_the_relaxation():
+    parts = {"housekeeping": np.full(10, 1.0), "excess": np.r_[4.0, np.zeros(9)]}
+    assert entropy._horizon(parts, 1.0) == 4.0  # within the series
+    parts = {"housekeeping": np.full(10, 1.0), "excess": np.r_[30.0, np.zeros(9)]}
+    assert entropy._horizon(parts, 2.0) == 10 + 20 / 2.0  # beyond it, at the stationary rate

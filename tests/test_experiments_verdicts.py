@@ -205,13 +205,18 @@ def test_the_learning_row_is_not_testable_as_worded_and_shows_the_models_sizes()
         subspaces=np.array([8, 16]), sgd_total=total, sgd_excess=total - housekeeping, sgd_housekeeping=housekeeping,
         langevin_total=total, langevin_excess=total, langevin_housekeeping=np.zeros((seeds, 2)),
         sgd_stationary_rate=np.full((seeds, 2), 1e-3), displacement_kl=total - housekeeping,
+        sgd_horizon=np.full((seeds, 2), 5e4), sgd_housekeeping_early=housekeeping / 10,
+        sgd_housekeeping_initial_noise=housekeeping * 4, sgd_housekeeping_initial_spread=housekeeping * 1.1,
         model_deviation=np.full((seeds, 2), 0.8), null_deviation=np.full((seeds, 2), 0.2))
     config = entropy.LearningConfig(subspace=16, subspaces=(8, 16))
     row = v.row_entropy(_stationary(1e-3 + 1e-5 * np.arange(5)), None, None, learning, config)
     # six seeds give an interval for the size shown, but no outcome could make the claim fail
     assert row.verdict == v.NOT_TESTABLE and row.rule == "untestable_rule" and row.n_units == seeds
     assert row.low < row.value < row.high and abs(row.value - housekeeping[:, 1].mean()) < 1e-12
-    assert "true by definition" in row.interval_kind and "+∞" in row.interval_kind
+    assert "cannot fail as worded" in row.interval_kind and "+∞" in row.interval_kind
+    # the size shown is not robust, and the row says how it moves with each choice
+    assert "the word cannot change" in row.robustness and "8 directions 1.5" in row.robustness
+    assert "at the initialisation 14" in row.robustness
     assert "on 6 of 6 seeds" in row.regime and "all excess" in row.regime and "a model, not the run" in row.regime
     assert "at a stationary minimum: holds" in row.regime and "name a size" in row.change
 
