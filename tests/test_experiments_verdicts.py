@@ -225,7 +225,7 @@ def test_row_topology_is_not_testable_and_names_why_no_comparison_of_the_runs_st
     from uniq_core.experiments import topology
 
     monkeypatch.setattr(topology, "run_diagrams", lambda result, space: [{}] * 8)
-    row = v.row_topology(SimpleNamespace(level=0.05), SimpleNamespace(level=0.05))
+    row = v.row_topology(SimpleNamespace(level=0.05))
     assert row.verdict == v.NOT_TESTABLE and row.rule == "untestable_rule" and "contractible" in row.regime
     assert np.isnan(row.value) and "7 perturbed runs" in row.regime and "independent" in row.interval_kind
 

@@ -2165,7 +2165,7 @@ def kicks(result: FiniteSizeResult) -> dict[str, np.ndarray]:
     seeds = kicked.any(axis=2).sum(axis=0)
     landing = np.array([float(np.median(after[:, j][kicked[:, j]])) if kicked[:, j].any() else np.nan
                         for j in range(distance.shape[1])])
-    return {"fraction": fraction, "seeds": seeds, "landing": landing, "largest": np.nanmax(largest, axis=(0, 2))}
+    return {"fraction": fraction, "seeds": seeds, "landing": landing}
 
 
 def _comparison_words(result: FiniteSizeResult) -> tuple[dict[str, np.ndarray], np.ndarray]:

@@ -754,16 +754,15 @@ def findings(results: Mapping[str, Any], configs: Mapping[str, Any]) -> dict[str
         **_two_sample_findings(trajectories, independent),
         **_symmetry_findings(results["symmetry"], configs["symmetry"]),
         **sweep_said,
-        **_verdict_findings(trajectories, independent, results["sweep"]),
+        **_verdict_findings(trajectories, independent),
     }
 
 
-def _verdict_findings(trajectories: TopologyResult, independent: TopologyResult,
-                      sweep: TopologySweepResult) -> dict[str, float | int | str]:
+def _verdict_findings(trajectories: TopologyResult, independent: TopologyResult) -> dict[str, float | int | str]:
     """The verdict page's rows for the topology and uniqueness claims, from the same row functions."""
     from uniq_core.experiments import verdicts
 
-    return verdicts.claim_findings(verdicts.row_topology(trajectories, independent, sweep),
+    return verdicts.claim_findings(verdicts.row_topology(trajectories),
                                    verdicts.row_reproducibility(trajectories, independent=independent))
 
 

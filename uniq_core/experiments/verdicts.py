@@ -512,7 +512,7 @@ def row_entropy(stationary, config=None, training=None, learning=None, learning_
                     "share of the entropy production over a stated horizon and noise model) to become testable.")
 
 
-def row_topology(trajectories, independent, sweep=None) -> Verdict:
+def row_topology(trajectories) -> Verdict:
     """Chapter 3: "distinct topological equivalence classes" is ill-posed (a path is contractible: every
     trajectory is in one homotopy class), so the claim is not testable as stated
     (:func:`~uniq_core.rules.untestable_rule`) and no rejection can make it hold. What the book tests
@@ -1140,8 +1140,7 @@ def rows_from(results: dict[tuple[str, str], Any], configs: dict[str, dict[str, 
         row_entropy(results["entropy", "stationary"], configs["entropy"]["stationary"],
                     results["entropy", "training"], results.get(("entropy", "learning")),
                     configs["entropy"].get("learning")),
-        row_topology(results["topology", "trajectories"], results["topology", "independent"],
-                     results["topology", "sweep"]),
+        row_topology(results["topology", "trajectories"]),
         row_reproducibility(results["topology", "trajectories"], results["intro", "reproducibility"],
                             independent=results["topology", "independent"]),
         row_probes_pass(results["probes", "settings"], configs["probes"]["settings"]),
