@@ -526,6 +526,21 @@ def learning_contraction(training: TrainingResult, *, data_only: bool = False) -
                      for row in np.atleast_2d(values)])
 
 
+def _sgd_path(problem: _Problem, lr: float, batch_size: int, steps: int, seed: int):
+    """Minibatch SGD from ``problem``'s initialisation, batches drawn with a CPU generator seeded ``seed``:
+    yields (step, θ) for step = 0, …, ``steps``, and stops before the first non-finite θ (a diverged run)."""
+    generator = torch.Generator().manual_seed(seed)
+    theta = problem.theta0
+    for step in range(steps + 1):
+        if not bool(torch.isfinite(theta).all()):
+            return
+        yield step, theta
+        if step == steps:
+            return
+        index = torch.randint(0, problem.x.shape[0], (batch_size,), generator=generator).to(problem.device)
+        theta = theta - lr * problem.gradient(theta, problem.x[index], problem.y[index])
+
+
 def run_training(config: TrainingConfig, *, progress: bool = True, use_cache: bool = True) -> TrainingResult:
     """Train with SGD and measure the local linearised rates at log-spaced checkpoints."""
 
@@ -539,11 +554,8 @@ def run_training(config: TrainingConfig, *, progress: bool = True, use_cache: bo
         for row, seed in enumerate(runtime.progress_bar(range(config.seed, config.seed + config.n_seeds),
                                                         "seeds", progress)):
             problem = _Problem(config.dataset, config.n_train, config.widths, config.weight_decay, seed, config.device)
-            generator = torch.Generator().manual_seed(seed + 20_000)
-            theta = problem.theta0
-            for step in range(config.steps + 1):
-                if not bool(torch.isfinite(theta).all()):
-                    break  # diverged: the remaining checkpoints stay NaN and never enter a statistic
+            # a diverged run stops early: its remaining checkpoints stay NaN and never enter a statistic
+            for step, theta in _sgd_path(problem, config.lr, config.batch_size, config.steps, seed + 20_000):
                 if step in checkpoints:
                     column = int(np.searchsorted(checkpoints, step))
                     eigenvalues, vectors = problem.curvature(theta)
@@ -561,10 +573,6 @@ def run_training(config: TrainingConfig, *, progress: bool = True, use_cache: bo
                         out["commutator"][row, column] = rates["commutator"]
                         out["sgd_rate"][row, column] = rates["sgd"]
                         out["langevin_rate"][row, column] = rates["langevin"]
-                if step == config.steps:
-                    break
-                index = torch.randint(0, problem.x.shape[0], (config.batch_size,), generator=generator).to(problem.device)
-                theta = theta - config.lr * problem.gradient(theta, problem.x[index], problem.y[index])
         means, intervals = zip(*(stats.log_t_interval(column) for column in out["sgd_rate"].T))
         return TrainingResult(steps=checkpoints, **out, sgd_rate_mean=np.array(means),
                               sgd_rate_interval=np.array(intervals).T)
@@ -764,17 +772,18 @@ def run_learning(config: LearningConfig, *, progress: bool = True, use_cache: bo
                     transition, noise_at_start, mean0, linalg.solve_discrete_lyapunov(transition, noise_at_start),
                     config.steps)
                 means = np.array([np.linalg.matrix_power(transition, int(step)) @ mean0 for step in checkpoints])
+                stationary_rate = thermo.ar1_entropy_production(transition, noise)
                 paths = _chain_paths(transition, noise, mean0, spread, checkpoints, config.null_paths, seed)
                 values = {
                     **{f"sgd_{name}": float(sgd[name].sum()) for name in ("total", "excess", "housekeeping")},
                     **{f"langevin_{name}": float(langevin[name].sum()) for name in ("total", "excess", "housekeeping")},
-                    "sgd_stationary_rate": thermo.ar1_entropy_production(transition, noise),
+                    "sgd_stationary_rate": stationary_rate,
                     "displacement_kl": float(0.5 * mean0 @ np.linalg.solve(spread, mean0)),
                     "sgd_excess_initial_spread": float(wide["excess"].sum()),
                     "sgd_housekeeping_initial_spread": float(wide["housekeeping"].sum()),
                     "sgd_housekeeping_initial_noise": float(moved["housekeeping"].sum()),
                     "sgd_housekeeping_early": float(sgd["housekeeping"][: config.steps // 10].sum()),
-                    "sgd_horizon": _horizon(sgd, thermo.ar1_entropy_production(transition, noise)),
+                    "sgd_horizon": _horizon(sgd, stationary_rate),
                     "model_deviation": float(_deviation(real @ basis, means)),
                     "null_deviation": float(np.quantile(_deviation(paths, means), NULL_QUANTILE)),
                 }
@@ -798,18 +807,10 @@ def _real_run(problem: _Problem, minimum: torch.Tensor, checkpoints: np.ndarray,
               seed: int) -> np.ndarray:
     """One minibatch SGD run from the seed's initialisation; its displacement from ``minimum`` at each
     checkpoint (checkpoints × P; NaN from divergence on)."""
-    generator = torch.Generator().manual_seed(seed + 30_000)
-    theta = problem.theta0
-    out = np.full((len(checkpoints), theta.numel()), np.nan)
-    for step in range(config.steps + 1):
-        if not bool(torch.isfinite(theta).all()):
-            break
+    out = np.full((len(checkpoints), problem.theta0.numel()), np.nan)
+    for step, theta in _sgd_path(problem, config.lr, config.batch_size, config.steps, seed + 30_000):
         if step in checkpoints:
             out[int(np.searchsorted(checkpoints, step))] = (theta - minimum).cpu().numpy()
-        if step == config.steps:
-            break
-        index = torch.randint(0, problem.x.shape[0], (config.batch_size,), generator=generator).to(problem.device)
-        theta = theta - config.lr * problem.gradient(theta, problem.x[index], problem.y[index])
     return out
 
 
