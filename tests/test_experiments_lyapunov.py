@@ -497,6 +497,15 @@ def test_tangent_exponents_over_initialisations():
     np.testing.assert_allclose(result.init_running[0, 0], result.running[0, :, 0])
     assert len(np.unique(result.init_late[:, 0])) == 3  # other initialisations, other numbers
     assert list(result.init_diverged[:, 1]) == [True] * 3 and not result.init_diverged[:, 0].any()
+    # each initialisation's run equals a run of its own, one replica at a time
+    from uniq_core import data
+    dataset = data.load(config.dataset, n_train=config.n_train, seed=config.seed, device="cpu")
+    step, state = lyapunov.training_map(chapter._model(config, dataset, config.seed + 2).double(),
+                                        dataset.x_train.double(), dataset.y_train, lr=0.5)
+    tangents = lyapunov.random_tangents(state.numel(), config.k, config.seed + 2)
+    state, tangents, _, _ = lyapunov.benettin_steps(step, state, tangents, config.warmup)
+    alone = lyapunov.benettin_steps(step, state, tangents, config.n_steps)[3][:, 0]
+    np.testing.assert_allclose(result.init_running[2, 0], np.cumsum(alone) / np.arange(1, 13), rtol=0, atol=1e-12)
     with pytest.raises(ValueError, match="n_inits"):
         chapter.TangentConfig(n_inits=0)
 

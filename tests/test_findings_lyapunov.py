@@ -266,15 +266,39 @@ def test_the_sign_over_initialisations_follows_the_interval_and_needs_five_of_th
     flat = np.ones(3, dtype=bool)
     assert list(chapter.determined_signs(signs, flat, True)) == [
         "positive", "below the exact floor of 0 (the estimator undershoots)", "not resolved"]
-    # no sign where the positive control fails or the running estimate has not flattened
-    assert set(chapter.determined_signs(signs, flat, False)) == {"not determined by this instrument"}
+    # a positive estimate is a lower bound and needs no control; other words need the control and a settled sign
+    assert list(chapter.determined_signs(signs, flat, False)) == ["positive"] + [
+        "not determined by this instrument"] * 2
     blown = {**signs, "n": np.array([6, 6, 0])}
     assert chapter.determined_signs(blown, flat, True)[2] == "blew up at every initialisation"
     assert chapter.determined_signs(signs, np.array([False, True, True]), True)[0] == "not determined by this instrument"
     values = said(runs, tangent=rows)  # the tiny fixture's control does not recover its rate
-    assert values["tangent_inits"] == 6 and values["tangent_inits_signs"] == "3 not determined by this instrument"
+    assert values["tangent_inits"] == 6
+    assert values["tangent_inits_signs"] == "1 positive, 2 not determined by this instrument"
     assert values["tangent_inits_growing"] == "0.75"
-    assert values["tangent_inits_flat"] == "has flattened at every step size"  # a constant running estimate
+    assert values["tangent_inits_flat"] == "has settled at every step size"  # a constant running estimate
+
+
+def test_a_sign_settles_only_when_the_last_quarter_agrees_with_the_last_half(runs):
+    tangent = runs[0]["tangent"]
+    rows = tangent_rows(tangent, lrs=[0.5, 1.0, 2.0], regime=["calm", "calm", "calm"])
+    generator = np.random.default_rng(0)
+    # per initialisation, ln R₁₁ over 8 steps: constant positive; positive then drifting to negative; noise
+    rates = np.stack([np.stack([np.full(8, 1e-3) + 1e-5 * generator.normal(size=8),
+                                np.r_[np.full(6, 3e-3), np.full(2, -1e-3)] + 1e-5 * generator.normal(size=8),
+                                1e-2 * generator.normal(size=8)]) for _ in range(6)])
+    running = np.cumsum(rates, axis=-1) / np.arange(1, 9)
+    rows = dataclasses.replace(rows, init_running=running, init_late=rates[..., 4:].mean(axis=-1))
+    np.testing.assert_allclose(chapter.late_window_rates(rows, 0.5), rows.init_late, atol=1e-15)
+    np.testing.assert_allclose(chapter.late_window_rates(rows, 0.25), rates[..., 6:].mean(axis=-1), atol=1e-15)
+    np.testing.assert_allclose(chapter.late_window_rates(rows, 1.0), running[..., -1], atol=1e-15)
+    assert list(chapter.initialisation_signs(rows)["sign"][:2]) == ["positive", "positive"]
+    settled, testable = chapter.settled_signs(rows)
+    assert testable.all() and list(settled[:2]) == [True, False]
+    words = chapter.determined_signs(chapter.initialisation_signs(rows), settled, False)
+    assert list(words[:2]) == ["positive", "not determined by this instrument"]
+    with pytest.raises(ValueError, match="fraction"):
+        chapter.late_window_rates(rows, 0.0)
 
 
 def test_relative_spread_words_follow_its_interval(runs):

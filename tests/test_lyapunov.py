@@ -362,3 +362,35 @@ def test_finite_size_exponent_rejects_bad_input():
         lyapunov.finite_size_exponent(np.arange(3.0), np.ones((1, 4)), np.array([1.0]))
     with pytest.raises(ValueError, match="positive"):
         lyapunov.finite_size_exponent(np.arange(3.0), np.ones((1, 3)), np.array([0.0]))
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.8])
+def test_replicas_equal_one_run_at_a_time_and_a_blow_up_stays_in_its_replica(momentum):
+    # Three replicas of a small ReLU network (two initialisations, one step size far beyond the edge): the
+    # batched runs equal benettin_steps on each replica up to rounding, and the replica that blows up is
+    # frozen with NaN logs from its failing step while the others are untouched.
+    generator = torch.Generator().manual_seed(1)
+    inputs = torch.randn(40, 5, generator=generator, dtype=torch.float64)
+    targets = torch.randint(0, 3, (40,), generator=generator)
+    networks = []
+    for seed in (0, 1):
+        torch.manual_seed(seed)
+        networks.append(torch.nn.Sequential(torch.nn.Linear(5, 6), torch.nn.ReLU(), torch.nn.Linear(6, 3)).double())
+    lrs = [0.5, 2.0, 1e155]  # the third overflows within a few steps
+    settings = [(networks[0], lrs[0]), (networks[1], lrs[1]), (networks[0], lrs[2])]
+    maps = [training_map(net, inputs, targets, lr=lr, momentum=momentum) for net, lr in settings]
+    tangents = [lyapunov.random_tangents(maps[0][1].numel(), 2, seed) for seed in range(3)]
+    step = lyapunov.step_function(networks[0], inputs, targets, momentum=momentum)
+    states, failed = lyapunov.orbit_replicas(step, torch.stack([s for _, s in maps]),
+                                             torch.tensor(lrs, dtype=torch.float64), 1)
+    assert not failed.any()
+    _, _, logs, failed = lyapunov.benettin_replicas(step, states, torch.tensor(lrs, dtype=torch.float64),
+                                                    torch.stack(tangents), 25, failed)
+    for b in range(2):
+        state = maps[b][1]
+        state = maps[b][0](state)
+        expected = lyapunov.benettin_steps(maps[b][0], state, tangents[b], 25)[3]
+        np.testing.assert_allclose(logs[:, b], expected, rtol=0, atol=1e-10)
+    assert failed.tolist() == [False, False, True]
+    blown = np.flatnonzero(~np.isfinite(logs[:, 2]).all(axis=1))
+    assert blown.size and np.isnan(logs[blown[0]:, 2]).all()

@@ -269,6 +269,32 @@ def _loss_function(model: torch.nn.Module, inputs: torch.Tensor, targets: torch.
     return loss_of
 
 
+def step_function(
+    model: torch.nn.Module,
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+    *,
+    momentum: float = 0.0,
+    loss: str = "cross_entropy",
+) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """Full-batch training as ``(state, lr) -> next state`` for ``model``'s architecture (float64), with the
+    step size an argument so that :func:`torch.func.vmap` can batch replicas that differ in it (see
+    :func:`benettin_replicas`). The map itself is described in :func:`training_map`."""
+    check_number("momentum", momentum, low=0.0, high=1.0, high_inclusive=False)
+    model = copy.deepcopy(model).to(torch.float64)
+    gradient = torch.func.grad(_loss_function(model, inputs, targets, loss))
+    P = sum(p.numel() for p in model.parameters())
+    if momentum == 0.0:
+        return lambda theta, lr: theta - lr * gradient(theta)
+
+    def heavy_ball(state: torch.Tensor, lr: torch.Tensor) -> torch.Tensor:
+        theta, velocity = state[:P], state[P:]
+        velocity = momentum * velocity + gradient(theta)
+        return torch.cat([theta - lr * velocity, velocity])
+
+    return heavy_ball
+
+
 def training_map(
     model: torch.nn.Module,
     inputs: torch.Tensor,
@@ -288,21 +314,73 @@ def training_map(
     about two gradient evaluations.
     """
     check_number("lr", lr, low=0.0, low_inclusive=False)
-    check_number("momentum", momentum, low=0.0, high=1.0, high_inclusive=False)
-    model = copy.deepcopy(model).to(torch.float64)
-    loss_of = _loss_function(model, inputs, targets, loss)
-    gradient = torch.func.grad(loss_of)
-    theta0 = flat_parameters(model)
-    P = theta0.numel()
-    if momentum == 0.0:
-        return (lambda theta: theta - lr * gradient(theta)), theta0
+    step = step_function(model, inputs, targets, momentum=momentum, loss=loss)
+    theta0 = flat_parameters(copy.deepcopy(model).to(torch.float64))
+    state0 = theta0 if momentum == 0.0 else torch.cat([theta0, torch.zeros_like(theta0)])
+    return (lambda state: step(state, lr)), state0
 
-    def heavy_ball(state: torch.Tensor) -> torch.Tensor:
-        theta, velocity = state[:P], state[P:]
-        velocity = momentum * velocity + gradient(theta)
-        return torch.cat([theta - lr * velocity, velocity])
 
-    return heavy_ball, torch.cat([theta0, torch.zeros_like(theta0)])
+def orbit_replicas(
+    step: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    states: torch.Tensor,
+    lrs: torch.Tensor,
+    n_steps: int,
+    failed: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``n_steps`` steps of the orbits of B replicas (states B × n, step sizes ``lrs`` (B,)) without tangents.
+    Returns the states and ``failed`` (B,): a replica whose state stopped being finite is frozen at its last
+    finite state and marked failed; the others go on."""
+    check_number("n_steps", n_steps, low=0, integer=True)
+    failed = torch.zeros(states.shape[0], dtype=torch.bool) if failed is None else failed.clone()
+    advance = vmap(step)
+    with torch.no_grad():
+        for _ in range(n_steps):
+            moved = advance(states, lrs)
+            failed |= ~torch.isfinite(moved).all(dim=1)
+            states = torch.where(failed[:, None], states, moved)
+    return states, failed
+
+
+def benettin_replicas(
+    step: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    states: torch.Tensor,
+    lrs: torch.Tensor,
+    tangents: torch.Tensor,
+    n_steps: int,
+    failed: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor, np.ndarray, torch.Tensor]:
+    """Benettin runs of B replicas at once: replica b at ``states[b]`` (B × n) with step size ``lrs[b]`` and
+    orthonormal tangent columns ``tangents[b]`` (B × n × k), advanced ``n_steps`` steps and re-orthonormalised
+    (sign-fixed QR) after every step: the arithmetic of :func:`benettin_steps` on each replica, batched by
+    :func:`torch.func.vmap` (equal to it up to rounding; see the tests). ``step(state, lr)`` is one replica's
+    map, e.g. from :func:`step_function`.
+
+    Returns the states, the tangents, ``logs`` (n_steps, B, k) of ln R_ii in tangent order, and ``failed``
+    (B,). A replica whose state or tangents stop being finite is frozen there and marked failed, with NaN
+    logs from that step on; the others go on. Chaining calls (passing ``failed`` back) continues the runs: a
+    warm-up is a call whose logs are discarded."""
+    check_number("n_steps", n_steps, low=0, integer=True)
+    B, k = tangents.shape[0], tangents.shape[2]
+    failed = torch.zeros(B, dtype=torch.bool) if failed is None else failed.clone()
+
+    def push(state: torch.Tensor, lr: torch.Tensor, columns: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        moved, images = vmap(lambda v: jvp(lambda x: step(x, lr), (state,), (v,)), in_dims=1,
+                             out_dims=(0, 1))(columns)
+        return moved[0], images
+
+    push_all = vmap(push)
+    logs = np.full((n_steps, B, k), np.nan)
+    for t in range(n_steps):
+        moved, images = push_all(states, lrs, tangents)
+        fine = torch.isfinite(moved).all(dim=1) & torch.isfinite(images).all(dim=(1, 2)) & ~failed
+        q, r = torch.linalg.qr(torch.where(fine[:, None, None], images, tangents))
+        diagonal = torch.diagonal(r, dim1=1, dim2=2)
+        failed |= ~fine
+        states = torch.where(failed[:, None], states, moved).detach()
+        tangents = (q * torch.where(diagonal < 0, -1.0, 1.0).to(diagonal)[:, None, :]).detach()
+        logs[t] = torch.log(diagonal.abs()).detach().numpy()
+        logs[t, failed.numpy()] = np.nan
+    return states, tangents, logs, failed
 
 
 def _hessian_eigenvalues(model, inputs, targets, theta, k, loss, tolerance, which, start):

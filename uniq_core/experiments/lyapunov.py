@@ -332,6 +332,12 @@ class TangentConfig(ConfigBase):
         return cls()
 
     @classmethod
+    def standard(cls) -> "TangentConfig":
+        """Long enough for the late top exponent's sign to settle (:func:`settled_signs`) at the calm step
+        sizes on a CPU."""
+        return super().standard().replace(n_steps=2000, n_checkpoints=11)
+
+    @classmethod
     def full(cls) -> "TangentConfig":
         return cls(n_train=1024, widths=(64,), lrs=(0.25, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0), k=6,
                    warmup=50, n_steps=600, n_checkpoints=16, n_inits=16, device="auto")
@@ -354,6 +360,10 @@ class EdgeConfig(TangentConfig):
     @classmethod
     def quick(cls) -> "EdgeConfig":
         return cls()
+
+    @classmethod
+    def standard(cls) -> "EdgeConfig":
+        return super(TangentConfig, cls).standard().replace(n_steps=1000, n_checkpoints=11)
 
     @classmethod
     def full(cls) -> "EdgeConfig":
@@ -498,30 +508,92 @@ def top_exponent_summary(top_rates: np.ndarray) -> dict[str, np.ndarray | float]
             "growing": float(np.mean(top_rates > 0))}
 
 
-def _initialisation_run(config: TangentConfig, dataset: data.Dataset, inputs: torch.Tensor, targets: torch.Tensor,
-                        lr: float, offset: int) -> np.ndarray:
-    """ln R₁₁ per accumulated step (n_steps,) of the Benettin run from initialisation ``seed + offset`` (its
-    own model and tangent draw), NaN throughout when the state or the loss blows up."""
-    model = _model(config, dataset, config.seed + offset).double()
-    loss_of = lyapunov._loss_function(model, inputs, targets, config.loss)
-    step, state = lyapunov.training_map(model, inputs, targets, lr=lr, momentum=config.momentum, loss=config.loss)
-    P = sum(p.numel() for p in model.parameters())
-    failed = np.full(config.n_steps, np.nan)
-    try:
-        with torch.no_grad():
-            for _ in range(config.transient):
-                state = step(state)
-        if not torch.isfinite(state).all():
-            return failed
-        initial = float(loss_of(state[:P]))
-        tangents = lyapunov.random_tangents(state.numel(), config.k, config.seed + offset)
-        if config.warmup:
-            state, tangents, _, _ = lyapunov.benettin_steps(step, state, tangents, config.warmup)
-        state, _, _, logs = lyapunov.benettin_steps(step, state, tangents, config.n_steps)
-    except ValueError:
-        return failed
-    final = float(loss_of(state[:P]))
-    return logs[:, 0] if np.isfinite(final) and final <= 1e3 * initial else failed
+def tangent_checkpoints(config: TangentConfig) -> np.ndarray:
+    """The accumulated-step counts at which :func:`run_tangent` records the path (0 and ``n_steps``
+    included)."""
+    return np.unique(np.round(np.linspace(0, config.n_steps, config.n_checkpoints)).astype(int))
+
+
+def _tangent_replicas(config: TangentConfig, dataset: data.Dataset, inputs: torch.Tensor, targets: torch.Tensor,
+                      progress: bool) -> tuple[list[dict[str, Any]], np.ndarray]:
+    """Every (initialisation, step size) Benettin run of :func:`run_tangent` at once
+    (:func:`uniq_core.lyapunov.benettin_replicas`): initialisation ``seed + i`` with its own model and
+    tangent draw, ``transient`` steps of the orbit, ``warmup`` steps of orbit and tangents, then ``n_steps``
+    accumulated steps in segments between the checkpoints. At each checkpoint the first initialisation's
+    runs record the loss, the Hessian's extreme eigenvalues and the top tangent's Rayleigh quotient, and a run
+    whose loss is not finite or above 10³ × its loss after the transient is marked diverged; every other
+    run is checked once at the end. Returns the first initialisation's rows (per step size: ``logs`` (T, k),
+    ``sharp``, ``small``, ``loss``, ``rayleigh`` (C,), ``initial``, ``start``, ``diverged``, ``seconds`` per
+    replica step) and ln R₁₁ per accumulated step of every run (I, L, T), NaN throughout for a run that blew
+    up."""
+    import time
+
+    I, L, T, k = config.n_inits, len(config.lrs), config.n_steps, config.k
+    checkpoints = tangent_checkpoints(config)
+    models = [_model(config, dataset, config.seed + offset).double() for offset in range(I)]
+    step = lyapunov.step_function(models[0], inputs, targets, momentum=config.momentum, loss=config.loss)
+    loss_of = lyapunov._loss_function(models[0], inputs, targets, config.loss)
+    P = sum(p.numel() for p in models[0].parameters())
+    starts = [lyapunov.training_map(model, inputs, targets, lr=config.lrs[0], momentum=config.momentum,
+                                    loss=config.loss)[1] for model in models]
+    states = torch.stack([state for state in starts for _ in config.lrs])  # replica = init × L + step size
+    lrs = torch.tensor(config.lrs * I, dtype=torch.float64)
+    states, failed = lyapunov.orbit_replicas(step, states, lrs, config.transient)
+    losses = torch.func.vmap(loss_of)(states[:, :P])
+    initial = losses.detach().numpy().copy()
+    first = range(L)  # the first initialisation's replicas carry the checkpoints
+    C = len(checkpoints)
+    rows = [{"logs": np.full((T, k), np.nan), "sharp": np.full(C, np.nan), "small": np.full(C, np.nan),
+             "loss": np.full(C, np.nan), "rayleigh": np.full(C, np.nan), "initial": float("nan"),
+             "start": (float("nan"), float("nan")), "diverged": False, "seconds": float("nan")} for _ in first]
+    for i in first:
+        try:  # Lanczos fails (ValueError) on a state that has all but blown up
+            if failed[i]:
+                raise ValueError("the orbit blew up during the transient")
+            rows[i]["initial"] = float(initial[i])
+            rows[i]["start"] = lyapunov.curvature_extremes(models[0], inputs, targets, theta=states[i, :P],
+                                                           tolerance=1e-4, loss=config.loss)
+        except ValueError:
+            rows[i]["diverged"], failed[i] = True, True
+    tangents = torch.stack([lyapunov.random_tangents(states.shape[1], k, config.seed + offset)
+                            for offset in range(I) for _ in config.lrs])
+    started = time.perf_counter()
+    states, tangents, _, failed = lyapunov.benettin_replicas(step, states, lrs, tangents, config.warmup, failed)
+    elapsed = time.perf_counter() - started
+    logs = np.full((T, I * L, k), np.nan)
+    vectors = [(None, None)] * L
+    for index, point in enumerate(runtime.progress_bar(checkpoints, "checkpoints", progress)):
+        previous = checkpoints[index - 1] if index else 0
+        if point > previous:
+            started = time.perf_counter()
+            states, tangents, logs[previous:point], failed = lyapunov.benettin_replicas(
+                step, states, lrs, tangents, int(point - previous), failed)
+            elapsed += time.perf_counter() - started
+        for i in first:
+            row = rows[i]
+            if row["diverged"]:
+                continue
+            row["loss"][index] = float(loss_of(states[i, :P])) if not failed[i] else float("nan")
+            if not np.isfinite(row["loss"][index]) or row["loss"][index] > 1e3 * row["initial"]:
+                row["diverged"], failed[i] = True, True
+                continue
+            try:
+                top, low, *vectors[i] = lyapunov.curvature_extremes(
+                    models[0], inputs, targets, theta=states[i, :P], tolerance=1e-4, loss=config.loss,
+                    starts=vectors[i])
+            except ValueError:
+                row["diverged"], failed[i] = True, True
+                continue
+            row["sharp"][index], row["small"][index] = top, low
+            row["rayleigh"][index] = lyapunov.rayleigh_quotient(loss_of, states[i, :P], tangents[i, :P, 0])
+    final = torch.func.vmap(loss_of)(states[:, :P]).detach().numpy()
+    blew_up = failed.numpy() | ~np.isfinite(final) | ~(final <= 1e3 * initial)
+    for i in first:
+        rows[i]["logs"] = logs[:, i]
+        rows[i]["diverged"] = bool(rows[i]["diverged"] or blew_up[i])
+        rows[i]["seconds"] = elapsed / max(config.warmup + T, 1) / (I * L)
+    top = np.where(blew_up[None, :], np.nan, logs[:, :, 0]).T.reshape(I, L, T)
+    return rows, top
 
 
 def negative_curvature_control(
@@ -549,58 +621,15 @@ def negative_curvature_control(
 
 def run_tangent(config: TangentConfig, *, progress: bool = True, use_cache: bool = True) -> TangentResult:
     """Benettin spectra of the training map, one per step size, with the curvature along the path."""
-    import time
 
     def compute() -> TangentResult:
         dataset = data.load(config.dataset, n_train=config.n_train, seed=config.seed, device="cpu")
-        model = _model(config, dataset, config.seed).double()
         inputs, targets = dataset.x_train.double(), dataset.y_train
         if config.loss == "mse":  # squared error against one-hot targets
             targets = torch.nn.functional.one_hot(targets, dataset.n_classes).double()
-        loss_of = lyapunov._loss_function(model, inputs, targets, config.loss)
-        P = sum(p.numel() for p in model.parameters())
-        checkpoints = np.unique(np.round(np.linspace(0, config.n_steps, config.n_checkpoints)).astype(int))
+        rows, init_logs = _tangent_replicas(config, dataset, inputs, targets, progress)
+        checkpoints = tangent_checkpoints(config)
         C, T, k = len(checkpoints), config.n_steps, config.k
-        rows = []
-        for lr in runtime.progress_bar(config.lrs, "step sizes", progress):
-            step, state = lyapunov.training_map(model, inputs, targets, lr=lr, momentum=config.momentum,
-                                                 loss=config.loss)
-            row = {"logs": np.full((T, k), np.nan), "sharp": np.full(C, np.nan), "small": np.full(C, np.nan),
-                   "loss": np.full(C, np.nan), "rayleigh": np.full(C, np.nan), "initial": np.nan, "start": (np.nan, np.nan), "diverged": False, "seconds": np.nan}
-            starts = (None, None)
-            try:
-                with torch.no_grad():
-                    for _ in range(config.transient):
-                        state = step(state)
-                if not torch.isfinite(state).all():
-                    raise ValueError("the orbit blew up during the transient")
-                row["initial"] = float(loss_of(state[:P]))
-                row["start"] = lyapunov.curvature_extremes(model, inputs, targets, theta=state[:P], tolerance=1e-4,
-                                                           loss=config.loss)
-                tangents = lyapunov.random_tangents(state.numel(), k, config.seed)
-                started = time.perf_counter()
-                if config.warmup:
-                    state, tangents, _, _ = lyapunov.benettin_steps(step, state, tangents, config.warmup)
-                elapsed, done = time.perf_counter() - started, config.warmup
-                for index, point in enumerate(checkpoints):
-                    if point > (checkpoints[index - 1] if index else 0):
-                        started = time.perf_counter()
-                        previous = checkpoints[index - 1]
-                        state, tangents, _, logs = lyapunov.benettin_steps(step, state, tangents, point - previous)
-                        row["logs"][previous:point] = logs
-                        elapsed, done = elapsed + time.perf_counter() - started, done + point - previous
-                    row["loss"][index] = float(loss_of(state[:P]))
-                    if not np.isfinite(row["loss"][index]) or row["loss"][index] > 1e3 * row["initial"]:
-                        row["diverged"] = True
-                        break
-                    top, low, *vectors = lyapunov.curvature_extremes(model, inputs, targets, theta=state[:P],
-                                                                      tolerance=1e-4, loss=config.loss, starts=starts)
-                    row["sharp"][index], row["small"][index], starts = top, low, tuple(vectors)
-                    row["rayleigh"][index] = lyapunov.rayleigh_quotient(loss_of, state[:P], tangents[:P, 0])
-                row["seconds"] = elapsed / max(done, 1)
-            except ValueError:
-                row["diverged"] = True
-            rows.append(row)
         lr_array = np.asarray(config.lrs, dtype=np.float64)
         threshold = (2 + 2 * config.momentum) / lr_array
         logs = np.stack([r["logs"] for r in rows])  # (L, T, k) in tangent order
@@ -658,10 +687,7 @@ def run_tangent(config: TangentConfig, *, progress: bool = True, use_cache: bool
                                np.isfinite(r["sharp"]).any() else np.nan for r in rows])
         final_loss = np.array([r["loss"][np.isfinite(r["loss"])][-1] if np.isfinite(r["loss"]).any() else np.nan
                                for r in rows])
-        first = [logs[i, :, 0] if not rows[i]["diverged"] else np.full(T, np.nan) for i in range(L)]
-        others = [[_initialisation_run(config, dataset, inputs, targets, float(lr), offset) for lr in config.lrs]
-                  for offset in runtime.progress_bar(range(1, config.n_inits), "initialisations", progress)]
-        summaries = [[top_exponent_summary(rates) for rates in per_lr] for per_lr in [first, *others]]
+        summaries = [[top_exponent_summary(rates) for rates in per_lr] for per_lr in init_logs]
         init = {key: np.array([[summary[key] for summary in per_lr] for per_lr in summaries])
                 for key in ("top", "late", "running", "growing")}
         return TangentResult(
@@ -1760,13 +1786,33 @@ def _tangent_outcome_findings(result: TangentResult) -> dict[str, Any]:
     }
 
 
-def initialisation_signs(result: TangentResult, confidence: float = rules.CONFIDENCE) -> dict[str, np.ndarray]:
+SETTLING_WINDOWS = (0.5, 0.25)
+"""A sign is settled when the interval over initialisations gives the same word over the last half and over
+the last quarter of the accumulated window (:func:`settled_signs`)."""
+
+
+def late_window_rates(result: TangentResult, fraction: float = 0.5) -> np.ndarray:
+    """(I, L) mean of ln R₁₁ over the last ``fraction`` of the accumulated window of every initialisation
+    and step size, from the running estimates: (T λ̂₁(T) − (T − q) λ̂₁(T − q)) / q with q = max(1, ⌊fraction·T⌋).
+    ``fraction = 0.5`` is ``init_late``."""
+    check_number("fraction", fraction, low=0.0, high=1.0, low_inclusive=False)
+    running = np.asarray(result.init_running, dtype=float)
+    T = running.shape[-1]
+    q = max(1, int(np.floor(fraction * T)))
+    before = running[..., T - q - 1] * (T - q) if q < T else 0.0
+    return (running[..., -1] * T - before) / q
+
+
+def initialisation_signs(result: TangentResult, confidence: float = rules.CONFIDENCE,
+                         fraction: float = 0.5) -> dict[str, np.ndarray]:
     """Per step size, the sign of the late finite-time top exponent over initialisations: the Student-t
-    interval of ``init_late`` over the finite initialisations (each with its own tangent draw: the units
-    of the uncertainty), "positive" when it lies above 0, "negative" below, "not resolved" when it contains
-    0 or fewer than :data:`uniq_core.rules.MIN_UNITS` initialisations are finite. Returns ``mean``, ``low``,
-    ``high`` (L,), ``n`` (L,) and ``sign`` (L,) words."""
-    late = np.atleast_2d(np.asarray(result.init_late, dtype=float))
+    interval over the finite initialisations (each with its own tangent draw: the units of the uncertainty)
+    of the mean of ln R₁₁ over the last ``fraction`` of the window (:func:`late_window_rates`; by default the
+    second half, ``init_late``), "positive" when it lies above 0, "negative" below, "not resolved" when it
+    contains 0 or fewer than :data:`uniq_core.rules.MIN_UNITS` initialisations are finite. Returns ``mean``,
+    ``low``, ``high`` (L,), ``n`` (L,) and ``sign`` (L,) words."""
+    late = np.atleast_2d(np.asarray(result.init_late if fraction == 0.5 else late_window_rates(result, fraction),
+                                    dtype=float))
     L = late.shape[1]
     out = {"mean": np.full(L, np.nan), "low": np.full(L, np.nan), "high": np.full(L, np.nan),
            "n": np.zeros(L, dtype=int), "sign": np.array(["not resolved"] * L, dtype=object)}
@@ -1783,42 +1829,63 @@ def initialisation_signs(result: TangentResult, confidence: float = rules.CONFID
     return out
 
 
-def determined_signs(signs: dict[str, np.ndarray], flat: np.ndarray, control_recovered: bool) -> np.ndarray:
-    """The sign words of :func:`initialisation_signs` where the instrument can give one: the positive control
-    recovers its known rate at this length and λ̂₁(T) has flattened at that step size; elsewhere "not
-    determined by this instrument". A "negative" interval is reported as below the exact floor of 0 (the
-    logit-shift directions keep the true top exponent at 0 or above), an undershoot of the estimator."""
+def settled_signs(result: TangentResult, confidence: float = rules.CONFIDENCE) -> tuple[np.ndarray, np.ndarray]:
+    """Per step size, whether the sign of the late top exponent has settled: :func:`initialisation_signs`
+    gives the same word over each window of :data:`SETTLING_WINDOWS` (the last half and the last quarter).
+    A drift that would carry λ̂₁ across 0 shows as a quarter whose word differs; noise between
+    initialisations widens both intervals and cannot make a sign settle. Returns ``settled`` and
+    ``testable`` (L,) (enough finite initialisations for an interval)."""
+    words = [initialisation_signs(result, confidence, fraction)["sign"] for fraction in SETTLING_WINDOWS]
+    n = initialisation_signs(result, confidence)["n"]
+    testable = n >= rules.MIN_UNITS
+    return testable & np.all([w == words[0] for w in words[1:]], axis=0), testable
+
+
+def determined_signs(signs: dict[str, np.ndarray], settled: np.ndarray, control_recovered: bool) -> np.ndarray:
+    """The sign words of :func:`initialisation_signs` where the instrument can give one, else "not determined
+    by this instrument". The tangent's growth ‖M q‖ of a unit vector never exceeds the largest singular value
+    of the window's Jacobian product M, so a positive estimate is a lower bound on the window's top
+    finite-time exponent: "positive" needs only that the sign has settled (:func:`settled_signs`). A word
+    that is not positive needs, in addition, the positive control to recover its known rate at this length
+    (an estimator that undershoots cannot show stability). A "negative" interval is reported as below the
+    exact floor of 0 (the logit-shift directions keep the true top exponent at 0 or above), an undershoot."""
     words = np.array(signs["sign"], dtype=object)
-    undetermined = (~np.asarray(flat, dtype=bool)) | (not control_recovered)
-    words[(signs["n"] >= rules.MIN_UNITS) & undetermined] = "not determined by this instrument"
+    settled = np.asarray(settled, dtype=bool)
+    determined = settled & ((words == "positive") | bool(control_recovered))
+    words[(signs["n"] >= rules.MIN_UNITS) & ~determined] = "not determined by this instrument"
     words[words == "negative"] = "below the exact floor of 0 (the estimator undershoots)"
     words[np.asarray(signs["n"]) == 0] = "blew up at every initialisation"
     return words.astype(str)
 
 
-def running_flat(result: TangentResult) -> tuple[np.ndarray, np.ndarray]:
-    """Per step size, whether the running estimate λ̂₁(T) has flattened: the median change of λ̂₁ over the
-    second half of the window, over initialisations, is smaller than the spread (standard deviation) of the
-    late exponent between initialisations. Returns ``flat`` and ``testable`` (L,) (NaN-free inputs)."""
-    running = np.asarray(result.init_running, dtype=float)
-    half = running.shape[-1] // 2
-    change = np.abs(running[..., -1] - running[..., half - 1]) if half else np.full(running.shape[:2], np.nan)
-    with warnings.catch_warnings():  # a step size whose every initialisation blew up has no spread
-        warnings.simplefilter("ignore", RuntimeWarning)
-        spread = np.nanstd(np.asarray(result.init_late, dtype=float), axis=0, ddof=1)
-        typical_change = np.nanmedian(change, axis=0)
-    finite = np.isfinite(typical_change) & np.isfinite(spread)
-    return finite & (typical_change < spread), finite
+def _quarter_intervals(result: TangentResult) -> str:
+    """The late top exponent over the last quarter of the window per step size, as the chapter prints it."""
+    signs = initialisation_signs(result, fraction=SETTLING_WINDOWS[-1])
+    return "; ".join(f"η = {lr:g}: {m:.3g} [{lo:.3g}, {hi:.3g}]" if np.isfinite(lo) else f"η = {lr:g}: no interval"
+                     for lr, m, lo, hi in zip(result.lrs, signs["mean"], signs["low"], signs["high"]))
+
+
+def _late_trend(result: TangentResult, words: np.ndarray) -> str:
+    """Whether the positive late exponents are still falling: the mean over the last quarter of the window
+    against the mean over the last half, at the step sizes whose sign is positive."""
+    positive = np.asarray(words) == "positive"
+    if not positive.any():
+        return "not compared (no positive sign)"
+    ratio = initialisation_signs(result, fraction=SETTLING_WINDOWS[-1])["mean"][positive] / \
+        initialisation_signs(result)["mean"][positive]
+    return (("smaller over the last quarter than over the last half at every positive step size"
+             if np.all(ratio < 1) else "not smaller over the last quarter at every positive step size")
+            + f" (ratio {_span(ratio, 2)})")
 
 
 def _over_initialisations_findings(result: TangentResult, config: TangentConfig,
                                    control_recovered: bool = True) -> dict[str, Any]:
     """The late top exponent's distribution over initialisations per step size, its sign where the
     instrument can give one (:func:`determined_signs`), how often the top tangent grows, and whether λ̂₁(T)
-    has flattened (its change over the second half against the spread between initialisations)."""
+    has settled (:func:`settled_signs`)."""
     signs = initialisation_signs(result)
     calm = result.regime == REGIMES[0]
-    flat, finite = running_flat(result)
+    flat, finite = settled_signs(result)
     intervals = "; ".join(f"η = {lr:g}: {m:.3g} [{lo:.3g}, {hi:.3g}]" if np.isfinite(lo) else
                           f"η = {lr:g}: blew up at every initialisation" if n == 0 else
                           f"η = {lr:g}: {m:.3g} (no interval: {n} initialisations did not blow up)"
@@ -1834,8 +1901,10 @@ def _over_initialisations_findings(result: TangentResult, config: TangentConfig,
         "tangent_inits_signs": ", ".join(f"{n} {word}" for word, n in counts if n),
         "tangent_inits_calm_signs": _distinct(words[calm]) if calm.any() else "undetermined",
         "tangent_inits_growing": _span(np.asarray(result.init_growing, dtype=float)[:, calm], 2),
-        "tangent_inits_flat": "has flattened at every step size" if finite.any() and flat[finite].all()
-        else f"has flattened at {int(flat.sum())} of {int(finite.sum())} step sizes",
+        "tangent_inits_flat": "has settled at every step size" if finite.any() and flat[finite].all()
+        else f"has settled at {int(flat.sum())} of {int(finite.sum())} step sizes",
+        "tangent_inits_quarter": _quarter_intervals(result),
+        "tangent_inits_trend": _late_trend(result, words),
         "tangent_inits_steps": int(config.n_steps),
         "tangent_inits_level": f"{rules.CONFIDENCE:.0%}",
     }
@@ -1877,16 +1946,16 @@ def _edge_theory_word(frozen: np.ndarray, low: np.ndarray, high: np.ndarray) -> 
 def _edge_findings(result: TangentResult, config: TangentConfig) -> dict[str, Any]:
     """At the edge of stability (:class:`EdgeConfig`): per step size, whether the run is at the edge
     (:func:`at_edge`, recomputed under :data:`EDGE_BANDS`), and the late top exponent over initialisations with
-    its sign where λ̂₁(T) has flattened."""
+    its sign where it has settled (:func:`settled_signs`)."""
     signs = initialisation_signs(result)
-    flat, _ = running_flat(result)
+    flat, _ = settled_signs(result)
     ratio = edge_ratio(result)
     edge = at_edge(result)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         sharp_rate = np.array([np.nanmean(lyapunov.frozen_rate(row, lr, config.momentum))
                                for row, lr in zip(np.asarray(result.path_sharpness, dtype=float), result.lrs)])
-    words = np.where(np.asarray(flat), signs["sign"], "not determined (the running estimate has not flattened)")
+    words = np.where(np.asarray(flat), signs["sign"], "not determined (the sign has not settled)")
     words = np.where(signs["n"] == 0, "blew up at every initialisation", words)
     loss = np.asarray(result.path_loss, dtype=float)
     clauses = []
@@ -2546,7 +2615,7 @@ __all__ = [
     "FLOAT32_RESOLUTION", "FLOAT64_BELOW",
     "FiniteSizeConfig", "FiniteSizeResult", "run_finite_size", "finite_size_at", "tangent_exponents", "TANGENT_WINDOWS",
     "growth_shape", "tangent_growth_shape", "kicks", "KICK_LOG", "finite_size_null_at",
-    "EdgeConfig", "EDGE_BAND", "EDGE_BANDS", "edge_ratio", "at_edge", "running_flat", "ARCHITECTURES", "parse_architecture",
+    "EdgeConfig", "EDGE_BAND", "EDGE_BANDS", "edge_ratio", "at_edge", "settled_signs", "late_window_rates", "SETTLING_WINDOWS", "ARCHITECTURES", "parse_architecture",
     "ArchitectureConfig", "ArchitectureResult", "run_architectures", "compare_architectures", "linearised_growth", "activation_signs",
     "finite_size_curves", "finite_size_comparison",
     "findings", "heavy_ball_edge_ratio", "tangent_parameter_count", "CONTROL_LR", "CONTROL_LONG_FACTOR",
