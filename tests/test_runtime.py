@@ -1,4 +1,5 @@
 import dataclasses
+import json
 import os
 
 import numpy as np
@@ -120,6 +121,10 @@ def test_cache_stores_and_reuses(tmp_path):
     stored.write_bytes(b"not a zip file")
     runtime.cached(compute, config, divergence.Result)
     assert len(calls) == 2
+    # each computation, not each read, leaves one timing line
+    lines = [json.loads(line) for line in (runtime.cache_dir() / "timings.jsonl").read_text().splitlines()]
+    assert len(lines) == 2 and lines[0]["config"] == "Config" and lines[0]["experiment"] == "divergence"
+    assert lines[0]["key"] == runtime.config_key(config) and lines[0]["seconds"] >= 0
 
 
 def test_processes_racing_on_one_key_all_return_the_result_and_leave_one_loadable_file(tmp_path):
@@ -161,3 +166,23 @@ def test_processes_racing_on_one_key_all_return_the_result_and_leave_one_loadabl
 def test_describe_names_profile_and_device():
     line = runtime.describe()
     assert "profile" in line and "device" in line
+
+
+def test_build_timings_sums_per_config_slowest_first(tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "build_timings", Path(__file__).resolve().parent.parent / "benchmarks" / "build_timings.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    lines = [{"experiment": "entropy", "config": "EntropyConfig", "key": "a", "profile": "quick", "seconds": 3.0},
+             {"experiment": "lyapunov", "config": "TangentConfig", "key": "b", "profile": "quick", "seconds": 1.0},
+             {"experiment": "lyapunov", "config": "TangentConfig", "key": "c", "profile": "quick", "seconds": 5.0}]
+    summary = module.summarise(lines)
+    assert list(summary["experiments"]) == ["lyapunov.TangentConfig", "entropy.EntropyConfig"]
+    assert summary["experiments"]["lyapunov.TangentConfig"] == {"count": 2, "seconds": 6.0, "largest": 5.0,
+                                                                 "share": round(6 / 9, 3)}
+    assert summary["total_seconds"] == 9.0 and summary["profiles"] == ["quick"]
+    (tmp_path / "timings.jsonl").write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    assert module.main([str(tmp_path)]) == 0 and module.main([str(tmp_path / "empty")]) == 1

@@ -7,6 +7,7 @@ import json
 import os
 import uuid
 import random
+import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterable, TypeVar
@@ -177,7 +178,9 @@ def cached(compute: Callable[[], R], config: Any, result_type: type[R], *, use_c
     """Return the cached Result for ``config`` if there is one, else compute, store and return it.
 
     Results are written as ``.npz`` files (no pickles) under :func:`cache_dir`, named by the
-    experiment and :func:`config_key`. A damaged file is recomputed.
+    experiment and :func:`config_key`. A damaged file is recomputed. Every computation appends one JSON line
+    to ``<cache>/timings.jsonl`` (experiment, Config type, key, profile, seconds), so a build tells where
+    its time went (``benchmarks/build_timings.py``).
     """
     if not use_cache:
         return compute()
@@ -187,8 +190,14 @@ def cached(compute: Callable[[], R], config: Any, result_type: type[R], *, use_c
             return result_type.load(path)  # type: ignore[attr-defined]
         except Exception:  # a truncated or stale file: recompute it
             path.unlink(missing_ok=True)
+    started = time.perf_counter()
     result = compute()
+    seconds = time.perf_counter() - started
     path.parent.mkdir(parents=True, exist_ok=True)
+    record = {"experiment": type(config).__module__.rsplit(".", 1)[-1], "config": type(config).__name__,
+              "key": config_key(config), "profile": profile(), "seconds": round(seconds, 2)}
+    with open(path.parent / "timings.jsonl", "a", encoding="utf-8") as log:  # one short line: atomic append
+        log.write(json.dumps(record) + "\n")
     # Each writer has its own temporary file in the same folder; os.replace is atomic, so processes that
     # compute the same key at once each leave a complete file, and the last rename wins.
     temporary = path.with_name(f"{path.stem}.{os.getpid()}.{uuid.uuid4().hex}.tmp.npz")
