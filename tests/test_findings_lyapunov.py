@@ -277,6 +277,9 @@ def test_the_sign_over_initialisations_follows_the_interval_and_needs_five_of_th
     assert values["tangent_inits_signs"] == "1 positive, 2 not determined by this instrument"
     assert values["tangent_inits_growing"] == "0.75"
     assert values["tangent_inits_flat"] == "has settled at every step size"  # a constant running estimate
+    assert values["tangent_inits_trend"].startswith("not smaller over the last quarter")  # constant: ratio 1
+    T = rows.init_running.shape[-1]
+    assert values["tangent_inits_amplification"] == f"{np.exp(late[:, 0].mean() * (T - T // 2)):.3g}"
 
 
 def test_a_sign_settles_only_when_the_last_quarter_agrees_with_the_last_half(runs):

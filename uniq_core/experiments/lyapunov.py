@@ -1905,6 +1905,9 @@ def _over_initialisations_findings(result: TangentResult, config: TangentConfig,
         else f"has settled at {int(flat.sum())} of {int(finite.sum())} step sizes",
         "tangent_inits_quarter": _quarter_intervals(result),
         "tangent_inits_trend": _late_trend(result, words),
+        "tangent_inits_amplification": _span(np.exp(signs["mean"][words == "positive"] * (config.n_steps
+                                                                                         - config.n_steps // 2)), 3)
+        if np.any(words == "positive") else "not computed (no positive sign)",
         "tangent_inits_steps": int(config.n_steps),
         "tangent_inits_level": f"{rules.CONFIDENCE:.0%}",
     }
