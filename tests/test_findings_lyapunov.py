@@ -263,20 +263,31 @@ def test_the_sign_over_initialisations_follows_the_interval_and_needs_five_of_th
     assert signs["low"][0] > 0 and signs["high"][1] < 0
     few = dataclasses.replace(rows, init_late=late[:4])
     assert list(chapter.initialisation_signs(few)["sign"]) == ["not resolved"] * 3
-    flat = np.ones(3, dtype=bool)
+    flat = np.array([True, True, False])  # resolved words keep them over the quarter; "not resolved" never settles
     assert list(chapter.determined_signs(signs, flat, True)) == [
-        "positive", "below the exact floor of 0 (the estimator undershoots)", "not resolved"]
-    # a positive estimate is a lower bound and needs no control; other words need the control and a settled sign
-    assert list(chapter.determined_signs(signs, flat, False)) == ["positive"] + [
-        "not determined by this instrument"] * 2
+        "positive, no decay resolved", "below the exact floor of 0 (the estimator undershoots)", "not resolved"]
+    # a positive estimate is a lower bound and needs no control; a negative one is a measured undershoot where
+    # the true exponent has a floor at 0; "not resolved" needs the control
+    assert list(chapter.determined_signs(signs, flat, False)) == [
+        "positive, no decay resolved", "below the exact floor of 0 (the estimator undershoots)",
+        "not determined by this instrument"]
+    assert chapter.determined_signs(signs, flat, True, np.array([True, False, False]))[0] == \
+        "finite-time positive, decaying towards 0"
+    # without a floor (squared error), a negative word needs the control and a settled sign
+    assert chapter.determined_signs(signs, flat, False, floor_at_zero=False)[1] == "not determined by this instrument"
+    assert chapter.determined_signs(signs, flat, True, floor_at_zero=False)[1] == "negative"
     blown = {**signs, "n": np.array([6, 6, 0])}
     assert chapter.determined_signs(blown, flat, True)[2] == "blew up at every initialisation"
-    assert chapter.determined_signs(signs, np.array([False, True, True]), True)[0] == "not determined by this instrument"
+    assert chapter.determined_signs(signs, ~flat, True)[0] == "not determined by this instrument"
+    assert set(chapter.determined_signs(signs, flat, True)) <= set(chapter.SIGN_WORDS)
+    settled, testable = chapter.settled_signs(rows)
+    assert list(settled) == [True, True, False] and testable.all()  # constant running estimates
     values = said(runs, tangent=rows)  # the tiny fixture's control does not recover its rate
     assert values["tangent_inits"] == 6
-    assert values["tangent_inits_signs"] == "1 positive, 2 not determined by this instrument"
+    assert values["tangent_inits_signs"] == ("1 positive, no decay resolved, 1 below the exact floor of 0 (the "
+                                             "estimator undershoots), 1 not determined by this instrument")
     assert values["tangent_inits_growing"] == "0.75"
-    assert values["tangent_inits_flat"] == "has settled at every step size"  # a constant running estimate
+    assert values["tangent_inits_flat"].startswith("keeps its word over the last quarter at every step size")
     assert values["tangent_inits_trend"].startswith("not smaller over the last quarter")  # constant: ratio 1
     T = rows.init_running.shape[-1]
     assert values["tangent_inits_amplification"] == f"{np.exp(late[:, 0].mean() * (T - T // 2)):.3g}"
@@ -286,7 +297,7 @@ def test_a_sign_settles_only_when_the_last_quarter_agrees_with_the_last_half(run
     tangent = runs[0]["tangent"]
     rows = tangent_rows(tangent, lrs=[0.5, 1.0, 2.0], regime=["calm", "calm", "calm"])
     generator = np.random.default_rng(0)
-    # per initialisation, ln R₁₁ over 8 steps: constant positive; positive then drifting to negative; noise
+    # per initialisation, ln R₁₁ over 8 steps: constant positive; positive then turning negative; pure noise
     rates = np.stack([np.stack([np.full(8, 1e-3) + 1e-5 * generator.normal(size=8),
                                 np.r_[np.full(6, 3e-3), np.full(2, -1e-3)] + 1e-5 * generator.normal(size=8),
                                 1e-2 * generator.normal(size=8)]) for _ in range(6)])
@@ -295,13 +306,37 @@ def test_a_sign_settles_only_when_the_last_quarter_agrees_with_the_last_half(run
     np.testing.assert_allclose(chapter.late_window_rates(rows, 0.5), rows.init_late, atol=1e-15)
     np.testing.assert_allclose(chapter.late_window_rates(rows, 0.25), rates[..., 6:].mean(axis=-1), atol=1e-15)
     np.testing.assert_allclose(chapter.late_window_rates(rows, 1.0), running[..., -1], atol=1e-15)
-    assert list(chapter.initialisation_signs(rows)["sign"][:2]) == ["positive", "positive"]
+    assert list(chapter.initialisation_signs(rows)["sign"]) == ["positive", "positive", "not resolved"]
     settled, testable = chapter.settled_signs(rows)
-    assert testable.all() and list(settled[:2]) == [True, False]
+    assert testable.all() and list(settled) == [True, False, False]  # noise never settles
     words = chapter.determined_signs(chapter.initialisation_signs(rows), settled, False)
-    assert list(words[:2]) == ["positive", "not determined by this instrument"]
+    assert list(words[:2]) == ["positive, no decay resolved", "not determined by this instrument"]
     with pytest.raises(ValueError, match="fraction"):
         chapter.late_window_rates(rows, 0.0)
+
+
+def test_the_decay_exponent_of_a_power_law_rate_is_recovered_and_a_constant_rate_does_not_decay(runs):
+    # ln R₁₁ = c t^-a per step (a = 1.3, the shape of the calm runs) and a constant rate, over 6 initialisations
+    # with small multiplicative noise: late_decay recovers a, and only the power law is called decaying
+    tangent = runs[0]["tangent"]
+    rows = tangent_rows(tangent, lrs=[0.5, 1.0], regime=["calm", "calm"])
+    generator = np.random.default_rng(1)
+    t = np.arange(1, 801)
+    rates = np.stack([np.stack([0.03 * t ** -1.3 * (1 + 0.01 * generator.normal(size=t.size)),
+                                1e-3 * (1 + 0.01 * generator.normal(size=t.size))]) for _ in range(6)])
+    running = np.cumsum(rates, axis=-1) / t
+    rows = dataclasses.replace(rows, init_running=running, init_late=rates[..., 400:].mean(axis=-1))
+    decay = chapter.late_decay(rows)
+    assert decay["low"][0] < 1.3 < decay["high"][0] + 0.05 and abs(decay["mean"][0] - 1.3) < 0.05
+    assert list(decay["decaying"]) == [True, False] and abs(decay["mean"][1]) < 0.01
+    signs = chapter.initialisation_signs(rows)
+    settled, _ = chapter.settled_signs(rows)
+    assert list(settled) == [True, True]  # a decaying rate keeps its sign: settling alone cannot see the decay
+    words = chapter.determined_signs(signs, settled, False, decay["decaying"])
+    assert list(words) == ["finite-time positive, decaying towards 0", "positive, no decay resolved"]
+    values = chapter._decay_words(rows, np.array([True, True]))
+    assert values["tangent_inits_decay_word"].startswith("not resolved above 0")
+    assert chapter._decay_words(rows, np.array([True, False]))["tangent_inits_decay_word"].startswith("above 1")
 
 
 def test_relative_spread_words_follow_its_interval(runs):

@@ -381,18 +381,14 @@ EDGE_BANDS = ((0.95, 1.1), (1.0, 1.2))
 
 
 MECHANISMS = ("none", "curvature above the edge", "negative curvature", "unexplained")
-"""What a window's top exponent is attributed to: "none" unless it is positive (more than
-:data:`SIGNIFICANCE_Z` standard errors above 0); then the larger mean frozen-Hessian rate along the window,
-or "unexplained" when neither frozen rate is positive."""
+"""What a window's top exponent is attributed to: "none" unless it is positive
+(:func:`window_over_initialisations`); then the larger mean frozen-Hessian rate along the window, or
+"unexplained" when neither frozen rate is positive."""
 
 REGIMES = ("calm", "catapult", "edge to the end", "diverged")
 """Per run: "calm" (the sharpness starts and stays below the edge at every checkpoint), "catapult" (it is
 above at the start or at some checkpoint, and below at the last), "edge to the end" (above at the last
 checkpoint), "diverged" (the loss blew up)."""
-
-SIGNIFICANCE_Z = 3.0
-"""A window's top exponent is called positive when its mean exceeds this many batch-means standard errors."""
-
 
 @dataclass
 class TangentResult(ResultBase):
@@ -420,9 +416,9 @@ class TangentResult(ResultBase):
       ``exponents_after`` (L, k) over [transient_end + warmup, n_steps) for a catapult (the tangents are warmed
       up again after it) or [0, n_steps) for a calm run; per-column means of ln R_ii in the QR columns'
       order, column 0 the top exponent (NaN when the window is empty, or for the regime after, shorter
-      than a quarter of the run). ``error_transient``/``error_after`` (L,): batch-means standard error of the
-      top column's mean (:func:`uniq_core.lyapunov.batch_means_error`); ``sign_transient``/``sign_after``
-      (L,): :func:`uniq_core.lyapunov.sign_word` of the top with :data:`SIGNIFICANCE_Z`;
+      than a quarter of the run), of the first initialisation. ``error_transient``/``error_after`` (L,): the
+      standard error over initialisations of the window's mean ln R₁₁; ``sign_transient``/``sign_after``
+      (L,): the window's sign over initialisations (:func:`window_over_initialisations`);
       ``bound_transient``/``bound_after`` (L,): the exact gradient-descent bound ln max(|1 − ηλ_max|,
       |1 − ηλ_min|) with the window's extreme curvatures at its checkpoints (NaN with momentum);
       ``mechanism_transient``/``mechanism_after`` (L,): one of :data:`MECHANISMS`.
@@ -484,15 +480,33 @@ def _mechanism(sign: str, sharp_rate: np.ndarray, negative_rate: np.ndarray) -> 
     return MECHANISMS[1] if sharp >= negative else MECHANISMS[2]
 
 
-def _window(rates: np.ndarray, begin: int, end: int, minimum: int) -> tuple[np.ndarray, float]:
+def _window(rates: np.ndarray, begin: int, end: int, minimum: int) -> np.ndarray:
     """Per-column means of the finite rows of ``rates[begin:end]`` in the QR columns' order (column 0 is
-    the top exponent; columns are never re-sorted), and the batch-means standard error of column 0's mean;
-    NaN with fewer than ``minimum`` rows."""
+    the top exponent; columns are never re-sorted); NaN with fewer than ``minimum`` rows."""
     window = rates[begin:end]
     finite = window[np.isfinite(window).all(axis=1)]
     if finite.shape[0] < max(minimum, 1):
-        return np.full(rates.shape[1], np.nan), float("nan")
-    return finite.mean(axis=0), lyapunov.batch_means_error(finite[:, 0])
+        return np.full(rates.shape[1], np.nan)
+    return finite.mean(axis=0)
+
+
+def window_over_initialisations(top_rates: np.ndarray, begin: int, end: int, minimum: int = 1,
+                                confidence: float = rules.CONFIDENCE) -> tuple[float, str]:
+    """The sign of one window's top exponent over initialisations, the rule of every window in the chapter:
+    per initialisation the mean of ln R₁₁ over steps [begin, end) of ``top_rates`` (I, T) (NaN rows: runs
+    that blew up), then the Student-t interval over the finite ones. Returns the standard error of their
+    mean and "positive" (interval above 0: since ‖Mq‖ ≤ σ_max(M), a lower bound on the window's top
+    finite-time exponent), "not significantly positive", or "undetermined" (a window shorter than
+    ``minimum`` steps, or fewer than :data:`uniq_core.rules.MIN_UNITS` finite initialisations)."""
+    rates = np.atleast_2d(np.asarray(top_rates, dtype=float))[:, begin:end]
+    if rates.shape[1] < max(minimum, 1):
+        return float("nan"), "undetermined"
+    means = rates.mean(axis=1)
+    means = means[np.isfinite(means)]
+    if means.size < rules.MIN_UNITS:
+        return float("nan"), "undetermined"
+    _, (low, _) = t_interval(means, confidence)
+    return float(means.std(ddof=1) / np.sqrt(means.size)), "positive" if low > 0 else "not significantly positive"
 
 
 def top_exponent_summary(top_rates: np.ndarray) -> dict[str, np.ndarray | float]:
@@ -669,12 +683,16 @@ def run_tangent(config: TangentConfig, *, progress: bool = True, use_cache: bool
                 transient_end[i] = checkpoints[above[-1] + 1]
             end = int(transient_end[i]) if np.isfinite(transient_end[i]) else T
             begin_after = end + config.warmup if end > 0 else end
-            before[i], error_before[i] = _window(logs[i], 0, end, 1)
-            after[i], error_after[i] = _window(logs[i], begin_after, T, minimum)
+            before[i] = _window(logs[i], 0, end, 1)
+            after[i] = _window(logs[i], begin_after, T, minimum)
             if regime[-1] == REGIMES[3]:
-                after[i], error_after[i] = np.nan, np.nan
-            sign_before.append(lyapunov.sign_word(before[i, 0], error_before[i], SIGNIFICANCE_Z))
-            sign_after.append(lyapunov.sign_word(after[i, 0], error_after[i], SIGNIFICANCE_Z))
+                after[i] = np.nan
+            error_before[i], word = window_over_initialisations(init_logs[:, i], 0, end)
+            sign_before.append(word)
+            error_after[i], word = window_over_initialisations(init_logs[:, i], begin_after, T, minimum)
+            sign_after.append(word)
+            if regime[-1] == REGIMES[3]:
+                error_after[i], sign_after[-1] = np.nan, "undetermined"
             inside = checkpoints <= end
             later = checkpoints >= begin_after
             if config.momentum == 0.0:
@@ -1634,7 +1652,6 @@ def _tangent_setup_findings(result: TangentResult, config: TangentConfig) -> dic
         "tangent_flat_directions": config.widths[-1] + 1,
         "tangent_steps": config.n_steps,
         "tangent_warmup": config.warmup,
-        "tangent_z": SIGNIFICANCE_Z,
         "tangent_alignment_error": alignment_error,
         "tangent_alignment_compare": "more than" if below.size and alignment_error > np.nanmax(below) else "less than",
         "tangent_cost": float(np.nanmedian(result.seconds_per_step)) * 1e3,
@@ -1726,6 +1743,23 @@ def _catapult_rates(result: TangentResult) -> tuple[np.ndarray, np.ndarray]:
     return np.array(edge_rate), np.array(negative_rate)
 
 
+def _catapult_growth(result: TangentResult) -> str:
+    """The top tangent's growth factor exp(Σ ln R₁₁) over each catapult's transient window [0, transient_end),
+    over the initialisations that did not blow up: its range and how many grew."""
+    running = np.asarray(result.init_running, dtype=float)
+    factors = []
+    for i in np.flatnonzero(result.regime == REGIMES[1]):
+        end = min(int(result.transient_end[i]), running.shape[-1])
+        if end > 0:
+            total = running[:, i, end - 1] * end
+            factors.append(np.exp(total[np.isfinite(total)]))
+    if not factors or not np.concatenate(factors).size:
+        return "not measured (no catapult window after the warm-up)"
+    every = np.concatenate(factors)
+    return f"×{np.min(every):.3g} to ×{np.max(every):.3g}, growing at {int(np.sum(every > 1))} of {every.size} " \
+        "initialisations"
+
+
 def _catapult_findings(result: TangentResult, config: TangentConfig) -> dict[str, Any]:
     """Runs whose sharpness crosses the edge and falls back: the transient window and what drives it."""
     catapult = result.regime == REGIMES[1]
@@ -1738,6 +1772,7 @@ def _catapult_findings(result: TangentResult, config: TangentConfig) -> dict[str
         "tangent_catapult_top": _span(result.exponents_transient[catapult, 0], 3),
         "tangent_catapult_error": _span(result.error_transient[catapult], 2),
         "tangent_catapult_sign": _distinct(result.sign_transient[catapult]),
+        "tangent_catapult_growth": _catapult_growth(result),
         "tangent_catapult_per_time": _span(result.exponents_transient[catapult, 0] / result.lrs[catapult], 3),
         "tangent_catapult_bound": _span(result.bound_transient[catapult], 3),
         "tangent_catapult_edge_rate": _span(edge_rate / result.lrs[catapult], 3),
@@ -1830,32 +1865,99 @@ def initialisation_signs(result: TangentResult, confidence: float = rules.CONFID
 
 
 def settled_signs(result: TangentResult, confidence: float = rules.CONFIDENCE) -> tuple[np.ndarray, np.ndarray]:
-    """Per step size, whether the sign of the late top exponent has settled: :func:`initialisation_signs`
-    gives the same word over each window of :data:`SETTLING_WINDOWS` (the last half and the last quarter).
-    A drift that would carry λ̂₁ across 0 shows as a quarter whose word differs; noise between
-    initialisations widens both intervals and cannot make a sign settle. Returns ``settled`` and
+    """Per step size, whether a resolved sign keeps its word over the last quarter: :func:`initialisation_signs`
+    is "positive" (or "negative") over each window of :data:`SETTLING_WINDOWS`. A drift that carries λ̂₁
+    across 0 shows as a quarter whose word differs; an unresolved word never counts as settled. The last
+    quarter lies inside the last half, so the two intervals are dependent: this rules out a sign change late
+    in the window, not a decay towards 0 (:func:`late_decay` measures that). Returns ``settled`` and
     ``testable`` (L,) (enough finite initialisations for an interval)."""
     words = [initialisation_signs(result, confidence, fraction)["sign"] for fraction in SETTLING_WINDOWS]
     n = initialisation_signs(result, confidence)["n"]
     testable = n >= rules.MIN_UNITS
-    return testable & np.all([w == words[0] for w in words[1:]], axis=0), testable
+    same = np.all([w == words[0] for w in words[1:]], axis=0)
+    return testable & same & np.isin(words[0], ("positive", "negative")), testable
 
 
-def determined_signs(signs: dict[str, np.ndarray], settled: np.ndarray, control_recovered: bool) -> np.ndarray:
-    """The sign words of :func:`initialisation_signs` where the instrument can give one, else "not determined
-    by this instrument". The tangent's growth ‖M q‖ of a unit vector never exceeds the largest singular value
-    of the window's Jacobian product M, so a positive estimate is a lower bound on the window's top
-    finite-time exponent: "positive" needs only that the sign has settled (:func:`settled_signs`). A word
-    that is not positive needs, in addition, the positive control to recover its known rate at this length
-    (an estimator that undershoots cannot show stability). A "negative" interval is reported as below the
-    exact floor of 0 (the logit-shift directions keep the true top exponent at 0 or above), an undershoot."""
+DECAY_WINDOWS = 3
+""":func:`late_decay` fits the rate over this many consecutive dyadic windows ending at T: [T/8, T/4),
+[T/4, T/2), [T/2, T)."""
+
+
+def late_decay(result: TangentResult, confidence: float = rules.CONFIDENCE) -> dict[str, np.ndarray]:
+    """How fast the top exponent's rate falls along the window, per step size: per initialisation the mean
+    of ln R₁₁ over each of :data:`DECAY_WINDOWS` dyadic windows ending at T, and the least-squares slope of
+    its logarithm against the logarithm of the window's geometric midpoint; ``a`` = −slope, so a rate that
+    falls as T^−a gives a. Then the Student-t interval of a over the initialisations whose rates are all
+    positive (NaN otherwise). a > 0 means the rate falls towards 0 (a finite-time, not an asymptotic,
+    exponent); a > 1 means the total growth ∑ rate stays bounded. Returns ``mean``, ``low``, ``high``,
+    ``n`` (L,) and ``decaying`` (L,): the interval lies above 0."""
+    running = np.asarray(result.init_running, dtype=float)
+    T = running.shape[-1]
+    edges = [T // 2 ** j for j in range(DECAY_WINDOWS, -1, -1)]  # T/8, T/4, T/2, T
+    L = running.shape[1]
+    out = {"mean": np.full(L, np.nan), "low": np.full(L, np.nan), "high": np.full(L, np.nan),
+           "n": np.zeros(L, dtype=int), "decaying": np.zeros(L, dtype=bool)}
+    if edges[0] < 1 or len(set(edges)) < len(edges):
+        return out
+    cumulative = running * np.arange(1, T + 1)  # Σ ln R₁₁ up to each step
+    rates = np.stack([(cumulative[..., t2 - 1] - cumulative[..., t1 - 1]) / (t2 - t1)
+                      for t1, t2 in zip(edges[:-1], edges[1:])], axis=-1)  # (I, L, windows)
+    midpoints = np.log(np.sqrt(np.array(edges[:-1], dtype=float) * np.array(edges[1:])))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        logs = np.log(rates)
+    centred = midpoints - midpoints.mean()
+    slope = np.sum((logs - logs.mean(axis=-1, keepdims=True)) * centred, axis=-1) / np.sum(centred ** 2)
+    exponent = np.where(np.all(rates > 0, axis=-1) & np.isfinite(slope), -slope, np.nan)
+    for i in range(L):
+        finite = exponent[:, i][np.isfinite(exponent[:, i])]
+        out["n"][i] = finite.size
+        if finite.size:
+            out["mean"][i] = finite.mean()
+        if finite.size >= rules.MIN_UNITS:
+            _, (low, high) = t_interval(finite, confidence)
+            out["low"][i], out["high"][i] = low, high
+            out["decaying"][i] = low > 0
+    return out
+
+
+SIGN_WORDS = ("finite-time positive, decaying towards 0", "positive, no decay resolved",
+              "below the exact floor of 0 (the estimator undershoots)", "negative", "not resolved",
+              "not determined by this instrument", "blew up at every initialisation")
+"""The words :func:`determined_signs` gives a step size."""
+
+
+def determined_signs(signs: dict[str, np.ndarray], settled: np.ndarray, control_recovered: bool,
+                     decaying: np.ndarray | None = None, floor_at_zero: bool = True) -> np.ndarray:
+    """The words of :data:`SIGN_WORDS` per step size, from :func:`initialisation_signs`.
+
+    - Positive: the growth ‖M q‖ of a unit vector never exceeds the largest singular value of the window's
+      Jacobian product M, so a positive estimate is a lower bound on the window's top finite-time exponent
+      and needs no calibration; it needs its sign to have settled (:func:`settled_signs`), and is split by
+      ``decaying`` (:func:`late_decay`) into "finite-time positive, decaying towards 0" and "positive, no
+      decay resolved".
+    - Negative: with ``floor_at_zero`` (exactly flat directions keep the true exponent at 0 or above) a
+      negative interval is a measured undershoot of the estimator, reported as such; without it, "negative"
+      needs a settled sign and the positive control to recover its rate (``control_recovered``).
+    - Not resolved: needs the control (an estimator that undershoots cannot show stability).
+    - Elsewhere "not determined by this instrument"; "blew up at every initialisation" where none is finite.
+    """
     words = np.array(signs["sign"], dtype=object)
     settled = np.asarray(settled, dtype=bool)
-    determined = settled & ((words == "positive") | bool(control_recovered))
-    words[(signs["n"] >= rules.MIN_UNITS) & ~determined] = "not determined by this instrument"
-    words[words == "negative"] = "below the exact floor of 0 (the estimator undershoots)"
-    words[np.asarray(signs["n"]) == 0] = "blew up at every initialisation"
-    return words.astype(str)
+    decaying = np.zeros(words.shape, dtype=bool) if decaying is None else np.asarray(decaying, dtype=bool)
+    enough = np.asarray(signs["n"]) >= rules.MIN_UNITS
+    positive, negative, unresolved = words == "positive", words == "negative", words == "not resolved"
+    out = np.array(["not determined by this instrument"] * words.size, dtype=object)
+    out[positive & settled & decaying] = SIGN_WORDS[0]
+    out[positive & settled & ~decaying] = SIGN_WORDS[1]
+    if floor_at_zero:
+        out[negative] = SIGN_WORDS[2]
+    elif control_recovered:
+        out[negative & settled] = SIGN_WORDS[3]
+    if control_recovered:
+        out[unresolved] = SIGN_WORDS[4]
+    out[~enough & (np.asarray(signs["n"]) > 0)] = SIGN_WORDS[4]
+    out[np.asarray(signs["n"]) == 0] = SIGN_WORDS[6]
+    return out.astype(str)
 
 
 def _quarter_intervals(result: TangentResult) -> str:
@@ -1865,10 +1967,9 @@ def _quarter_intervals(result: TangentResult) -> str:
                      for lr, m, lo, hi in zip(result.lrs, signs["mean"], signs["low"], signs["high"]))
 
 
-def _late_trend(result: TangentResult, words: np.ndarray) -> str:
+def _late_trend(result: TangentResult, positive: np.ndarray) -> str:
     """Whether the positive late exponents are still falling: the mean over the last quarter of the window
-    against the mean over the last half, at the step sizes whose sign is positive."""
-    positive = np.asarray(words) == "positive"
+    against the mean over the last half, at the step sizes ``positive``."""
     if not positive.any():
         return "not compared (no positive sign)"
     ratio = initialisation_signs(result, fraction=SETTLING_WINDOWS[-1])["mean"][positive] / \
@@ -1878,11 +1979,47 @@ def _late_trend(result: TangentResult, words: np.ndarray) -> str:
             + f" (ratio {_span(ratio, 2)})")
 
 
+def _decay_words(result: TangentResult, positive: np.ndarray) -> dict[str, str]:
+    """The decay exponent a of the late rate (:func:`late_decay`) at the positive step sizes, and what it
+    implies for the total growth."""
+    decay = late_decay(result)
+    intervals = "; ".join(f"η = {lr:g}: {m:.2f} [{lo:.2f}, {hi:.2f}]" if np.isfinite(lo) else
+                          f"η = {lr:g}: no interval ({n} initialisations with positive rates in every window)"
+                          for lr, m, lo, hi, n in zip(result.lrs[positive], decay["mean"][positive],
+                                                      decay["low"][positive], decay["high"][positive],
+                                                      decay["n"][positive]))
+    low = decay["low"][positive]
+    if not positive.any():
+        word = "not measured (no positive sign)"
+    elif np.all(low > 1):
+        word = ("above 1 at every positive step size: the rate falls faster than 1/T, so the total growth "
+                "stays bounded however long training runs")
+    elif np.all(low > 0):
+        word = ("above 0 at every positive step size: the rate falls towards 0 (the total growth may still "
+                "rise, more slowly than any exponential)")
+    else:
+        word = "not resolved above 0 at every positive step size"
+    return {"tangent_inits_decay": intervals or "none", "tangent_inits_decay_word": word}
+
+
+def _curvature_decay(result: TangentResult) -> str:
+    """Per calm step size (first initialisation), the exponent b of |λ_min| ∝ t^−b fitted by least squares
+    on logarithms over the checkpoints after the start where λ_min < 0."""
+    values = []
+    for i in np.flatnonzero(result.regime == REGIMES[0]):
+        steps, smallest = np.asarray(result.path_steps, dtype=float), np.asarray(result.path_smallest[i], dtype=float)
+        keep = (steps > 0) & np.isfinite(smallest) & (smallest < 0)
+        if keep.sum() >= 3:
+            values.append(-np.polyfit(np.log(steps[keep]), np.log(-smallest[keep]), 1)[0])
+    return _span(np.array(values), 2) if values else "not measured (fewer than three negative checkpoints)"
+
+
 def _over_initialisations_findings(result: TangentResult, config: TangentConfig,
-                                   control_recovered: bool = True) -> dict[str, Any]:
-    """The late top exponent's distribution over initialisations per step size, its sign where the
-    instrument can give one (:func:`determined_signs`), how often the top tangent grows, and whether λ̂₁(T)
-    has settled (:func:`settled_signs`)."""
+                                   control_recovered: bool) -> dict[str, Any]:
+    """The late top exponent's distribution over initialisations per step size, its word where the
+    instrument can give one (:func:`determined_signs`), how often the top tangent grows, whether a resolved
+    sign keeps its word over the last quarter (:func:`settled_signs`) and how fast a positive rate decays
+    (:func:`late_decay`)."""
     signs = initialisation_signs(result)
     calm = result.regime == REGIMES[0]
     flat, finite = settled_signs(result)
@@ -1891,23 +2028,27 @@ def _over_initialisations_findings(result: TangentResult, config: TangentConfig,
                           f"η = {lr:g}: {m:.3g} (no interval: {n} initialisations did not blow up)"
                           for lr, m, lo, hi, n in zip(result.lrs, signs["mean"], signs["low"], signs["high"],
                                                       signs["n"]))
-    words = determined_signs(signs, flat, control_recovered)
-    kinds = ("positive", "below the exact floor of 0 (the estimator undershoots)", "not resolved",
-             "not determined by this instrument", "blew up at every initialisation")
-    counts = [(word, int(np.sum(words == word))) for word in kinds]
+    words = determined_signs(signs, flat, control_recovered, late_decay(result)["decaying"])
+    positive = np.isin(words, SIGN_WORDS[:2])
+    counts = [(word, int(np.sum(words == word))) for word in SIGN_WORDS]
+    resolved = signs["sign"] != "not resolved"
+    half = config.n_steps - config.n_steps // 2
     return {
         "tangent_inits": int(np.atleast_2d(result.init_late).shape[0]),
         "tangent_inits_intervals": intervals,
         "tangent_inits_signs": ", ".join(f"{n} {word}" for word, n in counts if n),
         "tangent_inits_calm_signs": _distinct(words[calm]) if calm.any() else "undetermined",
         "tangent_inits_growing": _span(np.asarray(result.init_growing, dtype=float)[:, calm], 2),
-        "tangent_inits_flat": "has settled at every step size" if finite.any() and flat[finite].all()
-        else f"has settled at {int(flat.sum())} of {int(finite.sum())} step sizes",
+        "tangent_inits_flat": "keeps its word over the last quarter at every step size with a resolved sign"
+        if resolved.any() and flat[resolved & finite].all()
+        else f"keeps its word over the last quarter at {int(flat.sum())} of {int((resolved & finite).sum())} "
+        "step sizes with a resolved sign",
         "tangent_inits_quarter": _quarter_intervals(result),
-        "tangent_inits_trend": _late_trend(result, words),
-        "tangent_inits_amplification": _span(np.exp(signs["mean"][words == "positive"] * (config.n_steps
-                                                                                         - config.n_steps // 2)), 3)
-        if np.any(words == "positive") else "not computed (no positive sign)",
+        "tangent_inits_trend": _late_trend(result, positive),
+        "tangent_inits_amplification": _span(np.exp(signs["mean"][positive] * half), 3)
+        if positive.any() else "not computed (no positive sign)",
+        **_decay_words(result, positive),
+        "tangent_smallest_decay": _curvature_decay(result),
         "tangent_inits_steps": int(config.n_steps),
         "tangent_inits_level": f"{rules.CONFIDENCE:.0%}",
     }
@@ -1940,7 +2081,8 @@ def _edge_theory_word(frozen: np.ndarray, low: np.ndarray, high: np.ndarray) -> 
     if not frozen.size or not (np.isfinite(low).all() and np.isfinite(high).all() and np.isfinite(frozen).all()):
         return "not compared (no run at the edge with an interval)"
     if np.all(frozen > high):
-        return "above every measured interval: a frozen Hessian overpredicts the growth at the edge"
+        return ("above every measured interval (the measured rate is a lower bound with no control in this "
+                "regime, so this does not show that a frozen Hessian overpredicts the growth)")
     if np.all((frozen >= low) & (frozen <= high)):
         return "inside the measured intervals"
     return "inside some measured intervals and outside others"
@@ -1951,15 +2093,14 @@ def _edge_findings(result: TangentResult, config: TangentConfig) -> dict[str, An
     (:func:`at_edge`, recomputed under :data:`EDGE_BANDS`), and the late top exponent over initialisations with
     its sign where it has settled (:func:`settled_signs`)."""
     signs = initialisation_signs(result)
-    flat, _ = settled_signs(result)
+    flat, _ = settled_signs(result)  # no positive control in this regime, and squared error has no floor at 0
+    words = determined_signs(signs, flat, False, late_decay(result)["decaying"], floor_at_zero=False)
     ratio = edge_ratio(result)
     edge = at_edge(result)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         sharp_rate = np.array([np.nanmean(lyapunov.frozen_rate(row, lr, config.momentum))
                                for row, lr in zip(np.asarray(result.path_sharpness, dtype=float), result.lrs)])
-    words = np.where(np.asarray(flat), signs["sign"], "not determined (the sign has not settled)")
-    words = np.where(signs["n"] == 0, "blew up at every initialisation", words)
     loss = np.asarray(result.path_loss, dtype=float)
     clauses = []
     for i, lr in enumerate(result.lrs):
@@ -2611,7 +2752,7 @@ __all__ = [
     "early_and_late_exponents", "late_relative_exponents", "peer_sign_disagreements", "late_minus_early", "alignment_bias",
     "per_step_and_learning_time", "healthy_cells", "positive_cells", "divergence_onset",
     "prediction_disagreement", "compare_bends",
-    "TangentConfig", "TangentResult", "run_tangent", "MECHANISMS", "REGIMES", "SIGNIFICANCE_Z",
+    "TangentConfig", "TangentResult", "run_tangent", "MECHANISMS", "REGIMES", "window_over_initialisations",
     "negative_curvature_control", "initialisation_signs", "determined_signs", "top_exponent_summary",
     "InstabilityConfig", "InstabilityResult", "run_instability", "STABILITY_THRESHOLD",
     "RegimeConfig", "RegimeResult", "run_regime", "compare_perturbation_sizes",
