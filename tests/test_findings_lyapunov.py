@@ -284,8 +284,8 @@ def test_the_sign_over_initialisations_follows_the_interval_and_needs_five_of_th
     assert list(settled) == [True, True, False] and testable.all()  # constant running estimates
     values = said(runs, tangent=rows)  # the tiny fixture's control does not recover its rate
     assert values["tangent_inits"] == 6
-    assert values["tangent_inits_signs"] == ("1 positive, no decay resolved, 1 below the exact floor of 0 (the "
-                                             "estimator undershoots), 1 not determined by this instrument")
+    assert values["tangent_inits_signs"] == ("1 positive, no decay resolved; 1 below the exact floor of 0 (the "
+                                             "estimator undershoots); 1 not determined by this instrument")
     assert values["tangent_inits_growing"] == "0.75"
     assert values["tangent_inits_flat"].startswith("keeps its word over the last quarter at every step size")
     assert values["tangent_inits_trend"].startswith("not smaller over the last quarter")  # constant: ratio 1

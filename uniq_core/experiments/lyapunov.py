@@ -2011,7 +2011,7 @@ def _curvature_decay(result: TangentResult) -> str:
         keep = (steps > 0) & np.isfinite(smallest) & (smallest < 0)
         if keep.sum() >= 3:
             values.append(-np.polyfit(np.log(steps[keep]), np.log(-smallest[keep]), 1)[0])
-    return _span(np.array(values), 2) if values else "not measured (fewer than three negative checkpoints)"
+    return _span(np.array(values), 3) if values else "not measured (fewer than three negative checkpoints)"
 
 
 def _over_initialisations_findings(result: TangentResult, config: TangentConfig,
@@ -2036,7 +2036,7 @@ def _over_initialisations_findings(result: TangentResult, config: TangentConfig,
     return {
         "tangent_inits": int(np.atleast_2d(result.init_late).shape[0]),
         "tangent_inits_intervals": intervals,
-        "tangent_inits_signs": ", ".join(f"{n} {word}" for word, n in counts if n),
+        "tangent_inits_signs": "; ".join(f"{n} {word}" for word, n in counts if n),
         "tangent_inits_calm_signs": _distinct(words[calm]) if calm.any() else "undetermined",
         "tangent_inits_growing": _span(np.asarray(result.init_growing, dtype=float)[:, calm], 2),
         "tangent_inits_flat": "keeps its word over the last quarter at every step size with a resolved sign"
