@@ -263,29 +263,6 @@ def test_heavy_ball_exponent_on_a_1d_quadratic_is_the_log_spectral_radius(moment
     assert (exponent > 0) == (edge_fraction > 1) and (np.log(radius) > 0) == (edge_fraction > 1)
 
 
-def test_batch_means_error_matches_the_iid_formula_and_covers_a_correlated_mean():
-    rng = np.random.default_rng(0)
-    # iid: SE of the mean is σ/√n; batch means estimate it without bias (checked over repetitions)
-    errors = [lyapunov.batch_means_error(rng.normal(0.0, 2.0, size=400)) for _ in range(400)]
-    assert np.mean(errors) == pytest.approx(2.0 / np.sqrt(400), rel=0.1)
-    # AR(1) with correlation 0.5: the iid formula underestimates by √3; the 3-SE rule's null rejection rate
-    # over zero-mean series stays small (null control of the "positive" decision)
-    positives = 0
-    for _ in range(300):
-        noise = rng.normal(size=600)
-        series = np.empty(600)
-        series[0] = noise[0]
-        for t in range(1, 600):
-            series[t] = 0.5 * series[t - 1] + noise[t]
-        series = series[100:]
-        positives += lyapunov.sign_word(series.mean(), lyapunov.batch_means_error(series)) == "positive"
-    assert positives / 300 < 0.05
-    assert np.isnan(lyapunov.batch_means_error(np.ones(5)))
-    assert lyapunov.sign_word(float("nan"), 0.1) == "undetermined"
-    assert lyapunov.sign_word(0.5, float("nan")) == "undetermined"
-    assert lyapunov.sign_word(0.5, 0.1) == "positive" and lyapunov.sign_word(0.2, 0.1) == "not significantly positive"
-
-
 def test_gradient_descent_bound_holds_step_by_step_on_a_quadratic():
     hessian = torch.diag(torch.tensor([3.0, 0.5, -0.2], dtype=torch.float64))
     for lr in (0.1, 0.9):

@@ -195,36 +195,6 @@ def frozen_rate(curvature, lr: float, momentum: float = 0.0) -> np.ndarray:
     return out if out.ndim else float(out)
 
 
-def batch_means_error(series: np.ndarray, n_batches: int = 10) -> float:
-    """Standard error of the mean of a correlated series by non-overlapping batch means.
-
-    The series (length n, NaNs dropped) is cut into ``n_batches`` consecutive batches of b = n // n_batches
-    points (the remainder at the start is dropped); with batch means m_j,
-
-    .. math::  \\mathrm{SE} = \\sqrt{\\operatorname{var}(m_j) / n_{\\mathrm{batches}}},
-
-    which is consistent when b is long compared with the correlation time (Flegal & Jones, Ann. Stat. 38,
-    1034 (2010)). With fewer than 4 batches of at least 2 points, NaN (no error bar: the sign of the mean
-    is undetermined).
-    """
-    values = np.asarray(series, dtype=np.float64)
-    values = values[np.isfinite(values)]
-    batches = min(n_batches, values.size // 2)
-    if batches < 4:
-        return float("nan")
-    size = values.size // batches
-    means = values[values.size - batches * size:].reshape(batches, size).mean(axis=1)
-    return float(np.std(means, ddof=1) / np.sqrt(batches))
-
-
-def sign_word(mean: float, error: float, z: float = 3.0) -> str:
-    """"positive" when ``mean`` exceeds ``z`` standard errors above 0, "not significantly positive" otherwise, and
-    "undetermined" when the mean or its error is NaN."""
-    if not (np.isfinite(mean) and np.isfinite(error)):
-        return "undetermined"
-    return "positive" if mean > z * error else "not significantly positive"
-
-
 def gradient_descent_bound(largest: np.ndarray, smallest: np.ndarray, lr: float) -> float:
     """Upper bound on the per-step top exponent of gradient descent while the Hessian's spectrum lies in
     [min ``smallest``, max ``largest``]: ln R₁₁ = ln‖J q₁‖ ≤ ln‖I − ηH‖ = ln max(|1 − ηλ_max|, |1 − ηλ_min|)
