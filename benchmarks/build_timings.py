@@ -4,7 +4,8 @@
 Result, written by :func:`uniq_core.runtime.cached`; the default cache is ``.uniq_cache``) and prints one JSON
 line: per Config type, the number of Results computed, their total and largest seconds, and the share of the
 total. Computations that ran side by side (``book/_ext/prewarm.py`` runs two chapters at once) are summed,
-so the total is CPU-side work, not wall time.
+so the total is CPU-side work, not wall time; and a Result computed inside another's computation (the
+architecture comparison runs finite-size experiments) counts in both.
 """
 
 from __future__ import annotations
