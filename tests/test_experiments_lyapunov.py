@@ -73,6 +73,7 @@ def test_catapult_during_the_warm_up_and_edge_to_the_end_are_their_own_classes()
     result = chapter.run_tangent(config, progress=False)
     assert result.path_sharpness[0, 0] < 2 / 3.0 < result.sharpness_start[0]
     assert result.regime[0] == "catapult" and result.transient_end[0] == 0
+    assert result.warmup_sharpness[0] > 2 / 3.0  # the warm-up's own sharpness saw the edge crossed
     short = chapter.run_tangent(config.replace(warmup=0, n_steps=2, n_checkpoints=2), progress=False)
     assert short.regime[0] == "edge to the end" and np.isnan(short.transient_end[0])
     assert np.isfinite(short.exponents_transient[0, 0]) and np.isnan(short.exponents_after[0, 0])

@@ -386,8 +386,9 @@ MECHANISMS = ("none", "curvature above the edge", "negative curvature", "unexpla
 "unexplained" when neither frozen rate is positive."""
 
 REGIMES = ("calm", "catapult", "edge to the end", "diverged")
-"""Per run: "calm" (the sharpness starts and stays below the edge at every checkpoint), "catapult" (it is
-above at the start or at some checkpoint, and below at the last), "edge to the end" (above at the last
+"""Per run: "calm" (the sharpness starts and stays below the edge, after every warm-up step and at every
+checkpoint; first initialisation), "catapult" (it is above at the start, during the warm-up or at some
+checkpoint, and below at the last), "edge to the end" (above at the last
 checkpoint), "diverged" (the loss blew up)."""
 
 @dataclass
@@ -408,7 +409,8 @@ class TangentResult(ResultBase):
       parameter block, normalised), the alignment diagnostic: an aligned tangent sits at λ_min or λ_max;
       ``predicted_rate`` (L, C): the largest frozen-Hessian rate max(r(λ_max), r(λ_min)),
       r = :func:`uniq_core.lyapunov.frozen_rate`.
-    - ``regime`` (L,): one of :data:`REGIMES`, decided from ``sharpness_start`` and the checkpoints;
+    - ``regime`` (L,): one of :data:`REGIMES`, decided from ``sharpness_start``, ``warmup_sharpness`` (L,)
+      (the largest sharpness after each warm-up step) and the checkpoints;
       ``transient_end`` (L,): first checkpoint step after the last one whose sharpness is above the edge
       (0 when no checkpoint is, including a catapult over before the first checkpoint; NaN for "edge to the
       end" and "diverged").
@@ -466,6 +468,7 @@ class TangentResult(ResultBase):
     init_running: np.ndarray | float = float("nan")
     init_growing: np.ndarray | float = float("nan")
     init_diverged: np.ndarray | float = float("nan")
+    warmup_sharpness: np.ndarray | float = float("nan")
 
 
 def _mechanism(sign: str, sharp_rate: np.ndarray, negative_rate: np.ndarray) -> str:
@@ -559,7 +562,8 @@ def _tangent_replicas(config: TangentConfig, dataset: data.Dataset, inputs: torc
     C = len(checkpoints)
     rows = [{"logs": np.full((T, k), np.nan), "sharp": np.full(C, np.nan), "small": np.full(C, np.nan),
              "loss": np.full(C, np.nan), "rayleigh": np.full(C, np.nan), "initial": float("nan"),
-             "start": (float("nan"), float("nan")), "diverged": False, "seconds": float("nan")} for _ in first]
+             "start": (float("nan"), float("nan")), "diverged": False, "seconds": float("nan"),
+             "warm": float("nan")} for _ in first]
     for i in first:
         try:  # Lanczos fails (ValueError) on a state that has all but blown up
             if failed[i]:
@@ -571,9 +575,19 @@ def _tangent_replicas(config: TangentConfig, dataset: data.Dataset, inputs: torc
             rows[i]["diverged"], failed[i] = True, True
     tangents = torch.stack([lyapunov.random_tangents(states.shape[1], k, config.seed + offset)
                             for offset in range(I) for _ in config.lrs])
-    started = time.perf_counter()
-    states, tangents, _, failed = lyapunov.benettin_replicas(step, states, lrs, tangents, config.warmup, failed)
-    elapsed = time.perf_counter() - started
+    elapsed = 0.0
+    for _ in range(config.warmup):  # one step at a time: the first initialisation's sharpness after each
+        started = time.perf_counter()
+        states, tangents, _, failed = lyapunov.benettin_replicas(step, states, lrs, tangents, 1, failed)
+        elapsed += time.perf_counter() - started
+        for i in first:
+            if not failed[i]:
+                try:
+                    top = float(lyapunov.sharpness(models[0], inputs, targets, theta=states[i, :P], tolerance=1e-4,
+                                                   loss=config.loss)[0])
+                except ValueError:  # Lanczos fails on a state that has all but blown up
+                    continue
+                rows[i]["warm"] = float(np.fmax(rows[i]["warm"], top))
     logs = np.full((T, I * L, k), np.nan)
     vectors = [(None, None)] * L
     for index, point in enumerate(runtime.progress_bar(checkpoints, "checkpoints", progress)):
@@ -661,6 +675,7 @@ def run_tangent(config: TangentConfig, *, progress: bool = True, use_cache: bool
         regime, sign_before, sign_after, mechanism_before, mechanism_after = [], [], [], [], []
         minimum = max(1, T // 4)
         start = np.array([r["start"][0] for r in rows])
+        warm = np.array([r["warm"] for r in rows])  # the largest sharpness during the warm-up
         for i in range(L):
             finite = np.isfinite(logs[i]).all(axis=1)
             if finite.any():  # QR column order throughout: column 0 is the top exponent
@@ -673,7 +688,7 @@ def run_tangent(config: TangentConfig, *, progress: bool = True, use_cache: bool
                 regime.append(REGIMES[3])
             elif above.size and above[-1] == C - 1:
                 regime.append(REGIMES[2])
-            elif above.size or start[i] > threshold[i]:
+            elif above.size or start[i] > threshold[i] or warm[i] > threshold[i]:
                 regime.append(REGIMES[1])
             else:
                 regime.append(REGIMES[0])
@@ -726,7 +741,7 @@ def run_tangent(config: TangentConfig, *, progress: bool = True, use_cache: bool
             diverged=np.array([r["diverged"] for r in rows]),
             seconds_per_step=np.array([r["seconds"] for r in rows]),
             init_top=init["top"], init_late=init["late"], init_running=init["running"],
-            init_growing=init["growing"], init_diverged=~np.isfinite(init["top"]),
+            init_growing=init["growing"], init_diverged=~np.isfinite(init["top"]), warmup_sharpness=warm,
         )
 
     return runtime.cached(compute, config, TangentResult, use_cache=use_cache)
@@ -1888,8 +1903,9 @@ def late_decay(result: TangentResult, confidence: float = rules.CONFIDENCE) -> d
     of ln R₁₁ over each of :data:`DECAY_WINDOWS` dyadic windows ending at T, and the least-squares slope of
     its logarithm against the logarithm of the window's geometric midpoint; ``a`` = −slope, so a rate that
     falls as T^−a gives a. Then the Student-t interval of a over the initialisations whose rates are all
-    positive (NaN otherwise). a > 0 means the rate falls towards 0 (a finite-time, not an asymptotic,
-    exponent); a > 1 means the total growth ∑ rate stays bounded. Returns ``mean``, ``low``, ``high``,
+    positive (NaN otherwise). a > 0 means the rate falls over these windows; a fit of the rate alone cannot
+    tell a decay to 0 from a decay towards a small persistent exponent (a persistent part added to a
+    transient also fits a power law over three windows). Returns ``mean``, ``low``, ``high``,
     ``n`` (L,) and ``decaying`` (L,): the interval lies above 0."""
     running = np.asarray(result.init_running, dtype=float)
     T = running.shape[-1]
@@ -1920,43 +1936,42 @@ def late_decay(result: TangentResult, confidence: float = rules.CONFIDENCE) -> d
     return out
 
 
-SIGN_WORDS = ("finite-time positive, decaying towards 0", "positive, no decay resolved",
-              "below the exact floor of 0 (the estimator undershoots)", "negative", "not resolved",
-              "not determined by this instrument", "blew up at every initialisation")
+SIGN_WORDS = ("finite-time positive", "below the exact floor of 0 (the estimator undershoots)", "negative",
+              "not resolved", "not determined by this instrument", "blew up at every initialisation")
 """The words :func:`determined_signs` gives a step size."""
 
 
 def determined_signs(signs: dict[str, np.ndarray], settled: np.ndarray, control_recovered: bool,
-                     decaying: np.ndarray | None = None, floor_at_zero: bool = True) -> np.ndarray:
+                     floor_at_zero: bool = True) -> np.ndarray:
     """The words of :data:`SIGN_WORDS` per step size, from :func:`initialisation_signs`.
 
     - Positive: the growth ‖M q‖ of a unit vector never exceeds the largest singular value of the window's
       Jacobian product M, so a positive estimate is a lower bound on the window's top finite-time exponent
-      and needs no calibration; it needs its sign to have settled (:func:`settled_signs`), and is split by
-      ``decaying`` (:func:`late_decay`) into "finite-time positive, decaying towards 0" and "positive, no
-      decay resolved".
+      and needs no calibration; it needs its sign to have settled (:func:`settled_signs`). The word is
+      "finite-time positive": whether the rate tends to 0 or to a positive limit is not a property of one
+      window (:func:`late_decay` and the exact upper bound along the path speak to it).
     - Negative: with ``floor_at_zero`` (exactly flat directions keep the true exponent at 0 or above) a
       negative interval is a measured undershoot of the estimator, reported as such; without it, "negative"
       needs a settled sign and the positive control to recover its rate (``control_recovered``).
-    - Not resolved: needs the control (an estimator that undershoots cannot show stability).
+    - Not resolved: needs the control (an estimator that undershoots cannot show stability); with fewer than
+      :data:`uniq_core.rules.MIN_UNITS` finite initialisations there is no interval, and the word is "not
+      resolved" whatever the control.
     - Elsewhere "not determined by this instrument"; "blew up at every initialisation" where none is finite.
     """
     words = np.array(signs["sign"], dtype=object)
     settled = np.asarray(settled, dtype=bool)
-    decaying = np.zeros(words.shape, dtype=bool) if decaying is None else np.asarray(decaying, dtype=bool)
     enough = np.asarray(signs["n"]) >= rules.MIN_UNITS
     positive, negative, unresolved = words == "positive", words == "negative", words == "not resolved"
     out = np.array(["not determined by this instrument"] * words.size, dtype=object)
-    out[positive & settled & decaying] = SIGN_WORDS[0]
-    out[positive & settled & ~decaying] = SIGN_WORDS[1]
+    out[positive & settled] = SIGN_WORDS[0]
     if floor_at_zero:
-        out[negative] = SIGN_WORDS[2]
+        out[negative] = SIGN_WORDS[1]
     elif control_recovered:
-        out[negative & settled] = SIGN_WORDS[3]
+        out[negative & settled] = SIGN_WORDS[2]
     if control_recovered:
-        out[unresolved] = SIGN_WORDS[4]
-    out[~enough & (np.asarray(signs["n"]) > 0)] = SIGN_WORDS[4]
-    out[np.asarray(signs["n"]) == 0] = SIGN_WORDS[6]
+        out[unresolved] = SIGN_WORDS[3]
+    out[~enough & (np.asarray(signs["n"]) > 0)] = SIGN_WORDS[3]
+    out[np.asarray(signs["n"]) == 0] = SIGN_WORDS[5]
     return out.astype(str)
 
 
@@ -1980,26 +1995,53 @@ def _late_trend(result: TangentResult, positive: np.ndarray) -> str:
 
 
 def _decay_words(result: TangentResult, positive: np.ndarray) -> dict[str, str]:
-    """The decay exponent a of the late rate (:func:`late_decay`) at the positive step sizes, and what it
-    implies for the total growth."""
+    """The decay exponent a of the late rate (:func:`late_decay`, over [T/8, T)) at the positive step sizes,
+    and its drift: the local exponent between the first two and between the last two dyadic windows."""
     decay = late_decay(result)
     intervals = "; ".join(f"η = {lr:g}: {m:.2f} [{lo:.2f}, {hi:.2f}]" if np.isfinite(lo) else
                           f"η = {lr:g}: no interval ({n} initialisations with positive rates in every window)"
                           for lr, m, lo, hi, n in zip(result.lrs[positive], decay["mean"][positive],
                                                       decay["low"][positive], decay["high"][positive],
                                                       decay["n"][positive]))
-    low = decay["low"][positive]
-    if not positive.any():
-        word = "not measured (no positive sign)"
-    elif np.all(low > 1):
-        word = ("above 1 at every positive step size: the rate falls faster than 1/T, so the total growth "
-                "stays bounded however long training runs")
-    elif np.all(low > 0):
-        word = ("above 0 at every positive step size: the rate falls towards 0 (the total growth may still "
-                "rise, more slowly than any exponential)")
-    else:
-        word = "not resolved above 0 at every positive step size"
-    return {"tangent_inits_decay": intervals or "none", "tangent_inits_decay_word": word}
+    running = np.asarray(result.init_running, dtype=float)
+    T = running.shape[-1]
+    edges = [T // 2 ** j for j in range(DECAY_WINDOWS, -1, -1)]
+    drift = []
+    if edges[0] >= 1 and len(set(edges)) == len(edges):
+        cumulative = running * np.arange(1, T + 1)
+        rates = np.stack([(cumulative[..., t2 - 1] - cumulative[..., t1 - 1]) / (t2 - t1)
+                          for t1, t2 in zip(edges[:-1], edges[1:])], axis=-1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            local = np.log(rates[..., :-1] / rates[..., 1:]) / np.log(2.0)  # (I, L, windows − 1)
+            local = np.nanmean(np.where(np.all(rates > 0, axis=-1, keepdims=True), local, np.nan), axis=0)
+        drift = [f"η = {lr:g}: {row[0]:.2f} then {row[-1]:.2f}" for lr, row in zip(result.lrs[positive],
+                                                                                local[positive])]
+    return {"tangent_inits_decay": intervals or "none",
+            "tangent_inits_decay_drift": "; ".join(drift) if drift else "not measured"}
+
+
+def _late_bracket(result: TangentResult) -> dict[str, str]:
+    """Where the late rate lies between its measured lower bound and the exact upper bound: at the step sizes
+    whose late sign is positive, for the first initialisation, the gradient-descent bound
+    ln max(|1 − ηλ_max|, |1 − ηλ_min|) with the curvature at the checkpoints in the second half of the window,
+    the measured late rate over that bound, and |λ_min| over the loss at the checkpoints after the start."""
+    signs = initialisation_signs(result)
+    positive = np.flatnonzero((signs["sign"] == "positive") & (result.regime == REGIMES[0]))
+    steps = np.asarray(result.path_steps, dtype=float)
+    late = steps >= steps[-1] / 2
+    bounds, ratios, per_loss = [], [], []
+    for i in positive:
+        bound = lyapunov.gradient_descent_bound(result.path_sharpness[i, late], result.path_smallest[i, late],
+                                                result.lrs[i])
+        bounds.append(bound)
+        ratios.append(np.atleast_2d(result.init_late)[0, i] / bound)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            per_loss.extend(-result.path_smallest[i, 1:] / result.path_loss[i, 1:])
+    if not bounds:
+        return {"tangent_late_bound": "not measured (no calm step size with a positive late sign)",
+                "tangent_late_bracket": "not measured", "tangent_smallest_per_loss": "not measured"}
+    return {"tangent_late_bound": _span(np.array(bounds), 3), "tangent_late_bracket": _span(np.array(ratios), 2),
+            "tangent_smallest_per_loss": _span(np.array(per_loss), 2)}
 
 
 def _curvature_decay(result: TangentResult) -> str:
@@ -2028,8 +2070,8 @@ def _over_initialisations_findings(result: TangentResult, config: TangentConfig,
                           f"η = {lr:g}: {m:.3g} (no interval: {n} initialisations did not blow up)"
                           for lr, m, lo, hi, n in zip(result.lrs, signs["mean"], signs["low"], signs["high"],
                                                       signs["n"]))
-    words = determined_signs(signs, flat, control_recovered, late_decay(result)["decaying"])
-    positive = np.isin(words, SIGN_WORDS[:2])
+    words = determined_signs(signs, flat, control_recovered)
+    positive = words == SIGN_WORDS[0]
     counts = [(word, int(np.sum(words == word))) for word in SIGN_WORDS]
     resolved = signs["sign"] != "not resolved"
     half = config.n_steps - config.n_steps // 2
@@ -2048,6 +2090,7 @@ def _over_initialisations_findings(result: TangentResult, config: TangentConfig,
         "tangent_inits_amplification": _span(np.exp(signs["mean"][positive] * half), 3)
         if positive.any() else "not computed (no positive sign)",
         **_decay_words(result, positive),
+        **_late_bracket(result),
         "tangent_smallest_decay": _curvature_decay(result),
         "tangent_inits_steps": int(config.n_steps),
         "tangent_inits_level": f"{rules.CONFIDENCE:.0%}",
@@ -2094,7 +2137,7 @@ def _edge_findings(result: TangentResult, config: TangentConfig) -> dict[str, An
     its sign where it has settled (:func:`settled_signs`)."""
     signs = initialisation_signs(result)
     flat, _ = settled_signs(result)  # no positive control in this regime, and squared error has no floor at 0
-    words = determined_signs(signs, flat, False, late_decay(result)["decaying"], floor_at_zero=False)
+    words = determined_signs(signs, flat, False, floor_at_zero=False)
     ratio = edge_ratio(result)
     edge = at_edge(result)
     with warnings.catch_warnings():
