@@ -2011,7 +2011,8 @@ def _decay_words(result: TangentResult, positive: np.ndarray) -> dict[str, str]:
         cumulative = running * np.arange(1, T + 1)
         rates = np.stack([(cumulative[..., t2 - 1] - cumulative[..., t1 - 1]) / (t2 - t1)
                           for t1, t2 in zip(edges[:-1], edges[1:])], axis=-1)
-        with np.errstate(invalid="ignore", divide="ignore"):
+        with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a step size whose every run blew up: NaN
             local = np.log(rates[..., :-1] / rates[..., 1:]) / np.log(2.0)  # (I, L, windows − 1)
             local = np.nanmean(np.where(np.all(rates > 0, axis=-1, keepdims=True), local, np.nan), axis=0)
         drift = [f"η = {lr:g}: {row[0]:.2f} then {row[-1]:.2f}" for lr, row in zip(result.lrs[positive],
