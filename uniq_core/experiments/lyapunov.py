@@ -1786,7 +1786,8 @@ def _catapult_findings(result: TangentResult, config: TangentConfig) -> dict[str
         if catapult.any() else float("nan"),
         "tangent_catapult_top": _span(result.exponents_transient[catapult, 0], 3),
         "tangent_catapult_error": _span(result.error_transient[catapult], 2),
-        "tangent_catapult_sign": _distinct(result.sign_transient[catapult]),
+        "tangent_catapult_sign": _distinct(result.sign_transient[catapult & (result.transient_end > 0)])
+        if np.any(catapult & (result.transient_end > 0)) else "undetermined (every catapult ended in the warm-up)",
         "tangent_catapult_growth": _catapult_growth(result),
         "tangent_catapult_per_time": _span(result.exponents_transient[catapult, 0] / result.lrs[catapult], 3),
         "tangent_catapult_bound": _span(result.bound_transient[catapult], 3),
