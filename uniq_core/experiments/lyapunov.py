@@ -1864,19 +1864,25 @@ def initialisation_signs(result: TangentResult, confidence: float = rules.CONFID
     ``low``, ``high`` (L,), ``n`` (L,) and ``sign`` (L,) words."""
     late = np.atleast_2d(np.asarray(result.init_late if fraction == 0.5 else late_window_rates(result, fraction),
                                     dtype=float))
-    L = late.shape[1]
+    out = intervals_over_initialisations(late, confidence)
+    out["sign"] = np.where(out["low"] > 0, "positive", np.where(out["high"] < 0, "negative", "not resolved"))
+    return out
+
+
+def intervals_over_initialisations(values: np.ndarray, confidence: float = rules.CONFIDENCE) -> dict[str, np.ndarray]:
+    """Per column of ``values`` (I, L): the mean of its finite entries, their number ``n``, and the Student-t
+    interval ``low``, ``high`` over them (NaN with fewer than :data:`uniq_core.rules.MIN_UNITS`)."""
+    values = np.atleast_2d(np.asarray(values, dtype=float))
+    L = values.shape[1]
     out = {"mean": np.full(L, np.nan), "low": np.full(L, np.nan), "high": np.full(L, np.nan),
-           "n": np.zeros(L, dtype=int), "sign": np.array(["not resolved"] * L, dtype=object)}
+           "n": np.zeros(L, dtype=int)}
     for i in range(L):
-        finite = late[:, i][np.isfinite(late[:, i])]
+        finite = values[:, i][np.isfinite(values[:, i])]
         out["n"][i] = finite.size
         if finite.size:
             out["mean"][i] = finite.mean()
         if finite.size >= rules.MIN_UNITS:
-            _, (low, high) = t_interval(finite, confidence)
-            out["low"][i], out["high"][i] = low, high
-            out["sign"][i] = "positive" if low > 0 else "negative" if high < 0 else "not resolved"
-    out["sign"] = out["sign"].astype(str)
+            _, (out["low"][i], out["high"][i]) = t_interval(finite, confidence)
     return out
 
 
@@ -1925,15 +1931,8 @@ def late_decay(result: TangentResult, confidence: float = rules.CONFIDENCE) -> d
     centred = midpoints - midpoints.mean()
     slope = np.sum((logs - logs.mean(axis=-1, keepdims=True)) * centred, axis=-1) / np.sum(centred ** 2)
     exponent = np.where(np.all(rates > 0, axis=-1) & np.isfinite(slope), -slope, np.nan)
-    for i in range(L):
-        finite = exponent[:, i][np.isfinite(exponent[:, i])]
-        out["n"][i] = finite.size
-        if finite.size:
-            out["mean"][i] = finite.mean()
-        if finite.size >= rules.MIN_UNITS:
-            _, (low, high) = t_interval(finite, confidence)
-            out["low"][i], out["high"][i] = low, high
-            out["decaying"][i] = low > 0
+    out = intervals_over_initialisations(exponent, confidence)
+    out["decaying"] = out["low"] > 0
     return out
 
 
