@@ -36,6 +36,19 @@ def test_energy_drift_is_first_order_and_the_shadow_removes_it_at_a_fixed_horizo
     assert np.all(sweep.shadow_drift < 0.2 * sweep.energy_drift)
 
 
+def test_the_dt_sweep_on_an_executor_equals_the_sweep_in_process():
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    base = chapter.ProbeConfig(**{**SMALL, "steps": 4, "dt": 0.1}, norms=("none",))
+    config = chapter.DtSweepConfig(base=base, dts=(0.1, 0.2))
+    alone = chapter.run_dt_sweep(config, progress=False, use_cache=False)
+    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        spread = chapter.run_dt_sweep(config, progress=False, use_cache=False, executor=pool)
+    for field in dataclasses.fields(alone):
+        np.testing.assert_array_equal(getattr(alone, field.name), getattr(spread, field.name))
+
+
 def test_dt_zero_is_exactly_proportional_to_root_mass_at_a_fixed_step_count():
     base = chapter.ProbeConfig(**SMALL, norms=("none",))
     # the identity behind it: the probe at (dt·√M, M) equals the probe at (dt, 1) over the same steps

@@ -24,6 +24,7 @@ weights followed by a normalisation (scale-invariant), ‖w'‖² = ‖w‖² + 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -517,18 +518,26 @@ def _order(dts: np.ndarray, values: np.ndarray) -> float:
     return _log_slope(np.log(dts), values)
 
 
-def run_dt_sweep(config: DtSweepConfig, *, progress: bool = True, use_cache: bool = True) -> DtSweepResult:
-    """Probes over step sizes and normalisations at a fixed physical horizon."""
+def _dt_cell(config: DtSweepConfig, job: tuple[int, int]) -> dict[str, float]:
+    """One grid point of :func:`run_dt_sweep`: normalisation ``job[0]`` at step size ``job[1]``."""
+    base, dt = config.base, config.dts[job[1]]
+    record = _run(_System(base, base.norms[job[0]], base.seed), dt, base.mass, base.beta, steps_for(base.horizon, dt))
+    return {name: float(record[name]) for name in _SWEPT}
+
+
+def run_dt_sweep(config: DtSweepConfig, *, progress: bool = True, use_cache: bool = True,
+                 executor: Any = None) -> DtSweepResult:
+    """Probes over step sizes and normalisations at a fixed physical horizon; with an ``executor`` (a process
+    pool, a Dask cluster's) the grid points run on it, with the same Result."""
 
     def compute() -> DtSweepResult:
         base = config.base
         shape = (len(base.norms), len(config.dts))
         out = {name: np.full(shape, np.nan) for name in _SWEPT}
         jobs = [(i, j) for i in range(shape[0]) for j in range(shape[1])]
-        for i, j in runtime.progress_bar(jobs, "normalisations × step sizes", progress):
-            dt = config.dts[j]
-            record = _run(_System(base, base.norms[i], base.seed), dt, base.mass, base.beta,
-                          steps_for(base.horizon, dt))
+        records = runtime.map_runs(functools.partial(_dt_cell, config), jobs, executor=executor,
+                                   description="normalisations × step sizes", progress=progress)
+        for (i, j), record in zip(jobs, records):
             for name in out:
                 out[name][i, j] = record[name]
         dts = np.array(config.dts)
