@@ -53,11 +53,13 @@ def _check_state(what: str, state: torch.Tensor, tangents: torch.Tensor, t: int,
 
 
 def _orthonormalise(tangents: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Sign-fixed QR: tangents = Q R with diag(R) > 0; returns Q and ln diag(R)."""
+    """Sign-fixed QR: tangents = Q R with diag(R) > 0; returns Q and ln diag(R). Batched over any leading
+    dimensions (… × n × k)."""
     tangents, upper = torch.linalg.qr(tangents)
-    signs = torch.sign(torch.diagonal(upper))
+    diagonal = torch.diagonal(upper, dim1=-2, dim2=-1)
+    signs = torch.sign(diagonal)
     signs[signs == 0] = 1.0
-    return tangents * signs, torch.log(torch.diagonal(upper).abs())
+    return tangents * signs.unsqueeze(-2), torch.log(diagonal.abs())
 
 
 def random_tangents(n: int, k: int, seed: int = 0) -> torch.Tensor:
@@ -285,9 +287,13 @@ def training_map(
     """
     check_number("lr", lr, low=0.0, low_inclusive=False)
     step = step_function(model, inputs, targets, momentum=momentum, loss=loss)
+    return (lambda state: step(state, lr)), initial_state(model, momentum)
+
+
+def initial_state(model: torch.nn.Module, momentum: float = 0.0) -> torch.Tensor:
+    """The flat float64 state at which :func:`training_map` starts: θ₀, with zero velocity under momentum."""
     theta0 = flat_parameters(copy.deepcopy(model).to(torch.float64))
-    state0 = theta0 if momentum == 0.0 else torch.cat([theta0, torch.zeros_like(theta0)])
-    return (lambda state: step(state, lr)), state0
+    return theta0 if momentum == 0.0 else torch.cat([theta0, torch.zeros_like(theta0)])
 
 
 def orbit_replicas(
@@ -343,12 +349,11 @@ def benettin_replicas(
     for t in range(n_steps):
         moved, images = push_all(states, lrs, tangents)
         fine = torch.isfinite(moved).all(dim=1) & torch.isfinite(images).all(dim=(1, 2)) & ~failed
-        q, r = torch.linalg.qr(torch.where(fine[:, None, None], images, tangents))
-        diagonal = torch.diagonal(r, dim1=1, dim2=2)
+        tangents, log_growth = _orthonormalise(torch.where(fine[:, None, None], images, tangents))
         failed |= ~fine
         states = torch.where(failed[:, None], states, moved).detach()
-        tangents = (q * torch.where(diagonal < 0, -1.0, 1.0).to(diagonal)[:, None, :]).detach()
-        logs[t] = torch.log(diagonal.abs()).detach().numpy()
+        tangents = tangents.detach()
+        logs[t] = log_growth.detach().numpy()
         logs[t, failed.numpy()] = np.nan
     return states, tangents, logs, failed
 

@@ -184,7 +184,8 @@ def cached(compute: Callable[[], R], config: Any, result_type: type[R], *, use_c
     """
     if not use_cache:
         return compute()
-    path = cache_dir() / f"{type(config).__module__.rsplit('.', 1)[-1]}-{config_key(config)}.npz"
+    experiment, key = type(config).__module__.rsplit(".", 1)[-1], config_key(config)
+    path = cache_dir() / f"{experiment}-{key}.npz"
     if path.exists():
         try:
             return result_type.load(path)  # type: ignore[attr-defined]
@@ -194,8 +195,8 @@ def cached(compute: Callable[[], R], config: Any, result_type: type[R], *, use_c
     result = compute()
     seconds = time.perf_counter() - started
     path.parent.mkdir(parents=True, exist_ok=True)
-    record = {"experiment": type(config).__module__.rsplit(".", 1)[-1], "config": type(config).__name__,
-              "key": config_key(config), "profile": profile(), "seconds": round(seconds, 2)}
+    record = {"experiment": experiment, "config": type(config).__name__, "key": key, "profile": profile(),
+              "seconds": round(seconds, 2)}
     with open(path.parent / "timings.jsonl", "a", encoding="utf-8") as log:  # one short line: atomic append
         log.write(json.dumps(record) + "\n")
     # Each writer has its own temporary file in the same folder; os.replace is atomic, so processes that

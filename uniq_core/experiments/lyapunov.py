@@ -551,8 +551,7 @@ def _tangent_replicas(config: TangentConfig, dataset: data.Dataset, inputs: torc
     step = lyapunov.step_function(models[0], inputs, targets, momentum=config.momentum, loss=config.loss)
     loss_of = lyapunov._loss_function(models[0], inputs, targets, config.loss)
     P = sum(p.numel() for p in models[0].parameters())
-    starts = [lyapunov.training_map(model, inputs, targets, lr=config.lrs[0], momentum=config.momentum,
-                                    loss=config.loss)[1] for model in models]
+    starts = [lyapunov.initial_state(model, config.momentum) for model in models]
     states = torch.stack([state for state in starts for _ in config.lrs])  # replica = init × L + step size
     lrs = torch.tensor(config.lrs * I, dtype=torch.float64)
     states, failed = lyapunov.orbit_replicas(step, states, lrs, config.transient)
@@ -1893,9 +1892,9 @@ def settled_signs(result: TangentResult, confidence: float = rules.CONFIDENCE) -
     quarter lies inside the last half, so the two intervals are dependent: this rules out a sign change late
     in the window, not a decay towards 0 (:func:`late_decay` measures that). Returns ``settled`` and
     ``testable`` (L,) (enough finite initialisations for an interval)."""
-    words = [initialisation_signs(result, confidence, fraction)["sign"] for fraction in SETTLING_WINDOWS]
-    n = initialisation_signs(result, confidence)["n"]
-    testable = n >= rules.MIN_UNITS
+    signs = [initialisation_signs(result, confidence, fraction) for fraction in SETTLING_WINDOWS]
+    words = [each["sign"] for each in signs]
+    testable = signs[0]["n"] >= rules.MIN_UNITS
     same = np.all([w == words[0] for w in words[1:]], axis=0)
     return testable & same & np.isin(words[0], ("positive", "negative")), testable
 
@@ -1903,6 +1902,20 @@ def settled_signs(result: TangentResult, confidence: float = rules.CONFIDENCE) -
 DECAY_WINDOWS = 3
 """:func:`late_decay` fits the rate over this many consecutive dyadic windows ending at T: [T/8, T/4),
 [T/4, T/2), [T/2, T)."""
+
+
+def _dyadic_window_rates(result: TangentResult) -> tuple[list[int], np.ndarray | None]:
+    """The :data:`DECAY_WINDOWS` dyadic windows ending at T (their edges T/8, T/4, T/2, T) and the mean of
+    ln R₁₁ over each, per initialisation and step size (I, L, windows), from the running estimates; None
+    when the window is too short for distinct edges."""
+    running = np.asarray(result.init_running, dtype=float)
+    T = running.shape[-1]
+    edges = [T // 2 ** j for j in range(DECAY_WINDOWS, -1, -1)]
+    if edges[0] < 1 or len(set(edges)) < len(edges):
+        return edges, None
+    cumulative = running * np.arange(1, T + 1)  # Σ ln R₁₁ up to each step
+    return edges, np.stack([(cumulative[..., t2 - 1] - cumulative[..., t1 - 1]) / (t2 - t1)
+                            for t1, t2 in zip(edges[:-1], edges[1:])], axis=-1)
 
 
 def late_decay(result: TangentResult, confidence: float = rules.CONFIDENCE) -> dict[str, np.ndarray]:
@@ -1914,17 +1927,11 @@ def late_decay(result: TangentResult, confidence: float = rules.CONFIDENCE) -> d
     tell a decay to 0 from a decay towards a small persistent exponent (a persistent part added to a
     transient also fits a power law over three windows). Returns ``mean``, ``low``, ``high``,
     ``n`` (L,) and ``decaying`` (L,): the interval lies above 0."""
-    running = np.asarray(result.init_running, dtype=float)
-    T = running.shape[-1]
-    edges = [T // 2 ** j for j in range(DECAY_WINDOWS, -1, -1)]  # T/8, T/4, T/2, T
-    L = running.shape[1]
-    out = {"mean": np.full(L, np.nan), "low": np.full(L, np.nan), "high": np.full(L, np.nan),
-           "n": np.zeros(L, dtype=int), "decaying": np.zeros(L, dtype=bool)}
-    if edges[0] < 1 or len(set(edges)) < len(edges):
-        return out
-    cumulative = running * np.arange(1, T + 1)  # Σ ln R₁₁ up to each step
-    rates = np.stack([(cumulative[..., t2 - 1] - cumulative[..., t1 - 1]) / (t2 - t1)
-                      for t1, t2 in zip(edges[:-1], edges[1:])], axis=-1)  # (I, L, windows)
+    edges, rates = _dyadic_window_rates(result)
+    if rates is None:
+        L = np.asarray(result.init_running).shape[1]
+        return {"mean": np.full(L, np.nan), "low": np.full(L, np.nan), "high": np.full(L, np.nan),
+                "n": np.zeros(L, dtype=int), "decaying": np.zeros(L, dtype=bool)}
     midpoints = np.log(np.sqrt(np.array(edges[:-1], dtype=float) * np.array(edges[1:])))
     with np.errstate(invalid="ignore", divide="ignore"):
         logs = np.log(rates)
@@ -2003,14 +2010,9 @@ def _decay_words(result: TangentResult, positive: np.ndarray) -> dict[str, str]:
                           for lr, m, lo, hi, n in zip(result.lrs[positive], decay["mean"][positive],
                                                       decay["low"][positive], decay["high"][positive],
                                                       decay["n"][positive]))
-    running = np.asarray(result.init_running, dtype=float)
-    T = running.shape[-1]
-    edges = [T // 2 ** j for j in range(DECAY_WINDOWS, -1, -1)]
+    _, rates = _dyadic_window_rates(result)
     drift = []
-    if edges[0] >= 1 and len(set(edges)) == len(edges):
-        cumulative = running * np.arange(1, T + 1)
-        rates = np.stack([(cumulative[..., t2 - 1] - cumulative[..., t1 - 1]) / (t2 - t1)
-                          for t1, t2 in zip(edges[:-1], edges[1:])], axis=-1)
+    if rates is not None:
         with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # a step size whose every run blew up: NaN
             local = np.log(rates[..., :-1] / rates[..., 1:]) / np.log(2.0)  # (I, L, windows − 1)
