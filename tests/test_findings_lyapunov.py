@@ -382,3 +382,15 @@ def test_the_late_bracket_is_the_measured_rate_over_the_exact_bound_of_the_secon
     assert values["tangent_late_bound"] == f"{bound:.3g}"
     assert values["tangent_late_bracket"] == f"{1e-3 / bound:.2g}"
     assert values["tangent_smallest_per_loss"] == "0.4"
+
+
+def test_intervals_over_initialisations_are_student_t_over_the_finite_entries():
+    from scipy import stats
+
+    values = np.array([[1.0, np.nan], [2.0, 1.0], [3.0, np.nan], [4.0, np.nan], [5.0, np.nan], [np.nan, np.nan]])
+    out = chapter.intervals_over_initialisations(values)
+    half = stats.t.ppf(0.975, 4) * np.sqrt(2.5) / np.sqrt(5)  # sample variance of 1..5 is 2.5
+    low, high = 3.0 - half, 3.0 + half
+    assert out["mean"][0] == pytest.approx(3.0) and list(out["n"]) == [5, 1]
+    assert out["low"][0] == pytest.approx(low) and out["high"][0] == pytest.approx(high)
+    assert out["mean"][1] == 1.0 and np.isnan(out["low"][1])  # one finite entry: no interval

@@ -371,3 +371,15 @@ def test_replicas_equal_one_run_at_a_time_and_a_blow_up_stays_in_its_replica(mom
     assert failed.tolist() == [False, False, True]
     blown = np.flatnonzero(~np.isfinite(logs[:, 2]).all(axis=1))
     assert blown.size and np.isnan(logs[blown[0]:, 2]).all()
+
+
+def test_initial_state_is_the_flat_parameters_with_zero_velocity(least_squares):
+    from uniq_core.models import flat_parameters
+
+    model = least_squares[0]
+    theta = flat_parameters(model.double())
+    torch.testing.assert_close(lyapunov.initial_state(model), theta)
+    state = lyapunov.initial_state(model, momentum=0.8)
+    torch.testing.assert_close(state, torch.cat([theta, torch.zeros_like(theta)]))
+    torch.testing.assert_close(training_map(model, least_squares[1], least_squares[2], lr=0.1, momentum=0.8,
+                                            loss="mse")[1], state)
