@@ -60,6 +60,20 @@ def test_dt_zero_is_exactly_proportional_to_root_mass_at_a_fixed_step_count():
     assert identity.slope == pytest.approx(0.5, abs=1e-6)
     measured = chapter.run_mass(chapter.MassConfig(base=base, masses=(0.5, 2.0)), progress=False)
     assert np.isfinite(measured.slope) and measured.dt_zero.shape == (2, 1)
+    assert measured.dt_zero_by.shape == (3, 2, 2, 1) and measured.slopes_by.shape == (3, 2, 1)
+    assert measured.predicted_dt_zero.shape == (2, 1) and measured.gradient_noise[0] > 0
+
+
+def test_mass_grid_covers_both_laws_and_scales_with_root_mass():
+    config = chapter.MassConfig()
+    low, high = config.base.dt_range
+    for mass in (0.25, 1.0, 4.0):
+        grid = config.grid_for(mass)
+        assert grid[0] <= low * min(np.sqrt(mass), mass) / 3
+        assert grid[-1] >= high * max(np.sqrt(mass), mass) * (1 - 1e-12)
+        # the same points as the unit-mass grid times √M, so a probe of dt/√M crosses at √M times the dt
+        steps = np.log(grid / (low * np.sqrt(mass))) / np.log((high / low) ** (1 / (config.grid - 1)))
+        np.testing.assert_allclose(steps, np.round(steps), atol=1e-9)
 
 
 def test_train_mode_energy_does_not_depend_on_the_running_statistics():
@@ -220,6 +234,8 @@ def test_shadow_account_vanishes_with_dt_for_gradients_but_not_for_a_mismatched_
 
 
 @pytest.mark.parametrize("config, field, value", [(chapter.MassConfig(), "fixed", "energy"),
+                                                  (chapter.MassConfig(), "thresholds", (0.5,)),
+                                                  (chapter.MassConfig(), "horizon_factors", (2.0,)),
                                                   (chapter.DampingConfig(), "betas", (0.0,)),
                                                   (chapter.DampingConfig(), "lengths", (10,))])
 def test_bad_sweep_fields_are_named(config, field, value):
@@ -228,20 +244,21 @@ def test_bad_sweep_fields_are_named(config, field, value):
 
 
 def test_censored_dt_zero_is_left_out_of_the_mass_fit():
-    """A threshold every run already exceeds puts every dt_zero at the √M-scaled low end of its bracket:
-    the fit would give exactly 1/2; they are flagged and the exponent is NaN instead."""
+    """A threshold every run already exceeds puts every dt_zero at the low end of its grid: a bound that
+    would set the exponent by the grid; they are flagged and the exponent is NaN instead."""
     base = chapter.ProbeConfig(norms=("batch",), n_seeds=1, steps=4, n_train=64, channels=(2, 2), batch_size=16,
                                threshold=1e-30, bisections=1)
-    result = chapter.run_mass(chapter.MassConfig(base=base, masses=(1.0, 4.0)), progress=False, use_cache=False)
+    config = chapter.MassConfig(base=base, masses=(1.0, 4.0), thresholds=(1e-30,), horizon_factors=(1.0,), grid=4)
+    result = chapter.run_mass(config, progress=False, use_cache=False)
     assert result.censored.all()
-    assert np.allclose(result.dt_zero[:, 0], base.dt_range[0] * np.sqrt([1.0, 4.0]))
+    assert np.allclose(result.dt_zero[:, 0], [config.grid_for(1.0)[0], config.grid_for(4.0)[0]])
     assert np.isnan(result.slope)
 
 
 def test_mass_runs_on_the_resnet():
     base = chapter.ProbeConfig(norms=("batch",), n_seeds=1, steps=4, n_train=64, batch_size=16, bisections=1)
     result = chapter.run_mass(chapter.MassConfig(base=base, masses=(1.0, 4.0), network="resnet", resnet_width=2,
-                                                 resnet_blocks=1), progress=False, use_cache=False)
+                                                 resnet_blocks=1, grid=4), progress=False, use_cache=False)
     assert result.dt_zero.shape == (2, 1) and result.censored.shape == (2, 1)
 
 

@@ -298,6 +298,27 @@ def test_rows_of_the_mass_scaling():
     assert v.row_deeper_deviate(two, SimpleNamespace(slopes=np.array([1.0, 1.1]))).verdict == v.UNRESOLVED
 
 
+def _graded(by: np.ndarray) -> SimpleNamespace:
+    """A mass Result measured at thresholds (0.003, 0.01, 0.03) × horizon factors (0.5, 1) × 8 seeds."""
+    return SimpleNamespace(thresholds=np.array([0.003, 0.01, 0.03]), horizon_factors=np.array([0.5, 1.0]),
+                           masses=np.array([0.25, 0.5, 1.0, 2.0]), slopes_by=by, slopes=by[1, 1],
+                           predicted_slopes=np.ones(8))
+
+
+def test_mass_rows_are_recomputed_at_every_threshold_and_horizon_measured():
+    rng = np.random.default_rng(3)
+    one = np.ones((3, 2, 8)) + rng.normal(0, 0.01, (3, 2, 8))
+    assert v.row_mass_scaling(_graded(one)).verdict == v.FAILS  # exponent 1 everywhere: the claim's 1/2 fails
+    assert "predicts 1" in v.row_mass_scaling(_graded(one)).regime and "identity" in v.row_mass_scaling(_graded(one)).regime
+    short = one.copy()
+    short[:, 0] = 0.5 + rng.normal(0, 0.01, (3, 8))  # 1/2 at the shorter horizon only
+    assert v.row_mass_scaling(_graded(short)).verdict == "depends on horizon"
+    assert v.row_deeper_deviate(_graded(one), _graded(one + 0.01)).verdict == v.FAILS
+    deeper = one.copy()
+    deeper[0] += 0.5  # the ResNet deviates only at the lowest threshold
+    assert v.row_deeper_deviate(_graded(one), _graded(deeper)).verdict == "depends on threshold"
+
+
 def _training(null_end, predicted_null=10):
     seeds = len(null_end)
     null_end = np.asarray(null_end, dtype=float)

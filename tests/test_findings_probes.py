@@ -27,7 +27,9 @@ def _probe_result() -> chapter.ProbeResult:
         omega=1e-14 * grid, energy_drift=drift, shadow_drift=0.1 * drift,
         dt_zero=np.array([[0.5, 0.6], [0.4, 0.2], [0.3, np.inf], [0.7, 0.8]]), column_sum_change=1e-16 * grid,
         norm_identity=np.array([[np.nan, np.nan], [1e-7, 2e-7], [3e-7, 1e-7], [1e-7, 1e-7]]),
-        energy=np.zeros((len(NORMS), 41)), shadow=np.zeros((len(NORMS), 41)))
+        energy=np.zeros((len(NORMS), 41)), shadow=np.zeros((len(NORMS), 41)),
+        gradient_noise=0.05 * grid, initial_loss=2.3 * grid, predicted_drift=1.1 * drift,
+        predicted_dt_zero=np.array([[0.55, 0.6], [0.4, 0.25], [0.33, 0.3], [0.7, 0.8]]))
 
 
 def _sweep() -> chapter.DtSweepResult:
@@ -50,11 +52,18 @@ def _damping() -> chapter.DampingResult:
 
 
 def _mass(slopes) -> chapter.MassResult:
-    """Two masses × the seeds of ``slopes``, nothing censored."""
+    """Two masses × the seeds of ``slopes`` at one threshold and horizon, nothing censored."""
     slopes = np.asarray(slopes, dtype=float)
-    return chapter.MassResult(masses=np.array([0.25, 4.0]), dt_zero=np.ones((2, len(slopes))),
-                              censored=np.zeros((2, len(slopes)), dtype=bool), slopes=slopes,
-                              slope=float(np.nanmean(slopes)) if np.isfinite(slopes).any() else float("nan"))
+    n = len(slopes)
+    return chapter.MassResult(masses=np.array([0.25, 4.0]), thresholds=np.array([0.01]),
+                              horizon_factors=np.array([1.0]), dts=np.array([[0.1, 0.2], [0.2, 0.4]]),
+                              drift=np.ones((2, n, 2, 1)), computed=np.ones((2, n, 2), dtype=bool),
+                              dt_zero_by=np.ones((1, 1, 2, n)), censored_by=np.zeros((1, 1, 2, n), dtype=bool),
+                              slopes_by=slopes[None, None], dt_zero=np.ones((2, n)),
+                              censored=np.zeros((2, n), dtype=bool), slopes=slopes,
+                              slope=float(np.nanmean(slopes)) if np.isfinite(slopes).any() else float("nan"),
+                              gradient_noise=0.05 * np.ones(n), initial_loss=2.3 * np.ones(n),
+                              predicted_dt_zero=1.1 * np.ones((2, n)), predicted_slopes=np.ones(n))
 
 
 def _settings() -> chapter.SettingsResult:
@@ -76,7 +85,8 @@ def _dose() -> chapter.SettingsDoseResult:
                                       energy_drift=0.05 * grid, running_energy_drift=np.array([[0.1, 0.1],
                                                                                                [0.2, 0.2],
                                                                                                [0.4, 0.4]]),
-                                      probe_spread=0.0, running_correlation=1.0)
+                                      probe_spread=0.0, running_correlation=1.0,
+                                      seed_correlations=np.array([1.0, 0.9]))
 
 
 def _noether() -> chapter.NoetherResult:
@@ -90,14 +100,16 @@ def _noether() -> chapter.NoetherResult:
 
 @pytest.fixture
 def results():
-    return {"probes": _probe_result(), "dt_sweep": _sweep(),
+    return {"probes": _probe_result(), "dt_sweep": _sweep(), "dt_sweep_smooth": _sweep(),
             "oscillator": {"energy": np.array([0.0, -0.1, 0.2]), "shadow": np.array([0.0, 1e-16, -2e-16])},
             "damping": _damping(), "mass": _mass([0.4, 0.6]), "mass_resnet": _mass([0.5, 0.7]),
             "settings": _settings(), "settings_dose": _dose(),
             "mass_identity": chapter.MassIdentityResult(networks=np.array(chapter.NETWORKS), factors=np.array([3.0]),
                                                         energy_difference=np.array([[1e-13], [2e-13]]),
                                                         parameter_difference=np.array([[1e-14], [1e-14]])),
-            "noether": _noether(), "toy": (np.array([0.1, 0.3, 0.9]), np.array([0.02, 0.02, 0.02]))}
+            "noether": _noether(), "toy": (np.array([0.1, 0.3, 0.9]), np.array([0.02, 0.02, 0.02])),
+            "theory": {"dts": np.array([0.1, 0.05]), "masses": np.array([1.0]), "measured": np.array([[-0.49, -0.25]]),
+                       "predicted": np.array([[-0.5, -0.25]])}}
 
 
 @pytest.fixture
@@ -228,6 +240,9 @@ def test_orders_off_one_and_two_are_said_so(results, configs):
     said = _said(results, configs, dt_sweep={"orders": np.tile([1.5, 1.0, 1.2], (len(NORMS), 1))})
     assert said["sw_first_order"] == "are not all first order" and said["sw_order_neg_low"] == 1.5
     assert said["sw_shadow_word"] == "not all second order"
+    assert said["sw_smooth_word"] == "second order"  # the smooth control is judged on its own sweep
+    kinked = _said(results, configs, dt_sweep_smooth={"orders": np.tile([1.0, 1.0, 1.1], (len(NORMS), 1))})
+    assert kinked["sw_smooth_word"] == "not all second order" and kinked["sw_smooth_low"] == 1.1
 
 
 def test_a_charge_change_of_low_order_does_not_vanish(results, configs):
@@ -263,3 +278,31 @@ def test_the_other_settings_include_batchnorm_frozen_after_training(results, con
     said = _said(results, configs, settings={"round_trip": round_trip})
     assert said["st_rt_others"] == 1e-3 and said["st_others_rt_omega"] == "do not all pass"
     assert said["claim_batchnorm_fails"] == "not resolved"  # the book's probes cannot decide it
+
+
+def test_the_theory_of_the_drift_is_compared_and_its_word_flips(results, configs):
+    said = chapter.findings(results, configs)
+    assert said["th_dt0_word"] == "agrees within a factor 1.25"
+    assert said["th_dt0_count"] == 7 and said["th_dt0_total"] == 8  # the infinite dt_zero is left out
+    assert said["th_known_low"] == pytest.approx(0.98) and said["th_known_high"] == pytest.approx(1.0)
+    assert said["th_dt0_norms"].startswith("none ") and "train-mode BatchNorm" in said["th_dt0_norms"]
+    off = _said(results, configs, probes={"predicted_dt_zero": 2 * results["probes"].predicted_dt_zero})
+    assert off["th_dt0_word"] == "is off by more than a factor 1.25 somewhere"
+    assert off["th_dt0_high"] == pytest.approx(0.5)
+
+
+def test_mass_exponent_table_lists_every_threshold_and_horizon():
+    slopes = np.array([[[1.0, 1.1], [0.9, np.nan]]])  # 1 threshold × 2 horizons × 2 seeds
+    mass = SimpleNamespace(thresholds=np.array([0.01]), horizon_factors=np.array([0.5, 1.0]), slopes_by=slopes)
+    table = chapter.mass_exponent_table(mass, SimpleNamespace(**{**vars(mass), "slopes_by": np.full_like(slopes, np.nan)}))
+    assert table.splitlines()[2:] == ["| 0.01 | 0.5 × T | 1.05 [1.00, 1.10] (2 seeds) | no exponent (censored) |",
+                                      "| 0.01 | 1 × T | 0.90 [0.90, 0.90] (1 seeds) | no exponent (censored) |"]
+
+
+def test_the_dose_trend_needs_an_interval_over_enough_seeds(results, configs):
+    said = chapter.findings(results, configs)
+    assert said["sd_trend_word"] == "cannot be judged: 2 seeds, fewer than 5"
+    rising = _said(results, configs, settings_dose={"seed_correlations": np.array([0.9, 0.8, 1.0, 0.7, 0.9, 0.95])})
+    assert rising["sd_trend_word"] == "rises with the momentum" and rising["sd_trend_low"] > 0
+    mixed = _said(results, configs, settings_dose={"seed_correlations": np.array([0.6, -0.5, 0.2, -0.3, 0.1])})
+    assert mixed["sd_trend_word"] == "shows no trend the seeds resolve (the interval contains 0)"

@@ -303,3 +303,42 @@ def test_switching_potentials_make_the_energy_error_grow_with_the_horizon():
     assert fixed.max() < 0.01
     assert switching[1] > 3 * switching[0] and switching[2] > 3 * switching[1]
     assert finer[2] / switching[2] == pytest.approx(0.5, abs=0.15)  # drift per unit time is first order
+
+
+def test_switching_drift_is_the_known_answer_of_a_quadratic_with_known_gradient_noise():
+    """U_t = k‖θ‖²/2 − ξ_t·θ with tr Σ_g known: the mean Σδ at a fixed time is −T dt tr Σ_g/(2M), first order
+    in dt and inversely proportional to M, to 2% over 400 runs."""
+    for mass in (0.5, 2.0):
+        for dt in (0.1, 0.025):
+            measured = probes.noisy_quadratic_drift(dt, mass, 20.0, noise=1.0, n_runs=400)
+            predicted = probes.switching_drift(dt, mass, 1.0, int(round(20.0 / dt)))[-1]
+            assert predicted == pytest.approx(-20.0 * dt / (2 * mass))
+            assert measured == pytest.approx(predicted, rel=0.02)
+    # without noise nothing grows with the horizon: a fixed potential's H oscillates by O(dt), here under a
+    # tenth of the noisy drift at T = 20 and smaller still at T = 80
+    quiet = [abs(probes.noisy_quadratic_drift(0.05, 1.0, horizon, noise=0.0)) for horizon in (20.0, 80.0)]
+    assert max(quiet) < 0.1 * 20.0 * 0.05 / 2
+
+
+def test_gradient_noise_is_the_trace_of_the_sample_covariance():
+    generator = torch.Generator().manual_seed(0)
+    gradients = torch.randn(50, 3, generator=generator, dtype=torch.float64) * torch.tensor([1.0, 2.0, 3.0])
+    expected = float(np.trace(np.cov(gradients.numpy(), rowvar=False)))
+    assert probes.gradient_noise(gradients) == pytest.approx(expected)
+    with pytest.raises(ValueError, match="n ≥ 2"):
+        probes.gradient_noise(gradients[:1])
+
+
+def test_first_crossing_is_exact_on_a_power_law_and_names_its_censoring():
+    dts = np.geomspace(0.01, 1.0, 9)
+    values = 0.3 * dts**1.5
+    dt0, where = probes.first_crossing(dts, values, 0.01)
+    assert where == "inside" and dt0 == pytest.approx((0.01 / 0.3) ** (1 / 1.5))
+    assert probes.first_crossing(dts, values, 1e-9) == (0.01, "below")
+    assert probes.first_crossing(dts, values, 10.0) == (float("inf"), "above")
+    diverged = values.copy()
+    diverged[5:] = np.nan  # NaN counts as above: the crossing lies between the last finite point and it
+    dt0, where = probes.first_crossing(dts, diverged, 10.0)
+    assert where == "inside" and dt0 == pytest.approx(np.sqrt(dts[4] * dts[5]))
+    with pytest.raises(ValueError, match="increasing"):
+        probes.first_crossing(dts[::-1], values, 0.01)

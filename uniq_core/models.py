@@ -9,7 +9,7 @@ from torch.nn import functional as F
 
 from uniq_core.schema import check_choice, check_number, check_widths
 
-ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU, "linear": nn.Identity}
+ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU, "softplus": nn.Softplus, "linear": nn.Identity}
 NORMS = ("none", "batch", "group", "frozen_batch")
 
 
@@ -67,7 +67,8 @@ def _norm_layer(norm: str, channels: int, groups: int, bn_momentum: float) -> nn
 
 
 class SimpleCNN(nn.Module):
-    """Two 3×3 convolutions (each followed by a normalisation and ReLU), global average pooling, a linear head.
+    """Two 3×3 convolutions (each followed by a normalisation and ``activation``, ReLU by default), global
+    average pooling, a linear head.
 
     ``norm`` is one of ``none``, ``batch`` (train-mode BatchNorm), ``group`` (GroupNorm) or
     ``frozen_batch`` (BatchNorm with frozen running statistics; see :func:`calibrate_batchnorm`).
@@ -81,6 +82,7 @@ class SimpleCNN(nn.Module):
         norm: str = "none",
         groups: int = 4,
         bn_momentum: float = 0.1,
+        activation: str = "relu",
     ):
         super().__init__()
         check_number("in_channels", in_channels, low=1, integer=True)
@@ -89,13 +91,14 @@ class SimpleCNN(nn.Module):
         check_choice("norm", norm, NORMS)
         check_number("groups", groups, low=1, integer=True)
         check_number("bn_momentum", bn_momentum, low=0.0, high=1.0)
+        check_choice("activation", activation, ACTIVATIONS)
         blocks: list[nn.Module] = []
         previous = in_channels
         for width in channels:
             blocks += [
                 nn.Conv2d(previous, width, 3, padding=1, bias=norm == "none"),
                 _norm_layer(norm, width, groups, bn_momentum),
-                nn.ReLU(),
+                ACTIVATIONS[activation](),
             ]
             previous = width
         self.features = nn.Sequential(*blocks)

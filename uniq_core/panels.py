@@ -63,9 +63,11 @@ def specs() -> dict[str, PanelSpec]:
         PanelSpec(
             "04_probes", "Heavy-ball probes", probes.run_probes,
             lambda: probes.ProbeConfig.quick().replace(n_seeds=1),
-            {"dt": ("log", 0.01, 2.0), "mass": ("log", 0.1, 100.0), "bn_momentum": (0.0, 1.0, 0.05),
-             "steps": (10, 400, 10), "n_seeds": (1, 5, 1),
-             "device": ["auto", "cpu", "cuda"]},  # at β = 1: the ΔNEGdt probe means nothing below it
+            # at β = 1: the ΔNEGdt probe means nothing below it. No mass slider: over a fixed number of steps
+            # every probe depends on dt/√M only, so it would repeat the dt slider. No BatchNorm-momentum
+            # slider: in train mode the running statistics are written, never read, so it changes nothing.
+            {"dt": ("log", 0.01, 2.0), "steps": (10, 400, 10), "n_seeds": (1, 5, 1),
+             "activation": ["relu", "softplus"], "device": ["auto", "cpu", "cuda"]},
             plots.probes_figure,
         ),
         PanelSpec(

@@ -34,10 +34,12 @@ from torch.func import functional_call, grad
 from torch.nn import functional as F
 
 from uniq_core import data, models, probes, replicas, runtime
-from uniq_core.schema import ConfigBase, ResultBase, check_choice, check_number, check_numbers, check_widths
+from uniq_core.schema import STANDARD_UNITS, ConfigBase, ResultBase, check_choice, check_number, check_numbers, check_widths
 
 
 NETWORKS = ("simple_cnn", "resnet")
+PROBE_ACTIVATIONS = ("relu", "softplus")  #: the SimpleCNN's activations: ReLU's kinks, and a smooth control
+NOISE_BATCHES = 64  #: minibatches at θ_0 over which tr Σ_g is estimated for the drift's theory
 
 
 class _System:
@@ -50,7 +52,8 @@ class _System:
         runtime.seed_everything(seed)
         momentum = config.bn_momentum if bn_momentum is None else bn_momentum
         if resnet is None:
-            self.model = models.SimpleCNN(1, dataset.n_classes, config.channels, norm, bn_momentum=momentum).double()
+            self.model = models.SimpleCNN(1, dataset.n_classes, config.channels, norm, bn_momentum=momentum,
+                                          activation=getattr(config, "activation", "relu")).double()
         else:  # (width, blocks)
             self.model = models.SmallResNet(1, dataset.n_classes, resnet[0], resnet[1], norm,
                                             bn_momentum=momentum).double()
@@ -95,6 +98,13 @@ class _System:
         """The same force without side effects on the statistics, composable with ``jvp``."""
         frozen = {name: b.clone() for name, b in self.buffers.items()}
         return grad(lambda theta: self.batch_loss(theta, t, {k: v.clone() for k, v in frozen.items()}))
+
+    def gradient_noise(self, n_batches: int = NOISE_BATCHES) -> float:
+        """tr Σ_g at θ_0 over the first ``n_batches`` minibatches of the plan (:func:`uniq_core.probes.gradient_noise`),
+        without touching the running statistics: the input of the drift's one-line theory."""
+        self.cover(n_batches)
+        return probes.gradient_noise(torch.stack([self.loss_and_gradient(t, self.theta0, update=False)[1]
+                                                  for t in range(n_batches)]))
 
     def potential(self, theta: torch.Tensor) -> float:
         """The full training loss in evaluation mode (BatchNorm: the current running statistics)."""
@@ -194,7 +204,7 @@ class ProbeConfig(ConfigBase):
     """Heavy-ball training of a small CNN (``channels``) on ``n_train`` digits with each of ``norms``,
     ``steps`` steps of ``dt`` at ``mass`` and ``beta``; dt_zero where the energy drift crosses
     ``threshold``, searched in ``dt_range`` at the fixed physical horizon ``horizon`` = steps × dt;
-    over ``n_seeds``."""
+    over ``n_seeds``. ``activation``: the SimpleCNN's, ReLU or the smooth Softplus (the ResNet keeps ReLU)."""
 
     n_train: int = 256
     channels: tuple[int, ...] = (8, 16)
@@ -211,9 +221,11 @@ class ProbeConfig(ConfigBase):
     n_seeds: int = 3
     seed: int = 0
     device: str = "auto"
+    activation: str = "relu"
 
     def __post_init__(self) -> None:
         check_number("n_train", self.n_train, low=64, high=1347, integer=True)
+        check_choice("activation", self.activation, PROBE_ACTIVATIONS)
         check_widths("channels", self.channels, high=256)
         if len(self.norms) == 0:
             raise ValueError("norms=() is empty; give at least one of " + ", ".join(models.NORMS))
@@ -259,7 +271,9 @@ class ProbeResult(ResultBase):
     ``column_sum_change`` (max change of the output layer's column sums over the run); ``norm_identity``
     (relative error of the scale-invariance identity for the first convolution; NaN where those weights are
     not scale-invariant). ``energy`` and ``shadow`` (norms × steps+1): the cumulative integration error of
-    H and of H̃ over H_0, first seed."""
+    H and of H̃ over H_0, first seed. The drift's one-line theory (:func:`uniq_core.probes.switching_drift`)
+    per norm × seed: ``gradient_noise`` (tr Σ_g at θ_0), ``initial_loss`` (U_0 = H_0, the drift's scale),
+    ``predicted_drift`` (at ``dt``) and ``predicted_dt_zero`` (the same search on the theory's drift)."""
 
     norms: np.ndarray
     round_trip: np.ndarray
@@ -272,6 +286,10 @@ class ProbeResult(ResultBase):
     norm_identity: np.ndarray
     energy: np.ndarray
     shadow: np.ndarray
+    gradient_noise: np.ndarray
+    initial_loss: np.ndarray
+    predicted_drift: np.ndarray
+    predicted_dt_zero: np.ndarray
 
 
 def _energy_probe(config: ProbeConfig, norm: str, seed: int, mass: float, *, steps: int | None = None,
@@ -285,12 +303,24 @@ def _energy_probe(config: ProbeConfig, norm: str, seed: int, mass: float, *, ste
     return probe
 
 
+def _theory_probe(config: ProbeConfig, noise: float, initial_loss: float, mass: float, *,
+                  steps: int | None = None):
+    """dt ↦ the energy drift the one-line theory predicts (:func:`uniq_core.probes.switching_drift`, the same
+    tail statistic as the measured probe) at the horizon of ``config`` or at a fixed number of ``steps``."""
+    def probe(dt: float) -> float:
+        n_steps = steps_for(config.horizon, dt) if steps is None else steps
+        return probes.tail_drift(probes.switching_drift(dt, mass, noise, n_steps), initial_loss)
+    return probe
+
+
 def run_probes(config: ProbeConfig, *, progress: bool = True, use_cache: bool = True) -> ProbeResult:
     """The probes, dt_zero and the conservation checks for every normalisation and seed."""
 
     def compute() -> ProbeResult:
         shape = (len(config.norms), config.n_seeds)
-        out = {name: np.full(shape, np.nan) for name in _PER_RUN + ("dt_zero", "norm_identity")}
+        out = {name: np.full(shape, np.nan) for name in _PER_RUN + ("dt_zero", "norm_identity", "gradient_noise",
+                                                                   "initial_loss", "predicted_drift",
+                                                                   "predicted_dt_zero")}
         traces = {name: np.full((len(config.norms), config.steps + 1), np.nan) for name in ("energy", "shadow")}
         jobs = [(i, s) for i in range(len(config.norms)) for s in range(config.n_seeds)]
         for i, s in runtime.progress_bar(jobs, "normalisations × seeds", progress):
@@ -305,6 +335,13 @@ def run_probes(config: ProbeConfig, *, progress: bool = True, use_cache: bool = 
                 out["norm_identity"][i, s] = _norm_identity(_System(config, norm, seed), config.dt**2 / config.mass)
             out["dt_zero"][i, s] = probes.dt_zero(_energy_probe(config, norm, seed, config.mass), config.threshold,
                                                   *config.dt_range, iterations=config.bisections)
+            system = _System(config, norm, seed)
+            noise, initial = system.gradient_noise(), system.loss(0, system.theta0)
+            theory = _theory_probe(config, noise, initial, config.mass)
+            out["gradient_noise"][i, s], out["initial_loss"][i, s] = noise, initial
+            out["predicted_drift"][i, s] = theory(config.dt)
+            out["predicted_dt_zero"][i, s] = probes.dt_zero(theory, config.threshold, *config.dt_range,
+                                                            iterations=config.bisections)
         return ProbeResult(norms=np.array(config.norms), **traces, **out)
 
     return runtime.cached(compute, config, ProbeResult, use_cache=use_cache)
@@ -365,21 +402,32 @@ def run_dose(config: DoseConfig, *, progress: bool = True, use_cache: bool = Tru
 
 
 MASS_HORIZONS = ("time", "steps")
+GRID_EXTENSION = 6  #: grid points below the bracket, scanned only while the drift is still above a threshold
 
 
 @dataclass(frozen=True)
 class MassConfig(ConfigBase):
     """dt_zero of the energy-drift probe at each mass in ``masses`` (norm ``base.norms[0]``; ``network``
-    ``simple_cnn`` with ``base.channels`` or ``resnet`` with ``resnet_width``, ``resnet_blocks``), the search
-    bracket ``base.dt_range`` scaled by √M. ``fixed="steps"``: every run has ``base.steps`` steps, and
-    dt_zero ∝ √M is an identity of the map; ``fixed="time"``: every run covers ``base.horizon``."""
+    ``simple_cnn`` with ``base.channels`` or ``resnet`` with ``resnet_width``, ``resnet_blocks``), over
+    ``base.n_seeds`` seeds. ``fixed="time"``: a run covers the physical time ``base.horizon`` × factor;
+    ``fixed="steps"``: ``base.steps`` × factor steps, where dt_zero ∝ √M is an identity of the map.
+
+    Each (mass, seed) measures the drift on a grid of step sizes: the ``grid`` points spaced evenly in log dt
+    over ``base.dt_range`` scaled by √M, continued with the same spacing to cover the bracket scaled by M
+    (the two candidate laws) and :data:`GRID_EXTENSION` points below it, scanned from the largest step down until the drift is below every threshold
+    at every horizon on two points in a row. One run at the longest horizon gives the drift at every
+    shorter one. dt_zero at each of ``thresholds`` and ``horizon_factors`` is the first crossing
+    (:func:`uniq_core.probes.first_crossing`); the chapter's is at ``base.threshold`` and factor 1."""
 
     base: ProbeConfig = ProbeConfig(norms=("batch",), n_seeds=2)
-    masses: tuple[float, ...] = (0.25, 1.0, 4.0)
+    masses: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0)
     fixed: str = "time"
     network: str = "simple_cnn"
     resnet_width: int = 4
     resnet_blocks: int = 2
+    thresholds: tuple[float, ...] = (0.003, 0.01, 0.03)
+    horizon_factors: tuple[float, ...] = (0.5, 1.0)
+    grid: int = 14
 
     def __post_init__(self) -> None:
         if not isinstance(self.base, ProbeConfig):
@@ -392,64 +440,162 @@ class MassConfig(ConfigBase):
         check_choice("network", self.network, NETWORKS)
         check_number("resnet_width", self.resnet_width, low=1, high=256, integer=True)
         check_number("resnet_blocks", self.resnet_blocks, low=1, high=16, integer=True)
+        check_numbers("thresholds", self.thresholds, low=0.0, low_inclusive=False)
+        if self.base.threshold not in self.thresholds:
+            raise ValueError(f"thresholds={self.thresholds!r} must include base.threshold={self.base.threshold!r}")
+        check_numbers("horizon_factors", self.horizon_factors, low=0.0, high=16.0, low_inclusive=False)
+        if 1.0 not in self.horizon_factors:
+            raise ValueError(f"horizon_factors={self.horizon_factors!r} must include 1.0, the chapter's horizon")
+        check_number("grid", self.grid, low=3, high=200, integer=True)
 
     @classmethod
     def quick(cls) -> "MassConfig":
-        return cls()
+        return cls(thresholds=(0.005, 0.01, 0.02))  # a narrower range of thresholds: fewer small steps to run
+
+    @classmethod
+    def standard(cls) -> "MassConfig":
+        return cls(base=ProbeConfig(norms=("batch",), n_seeds=STANDARD_UNITS))
 
     @classmethod
     def full(cls) -> "MassConfig":
-        return cls(base=ProbeConfig.full().replace(norms=("batch",), steps=400), masses=(0.0625, 0.25, 1.0, 4.0, 16.0))
+        return cls(base=ProbeConfig.full().replace(norms=("batch",), steps=400, n_seeds=8),
+                   masses=(0.0625, 0.25, 1.0, 4.0, 16.0), horizon_factors=(0.5, 1.0, 2.0), grid=20)
+
+    def steps(self, dt: float, factor: float) -> int:
+        """Steps of a run at ``dt`` over horizon ``factor`` (of the physical time, or of the step count)."""
+        if self.fixed == "steps":
+            return max(2, int(round(factor * self.base.steps)))
+        return steps_for(factor * self.base.horizon, dt)
+
+    def grid_for(self, mass: float) -> np.ndarray:
+        """The increasing step sizes searched at ``mass`` (see the class docstring)."""
+        low, high = self.base.dt_range
+        ratio = (high / low) ** (1.0 / (self.grid - 1))
+        root = np.sqrt(mass)
+        below = int(np.floor(np.log(min(root, mass) / root) / np.log(ratio) + 1e-9)) - GRID_EXTENSION
+        above = int(np.ceil(np.log(max(root, mass) / root) / np.log(ratio) - 1e-9))
+        return low * root * ratio ** np.arange(below, self.grid + above, dtype=np.float64)
 
 
 @dataclass
 class MassResult(ResultBase):
-    """``dt_zero`` (masses × seeds); ``censored`` (masses × seeds): dt_zero at the bracket's end (the probe
-    already above the threshold at its low end, or never above it): only a bound, whose √M-scaled bracket
-    would force the exponent to exactly 1/2, so it is left out of the fit; per seed the least-squares
-    ``slopes`` of log dt_zero against log M over the uncensored masses (NaN with fewer than two), with their
-    mean ``slope``; 1/2 exactly when ``fixed="steps"`` (an identity, not a measurement)."""
+    """The drift on each mass's grid and the step sizes where it crosses each threshold.
+
+    ``dts`` (masses × G, NaN-padded) the grids; ``drift`` (masses × seeds × G × horizons) the energy drift,
+    NaN where diverged; ``computed`` (masses × seeds × G) the grid points the scan ran. ``dt_zero_by`` and
+    ``censored_by`` (thresholds × horizons × masses × seeds): the first crossing and whether it lay at an end
+    of the grid (only a bound, left out of every fit); ``slopes_by`` (thresholds × horizons × seeds): per seed
+    the least-squares exponent of log dt_zero against log M over the uncensored masses (NaN with fewer than
+    two). ``dt_zero``, ``censored``, ``slopes`` and ``slope`` (their mean) are those at the chapter's
+    threshold and horizon (1/2 exactly when ``fixed="steps"``: an identity). The one-line theory
+    (:func:`uniq_core.probes.switching_drift`): ``gradient_noise`` and ``initial_loss`` per seed at θ_0, and
+    ``predicted_dt_zero`` (masses × seeds) and ``predicted_slopes`` found the same way on its drift."""
 
     masses: np.ndarray
+    thresholds: np.ndarray
+    horizon_factors: np.ndarray
+    dts: np.ndarray
+    drift: np.ndarray
+    computed: np.ndarray
+    dt_zero_by: np.ndarray
+    censored_by: np.ndarray
+    slopes_by: np.ndarray
     dt_zero: np.ndarray
     censored: np.ndarray
     slopes: np.ndarray
     slope: float
+    gradient_noise: np.ndarray
+    initial_loss: np.ndarray
+    predicted_dt_zero: np.ndarray
+    predicted_slopes: np.ndarray
 
 
 def resnet_mass_config(config: MassConfig) -> MassConfig:
-    """The same search on the ResNet, at the lightest and heaviest of ``config.masses`` only (the exponent of
-    a deeper network compared with the SimpleCNN's at the same physical horizon, at two thirds of the cost
-    with three masses)."""
-    masses = config.masses if len(config.masses) <= 2 else (min(config.masses), max(config.masses))
-    return config.replace(network="resnet", masses=masses)
+    """The same search on the ResNet, at the same masses, thresholds and horizons."""
+    return config.replace(network="resnet")
+
+
+def mass_slopes(masses: np.ndarray, dt_zero: np.ndarray, censored: np.ndarray) -> np.ndarray:
+    """Per seed (columns of ``dt_zero``, masses × seeds) the least-squares slope of log dt_zero against log M
+    over the finite, uncensored masses; NaN with fewer than two."""
+    slopes = []
+    for column, cut in zip(np.asarray(dt_zero, dtype=float).T, np.asarray(censored, dtype=bool).T):
+        ok = np.isfinite(column) & ~cut
+        slopes.append(np.polyfit(np.log(np.asarray(masses, dtype=float)[ok]), np.log(column[ok]), 1)[0]
+                      if ok.sum() >= 2 else np.nan)
+    return np.array(slopes, dtype=float)
+
+
+def _mass_scan(config: MassConfig, norm: str, seed: int, mass: float, grid: np.ndarray,
+               resnet: tuple[int, int] | None) -> tuple[np.ndarray, np.ndarray]:
+    """Drift (G × horizons) and the computed mask on ``grid``, scanned from the largest step down."""
+    factors = config.horizon_factors
+    drift = np.full((len(grid), len(factors)), np.nan)
+    computed = np.zeros(len(grid), dtype=bool)
+    quiet = 0
+    for g in range(len(grid) - 1, -1, -1):
+        dt = float(grid[g])
+        longest = max(config.steps(dt, f) for f in factors)
+        record = _run(_System(config.base, norm, seed, resnet=resnet), dt, mass, config.base.beta, longest,
+                      energy_only=True)
+        trace = np.asarray(record["energy"], dtype=float)
+        for h, factor in enumerate(factors):
+            n = config.steps(dt, factor)
+            drift[g, h] = probes.tail_drift(trace[: n + 1], 1.0) if len(trace) > n else np.nan
+        computed[g] = True
+        quiet = quiet + 1 if np.all(np.isfinite(drift[g]) & (drift[g] < min(config.thresholds))) else 0
+        if quiet == 2:
+            break
+    return drift, computed
 
 
 def run_mass(config: MassConfig, *, progress: bool = True, use_cache: bool = True) -> MassResult:
-    """dt_zero against mass, and the fitted scaling exponent."""
+    """dt_zero against mass at every threshold and horizon, its fitted exponents, and the theory's."""
 
     def compute() -> MassResult:
         base = config.base
         norm = base.norms[0]
-        table = np.full((len(config.masses), base.n_seeds), np.nan)
-        censored = np.zeros(table.shape, dtype=bool)
+        masses, thresholds, factors = (np.array(config.masses, dtype=float), np.array(config.thresholds, dtype=float),
+                                       np.array(config.horizon_factors, dtype=float))
+        grids = [config.grid_for(m) for m in masses]
+        width = max(len(g) for g in grids)
+        dts = np.full((len(masses), width), np.nan)
+        for i, g in enumerate(grids):
+            dts[i, : len(g)] = g
+        drift = np.full((len(masses), base.n_seeds, width, len(factors)), np.nan)
+        computed = np.zeros((len(masses), base.n_seeds, width), dtype=bool)
+        shape = (len(thresholds), len(factors), len(masses), base.n_seeds)
+        dt_zero_by, censored_by = np.full(shape, np.nan), np.zeros(shape, dtype=bool)
+        predicted = np.full((len(masses), base.n_seeds), np.nan)
+        noise, initial = np.full(base.n_seeds, np.nan), np.full(base.n_seeds, np.nan)
         resnet = (config.resnet_width, config.resnet_blocks) if config.network == "resnet" else None
-        jobs = [(i, s) for i in range(len(config.masses)) for s in range(base.n_seeds)]
-        for i, s in runtime.progress_bar(jobs, "masses × seeds", progress):
-            mass, seed = config.masses[i], base.seed + s
-            low, high = base.dt_range[0] * np.sqrt(mass), base.dt_range[1] * np.sqrt(mass)
-            probe = _energy_probe(base, norm, seed, mass, steps=base.steps if config.fixed == "steps" else None,
-                                  resnet=resnet)
-            table[i, s] = probes.dt_zero(probe, base.threshold, low, high, iterations=base.bisections)
-            censored[i, s] = bool(table[i, s] <= low or not np.isfinite(table[i, s]))
-        slopes = []
-        for column, cut in zip(table.T, censored.T):
-            ok = np.isfinite(column) & ~cut
-            slopes.append(np.polyfit(np.log(np.array(config.masses)[ok]), np.log(column[ok]), 1)[0]
-                          if ok.sum() >= 2 else np.nan)
-        slopes = np.array(slopes)
-        return MassResult(masses=np.array(config.masses), dt_zero=table, censored=censored, slopes=slopes,
-                          slope=float(np.nanmean(slopes)) if np.isfinite(slopes).any() else float("nan"))
+        k, h = int(np.flatnonzero(thresholds == base.threshold)[0]), int(np.flatnonzero(factors == 1.0)[0])
+        for s in runtime.progress_bar(range(base.n_seeds), "seeds (every mass)", progress):
+            seed = base.seed + s
+            system = _System(base, norm, seed, resnet=resnet)
+            noise[s], initial[s] = system.gradient_noise(), system.loss(0, system.theta0)
+            for i, (mass, grid) in enumerate(zip(masses, grids)):
+                values, done = _mass_scan(config, norm, seed, float(mass), grid, resnet)
+                drift[i, s, : len(grid)], computed[i, s, : len(grid)] = values, done
+                first = int(np.argmax(done))  # the scan ran a contiguous top part of the grid
+                for a, threshold in enumerate(thresholds):
+                    for b in range(len(factors)):
+                        crossing, where = probes.first_crossing(grid[first:], values[first:, b], float(threshold))
+                        dt_zero_by[a, b, i, s], censored_by[a, b, i, s] = crossing, where != "inside"
+                theory = [probes.tail_drift(probes.switching_drift(float(dt), float(mass), noise[s],
+                                                                   config.steps(float(dt), 1.0)), initial[s])
+                          for dt in grid]
+                crossing, where = probes.first_crossing(grid, np.array(theory), base.threshold)
+                predicted[i, s] = crossing if where == "inside" else np.nan
+        slopes_by = np.array([[mass_slopes(masses, dt_zero_by[a, b], censored_by[a, b])
+                               for b in range(len(factors))] for a in range(len(thresholds))])
+        slopes = slopes_by[k, h]
+        return MassResult(masses=masses, thresholds=thresholds, horizon_factors=factors, dts=dts, drift=drift,
+                          computed=computed, dt_zero_by=dt_zero_by, censored_by=censored_by, slopes_by=slopes_by,
+                          dt_zero=dt_zero_by[k, h], censored=censored_by[k, h], slopes=slopes,
+                          slope=float(np.nanmean(slopes)) if np.isfinite(slopes).any() else float("nan"),
+                          gradient_noise=noise, initial_loss=initial, predicted_dt_zero=predicted,
+                          predicted_slopes=mass_slopes(masses, predicted, ~np.isfinite(predicted)))
 
     return runtime.cached(compute, config, MassResult, use_cache=use_cache)
 
@@ -498,6 +644,12 @@ class DtSweepResult(ResultBase):
     energy_drift: np.ndarray
     shadow_drift: np.ndarray
     orders: np.ndarray
+
+
+def smooth_sweep_config(config: DtSweepConfig) -> DtSweepConfig:
+    """The same sweep with Softplus in place of ReLU: a smooth potential, where the shadow energy's error
+    is second order in dt; ReLU's kinks make it first order wherever a step crosses one."""
+    return config.replace(base=config.base.replace(activation="softplus"))
 
 
 def _log_slope(x: np.ndarray, values: np.ndarray) -> float:
@@ -843,7 +995,7 @@ class SettingsDoseConfig(ConfigBase):
     base: SettingsConfig = SettingsConfig()
     network: str = "simple_cnn"
     dt: float = 0.2
-    bn_momenta: tuple[float, ...] = (0.0, 0.01, 0.1, 0.5, 1.0)
+    bn_momenta: tuple[float, ...] = (0.0, 0.01, 0.03, 0.1, 0.3, 0.5, 1.0)
 
     def __post_init__(self) -> None:
         if not isinstance(self.base, SettingsConfig):
@@ -859,8 +1011,12 @@ class SettingsDoseConfig(ConfigBase):
         return cls()
 
     @classmethod
+    def standard(cls) -> "SettingsDoseConfig":
+        return cls(base=SettingsConfig.standard())
+
+    @classmethod
     def full(cls) -> "SettingsDoseConfig":
-        return cls(base=SettingsConfig.full(), bn_momenta=(0.0, 0.01, 0.03, 0.1, 0.3, 0.5, 1.0))
+        return cls(base=SettingsConfig.full(), bn_momenta=(0.0, 0.003, 0.01, 0.03, 0.1, 0.3, 0.5, 1.0))
 
 
 @dataclass
@@ -869,7 +1025,8 @@ class SettingsDoseResult(ResultBase):
     ``running_energy_drift`` (energy with the evaluation-mode loss on the running statistics);
     ``probe_spread``: the largest relative change of each of the three probes across momenta (0 when the
     momentum cannot act on them); ``running_correlation``: Spearman correlation of the mean
-    running-statistics drift with the momentum."""
+    running-statistics drift with the momentum; ``seed_correlations``: the same per seed, the units of an
+    interval."""
 
     bn_momenta: np.ndarray
     round_trip: np.ndarray
@@ -878,6 +1035,7 @@ class SettingsDoseResult(ResultBase):
     running_energy_drift: np.ndarray
     probe_spread: float
     running_correlation: float
+    seed_correlations: np.ndarray
 
 
 def run_settings_dose(config: SettingsDoseConfig, *, progress: bool = True, use_cache: bool = True
@@ -904,8 +1062,10 @@ def run_settings_dose(config: SettingsDoseConfig, *, progress: bool = True, use_
             reference = np.abs(values[0]) + 1e-300
             spread = max(spread, float(np.nanmax(np.abs(values - values[0]) / reference)))
         correlation = float(scipy_stats.spearmanr(config.bn_momenta, np.nanmean(out["running_energy_drift"], axis=1))[0])
+        per_seed = np.array([float(scipy_stats.spearmanr(config.bn_momenta, column)[0])
+                             if np.isfinite(column).all() else np.nan for column in out["running_energy_drift"].T])
         return SettingsDoseResult(bn_momenta=np.array(config.bn_momenta), probe_spread=spread,
-                                  running_correlation=correlation, **out)
+                                  running_correlation=correlation, seed_correlations=per_seed, **out)
 
     return runtime.cached(compute, config, SettingsDoseResult, use_cache=use_cache)
 
@@ -1188,7 +1348,14 @@ SECOND_ORDER_TOLERANCE = 0.5  #: a fitted exponent within this of 2 is second or
 FALLING_SLOPE = 0.5  #: a drift whose exponent in dt is above this falls as dt → 0
 MASS_IDENTITY_TOLERANCE = 1e-8  #: relative energy difference under (√c dt, cM) below which the identity holds
 VANISHING_ORDER = 0.5  #: a charge change whose order in the step is above this vanishes with the step
-PASSING_SETTINGS = ("group", "frozen_batch", "batch_frozen_after")  #: the settings compared with train-mode BN
+PASSING_SETTINGS = ("group", "frozen_batch", "batch_frozen_after")
+NORM_NAMES = {"none": "none", "group": "GroupNorm", "batch": "train-mode BatchNorm",
+              "frozen_batch": "frozen BatchNorm"}  #: how the chapter names each normalisation
+THEORY_FACTOR = 1.25  #: measured/predicted within [1/this, this]: the one-line theory reproduces the number
+THEORY_DTS = (0.1, 0.05, 0.025)  #: step sizes of the known-answer check of the drift's theory
+THEORY_MASSES = (0.5, 2.0)  #: masses of the known-answer check
+THEORY_HORIZON = 20.0  #: physical time of the known-answer check
+KNOWN_RUNS = 400  #: runs averaged in the known-answer check  #: the settings compared with train-mode BN
 _NUMBER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
 
 
@@ -1292,9 +1459,10 @@ def _probe_energy_findings(result: ProbeResult, config: ProbeConfig) -> dict[str
     }
 
 
-def _sweep_findings(sweep: DtSweepResult, oscillator: dict[str, np.ndarray], dt: float
-                    ) -> dict[str, float | int | str]:
-    """``sw_*`` and ``os_*``: the oscillator's known answer and the orders in dt at a fixed horizon."""
+def _sweep_findings(sweep: DtSweepResult, oscillator: dict[str, np.ndarray], dt: float,
+                    smooth: DtSweepResult) -> dict[str, float | int | str]:
+    """``sw_*`` and ``os_*``: the oscillator's known answer and the orders in dt at a fixed horizon, for
+    ReLU and for the smooth control (Softplus)."""
     fit = fitted_steps(sweep.dts)
     order_negative, order_energy, order_shadow = sweep.orders.T
     first_order = bool(np.all(np.abs(order_energy - 1) < FIRST_ORDER_TOLERANCE)
@@ -1320,9 +1488,17 @@ def _sweep_findings(sweep: DtSweepResult, oscillator: dict[str, np.ndarray], dt:
         "sw_shadow_small": float(np.nanmax(sweep.shadow_drift[:, 0])),
         "sw_energy_small": float(np.nanmin(sweep.energy_drift[:, 0])),
         "sw_first_order": "are first order" if first_order else "are not all first order",
-        "sw_shadow_word": "second order" if np.all(np.abs(order_shadow - 2) < SECOND_ORDER_TOLERANCE)
-        else "not all second order",
+        "sw_shadow_word": _second_order(order_shadow),
+        "sw_smooth_low": float(np.nanmin(smooth.orders[:, 2])),
+        "sw_smooth_high": float(np.nanmax(smooth.orders[:, 2])),
+        "sw_smooth_word": _second_order(smooth.orders[:, 2]),
+        "sw_smooth_energy_low": float(np.nanmin(smooth.orders[:, 1])),
+        "sw_smooth_energy_high": float(np.nanmax(smooth.orders[:, 1])),
     }
+
+
+def _second_order(orders: np.ndarray) -> str:
+    return "second order" if np.all(np.abs(np.asarray(orders) - 2) < SECOND_ORDER_TOLERANCE) else "not all second order"
 
 
 def _damping_findings(damping: DampingResult) -> dict[str, float | int | str]:
@@ -1361,6 +1537,7 @@ def _mass_findings(mass: MassResult, mass_resnet: MassResult, config: MassConfig
         "ma_slope_high": float(np.nanmax(mass.slopes)),
         "ma_masses": _joined(mass.masses, "g"),
         "ma_norm": str(config.base.norms[0]),
+        "ma_seeds": int(config.base.n_seeds),
         "ma_horizon": float(config.base.horizon),
         "ma_censored": int(mass.censored.sum()) + int(mass_resnet.censored.sum()),
         "ma_total": int(mass.censored.size) + int(mass_resnet.censored.size),
@@ -1369,6 +1546,84 @@ def _mass_findings(mass: MassResult, mass_resnet: MassResult, config: MassConfig
         "ma_resnet_low": _finite_extreme(mass_resnet.slopes, np.nanmin),
         "ma_resnet_high": _finite_extreme(mass_resnet.slopes, np.nanmax),
     }
+
+
+def theory_known_answer(dts: tuple[float, ...] = THEORY_DTS, masses: tuple[float, ...] = THEORY_MASSES,
+                        horizon: float = THEORY_HORIZON) -> dict[str, np.ndarray]:
+    """The drift's one-line theory on the potential with known gradient noise
+    (:func:`uniq_core.probes.noisy_quadratic_drift`, tr Σ_g = 1): ``measured`` and ``predicted`` Σδ at
+    ``horizon`` (masses × dts)."""
+    measured = np.array([[probes.noisy_quadratic_drift(dt, mass, horizon, n_runs=KNOWN_RUNS) for dt in dts]
+                         for mass in masses])
+    predicted = np.array([[probes.switching_drift(dt, mass, 1.0, steps_for(horizon, dt))[-1] for dt in dts]
+                          for mass in masses])
+    return {"dts": np.array(dts), "masses": np.array(masses), "measured": measured, "predicted": predicted}
+
+
+def _ratios(measured: np.ndarray, predicted: np.ndarray, *, inside=None) -> np.ndarray:
+    """measured / predicted where both are finite and positive (and ``inside``, a mask of uncensored values)."""
+    measured, predicted = np.asarray(measured, dtype=float), np.asarray(predicted, dtype=float)
+    ok = np.isfinite(measured) & np.isfinite(predicted) & (measured > 0) & (predicted > 0)
+    if inside is not None:
+        ok &= np.asarray(inside, dtype=bool)
+    return measured[ok] / predicted[ok]
+
+
+def _agreement(ratios: np.ndarray) -> str:
+    if ratios.size == 0:
+        return "cannot be compared (no uncensored value)"
+    if np.all((ratios >= 1 / THEORY_FACTOR) & (ratios <= THEORY_FACTOR)):
+        return f"agrees within a factor {THEORY_FACTOR:g}"
+    return f"is off by more than a factor {THEORY_FACTOR:g} somewhere"
+
+
+def _theory_findings(result: ProbeResult, config: ProbeConfig, mass: MassResult, mass_resnet: MassResult,
+                     known: dict[str, np.ndarray]) -> dict[str, float | int | str]:
+    """``th_*``: the drift's one-line theory against its known answer, the normalisations and the masses."""
+    known_ratio = np.asarray(known["measured"]) / np.asarray(known["predicted"])
+    dt0 = np.asarray(result.dt_zero, dtype=float)
+    inside = np.isfinite(dt0) & (dt0 > config.dt_range[0]) & (dt0 < config.dt_range[1])
+    norm_ratio = _ratios(dt0, result.predicted_dt_zero, inside=inside)
+    drift_ratio = _ratios(result.energy_drift, result.predicted_drift)
+    per_norm = []
+    for i, norm in enumerate(result.norms):
+        r = _ratios(dt0[i], np.asarray(result.predicted_dt_zero)[i], inside=inside[i])
+        per_norm.append(f"{NORM_NAMES.get(str(norm), str(norm))} {np.exp(np.mean(np.log(r))):.2f}" if r.size
+                        else f"{NORM_NAMES.get(str(norm), str(norm))} censored")
+    mass_ratio = np.concatenate([_ratios(m.dt_zero, m.predicted_dt_zero, inside=~np.asarray(m.censored, dtype=bool))
+                                 for m in (mass, mass_resnet)])
+    noise = np.asarray(result.gradient_noise, dtype=float)
+    return {
+        "th_known_low": float(known_ratio.min()), "th_known_high": float(known_ratio.max()),
+        "th_known_dts": _joined(known["dts"], "g"), "th_known_masses": _joined(known["masses"], "g"),
+        "th_known_horizon": float(THEORY_HORIZON),
+        "th_noise_low": _finite_extreme(noise, np.nanmin), "th_noise_high": _finite_extreme(noise, np.nanmax),
+        "th_drift_low": _finite_extreme(drift_ratio, np.nanmin), "th_drift_high": _finite_extreme(drift_ratio, np.nanmax),
+        "th_dt0_low": _finite_extreme(norm_ratio, np.nanmin), "th_dt0_high": _finite_extreme(norm_ratio, np.nanmax),
+        "th_dt0_count": int(norm_ratio.size), "th_dt0_total": int(dt0.size),
+        "th_dt0_norms": "; ".join(per_norm), "th_dt0_word": _agreement(norm_ratio),
+        "th_mass_low": _finite_extreme(mass_ratio, np.nanmin), "th_mass_high": _finite_extreme(mass_ratio, np.nanmax),
+        "th_mass_count": int(mass_ratio.size), "th_mass_word": _agreement(mass_ratio),
+        "ma_theory_low": _finite_extreme(np.concatenate([mass.predicted_slopes, mass_resnet.predicted_slopes]), np.nanmin),
+        "ma_theory_high": _finite_extreme(np.concatenate([mass.predicted_slopes, mass_resnet.predicted_slopes]), np.nanmax),
+        "th_noise_batches": NOISE_BATCHES, "th_known_runs": KNOWN_RUNS,
+    }
+
+
+def mass_exponent_table(mass: MassResult, mass_resnet: MassResult) -> str:
+    """The mass exponent at every threshold × horizon measured, per network, as a Markdown table: the mean
+    over seeds, the range over seeds and the number of seeds with an exponent."""
+    lines = ["| threshold | horizon | SimpleCNN | ResNet |", "|---|---|---|---|"]
+    for a, threshold in enumerate(mass.thresholds):
+        for b, factor in enumerate(mass.horizon_factors):
+            cells = []
+            for result in (mass, mass_resnet):
+                values = np.asarray(result.slopes_by, dtype=float)[a, b]
+                finite = values[np.isfinite(values)]
+                cells.append(f"{finite.mean():.2f} [{finite.min():.2f}, {finite.max():.2f}] ({finite.size} seeds)"
+                             if finite.size else "no exponent (censored)")
+            lines.append(f"| {threshold:g} | {factor:g} × T | {cells[0]} | {cells[1]} |")
+    return "\n".join(lines)
 
 
 def _headline(result: ProbeResult) -> str:
@@ -1467,6 +1722,24 @@ def _settings_energy_findings(settings: SettingsResult) -> dict[str, float | int
     }
 
 
+def _dose_trend(correlations: np.ndarray) -> dict[str, float | int | str]:
+    """``sd_trend_*``: the per-seed rank correlations of the running-statistics drift with the momentum, their
+    t-interval over seeds and what it says (a trend only when the interval over at least
+    :data:`~uniq_core.rules.MIN_UNITS` seeds excludes 0)."""
+    from uniq_core import rules, stats
+
+    finite = correlations[np.isfinite(correlations)]
+    if finite.size >= rules.MIN_UNITS:
+        mean, (low, high) = stats.t_interval(finite)
+        word = ("rises with the momentum" if low > 0 else "falls with the momentum" if high < 0
+                else "shows no trend the seeds resolve (the interval contains 0)")
+    else:
+        mean, low, high = (float(np.mean(finite)) if finite.size else float("nan")), float("nan"), float("nan")
+        word = f"cannot be judged: {finite.size} seeds, fewer than {rules.MIN_UNITS}"
+    return {"sd_trend_mean": float(mean), "sd_trend_low": float(low), "sd_trend_high": float(high),
+            "sd_trend_seeds": int(finite.size), "sd_trend_word": word}
+
+
 def _dose_findings(dose: SettingsDoseResult, identity: MassIdentityResult) -> dict[str, float | int | str]:
     """``sd_*``, ``mi_*``, finding (c) as the verdict page's row decides it (``claim_dose_response*``), and the
     mass identity: the BN momentum and the mass identity."""
@@ -1479,6 +1752,7 @@ def _dose_findings(dose: SettingsDoseResult, identity: MassIdentityResult) -> di
     return {
         "sd_spread": float(dose.probe_spread),
         "sd_corr": float(dose.running_correlation),
+        **_dose_trend(np.asarray(dose.seed_correlations, dtype=float)),
         "sd_running_low": float(low),
         "sd_running_high": float(high),
         "sd_momenta": _joined(dose.bn_momenta, "g"),
@@ -1535,12 +1809,13 @@ def _noether_findings(noether: NoetherResult, config: NoetherConfig) -> dict[str
 def findings(results: Mapping[str, Any], configs: Mapping[str, Any]) -> dict[str, float | int | str]:
     """Every number and computed word chapter 4 glues, by glue name.
 
-    ``results``: ``"probes"`` (:class:`ProbeResult`), ``"dt_sweep"`` (:class:`DtSweepResult`), ``"oscillator"``
+    ``results``: ``"probes"`` (:class:`ProbeResult`), ``"dt_sweep"`` and ``"dt_sweep_smooth"``
+    (:class:`DtSweepResult`, ReLU and Softplus), ``"oscillator"``
     (:func:`uniq_core.probes.oscillator_energies` at the probes' dt), ``"damping"`` (:class:`DampingResult`),
     ``"mass"`` and ``"mass_resnet"`` (:class:`MassResult`), ``"settings"`` (:class:`SettingsResult`),
     ``"settings_dose"`` (:class:`SettingsDoseResult`), ``"mass_identity"`` (:class:`MassIdentityResult`),
-    ``"noether"`` (:class:`NoetherResult`); optionally ``"toy"``, the pair of :func:`toy_drifts` (computed
-    when absent). ``configs``: ``"probes"`` (:class:`ProbeConfig`), ``"mass"`` (:class:`MassConfig`),
+    ``"noether"`` (:class:`NoetherResult`); optionally ``"toy"``, the pair of :func:`toy_drifts`, and
+    ``"theory"``, :func:`theory_known_answer` (each computed when absent). ``configs``: ``"probes"`` (:class:`ProbeConfig`), ``"mass"`` (:class:`MassConfig`),
     ``"settings"`` (:class:`SettingsConfig`), ``"noether"`` (:class:`NoetherConfig`).
     """
     probe_result, probe_config = results["probes"], configs["probes"]
@@ -1549,9 +1824,11 @@ def findings(results: Mapping[str, Any], configs: Mapping[str, Any]) -> dict[str
         **_toy_findings(np.asarray(switching), np.asarray(fixed)),
         **_probe_settings_findings(probe_result, probe_config),
         **_probe_energy_findings(probe_result, probe_config),
-        **_sweep_findings(results["dt_sweep"], results["oscillator"], probe_config.dt),
+        **_sweep_findings(results["dt_sweep"], results["oscillator"], probe_config.dt, results["dt_sweep_smooth"]),
         **_damping_findings(results["damping"]),
         **_mass_findings(results["mass"], results["mass_resnet"], configs["mass"]),
+        **_theory_findings(probe_result, probe_config, results["mass"], results["mass_resnet"],
+                           results["theory"] if "theory" in results else theory_known_answer()),
         "verdict_headline": _headline(probe_result),
         **_settings_setup_findings(results["settings"], configs["settings"]),
         **_settings_reversal_findings(results["settings"], configs["settings"]),

@@ -664,15 +664,51 @@ def row_dose_response(settings_dose) -> Verdict:
                     "threshold as the momentum varies would make it hold.")
 
 
+def _mass_choices(mass) -> tuple[dict[str, tuple[float, ...]], float, float]:
+    """The thresholds and horizon factors a mass Result measured besides the chapter's (threshold, horizon
+    factor 1), as ``rules.robust`` choices, with the chapter's pair."""
+    thresholds = [float(t) for t in np.asarray(getattr(mass, "thresholds", []), dtype=float)]
+    factors = [float(f) for f in np.asarray(getattr(mass, "horizon_factors", []), dtype=float)]
+    default_threshold = float(thresholds[len(thresholds) // 2]) if thresholds else float("nan")
+    choices: dict[str, tuple[float, ...]] = {}
+    if len(thresholds) >= 3:
+        choices["threshold"] = tuple(thresholds)
+    if len(factors) >= 2:
+        choices["horizon"] = tuple(factors)
+    return choices, default_threshold, 1.0
+
+
+def _mass_slopes_at(mass, threshold: float, horizon: float) -> np.ndarray:
+    """Per-seed exponents at one threshold and horizon factor (the chapter's when the Result has no grid)."""
+    if not hasattr(mass, "slopes_by"):
+        return np.asarray(mass.slopes, dtype=float)
+    a = int(np.argmin(np.abs(np.asarray(mass.thresholds, dtype=float) - threshold)))
+    b = int(np.argmin(np.abs(np.asarray(mass.horizon_factors, dtype=float) - horizon)))
+    return np.asarray(mass.slopes_by, dtype=float)[a, b]
+
+
 def row_mass_scaling(mass) -> Verdict:
     """Chapter 4: per-seed exponents of dt_zero against M at a fixed physical horizon, against the claimed
-    1/2 within a stated tolerance (:func:`~uniq_core.rules.value_rule`; censored dt_zero left out)."""
-    decision = rules.robust(
-        lambda tolerance=MASS_TOLERANCE, confidence=rules.CONFIDENCE: rules.value_rule(
-            mass.slopes, claimed=MASS_EXPONENT, tolerance=tolerance, confidence=confidence),
-        {"tolerance": (0.05, 0.2), "confidence": CONFIDENCES}, tolerance=MASS_TOLERANCE, confidence=rules.CONFIDENCE)
-    return _verdict("mass_scaling", decision, "exponent of dt_zero against M (claim: 1/2)",
-                    f"SimpleCNN, fixed physical horizon; per-seed exponents {_seeds_text(mass.slopes)}",
+    1/2 within a stated tolerance (:func:`~uniq_core.rules.value_rule`; censored dt_zero left out), recomputed
+    at the other thresholds and horizons measured. Over a fixed number of steps the exponent is 1/2 by an
+    identity of the map, which cannot fail; the row names both protocols and the one-line theory's exponent,
+    1, for any network (:func:`uniq_core.probes.switching_drift`)."""
+    choices, threshold, horizon = _mass_choices(mass)
+
+    def decide(tolerance: float = MASS_TOLERANCE, confidence: float = rules.CONFIDENCE, threshold: float = threshold,
+               horizon: float = horizon) -> Decision:
+        return rules.value_rule(_mass_slopes_at(mass, threshold, horizon), claimed=MASS_EXPONENT,
+                                tolerance=tolerance, confidence=confidence)
+
+    decision = rules.robust(decide, {"tolerance": (0.05, 0.2), "confidence": CONFIDENCES, **choices},
+                            tolerance=MASS_TOLERANCE, confidence=rules.CONFIDENCE, threshold=threshold,
+                            horizon=horizon)
+    theory = np.asarray(getattr(mass, "predicted_slopes", []), dtype=float)
+    return _verdict("mass_scaling", decision, "exponent of dt_zero against M at a fixed physical horizon (claim: 1/2)",
+                    f"SimpleCNN, masses {_seeds_text(getattr(mass, 'masses', []))}, per-seed exponents {_seeds_text(mass.slopes)}; "
+                    "over a fixed number of steps 1/2 is an identity of the map (cannot fail); the drift's one-line "
+                    "theory predicts 1 for any network"
+                    + (f" ({_seeds_text(theory)} from tr Σ_g at θ_0)" if theory.size else ""),
                     "An interval over at least five seeds within the tolerance of 1/2 would make it hold; one "
                     "excluding 1/2, fail.")
 
@@ -680,23 +716,31 @@ def row_mass_scaling(mass) -> Verdict:
 def row_deeper_deviate(mass, resnet_mass) -> Verdict:
     """Chapter 4: the ResNet's exponent minus the SimpleCNN's, paired by seed. "Deviate" holds when the
     difference's interval lies outside ± the stated margin and fails when it lies inside: the value rule on
-    the difference (claimed 0), with its words swapped (:func:`~uniq_core.rules.value_rule`)."""
-    deep = np.asarray(resnet_mass.slopes, dtype=float)
-    shallow = np.asarray(mass.slopes, dtype=float)
-    count = min(len(deep), len(shallow))
-    difference = deep[:count] - shallow[:count]
+    the difference (claimed 0), with its words swapped (:func:`~uniq_core.rules.value_rule`); recomputed at
+    the other thresholds and horizons measured. The one-line theory predicts no deviation (exponent 1 for
+    both)."""
     swap = {HOLDS: FAILS, FAILS: HOLDS}
+    choices, threshold, horizon = _mass_choices(mass)
 
-    def decide(margin: float = DEVIATION_MARGIN, confidence: float = rules.CONFIDENCE) -> Decision:
-        same = rules.value_rule(difference, claimed=0.0, tolerance=margin, confidence=confidence)
+    def difference(threshold: float, horizon: float) -> np.ndarray:
+        deep, shallow = _mass_slopes_at(resnet_mass, threshold, horizon), _mass_slopes_at(mass, threshold, horizon)
+        count = min(len(deep), len(shallow))
+        return deep[:count] - shallow[:count]
+
+    def decide(margin: float = DEVIATION_MARGIN, confidence: float = rules.CONFIDENCE, threshold: float = threshold,
+               horizon: float = horizon) -> Decision:
+        same = rules.value_rule(difference(threshold, horizon), claimed=0.0, tolerance=margin, confidence=confidence)
         return replace(same, word=swap.get(same.word, same.word),
                        thresholds=f"deviation: interval outside ± {_g(margin)}; none: inside it; "
                                   f"{confidence:.0%} level; at least {rules.MIN_UNITS} seeds")
 
-    decision = rules.robust(decide, {"margin": (0.05, 0.2), "confidence": CONFIDENCES},
-                            margin=DEVIATION_MARGIN, confidence=rules.CONFIDENCE)
+    decision = rules.robust(decide, {"margin": (0.05, 0.2), "confidence": CONFIDENCES, **choices},
+                            margin=DEVIATION_MARGIN, confidence=rules.CONFIDENCE, threshold=threshold, horizon=horizon)
+    deep = np.asarray(resnet_mass.slopes, dtype=float)
+    shallow = np.asarray(mass.slopes, dtype=float)
     return _verdict("deeper_deviate", decision, "ResNet's mass exponent minus SimpleCNN's, paired by seed",
-                    f"fixed physical horizon; ResNet {_seeds_text(deep)}, SimpleCNN {_seeds_text(shallow)}",
+                    f"fixed physical horizon; ResNet {_seeds_text(deep)}, SimpleCNN {_seeds_text(shallow)}; the "
+                    "one-line theory predicts exponent 1 for both, no deviation",
                     "An interval over at least five seeds excluding 0 would make it hold.")
 
 

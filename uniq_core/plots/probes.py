@@ -110,21 +110,106 @@ def dose_figure(result: Any) -> plt.Figure:
     return figure
 
 
-def mass_figure(result: Any) -> plt.Figure:
-    """dt_zero against the mass on log-log axes, per seed, with the fitted and the ½ slopes."""
-    figure, axis = plt.subplots(figsize=(6, 3.6))
-    for s, column in enumerate(result.dt_zero.T):
-        axis.plot(result.masses, column, "o", color=PALETTE(s / max(result.dt_zero.shape[1] - 1, 1)), label=f"seed {s}")
-    centre = np.exp(np.nanmean(np.log(result.dt_zero)))
-    middle = np.exp(np.mean(np.log(result.masses)))
-    grid = np.geomspace(result.masses.min(), result.masses.max(), 50)
-    axis.plot(grid, centre * (grid / middle) ** result.slope, "k-", lw=1, label=f"fit: mean slope {result.slope:.2f}")
-    axis.plot(grid, centre * (grid / middle) ** 0.5, "k:", lw=1, label="slope 1/2")
-    axis.set_xscale("log")
-    axis.set_yscale("log")
-    axis.set_xlabel("mass M")
-    axis.set_ylabel("dt_zero")
-    axis.legend(fontsize=8)
+def theory_figure(result: Any, known: dict[str, np.ndarray], *, factor: float = 1.25) -> plt.Figure:
+    """The drift's one-line theory D = dt T tr Σ_g/(2M U_0): its known answer (|Σδ| against dt on the
+    potential with known gradient noise, per mass) and measured against predicted dt_zero for every
+    normalisation and seed (the band: within ``factor``)."""
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4.0))
+    axis = axes[0]
+    for j, m in enumerate(known["masses"]):
+        colour = PALETTE(j / max(len(known["masses"]) - 1, 1))
+        axis.plot(known["dts"], -np.asarray(known["predicted"])[j], "-", color=colour, label=f"theory, M = {m:g}")
+        axis.plot(known["dts"], -np.asarray(known["measured"])[j], "o", color=colour, label=f"measured, M = {m:g}")
+    axis.set(xscale="log", yscale="log", xlabel="dt", ylabel="|Σδ| at the horizon",
+             title="Known answer: tr Σ_g = 1")
+    _plain_log(axis)
+    axis.legend(fontsize=7)
+    axis = axes[1]
+    markers = {"none": "o", "group": "s", "batch": "D", "frozen_batch": "^"}
+    for i, norm in enumerate(result.norms):
+        axis.scatter(np.asarray(result.predicted_dt_zero)[i], np.asarray(result.dt_zero)[i],
+                     marker=markers.get(str(norm), "o"), color=PALETTE(i / 4), s=26, label=str(norm))
+    _identity_band(axis, [result.dt_zero, result.predicted_dt_zero], factor)
+    axis.set(xscale="log", yscale="log", xlabel="dt_zero predicted", ylabel="dt_zero measured",
+             title="Theory against measurement, per seed")
+    _plain_log(axis)
+    axis.legend(fontsize=7)
+    figure.tight_layout()
+    plt.close(figure)
+    return figure
+
+
+def _plain_log(axis: plt.Axes, which: str = "xy") -> None:
+    """Log axes labelled with plain numbers at 1, 2 and 5 times the powers of ten, no minor labels."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    for name in which:
+        scale = axis.xaxis if name == "x" else axis.yaxis
+        scale.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        scale.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+        scale.set_minor_formatter(NullFormatter())
+
+
+def _identity_band(axis: plt.Axes, arrays: list, factor: float) -> None:
+    values = np.concatenate([np.ravel(np.asarray(v, dtype=float)) for v in arrays])
+    values = values[np.isfinite(values) & (values > 0)]
+    if values.size:
+        line = np.geomspace(values.min() / 1.5, values.max() * 1.5, 20)
+        axis.plot(line, line, "k-", lw=1)
+        axis.fill_between(line, line / factor, line * factor, color="0.85", zorder=0, label=f"within ×{factor:g}")
+
+
+def mass_figure(mass: Any, mass_resnet: Any, *, factor: float = 1.25) -> plt.Figure:
+    """dt_zero against the mass per seed for both networks at the chapter's threshold and horizon, with the
+    claim's slope 1/2 and the theory's 1 through their centre; measured against predicted dt_zero; and the
+    mass exponent against the threshold at each horizon (mean and range over seeds)."""
+    figure, axes = plt.subplots(1, 3, figsize=(16, 4.2))
+    axis = axes[0]
+    for k, (name, res, marker) in enumerate((("SimpleCNN", mass, "o"), ("ResNet", mass_resnet, "s"))):
+        dt0 = np.where(np.asarray(res.censored, dtype=bool), np.nan, np.asarray(res.dt_zero, dtype=float))
+        for s in range(dt0.shape[1]):
+            axis.plot(res.masses, dt0[:, s], marker, color=PALETTE(k / 1.5), ms=4, alpha=0.7,
+                      label=name if s == 0 else None)
+    dt0 = np.where(np.asarray(mass.censored, dtype=bool), np.nan, np.asarray(mass.dt_zero, dtype=float))
+    if np.isfinite(dt0).any():
+        centre = np.exp(np.nanmean(np.log(dt0)))
+        middle = np.exp(np.mean(np.log(mass.masses)))
+        grid = np.geomspace(mass.masses.min(), mass.masses.max(), 50)
+        axis.plot(grid, centre * (grid / middle) ** 0.5, "k:", lw=1, label="slope 1/2 (claim)")
+        axis.plot(grid, centre * (grid / middle), "k-", lw=1, label="slope 1 (theory)")
+    axis.set(xscale="log", yscale="log", xlabel="mass M", ylabel="dt_zero", title="dt_zero against the mass")
+    _plain_log(axis)
+    axis.set_xticks(np.asarray(mass.masses, dtype=float), [f"{m:g}" for m in mass.masses])
+    axis.legend(fontsize=7)
+    axis = axes[1]
+    for k, (name, res, marker) in enumerate((("SimpleCNN", mass, "o"), ("ResNet", mass_resnet, "s"))):
+        ok = ~np.asarray(res.censored, dtype=bool)
+        axis.scatter(np.asarray(res.predicted_dt_zero)[ok], np.asarray(res.dt_zero)[ok], marker=marker,
+                     color=PALETTE(k / 1.5), s=22, label=name)
+    _identity_band(axis, [mass.dt_zero, mass.predicted_dt_zero, mass_resnet.dt_zero, mass_resnet.predicted_dt_zero],
+                   factor)
+    axis.set(xscale="log", yscale="log", xlabel="dt_zero predicted", ylabel="dt_zero measured",
+             title="Theory against measurement, every mass")
+    _plain_log(axis)
+    axis.legend(fontsize=7)
+    axis = axes[2]
+    for k, (name, res) in enumerate((("SimpleCNN", mass), ("ResNet", mass_resnet))):
+        for b, horizon in enumerate(res.horizon_factors):
+            slopes = np.asarray(res.slopes_by, dtype=float)[:, b]
+            finite = [row[np.isfinite(row)] for row in slopes]
+            mean = np.array([row.mean() if row.size else np.nan for row in finite])
+            low = np.array([row.min() if row.size else np.nan for row in finite])
+            high = np.array([row.max() if row.size else np.nan for row in finite])
+            x = np.asarray(res.thresholds, dtype=float) * (1 + 0.06 * (2 * k + b - 1.5))
+            axis.errorbar(x, mean, yerr=[mean - low, high - mean], fmt="o-" if k == 0 else "s--", capsize=3,
+                          color=PALETTE((2 * k + b) / 3), label=f"{name}, horizon {horizon:g} × T")
+    axis.axhline(0.5, color="k", ls=":", lw=1, label="claim: 1/2")
+    axis.axhline(1.0, color="k", ls="-", lw=1, label="theory: 1")
+    axis.set(xscale="log", xlabel="threshold on the drift", ylabel="exponent of dt_zero in M",
+             title="Mass exponent (range over seeds)")
+    axis.set_xticks(np.asarray(mass.thresholds, dtype=float), [f"{t:g}" for t in mass.thresholds])
+    axis.minorticks_off()
+    axis.legend(fontsize=7)
     figure.tight_layout()
     plt.close(figure)
     return figure
