@@ -160,3 +160,14 @@ def test_a_bad_device_is_a_clear_error_in_every_config_that_has_one():
         if hasattr(config, "device"):
             with pytest.raises(ValueError, match="device='tpu'.*allowed values"):
                 config.replace(device="tpu")
+
+
+def test_csv_tables_are_written_for_an_experiment_that_has_them(cache, tmp_path, capsys):
+    settings = ["n_train=64", "batch_size=16", "channels=(4,)", "resnet_width=2", "dts=(0.4, 0.2)", "horizon=2.0",
+                "n_seeds=1", "freeze_epochs=1", "networks=('simple_cnn',)", "settings=('batch', 'group')"]
+    out = tmp_path / "tables"
+    assert cli.main(["run", "probes.settings", f"--csv={out}", *[f"--set={s}" for s in settings]]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["accept_rtvol_settings.csv", "merged_curves_settings.csv",
+                                                     "summary_settings.csv"]
+    assert cli.main(["run", "entropy.validation", f"--csv={out}", *[f"--set={s}" for s in SMALL]]) == 2
+    assert "has no tables; allowed for: probes.settings" in capsys.readouterr().err

@@ -119,6 +119,35 @@ def test_paper_settings_grid_every_force_is_a_gradient():
     assert np.isfinite(result.energy_drift).all() and np.isfinite(result.energy_slope).all()
     assert np.isfinite(result.shadow_drift).all() and np.isfinite(result.shadow_slope).all()
     assert list(result.groups) == [4, 2]  # widest divisor of the channel counts up to 32
+    assert np.isfinite(result.negative_dt).all() and result.energy.shape == (2, 4, 2, 1, int(max(result.steps)) + 1)
+    # the curves end where the drift is read: the accounts of the longest run are complete, the shorter padded
+    assert np.isfinite(result.energy[:, :, 1]).all() and np.isnan(result.energy[:, :, 0, :, -1]).all()
+
+
+def test_settings_tables_and_acceptance(tmp_path):
+    config = chapter.SettingsConfig(**TINY_SETTINGS)
+    result = chapter.run_settings(config, progress=False)
+    rates = chapter.acceptance(result, threshold=np.inf)
+    assert (rates["run_rate"] == 1).all() and (rates["step_rate"] == 1).all()  # everything under an infinite bar
+    assert (chapter.acceptance(result, threshold=1e-300)["run_rate"] == 0).all()
+    tables = result.tables()
+    assert set(tables) == {"summary_settings", "merged_curves_settings", "accept_rtvol_settings"}
+    assert len(tables["summary_settings"]) == len(tables["accept_rtvol_settings"]) == 2 * 4 * 2
+    assert len(tables["merged_curves_settings"]) == 2 * 4 * sum(int(n) + 1 for n in result.steps)
+    row = tables["summary_settings"][0]
+    assert row["network"] == "simple_cnn" and row["energy_drift_mean"] == result.energy_drift[0, 0, 0, 0]
+    from uniq_core import cli
+    written = cli.write_tables(tables, tmp_path / "csv")
+    assert sorted(p.rsplit("/", 1)[-1] for p in written) == sorted(f"{name}.csv" for name in tables)
+    header = (tmp_path / "csv" / "accept_rtvol_settings.csv").read_text().splitlines()[0]
+    assert header.startswith("network,setting,dt,steps,accepted_runs,runs,run_rate")
+
+
+def test_a_diverged_settings_run_enters_no_statistic():
+    system = chapter._SettingSystem(chapter.SettingsConfig(**TINY_SETTINGS), "simple_cnn", "group", 0)
+    record = chapter._setting_run(system, 40.0, 1.0, 0.9, 6, 0)
+    assert all(np.isnan(record[name]) for name in ("round_trip", "negative_dt", "omega", "energy_drift"))
+    assert np.isnan(record["energy"]).all()
 
 
 def test_setting_passes_rule():

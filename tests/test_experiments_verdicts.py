@@ -255,25 +255,42 @@ def test_row_reproducibility_looks_for_a_run_computing_the_reference_function():
     assert "bit" not in v.row_reproducibility(runs).regime
 
 
-def _settings(batch_round_trip: float, batch_omega: float, energy: float) -> tuple[SimpleNamespace, SimpleNamespace]:
-    names = ("none", "batch", "group", "frozen_batch")
-    shape = (2, 4, 2, 3)  # networks × settings × dts × seeds
+def _settings(batch_round_trip: float, batch_omega: float, energy: float, *, seeds: int = 3,
+              batch_negative: float = 1.0) -> tuple[SimpleNamespace, SimpleNamespace]:
+    names = ("group", "batch", "frozen_batch", "batch_frozen_after")
+    shape = (2, 4, 3, seeds)  # networks × settings × dts × seeds
     round_trip, omega = np.full(shape, 1e-9), np.full(shape, 1e-12)
     round_trip[:, 1], omega[:, 1] = batch_round_trip, batch_omega
-    settings = SimpleNamespace(settings=names, dts=np.array([0.1, 0.01]), round_trip=round_trip, omega=omega,
-                               energy_drift=np.full(shape, energy), shadow_drift=np.full(shape, 1e-3))
-    config = SimpleNamespace(round_trip_tolerance=1e-6, omega_tolerance=1e-8, energy_threshold=0.01)
+    negative = 1.0 + 0.02 * np.random.default_rng(0).standard_normal(shape)
+    negative[:, 1] *= batch_negative
+    settings = SimpleNamespace(networks=np.array(["simple_cnn", "resnet"]), settings=names,
+                               dts=np.array([0.1, 0.05, 0.01]), round_trip=round_trip, omega=omega,
+                               negative_dt=negative, energy_drift=np.full(shape, energy),
+                               shadow_drift=np.full(shape, 1e-3))
+    config = SimpleNamespace(round_trip_tolerance=1e-6, omega_tolerance=1e-8, energy_threshold=0.01, beta=0.9)
     return settings, config
+
+
+def test_finding_b_is_decided_by_the_write_ups_reversibility_probe_against_the_other_settings():
+    settings, config = _settings(1e-14, 1e-17, 1e-3, seeds=8, batch_negative=2.0)
+    worse = v.row_batchnorm_fails(settings, config)
+    assert worse.verdict == v.HOLDS and worse.value == pytest.approx(2.0, rel=0.05)
+    assert "rounding" in worse.regime  # the Ω half is reported, not used
+    assert v.row_batchnorm_fails(*_settings(1e-14, 1e-17, 1e-3, seeds=8)).verdict == v.FAILS  # the same ΔNEGdt
+    assert v.row_batchnorm_fails(*_settings(1e-14, 1e-17, 1e-3, seeds=3, batch_negative=2.0)).verdict == v.UNRESOLVED
+    one = _settings(1e-14, 1e-17, 1e-3, seeds=8, batch_negative=2.0)[0]
+    one.negative_dt[1, 1] = one.negative_dt[1, 0]  # worse on the SimpleCNN only: a regime
+    assert v.row_batchnorm_fails(one, config).verdict == v.REGIME
+    between = _settings(1e-14, 1e-17, 1e-3, seeds=8, batch_negative=1.3)[0]  # above 1.1 and below 1.5
+    assert v.row_batchnorm_fails(between, config).verdict.startswith("depends on margin")
 
 
 def test_rows_of_the_probe_findings():
     settings, config = _settings(1e-3, 1e-3, 1e-3)
     assert v.row_probes_pass(settings, config).verdict == v.HOLDS
-    # the book's round trip and Ω cannot fail for gradient forces: they decide nothing
-    assert v.row_batchnorm_fails(settings, config).verdict == v.UNRESOLVED
     settings, config = _settings(1e-3, 1e-12, 0.05)  # the write-up's energy probe above threshold everywhere
     assert v.row_probes_pass(settings, config).verdict == v.FAILS
-    settings.energy_drift[1, 3] = 1e-3  # one network × setting cell below: a regime
+    settings.energy_drift[1, 2] = 1e-3  # one network × setting cell below: a regime
     assert v.row_probes_pass(settings, config).verdict == v.REGIME
     settings, config = _settings(1e-3, 1e-12, 0.015)  # between the threshold and twice it
     assert v.row_probes_pass(settings, config).verdict.startswith("depends on threshold")

@@ -74,7 +74,8 @@ def _settings() -> chapter.SettingsResult:
         steps=np.array([19, 75]), groups=np.array([8, 4]), round_trip=1e-14 * np.ones(shape),
         omega=1e-15 * np.ones(shape), energy_drift=0.05 * np.ones(shape), shadow_drift=1e-3 * np.ones(shape),
         energy_slope=0.1 * np.ones(shape[:2]), shadow_slope=2.0 * np.ones(shape[:2]),
-        passes=np.ones(shape[:2], dtype=bool))
+        passes=np.ones(shape[:2], dtype=bool), negative_dt=0.5 * np.ones(shape),
+        energy=np.zeros(shape + (76,)), shadow=np.zeros(shape + (76,)), energy_threshold=0.01)
 
 
 def _dose() -> chapter.SettingsDoseResult:
@@ -138,7 +139,8 @@ def test_every_name_the_chapter_glues_is_a_plain_number_or_word(results, configs
     assert said["pr_censored"] == 1 and said["pr_dt0_total"] == 8
     assert said["pr_batch_rank"] == "the largest" and said["pr_neg_rank"] == "the largest"
     assert said["toy_horizons"] == "5, 20, 80" and said["toy_switching"] == "0.100, 0.300, 0.900"
-    assert said["st_group_name"] == "InstanceNorm (each channel normalised on its own)"
+    assert said["st_groups_cnn_text"] == "32 groups of 1 channel, then 32 groups of 2 channels"
+    assert said["st_groups_resnet_text"].startswith("8 groups of 1 channel (InstanceNorm")
     assert said["no_widths"] == "64–16–10" and said["no_ratio_beta"] == pytest.approx(3.0)
     assert said["da_betas"] == "0.9, 0.8" and said["da_compare"] == "faster than"
 
@@ -170,7 +172,7 @@ def test_a_batchnorm_drift_inside_the_others_range_is_not_singled_out(results, c
 
 def test_finding_b_is_not_decided_by_probes_that_cannot_fail(results, configs):
     before = chapter.findings(results, configs)
-    assert before["claim_batchnorm_fails"] == "not resolved" and before["claim_batchnorm_fails_rule"] == "instrument_rule"
+    assert before["claim_batchnorm_fails"] == "not resolved" and before["claim_batchnorm_fails_rule"] == "interval_rule"
     assert before["st_batch_rt_omega"] == "passes both of"
     batch = list(chapter.SETTINGS).index("batch")
     round_trip = results["settings"].round_trip.copy()
@@ -277,7 +279,7 @@ def test_the_other_settings_include_batchnorm_frozen_after_training(results, con
     round_trip[:, list(chapter.SETTINGS).index("batch")] = 1e-2
     said = _said(results, configs, settings={"round_trip": round_trip})
     assert said["st_rt_others"] == 1e-3 and said["st_others_rt_omega"] == "do not all pass"
-    assert said["claim_batchnorm_fails"] == "not resolved"  # the book's probes cannot decide it
+    assert said["claim_batchnorm_fails"] == "not resolved"  # the book's round trip does not decide it
 
 
 def test_the_theory_of_the_drift_is_compared_and_its_word_flips(results, configs):

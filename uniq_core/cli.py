@@ -172,6 +172,28 @@ def _device_field(name: str, config: Any) -> str:
     raise ValueError(f"{name} has no device field; it runs on the CPU")
 
 
+def _has_tables(experiment: Experiment) -> bool:
+    """Whether ``experiment``'s Result type defines ``tables()`` (CSV export)."""
+    returned = typing.get_type_hints(experiment.run).get("return")
+    return callable(getattr(returned, "tables", None))
+
+
+def write_tables(tables: dict[str, list[dict[str, Any]]], directory: str | os.PathLike) -> list[str]:
+    """Each table (a list of rows with the same keys) as ``directory/NAME.csv``; returns the paths written."""
+    import csv
+
+    os.makedirs(directory, exist_ok=True)
+    written = []
+    for name, rows in tables.items():
+        path = os.path.join(directory, f"{name}.csv")
+        with open(path, "w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else [])
+            writer.writeheader()
+            writer.writerows(rows)
+        written.append(path)
+    return written
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m uniq_core", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -186,6 +208,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="change one Config field (repeatable; base.field=value for a nested Config)")
     runner.add_argument("--json", action="store_true", help="print one JSON line instead of a summary")
     runner.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on a Dask cluster's workers")
+    runner.add_argument("--csv", metavar="DIR", help="also write the Result's tables as CSV files into DIR "
+                        "(experiments whose Result has tables(), e.g. probes.settings)")
     arguments = parser.parse_args(argv)
 
     known = experiments()
@@ -211,7 +235,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    if arguments.csv is not None and not _has_tables(experiment):
+        print(f"error: csv={arguments.csv!r}: {experiment.name} has no tables; allowed for: "
+              f"{', '.join(name for name, e in known.items() if _has_tables(e))}", file=sys.stderr)
+        return 2
     result = _run(experiment, config, arguments.scheduler)
+    if arguments.csv is not None:
+        for path in write_tables(result.tables(), arguments.csv):
+            print(f"wrote {path}", file=sys.stderr)
     fields = result.to_dict()
     if arguments.json:
         print(json.dumps({"experiment": experiment.name, "config": _jsonable(config.to_dict()),

@@ -25,6 +25,7 @@ weights followed by a normalisation (scale-invariant), ‖w'‖² = ‖w‖² + 
 from __future__ import annotations
 
 import functools
+import warnings
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -39,6 +40,7 @@ from uniq_core.schema import STANDARD_UNITS, ConfigBase, ResultBase, check_choic
 
 NETWORKS = ("simple_cnn", "resnet")
 PROBE_ACTIVATIONS = ("relu", "softplus")  #: the SimpleCNN's activations: ReLU's kinks, and a smooth control
+LOSS_BLOW_UP = 1e3  #: a minibatch loss above this many times max(L_0, 1) marks a settings run as diverged
 NOISE_BATCHES = 64  #: minibatches at θ_0 over which tr Σ_g is estimated for the drift's theory
 
 
@@ -795,10 +797,20 @@ def steps_for_horizon(dt: float, mass: float, beta: float, horizon: float) -> in
     return max(2, int(round(horizon * (1 - beta) / probes.learning_rate(dt, mass))))
 
 
+def _diverged_setting_run(steps: int) -> dict[str, Any]:
+    """The record of a settings run that diverged: NaN everywhere, so it enters no statistic."""
+    return dict(round_trip=np.nan, negative_dt=np.nan, omega=np.nan, energy_drift=np.nan, shadow_drift=np.nan,
+                running_energy_drift=np.nan, energy=np.full(steps + 1, np.nan), shadow=np.full(steps + 1, np.nan))
+
+
 def _setting_run(system: _SettingSystem, dt: float, mass: float, beta: float, steps: int, seed: int, *,
                  running_energy: bool = False) -> dict[str, float]:
-    """Heavy ball over ``steps`` minibatches; returns the three probes and, with ``running_energy``, the
-    drift of the running-statistics energy.
+    """Heavy ball over ``steps`` minibatches; returns the probes (the exact round trip, the write-up's
+    ΔNEGdt, Ω, the drifts), the cumulative accounts ``energy`` and ``shadow`` over L_0(θ_0) step by step, and,
+    with ``running_energy``, the drift of the running-statistics energy. Both round trips reverse the
+    outward path that was run, minibatch by minibatch (:func:`uniq_core.probes.return_error`). A run whose
+    parameters leave :func:`_healthy` or whose loss exceeds :data:`LOSS_BLOW_UP` × max(L_0, 1) diverged: every
+    probe is NaN, so it enters no statistic.
 
     The energy accounts are those of :func:`probes.energy_accounts`, the one definition of this chapter:
     step s damps (dissipating (1 − β²)‖p_s‖²/2M) and then applies symplectic Euler to the potential L_s
@@ -814,6 +826,7 @@ def _setting_run(system: _SettingSystem, dt: float, mass: float, beta: float, st
     """
     system.use_plan(steps, seed)
     theta, p = system.theta0.clone(), torch.zeros_like(system.theta0)
+    path = [theta]
     scale = max(abs(system.batch_potential(theta, 0)), 1e-12)
     u_start, u_end, power_start, power_end, momenta_sq = [], [], [], [], [0.0]
     running = [system.running_statistics_loss(theta)] if running_energy else []
@@ -823,11 +836,13 @@ def _setting_run(system: _SettingSystem, dt: float, mass: float, beta: float, st
         p_damped = beta * p
         theta, p = probes.heavy_ball(system.force(t), theta, p, dt=dt, mass=mass, beta=beta)
         gradient_step = (p_damped - p) / dt  # the force used: p' = βp − dt g
-        if not _healthy(theta, system.theta0):
-            return dict(round_trip=np.nan, omega=np.nan, energy_drift=np.nan, shadow_drift=np.nan,
-                        running_energy_drift=np.nan)
+        if not _healthy(theta, system.theta0) or not abs(system.last_loss) < LOSS_BLOW_UP * max(scale, 1.0):
+            return _diverged_setting_run(steps)
+        path.append(theta)
         u_start.append(system.last_loss)  # L_t(θ_t), evaluated by the force
         u_after, g_after = system.loss_and_gradient(theta, t)
+        if not abs(u_after) < LOSS_BLOW_UP * max(scale, 1.0):
+            return _diverged_setting_run(steps)
         u_end.append(u_after)
         power_start.append(float(p_damped @ gradient_step))
         power_end.append(float(p @ g_after))
@@ -843,9 +858,12 @@ def _setting_run(system: _SettingSystem, dt: float, mass: float, beta: float, st
                                                   mass) if running_energy else np.nan),
         omega=probes.omega_invariance_error(system.pure_force(steps - 1), theta, p, dt=dt, mass=mass, beta=beta,
                                             pairs=4),
+        energy=accounts["integration"] / scale, shadow=accounts["shadow"] / scale,
     )
-    record["round_trip"] = probes.round_trip_error(None, system.theta0.clone(), torch.zeros_like(system.theta0),
-                                                   steps, schedule=system.force, dt=dt, mass=mass, beta=beta)
+    path = torch.stack(path)
+    for name, reversal in (("round_trip", "exact"), ("negative_dt", "negative_dt")):
+        record[name] = probes.return_error(None, path, p, schedule=system.force, reversal=reversal, dt=dt,
+                                           mass=mass, beta=beta)
     return record
 
 
@@ -854,9 +872,11 @@ class SettingsConfig(ConfigBase):
     """Heavy ball at momentum ``beta`` (< 1) and mass ``mass`` on ``n_train`` digits in minibatches of
     ``batch_size``, for each of ``networks`` (``simple_cnn`` with ``channels``; ``resnet``: a stem and
     ``resnet_blocks`` residual blocks of ``resnet_width`` channels) and each normalisation setting of
-    ``settings`` (GroupNorm with the widest group count up to ``groups``; BatchNorm frozen after
-    ``freeze_epochs`` epochs), at each step size of ``dts`` over ``horizon`` units of learning time
-    (:func:`steps_for_horizon`), over ``n_seeds``. A probe passes below its tolerance (``round_trip_tolerance``,
+    ``settings`` (GroupNorm with the widest group count up to ``groups`` in each layer, the write-up's 32
+    wherever the channels allow; BatchNorm frozen after ``freeze_epochs`` epochs of train-mode heavy ball, a
+    calibration phase of several relaxation times 1/``bn_momentum`` of the running averages), at each step
+    size of ``dts`` over ``horizon`` units of learning time (:func:`steps_for_horizon`: 8 to 120 steps by
+    default), over ``n_seeds``. A probe passes below its tolerance (``round_trip_tolerance``,
     ``omega_tolerance``, ``energy_threshold`` for the shadow drift); the energy is judged at the smallest
     step size."""
 
@@ -864,15 +884,15 @@ class SettingsConfig(ConfigBase):
     batch_size: int = 32
     networks: tuple[str, ...] = NETWORKS
     settings: tuple[str, ...] = SETTINGS
-    channels: tuple[int, ...] = (4, 8)
-    resnet_width: int = 4
+    channels: tuple[int, ...] = (32, 64)
+    resnet_width: int = 8
     resnet_blocks: int = 2
     groups: int = 32
     bn_momentum: float = 0.1
-    freeze_epochs: int = 2
+    freeze_epochs: int = 10
     beta: float = 0.9
     mass: float = 1.0
-    dts: tuple[float, ...] = (0.4, 0.2, 0.1)
+    dts: tuple[float, ...] = (0.2, 0.1, 0.07, 0.05)
     horizon: float = 3.0
     round_trip_tolerance: float = 1e-6
     omega_tolerance: float = 1e-8
@@ -907,13 +927,18 @@ class SettingsConfig(ConfigBase):
 
     @classmethod
     def quick(cls) -> "SettingsConfig":
-        return cls()
+        # narrower networks and three step sizes: the tests' and CI's scale
+        return cls(channels=(8, 16), resnet_width=4, dts=(0.2, 0.1, 0.05))
+
+    @classmethod
+    def standard(cls) -> "SettingsConfig":
+        return cls(n_seeds=STANDARD_UNITS)
 
     @classmethod
     def full(cls) -> "SettingsConfig":
         # at most a few hundred steps: the exact inverse of the damped map amplifies rounding by β^(−steps)
-        return cls(n_train=1024, batch_size=64, channels=(16, 32), resnet_width=16, dts=(0.4, 0.2, 0.1, 0.05),
-                   horizon=4.0, n_seeds=5)
+        return cls(n_train=1024, batch_size=64, channels=(32, 64), resnet_width=64, freeze_epochs=20,
+                   dts=(0.2, 0.1, 0.07, 0.05), horizon=4.0, n_seeds=8)
 
 
 @dataclass
@@ -923,8 +948,11 @@ class SettingsResult(ResultBase):
     a run diverged; ``steps`` per step size; ``groups`` (networks): GroupNorm's group count in the widest
     layer; ``passes`` (networks × settings): all three probes below tolerance for every seed (round trip and
     Ω at every step size, the shadow drift at the smallest); ``energy_slope`` and ``shadow_slope``
-    (networks × settings): least-squares slope of log(mean drift over seeds) against log dt (NaN with fewer
-    than two finite step sizes); a drift that vanishes as dt → 0 has a positive slope."""
+    (networks × settings): least-squares slope of log(mean drift over seeds) against log dt over the
+    smallest step sizes (:func:`fitted_steps`; NaN with fewer than two finite ones); a drift that vanishes as dt → 0 has a positive slope. ``negative_dt``: the
+    write-up's ΔNEGdt round trip on the same grid. ``energy`` and ``shadow`` (networks × settings × dts × seeds
+    × steps+1, NaN-padded): the cumulative accounts over L_0(θ_0) step by step, the curves behind the drifts;
+    ``energy_threshold``: the write-up's threshold on the drift D, for :func:`acceptance` and :meth:`tables`."""
 
     networks: np.ndarray
     settings: np.ndarray
@@ -932,12 +960,72 @@ class SettingsResult(ResultBase):
     steps: np.ndarray
     groups: np.ndarray
     round_trip: np.ndarray
+    negative_dt: np.ndarray
     omega: np.ndarray
     energy_drift: np.ndarray
     shadow_drift: np.ndarray
     energy_slope: np.ndarray
     shadow_slope: np.ndarray
     passes: np.ndarray
+    energy: np.ndarray
+    shadow: np.ndarray
+    energy_threshold: float
+
+
+    def tables(self) -> dict[str, list[dict[str, Any]]]:
+        """The write-up's CSV tables from this Result, by file stem: ``summary_settings`` (per network ×
+        setting × step size: each probe's mean, least and largest over seeds, and the runs accepted),
+        ``merged_curves_settings`` (the energy and shadow accounts step by step, per run) and
+        ``accept_rtvol_settings`` (:func:`acceptance` against the step size)."""
+        rates = acceptance(self)
+        summary, curves, accept = [], [], []
+        for a, network in enumerate(self.networks):
+            for b, setting in enumerate(self.settings):
+                for j, dt in enumerate(self.dts):
+                    key = {"network": str(network), "setting": str(setting), "dt": float(dt),
+                           "steps": int(self.steps[j])}
+                    row = dict(key)
+                    for name in ("energy_drift", "shadow_drift", "negative_dt", "round_trip", "omega"):
+                        values = np.asarray(getattr(self, name), dtype=float)[a, b, j]
+                        finite = values[np.isfinite(values)]
+                        row[f"{name}_mean"] = float(finite.mean()) if finite.size else float("nan")
+                        row[f"{name}_min"] = float(finite.min()) if finite.size else float("nan")
+                        row[f"{name}_max"] = float(finite.max()) if finite.size else float("nan")
+                    row["seeds"] = int(values.size)
+                    row["accepted_runs"] = int(rates["accepted"][a, b, j])
+                    summary.append(row)
+                    accept.append({**key, "accepted_runs": int(rates["accepted"][a, b, j]), "runs": int(values.size),
+                                   "run_rate": float(rates["run_rate"][a, b, j]),
+                                   "run_rate_low": float(rates["run_low"][a, b, j]),
+                                   "run_rate_high": float(rates["run_high"][a, b, j]),
+                                   "step_rate": float(rates["step_rate"][a, b, j])})
+                    for seed in range(self.energy.shape[3]):
+                        for step in range(int(self.steps[j]) + 1):
+                            curves.append({**key, "seed": seed, "step": step,
+                                           "energy": float(self.energy[a, b, j, seed, step]),
+                                           "shadow": float(self.shadow[a, b, j, seed, step])})
+        return {"summary_settings": summary, "merged_curves_settings": curves, "accept_rtvol_settings": accept}
+
+
+def acceptance(result: SettingsResult, threshold: float | None = None) -> dict[str, np.ndarray]:
+    """The write-up's acceptance analysis of the energy probe, per network × setting × step size: the runs
+    whose drift D stays under ``threshold`` (default the Result's), as a count ``accepted``, a ``run_rate``
+    with its Wilson interval (``run_low``, ``run_high``) over the seeds, and the ``step_rate``, the mean over
+    seeds of the fraction of steps at which |Σδ|/L_0 is under the threshold. A diverged run is not accepted."""
+    from uniq_core import stats
+
+    threshold = float(result.energy_threshold if threshold is None else threshold)
+    drift = np.asarray(result.energy_drift, dtype=float)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a diverged run has no steps to count
+        accepted = (np.isfinite(drift) & (drift < threshold)).sum(axis=-1)
+        energy = np.abs(np.asarray(result.energy, dtype=float)[..., 1:])
+        under = np.where(np.isfinite(energy), energy < threshold, np.nan)
+        step_rate = np.nanmean(np.nanmean(under, axis=-1), axis=-1)
+    runs = drift.shape[-1]
+    bounds = np.array([stats.wilson_interval(int(k), runs) for k in accepted.ravel()]).reshape(accepted.shape + (2,))
+    return {"accepted": accepted, "run_rate": accepted / runs, "run_low": bounds[..., 0], "run_high": bounds[..., 1],
+            "step_rate": step_rate}
 
 
 def setting_passes(config: SettingsConfig, round_trip: np.ndarray, omega: np.ndarray, energy_drift: np.ndarray
@@ -957,8 +1045,10 @@ def run_settings(config: SettingsConfig, *, progress: bool = True, use_cache: bo
 
     def compute() -> SettingsResult:
         shape = (len(config.networks), len(config.settings), len(config.dts), config.n_seeds)
-        out = {name: np.full(shape, np.nan) for name in ("round_trip", "omega", "energy_drift", "shadow_drift")}
+        out = {name: np.full(shape, np.nan) for name in ("round_trip", "negative_dt", "omega", "energy_drift",
+                                                         "shadow_drift")}
         steps = np.array([steps_for_horizon(dt, config.mass, config.beta, config.horizon) for dt in config.dts])
+        traces = {name: np.full(shape + (int(steps.max()) + 1,), np.nan) for name in ("energy", "shadow")}
         jobs = [(a, b, s) for a in range(shape[0]) for b in range(shape[1]) for s in range(shape[3])]
         for a, b, s in runtime.progress_bar(jobs, "networks × settings × seeds", progress):
             system = _SettingSystem(config, config.networks[a], config.settings[b], config.seed + s)
@@ -966,23 +1056,27 @@ def run_settings(config: SettingsConfig, *, progress: bool = True, use_cache: bo
                 record = _setting_run(system, dt, config.mass, config.beta, int(steps[j]), config.seed + s)
                 for name in out:
                     out[name][a, b, j, s] = record[name]
+                for name in traces:
+                    traces[name][a, b, j, s, : int(steps[j]) + 1] = record[name]
         widest = max(config.channels), config.resnet_width
         groups = np.array([models.group_count(widest[0] if n == "simple_cnn" else widest[1], config.groups)
                            for n in config.networks])
         slopes = {name: np.full(shape[:2], np.nan) for name in ("energy_drift", "shadow_drift")}
+        fit = fitted_steps(np.array(config.dts))  # the smallest steps: the longest runs
         for name, slope in slopes.items():
             for a in range(shape[0]):
                 for b in range(shape[1]):
-                    with np.errstate(invalid="ignore", divide="ignore"):
-                        mean_drift = np.log(np.nanmean(out[name][a, b], axis=-1))
+                    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+                        warnings.simplefilter("ignore", RuntimeWarning)  # every seed of a step size diverged
+                        mean_drift = np.log(np.nanmean(out[name][a, b][fit], axis=-1))
                     ok = np.isfinite(mean_drift)
                     if ok.sum() >= 2:
-                        slope[a, b] = np.polyfit(np.log(np.array(config.dts)[ok]), mean_drift[ok], 1)[0]
+                        slope[a, b] = np.polyfit(np.log(np.array(config.dts)[fit][ok]), mean_drift[ok], 1)[0]
         return SettingsResult(networks=np.array(config.networks), settings=np.array(config.settings),
                               dts=np.array(config.dts), steps=steps, groups=groups,
                               energy_slope=slopes["energy_drift"], shadow_slope=slopes["shadow_drift"],
                               passes=setting_passes(config, out["round_trip"], out["omega"], out["shadow_drift"]),
-                              **out)
+                              energy_threshold=config.energy_threshold, **traces, **out)
 
     return runtime.cached(compute, config, SettingsResult, use_cache=use_cache)
 
@@ -1008,7 +1102,7 @@ class SettingsDoseConfig(ConfigBase):
 
     @classmethod
     def quick(cls) -> "SettingsDoseConfig":
-        return cls()
+        return cls(base=SettingsConfig.quick())
 
     @classmethod
     def standard(cls) -> "SettingsDoseConfig":
@@ -1087,6 +1181,10 @@ class MassIdentityConfig(ConfigBase):
 
     @classmethod
     def quick(cls) -> "MassIdentityConfig":
+        return cls(base=SettingsConfig.quick())
+
+    @classmethod
+    def standard(cls) -> "MassIdentityConfig":
         return cls()
 
     @classmethod
@@ -1636,19 +1734,19 @@ def _headline(result: ProbeResult) -> str:
 
 def _settings_setup_findings(settings: SettingsResult, config: SettingsConfig) -> dict[str, float | int | str]:
     """``st_*`` that describe the paper's settings: networks, group counts, step sizes and horizon."""
-    networks = list(settings.networks)
-    per_group = {c // models.group_count(c, config.groups) for c in (*config.channels, config.resnet_width)}
+    freeze_steps = replicas.steps_for_epochs(config.n_train, config.batch_size, config.freeze_epochs)
     largest = int(np.argmax(settings.dts))
     return {
         "st_channels": _joined(config.channels, "d", "–"),
         "st_blocks": config.resnet_blocks,
         "st_width": config.resnet_width,
         "st_groups_requested": config.groups,
-        "st_groups_cnn": int(settings.groups[networks.index("simple_cnn")]),
-        "st_groups_resnet": int(settings.groups[networks.index("resnet")]),
-        "st_per_group": _joined(sorted(per_group), "d"),
-        "st_group_name": "InstanceNorm (each channel normalised on its own)" if per_group == {1} else
-        "GroupNorm proper",
+        "st_groups_cnn_text": _groups_text(config.channels, config.groups),
+        "st_groups_resnet_text": _groups_text((config.resnet_width,), config.groups),
+        "st_freeze_steps": int(freeze_steps),
+        "st_freeze_relax": float(freeze_steps * config.bn_momentum),
+        "st_freeze_time": float(freeze_steps * max(config.dts) ** 2 / config.mass / (1 - config.beta)),
+        "st_fit_steps": int(min(settings.steps[fitted_steps(settings.dts)])),
         "st_time_largest": float(settings.steps[largest] * settings.dts[largest] ** 2 / config.mass
                                  / (1 - config.beta)),
         "st_freeze_epochs": config.freeze_epochs,
@@ -1666,6 +1764,16 @@ def _settings_setup_findings(settings: SettingsResult, config: SettingsConfig) -
         "st_threshold": config.energy_threshold,
         "st_n_others": _number_word(len(PASSING_SETTINGS)),
     }
+
+
+def _groups_text(widths: tuple[int, ...], groups: int) -> str:
+    """GroupNorm's grouping layer by layer: "32 groups of 1 channel, then 32 groups of 2" ("one channel per
+    group: InstanceNorm" where no layer has two)."""
+    counts = [models.group_count(w, groups) for w in widths]
+    parts = [f"{g} groups of {w // g} channel{'s' if w // g > 1 else ''}" for w, g in zip(widths, counts)]
+    text = ", then ".join(dict.fromkeys(parts))
+    return text + (" (InstanceNorm: the width allows no more than one channel per group)"
+                   if all(w == g for w, g in zip(widths, counts)) else "")
 
 
 def _settings_reversal_findings(settings: SettingsResult, config: SettingsConfig) -> dict[str, float | int | str]:
@@ -1691,8 +1799,37 @@ def _settings_reversal_findings(settings: SettingsResult, config: SettingsConfig
         **verdicts.claim_findings(verdicts.row_probes_pass(settings, config),
                                   verdicts.row_batchnorm_fails(settings, config)),
         "st_batch_rt_omega": "fails at least one of" if batch_fails else "passes both of",
+        **_negative_dt_findings(settings),
         "st_others_rt_omega": "pass both of" if pass_both(passing) else "do not all pass",
     }
+
+
+def _negative_dt_findings(settings: SettingsResult) -> dict[str, float | int | str]:
+    """``st_neg_*``: the write-up's ΔNEGdt at the smallest step, over every run, and train-mode BatchNorm's
+    against the other settings' (geometric means over networks and seeds)."""
+    names = list(settings.settings)
+    smallest = int(np.argmin(settings.dts))
+    negative = np.asarray(settings.negative_dt, dtype=float)[:, :, smallest]
+    others = [names.index(n) for n in names if n != "batch"]
+
+    def geometric(values: np.ndarray) -> float:
+        values = values[np.isfinite(values) & (values > 0)]
+        return float(np.exp(np.mean(np.log(values)))) if values.size else float("nan")
+
+    return {"st_neg_low": _finite_extreme(negative, np.nanmin), "st_neg_high": _finite_extreme(negative, np.nanmax),
+            "st_neg_batch": geometric(negative[:, names.index("batch")]), "st_neg_others": geometric(negative[:, others])}
+
+
+def _acceptance_findings(settings: SettingsResult) -> dict[str, float | int | str]:
+    """``st_accept_*``: the write-up's acceptance rates of the energy probe at the smallest step (runs whose D
+    stays under the threshold, and steps whose |Σδ| does), over every network × setting."""
+    rates = acceptance(settings)
+    smallest = int(np.argmin(settings.dts))
+    runs = np.asarray(rates["run_rate"])[:, :, smallest]
+    steps = np.asarray(rates["step_rate"])[:, :, smallest]
+    return {"st_accept_runs_low": _finite_extreme(runs, np.nanmin), "st_accept_runs_high": _finite_extreme(runs, np.nanmax),
+            "st_accept_steps_low": _finite_extreme(steps, np.nanmin),
+            "st_accept_steps_high": _finite_extreme(steps, np.nanmax)}
 
 
 def _settings_energy_findings(settings: SettingsResult) -> dict[str, float | int | str]:
@@ -1715,6 +1852,7 @@ def _settings_energy_findings(settings: SettingsResult) -> dict[str, float | int
         else "does not fall clearly for every setting (slope below 0.5 for some)",
         "st_rest_batch": float(np.nanmax(rest_small[:, names.index("batch")])),
         "st_rest_group": float(np.nanmax(rest_small[:, names.index("group")])),
+        **_acceptance_findings(settings),
         "st_n_pass": int(settings.passes.sum()),
         "st_n_total": int(settings.passes.size),
         "st_all_word": "every network × setting passes alike, train-mode BatchNorm included"

@@ -36,6 +36,8 @@ MASS_EXPONENT = 0.5
 MASS_TOLERANCE = 0.1
 #: The largest difference of mass exponents that counts as "no deviation" for deeper networks.
 DEVIATION_MARGIN = 0.1
+#: How much larger (relative) train-mode BatchNorm's ΔNEGdt must be than the other settings' to "fail" it.
+BATCHNORM_MARGIN = 0.25
 #: Share of the null space above which it is "mostly" symmetry.
 MOSTLY = 0.5
 #: The write-up's R² for its SIREN fit, and its multi-scale gain in dB (centre, half-width of 5–10 dB).
@@ -123,9 +125,11 @@ CLAIM_REGISTRY: tuple[Claim, ...] = (
           "04_probes.html#the-paper-s-settings"),
     Claim("batchnorm_fails", "geometric-training-invariants", "001_cbbd13e0c24cc86f.txt",
           "Standard BatchNorm (train mode) systematically fails, breaking local reversibility and Ω-invariance",
-          "Train-mode BatchNorm's round-trip error and Ω error, each above its tolerance on every run. The "
-          "book's round trip (an exact reversal of a fixed batch schedule) and Ω (autograd forces) hold by "
-          "construction, so they cannot decide it; the write-up's ΔNEGdt and εΩ as it defines them would.",
+          "The write-up's reversibility probe ΔNEGdt (the same map run back with −dt), which can fail for every "
+          "setting: train-mode BatchNorm's against the other settings', as a log ratio paired by seed at the "
+          "smallest step, per network; it holds when train-mode BatchNorm returns worse by more than a stated "
+          "margin on every network. Ω and the book's exact round trip hold by construction for gradient forces "
+          "on a fixed batch schedule, train-mode BatchNorm's included: they are reported, not used.",
           "SimpleCNN and a small ResNet on the digits (chapter 4)",
           "04_probes.html#the-paper-s-settings"),
     Claim("dose_response", "geometric-training-invariants", "001_cbbd13e0c24cc86f.txt",
@@ -608,6 +612,8 @@ def row_probes_pass(settings, settings_config) -> Verdict:
     order = np.argsort(dts)
     energy = np.asarray(settings.energy_drift, dtype=float)[:, claimed]  # networks × settings × dts × seeds
     shadow = np.asarray(settings.shadow_drift, dtype=float)[:, claimed, order[0]]
+    negative = np.asarray(getattr(settings, "negative_dt", np.full(shadow.shape, np.nan)), dtype=float)[:, claimed,
+                                                                                                      order[0]]
 
     def decide(threshold: float = settings_config.energy_threshold, dt: float = float(dts[order[0]])) -> Decision:
         at_step = energy[:, :, int(np.argmin(np.abs(dts - dt)))]
@@ -626,25 +632,75 @@ def row_probes_pass(settings, settings_config) -> Verdict:
         choices["dt"] = (float(dts[order[1]]), float(dts[order[2]]))
     decision = rules.robust(decide, choices, threshold=threshold, dt=float(dts[order[0]]))
     return _verdict("probes_pass", decision, "largest energy drift D at the smallest step",
-                    f"SimpleCNN and ResNet; round trip and Ω below tolerance by construction; the shadow account "
-                    f"drifts {_g(_smallest(shadow))} to {_g(_largest(shadow))} (a check that forces are gradients)",
+                    f"SimpleCNN and ResNet; round trip and Ω below tolerance by construction; ΔNEGdt "
+                    f"{_g(_smallest(negative))} to {_g(_largest(negative))} of the path (at β < 1 the −dt map "
+                    f"returns to no setting's start, so it is compared between settings in (b), not thresholded); "
+                    f"the shadow account drifts {_g(_smallest(shadow))} to {_g(_largest(shadow))} (a check that "
+                    f"forces are gradients)",
                     "Every cell's drift below the threshold would make it hold; every cell's above, fail.")
 
 
+def batchnorm_excess(settings, dt: float | None = None) -> np.ndarray:
+    """Per network × seed, log(train-mode BatchNorm's ΔNEGdt / the geometric mean of the other settings'
+    ΔNEGdt) at step ``dt`` (default the smallest): above 0 where train-mode BatchNorm returns worse. NaN where
+    a run diverged."""
+    names = list(settings.settings)
+    dts = np.asarray(settings.dts, dtype=float)
+    j = int(np.argmin(dts)) if dt is None else int(np.argmin(np.abs(dts - dt)))
+    negative = np.asarray(settings.negative_dt, dtype=float)[:, :, j]  # networks × settings × seeds
+    others = [names.index(n) for n in names if n != "batch"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log(negative[:, names.index("batch")]) - np.mean(np.log(negative[:, others]), axis=1)
+
+
 def row_batchnorm_fails(settings, settings_config) -> Verdict:
-    """Chapter 4, finding (b): the book's round trip (an exact reversal of a fixed batch schedule) and Ω (for
-    autograd forces) cannot fail for train-mode BatchNorm either, so they decide nothing
-    (:func:`~uniq_core.rules.instrument_rule`); the smallest Ω error is shown."""
+    """Chapter 4, finding (b), decided by the write-up's reversibility probe, ΔNEGdt, which can fail for any
+    setting: train-mode BatchNorm "systematically fails" where its ΔNEGdt exceeds the other settings' by more
+    than the stated margin on every network, and the claim fails where it stays below that margin (:func:`batchnorm_excess`, the log ratio paired by seed; the
+    interval rule per network at a level corrected for the number of networks, combined by
+    :func:`~uniq_core.rules.grid_rule`). At β < 1 the −dt map damps on the way back too and returns to no
+    setting's start; the comparison asks whether train-mode BatchNorm returns worse than the others. The Ω
+    half holds by construction for gradient forces, train-mode BatchNorm's included: it is reported, as is
+    the book's exact round trip."""
     batch = list(settings.settings).index("batch")
-    round_trip = np.asarray(settings.round_trip, dtype=float)[:, batch]
+    dts = np.asarray(settings.dts, dtype=float)
+    order = np.argsort(dts)
     omega = np.asarray(settings.omega, dtype=float)[:, batch]
-    decision = rules.robust(lambda: rules.instrument_rule(
-        "round trip and Ω hold by construction for gradient forces on a fixed batch schedule; the write-up's "
-        "ΔNEGdt and εΩ as it defines them would test it", _smallest(omega)), {})
-    return _verdict("batchnorm_fails", decision, "train-mode BatchNorm's Ω error",
-                    f"round-trip error {_g(_smallest(round_trip))} to {_g(_largest(round_trip))}; Ω error "
-                    f"{_g(_smallest(omega))} to {_g(_largest(omega))}",
-                    "Probes that can fail for a train-mode network (the write-up's ΔNEGdt and εΩ) would decide it.")
+    negative = np.asarray(settings.negative_dt, dtype=float)[:, :, order[0]]
+    n_networks = len(settings.networks)
+
+    def decide(margin: float = BATCHNORM_MARGIN, dt: float = float(dts[order[0]]),
+               confidence: float = rules.CONFIDENCE) -> Decision:
+        excess = batchnorm_excess(settings, dt)
+        level = 1 - (1 - confidence) / n_networks
+        per_network = [rules.interval_rule(row, null=float(np.log1p(margin)), direction=1, confidence=level)
+                       for row in excess]
+        finite = excess[np.isfinite(excess)]
+        lows = [d.low for d in per_network]
+        highs = [d.high for d in per_network]
+        return Decision(rules.grid_rule([d.word for d in per_network]),
+                        float(np.exp(np.mean(finite))) if finite.size else float("nan"),
+                        float(np.exp(np.nanmin(lows))) if np.isfinite(lows).any() else float("nan"),
+                        float(np.exp(np.nanmax(highs))) if np.isfinite(highs).any() else float("nan"),
+                        min(d.n_units for d in per_network),
+                        "ratio train-mode BatchNorm / other settings; per network a "
+                        f"{level:.1%} t-interval over seeds of the log ratio at Δt = {_g(dt)}: "
+                        + "; ".join(f"{n} {d.word}" for n, d in zip(settings.networks, per_network)),
+                        "interval_rule", f"claim: ratio above {_g(1 + margin)} (holds when the interval is "
+                                         f"above it, fails when below); at least {rules.MIN_UNITS} seeds per network")
+
+    choices = {"margin": (0.1, 0.5), "confidence": CONFIDENCES}
+    if len(dts) >= 3:
+        choices["dt"] = (float(dts[order[1]]), float(dts[order[2]]))
+    decision = rules.robust(decide, choices, margin=BATCHNORM_MARGIN, dt=float(dts[order[0]]),
+                            confidence=rules.CONFIDENCE)
+    return _verdict("batchnorm_fails", decision,
+                    "train-mode BatchNorm's ΔNEGdt over the other settings' (geometric mean over seeds and networks)",
+                    f"SimpleCNN and ResNet, β = {_g(float(getattr(settings_config, 'beta', float('nan'))))}; ΔNEGdt "
+                    f"{_g(_smallest(negative))} to {_g(_largest(negative))} of the path for every setting at the "
+                    f"smallest step (at β < 1 no setting returns); Ω error of train-mode BatchNorm "
+                    f"{_g(_smallest(omega))} to {_g(_largest(omega))}, rounding, as for any gradient force",
+                    "An interval above the margin on every network would make it hold.")
 
 
 def row_dose_response(settings_dose) -> Verdict:

@@ -224,12 +224,16 @@ def probe_sweep_traces(result: Any, norm_index: int) -> list[go.Scatter]:
 
 
 def settings_figure(result: Any) -> plt.Figure:
-    """The paper's settings: round trip and Ω per network × setting (all seeds and step sizes), and the
-    drifts of H and of the shadow account against dt (mean over seeds), one line per network × setting."""
-    figure, axes = plt.subplots(1, 4, figsize=(18, 3.8))
+    """The paper's settings, per network × setting: the exact round trip and Ω (every seed and step size),
+    the write-up's ΔNEGdt against dt, the drifts of H and of the shadow account against dt (means over
+    seeds), and the write-up's acceptance rate of the energy probe (the share of steps under its threshold)."""
+    from uniq_core.experiments.probes import acceptance
+
+    figure, axes = plt.subplots(2, 3, figsize=(16, 7.6))
+    axes = axes.ravel()
     labels = [f"{n}\n{s}" for n in result.networks for s in result.settings]
     n_settings = len(result.settings)
-    for axis, values, title in [(axes[0], result.round_trip, "round-trip error"),
+    for axis, values, title in [(axes[0], result.round_trip, "exact round-trip error"),
                                 (axes[1], result.omega, "Ω-invariance error")]:
         for a in range(len(result.networks)):
             for b in range(n_settings):
@@ -240,17 +244,28 @@ def settings_figure(result: Any) -> plt.Figure:
         axis.set_yscale("log")
         axis.set_title(title, fontsize=10)
     styles = ["-", "--", ":"]
-    for axis, values, title in [(axes[2], result.energy_drift, "integration error of H"),
-                                (axes[3], result.shadow_drift, "shadow-account drift")]:
+    rates = acceptance(result)
+    curves = [(axes[2], result.negative_dt, "ΔNEGdt round trip (of the path)", True),
+              (axes[3], result.energy_drift, "energy drift D of H", True),
+              (axes[4], result.shadow_drift, "shadow-account drift", True),
+              (axes[5], None, f"steps with |Σδ| under {result.energy_threshold:g}", False)]
+    for axis, values, title, log in curves:
         for a, network in enumerate(result.networks):
             for b, setting in enumerate(result.settings):
-                axis.plot(result.dts, np.nanmean(values[a, b], axis=-1), "o" + styles[a % 3],
-                          color=PALETTE(b / max(n_settings - 1, 1)), label=f"{network}, {setting}")
+                y = (np.asarray(rates["step_rate"])[a, b] if values is None
+                     else np.nanmean(np.where(np.isfinite(values[a, b]), values[a, b], np.nan), axis=-1))
+                axis.plot(result.dts, y, "o" + styles[a % 3], color=PALETTE(b / max(n_settings - 1, 1)),
+                          label=f"{network}, {setting}")
         axis.set_xscale("log")
-        axis.set_yscale("log")
+        if log:
+            axis.set_yscale("log")
+        else:
+            axis.set_ylim(-0.05, 1.05)
         axis.set_xlabel("dt (fixed learning time)")
         axis.set_title(title, fontsize=10)
-    axes[3].legend(fontsize=6)
+    if result.energy_threshold:
+        axes[3].axhline(result.energy_threshold, color="k", lw=0.8, ls=":")
+    axes[5].legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     figure.tight_layout()
     plt.close(figure)
     return figure
