@@ -1735,6 +1735,7 @@ def _headline(result: ProbeResult) -> str:
 def _settings_setup_findings(settings: SettingsResult, config: SettingsConfig) -> dict[str, float | int | str]:
     """``st_*`` that describe the paper's settings: networks, group counts, step sizes and horizon."""
     freeze_steps = replicas.steps_for_epochs(config.n_train, config.batch_size, config.freeze_epochs)
+    freeze_time = freeze_steps * max(config.dts) ** 2 / config.mass / (1 - config.beta)
     largest = int(np.argmax(settings.dts))
     return {
         "st_channels": _joined(config.channels, "d", "–"),
@@ -1745,7 +1746,8 @@ def _settings_setup_findings(settings: SettingsResult, config: SettingsConfig) -
         "st_groups_resnet_text": _groups_text((config.resnet_width,), config.groups),
         "st_freeze_steps": int(freeze_steps),
         "st_freeze_relax": float(freeze_steps * config.bn_momentum),
-        "st_freeze_time": float(freeze_steps * max(config.dts) ** 2 / config.mass / (1 - config.beta)),
+        "st_freeze_time": float(freeze_time),
+        "st_freeze_word": "longer than" if freeze_time > config.horizon else "no longer than",
         "st_fit_steps": int(min(settings.steps[fitted_steps(settings.dts)])),
         "st_time_largest": float(settings.steps[largest] * settings.dts[largest] ** 2 / config.mass
                                  / (1 - config.beta)),
