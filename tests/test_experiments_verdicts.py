@@ -397,10 +397,16 @@ def test_rows_of_the_dna_claims():
     assert v.row_manifold(wide).verdict == v.UNRESOLVED
     better = SimpleNamespace(**{**vars(minilm), "r2_siren_seeds": 0.6 + 0.01 * np.arange(5)})
     assert v.row_manifold(better).verdict == v.HOLDS
-    se = dict(entropy_trained_se=0.01, entropy_init_se=0.01, n_weights=500)
-    digits = SimpleNamespace(entropy_trained=0.5, entropy_init=1.0, **se)
-    row = v.row_weight_entropy(minilm, digits)  # MiniLM cannot decide; one digits network is one unit
-    assert row.verdict == v.UNRESOLVED and row.value == pytest.approx(-0.5) and row.n_units == 1
+    from uniq_core.experiments.dna import WeightEntropyResult
+
+    shown = SimpleNamespace(**{**vars(minilm), "entropy_trained": 1.40, "std_trained": 0.096, "std_init": 0.02})
+    seeds = dict(entropy_init=np.full(6, 1.24), std_init=np.full(6, 0.1))
+    wider = WeightEntropyResult(entropy_trained=1.24 + 0.01 * (np.arange(6) - 2.5), std_trained=np.full(6, 0.2),
+                                **seeds)
+    row = v.row_weight_entropy(shown, wider)  # the values spread: higher entropy; the shape is unchanged
+    assert row.verdict == "depends on scale" and row.n_units == 6 and "×4.8" in row.regime
+    narrower = WeightEntropyResult(entropy_trained=1.0 + 0.01 * np.arange(6), std_trained=np.full(6, 0.1), **seeds)
+    assert v.row_weight_entropy(shown, narrower).verdict == v.HOLDS
 
 
 def test_rows_of_the_further_dna_claims():

@@ -24,7 +24,8 @@ def digits():
 def transformer(digits):
     """The digits run with sentence-embedding cosines, which only a MiniLM run measures."""
     return dataclasses.replace(digits, cosine_siren=np.array([0.97, 0.95]), cosine_svd=np.array([0.99, 0.98]),
-                               cosine_quantised=np.array([0.90, 0.92]))
+                               cosine_quantised=np.array([0.90, 0.92]),
+                               cosine_nulls=np.array([[0.97, 0.95], [0.96, 0.95], [0.5, 0.4]]))
 
 
 def _sweep(result):
@@ -35,10 +36,15 @@ def _sweep(result):
                                   psnr_svd=np.array([[result.psnr_svd]]), ratio=np.array([result.ratio]))
 
 
-def said(transformer, digits=None, config=TINY, sweep=None):
+ENTROPY = chapter.WeightEntropyResult(entropy_trained=np.array([1.40, 1.41, 1.39, 1.40, 1.42]),
+                                     entropy_init=np.full(5, 1.24), std_trained=np.full(5, 0.2),
+                                     std_init=np.full(5, 0.1))
+
+
+def said(transformer, digits=None, config=TINY, sweep=None, weight_entropy=ENTROPY):
     digits = transformer if digits is None else digits
-    return chapter.findings({"minilm": transformer, "digits": digits, "sweep": sweep or _sweep(transformer)},
-                            {"minilm": config})
+    return chapter.findings({"minilm": transformer, "digits": digits, "sweep": sweep or _sweep(transformer),
+                             "weight_entropy": weight_entropy}, {"minilm": config})
 
 
 def test_every_glue_name_of_the_chapter_is_found_and_every_value_is_a_plain_number_or_word(transformer, digits,
@@ -142,18 +148,10 @@ def test_the_best_coder_of_the_sentence_embeddings_is_the_one_with_the_highest_m
     assert swapped["e2e_best"] == "the SIREN" and swapped["e2e_siren"] == pytest.approx(0.9985)
 
 
-def test_an_entropy_order_is_stated_only_beyond_two_standard_errors(transformer, digits):
-    init, se = transformer.entropy_init, 0.01
-    above = said(dataclasses.replace(transformer, entropy_trained=init + 0.1, entropy_trained_se=se, entropy_init_se=se))
-    assert above["en_minilm_order"] == "above" and above["en_minilm_gap"] == pytest.approx(0.1)
-    assert above["en_minilm_gap_se"] == pytest.approx(np.hypot(se, se))
-    below = said(dataclasses.replace(transformer, entropy_trained=init - 0.1, entropy_trained_se=se, entropy_init_se=se))
-    assert below["en_minilm_order"] == "below"
-    close = said(dataclasses.replace(transformer, entropy_trained=init + 0.02, entropy_trained_se=se, entropy_init_se=se))
-    assert close["en_minilm_order"] == "indistinguishable (within 1.96 standard errors) from"
-    gaussian = transformer.entropy_gaussian
-    assert said(dataclasses.replace(transformer, entropy_trained=gaussian + 0.1))["en_gaussian_order"] == "above"
-    assert said(dataclasses.replace(transformer, entropy_trained=gaussian - 0.1))["en_gaussian_order"] == "below"
+def test_minilm_values_are_compared_with_their_nominal_initialiser(transformer, digits):
+    gaussian = 0.5 * np.log(2 * np.pi * np.e)
+    shown = said(dataclasses.replace(transformer, entropy_trained=gaussian - 0.01, std_trained=0.04, std_init=0.02))
+    assert shown["we_minilm_raw"] == pytest.approx(np.log(2.0) - 0.01)
     grew = said(dataclasses.replace(transformer, std_trained=0.04, std_init=0.02))
     assert grew["std_word"] == "grew" and grew["std_growth"] == pytest.approx(2.0)
     assert said(dataclasses.replace(transformer, std_trained=0.01, std_init=0.02))["std_word"] == "shrank"
@@ -180,3 +178,40 @@ def test_the_sweep_counts_the_settings_where_the_svd_matches_or_beats_the_siren(
                                    psnr_svd=np.array([[20.0, 23.0], [24.0, 23.0]]), ratio=np.array([30.0, 3.0]))
     values = said(transformer, sweep=sweep)
     assert (values["sw_excess_max"], values["sw_svd_wins"], values["sw_points"]) == (4.0, 2, 4)
+
+
+def test_end_to_end_scores_are_read_against_deleting_the_matrices(transformer):
+    values = said(transformer)
+    assert values["e2e_null_word"] == "keeps no more than deleting the matrices does"
+    assert values["e2e_mean"] == pytest.approx(0.96) and values["e2e_permuted"] == pytest.approx(0.45)
+    better = said(dataclasses.replace(transformer, cosine_siren=np.array([0.99, 0.985, 0.99]),
+                                      cosine_nulls=np.array([[0.9, 0.92, 0.91], [0.9, 0.9, 0.9], [0.5, 0.4, 0.45]])))
+    assert better["e2e_null_word"] == "keeps more than deleting the matrices does"
+    assert {"ml_change_mean", "ml_change_zeros", "ml_change_permuted", "dm_drop_mean"} <= set(values)
+
+
+def test_the_value_coder_is_compared_with_gaussian_values_at_the_same_rate(transformer):
+    assert said(dataclasses.replace(transformer, r2_quantised=0.599, r2_quantised_gaussian=0.637))["ml_value_word"] == "less"
+    assert said(dataclasses.replace(transformer, r2_quantised=0.7, r2_quantised_gaussian=0.637))["ml_value_word"] == "more"
+
+
+def test_trained_and_initial_entropy_over_seeds_of_values_and_of_shape(transformer):
+    values = said(transformer)
+    assert values["we_seeds"] == 5 and values["we_std_growth"] == pytest.approx(2.0)
+    assert values["we_raw_word"] == "higher than" and values["we_raw_mean"] == pytest.approx(0.164 + np.log(2), abs=1e-3)
+    assert values["we_std_word"] == "higher than"
+    lower = chapter.WeightEntropyResult(entropy_trained=np.array([1.0, 1.02, 0.98, 1.01, 0.99]),
+                                        entropy_init=np.full(5, 1.24), std_trained=np.full(5, 0.1),
+                                        std_init=np.full(5, 0.1))
+    assert said(transformer, weight_entropy=lower)["we_raw_word"] == "lower than"
+    assert said(transformer, weight_entropy=lower)["claim_weight_entropy"] == "holds"
+    assert values["claim_weight_entropy"] == "fails"
+
+
+def test_weight_entropy_runs_on_independent_networks():
+    result = chapter.run_weight_entropy(chapter.WeightEntropyConfig(n_seeds=2, epochs=1), progress=False,
+                                        use_cache=False)
+    assert result.entropy_trained.shape == (2,) and np.all(result.std_init > 0)
+    assert result.entropy_init[0] != result.entropy_init[1]  # each network its own initialisation
+    np.testing.assert_allclose(result.differences("raw") - result.differences("standardised"),
+                               np.log(result.std_trained / result.std_init))

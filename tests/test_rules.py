@@ -117,14 +117,6 @@ def test_counterexample_rule_fails_on_one_and_never_proves_a_universal_claim():
     assert "1 counterexample(s) among 3 seeds" in rules.counterexample_rule(1, 3, what="seeds").interval_kind
 
 
-def test_estimate_rule_needs_five_units_and_judges_the_given_interval():
-    assert rules.estimate_rule(1.0, 0.5, 1.5, n_units=4, interval_kind="x").word == UNRESOLVED
-    assert rules.estimate_rule(1.0, 0.5, 1.5, n_units=100, interval_kind="x").word == HOLDS
-    assert rules.estimate_rule(-1.0, -1.5, -0.5, n_units=100, interval_kind="x").word == FAILS
-    assert rules.estimate_rule(0.1, -0.5, 0.6, n_units=100, interval_kind="x").word == UNRESOLVED
-    assert rules.estimate_rule(-1.0, -1.5, -0.5, n_units=100, interval_kind="x", direction=-1).word == HOLDS
-
-
 def test_threshold_rule_on_known_cases():
     assert rules.threshold_rule(0.2, threshold=0.1).word == HOLDS
     assert rules.threshold_rule(0.05, threshold=0.1).word == FAILS

@@ -148,26 +148,6 @@ def _interval_word(low: float, high: float, null: float, direction: int, margin:
 
 
 @_rule
-def estimate_rule(estimate: float, low: float, high: float, *, n_units: int, interval_kind: str,
-                  null: float = 0.0, direction: int = 1, margin: float = 0.0, unit: str = "chains") -> Decision:
-    """An effect claimed in one direction, with an interval the measurement itself provides (a jackknife over
-    independent chains, a bootstrap over weights), judged as in the interval rule: **holds** when it excludes
-    the null on the claimed side, **fails** when it lies on the other side of the null shifted by the stated
-    margin, **not resolved** otherwise, or when fewer than 5 independent units stand behind it."""
-    if direction not in (1, -1):
-        raise ValueError(f"direction={direction!r} is not allowed; allowed values: 1, -1")
-    side = "above" if direction == 1 else "below"
-    thresholds = f"claim: {side} {_g(null)}; margin {_g(margin)}; at least {MIN_UNITS} {unit}"
-    if n_units < MIN_UNITS:
-        return Decision(UNRESOLVED, float(estimate), n_units=int(n_units),
-                        interval_kind=f"no interval: {n_units} {unit}, fewer than {MIN_UNITS}",
-                        rule="estimate_rule", thresholds=thresholds)
-    word = _interval_word(float(low), float(high), null, direction, margin)
-    return Decision(word, float(estimate), float(low), float(high), int(n_units), interval_kind, "estimate_rule",
-                    thresholds)
-
-
-@_rule
 def value_rule(values: Sequence[float], *, claimed: float, tolerance: float, confidence: float = CONFIDENCE,
                unit: str = "seeds") -> Decision:
     """A claimed value (an exponent of 1/2) within a stated tolerance, as an equivalence test: the Student-t

@@ -46,6 +46,8 @@ RECOVERY_FRACTION = 0.8  # the positive control passes when the fit explains at 
 CONVERGENCE_FRACTIONS = (0.25, 0.5)  # shorter fits (each with its full cosine schedule) besides ``steps``
 POSITION_CONFIDENCE = 0.95  # of the paired t-interval of R²(weights) − R²(permuted)
 ENTROPY_BOOTSTRAP = 50  # bootstrap resamples of the entropy estimate
+NULLS = ("mean", "zeros", "permuted")  #: replacements of each matrix that delete what it stores
+ENTROPY_SCALES = ("raw", "standardised")  #: entropy of the weight values, or of their standardised shape
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,11 @@ class DnaResult(ResultBase):
     drop in points (digits MLP), with ``accuracy`` (original) for the latter; ``cosine_*``: per sentence of
     :data:`uniq_core.minilm.SENTENCES`, cosine similarity of the embeddings of the original MiniLM and of the
     model with the configured matrices replaced by the SIREN, SVD or quantiser reconstructions (empty for
-    the digits MLP); histogram ``entropy_*`` (nats,
+    the digits MLP); the nulls of :data:`NULLS` (each matrix replaced by its mean, by zeros, by its own values
+    permuted): ``functional_nulls`` (one per null, as ``functional_*``) and ``cosine_nulls`` (nulls ×
+    sentences; empty for the digits MLP), so that a score can be read against deleting the matrix;
+    ``r2_quantised_gaussian``: the same Lloyd–Max quantiser on i.i.d. Gaussian values of the same number,
+    the value-distribution coder's baseline; histogram ``entropy_*`` (nats,
     standardised) of the trained weights, of the model's initial distribution (``init``: truncated normal
     for MiniLM, PyTorch's uniform for the digits MLP), a Gaussian and a uniform sample (Miller–Madow
     corrected; ``entropy_*_se`` bootstrap standard errors); ``std_trained`` and ``std_init``;
@@ -190,6 +196,9 @@ class DnaResult(ResultBase):
     cosine_siren: np.ndarray
     cosine_svd: np.ndarray
     cosine_quantised: np.ndarray
+    functional_nulls: np.ndarray
+    cosine_nulls: np.ndarray
+    r2_quantised_gaussian: float
     entropy_trained: float
     entropy_init: float
     entropy_gaussian: float
@@ -401,6 +410,12 @@ def run_dna(config: DnaConfig, *, progress: bool = True, use_cache: bool = True)
         pick = int(affordable[-1]) if len(affordable) else 0
         quantised_flat, _ = dna.entropy_coded_quantiser(original, QUANTISER_LEVELS[pick])
         quantised_weights = _unflatten(quantised_flat, weights)
+        null_rng = np.random.default_rng([config.seed, 2])
+        nulls = {"mean": {name: np.full_like(W, W.mean()) for name, W in weights.items()},
+                 "zeros": {name: np.zeros_like(W) for name, W in weights.items()},
+                 "permuted": {name: null_rng.permutation(W.ravel()).reshape(W.shape) for name, W in weights.items()}}
+        gaussian = rng.standard_normal(grid.size)
+        r2_quantised_gaussian = dna.r_squared(gaussian, dna.entropy_coded_quantiser(gaussian, QUANTISER_LEVELS[pick])[0])
         if config.source == "minilm":
             x = _minilm_inputs(tensors)
             functional_siren = _relative_change(weights, siren_weights, x)
@@ -410,6 +425,9 @@ def run_dna(config: DnaConfig, *, progress: bool = True, use_cache: bool = True)
             cosine = {kind: minilm.cosine_similarities(
                 reference, minilm.sentence_embeddings(minilm.SENTENCES, {**tensors, **replaced}))
                 for kind, replaced in (("siren", siren_weights), ("svd", svd), ("quantised", quantised_weights))}
+            functional_nulls = np.array([_relative_change(weights, nulls[kind], x) for kind in NULLS])
+            cosine_nulls = np.array([minilm.cosine_similarities(
+                reference, minilm.sentence_embeddings(minilm.SENTENCES, {**tensors, **nulls[kind]})) for kind in NULLS])
             init = rng.normal(0.0, MINILM_INIT_STD, grid.size)
             init_name = f"normal, std {MINILM_INIT_STD}"
         else:
@@ -417,6 +435,8 @@ def run_dna(config: DnaConfig, *, progress: bool = True, use_cache: bool = True)
             functional_siren = 100 * (accuracy - _accuracy(model, dataset, siren_weights))
             functional_svd = 100 * (accuracy - _accuracy(model, dataset, svd))
             cosine = {kind: np.full(0, np.nan) for kind in ("siren", "svd", "quantised")}
+            functional_nulls = np.array([100 * (accuracy - _accuracy(model, dataset, nulls[kind])) for kind in NULLS])
+            cosine_nulls = np.full((len(NULLS), 0), np.nan)
             init = np.concatenate([rng.uniform(-1, 1, W.size) / np.sqrt(W.shape[1]) for W in weights.values()])
             init_name = "PyTorch default, uniform ±1/√fan-in"
         random_matrix = rng.standard_normal(first.shape)
@@ -448,6 +468,7 @@ def run_dna(config: DnaConfig, *, progress: bool = True, use_cache: bool = True)
             **curves,
             functional_siren=functional_siren, functional_svd=functional_svd, accuracy=accuracy,
             cosine_siren=cosine["siren"], cosine_svd=cosine["svd"], cosine_quantised=cosine["quantised"],
+            functional_nulls=functional_nulls, cosine_nulls=cosine_nulls, r2_quantised_gaussian=r2_quantised_gaussian,
             entropy_trained=entropy_trained, entropy_init=dna.histogram_entropy(init),
             entropy_trained_se=dna.entropy_standard_error(original, n_boot=ENTROPY_BOOTSTRAP, seed=config.seed),
             entropy_init_se=dna.entropy_standard_error(init, n_boot=ENTROPY_BOOTSTRAP, seed=config.seed),
@@ -460,6 +481,96 @@ def run_dna(config: DnaConfig, *, progress: bool = True, use_cache: bool = True)
         )
 
     return runtime.cached(compute, config, DnaResult, use_cache=use_cache)
+
+
+# ------------------------------------------------------------------------------------ weight entropy
+
+
+@dataclass(frozen=True)
+class WeightEntropyConfig(ConfigBase):
+    """``n_seeds`` digits MLPs (64–``hidden``–10), each from its own initialisation ``seed``, ``seed`` + 1, …,
+    trained by plain minibatch SGD (``lr``, ``batch_size``, ``epochs``): the entropy of each network's weight
+    values after training against the same network's at initialisation."""
+
+    hidden: int = 32
+    epochs: int = 40
+    lr: float = 0.1
+    batch_size: int = 64
+    n_seeds: int = 5
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        check_number("hidden", self.hidden, low=1, high=4096, integer=True)
+        check_number("epochs", self.epochs, low=1, high=10_000, integer=True)
+        check_number("lr", self.lr, low=0.0, high=10.0, low_inclusive=False)
+        check_number("batch_size", self.batch_size, low=1, high=1347, integer=True)
+        check_number("n_seeds", self.n_seeds, low=1, high=100, integer=True)
+        check_number("seed", self.seed, low=0, integer=True)
+
+    @classmethod
+    def quick(cls) -> "WeightEntropyConfig":
+        return cls()
+
+    @classmethod
+    def full(cls) -> "WeightEntropyConfig":
+        return cls(n_seeds=16)
+
+
+@dataclass
+class WeightEntropyResult(ResultBase):
+    """Per seed: histogram entropy (nats, :func:`uniq_core.dna.histogram_entropy`) of the standardised weight
+    values after training (``entropy_trained``) and at initialisation (``entropy_init``), and their standard
+    deviations (``std_trained``, ``std_init``). The entropy of the values themselves is the standardised one
+    plus log std (:meth:`raw`)."""
+
+    entropy_trained: np.ndarray
+    entropy_init: np.ndarray
+    std_trained: np.ndarray
+    std_init: np.ndarray
+
+    def differences(self, scale: str = "raw") -> np.ndarray:
+        """Per seed, trained minus initial entropy: of the values themselves (``raw``) or standardised."""
+        check_choice("scale", scale, ENTROPY_SCALES)
+        shift = np.log(self.std_trained / self.std_init) if scale == "raw" else 0.0
+        return np.asarray(self.entropy_trained - self.entropy_init + shift, dtype=float)
+
+
+def _trained_and_initial(config: WeightEntropyConfig, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Weight values (both weight matrices, biases left out) of one digits MLP at initialisation and after
+    plain minibatch SGD."""
+    dataset = data.load("digits", n_train=1347, seed=seed, device="cpu")
+    runtime.seed_everything(seed)
+    model = models.MLP(dataset.n_features, (config.hidden,), dataset.n_classes)
+
+    def values() -> np.ndarray:
+        return np.concatenate([model[1].weight.detach().double().numpy().ravel(),
+                               model[3].weight.detach().double().numpy().ravel()])
+
+    initial = values()
+    optimiser = torch.optim.SGD(model.parameters(), lr=config.lr)
+    steps = replicas.steps_for_epochs(len(dataset.x_train), config.batch_size, config.epochs)
+    plan = replicas.make_batch_plan(len(dataset.x_train), config.batch_size, steps, seed=seed)[0]
+    for index in plan:
+        optimiser.zero_grad()
+        torch.nn.functional.cross_entropy(model(dataset.x_train[index]), dataset.y_train[index]).backward()
+        optimiser.step()
+    return initial, values()
+
+
+def run_weight_entropy(config: WeightEntropyConfig, *, progress: bool = True, use_cache: bool = True
+                       ) -> WeightEntropyResult:
+    """Entropy of trained against initial weights over independently initialised and trained networks."""
+
+    def compute() -> WeightEntropyResult:
+        out = {name: np.full(config.n_seeds, np.nan) for name in ("entropy_trained", "entropy_init", "std_trained",
+                                                                   "std_init")}
+        for s in runtime.progress_bar(range(config.n_seeds), "training seeds", progress):
+            initial, trained = _trained_and_initial(config, config.seed + s)
+            out["entropy_trained"][s], out["entropy_init"][s] = dna.histogram_entropy(trained), dna.histogram_entropy(initial)
+            out["std_trained"][s], out["std_init"][s] = trained.std(), initial.std()
+        return WeightEntropyResult(**out)
+
+    return runtime.cached(compute, config, WeightEntropyResult, use_cache=use_cache)
 
 
 # ---------------------------------------------------------------------------------------------- regimes
@@ -531,15 +642,17 @@ def findings(results: Mapping[str, Any], configs: Mapping[str, Any]) -> dict[str
     """Every number and computed word chapter 6 glues, by glue name.
 
     ``results``: ``"minilm"`` and ``"digits"`` (:class:`DnaResult` of the pretrained transformer and of the
-    digits MLP) and ``"sweep"`` (:class:`DnaSweepResult`); ``configs``: ``"minilm"`` (its :class:`DnaConfig`,
+    digits MLP), ``"weight_entropy"`` (:class:`WeightEntropyResult`) and ``"sweep"`` (:class:`DnaSweepResult`); ``configs``: ``"minilm"`` (its :class:`DnaConfig`,
     of which ``omega0``, ``steps`` and ``matrices`` are read). Other entries are ignored. Numbers are Python
     ``int``/``float``, words ``str``."""
     transformer, digits, sweep = results["minilm"], results["digits"], results["sweep"]
+    weight_entropy = results["weight_entropy"]
     transformer_config = configs["minilm"]
     sections = (_setting_findings(), _positive_control_findings(transformer, transformer_config),
                 _transformer_findings(transformer, transformer_config), _rate_distortion_findings(transformer),
                 _embedding_findings(transformer), _digits_findings(digits), _entropy_findings(transformer, digits),
-                _sweep_findings(sweep), _verdict_findings(transformer, digits, transformer_config))
+                _seed_entropy_findings(transformer, weight_entropy),
+                _sweep_findings(sweep), _verdict_findings(transformer, weight_entropy, transformer_config))
     out: dict[str, float | int | str] = {}
     for section in sections:
         out.update(section)
@@ -622,6 +735,9 @@ def _transformer_findings(result: DnaResult, config: DnaConfig) -> dict[str, flo
         "ml_gap_to_claim": abs(CLAIMED_PSNR - psnr),
         "ml_gap_word": "short of" if psnr < CLAIMED_PSNR else "above",
         "ml_change": float(result.functional_siren), "ml_change_svd": float(result.functional_svd),
+        **{f"ml_change_{kind}": float(value) for kind, value in zip(NULLS, result.functional_nulls)},
+        "ml_r2_quantised_gaussian": float(result.r2_quantised_gaussian),
+        "ml_value_word": ("more" if result.r2_quantised > result.r2_quantised_gaussian else "less"),
         "ml_singular_word": "faster" if singular_excess < 0 else "no faster",
         "ml_multi": ("" if np.isnan(result.psnr_multi) else
                      f" The multi-frequency SIREN reaches {result.psnr_multi:.1f} dB (R² = {result.r2_multi:.3f})."),
@@ -663,12 +779,32 @@ def _embedding_findings(result: DnaResult) -> dict[str, float | int | str]:
     means = {coder: float(np.mean(cosine)) if len(cosine) else float("nan") for coder, cosine in
              (("the SIREN", result.cosine_siren), ("the SVD", result.cosine_svd),
               ("the quantiser", result.cosine_quantised))}
+    nulls = np.asarray(result.cosine_nulls, dtype=float)
+    null_means = nulls.mean(axis=1) if nulls.size else np.full(len(NULLS), np.nan)
     return {
+        **{f"e2e_{kind}": float(value) for kind, value in zip(NULLS, null_means)},
+        "e2e_null_word": _against_deletion(np.asarray(result.cosine_siren, dtype=float), nulls),
         "e2e_siren": means["the SIREN"],
         "e2e_siren_min": float(np.min(result.cosine_siren)) if len(result.cosine_siren) else float("nan"),
         "e2e_svd": means["the SVD"], "e2e_quantised": means["the quantiser"],
         "e2e_best": max(means.items(), key=lambda pair: pair[1])[0],
     }
+
+
+def _against_deletion(siren: np.ndarray, nulls: np.ndarray) -> str:
+    """Whether the SIREN's sentence cosines beat the best deletion of the matrices (mean, zeros or permuted;
+    :data:`NULLS`): a 95% t-interval over sentences of the paired differences from the best null."""
+    from uniq_core import stats
+
+    if siren.size < 2 or nulls.size == 0:
+        return "cannot be compared with deleting the matrices"
+    best = nulls[int(np.argmax(nulls.mean(axis=1)))]
+    _, (low, high) = stats.t_interval(siren - best)
+    if low > 0:
+        return "keeps more than deleting the matrices does"
+    if high < 0:
+        return "keeps less than deleting the matrices does"
+    return "keeps no more than deleting the matrices does"
 
 
 def _digits_findings(result: DnaResult) -> dict[str, float | int | str]:
@@ -689,39 +825,18 @@ def _digits_findings(result: DnaResult) -> dict[str, float | int | str]:
                          "more than" if result.position_low > 0 else "as much as"),
         "dm_accuracy": 100 * float(result.accuracy),
         "dm_drop": float(result.functional_siren), "dm_drop_svd": float(result.functional_svd),
+        **{f"dm_drop_{kind}": float(value) for kind, value in zip(NULLS, result.functional_nulls)},
         "dm_moved": float(result.weight_change),
         "dm_r2_rowcol": float(result.r2_rowcol), "dm_r2_first": float(result.r2_siren_seeds[0]),
     }
 
 
-def _entropy_order(trained: float, trained_se: float, init: float, init_se: float) -> tuple[float, float, str]:
-    """Gap trained − init, its standard error √(se² + se²), and "above"/"below" when the gap's 1.96-s.e.
-    interval excludes zero, else "indistinguishable (within 1.96 standard errors) from": the rule of the
-    verdict page's entropy row (:func:`uniq_core.rules.estimate_rule`), so the section and the verdict agree."""
-    from uniq_core import rules
-
-    gap, se = float(trained - init), float(np.hypot(trained_se, init_se))
-    word = rules.estimate_rule(gap, gap - 1.96 * se, gap + 1.96 * se, n_units=rules.MIN_UNITS, interval_kind="",
-                               direction=-1).word
-    return gap, se, {rules.HOLDS: "below", rules.FAILS: "above"}.get(
-        word, "indistinguishable (within 1.96 standard errors) from")
-
-
 def _entropy_findings(transformer: DnaResult, digits: DnaResult) -> dict[str, float | int | str]:
-    """``en_*`` and ``std_*``: entropy (nats) of trained weights against their initial distribution and
-    against a Gaussian and a uniform sample, and the growth of MiniLM's standard deviation."""
-    transformer_gap, transformer_se, transformer_word = _entropy_order(
-        transformer.entropy_trained, transformer.entropy_trained_se, transformer.entropy_init,
-        transformer.entropy_init_se)
-    digits_gap, digits_se, digits_word = _entropy_order(digits.entropy_trained, digits.entropy_trained_se,
-                                                        digits.entropy_init, digits.entropy_init_se)
+    """``en_*`` and ``std_*``: standardised entropy (nats) of MiniLM's trained weights against its nominal
+    initialiser, a Gaussian and a uniform sample, and the growth of MiniLM's standard deviation."""
     return {
         "en_minilm": float(transformer.entropy_trained), "en_minilm_se": float(transformer.entropy_trained_se),
         "en_minilm_init": float(transformer.entropy_init), "en_minilm_init_name": str(transformer.init_name),
-        "en_minilm_gap": transformer_gap, "en_minilm_gap_se": transformer_se, "en_minilm_order": transformer_word,
-        "en_digits": float(digits.entropy_trained), "en_digits_se": float(digits.entropy_trained_se),
-        "en_digits_init": float(digits.entropy_init),
-        "en_digits_gap": digits_gap, "en_digits_gap_se": digits_se, "en_digits_order": digits_word,
         "en_gaussian": float(transformer.entropy_gaussian), "en_uniform": float(transformer.entropy_uniform),
         "en_gaussian_order": "above" if transformer.entropy_trained > transformer.entropy_gaussian else "below",
         "std_minilm": float(transformer.std_trained), "std_minilm_init": float(transformer.std_init),
@@ -754,7 +869,28 @@ def _scope(matrices: tuple[str, ...]) -> str:
     return f"{len(matrices)} MiniLM matrices" if len(matrices) > 1 else f"MiniLM's {matrices[0]}"
 
 
-def _verdict_findings(result: DnaResult, digits: DnaResult, config: DnaConfig) -> dict[str, float | int | str]:
+def _seed_entropy_findings(transformer: DnaResult, weight_entropy: WeightEntropyResult) -> dict[str, float | int | str]:
+    """``we_*``: trained minus initial entropy over independently trained digits MLPs, of the values and of
+    their standardised shape (mean and 95% t-interval over seeds), the growth of their spread, and MiniLM's
+    values against its nominal initialiser."""
+    from uniq_core import stats
+
+    out: dict[str, float | int | str] = {"we_seeds": int(len(weight_entropy.entropy_trained)),
+                                         "we_std_growth": float(np.mean(weight_entropy.std_trained
+                                                                        / weight_entropy.std_init))}
+    for scale, key in (("raw", "raw"), ("standardised", "std")):
+        mean, (low, high) = stats.t_interval(weight_entropy.differences(scale))
+        out[f"we_{key}_mean"], out[f"we_{key}_low"], out[f"we_{key}_high"] = float(mean), float(low), float(high)
+        out[f"we_{key}_word"] = ("lower than" if high < 0 else "higher than" if low > 0
+                                 else "not resolvably different from")
+    gaussian = 0.5 * np.log(2 * np.pi * np.e)
+    out["we_minilm_raw"] = float(transformer.entropy_trained - gaussian
+                                 + np.log(transformer.std_trained / transformer.std_init))
+    return out
+
+
+def _verdict_findings(result: DnaResult, weight_entropy: WeightEntropyResult, config: DnaConfig
+                      ) -> dict[str, float | int | str]:
     """``claim_*``: the verdict page's rows for the PSNR, manifold and entropy claims, from the same row
     functions; ``vd_*``: on which matrices, and what position carries."""
     from uniq_core.experiments import verdicts
@@ -764,7 +900,7 @@ def _verdict_findings(result: DnaResult, digits: DnaResult, config: DnaConfig) -
                                                                                "not resolvably more than")
     return {
         **verdicts.claim_findings(verdicts.row_siren_psnr(result, CLAIMED_PSNR, CLAIMED_RATIO), manifold,
-                                  verdicts.row_weight_entropy(result, digits),
+                                  verdicts.row_weight_entropy(result, weight_entropy),
                                   verdicts.row_siren_r2(result, CLAIMED_RATIO), verdicts.row_multiscale(result),
                                   verdicts.row_compressible(result), verdicts.row_generate(result)),
         "r2_claimed": verdicts.CLAIMED_R2,

@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import matplotlib.pyplot as plt
+import numpy as np
 import plotly.graph_objects as go
+
+from uniq_core.plots.common import PALETTE
 
 
 def dna_figure(result: Any, title: str = "", claimed_psnr: float = 40.0) -> plt.Figure:
@@ -90,8 +93,6 @@ def dna_convergence_figure(result: Any, claimed_psnr: float = 40.0) -> plt.Figur
     """Left: running PSNR against step for the SIREN on the weights (single- and multi-frequency) and on the
     planted target (positive control), with the claimed level. Right: final R² of separate fits of
     S/4, S/2 and S steps (each with its full schedule), with the planted smooth share."""
-    import numpy as np
-
     figure, (axis, right) = plt.subplots(1, 2, figsize=(11.5, 3.6))
     steps = np.arange(1, len(result.curve_siren) + 1)
     axis.plot(steps, result.curve_smooth, color="#27ae60", label=f"planted, {result.planted_share:.0%} smooth (positive control)")
@@ -109,6 +110,24 @@ def dna_convergence_figure(result: Any, claimed_psnr: float = 40.0) -> plt.Figur
     right.set_xlabel("steps of a separate fit (full cosine schedule)")
     right.set_ylabel("final R²")
     right.legend(fontsize=8)
+    figure.tight_layout()
+    plt.close(figure)
+    return figure
+
+
+def weight_entropy_figure(result: Any) -> plt.Figure:
+    """Per independently trained network, trained minus initial entropy of the weight values and of their
+    standardised shape (nats), with 0 marked."""
+    figure, axis = plt.subplots(figsize=(6, 3.4))
+    for k, (scale, label) in enumerate((("raw", "values"), ("standardised", "standardised shape"))):
+        values = result.differences(scale)
+        axis.scatter(np.full(len(values), k) + np.linspace(-0.12, 0.12, len(values)), values, s=22,
+                     color=PALETTE(k / 1.5))
+        axis.plot([k - 0.2, k + 0.2], [np.mean(values)] * 2, "k-", lw=1.5)
+    axis.axhline(0.0, color="k", lw=0.8, ls=":")
+    axis.set_xticks([0, 1], ["values", "standardised shape"])
+    axis.set_ylabel("trained − initial entropy (nats)")
+    axis.set_title("Entropy of trained weights against their own initialisation, per network", fontsize=10)
     figure.tight_layout()
     plt.close(figure)
     return figure
