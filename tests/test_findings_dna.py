@@ -184,6 +184,7 @@ def test_end_to_end_scores_are_read_against_deleting_the_matrices(transformer):
     values = said(transformer)
     assert values["e2e_null_word"] == "keeps no more than deleting the matrices does"
     assert values["e2e_mean"] == pytest.approx(0.96) and values["e2e_permuted"] == pytest.approx(0.45)
+    assert values["e2e_null_gap"] == pytest.approx(0.0) and values["e2e_null_meaning"].startswith("deleting the matrices costs")
     better = said(dataclasses.replace(transformer, cosine_siren=np.array([0.99, 0.985, 0.99]),
                                       cosine_nulls=np.array([[0.9, 0.92, 0.91], [0.9, 0.9, 0.9], [0.5, 0.4, 0.45]])))
     assert better["e2e_null_word"] == "keeps more than deleting the matrices does"
@@ -215,3 +216,10 @@ def test_weight_entropy_runs_on_independent_networks():
     assert result.entropy_init[0] != result.entropy_init[1]  # each network its own initialisation
     np.testing.assert_allclose(result.differences("raw") - result.differences("standardised"),
                                np.log(result.std_trained / result.std_init))
+
+
+def test_low_rank_energy_is_compared_with_a_gaussian_matrix(transformer):
+    values = said(dataclasses.replace(transformer, singular_trained=np.r_[np.ones(8), np.full(92, 0.1)],
+                                      singular_random=np.ones(100)))
+    assert values["ml_rank_k"] == 8 and values["ml_rank_energy_random"] == pytest.approx(0.08)
+    assert values["ml_rank_energy"] == pytest.approx(8 / (8 + 92 * 0.01))

@@ -47,6 +47,8 @@ CONVERGENCE_FRACTIONS = (0.25, 0.5)  # shorter fits (each with its full cosine s
 POSITION_CONFIDENCE = 0.95  # of the paired t-interval of R²(weights) − R²(permuted)
 ENTROPY_BOOTSTRAP = 50  # bootstrap resamples of the entropy estimate
 NULLS = ("mean", "zeros", "permuted")  #: replacements of each matrix that delete what it stores
+LOW_RANK_K = 8  #: the rank at which the first matrix's energy share is compared with a Gaussian matrix's
+DELETION_HARMLESS = 0.9  #: a mean cosine above this with a matrix deleted: the embedding score measures little
 ENTROPY_SCALES = ("raw", "standardised")  #: entropy of the weight values, or of their standardised shape
 
 
@@ -739,6 +741,9 @@ def _transformer_findings(result: DnaResult, config: DnaConfig) -> dict[str, flo
         "ml_r2_quantised_gaussian": float(result.r2_quantised_gaussian),
         "ml_value_word": ("more" if result.r2_quantised > result.r2_quantised_gaussian else "less"),
         "ml_singular_word": "faster" if singular_excess < 0 else "no faster",
+        "ml_rank_k": LOW_RANK_K,
+        "ml_rank_energy": _top_energy(result.singular_trained, LOW_RANK_K),
+        "ml_rank_energy_random": _top_energy(result.singular_random, LOW_RANK_K),
         "ml_multi": ("" if np.isnan(result.psnr_multi) else
                      f" The multi-frequency SIREN reaches {result.psnr_multi:.1f} dB (R² = {result.r2_multi:.3f})."),
         "ml_pos_excess": float(result.position_excess), "ml_pos_low": float(result.position_low),
@@ -747,6 +752,12 @@ def _transformer_findings(result: DnaResult, config: DnaConfig) -> dict[str, flo
         "ml_budget_word": ("within the SIREN's budget" if result.quantised_in_budget
                            else "its cheapest level, above the SIREN's budget"),
     }
+
+
+def _top_energy(singular: np.ndarray, k: int) -> float:
+    """Share of a matrix's squared Frobenius norm in its ``k`` largest singular values (any scaling of them)."""
+    squared = np.sort(np.asarray(singular, dtype=float) ** 2)[::-1]
+    return float(squared[:k].sum() / squared.sum())
 
 
 def _rate_distortion_findings(result: DnaResult) -> dict[str, float | int | str]:
@@ -784,6 +795,13 @@ def _embedding_findings(result: DnaResult) -> dict[str, float | int | str]:
     return {
         **{f"e2e_{kind}": float(value) for kind, value in zip(NULLS, null_means)},
         "e2e_null_word": _against_deletion(np.asarray(result.cosine_siren, dtype=float), nulls),
+        "e2e_null_gap": (float(np.mean(result.cosine_siren) - np.max(null_means))
+                         if nulls.size and len(result.cosine_siren) else float("nan")),
+        "e2e_null_meaning": ("deleting the matrices costs the embeddings little, so this cosine cannot tell a "
+                             "good reconstruction from none; the matrices' own outputs can"
+                             if nulls.size and np.max(null_means) > DELETION_HARMLESS else
+                             "deleting the matrices changes the embeddings, so this cosine can tell a "
+                             "reconstruction from none"),
         "e2e_siren": means["the SIREN"],
         "e2e_siren_min": float(np.min(result.cosine_siren)) if len(result.cosine_siren) else float("nan"),
         "e2e_svd": means["the SVD"], "e2e_quantised": means["the quantiser"],
