@@ -270,3 +270,12 @@ def test_row_and_column_permutation_keeps_rows_and_columns_and_the_pixel_axes():
     assert not np.array_equal(out["W"], W)
     order = [int(np.flatnonzero(np.all(images == unit, axis=(1, 2)))[0]) for unit in out["images"]]
     assert sorted(order) == list(range(4))  # whole 3×3 images moved, none altered
+
+
+def test_the_permutation_null_stays_inside_each_matrix():
+    small, large = np.arange(6.0).reshape(2, 3), 100 + np.arange(8.0).reshape(2, 4)
+    grid = dna.weight_grid({"small": small, "large": large})
+    permuted = grid.matrices(dna.permute_within(grid, np.random.default_rng(0)))
+    np.testing.assert_allclose(np.sort(permuted["small"].ravel()), small.ravel())
+    np.testing.assert_allclose(np.sort(permuted["large"].ravel()), large.ravel())
+    assert not np.array_equal(permuted["large"], large)

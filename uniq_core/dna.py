@@ -59,6 +59,18 @@ class WeightGrid:
         return out
 
 
+def permute_within(grid: WeightGrid, rng: np.random.Generator) -> np.ndarray:
+    """The grid's normalised values with each matrix's entries permuted among themselves: the null that keeps
+    every matrix's value distribution (and scale) and destroys only the order inside it. A permutation across
+    matrices would also move values between layers of different scale."""
+    out, offset = np.empty_like(grid.values), 0
+    for shape in grid.shapes:
+        count = int(np.prod(shape))
+        out[offset:offset + count] = rng.permutation(grid.values[offset:offset + count])
+        offset += count
+    return out
+
+
 def _axis(count: int) -> np.ndarray:
     return np.zeros(1) if count == 1 else np.linspace(-1.0, 1.0, count)
 

@@ -357,7 +357,7 @@ def run_dna(config: DnaConfig, *, progress: bool = True, use_cache: bool = True)
         seed_quality = np.array([_quality(original, grid.denormalise(r)) for _, r, _ in fits])
         permuted_quality = []
         for seed in seeds:  # paired null: the same seed fits its own permutation of the weights
-            permuted = np.random.default_rng([config.seed, seed]).permutation(grid.values)
+            permuted = dna.permute_within(grid, np.random.default_rng([config.seed, seed]))
             _, permuted_fit, _ = dna.fit_siren(grid, permuted, frequencies=first_kind, seed=seed, **fit)
             permuted_quality.append(_quality(grid.denormalise(permuted), grid.denormalise(permuted_fit)))
         permuted_quality = np.array(permuted_quality)
