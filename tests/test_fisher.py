@@ -372,3 +372,13 @@ def test_spectrum_from_the_svd_does_not_square_the_condition_number():
     basis, spectrum = fisher.null_space(model, inputs(100))
     np.testing.assert_allclose(spectrum, values, rtol=1e-8, atol=1e-20 * values[0])
     assert basis.shape == (sum(p.numel() for p in model.parameters()), null)
+
+
+def test_linear_symmetries_are_n_squared_at_a_bottleneck_and_fewer_at_an_expansion():
+    """GL(n) between two layers moves n² directions when n ≤ min(d_in, d_out), and n² − (n − d_in)(n − d_out)
+    when n is wider than both; each hidden bias adds one more (it can be pushed into the output bias)."""
+    def count(d_in, n, d_out):
+        return fisher.predicted_null_dimension(torch.nn.Sequential(torch.nn.Linear(d_in, n), torch.nn.Identity(),
+                                                                   torch.nn.Linear(n, d_out)))
+    assert count(4, 2, 3) == 2**2 + 2  # a bottleneck
+    assert count(4, 8, 3) == 8**2 - (8 - 4) * (8 - 3) + 8  # an expansion: 44 + 8
