@@ -399,14 +399,21 @@ def test_rows_of_the_dna_claims():
     assert v.row_manifold(better).verdict == v.HOLDS
     from uniq_core.experiments.dna import WeightEntropyResult
 
+    def recipes(shape_change, spread):  # two recipes × two layers × six seeds
+        shape = (1, 2, 2, 6)
+        trained = 1.24 + np.asarray(shape_change)[None, :, None, None] + 0.01 * (np.arange(6) - 2.5)
+        return WeightEntropyResult(inits=np.array(["uniform"]), weight_decays=np.array([0.0, 0.1]),
+                                   histogram_trained=trained * np.ones(shape), histogram_init=np.full(shape, 1.24),
+                                   spacing_trained=trained * np.ones(shape), spacing_init=np.full(shape, 1.24),
+                                   std_trained=np.asarray(spread)[None, :, None, None] * np.ones(shape),
+                                   std_init=np.full(shape, 0.1), accuracy=np.ones((1, 2, 6)))
+
     shown = SimpleNamespace(**{**vars(minilm), "entropy_trained": 1.40, "std_trained": 0.096, "std_init": 0.02})
-    seeds = dict(entropy_init=np.full(6, 1.24), std_init=np.full(6, 0.1))
-    wider = WeightEntropyResult(entropy_trained=1.24 + 0.01 * (np.arange(6) - 2.5), std_trained=np.full(6, 0.2),
-                                **seeds)
-    row = v.row_weight_entropy(shown, wider)  # the values spread: higher entropy; the shape is unchanged
-    assert row.verdict == "depends on scale" and row.n_units == 6 and "×4.8" in row.regime
-    narrower = WeightEntropyResult(entropy_trained=1.0 + 0.01 * np.arange(6), std_trained=np.full(6, 0.1), **seeds)
-    assert v.row_weight_entropy(shown, narrower).verdict == v.HOLDS
+    wider = v.row_weight_entropy(shown, recipes([0.0, 0.0], [0.2, 0.2]))  # values spread, shape unchanged
+    assert wider.verdict == "depends on scale" and wider.n_units == 6 and "×4.8" in wider.regime
+    regime = v.row_weight_entropy(shown, recipes([-0.2, 0.2], [0.1, 0.1]))  # lower under one recipe, higher under the other
+    assert regime.verdict == v.REGIME and "lower in 2" in regime.interval_kind
+    assert v.row_weight_entropy(shown, recipes([-0.2, -0.2], [0.1, 0.1])).verdict == v.HOLDS
 
 
 def test_rows_of_the_further_dna_claims():

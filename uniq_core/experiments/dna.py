@@ -48,7 +48,8 @@ POSITION_CONFIDENCE = 0.95  # of the paired t-interval of R²(weights) − R²(p
 ENTROPY_BOOTSTRAP = 50  # bootstrap resamples of the entropy estimate
 NULLS = ("mean", "zeros", "permuted")  #: replacements of each matrix that delete what it stores
 LOW_RANK_K = 8  #: the rank at which the first matrix's energy share is compared with a Gaussian matrix's
-DELETION_HARMLESS = 0.9  #: a mean cosine above this with a matrix deleted: the embedding score measures little
+CONVERGED_CHANGE = 0.1  #: a fit is converged when the last doubling of its steps changed R² by less than this share
+VALUE_TOLERANCE = 0.01  #: R² within this of Gaussian values' at the same rate: as compressible as Gaussian values
 ENTROPY_SCALES = ("raw", "standardised")  #: entropy of the weight values, or of their standardised shape
 
 
@@ -94,7 +95,7 @@ class DnaConfig(ConfigBase):
 
     @classmethod
     def quick(cls) -> "DnaConfig":
-        return cls(ratio=CLAIMED_RATIO, batch_size=3072, n_seeds=3)
+        return cls(ratio=CLAIMED_RATIO, batch_size=3072, n_seeds=5)
 
     @classmethod
     def full(cls) -> "DnaConfig":
@@ -133,10 +134,11 @@ class DnaResult(ResultBase):
     the digits MLP); the nulls of :data:`NULLS` (each matrix replaced by its mean, by zeros, by its own values
     permuted): ``functional_nulls`` (one per null, as ``functional_*``) and ``cosine_nulls`` (nulls ×
     sentences; empty for the digits MLP), so that a score can be read against deleting the matrix;
-    ``r2_quantised_gaussian``: the same Lloyd–Max quantiser on i.i.d. Gaussian values of the same number,
-    the value-distribution coder's baseline; histogram ``entropy_*`` (nats,
-    standardised) of the trained weights, of the model's initial distribution (``init``: truncated normal
-    for MiniLM, PyTorch's uniform for the digits MLP), a Gaussian and a uniform sample (Miller–Madow
+    ``r2_quantised_gaussian``: the same Lloyd–Max quantiser on i.i.d. Gaussian values of the same number, and
+    ``rd_uniform_gaussian_*`` the entropy-coded uniform quantiser's curve on them, the value-distribution
+    coders' baselines; ``functional_quantised``: as ``functional_*`` for the quantiser's reconstruction; histogram ``entropy_*`` (nats,
+    standardised) of the trained weights, of the model's initial distribution (``init``: the normal
+    N(0, 0.02²) Hugging Face's BERT draws for MiniLM, PyTorch's uniform for the digits MLP), a Gaussian and a uniform sample (Miller–Madow
     corrected; ``entropy_*_se`` bootstrap standard errors); ``std_trained`` and ``std_init``;
     ``weight_change``: ‖W − W₀‖/‖W₀‖ of the digits MLP from its initialisation (NaN for MiniLM); ``singular_*``, ``power_*``: spectra of the first matrix and of controls; ``loss``."""
 
@@ -199,8 +201,11 @@ class DnaResult(ResultBase):
     cosine_svd: np.ndarray
     cosine_quantised: np.ndarray
     functional_nulls: np.ndarray
+    functional_quantised: float
     cosine_nulls: np.ndarray
     r2_quantised_gaussian: float
+    rd_uniform_gaussian_rate: np.ndarray
+    rd_uniform_gaussian_r2: np.ndarray
     entropy_trained: float
     entropy_init: float
     entropy_gaussian: float
@@ -418,6 +423,7 @@ def run_dna(config: DnaConfig, *, progress: bool = True, use_cache: bool = True)
                  "permuted": {name: null_rng.permutation(W.ravel()).reshape(W.shape) for name, W in weights.items()}}
         gaussian = rng.standard_normal(grid.size)
         r2_quantised_gaussian = dna.r_squared(gaussian, dna.entropy_coded_quantiser(gaussian, QUANTISER_LEVELS[pick])[0])
+        uniform_gaussian = [dna.uniform_entropy_coded(gaussian, step) for step in UNIFORM_STEPS]
         if config.source == "minilm":
             x = _minilm_inputs(tensors)
             functional_siren = _relative_change(weights, siren_weights, x)
@@ -428,6 +434,7 @@ def run_dna(config: DnaConfig, *, progress: bool = True, use_cache: bool = True)
                 reference, minilm.sentence_embeddings(minilm.SENTENCES, {**tensors, **replaced}))
                 for kind, replaced in (("siren", siren_weights), ("svd", svd), ("quantised", quantised_weights))}
             functional_nulls = np.array([_relative_change(weights, nulls[kind], x) for kind in NULLS])
+            functional_quantised = _relative_change(weights, quantised_weights, x)
             cosine_nulls = np.array([minilm.cosine_similarities(
                 reference, minilm.sentence_embeddings(minilm.SENTENCES, {**tensors, **nulls[kind]})) for kind in NULLS])
             init = rng.normal(0.0, MINILM_INIT_STD, grid.size)
@@ -438,6 +445,7 @@ def run_dna(config: DnaConfig, *, progress: bool = True, use_cache: bool = True)
             functional_svd = 100 * (accuracy - _accuracy(model, dataset, svd))
             cosine = {kind: np.full(0, np.nan) for kind in ("siren", "svd", "quantised")}
             functional_nulls = np.array([100 * (accuracy - _accuracy(model, dataset, nulls[kind])) for kind in NULLS])
+            functional_quantised = 100 * (accuracy - _accuracy(model, dataset, quantised_weights))
             cosine_nulls = np.full((len(NULLS), 0), np.nan)
             init = np.concatenate([rng.uniform(-1, 1, W.size) / np.sqrt(W.shape[1]) for W in weights.values()])
             init_name = "PyTorch default, uniform ±1/√fan-in"
@@ -470,7 +478,10 @@ def run_dna(config: DnaConfig, *, progress: bool = True, use_cache: bool = True)
             **curves,
             functional_siren=functional_siren, functional_svd=functional_svd, accuracy=accuracy,
             cosine_siren=cosine["siren"], cosine_svd=cosine["svd"], cosine_quantised=cosine["quantised"],
-            functional_nulls=functional_nulls, cosine_nulls=cosine_nulls, r2_quantised_gaussian=r2_quantised_gaussian,
+            functional_nulls=functional_nulls, functional_quantised=functional_quantised, cosine_nulls=cosine_nulls,
+            r2_quantised_gaussian=r2_quantised_gaussian,
+            rd_uniform_gaussian_rate=np.array([rate for _, rate in uniform_gaussian]),
+            rd_uniform_gaussian_r2=np.array([dna.r_squared(gaussian, r) for r, _ in uniform_gaussian]),
             entropy_trained=entropy_trained, entropy_init=dna.histogram_entropy(init),
             entropy_trained_se=dna.entropy_standard_error(original, n_boot=ENTROPY_BOOTSTRAP, seed=config.seed),
             entropy_init_se=dna.entropy_standard_error(init, n_boot=ENTROPY_BOOTSTRAP, seed=config.seed),
@@ -490,14 +501,18 @@ def run_dna(config: DnaConfig, *, progress: bool = True, use_cache: bool = True)
 
 @dataclass(frozen=True)
 class WeightEntropyConfig(ConfigBase):
-    """``n_seeds`` digits MLPs (64–``hidden``–10), each from its own initialisation ``seed``, ``seed`` + 1, …,
-    trained by plain minibatch SGD (``lr``, ``batch_size``, ``epochs``): the entropy of each network's weight
-    values after training against the same network's at initialisation."""
+    """Digits MLPs (64–``hidden``–10) trained by plain minibatch SGD (``lr``, ``batch_size``, ``epochs``) under
+    each recipe of ``inits`` (PyTorch's default uniform, or a Gaussian of the same standard deviation) ×
+    ``weight_decays``, ``n_seeds`` independently initialised networks per recipe (seeds ``seed``, ``seed`` + 1,
+    …): the entropy of each weight matrix's values after training against the same matrix's at
+    initialisation."""
 
     hidden: int = 32
     epochs: int = 40
     lr: float = 0.1
     batch_size: int = 64
+    inits: tuple[str, ...] = ("uniform", "gaussian")
+    weight_decays: tuple[float, ...] = (0.0, 0.01, 0.1)
     n_seeds: int = 5
     seed: int = 0
 
@@ -506,7 +521,12 @@ class WeightEntropyConfig(ConfigBase):
         check_number("epochs", self.epochs, low=1, high=10_000, integer=True)
         check_number("lr", self.lr, low=0.0, high=10.0, low_inclusive=False)
         check_number("batch_size", self.batch_size, low=1, high=1347, integer=True)
-        check_number("n_seeds", self.n_seeds, low=1, high=100, integer=True)
+        if not self.inits:
+            raise ValueError("inits=() is empty; give at least one of " + ", ".join(INITS))
+        for init in self.inits:
+            check_choice("inits", init, INITS)
+        check_numbers("weight_decays", self.weight_decays, low=0.0, high=10.0)
+        check_number("n_seeds", self.n_seeds, low=2, high=100, integer=True)
         check_number("seed", self.seed, low=0, integer=True)
 
     @classmethod
@@ -518,61 +538,102 @@ class WeightEntropyConfig(ConfigBase):
         return cls(n_seeds=16)
 
 
+INITS = ("uniform", "gaussian")  #: PyTorch's default U(±1/√fan-in), or a Gaussian of the same standard deviation
+ESTIMATORS = ("histogram", "spacing")  #: :func:`uniq_core.dna.histogram_entropy`, :func:`uniq_core.dna.spacing_entropy`
+LAYERS = ("layer 1", "layer 2")  #: the digits MLP's weight matrices
+
+
 @dataclass
 class WeightEntropyResult(ResultBase):
-    """Per seed: histogram entropy (nats, :func:`uniq_core.dna.histogram_entropy`) of the standardised weight
-    values after training (``entropy_trained``) and at initialisation (``entropy_init``), and their standard
-    deviations (``std_trained``, ``std_init``). The entropy of the values themselves is the standardised one
-    plus log std (:meth:`raw`)."""
+    """Per recipe (inits × weight decays), layer (:data:`LAYERS`) and seed: the entropy (nats) of the
+    standardised weight values after training and at initialisation by each estimator of :data:`ESTIMATORS`
+    (``histogram_*``, ``spacing_*``), their standard deviations (``std_*``), and the test ``accuracy`` of
+    each trained network. The entropy of the values themselves is the standardised one plus log std."""
 
-    entropy_trained: np.ndarray
-    entropy_init: np.ndarray
+    inits: np.ndarray
+    weight_decays: np.ndarray
+    histogram_trained: np.ndarray
+    histogram_init: np.ndarray
+    spacing_trained: np.ndarray
+    spacing_init: np.ndarray
     std_trained: np.ndarray
     std_init: np.ndarray
+    accuracy: np.ndarray
 
-    def differences(self, scale: str = "raw") -> np.ndarray:
-        """Per seed, trained minus initial entropy: of the values themselves (``raw``) or standardised."""
+    def differences(self, scale: str = "raw", estimator: str = "histogram") -> np.ndarray:
+        """Trained minus initial entropy (inits × weight decays × layers × seeds): of the values themselves
+        (``raw``) or of their standardised shape, by ``estimator``."""
         check_choice("scale", scale, ENTROPY_SCALES)
+        check_choice("estimator", estimator, ESTIMATORS)
+        trained, initial = getattr(self, f"{estimator}_trained"), getattr(self, f"{estimator}_init")
         shift = np.log(self.std_trained / self.std_init) if scale == "raw" else 0.0
-        return np.asarray(self.entropy_trained - self.entropy_init + shift, dtype=float)
+        return np.asarray(trained - initial + shift, dtype=float)
 
 
-def _trained_and_initial(config: WeightEntropyConfig, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Weight values (both weight matrices, biases left out) of one digits MLP at initialisation and after
-    plain minibatch SGD."""
+def _trained_and_initial(config: WeightEntropyConfig, init: str, weight_decay: float, seed: int
+                         ) -> tuple[list[np.ndarray], list[np.ndarray], float]:
+    """Each weight matrix's values (biases left out) of one digits MLP at initialisation and after plain
+    minibatch SGD, and its test accuracy."""
     dataset = data.load("digits", n_train=1347, seed=seed, device="cpu")
     runtime.seed_everything(seed)
     model = models.MLP(dataset.n_features, (config.hidden,), dataset.n_classes)
-
-    def values() -> np.ndarray:
-        return np.concatenate([model[1].weight.detach().double().numpy().ravel(),
-                               model[3].weight.detach().double().numpy().ravel()])
-
-    initial = values()
-    optimiser = torch.optim.SGD(model.parameters(), lr=config.lr)
+    layers = [model[1], model[3]]
+    if init == "gaussian":
+        with torch.no_grad():
+            for layer in layers:
+                layer.weight.normal_(0.0, 1.0 / np.sqrt(3 * layer.in_features))  # the uniform default's std
+    initial = [layer.weight.detach().double().numpy().ravel().copy() for layer in layers]
+    optimiser = torch.optim.SGD(model.parameters(), lr=config.lr, weight_decay=weight_decay)
     steps = replicas.steps_for_epochs(len(dataset.x_train), config.batch_size, config.epochs)
     plan = replicas.make_batch_plan(len(dataset.x_train), config.batch_size, steps, seed=seed)[0]
     for index in plan:
         optimiser.zero_grad()
         torch.nn.functional.cross_entropy(model(dataset.x_train[index]), dataset.y_train[index]).backward()
         optimiser.step()
-    return initial, values()
+    with torch.no_grad():
+        accuracy = float((model(dataset.x_test).argmax(-1) == dataset.y_test).float().mean())
+    return initial, [layer.weight.detach().double().numpy().ravel() for layer in layers], accuracy
 
 
 def run_weight_entropy(config: WeightEntropyConfig, *, progress: bool = True, use_cache: bool = True
                        ) -> WeightEntropyResult:
-    """Entropy of trained against initial weights over independently initialised and trained networks."""
+    """Entropy of trained against initial weights, per layer, over independently initialised and trained
+    networks under each training recipe."""
 
     def compute() -> WeightEntropyResult:
-        out = {name: np.full(config.n_seeds, np.nan) for name in ("entropy_trained", "entropy_init", "std_trained",
-                                                                   "std_init")}
-        for s in runtime.progress_bar(range(config.n_seeds), "training seeds", progress):
-            initial, trained = _trained_and_initial(config, config.seed + s)
-            out["entropy_trained"][s], out["entropy_init"][s] = dna.histogram_entropy(trained), dna.histogram_entropy(initial)
-            out["std_trained"][s], out["std_init"][s] = trained.std(), initial.std()
-        return WeightEntropyResult(**out)
+        shape = (len(config.inits), len(config.weight_decays), len(LAYERS), config.n_seeds)
+        names = [f"{e}_{w}" for e in ESTIMATORS for w in ("trained", "init")] + ["std_trained", "std_init"]
+        out = {name: np.full(shape, np.nan) for name in names}
+        accuracy = np.full(shape[:2] + shape[3:], np.nan)
+        jobs = [(a, b, s) for a in range(shape[0]) for b in range(shape[1]) for s in range(shape[3])]
+        for a, b, s in runtime.progress_bar(jobs, "recipes × seeds", progress):
+            initial, trained, accuracy[a, b, s] = _trained_and_initial(config, config.inits[a],
+                                                                       config.weight_decays[b], config.seed + s)
+            for k, (before, after) in enumerate(zip(initial, trained)):
+                for estimator, entropy in (("histogram", dna.histogram_entropy), ("spacing", dna.spacing_entropy)):
+                    out[f"{estimator}_trained"][a, b, k, s] = entropy(after)
+                    out[f"{estimator}_init"][a, b, k, s] = entropy(before)
+                out["std_trained"][a, b, k, s], out["std_init"][a, b, k, s] = after.std(), before.std()
+        return WeightEntropyResult(inits=np.array(config.inits), weight_decays=np.array(config.weight_decays),
+                                   accuracy=accuracy, **out)
 
     return runtime.cached(compute, config, WeightEntropyResult, use_cache=use_cache)
+
+
+def weight_entropy_table(result: WeightEntropyResult) -> str:
+    """Trained minus initial entropy per recipe and layer (mean over seeds; values and standardised shape,
+    histogram estimator) with the spread's growth and the test accuracy, as a Markdown table."""
+    raw, shape = result.differences("raw"), result.differences("standardised")
+    spacing = result.differences("standardised", "spacing")
+    lines = ["| initialisation | weight decay | layer | values (nats) | standardised shape | shape, spacing "
+             "estimator | spread × | accuracy |", "|---|---|---|---|---|---|---|---|"]
+    for a, init in enumerate(result.inits):
+        for b, decay in enumerate(result.weight_decays):
+            for k, layer in enumerate(LAYERS):
+                growth = np.mean(result.std_trained[a, b, k] / result.std_init[a, b, k])
+                lines.append(f"| {init} | {decay:g} | {layer} | {raw[a, b, k].mean():+.3f} | {shape[a, b, k].mean():+.3f}"
+                             f" | {spacing[a, b, k].mean():+.3f} | {growth:.2f} | {100 * result.accuracy[a, b].mean():.1f}% |")
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------------------------- regimes
@@ -680,6 +741,13 @@ def _recovers_planted_share(result: DnaResult) -> bool:
     return bool(result.r2_smooth >= RECOVERY_FRACTION * result.planted_share and result.r2_smooth > result.r2_permuted)
 
 
+def _converged(by_steps: np.ndarray) -> bool:
+    """R² over fits of growing length is flat: the last doubling of the steps changed it by less than
+    :data:`CONVERGED_CHANGE` of its value."""
+    by_steps = np.asarray(by_steps, dtype=float)
+    return bool(abs(by_steps[-1] - by_steps[-2]) < CONVERGED_CHANGE * max(abs(by_steps[-1]), 1e-12))
+
+
 def _positive_control_findings(result: DnaResult, config: DnaConfig) -> dict[str, float | int | str]:
     """``pc_*``: the fit of the planted smooth share; ``cv_*``: R² against steps; ``claim_r2``: the claimed
     PSNR as R² on these weights."""
@@ -693,8 +761,11 @@ def _positive_control_findings(result: DnaResult, config: DnaConfig) -> dict[str
         "pc_recovered": float(result.r2_smooth / result.planted_share),
         "pc_steps": int(config.steps),
         "pc_verdict": "recovers" if recovers else "does not recover",
-        "pc_meaning": ("so a failure on the weights is a property of the weights, not of the fitter" if recovers
-                       else "so a failure on the weights may be the fitter's"),
+        "pc_meaning": ("so a failure on the weights is a property of the weights, not of the fitter"
+                       if recovers and _converged(by_steps) else
+                       "so the fitter finds a smooth share of this size; but its fit of the weights is still "
+                       "improving with more steps, so their R² measures the budget of steps as much as the weights"
+                       if recovers else "so a failure on the weights may be the fitter's"),
         "cv_steps": " / ".join(str(int(n)) for n in result.convergence_steps),
         "cv_weights": " / ".join(f"{r:.4f}" for r in by_steps),
         "cv_planted": " / ".join(f"{r:.4f}" for r in smooth_by_steps),
@@ -739,7 +810,9 @@ def _transformer_findings(result: DnaResult, config: DnaConfig) -> dict[str, flo
         "ml_change": float(result.functional_siren), "ml_change_svd": float(result.functional_svd),
         **{f"ml_change_{kind}": float(value) for kind, value in zip(NULLS, result.functional_nulls)},
         "ml_r2_quantised_gaussian": float(result.r2_quantised_gaussian),
-        "ml_value_word": ("more" if result.r2_quantised > result.r2_quantised_gaussian else "less"),
+        "ml_change_quantised": float(result.functional_quantised),
+        **_value_coder_findings(result),
+        **_rank_findings(result, config),
         "ml_singular_word": "faster" if singular_excess < 0 else "no faster",
         "ml_rank_k": LOW_RANK_K,
         "ml_rank_energy": _top_energy(result.singular_trained, LOW_RANK_K),
@@ -752,6 +825,46 @@ def _transformer_findings(result: DnaResult, config: DnaConfig) -> dict[str, flo
         "ml_budget_word": ("within the SIREN's budget" if result.quantised_in_budget
                            else "its cheapest level, above the SIREN's budget"),
     }
+
+
+def _value_coder_findings(result: DnaResult) -> dict[str, float | int | str]:
+    """``ml_value_*``: the entropy-coded uniform quantiser on the weights against the same coder on Gaussian
+    values of the same number, at matched rates (the Gaussian curve interpolated at the weights' rates inside
+    both curves' range): the largest differences in R² either way, and the word."""
+    rates, r2 = np.asarray(result.rd_uniform_rate, dtype=float), np.asarray(result.rd_uniform_r2, dtype=float)
+    g_rates, g_r2 = np.asarray(result.rd_uniform_gaussian_rate, dtype=float), np.asarray(result.rd_uniform_gaussian_r2)
+    order = np.argsort(g_rates)
+    inside = (rates >= g_rates.min()) & (rates <= g_rates.max())
+    difference = r2[inside] - np.interp(rates[inside], g_rates[order], g_r2[order])
+    if difference.size == 0:
+        word = "not comparable at matched rates with"
+    elif np.all(np.abs(difference) < VALUE_TOLERANCE):
+        word = "as compressible as"
+    elif np.all(difference > -VALUE_TOLERANCE):
+        word = "more compressible than"
+    elif np.all(difference < VALUE_TOLERANCE):
+        word = "less compressible than"
+    else:
+        word = "more or less compressible, by rate, than"
+    return {"ml_value_word": word, "ml_value_tolerance": VALUE_TOLERANCE,
+            "ml_value_gain": float(difference.max()) if difference.size else float("nan"),
+            "ml_value_loss": float(difference.min()) if difference.size else float("nan")}
+
+
+def _rank_findings(result: DnaResult, config: DnaConfig) -> dict[str, float | int | str]:
+    """``ml_rank*``, ``ml_pr*``: how the first matrix's energy spreads over its singular values against a
+    Gaussian matrix of the same shape: the ranks holding half and nine tenths of it, and the participation
+    ratio (Σσ²)²/Σσ⁴."""
+    out: dict[str, float | int | str] = {"ml_first_matrix": str(config.matrices[0]) if config.source == "minilm"
+                                         else "the first layer"}
+    for key, singular in (("", result.singular_trained), ("_random", result.singular_random)):
+        energy = np.sort(np.asarray(singular, dtype=float) ** 2)[::-1]
+        cumulative = np.cumsum(energy) / energy.sum()
+        out[f"ml_rank50{key}"] = int(np.searchsorted(cumulative, 0.5) + 1)
+        out[f"ml_rank90{key}"] = int(np.searchsorted(cumulative, 0.9) + 1)
+        out[f"ml_pr{key}"] = float(energy.sum() ** 2 / (energy**2).sum())
+    out["ml_rank_of"] = int(len(result.singular_trained))
+    return out
 
 
 def _top_energy(singular: np.ndarray, k: int) -> float:
@@ -797,16 +910,22 @@ def _embedding_findings(result: DnaResult) -> dict[str, float | int | str]:
         "e2e_null_word": _against_deletion(np.asarray(result.cosine_siren, dtype=float), nulls),
         "e2e_null_gap": (float(np.mean(result.cosine_siren) - np.max(null_means))
                          if nulls.size and len(result.cosine_siren) else float("nan")),
-        "e2e_null_meaning": ("deleting the matrices costs the embeddings little, so this cosine cannot tell a "
-                             "good reconstruction from none; the matrices' own outputs can"
-                             if nulls.size and np.max(null_means) > DELETION_HARMLESS else
-                             "deleting the matrices changes the embeddings, so this cosine can tell a "
-                             "reconstruction from none"),
+        **{f"e2e_share_{coder}": _recovered_share(cosine, null_means) for coder, cosine in
+           (("siren", result.cosine_siren), ("svd", result.cosine_svd), ("quantised", result.cosine_quantised))},
         "e2e_siren": means["the SIREN"],
         "e2e_siren_min": float(np.min(result.cosine_siren)) if len(result.cosine_siren) else float("nan"),
         "e2e_svd": means["the SVD"], "e2e_quantised": means["the quantiser"],
         "e2e_best": max(means.items(), key=lambda pair: pair[1])[0],
     }
+
+
+def _recovered_share(cosine: np.ndarray, null_means: np.ndarray) -> float:
+    """The share of what deleting the matrices costs the embeddings that a reconstruction wins back,
+    (c − c_null)/(1 − c_null), with c_null the best deletion's mean cosine (NaN without sentences)."""
+    if len(cosine) == 0 or not np.isfinite(null_means).any():
+        return float("nan")
+    best = float(np.nanmax(null_means))
+    return float((np.mean(cosine) - best) / (1 - best))
 
 
 def _against_deletion(siren: np.ndarray, nulls: np.ndarray) -> str:
@@ -840,7 +959,7 @@ def _digits_findings(result: DnaResult) -> dict[str, float | int | str]:
         "dm_pos_excess": float(result.position_excess), "dm_pos_low": float(result.position_low),
         "dm_pos_high": float(result.position_high), "dm_position_word": dna.excess_word(result.position_low),
         "dm_sign_word": ("less than" if result.position_high < 0 else
-                         "more than" if result.position_low > 0 else "as much as"),
+                         "more than" if result.position_low > 0 else "not resolvably more or less than"),
         "dm_accuracy": 100 * float(result.accuracy),
         "dm_drop": float(result.functional_siren), "dm_drop_svd": float(result.functional_svd),
         **{f"dm_drop_{kind}": float(value) for kind, value in zip(NULLS, result.functional_nulls)},
@@ -888,23 +1007,33 @@ def _scope(matrices: tuple[str, ...]) -> str:
 
 
 def _seed_entropy_findings(transformer: DnaResult, weight_entropy: WeightEntropyResult) -> dict[str, float | int | str]:
-    """``we_*``: trained minus initial entropy over independently trained digits MLPs, of the values and of
-    their standardised shape (mean and 95% t-interval over seeds), the growth of their spread, and MiniLM's
-    values against its nominal initialiser."""
-    from uniq_core import stats
+    """``we_*``: trained minus initial entropy per recipe × layer cell over independently trained digits MLPs,
+    of the values and of their standardised shape (ranges of the cell means; how many cells are resolved
+    lower or higher), the spread's growth, and MiniLM's values against its nominal initialiser."""
+    from uniq_core.experiments import verdicts
 
-    out: dict[str, float | int | str] = {"we_seeds": int(len(weight_entropy.entropy_trained)),
-                                         "we_std_growth": float(np.mean(weight_entropy.std_trained
-                                                                        / weight_entropy.std_init))}
+    out: dict[str, float | int | str] = {
+        "we_seeds": int(weight_entropy.differences().shape[-1]),
+        "we_inits": " or ".join(str(i) for i in weight_entropy.inits),
+        "we_decays": _joined_g(weight_entropy.weight_decays),
+    }
     for scale, key in (("raw", "raw"), ("standardised", "std")):
-        mean, (low, high) = stats.t_interval(weight_entropy.differences(scale))
-        out[f"we_{key}_mean"], out[f"we_{key}_low"], out[f"we_{key}_high"] = float(mean), float(low), float(high)
-        out[f"we_{key}_word"] = ("lower than" if high < 0 else "higher than" if low > 0
-                                 else "not resolvably different from")
+        means = weight_entropy.differences(scale).mean(axis=-1)
+        labels, decisions = verdicts.entropy_cells(weight_entropy, scale)
+        out[f"we_{key}_low"], out[f"we_{key}_high"] = float(means.min()), float(means.max())
+        out[f"we_{key}_lower"] = sum(d.word == verdicts.HOLDS for d in decisions)
+        out[f"we_{key}_higher"] = sum(d.word == verdicts.FAILS for d in decisions)
+        out["we_cells"] = len(labels)
+    spread = np.log(weight_entropy.std_trained / weight_entropy.std_init).mean(axis=-1)
+    out["we_spread_low"], out["we_spread_high"] = float(spread.min()), float(spread.max())
     gaussian = 0.5 * np.log(2 * np.pi * np.e)
     out["we_minilm_raw"] = float(transformer.entropy_trained - gaussian
                                  + np.log(transformer.std_trained / transformer.std_init))
     return out
+
+
+def _joined_g(values) -> str:
+    return ", ".join(f"{float(v):g}" for v in values)
 
 
 def _verdict_findings(result: DnaResult, weight_entropy: WeightEntropyResult, config: DnaConfig

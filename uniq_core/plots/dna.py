@@ -116,18 +116,24 @@ def dna_convergence_figure(result: Any, claimed_psnr: float = 40.0) -> plt.Figur
 
 
 def weight_entropy_figure(result: Any) -> plt.Figure:
-    """Per independently trained network, trained minus initial entropy of the weight values and of their
-    standardised shape (nats), with 0 marked."""
-    figure, axis = plt.subplots(figsize=(6, 3.4))
-    for k, (scale, label) in enumerate((("raw", "values"), ("standardised", "standardised shape"))):
-        values = result.differences(scale)
-        axis.scatter(np.full(len(values), k) + np.linspace(-0.12, 0.12, len(values)), values, s=22,
-                     color=PALETTE(k / 1.5))
-        axis.plot([k - 0.2, k + 0.2], [np.mean(values)] * 2, "k-", lw=1.5)
-    axis.axhline(0.0, color="k", lw=0.8, ls=":")
-    axis.set_xticks([0, 1], ["values", "standardised shape"])
-    axis.set_ylabel("trained − initial entropy (nats)")
-    axis.set_title("Entropy of trained weights against their own initialisation, per network", fontsize=10)
+    """Per recipe × layer, trained minus initial entropy (nats, mean and range over seeds) of the weight
+    values and of their standardised shape, with 0 marked."""
+    from uniq_core.experiments.dna import LAYERS
+
+    raw, shape = result.differences("raw"), result.differences("standardised")
+    labels = [f"{init}, wd {decay:g}\n{layer}" for init in result.inits for decay in result.weight_decays
+              for layer in LAYERS]
+    figure, axes = plt.subplots(1, 2, figsize=(13, 3.8), sharex=True)
+    for axis, values, title in ((axes[0], raw, "weight values"), (axes[1], shape, "standardised shape")):
+        cells = values.reshape(-1, values.shape[-1])
+        x = np.arange(len(cells))
+        mean = cells.mean(axis=1)
+        axis.errorbar(x, mean, yerr=[mean - cells.min(axis=1), cells.max(axis=1) - mean], fmt="o", capsize=3,
+                      color=PALETTE(0.3))
+        axis.axhline(0.0, color="k", lw=0.8, ls=":")
+        axis.set_xticks(x, labels, fontsize=6, rotation=60)
+        axis.set_ylabel("trained − initial entropy (nats)")
+        axis.set_title(f"Entropy of the {title}, each network against its own start", fontsize=10)
     figure.tight_layout()
     plt.close(figure)
     return figure
