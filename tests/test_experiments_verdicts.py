@@ -329,11 +329,11 @@ def test_mass_rows_are_recomputed_at_every_threshold_and_horizon_measured():
     assert "predicts 1" in v.row_mass_scaling(_graded(one)).regime and "identity" in v.row_mass_scaling(_graded(one)).regime
     short = one.copy()
     short[:, 0] = 0.5 + rng.normal(0, 0.01, (3, 8))  # 1/2 at the shorter horizon only
-    assert v.row_mass_scaling(_graded(short)).verdict == "depends on horizon"
+    assert v.row_mass_scaling(_graded(short)).verdict == "depends on threshold and horizon"  # every pair is tried
     assert v.row_deeper_deviate(_graded(one), _graded(one + 0.01)).verdict == v.FAILS
     deeper = one.copy()
     deeper[0] += 0.5  # the ResNet deviates only at the lowest threshold
-    assert v.row_deeper_deviate(_graded(one), _graded(deeper)).verdict == "depends on threshold"
+    assert v.row_deeper_deviate(_graded(one), _graded(deeper)).verdict == "depends on threshold and horizon"
 
 
 def _training(null_end, predicted_null=10):

@@ -75,7 +75,8 @@ def _settings() -> chapter.SettingsResult:
         omega=1e-15 * np.ones(shape), energy_drift=0.05 * np.ones(shape), shadow_drift=1e-3 * np.ones(shape),
         energy_slope=0.1 * np.ones(shape[:2]), shadow_slope=2.0 * np.ones(shape[:2]),
         passes=np.ones(shape[:2], dtype=bool), negative_dt=0.5 * np.ones(shape),
-        energy=np.zeros(shape + (76,)), shadow=np.zeros(shape + (76,)), energy_threshold=0.01)
+        energy=np.zeros(shape + (76,)), shadow=np.zeros(shape + (76,)), energy_threshold=0.01,
+        diverged=np.zeros(shape[:3], dtype=int))
 
 
 def _dose() -> chapter.SettingsDoseResult:
@@ -139,7 +140,8 @@ def test_every_name_the_chapter_glues_is_a_plain_number_or_word(results, configs
     assert said["pr_censored"] == 1 and said["pr_dt0_total"] == 8
     assert said["pr_batch_rank"] == "the largest" and said["pr_neg_rank"] == "the largest"
     assert said["toy_horizons"] == "5, 20, 80" and said["toy_switching"] == "0.100, 0.300, 0.900"
-    assert said["st_groups_cnn_text"] == "32 groups of 1 channel, then 32 groups of 2 channels"
+    assert said["st_groups_cnn_text"] == ("32 groups of 1 channel, then 32 groups of 2 channels (a group of one "
+                                          "channel is InstanceNorm)")
     assert said["st_groups_resnet_text"].startswith("8 groups of 1 channel (InstanceNorm")
     assert said["no_widths"] == "64–16–10" and said["no_ratio_beta"] == pytest.approx(3.0)
     assert said["da_betas"] == "0.9, 0.8" and said["da_compare"] == "faster than"
@@ -188,10 +190,26 @@ def test_finding_a_is_decided_by_the_write_ups_energy_drift_not_the_shadow_accou
 
     before = chapter.findings(results, configs)
     assert before["claim_probes_pass"] == verdicts.row_probes_pass(results["settings"], configs["settings"]).verdict
-    drift = results["settings"].energy_drift.copy()
+    drift, curves = results["settings"].energy_drift.copy(), results["settings"].energy.copy()
     drift[:, list(chapter.SETTINGS).index("frozen_batch")] = 1.0
-    said = _said(results, configs, settings={"energy_drift": drift})
+    curves[..., 1:] = drift[..., None]  # every run's account flat at its drift: the same D at any learning time
+    said = _said(results, configs, settings={"energy_drift": drift, "energy": curves})
     assert said["claim_probes_pass"] == "fails" and said["claim_probes_pass_value"] == 1.0
+    early = results["settings"].energy.copy()  # the drift read at half the learning time is below the threshold
+    late = _said(results, configs, settings={"energy_drift": np.full_like(drift, 0.05), "energy": early})
+    assert late["claim_probes_pass"] == "depends on time"
+
+
+def test_diverged_settings_runs_are_counted_apart(results, configs):
+    drift, diverged = results["settings"].energy_drift.copy(), results["settings"].diverged.copy()
+    frozen_after = list(chapter.SETTINGS).index("batch_frozen_after")
+    drift[1, frozen_after, 0, :] = np.nan
+    diverged[1, frozen_after, 0] = 2
+    round_trip = results["settings"].round_trip.copy()
+    round_trip[1, frozen_after, 0, :] = np.nan
+    said = _said(results, configs, settings={"energy_drift": drift, "diverged": diverged, "round_trip": round_trip})
+    assert said["st_diverged"] == 2 and said["st_diverged_cells"] == "resnet, batch_frozen_after at dt = 0.4 (2 of 2)"
+    assert said["st_others_rt_omega"] == "pass both of"  # a diverged run is not a failed probe
 
 
 def test_a_drift_that_falls_with_dt_has_no_floor(results, configs):
@@ -301,10 +319,10 @@ def test_mass_exponent_table_lists_every_threshold_and_horizon():
                                       "| 0.01 | 1 × T | 0.90 [0.90, 0.90] (1 seeds) | no exponent (censored) |"]
 
 
-def test_the_dose_trend_needs_an_interval_over_enough_seeds(results, configs):
+def test_the_dose_trend_needs_a_sign_test_over_enough_seeds(results, configs):
     said = chapter.findings(results, configs)
     assert said["sd_trend_word"] == "cannot be judged: 2 seeds, fewer than 5"
-    rising = _said(results, configs, settings_dose={"seed_correlations": np.array([0.9, 0.8, 1.0, 0.7, 0.9, 0.95])})
-    assert rising["sd_trend_word"] == "rises with the momentum" and rising["sd_trend_low"] > 0
+    falling = _said(results, configs, settings_dose={"seed_correlations": -np.array([0.9, 0.8, 1.0, 0.7, 0.9, 0.95])})
+    assert falling["sd_trend_word"] == "falls with the momentum" and falling["sd_trend_p"] == pytest.approx(2 / 64)
     mixed = _said(results, configs, settings_dose={"seed_correlations": np.array([0.6, -0.5, 0.2, -0.3, 0.1])})
-    assert mixed["sd_trend_word"] == "shows no trend the seeds resolve (the interval contains 0)"
+    assert mixed["sd_trend_word"].startswith("shows no trend") and mixed["sd_trend_low"] == -0.5

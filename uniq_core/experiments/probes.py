@@ -257,6 +257,10 @@ class ProbeConfig(ConfigBase):
         return cls()
 
     @classmethod
+    def standard(cls) -> "ProbeConfig":
+        return cls(n_seeds=STANDARD_UNITS, bisections=8)  # dt_zero to 1.5 %, fine enough to compare with theory
+
+    @classmethod
     def full(cls) -> "ProbeConfig":
         return cls(n_train=1347, channels=(16, 32), steps=200, dt=0.05, dt_range=(0.02, 1.0), bisections=14,
                    n_seeds=5)
@@ -405,6 +409,7 @@ def run_dose(config: DoseConfig, *, progress: bool = True, use_cache: bool = Tru
 
 MASS_HORIZONS = ("time", "steps")
 GRID_EXTENSION = 6  #: grid points below the bracket, scanned only while the drift is still above a threshold
+MIN_CROSSING_STEPS = 12  #: a dt_zero whose run has fewer steps is censored: a few-step run has no drift to speak of
 
 
 @dataclass(frozen=True)
@@ -419,10 +424,12 @@ class MassConfig(ConfigBase):
     (the two candidate laws) and :data:`GRID_EXTENSION` points below it, scanned from the largest step down until the drift is below every threshold
     at every horizon on two points in a row. One run at the longest horizon gives the drift at every
     shorter one. dt_zero at each of ``thresholds`` and ``horizon_factors`` is the first crossing
-    (:func:`uniq_core.probes.first_crossing`); the chapter's is at ``base.threshold`` and factor 1."""
+    (:func:`uniq_core.probes.first_crossing`); the chapter's is at ``base.threshold`` and factor 1. At a fixed
+    physical time, a crossing whose run has fewer than :data:`MIN_CROSSING_STEPS` steps is censored with those
+    at a grid's end."""
 
     base: ProbeConfig = ProbeConfig(norms=("batch",), n_seeds=2)
-    masses: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0)
+    masses: tuple[float, ...] = (0.125, 0.25, 0.5, 1.0)
     fixed: str = "time"
     network: str = "simple_cnn"
     resnet_width: int = 4
@@ -581,14 +588,16 @@ def run_mass(config: MassConfig, *, progress: bool = True, use_cache: bool = Tru
                 drift[i, s, : len(grid)], computed[i, s, : len(grid)] = values, done
                 first = int(np.argmax(done))  # the scan ran a contiguous top part of the grid
                 for a, threshold in enumerate(thresholds):
-                    for b in range(len(factors)):
+                    for b, factor in enumerate(factors):
                         crossing, where = probes.first_crossing(grid[first:], values[first:, b], float(threshold))
-                        dt_zero_by[a, b, i, s], censored_by[a, b, i, s] = crossing, where != "inside"
+                        few = (config.fixed == "time" and where == "inside"
+                               and config.steps(crossing, float(factor)) < MIN_CROSSING_STEPS)
+                        dt_zero_by[a, b, i, s], censored_by[a, b, i, s] = crossing, where != "inside" or few
                 theory = [probes.tail_drift(probes.switching_drift(float(dt), float(mass), noise[s],
                                                                    config.steps(float(dt), 1.0)), initial[s])
                           for dt in grid]
                 crossing, where = probes.first_crossing(grid, np.array(theory), base.threshold)
-                predicted[i, s] = crossing if where == "inside" else np.nan
+                predicted[i, s] = crossing if where == "inside" and not censored_by[k, h, i, s] else np.nan
         slopes_by = np.array([[mass_slopes(masses, dt_zero_by[a, b], censored_by[a, b])
                                for b in range(len(factors))] for a in range(len(thresholds))])
         slopes = slopes_by[k, h]
@@ -952,7 +961,8 @@ class SettingsResult(ResultBase):
     smallest step sizes (:func:`fitted_steps`; NaN with fewer than two finite ones); a drift that vanishes as dt → 0 has a positive slope. ``negative_dt``: the
     write-up's ΔNEGdt round trip on the same grid. ``energy`` and ``shadow`` (networks × settings × dts × seeds
     × steps+1, NaN-padded): the cumulative accounts over L_0(θ_0) step by step, the curves behind the drifts;
-    ``energy_threshold``: the write-up's threshold on the drift D, for :func:`acceptance` and :meth:`tables`."""
+    ``energy_threshold``: the write-up's threshold on the drift D, for :func:`acceptance` and :meth:`tables`;
+    ``diverged`` (networks × settings × dts): the runs that diverged (their probes are NaN, in no statistic)."""
 
     networks: np.ndarray
     settings: np.ndarray
@@ -970,6 +980,7 @@ class SettingsResult(ResultBase):
     energy: np.ndarray
     shadow: np.ndarray
     energy_threshold: float
+    diverged: np.ndarray
 
 
     def tables(self) -> dict[str, list[dict[str, Any]]]:
@@ -992,6 +1003,7 @@ class SettingsResult(ResultBase):
                         row[f"{name}_min"] = float(finite.min()) if finite.size else float("nan")
                         row[f"{name}_max"] = float(finite.max()) if finite.size else float("nan")
                     row["seeds"] = int(values.size)
+                    row["diverged"] = int(self.diverged[a, b, j])
                     row["accepted_runs"] = int(rates["accepted"][a, b, j])
                     summary.append(row)
                     accept.append({**key, "accepted_runs": int(rates["accepted"][a, b, j]), "runs": int(values.size),
@@ -1031,13 +1043,20 @@ def acceptance(result: SettingsResult, threshold: float | None = None) -> dict[s
 def setting_passes(config: SettingsConfig, round_trip: np.ndarray, omega: np.ndarray, energy_drift: np.ndarray
                    ) -> np.ndarray:
     """Pass/fail per leading index of (… × dts × seeds) grids: round trip and Ω below tolerance at every step
-    size and seed, energy drift below ``energy_threshold`` at the smallest step size for every seed (a NaN,
-    a diverged run, fails)."""
+    size and seed, energy drift below ``energy_threshold`` at the smallest step size for every seed. A
+    diverged run (NaN) is not a failed probe: it is left out and counted apart (``SettingsResult.diverged``);
+    a step size whose every run diverged does not pass."""
     smallest = int(np.argmin(config.dts))
+
+    def below(values: np.ndarray, tolerance: float) -> np.ndarray:
+        return np.where(np.isfinite(values), values < tolerance, True)
+
+    finite = np.isfinite(energy_drift)
     with np.errstate(invalid="ignore"):
-        return ((round_trip < config.round_trip_tolerance).all(axis=(-2, -1))
-                & (omega < config.omega_tolerance).all(axis=(-2, -1))
-                & (energy_drift[..., smallest, :] < config.energy_threshold).all(axis=-1))
+        return (below(round_trip, config.round_trip_tolerance).all(axis=(-2, -1))
+                & below(omega, config.omega_tolerance).all(axis=(-2, -1))
+                & below(energy_drift[..., smallest, :], config.energy_threshold).all(axis=-1)
+                & finite.any(axis=-1).all(axis=-1))
 
 
 def run_settings(config: SettingsConfig, *, progress: bool = True, use_cache: bool = True) -> SettingsResult:
@@ -1076,7 +1095,8 @@ def run_settings(config: SettingsConfig, *, progress: bool = True, use_cache: bo
                               dts=np.array(config.dts), steps=steps, groups=groups,
                               energy_slope=slopes["energy_drift"], shadow_slope=slopes["shadow_drift"],
                               passes=setting_passes(config, out["round_trip"], out["omega"], out["shadow_drift"]),
-                              energy_threshold=config.energy_threshold, **traces, **out)
+                              energy_threshold=config.energy_threshold,
+                              diverged=(~np.isfinite(out["energy_drift"])).sum(axis=-1), **traces, **out)
 
     return runtime.cached(compute, config, SettingsResult, use_cache=use_cache)
 
@@ -1513,6 +1533,7 @@ def _probe_settings_findings(result: ProbeResult, config: ProbeConfig) -> dict[s
         "pr_n_norms": _number_word(len(result.norms)),
         "pr_omega_max": omega_max,
         "pr_omega_word": "which is rounding" if omega_max < OMEGA_ROUNDING else "above rounding",
+        "pr_omega_holds": "holds" if omega_max < OMEGA_ROUNDING else "does not hold",
         "pr_rt_max": round_trip_max,
         "pr_reversible": "returns" if round_trip_max < ROUNDING else "does not return",
         "pr_neg_min": float(np.nanmin(result.negative_dt)),
@@ -1631,11 +1652,13 @@ def _mass_findings(mass: MassResult, mass_resnet: MassResult, config: MassConfig
     return {
         **verdicts.claim_findings(verdicts.row_mass_scaling(mass), verdicts.row_deeper_deviate(mass, mass_resnet)),
         "ma_slope": float(mass.slope),
-        "ma_slope_low": float(np.nanmin(mass.slopes)),
-        "ma_slope_high": float(np.nanmax(mass.slopes)),
+        "ma_slope_low": _finite_extreme(mass.slopes, np.nanmin),
+        "ma_slope_high": _finite_extreme(mass.slopes, np.nanmax),
         "ma_masses": _joined(mass.masses, "g"),
         "ma_norm": str(config.base.norms[0]),
         "ma_seeds": int(config.base.n_seeds),
+        "ma_resnet_width": int(config.resnet_width), "ma_resnet_blocks": int(config.resnet_blocks),
+        "ma_min_steps": MIN_CROSSING_STEPS,
         "ma_horizon": float(config.base.horizon),
         "ma_censored": int(mass.censored.sum()) + int(mass_resnet.censored.sum()),
         "ma_total": int(mass.censored.size) + int(mass_resnet.censored.size),
@@ -1774,8 +1797,11 @@ def _groups_text(widths: tuple[int, ...], groups: int) -> str:
     counts = [models.group_count(w, groups) for w in widths]
     parts = [f"{g} groups of {w // g} channel{'s' if w // g > 1 else ''}" for w, g in zip(widths, counts)]
     text = ", then ".join(dict.fromkeys(parts))
-    return text + (" (InstanceNorm: the width allows no more than one channel per group)"
-                   if all(w == g for w, g in zip(widths, counts)) else "")
+    if all(w == g for w, g in zip(widths, counts)):
+        return text + " (InstanceNorm: the width allows no more than one channel per group)"
+    if any(w == g for w, g in zip(widths, counts)):
+        return text + " (a group of one channel is InstanceNorm)"
+    return text
 
 
 def _settings_reversal_findings(settings: SettingsResult, config: SettingsConfig) -> dict[str, float | int | str]:
@@ -1787,23 +1813,48 @@ def _settings_reversal_findings(settings: SettingsResult, config: SettingsConfig
 
     names = list(settings.settings)
     batch = names.index("batch")
-    batch_fails = bool(((settings.round_trip[:, batch] >= config.round_trip_tolerance)
-                        | (settings.omega[:, batch] >= config.omega_tolerance)).any())
+    with np.errstate(invalid="ignore"):  # diverged runs (NaN) are counted apart, not as failed probes
+        batch_fails = bool(((settings.round_trip[:, batch] >= config.round_trip_tolerance)
+                            | (settings.omega[:, batch] >= config.omega_tolerance)).any())
+
     def pass_both(columns: list[int]) -> bool:
-        return bool(((settings.round_trip[:, columns] < config.round_trip_tolerance)
-                     & (settings.omega[:, columns] < config.omega_tolerance)).all())
+        with np.errstate(invalid="ignore"):
+            return not bool(((settings.round_trip[:, columns] >= config.round_trip_tolerance)
+                             | (settings.omega[:, columns] >= config.omega_tolerance)).any())
 
     passing = [names.index(n) for n in PASSING_SETTINGS if n in names]
     return {
         "st_omega_max": float(np.nanmax(settings.omega)),
+        "st_omega_holds": "holds" if np.nanmax(settings.omega) < config.omega_tolerance else "does not hold",
         "st_rt_batch": float(np.nanmax(settings.round_trip[:, [batch]])),
         "st_rt_others": float(np.nanmax(settings.round_trip[:, passing])),
         **verdicts.claim_findings(verdicts.row_probes_pass(settings, config),
                                   verdicts.row_batchnorm_fails(settings, config)),
         "st_batch_rt_omega": "fails at least one of" if batch_fails else "passes both of",
         **_negative_dt_findings(settings),
+        **_divergence_findings(settings),
         "st_others_rt_omega": "pass both of" if pass_both(passing) else "do not all pass",
     }
+
+
+def _shadow_summary(settings: SettingsResult) -> str:
+    """What the shadow account shows across networks × settings: all pass alike, or which fail."""
+    if settings.passes.all():
+        return ("every network × setting passes alike, train-mode BatchNorm included, so the account does not "
+                "separate the normalisations")
+    failing = [f"{settings.networks[a]} with {settings.settings[b]}" for a, b in zip(*np.nonzero(~settings.passes))]
+    return ("it fails for " + ", ".join(failing) + ", where steps are large for the local curvature (the remainder "
+            "grows with the step's cube), and passes for the rest")
+
+
+def _divergence_findings(settings: SettingsResult) -> dict[str, float | int | str]:
+    """``st_diverged*``: the runs of the paper's settings that diverged, in total and where."""
+    diverged = np.asarray(getattr(settings, "diverged", np.zeros((0,))), dtype=int)
+    runs = int(np.asarray(settings.energy_drift).shape[-1])
+    cells = [f"{settings.networks[a]}, {settings.settings[b]} at dt = {settings.dts[j]:g} ({diverged[a, b, j]} of {runs})"
+             for a, b, j in zip(*np.nonzero(diverged))] if diverged.size else []
+    return {"st_diverged": int(diverged.sum()), "st_runs": int(np.asarray(settings.energy_drift).size),
+            "st_diverged_cells": "; ".join(cells) if cells else "none"}
 
 
 def _negative_dt_findings(settings: SettingsResult) -> dict[str, float | int | str]:
@@ -1857,27 +1908,31 @@ def _settings_energy_findings(settings: SettingsResult) -> dict[str, float | int
         **_acceptance_findings(settings),
         "st_n_pass": int(settings.passes.sum()),
         "st_n_total": int(settings.passes.size),
-        "st_all_word": "every network × setting passes alike, train-mode BatchNorm included"
-        if settings.passes.all() else "not every network × setting passes",
+        "st_all_word": _shadow_summary(settings),
     }
 
 
 def _dose_trend(correlations: np.ndarray) -> dict[str, float | int | str]:
     """``sd_trend_*``: the per-seed rank correlations of the running-statistics drift with the momentum, their
-    t-interval over seeds and what it says (a trend only when the interval over at least
-    :data:`~uniq_core.rules.MIN_UNITS` seeds excludes 0)."""
-    from uniq_core import rules, stats
+    range over seeds and a two-sided sign test over seeds (a bounded statistic: no t-interval); a trend only
+    where at least :data:`~uniq_core.rules.MIN_UNITS` seeds agree in sign at the 5% level."""
+    from scipy.stats import binomtest
+
+    from uniq_core import rules
 
     finite = correlations[np.isfinite(correlations)]
-    if finite.size >= rules.MIN_UNITS:
-        mean, (low, high) = stats.t_interval(finite)
-        word = ("rises with the momentum" if low > 0 else "falls with the momentum" if high < 0
-                else "shows no trend the seeds resolve (the interval contains 0)")
-    else:
-        mean, low, high = (float(np.mean(finite)) if finite.size else float("nan")), float("nan"), float("nan")
+    low, high = (float(finite.min()), float(finite.max())) if finite.size else (float("nan"), float("nan"))
+    positive, negative = int((finite > 0).sum()), int((finite < 0).sum())
+    p = float(binomtest(positive, positive + negative).pvalue) if positive + negative else float("nan")
+    if finite.size < rules.MIN_UNITS:
         word = f"cannot be judged: {finite.size} seeds, fewer than {rules.MIN_UNITS}"
-    return {"sd_trend_mean": float(mean), "sd_trend_low": float(low), "sd_trend_high": float(high),
-            "sd_trend_seeds": int(finite.size), "sd_trend_word": word}
+    elif p < 0.05:
+        word = "falls with the momentum" if negative > positive else "rises with the momentum"
+    else:
+        word = "shows no trend the seeds resolve (the sign test does not reject)"
+    return {"sd_trend_mean": float(np.mean(finite)) if finite.size else float("nan"), "sd_trend_low": low,
+            "sd_trend_high": high, "sd_trend_seeds": int(finite.size), "sd_trend_p": p,
+            "sd_trend_negative": negative, "sd_trend_word": word}
 
 
 def _dose_findings(dose: SettingsDoseResult, identity: MassIdentityResult) -> dict[str, float | int | str]:

@@ -608,7 +608,8 @@ def row_probes_pass(settings, settings_config) -> Verdict:
     BatchNorm), its largest value over seeds against the write-up's threshold
     (:func:`~uniq_core.rules.threshold_rule`), combined over the cells by :func:`~uniq_core.rules.grid_rule`.
     The round trip and Ω, which cannot fail for gradient forces on a fixed batch schedule, are reported, not
-    used; a diverged run (NaN) leaves its cell not resolved."""
+    used; a diverged run (NaN) leaves its cell not resolved. Recomputed at other thresholds, step sizes and at
+    half the learning time (the drift's floor grows with it), from the runs' energy curves."""
     claimed = _settings_indices(settings, ("group", "frozen_batch"))
     dts = np.asarray(settings.dts, dtype=float)
     order = np.argsort(dts)
@@ -617,8 +618,10 @@ def row_probes_pass(settings, settings_config) -> Verdict:
     negative = np.asarray(getattr(settings, "negative_dt", np.full(shadow.shape, np.nan)), dtype=float)[:, claimed,
                                                                                                       order[0]]
 
-    def decide(threshold: float = settings_config.energy_threshold, dt: float = float(dts[order[0]])) -> Decision:
-        at_step = energy[:, :, int(np.argmin(np.abs(dts - dt)))]
+    def decide(threshold: float = settings_config.energy_threshold, dt: float = float(dts[order[0]]),
+               time: float = 1.0) -> Decision:
+        drift = energy if time == 1.0 else drift_at_time(settings, time)[:, claimed]
+        at_step = drift[:, :, int(np.argmin(np.abs(dts - dt)))]
         cells = [rules.threshold_rule(float(np.max(cell)) if np.all(np.isfinite(cell)) else float("nan"),
                                       threshold=threshold, claimed="below").word
                  for cell in at_step.reshape(-1, at_step.shape[-1])]
@@ -632,7 +635,9 @@ def row_probes_pass(settings, settings_config) -> Verdict:
     choices = {"threshold": (threshold / 2, threshold * 2)}
     if len(dts) >= 3:
         choices["dt"] = (float(dts[order[1]]), float(dts[order[2]]))
-    decision = rules.robust(decide, choices, threshold=threshold, dt=float(dts[order[0]]))
+    if hasattr(settings, "energy"):
+        choices["time"] = (0.5, 1.0)  # the learning time, as a share of the runs': the floor grows with it
+    decision = rules.robust(decide, choices, threshold=threshold, dt=float(dts[order[0]]), time=1.0)
     return _verdict("probes_pass", decision, "largest energy drift D at the smallest step",
                     f"SimpleCNN and ResNet; round trip and Ω below tolerance by construction; ΔNEGdt "
                     f"{_g(_smallest(negative))} to {_g(_largest(negative))} of the path (at β < 1 the −dt map "
@@ -642,54 +647,81 @@ def row_probes_pass(settings, settings_config) -> Verdict:
                     "Every cell's drift below the threshold would make it hold; every cell's above, fail.")
 
 
-def batchnorm_excess(settings, dt: float | None = None) -> np.ndarray:
-    """Per network × seed, log(train-mode BatchNorm's ΔNEGdt / the geometric mean of the other settings'
-    ΔNEGdt) at step ``dt`` (default the smallest): above 0 where train-mode BatchNorm returns worse. NaN where
-    a run diverged."""
+#: The settings train-mode BatchNorm's ΔNEGdt is compared with: those that start from the same initial state
+#: (BatchNorm frozen after training starts from a trained network, and its runs diverge at larger steps).
+BATCHNORM_COMPARATORS = ("group", "frozen_batch")
+
+
+def batchnorm_excess(settings, comparator: str, dt: float | None = None) -> np.ndarray:
+    """Per network × seed, log(train-mode BatchNorm's ΔNEGdt / ``comparator``'s ΔNEGdt) at step ``dt``
+    (default the smallest), paired by seed: above 0 where train-mode BatchNorm returns worse. NaN where a run
+    diverged."""
     names = list(settings.settings)
     dts = np.asarray(settings.dts, dtype=float)
     j = int(np.argmin(dts)) if dt is None else int(np.argmin(np.abs(dts - dt)))
     negative = np.asarray(settings.negative_dt, dtype=float)[:, :, j]  # networks × settings × seeds
-    others = [names.index(n) for n in names if n != "batch"]
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.log(negative[:, names.index("batch")]) - np.mean(np.log(negative[:, others]), axis=1)
+        return np.log(negative[:, names.index("batch")]) - np.log(negative[:, names.index(comparator)])
+
+
+def drift_at_time(settings, share: float) -> np.ndarray:
+    """The energy drift D of every run read at ``share`` of its learning time (the tail median of the
+    cumulative account up to that step, from the Result's ``energy`` curves): networks × settings × dts ×
+    seeds, NaN where the run diverged."""
+    from uniq_core import probes
+
+    curves = np.asarray(settings.energy, dtype=float)
+    out = np.full(curves.shape[:-1], np.nan)
+    for j, steps in enumerate(np.asarray(settings.steps, dtype=int)):
+        end = max(2, int(round(share * steps)))
+        for index in np.ndindex(curves.shape[0], curves.shape[1], curves.shape[3]):
+            a, b, seed = index
+            curve = curves[a, b, j, seed, : end + 1]
+            out[a, b, j, seed] = probes.tail_drift(curve, 1.0) if np.isfinite(curve).all() else np.nan
+    return out
 
 
 def row_batchnorm_fails(settings, settings_config) -> Verdict:
     """Chapter 4, finding (b), decided by the write-up's reversibility probe, ΔNEGdt, which can fail for any
-    setting: train-mode BatchNorm "systematically fails" where its ΔNEGdt exceeds the other settings' by more
-    than the stated margin on every network, and the claim fails where it stays below that margin (:func:`batchnorm_excess`, the log ratio paired by seed; the
-    interval rule per network at a level corrected for the number of networks, combined by
-    :func:`~uniq_core.rules.grid_rule`). At β < 1 the −dt map damps on the way back too and returns to no
-    setting's start; the comparison asks whether train-mode BatchNorm returns worse than the others. The Ω
-    half holds by construction for gradient forces, train-mode BatchNorm's included: it is reported, as is
-    the book's exact round trip."""
-    batch = list(settings.settings).index("batch")
+    setting: train-mode BatchNorm "systematically fails" where its ΔNEGdt exceeds each comparator's
+    (:data:`BATCHNORM_COMPARATORS`, settings that start from the same state) by more than the stated margin,
+    on every network; it fails where it stays below that margin (:func:`batchnorm_excess`, the log ratio
+    paired by seed; per network × comparator cell the interval rule at a level corrected for the number of
+    cells, combined by :func:`~uniq_core.rules.grid_rule`). At β < 1 the −dt map damps on the way back too
+    and returns to no setting's start, so the ratio asks only whether train-mode BatchNorm returns worse. The
+    exact reversal and Ω hold to rounding for train-mode BatchNorm as for every gradient force: they are
+    reported as what they are, the map as built is reversible and symplectic. No positive control (a force
+    that reads the running statistics) is built."""
+    names = list(settings.settings)
+    batch = names.index("batch")
+    comparators = [c for c in BATCHNORM_COMPARATORS if c in names]
     dts = np.asarray(settings.dts, dtype=float)
     order = np.argsort(dts)
     omega = np.asarray(settings.omega, dtype=float)[:, batch]
-    negative = np.asarray(settings.negative_dt, dtype=float)[:, :, order[0]]
-    n_networks = len(settings.networks)
+    round_trip = np.asarray(settings.round_trip, dtype=float)[:, batch]
+    n_cells = len(settings.networks) * len(comparators)
 
     def decide(margin: float = BATCHNORM_MARGIN, dt: float = float(dts[order[0]]),
                confidence: float = rules.CONFIDENCE) -> Decision:
-        excess = batchnorm_excess(settings, dt)
-        level = 1 - (1 - confidence) / n_networks
-        per_network = [rules.interval_rule(row, null=float(np.log1p(margin)), direction=1, confidence=level)
-                       for row in excess]
-        finite = excess[np.isfinite(excess)]
-        lows = [d.low for d in per_network]
-        highs = [d.high for d in per_network]
-        return Decision(rules.grid_rule([d.word for d in per_network]),
-                        float(np.exp(np.mean(finite))) if finite.size else float("nan"),
-                        float(np.exp(np.nanmin(lows))) if np.isfinite(lows).any() else float("nan"),
-                        float(np.exp(np.nanmax(highs))) if np.isfinite(highs).any() else float("nan"),
-                        min(d.n_units for d in per_network),
-                        "ratio train-mode BatchNorm / other settings; per network a "
-                        f"{level:.1%} t-interval over seeds of the log ratio at Δt = {_g(dt)}: "
-                        + "; ".join(f"{n} {d.word}" for n, d in zip(settings.networks, per_network)),
-                        "interval_rule", f"claim: ratio above {_g(1 + margin)} (holds when the interval is "
-                                         f"above it, fails when below); at least {rules.MIN_UNITS} seeds per network")
+        level = 1 - (1 - confidence) / max(n_cells, 1)
+        cells = []
+        for comparator in comparators:
+            excess = batchnorm_excess(settings, comparator, dt)
+            for network, row in zip(settings.networks, excess):
+                cells.append((f"{network} against {comparator}",
+                              rules.interval_rule(row, null=float(np.log1p(margin)), direction=1, confidence=level)))
+        means = np.array([d.value for _, d in cells], dtype=float)
+        text = "; ".join(f"{label} {np.exp(d.value):.2f}" + (f" [{np.exp(d.low):.2f}, {np.exp(d.high):.2f}]"
+                                                              if np.isfinite(d.low) else "") + f" {d.word}"
+                         for label, d in cells)
+        return Decision(rules.grid_rule([d.word for _, d in cells]),
+                        float(np.exp(np.nanmedian(means))) if np.isfinite(means).any() else float("nan"),
+                        n_units=min(d.n_units for _, d in cells),
+                        interval_kind=f"ratio train-mode BatchNorm / comparator at Δt = {_g(dt)}, per network × "
+                                      f"comparator a {level:.1%} t-interval over seeds: {text}",
+                        rule="interval_rule",
+                        thresholds=f"claim: ratio above {_g(1 + margin)} in every cell (holds when its interval is "
+                                   f"above, fails when below); at least {rules.MIN_UNITS} seeds per cell")
 
     choices = {"margin": (0.1, 0.5), "confidence": CONFIDENCES}
     if len(dts) >= 3:
@@ -697,12 +729,13 @@ def row_batchnorm_fails(settings, settings_config) -> Verdict:
     decision = rules.robust(decide, choices, margin=BATCHNORM_MARGIN, dt=float(dts[order[0]]),
                             confidence=rules.CONFIDENCE)
     return _verdict("batchnorm_fails", decision,
-                    "train-mode BatchNorm's ΔNEGdt over the other settings' (geometric mean over seeds and networks)",
-                    f"SimpleCNN and ResNet, β = {_g(float(getattr(settings_config, 'beta', float('nan'))))}; ΔNEGdt "
-                    f"{_g(_smallest(negative))} to {_g(_largest(negative))} of the path for every setting at the "
-                    f"smallest step (at β < 1 no setting returns); Ω error of train-mode BatchNorm "
-                    f"{_g(_smallest(omega))} to {_g(_largest(omega))}, rounding, as for any gradient force",
-                    "An interval above the margin on every network would make it hold.")
+                    "train-mode BatchNorm's ΔNEGdt over the comparator's (median over cells)",
+                    f"SimpleCNN and a small ResNet, β = {_g(float(getattr(settings_config, 'beta', float('nan'))))}, "
+                    f"against GroupNorm and calibrated frozen BatchNorm (write-up: ResNet-18); at β < 1 the −dt map "
+                    f"returns to no setting's start; train-mode BatchNorm's exact return error "
+                    f"{_g(_smallest(round_trip))} to {_g(_largest(round_trip))} and Ω error {_g(_smallest(omega))} "
+                    f"to {_g(_largest(omega))}, rounding: as built, the map is reversible and symplectic",
+                    "An interval above the margin in every network × comparator cell would make it hold.")
 
 
 def row_dose_response(settings_dose) -> Verdict:
@@ -722,24 +755,22 @@ def row_dose_response(settings_dose) -> Verdict:
                     "threshold as the momentum varies would make it hold.")
 
 
-def _mass_choices(mass) -> tuple[dict[str, tuple[float, ...]], float, float]:
-    """The thresholds and horizon factors a mass Result measured besides the chapter's (threshold, horizon
-    factor 1), as ``rules.robust`` choices, with the chapter's pair."""
+def _mass_settings(mass) -> tuple[dict[str, tuple[float, float]], str]:
+    """Every (threshold, horizon factor) pair a mass Result measured, labelled "threshold D at f·T", and the
+    chapter's label (its middle threshold at factor 1). A Result without a grid has only the chapter's."""
     thresholds = [float(t) for t in np.asarray(getattr(mass, "thresholds", []), dtype=float)]
     factors = [float(f) for f in np.asarray(getattr(mass, "horizon_factors", []), dtype=float)]
-    default_threshold = float(thresholds[len(thresholds) // 2]) if thresholds else float("nan")
-    choices: dict[str, tuple[float, ...]] = {}
-    if len(thresholds) >= 3:
-        choices["threshold"] = tuple(thresholds)
-    if len(factors) >= 2:
-        choices["horizon"] = tuple(factors)
-    return choices, default_threshold, 1.0
+    if not thresholds:
+        return {"chapter's": (float("nan"), 1.0)}, "chapter's"
+    settings = {f"{_g(t)} at {_g(f)}·T": (t, f) for t in thresholds for f in factors}
+    return settings, f"{_g(thresholds[len(thresholds) // 2])} at 1·T"
 
 
-def _mass_slopes_at(mass, threshold: float, horizon: float) -> np.ndarray:
-    """Per-seed exponents at one threshold and horizon factor (the chapter's when the Result has no grid)."""
+def _mass_slopes_at(mass, setting: tuple[float, float]) -> np.ndarray:
+    """Per-seed exponents at one (threshold, horizon factor); the chapter's when the Result has no grid."""
     if not hasattr(mass, "slopes_by"):
         return np.asarray(mass.slopes, dtype=float)
+    threshold, horizon = setting
     a = int(np.argmin(np.abs(np.asarray(mass.thresholds, dtype=float) - threshold)))
     b = int(np.argmin(np.abs(np.asarray(mass.horizon_factors, dtype=float) - horizon)))
     return np.asarray(mass.slopes_by, dtype=float)[a, b]
@@ -748,24 +779,27 @@ def _mass_slopes_at(mass, threshold: float, horizon: float) -> np.ndarray:
 def row_mass_scaling(mass) -> Verdict:
     """Chapter 4: per-seed exponents of dt_zero against M at a fixed physical horizon, against the claimed
     1/2 within a stated tolerance (:func:`~uniq_core.rules.value_rule`; censored dt_zero left out), recomputed
-    at the other thresholds and horizons measured. Over a fixed number of steps the exponent is 1/2 by an
-    identity of the map, which cannot fail; the row names both protocols and the one-line theory's exponent,
-    1, for any network (:func:`uniq_core.probes.switching_drift`)."""
-    choices, threshold, horizon = _mass_choices(mass)
+    at every threshold × horizon pair measured (jointly, not one at a time). Over a fixed number of steps
+    the exponent is 1/2 by an identity of the map, which cannot fail; the row names both protocols and the
+    one-line theory's exponent, 1 for any network where the runs are long
+    (:func:`uniq_core.probes.switching_drift`)."""
+    settings, default = _mass_settings(mass)
 
-    def decide(tolerance: float = MASS_TOLERANCE, confidence: float = rules.CONFIDENCE, threshold: float = threshold,
-               horizon: float = horizon) -> Decision:
-        return rules.value_rule(_mass_slopes_at(mass, threshold, horizon), claimed=MASS_EXPONENT,
-                                tolerance=tolerance, confidence=confidence)
+    def decide(tolerance: float = MASS_TOLERANCE, confidence: float = rules.CONFIDENCE, **rest: str) -> Decision:
+        return rules.value_rule(_mass_slopes_at(mass, settings[rest.get("threshold and horizon", default)]),
+                                claimed=MASS_EXPONENT, tolerance=tolerance, confidence=confidence)
 
-    decision = rules.robust(decide, {"tolerance": (0.05, 0.2), "confidence": CONFIDENCES, **choices},
-                            tolerance=MASS_TOLERANCE, confidence=rules.CONFIDENCE, threshold=threshold,
-                            horizon=horizon)
+    choices = {"tolerance": (0.05, 0.2), "confidence": CONFIDENCES}
+    if len(settings) >= 2:
+        choices["threshold and horizon"] = tuple(settings)
+    decision = rules.robust(decide, choices, tolerance=MASS_TOLERANCE, confidence=rules.CONFIDENCE,
+                            **{"threshold and horizon": default})
     theory = np.asarray(getattr(mass, "predicted_slopes", []), dtype=float)
     return _verdict("mass_scaling", decision, "exponent of dt_zero against M at a fixed physical horizon (claim: 1/2)",
-                    f"SimpleCNN, masses {_seeds_text(getattr(mass, 'masses', []))}, per-seed exponents {_seeds_text(mass.slopes)}; "
-                    "over a fixed number of steps 1/2 is an identity of the map (cannot fail); the drift's one-line "
-                    "theory predicts 1 for any network"
+                    f"SimpleCNN, masses {_seeds_text(getattr(mass, 'masses', []))}, per-seed exponents "
+                    f"{_seeds_text(mass.slopes)} (dt_zero reached in fewer than a dozen steps censored); over a "
+                    "fixed number of steps 1/2 is an identity of the map (cannot fail); the drift's one-line "
+                    "theory predicts 1 for any network over long runs"
                     + (f" ({_seeds_text(theory)} from tr Σ_g at θ_0)" if theory.size else ""),
                     "An interval over at least five seeds within the tolerance of 1/2 would make it hold; one "
                     "excluding 1/2, fail.")
@@ -775,30 +809,32 @@ def row_deeper_deviate(mass, resnet_mass) -> Verdict:
     """Chapter 4: the ResNet's exponent minus the SimpleCNN's, paired by seed. "Deviate" holds when the
     difference's interval lies outside ± the stated margin and fails when it lies inside: the value rule on
     the difference (claimed 0), with its words swapped (:func:`~uniq_core.rules.value_rule`); recomputed at
-    the other thresholds and horizons measured. The one-line theory predicts no deviation (exponent 1 for
-    both)."""
+    every threshold × horizon pair measured. The one-line theory predicts no deviation (exponent 1 for both)."""
     swap = {HOLDS: FAILS, FAILS: HOLDS}
-    choices, threshold, horizon = _mass_choices(mass)
+    settings, default = _mass_settings(mass)
 
-    def difference(threshold: float, horizon: float) -> np.ndarray:
-        deep, shallow = _mass_slopes_at(resnet_mass, threshold, horizon), _mass_slopes_at(mass, threshold, horizon)
+    def difference(setting: str) -> np.ndarray:
+        deep, shallow = _mass_slopes_at(resnet_mass, settings[setting]), _mass_slopes_at(mass, settings[setting])
         count = min(len(deep), len(shallow))
         return deep[:count] - shallow[:count]
 
-    def decide(margin: float = DEVIATION_MARGIN, confidence: float = rules.CONFIDENCE, threshold: float = threshold,
-               horizon: float = horizon) -> Decision:
-        same = rules.value_rule(difference(threshold, horizon), claimed=0.0, tolerance=margin, confidence=confidence)
+    def decide(margin: float = DEVIATION_MARGIN, confidence: float = rules.CONFIDENCE, **rest: str) -> Decision:
+        same = rules.value_rule(difference(rest.get("threshold and horizon", default)), claimed=0.0,
+                                tolerance=margin, confidence=confidence)
         return replace(same, word=swap.get(same.word, same.word),
                        thresholds=f"deviation: interval outside ± {_g(margin)}; none: inside it; "
                                   f"{confidence:.0%} level; at least {rules.MIN_UNITS} seeds")
 
-    decision = rules.robust(decide, {"margin": (0.05, 0.2), "confidence": CONFIDENCES, **choices},
-                            margin=DEVIATION_MARGIN, confidence=rules.CONFIDENCE, threshold=threshold, horizon=horizon)
+    choices = {"margin": (0.05, 0.2), "confidence": CONFIDENCES}
+    if len(settings) >= 2:
+        choices["threshold and horizon"] = tuple(settings)
+    decision = rules.robust(decide, choices, margin=DEVIATION_MARGIN, confidence=rules.CONFIDENCE,
+                            **{"threshold and horizon": default})
     deep = np.asarray(resnet_mass.slopes, dtype=float)
     shallow = np.asarray(mass.slopes, dtype=float)
     return _verdict("deeper_deviate", decision, "ResNet's mass exponent minus SimpleCNN's, paired by seed",
-                    f"fixed physical horizon; ResNet {_seeds_text(deep)}, SimpleCNN {_seeds_text(shallow)}; the "
-                    "one-line theory predicts exponent 1 for both, no deviation",
+                    f"fixed physical horizon; small ResNet {_seeds_text(deep)}, SimpleCNN {_seeds_text(shallow)}; the one-line theory predicts "
+                    "exponent 1 for both, no deviation; write-up: ResNet-18",
                     "An interval over at least five seeds excluding 0 would make it hold.")
 
 
