@@ -59,6 +59,20 @@ class WeightGrid:
         return out
 
 
+#: A fit has converged when the last doubling of its steps changed R² by less than this share of R².
+CONVERGED_CHANGE = 0.1
+
+
+def fit_converged(r2_by_steps: np.ndarray) -> bool:
+    """Whether R² over fits of doubling length (each with its own full schedule) has flattened: the last
+    doubling changed it by less than :data:`CONVERGED_CHANGE` of its value. A fit still improving measures
+    its budget of steps, not the target."""
+    values = np.asarray(r2_by_steps, dtype=float)
+    if values.size < 2 or not np.isfinite(values[-2:]).all():
+        return False
+    return bool(abs(values[-1] - values[-2]) < CONVERGED_CHANGE * max(abs(values[-1]), 1e-12))
+
+
 def permute_within(grid: WeightGrid, rng: np.random.Generator) -> np.ndarray:
     """The grid's normalised values with each matrix's entries permuted among themselves: the null that keeps
     every matrix's value distribution (and scale) and destroys only the order inside it. A permutation across

@@ -48,7 +48,6 @@ POSITION_CONFIDENCE = 0.95  # of the paired t-interval of R²(weights) − R²(p
 ENTROPY_BOOTSTRAP = 50  # bootstrap resamples of the entropy estimate
 NULLS = ("mean", "zeros", "permuted")  #: replacements of each matrix that delete what it stores
 LOW_RANK_K = 8  #: the rank at which the first matrix's energy share is compared with a Gaussian matrix's
-CONVERGED_CHANGE = 0.1  #: a fit is converged when the last doubling of its steps changed R² by less than this share
 VALUE_TOLERANCE = 0.01  #: R² within this of Gaussian values' at the same rate: as compressible as Gaussian values
 ENTROPY_SCALES = ("raw", "standardised")  #: entropy of the weight values, or of their standardised shape
 
@@ -741,13 +740,6 @@ def _recovers_planted_share(result: DnaResult) -> bool:
     return bool(result.r2_smooth >= RECOVERY_FRACTION * result.planted_share and result.r2_smooth > result.r2_permuted)
 
 
-def _converged(by_steps: np.ndarray) -> bool:
-    """R² over fits of growing length is flat: the last doubling of the steps changed it by less than
-    :data:`CONVERGED_CHANGE` of its value."""
-    by_steps = np.asarray(by_steps, dtype=float)
-    return bool(abs(by_steps[-1] - by_steps[-2]) < CONVERGED_CHANGE * max(abs(by_steps[-1]), 1e-12))
-
-
 def _positive_control_findings(result: DnaResult, config: DnaConfig) -> dict[str, float | int | str]:
     """``pc_*``: the fit of the planted smooth share; ``cv_*``: R² against steps; ``claim_r2``: the claimed
     PSNR as R² on these weights."""
@@ -762,7 +754,7 @@ def _positive_control_findings(result: DnaResult, config: DnaConfig) -> dict[str
         "pc_steps": int(config.steps),
         "pc_verdict": "recovers" if recovers else "does not recover",
         "pc_meaning": ("so a failure on the weights is a property of the weights, not of the fitter"
-                       if recovers and _converged(by_steps) else
+                       if recovers and dna.fit_converged(by_steps) else
                        "so the fitter finds a smooth share of this size; but its fit of the weights is still "
                        "improving with more steps, so their R² measures the budget of steps as much as the weights"
                        if recovers else "so a failure on the weights may be the fitter's"),

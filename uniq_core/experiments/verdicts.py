@@ -935,9 +935,13 @@ def row_thin_subset(divergence) -> Verdict:
 def _at_claimed_ratio(key: str, minilm, claimed_ratio: float, values: np.ndarray, claimed: float,
                       quantity: str, per_seed: str) -> Verdict:
     """A quality of the SIREN fit per fitting seed, above a claimed level, at the claimed compression
-    (:func:`~uniq_core.rules.interval_rule`); a smaller compression than claimed is not the claim."""
+    (:func:`~uniq_core.rules.interval_rule`); a smaller compression than claimed is not the claim, and a fit
+    still improving with more steps decides nothing (:func:`_unconverged`)."""
+    unconverged = _unconverged(minilm)
     if minilm.ratio < claimed_ratio:
         decision = rules.untestable_rule(f"a fit at the claimed {_g(claimed_ratio)}× compression")
+    elif unconverged is not None:
+        decision = rules.robust(lambda: unconverged, {})
     else:
         decision = rules.robust(lambda confidence=rules.CONFIDENCE: rules.interval_rule(
             values, null=claimed, confidence=confidence), {"confidence": CONFIDENCES}, confidence=rules.CONFIDENCE)
@@ -953,13 +957,32 @@ def row_siren_psnr(minilm, claimed_psnr: float, claimed_ratio: float) -> Verdict
                              claimed_psnr, "SIREN PSNR on MiniLM, dB", "PSNR (dB)")
 
 
+def _unconverged(minilm) -> Decision | None:
+    """The instrument rule when the SIREN's fit is still improving with more steps
+    (:func:`uniq_core.dna.fit_converged`): its R² then measures the budget of steps, not the weights."""
+    from uniq_core import dna
+
+    by_steps = np.asarray(getattr(minilm, "r2_siren_by_steps", []), dtype=float)
+    if by_steps.size < 2 or dna.fit_converged(by_steps):
+        return None
+    steps = np.asarray(getattr(minilm, "convergence_steps", np.arange(by_steps.size)), dtype=int)
+    return rules.instrument_rule("the fit is still improving: R² " + " → ".join(_g(v) for v in by_steps)
+                                 + " at " + " / ".join(str(n) for n in steps) + " steps; a fit run to a flat R² "
+                                 "would decide it", float(by_steps[-1]))
+
+
 def row_manifold(minilm) -> Verdict:
     """Chapter 6: R² of the SIREN on the weights minus R² on its own permutation of them, paired per seed
-    (:func:`~uniq_core.rules.interval_rule` with the stated margin: an excess bounded below it fails)."""
+    (:func:`~uniq_core.rules.interval_rule` with the stated margin: an excess bounded below it fails). While
+    the fit is still improving with more steps (:func:`_unconverged`), it decides nothing."""
     excess = np.asarray(minilm.r2_siren_seeds, dtype=float) - np.asarray(minilm.r2_permuted_seeds, dtype=float)
-    decision = rules.robust(lambda margin=PATTERN_MARGIN, confidence=rules.CONFIDENCE: rules.interval_rule(
-        excess, margin=margin, confidence=confidence), {"margin": (0.005, 0.02), "confidence": CONFIDENCES},
-        margin=PATTERN_MARGIN, confidence=rules.CONFIDENCE)
+    unconverged = _unconverged(minilm)
+    if unconverged is not None:
+        decision = rules.robust(lambda: unconverged, {})
+    else:
+        decision = rules.robust(lambda margin=PATTERN_MARGIN, confidence=rules.CONFIDENCE: rules.interval_rule(
+            excess, margin=margin, confidence=confidence), {"margin": (0.005, 0.02), "confidence": CONFIDENCES},
+            margin=PATTERN_MARGIN, confidence=rules.CONFIDENCE)
     return _verdict("manifold", decision, "R² of the SIREN minus R² on permuted weights",
                     f"MiniLM matrices at the claimed ratio; per-seed excess {_seeds_text(excess)}",
                     "A SIREN that explains more of the weights than of the same weights shuffled would make it hold.")
@@ -1041,11 +1064,14 @@ def row_multiscale(minilm) -> Verdict:
 
 def row_compressible(minilm) -> Verdict:
     """Chapter 6: the SIREN's R² minus the best of the SVD and the Lloyd–Max quantiser at the same bits, per
-    fitting seed, above 0 (:func:`~uniq_core.rules.interval_rule`)."""
+    fitting seed, above 0 (:func:`~uniq_core.rules.interval_rule`); not decided while the fit is still
+    improving (:func:`_unconverged`)."""
     best_other = max(float(minilm.r2_svd), float(minilm.r2_quantised))
     excess = np.asarray(minilm.r2_siren_seeds, dtype=float) - best_other
-    decision = rules.robust(lambda confidence=rules.CONFIDENCE: rules.interval_rule(
-        excess, confidence=confidence), {"confidence": CONFIDENCES}, confidence=rules.CONFIDENCE)
+    unconverged = _unconverged(minilm)
+    decision = rules.robust(lambda: unconverged, {}) if unconverged is not None else rules.robust(
+        lambda confidence=rules.CONFIDENCE: rules.interval_rule(excess, confidence=confidence),
+        {"confidence": CONFIDENCES}, confidence=rules.CONFIDENCE)
     return _verdict("compressible", decision, "SIREN R² minus the best of SVD and quantiser at the same bits",
                     f"SVD R² {_g(float(minilm.r2_svd))}, quantiser R² {_g(float(minilm.r2_quantised))}; per-seed "
                     f"excess {_seeds_text(excess)}",
