@@ -514,6 +514,7 @@ class WeightEntropyConfig(ConfigBase):
     weight_decays: tuple[float, ...] = (0.0, 0.01, 0.1)
     n_seeds: int = 5
     seed: int = 0
+    device: str = "auto"
 
     def __post_init__(self) -> None:
         check_number("hidden", self.hidden, low=1, high=4096, integer=True)
@@ -527,6 +528,7 @@ class WeightEntropyConfig(ConfigBase):
         check_numbers("weight_decays", self.weight_decays, low=0.0, high=10.0)
         check_number("n_seeds", self.n_seeds, low=2, high=100, integer=True)
         check_number("seed", self.seed, low=0, integer=True)
+        check_choice("device", self.device, runtime.DEVICES)
 
     @classmethod
     def quick(cls) -> "WeightEntropyConfig":
@@ -573,25 +575,26 @@ def _trained_and_initial(config: WeightEntropyConfig, init: str, weight_decay: f
                          ) -> tuple[list[np.ndarray], list[np.ndarray], float]:
     """Each weight matrix's values (biases left out) of one digits MLP at initialisation and after plain
     minibatch SGD, and its test accuracy."""
-    dataset = data.load("digits", n_train=1347, seed=seed, device="cpu")
+    device = runtime.device(config.device)
+    dataset = data.load("digits", n_train=1347, seed=seed, device=device)
     runtime.seed_everything(seed)
-    model = models.MLP(dataset.n_features, (config.hidden,), dataset.n_classes)
+    model = models.MLP(dataset.n_features, (config.hidden,), dataset.n_classes).to(device)
     layers = [model[1], model[3]]
     if init == "gaussian":
         with torch.no_grad():
             for layer in layers:
                 layer.weight.normal_(0.0, 1.0 / np.sqrt(3 * layer.in_features))  # the uniform default's std
-    initial = [layer.weight.detach().double().numpy().ravel().copy() for layer in layers]
+    initial = [layer.weight.detach().double().cpu().numpy().ravel().copy() for layer in layers]
     optimiser = torch.optim.SGD(model.parameters(), lr=config.lr, weight_decay=weight_decay)
     steps = replicas.steps_for_epochs(len(dataset.x_train), config.batch_size, config.epochs)
-    plan = replicas.make_batch_plan(len(dataset.x_train), config.batch_size, steps, seed=seed)[0]
+    plan = replicas.make_batch_plan(len(dataset.x_train), config.batch_size, steps, seed=seed)[0].to(device)
     for index in plan:
         optimiser.zero_grad()
         torch.nn.functional.cross_entropy(model(dataset.x_train[index]), dataset.y_train[index]).backward()
         optimiser.step()
     with torch.no_grad():
         accuracy = float((model(dataset.x_test).argmax(-1) == dataset.y_test).float().mean())
-    return initial, [layer.weight.detach().double().numpy().ravel() for layer in layers], accuracy
+    return initial, [layer.weight.detach().double().cpu().numpy().ravel() for layer in layers], accuracy
 
 
 def run_weight_entropy(config: WeightEntropyConfig, *, progress: bool = True, use_cache: bool = True
