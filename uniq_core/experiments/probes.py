@@ -459,7 +459,8 @@ class MassConfig(ConfigBase):
 
     @classmethod
     def quick(cls) -> "MassConfig":
-        return cls(thresholds=(0.005, 0.01, 0.02))  # a narrower range of thresholds: fewer small steps to run
+        # the tests' and CI's scale: no lightest mass and a narrower range of thresholds, fewer small steps to run
+        return cls(masses=(0.25, 0.5, 1.0), thresholds=(0.005, 0.01, 0.02))
 
     @classmethod
     def standard(cls) -> "MassConfig":
