@@ -83,6 +83,38 @@ def test_siren_initialisation_and_a_fit_of_a_smooth_pattern():
         dna.Siren(frequencies="many")
 
 
+def test_a_fit_until_flat_is_adam_until_its_first_halving_and_stops_only_on_a_flat_running_r2():
+    import torch
+
+    rng = np.random.default_rng(0)
+    grid = dna.weight_grid({"a": rng.standard_normal((20, 30)), "b": rng.standard_normal((30, 10))})
+    # before any halving, the same steps as torch's Adam at a constant step size from the same seed
+    generator = torch.Generator().manual_seed(3)
+    torch.manual_seed(3)
+    model = dna.Siren(16, 3, 30.0, in_features=4)
+    optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x, y = torch.as_tensor(grid.coordinates), torch.as_tensor(grid.values, dtype=torch.float32)
+    for _ in range(40):
+        index = torch.randint(0, len(y), (256,), generator=generator)
+        loss = torch.mean((model(x[index]) - y[index]) ** 2)
+        optimiser.zero_grad(), loss.backward(), optimiser.step()
+    short = dna.fit_until_flat(grid, seed=3, hidden=16, layers=3, batch_size=256, max_steps=40, check_every=1000)
+    with torch.no_grad():
+        np.testing.assert_array_equal(short.reconstruction, model(x).double().numpy())
+    assert not short.converged and list(short.check_steps) == [40]  # a fit stopped by its cap has not converged
+    # a smooth target: the step size is halved on plateaus and the fit stops flat, well before its cap
+    t = np.linspace(-1, 1, 24)
+    smooth = dna.weight_grid({"w": np.outer(np.sin(3 * t), np.cos(2 * t))})
+    fit = dna.fit_until_flat(smooth, seed=0, hidden=24, layers=2, omega0=10.0, lr=3e-3, batch_size=256,
+                             max_steps=20_000, check_every=50)
+    assert fit.converged and fit.steps < 20_000 and fit.r2_running[-1] > 0.99
+    assert fit.lr_running[-1] == pytest.approx(3e-3 / 2 ** dna.PLATEAU_HALVINGS) and np.all(np.diff(fit.lr_running) <= 0)
+    assert fit.r2_running[-1] == pytest.approx(dna.r_squared(smooth.values, fit.reconstruction), abs=1e-6)
+    assert len(fit.loss) == fit.steps and np.isfinite(fit.loss).all()
+    with pytest.raises(ValueError, match="max_steps"):
+        dna.fit_until_flat(smooth, max_steps=0)
+
+
 def test_minilm_weights_come_from_the_wheel():
     weights = dna.load_minilm(["encoder.layer.0.attention.self.query.weight"])
     assert weights["encoder.layer.0.attention.self.query.weight"].shape == (384, 384)

@@ -7,8 +7,8 @@ from uniq_core.experiments import dna as chapter
 
 
 def test_digits_mlp_with_controls_baselines_and_rate_distortion():
-    result = chapter.run_dna(chapter.DnaConfig(source="digits_mlp", hidden=8, layers=2, steps=50, batch_size=2048,
-                                               n_seeds=2, frequencies="both"), progress=False)
+    result = chapter.run_dna(chapter.DnaConfig(source="digits_mlp", hidden=8, layers=2, steps=50, check_every=20,
+                                               batch_size=2048, n_seeds=2, frequencies="both"), progress=False)
     assert result.n_weights == 64 * 32 + 32 * 10 and result.ratio == pytest.approx(result.n_weights / result.n_params)
     for value in (result.psnr_siren, result.psnr_permuted, result.psnr_svd, result.psnr_constant, result.psnr_multi,
                   result.psnr_smooth):
@@ -21,9 +21,13 @@ def test_digits_mlp_with_controls_baselines_and_rate_distortion():
     assert result.position_low <= result.position_excess <= result.position_high
     assert 0 <= result.r2_rowcol < 1  # the row-and-column null is fitted too
     assert result.position_excess == pytest.approx(np.mean(result.r2_siren_seeds - result.r2_permuted_seeds))
-    # separate fits of S/4, S/2 and S steps; the last is the seed-0 fit itself
-    assert list(result.convergence_steps) == [12, 25, 50] and result.r2_siren_by_steps[-1] == result.r2_siren
-    assert result.r2_smooth_by_steps[-1] == result.r2_smooth and result.planted_share == chapter.PLANTED_SHARE
+    # every fit runs until flat or to the cap: 50 steps cannot flatten, so every fit stops at the cap unconverged;
+    # the running R² is read every check_every steps and at the last step, and its last read is the final R²
+    assert list(result.steps_seeds) == list(result.steps_permuted_seeds) == [50, 50]
+    assert not result.converged_seeds.any() and not result.converged_permuted_seeds.any() and not chapter.all_converged(result)
+    assert result.check_steps_siren[-1] == 50 and result.r2_running_siren[-1] == pytest.approx(result.r2_siren, abs=1e-6)
+    assert result.r2_running_smooth[-1] == pytest.approx(result.r2_smooth, abs=1e-6)
+    assert result.planted_share == chapter.PLANTED_SHARE and result.lr_running_siren[0] == 1e-3
     assert 0 < result.weight_change < 10 and result.entropy_trained_se > 0 and result.entropy_init_se > 0
     # rate bookkeeping: the SIREN at 32/16/8 bits, the quantiser within the SIREN's 32-bit budget
     np.testing.assert_allclose(result.rd_siren_rate[:2], [32 * result.n_params / result.n_weights,

@@ -496,9 +496,11 @@ def test_dna_rows_wait_for_a_converged_fit():
     five = 0.995 + 0.001 * np.arange(-2, 3)
     improving = SimpleNamespace(ratio=22.0, r2_siren_seeds=five, psnr_siren_seeds=45.0 + 0.1 * np.arange(5),
                                 r2_permuted_seeds=np.zeros(5), r2_svd=0.5, r2_quantised=0.6,
-                                r2_siren_by_steps=np.array([0.003, 0.005, 0.012]), convergence_steps=np.array([250, 500, 1000]))
+                                converged_seeds=np.array([True] * 4 + [False]), converged_permuted_seeds=np.ones(5, bool),
+                                check_steps_siren=np.array([250, 500, 750, 1000]),
+                                r2_running_siren=np.array([0.003, 0.005, 0.008, 0.012]))
     for row in (v.row_manifold(improving), v.row_siren_r2(improving, 22.0), v.row_siren_psnr(improving, 40.0, 22.0),
                 v.row_compressible(improving)):
-        assert row.verdict == v.UNRESOLVED and row.rule == "instrument_rule" and "still improving" in row.interval_kind
-    flat = SimpleNamespace(**{**vars(improving), "r2_siren_by_steps": np.array([0.99, 0.995, 0.996])})
+        assert row.verdict == v.UNRESOLVED and row.rule == "instrument_rule" and "still rising" in row.interval_kind
+    flat = SimpleNamespace(**{**vars(improving), "converged_seeds": np.ones(5, bool)})
     assert v.row_siren_r2(flat, 22.0).verdict == v.HOLDS and v.row_manifold(flat).verdict == v.HOLDS

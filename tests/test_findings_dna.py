@@ -26,7 +26,7 @@ def transformer(digits):
     return dataclasses.replace(digits, cosine_siren=np.array([0.97, 0.95]), cosine_svd=np.array([0.99, 0.98]),
                                cosine_quantised=np.array([0.90, 0.92]),
                                cosine_nulls=np.array([[0.97, 0.95], [0.96, 0.95], [0.5, 0.4]]),
-                               r2_siren_by_steps=np.full(len(digits.r2_siren_by_steps), 0.5))  # a converged fit
+                               converged_seeds=np.ones(2, bool), converged_permuted_seeds=np.ones(2, bool))  # converged fits
 
 
 def _sweep(result):
@@ -66,7 +66,7 @@ def test_every_glue_name_of_the_chapter_is_found_and_every_value_is_a_plain_numb
     assert names <= set(values), sorted(names - set(values))
     for name, value in values.items():
         assert type(value) in (int, float, str), (name, type(value))
-    assert values["ml_seeds"] == values["dm_seeds"] == 2 and values["cv_steps"] == "1 / 2 / 5"
+    assert values["ml_seeds"] == values["dm_seeds"] == 2 and values["cv_steps_high"] == 5
     assert values["siren_bits"] == "32/16/8" and values["planted_bandwidths"] == "1–2" and values["confidence"] == 95.0
 
 
@@ -83,13 +83,11 @@ def test_a_result_read_back_from_disk_says_the_same(tmp_path, transformer, digit
 
 
 def test_the_positive_control_is_recovered_only_at_the_recovery_fraction_and_above_the_permuted_fit(transformer):
-    converged = np.array([0.1, 0.1, 0.1])
-    recovered = said(dataclasses.replace(transformer, r2_smooth=0.45, planted_share=0.5, r2_permuted=0.1,
-                                         r2_siren_by_steps=converged))
+    recovered = said(dataclasses.replace(transformer, r2_smooth=0.45, planted_share=0.5, r2_permuted=0.1))
     assert recovered["pc_verdict"] == "recovers" and recovered["pc_recovered"] == pytest.approx(0.9)
     assert recovered["pc_meaning"].endswith("not of the fitter")
     improving = said(dataclasses.replace(transformer, r2_smooth=0.45, planted_share=0.5, r2_permuted=0.1,
-                                         r2_siren_by_steps=np.array([0.003, 0.005, 0.012])))
+                                         converged_permuted_seeds=np.array([True, False])))
     assert improving["pc_meaning"].endswith("the budget of steps as much as the weights")
     short = said(dataclasses.replace(transformer, r2_smooth=0.35, planted_share=0.5, r2_permuted=0.1))
     assert short["pc_verdict"] == "does not recover" and short["pc_recovered"] == pytest.approx(0.7)
@@ -138,7 +136,7 @@ def test_the_claim_holds_only_at_its_psnr_and_its_ratio_over_five_seeds(transfor
     two = said(dataclasses.replace(transformer, psnr_siren_seeds=np.array([29.0, 31.0]), ratio=25.0))
     assert two["claim_siren_psnr"] == "not resolved"  # two seeds give values, not an interval
     improving = said(dataclasses.replace(transformer, psnr_siren_seeds=five_high - 15.0, ratio=25.0,
-                                         r2_siren_by_steps=np.array([0.003, 0.005, 0.012])))
+                                         converged_seeds=np.array([False, True])))
     assert improving["claim_siren_psnr"] == "not resolved"  # a fit still improving measures its budget
 
 

@@ -59,20 +59,6 @@ class WeightGrid:
         return out
 
 
-#: A fit has converged when the last doubling of its steps changed R² by less than this share of R².
-CONVERGED_CHANGE = 0.1
-
-
-def fit_converged(r2_by_steps: np.ndarray) -> bool:
-    """Whether R² over fits of doubling length (each with its own full schedule) has flattened: the last
-    doubling changed it by less than :data:`CONVERGED_CHANGE` of its value. A fit still improving measures
-    its budget of steps, not the target."""
-    values = np.asarray(r2_by_steps, dtype=float)
-    if values.size < 2 or not np.isfinite(values[-2:]).all():
-        return False
-    return bool(abs(values[-1] - values[-2]) < CONVERGED_CHANGE * max(abs(values[-1]), 1e-12))
-
-
 def permute_within(grid: WeightGrid, rng: np.random.Generator) -> np.ndarray:
     """The grid's normalised values with each matrix's entries permuted among themselves: the null that keeps
     every matrix's value distribution (and scale) and destroys only the order inside it. A permutation across
@@ -224,6 +210,110 @@ def fit_siren(
     with torch.no_grad():
         reconstruction = torch.cat([model(chunk) for chunk in torch.split(x, 65536)]).double().cpu().numpy()
     return model, reconstruction, history
+
+
+#: The plateau schedule of :func:`fit_until_flat`: the running R² (all coordinates) is read every ``check_every``
+#: steps; a read that does not beat the best so far by PLATEAU_GAIN × max(|best R²|, PLATEAU_FLOOR) counts
+#: as flat, PLATEAU_PATIENCE flat reads in a row halve the learning rate, and the fit stops once it has been
+#: halved PLATEAU_HALVINGS times and stays flat: the running R² no longer moves at any step size it tried.
+PLATEAU_GAIN = 0.01
+PLATEAU_FLOOR = 0.01
+PLATEAU_PATIENCE = 2
+PLATEAU_HALVINGS = 7
+
+
+@dataclass
+class SirenFit:
+    """One fit of :func:`fit_until_flat`: the model, its reconstruction of every value ([−1, 1] scale), the
+    minibatch loss per step (NaN after the fit stopped), the running R² on all coordinates (``r2_running``)
+    at ``check_steps``, the learning rate at each read, and whether the schedule ended before
+    ``max_steps`` (``converged``): the last halving of the step size left the running R² flat."""
+
+    model: "Siren"
+    reconstruction: np.ndarray
+    loss: np.ndarray
+    check_steps: np.ndarray
+    r2_running: np.ndarray
+    lr_running: np.ndarray
+    converged: bool
+
+    @property
+    def steps(self) -> int:
+        return int(self.check_steps[-1]) if len(self.check_steps) else 0
+
+
+def fit_until_flat(
+    grid: WeightGrid,
+    values: np.ndarray | None = None,
+    *,
+    seed: int = 0,
+    hidden: int = 64,
+    layers: int = 3,
+    omega0: float = 30.0,
+    frequencies: str = "single",
+    lr: float = 1e-3,
+    batch_size: int = 16384,
+    max_steps: int = 20_000,
+    check_every: int = 250,
+    device: str | torch.device | None = "cpu",
+    progress: bool = False,
+) -> SirenFit:
+    """Fit a SIREN to ``values`` (default the grid's own) until its running R² is flat: Adam on
+    minibatches from step size ``lr``, halved on plateaus of the running R² on all coordinates (read every
+    ``check_every`` steps; :data:`PLATEAU_GAIN`, :data:`PLATEAU_FLOOR`, :data:`PLATEAU_PATIENCE`), stopped
+    when it stays flat after :data:`PLATEAU_HALVINGS` halvings or at ``max_steps`` (``converged`` False).
+
+    Same initialisation and minibatches as :func:`fit_siren` with the same seed; until the first halving the
+    same steps as Adam at a constant ``lr``. A non-finite loss stops the fit (not converged)."""
+    check_number("max_steps", max_steps, low=1, integer=True)
+    check_number("check_every", check_every, low=1, integer=True)
+    check_number("lr", lr, low=0.0, low_inclusive=False)
+    check_number("batch_size", batch_size, low=1, integer=True)
+    device = runtime.device(device)
+    generator = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    model = Siren(hidden, layers, omega0, frequencies, in_features=grid.coordinates.shape[1]).to(device)
+    x = torch.as_tensor(grid.coordinates, device=device)
+    y = torch.as_tensor(grid.values if values is None else values, dtype=torch.float32, device=device)
+    variance = float(y.var(unbiased=False))
+    optimiser = torch.optim.Adam(model.parameters(), lr=lr)
+    history = np.full(max_steps, np.nan)
+    steps, r2s, rates = [], [], []
+    best, flat_reads, halvings, converged, finite = -np.inf, 0, 0, False, True
+
+    def reconstruct() -> torch.Tensor:
+        with torch.no_grad():
+            return torch.cat([model(chunk) for chunk in torch.split(x, 65536)])
+
+    for step in runtime.progress_bar(range(1, max_steps + 1), "fitting SIREN to a flat R²", progress):
+        index = torch.randint(0, len(y), (min(batch_size, len(y)),), generator=generator).to(device)
+        loss = torch.mean((model(x[index]) - y[index]) ** 2)
+        if not torch.isfinite(loss):
+            finite = False
+            break
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        history[step - 1] = float(loss.detach())
+        if step % check_every and step < max_steps:
+            continue
+        r2 = 1 - float(torch.mean((reconstruct() - y) ** 2)) / variance
+        steps.append(step), r2s.append(r2), rates.append(optimiser.param_groups[0]["lr"])
+        flat_reads = 0 if r2 > best + PLATEAU_GAIN * max(abs(best) if np.isfinite(best) else 0.0, PLATEAU_FLOOR) \
+            else flat_reads + 1
+        best = max(best, r2)
+        if flat_reads >= PLATEAU_PATIENCE:
+            flat_reads = 0
+            if halvings >= PLATEAU_HALVINGS:
+                converged = True
+                break
+            halvings += 1
+            for group in optimiser.param_groups:
+                group["lr"] *= 0.5
+    last = steps[-1] if steps else 0
+    return SirenFit(model=model, reconstruction=reconstruct().double().cpu().numpy(), loss=history[:last],
+                    check_steps=np.array(steps, dtype=int), r2_running=np.array(r2s), lr_running=np.array(rates),
+                    converged=bool(converged and finite))
 
 
 # ---------------------------------------------------------------------------------- quality, baselines

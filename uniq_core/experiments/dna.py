@@ -43,7 +43,6 @@ SMOOTH_SHAPE = (384, 384)  # the positive control's size when the first matrix i
 PLANTED_SHARE = 0.5  # share of the positive control's variance that is smooth
 PLANTED_BANDWIDTHS = (1.0, 2.0)  # its frequencies, in units of the SIREN's starting bandwidth ω0/d
 RECOVERY_FRACTION = 0.8  # the positive control passes when the fit explains at least this fraction of the planted share
-CONVERGENCE_FRACTIONS = (0.25, 0.5)  # shorter fits (each with its full cosine schedule) besides ``steps``
 POSITION_CONFIDENCE = 0.95  # of the paired t-interval of R²(weights) − R²(permuted)
 ENTROPY_BOOTSTRAP = 50  # bootstrap resamples of the entropy estimate
 NULLS = ("mean", "zeros", "permuted")  #: replacements of each matrix that delete what it stores
@@ -59,7 +58,9 @@ class DnaConfig(ConfigBase):
     them: ``hidden`` units, or when ``ratio`` > 0 the widest SIREN with at least that compression ratio;
     ``frequencies`` "single", "multi" or "both" (the multi-frequency fit as well); ``n_seeds`` fits of the
     weights from seeds ``seed``, ``seed`` + 1, …, each paired with a fit of its own permutation of the
-    weights from the same seed; the other controls use ``seed``."""
+    weights from the same seed; the other controls use ``seed``. Every fit runs until its running R² is flat
+    (:func:`uniq_core.dna.fit_until_flat`: Adam from ``lr``, halved on plateaus read every ``check_every``
+    steps), at most ``steps`` steps; a fit stopped by that cap has not converged."""
 
     source: str = "minilm"
     matrices: tuple[str, ...] = MINILM_QUICK
@@ -69,6 +70,7 @@ class DnaConfig(ConfigBase):
     omega0: float = 30.0
     frequencies: str = "single"
     steps: int = 1000
+    check_every: int = 250
     lr: float = 1e-3
     batch_size: int = 8192
     seed: int = 0
@@ -86,6 +88,7 @@ class DnaConfig(ConfigBase):
         check_number("omega0", self.omega0, low=0.0, high=1000.0, low_inclusive=False)
         check_choice("frequencies", self.frequencies, ("single", "multi", "both"))
         check_number("steps", self.steps, low=1, high=1_000_000, integer=True)
+        check_number("check_every", self.check_every, low=1, high=1_000_000, integer=True)
         check_number("lr", self.lr, low=0.0, high=1.0, low_inclusive=False)
         check_number("batch_size", self.batch_size, low=1, integer=True)
         check_number("seed", self.seed, low=0, integer=True)
@@ -94,13 +97,24 @@ class DnaConfig(ConfigBase):
 
     @classmethod
     def quick(cls) -> "DnaConfig":
-        return cls(ratio=CLAIMED_RATIO, batch_size=3072, n_seeds=5)
+        """The first query matrix at the claim's ratio, capped at a few thousand steps: too few for a flat R²
+        (about 13,000 to 17,000 on this matrix), so the quick profile's verdicts wait for a converged fit."""
+        return cls(ratio=CLAIMED_RATIO, steps=2500, batch_size=1024, n_seeds=5)
+
+    @classmethod
+    def standard(cls) -> "DnaConfig":
+        """As :meth:`quick`, with eight seeds, every fit run until its R² is flat, and the multi-frequency fit."""
+        return cls(ratio=CLAIMED_RATIO, steps=40_000, batch_size=1024, n_seeds=8, frequencies="both")
 
     @classmethod
     def full(cls) -> "DnaConfig":
         """Every 2-D tensor of MiniLM (word embeddings included) at the claim's ratio, both SIREN kinds."""
         return cls(matrices=MINILM_EMBEDDINGS + MINILM_ENCODER, ratio=CLAIMED_RATIO, layers=5, frequencies="both",
-                   steps=20_000, batch_size=65536, n_seeds=5, device="auto")
+                   steps=200_000, batch_size=65536, n_seeds=5, device="auto")
+
+
+#: The digits MLP's fits, the same in every profile: small enough to run each to a flat R² on a CPU.
+DIGITS = DnaConfig(source="digits_mlp", hidden=16, layers=2, steps=20_000, n_seeds=3)
 
 
 @dataclass
@@ -117,8 +131,11 @@ class DnaResult(ResultBase):
     ``*_permuted_seeds``: the paired permuted fits; ``r2_rowcol``: R² of a fit (seed ``seed``) of the
     weights with whole rows and columns permuted (:func:`uniq_core.dna.permute_rows_and_columns`); ``position_excess``, ``position_low``,
     ``position_high``: mean paired R² difference and its 95 % t-interval (:func:`uniq_core.dna.paired_excess`).
-    ``curve_*``: running PSNR of the fits against step; ``convergence_steps`` with ``r2_siren_by_steps``
-    (seed ``seed``) and ``r2_smooth_by_steps``: final R² of separate fits of that many steps.
+    Every fit runs until its running R² is flat (:func:`uniq_core.dna.fit_until_flat`), at most ``steps``
+    steps: ``steps_*`` and ``converged_*`` per fit (weights and permuted per seed, planted, row/column);
+    ``check_steps_*`` with ``r2_running_*``: the running R² on all coordinates of the first seed's fits of
+    the weights (``lr_running_siren``: its step size), of their permutation and of the planted target;
+    ``curve_*``: running PSNR of the fits against step, from their minibatch losses.
 
     Rate–distortion (bits per weight, PSNR, R²): ``rd_quantiser_*`` (Lloyd–Max, :data:`QUANTISER_LEVELS`),
     ``rd_uniform_*`` (entropy-coded uniform quantiser, :data:`UNIFORM_STEPS`),
@@ -167,9 +184,19 @@ class DnaResult(ResultBase):
     position_low: float
     position_high: float
     quantised_in_budget: bool
-    convergence_steps: np.ndarray
-    r2_siren_by_steps: np.ndarray
-    r2_smooth_by_steps: np.ndarray
+    steps_seeds: np.ndarray
+    steps_permuted_seeds: np.ndarray
+    converged_seeds: np.ndarray
+    converged_permuted_seeds: np.ndarray
+    converged_smooth: bool
+    converged_rowcol: bool
+    check_steps_siren: np.ndarray
+    r2_running_siren: np.ndarray
+    lr_running_siren: np.ndarray
+    check_steps_permuted: np.ndarray
+    r2_running_permuted: np.ndarray
+    check_steps_smooth: np.ndarray
+    r2_running_smooth: np.ndarray
     r2_svd: float
     r2_quantised: float
     quantised_bits: float
@@ -352,35 +379,31 @@ def run_dna(config: DnaConfig, *, progress: bool = True, use_cache: bool = True)
         in_features = grid.coordinates.shape[1]
         hidden = (dna.hidden_for_ratio(grid.size, config.ratio, config.layers, in_features) if config.ratio
                   else config.hidden)
-        fit = dict(hidden=hidden, layers=config.layers, omega0=config.omega0, steps=config.steps, lr=config.lr,
-                   batch_size=config.batch_size, device=config.device, progress=progress)
+        fit = dict(hidden=hidden, layers=config.layers, omega0=config.omega0, max_steps=config.steps, lr=config.lr,
+                   batch_size=config.batch_size, check_every=config.check_every, device=config.device,
+                   progress=progress)
         first_kind = "multi" if config.frequencies == "multi" else "single"
         seeds = [config.seed + offset for offset in range(config.n_seeds)]
-        fits = [dna.fit_siren(grid, frequencies=first_kind, seed=seed, **fit) for seed in seeds]
-        siren, reconstruction, loss = fits[0]
-        seed_quality = np.array([_quality(original, grid.denormalise(r)) for _, r, _ in fits])
-        permuted_quality = []
+        fits = [dna.fit_until_flat(grid, frequencies=first_kind, seed=seed, **fit) for seed in seeds]
+        siren, reconstruction, loss = fits[0].model, fits[0].reconstruction, fits[0].loss
+        seed_quality = np.array([_quality(original, grid.denormalise(f.reconstruction)) for f in fits])
+        permuted_quality, permuted_fits = [], []
         for seed in seeds:  # paired null: the same seed fits its own permutation of the weights
             permuted = dna.permute_within(grid, np.random.default_rng([config.seed, seed]))
-            _, permuted_fit, _ = dna.fit_siren(grid, permuted, frequencies=first_kind, seed=seed, **fit)
-            permuted_quality.append(_quality(grid.denormalise(permuted), grid.denormalise(permuted_fit)))
+            permuted_fits.append(dna.fit_until_flat(grid, permuted, frequencies=first_kind, seed=seed, **fit))
+            permuted_quality.append(_quality(grid.denormalise(permuted), grid.denormalise(permuted_fits[-1].reconstruction)))
         permuted_quality = np.array(permuted_quality)
         rowcol_values = dna.weight_grid(dna.permute_rows_and_columns(layout, np.random.default_rng([config.seed, 1])),
                                         layers, types).values
-        _, rowcol_fit, _ = dna.fit_siren(grid, rowcol_values, frequencies=first_kind, seed=config.seed, **fit)
-        r2_rowcol = dna.r_squared(rowcol_values, rowcol_fit)
+        rowcol_fit = dna.fit_until_flat(grid, rowcol_values, frequencies=first_kind, seed=config.seed, **fit)
+        r2_rowcol = dna.r_squared(rowcol_values, rowcol_fit.reconstruction)
         position = dna.paired_excess(seed_quality[:, 1], permuted_quality[:, 1], POSITION_CONFIDENCE)
-        convergence_steps = np.array([max(1, int(round(f * config.steps))) for f in CONVERGENCE_FRACTIONS]
-                                     + [config.steps])
-        r2_by_steps = [dna.r_squared(grid.values, dna.fit_siren(grid, frequencies=first_kind, seed=config.seed,
-                                                                **{**fit, "steps": int(n)})[1])
-                       for n in convergence_steps[:-1]] + [float(seed_quality[0, 1])]
         psnr_multi = r2_multi = float("nan")
-        curve_multi = np.full(config.steps, np.nan)
+        curve_multi = np.full(1, np.nan)
         if config.frequencies == "both":
-            _, multi_fit, multi_loss = dna.fit_siren(grid, frequencies="multi", seed=config.seed, **fit)
-            psnr_multi, r2_multi = _quality(original, grid.denormalise(multi_fit))
-            curve_multi = dna.psnr_curve(multi_loss)
+            multi = dna.fit_until_flat(grid, frequencies="multi", seed=config.seed, **fit)
+            psnr_multi, r2_multi = _quality(original, grid.denormalise(multi.reconstruction))
+            curve_multi = dna.psnr_curve(multi.loss)
         first = next(iter(weights.values()))
         bandwidth = dna.starting_bandwidth(config.omega0, 4)
         smooth = dna.smooth_field(first.shape if first.size <= np.prod(SMOOTH_SHAPE) else SMOOTH_SHAPE,
@@ -390,11 +413,8 @@ def run_dna(config: DnaConfig, *, progress: bool = True, use_cache: bool = True)
         smooth_grid = dna.weight_grid({"planted field": field})
         smooth_fit_args = {**fit, "hidden": dna.hidden_for_ratio(field.size, grid.size / dna.count_parameters(siren),
                                                                  config.layers, 4) if config.ratio else hidden}
-        _, smooth_fit, smooth_loss = dna.fit_siren(smooth_grid, frequencies=first_kind, seed=config.seed,
-                                                   **smooth_fit_args)
-        r2_smooth_by_steps = [dna.r_squared(smooth_grid.values, dna.fit_siren(
-            smooth_grid, frequencies=first_kind, seed=config.seed, **{**smooth_fit_args, "steps": int(n)})[1])
-            for n in convergence_steps[:-1]]
+        smooth_run = dna.fit_until_flat(smooth_grid, frequencies=first_kind, seed=config.seed, **smooth_fit_args)
+        smooth_fit, smooth_loss = smooth_run.reconstruction, smooth_run.loss
         n_params = dna.count_parameters(siren)
         share = n_params * np.array([W.size for W in weights.values()]) / grid.size
         svd = {name: dna.svd_baseline(W, int(budget)) for (name, W), budget in zip(weights.items(), share)}
@@ -469,8 +489,14 @@ def run_dna(config: DnaConfig, *, progress: bool = True, use_cache: bool = True)
             r2_permuted=float(permuted_quality[:, 1].mean()), r2_permuted_seeds=permuted_quality[:, 1],
             r2_rowcol=r2_rowcol, r2_smooth=r2_smooth, r2_smooth_component=r2_smooth_component, planted_share=PLANTED_SHARE,
             position_excess=position[0], position_low=position[1], position_high=position[2],
-            quantised_in_budget=bool(len(affordable)), convergence_steps=convergence_steps,
-            r2_siren_by_steps=np.array(r2_by_steps), r2_smooth_by_steps=np.array(r2_smooth_by_steps + [r2_smooth]),
+            quantised_in_budget=bool(len(affordable)),
+            steps_seeds=np.array([f.steps for f in fits]), steps_permuted_seeds=np.array([f.steps for f in permuted_fits]),
+            converged_seeds=np.array([f.converged for f in fits]),
+            converged_permuted_seeds=np.array([f.converged for f in permuted_fits]),
+            converged_smooth=smooth_run.converged, converged_rowcol=rowcol_fit.converged,
+            check_steps_siren=fits[0].check_steps, r2_running_siren=fits[0].r2_running, lr_running_siren=fits[0].lr_running,
+            check_steps_permuted=permuted_fits[0].check_steps, r2_running_permuted=permuted_fits[0].r2_running,
+            check_steps_smooth=smooth_run.check_steps, r2_running_smooth=smooth_run.r2_running,
             r2_svd=dna.r_squared(original, svd_flat), r2_quantised=float(curves["rd_quantiser_r2"][pick]),
             quantised_bits=float(curves["rd_quantiser_rate"][pick]),
             curve_siren=dna.psnr_curve(loss), curve_smooth=dna.psnr_curve(smooth_loss), curve_multi=curve_multi,
@@ -747,28 +773,57 @@ def _positive_control_findings(result: DnaResult, config: DnaConfig) -> dict[str
     """``pc_*``: the fit of the planted smooth share; ``cv_*``: R² against steps; ``claim_r2``: the claimed
     PSNR as R² on these weights."""
     recovers = _recovers_planted_share(result)
-    by_steps, smooth_by_steps = result.r2_siren_by_steps, result.r2_smooth_by_steps
+    converged = all_converged(result)
+    steps = np.concatenate([result.steps_seeds, result.steps_permuted_seeds])
     return {
         "pc_bandwidth": float(dna.starting_bandwidth(config.omega0, 4)),  # the planted target has 4 coordinates
         "pc_psnr": float(result.psnr_smooth),
         "pc_r2": float(result.r2_smooth),
         "pc_r2_component": float(result.r2_smooth_component),
         "pc_recovered": float(result.r2_smooth / result.planted_share),
-        "pc_steps": int(config.steps),
+        "pc_steps": int(result.check_steps_smooth[-1]),
+        "pc_converged": "a flat" if result.converged_smooth else "a still rising",
         "pc_verdict": "recovers" if recovers else "does not recover",
         "pc_meaning": ("so a failure on the weights is a property of the weights, not of the fitter"
-                       if recovers and dna.fit_converged(by_steps) else
-                       "so the fitter finds a smooth share of this size; but its fit of the weights is still "
-                       "improving with more steps, so their R² measures the budget of steps as much as the weights"
+                       if recovers and converged else
+                       "so the fitter finds a smooth share of this size; but its fits of the weights stopped at "
+                       "the cap of steps while still improving, so their R² measures the budget of steps as much "
+                       "as the weights"
                        if recovers else "so a failure on the weights may be the fitter's"),
-        "cv_steps": " / ".join(str(int(n)) for n in result.convergence_steps),
-        "cv_weights": " / ".join(f"{r:.4f}" for r in by_steps),
-        "cv_planted": " / ".join(f"{r:.4f}" for r in smooth_by_steps),
-        "cv_left": 1 - float(by_steps[-1]),
-        "cv_gain": float(by_steps[-1] - by_steps[-2]),
-        "cv_gain_planted": float(smooth_by_steps[-1] - smooth_by_steps[-2]),
+        "cv_check": int(config.check_every), "cv_gain": float(dna.PLATEAU_GAIN),
+        "cv_patience": int(dna.PLATEAU_PATIENCE), "cv_halvings": int(dna.PLATEAU_HALVINGS),
+        "cv_lr": float(config.lr), "cv_lr_end": float(result.lr_running_siren[-1]),
+        "cv_cap": int(config.steps), "cv_steps_low": int(steps.min()), "cv_steps_high": int(steps.max()),
+        "cv_fits": int(steps.size),
+        "cv_converged": _convergence_text(result),
+        "cv_last_change": _last_half_change(result.check_steps_siren, result.r2_running_siren),
+        "cv_left": 1 - float(result.r2_siren_seeds[0]),
         "claim_r2": float(dna.r_squared_from_psnr(CLAIMED_PSNR, result.psnr_constant)),
     }
+
+
+def all_converged(result: DnaResult) -> bool:
+    """Whether every fit of the weights and of their paired permutations ended with a flat running R²
+    (:func:`uniq_core.dna.fit_until_flat`) rather than at the cap of steps."""
+    return bool(np.all(result.converged_seeds) and np.all(result.converged_permuted_seeds))
+
+
+def _last_half_change(check_steps: np.ndarray, r2: np.ndarray) -> float:
+    """R² at the end of a running curve minus R² at the read nearest half its steps."""
+    if len(check_steps) < 2:
+        return float("nan")
+    half = int(np.argmin(np.abs(np.asarray(check_steps) - check_steps[-1] / 2)))
+    return float(r2[-1] - r2[half])
+
+
+def _convergence_text(result: DnaResult) -> str:
+    """Which fits reached a flat running R² and which stopped at the cap (the most steps any fit took)."""
+    flags = np.concatenate([result.converged_seeds, result.converged_permuted_seeds])
+    if flags.all():
+        return f"every one of the {flags.size} fits of the weights and of their permutations ended flat"
+    cap = int(np.max(np.concatenate([result.steps_seeds, result.steps_permuted_seeds])))
+    return (f"{int((~flags).sum())} of the {flags.size} fits of the weights and of their permutations stopped at the "
+            f"cap of {cap} steps with R² still rising")
 
 
 def _seed_sd(values: np.ndarray) -> float:
@@ -960,6 +1015,7 @@ def _digits_findings(result: DnaResult) -> dict[str, float | int | str]:
         **{f"dm_drop_{kind}": float(value) for kind, value in zip(NULLS, result.functional_nulls)},
         "dm_moved": float(result.weight_change),
         "dm_r2_rowcol": float(result.r2_rowcol), "dm_r2_first": float(result.r2_siren_seeds[0]),
+        "dm_converged": _convergence_text(result),
     }
 
 

@@ -958,17 +958,20 @@ def row_siren_psnr(minilm, claimed_psnr: float, claimed_ratio: float) -> Verdict
 
 
 def _unconverged(minilm) -> Decision | None:
-    """The instrument rule when the SIREN's fit is still improving with more steps
-    (:func:`uniq_core.dna.fit_converged`): its R² then measures the budget of steps, not the weights."""
-    from uniq_core import dna
-
-    by_steps = np.asarray(getattr(minilm, "r2_siren_by_steps", []), dtype=float)
-    if by_steps.size < 2 or dna.fit_converged(by_steps):
+    """The instrument rule when a fit of the weights or of their permutation stopped at the cap of steps with
+    its running R² still rising (:func:`uniq_core.dna.fit_until_flat`): its R² then measures the budget of
+    steps, not the weights."""
+    converged = np.concatenate([np.asarray(getattr(minilm, "converged_seeds", [True]), dtype=bool),
+                                np.asarray(getattr(minilm, "converged_permuted_seeds", [True]), dtype=bool)])
+    if converged.all():
         return None
-    steps = np.asarray(getattr(minilm, "convergence_steps", np.arange(by_steps.size)), dtype=int)
-    return rules.instrument_rule("the fit is still improving: R² " + " → ".join(_g(v) for v in by_steps)
-                                 + " at " + " / ".join(str(n) for n in steps) + " steps; a fit run to a flat R² "
-                                 "would decide it", float(by_steps[-1]))
+    steps = np.asarray(getattr(minilm, "check_steps_siren", [0]), dtype=int)
+    r2 = np.asarray(getattr(minilm, "r2_running_siren", [np.nan]), dtype=float)
+    half = int(np.argmin(np.abs(steps - steps[-1] / 2)))
+    return rules.instrument_rule(
+        f"{int((~converged).sum())} of {converged.size} fits stopped at the cap of steps with R² still rising (first "
+        f"seed: {_g(float(r2[half]))} at step {int(steps[half])}, {_g(float(r2[-1]))} at step {int(steps[-1])}); "
+        "fits run to a flat R² would decide it", float(r2[-1]))
 
 
 def row_manifold(minilm) -> Verdict:
@@ -1205,7 +1208,7 @@ def dna_configs(profile: str) -> dict[str, Any]:
     from uniq_core.experiments import dna
 
     return {"minilm": _profiled(dna.DnaConfig, profile),
-            "digits": dna.DnaConfig(source="digits_mlp", hidden=16, layers=2, n_seeds=3),
+            "digits": dna.DIGITS,
             "weight_entropy": _profiled(dna.WeightEntropyConfig, profile)}
 
 

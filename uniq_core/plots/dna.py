@@ -91,24 +91,29 @@ def dna_rate_distortion_figure(result: Any, title: str = "") -> plt.Figure:
 
 def dna_convergence_figure(result: Any, claimed_psnr: float = 40.0) -> plt.Figure:
     """Left: running PSNR against step for the SIREN on the weights (single- and multi-frequency) and on the
-    planted target (positive control), with the claimed level. Right: final R² of separate fits of
-    S/4, S/2 and S steps (each with its full schedule), with the planted smooth share."""
+    planted target (positive control), with the claimed level. Right: the running R² on all coordinates of
+    the first seed's fits of the weights, of their permutation and of the planted target, each run until it
+    is flat (:func:`uniq_core.dna.fit_until_flat`), with the steps where the weights' step size was halved."""
     figure, (axis, right) = plt.subplots(1, 2, figsize=(11.5, 3.6))
-    steps = np.arange(1, len(result.curve_siren) + 1)
-    axis.plot(steps, result.curve_smooth, color="#27ae60", label=f"planted, {result.planted_share:.0%} smooth (positive control)")
-    axis.plot(steps, result.curve_siren, color="#c0392b", label="weights")
-    if np.isfinite(result.curve_multi).any():
-        axis.plot(steps, result.curve_multi, color="#8e44ad", label="weights, multi-frequency")
+    for curve, color, label in ((result.curve_smooth, "#27ae60", f"planted, {result.planted_share:.0%} smooth (positive control)"),
+                                (result.curve_siren, "#c0392b", "weights"),
+                                (result.curve_multi, "#8e44ad", "weights, multi-frequency")):
+        if np.isfinite(curve).any():
+            axis.plot(np.arange(1, len(curve) + 1), curve, color=color, label=label)
     axis.axhline(claimed_psnr, color="k", ls="--", lw=0.8, label=f"claimed {claimed_psnr:g} dB")
     axis.set_xlabel("step")
     axis.set_ylabel("running PSNR (dB, [−1, 1] scale)")
     axis.legend(fontsize=8)
-    right.plot(result.convergence_steps, result.r2_smooth_by_steps, "o-", color="#27ae60", label="planted")
-    right.plot(result.convergence_steps, result.r2_siren_by_steps, "o-", color="#c0392b", label="weights")
+    right.plot(result.check_steps_smooth, result.r2_running_smooth, "-", color="#27ae60", label="planted")
+    right.plot(result.check_steps_siren, result.r2_running_siren, "-", color="#c0392b", label="weights")
+    right.plot(result.check_steps_permuted, result.r2_running_permuted, "-", color="#7f8c8d",
+               label="weights, permuted (null)")
+    halved = np.flatnonzero(np.diff(result.lr_running_siren) < 0) + 1
+    right.plot(result.check_steps_siren[halved], result.r2_running_siren[halved], "v", color="#c0392b", ms=4,
+               label="step size halved")
     right.axhline(result.planted_share, color="#27ae60", ls=":", lw=0.8, label="planted smooth share")
-    right.set_xscale("log")
-    right.set_xlabel("steps of a separate fit (full cosine schedule)")
-    right.set_ylabel("final R²")
+    right.set_xlabel("step")
+    right.set_ylabel("running R² (all coordinates)")
     right.legend(fontsize=8)
     figure.tight_layout()
     plt.close(figure)
