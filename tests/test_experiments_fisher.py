@@ -33,6 +33,24 @@ def test_planted_rank_spectrum_is_exact():
     np.testing.assert_allclose(values[8:], 50.0 * 1e-4, rtol=1e-8)
 
 
+def test_effective_ranks_of_a_planted_split_equal_their_closed_forms_and_the_clean_tail_is_where_they_leave_it():
+    from uniq_core import fisher
+
+    for tail in (1e-6, 1e-3, 1e-2, 0.3):
+        spectrum = np.concatenate([np.ones(18), np.full(81, tail)])
+        theory = chapter.split_effective_ranks(18, 81, tail)
+        assert theory["participation"] == pytest.approx(fisher.effective_rank(spectrum), rel=1e-12)
+        assert theory["entropy"] == pytest.approx(fisher.effective_rank(spectrum, "entropy"), rel=1e-12)
+        assert theory["mackay"] == pytest.approx(fisher.effective_rank(spectrum, "mackay", prior=1e-3), rel=1e-12)
+        measured = chapter.planted_rank_spectrum(5, 32, tail, classes=3)
+        assert fisher.effective_rank(measured) == pytest.approx(theory["participation"], rel=1e-6)
+    # the participation ratio's error (a + bt)²/(a + bt²) − 1 reaches 10 % where the bisection says
+    clean = chapter.largest_clean_tail(18, 81, "participation", 0.1)
+    error = chapter.split_effective_ranks(18, 81, clean)["participation"] / 18 - 1
+    assert error == pytest.approx(0.1, abs=1e-9) and 1e-2 < clean < 2e-2
+    assert chapter.largest_clean_tail(18, 81, "mackay", 0.1) < chapter.largest_clean_tail(18, 81, "participation", 0.1)
+
+
 def test_fisher_along_training():
     config = chapter.FisherConfig(**SMALL, checkpoints=3, n_seeds=2, priors=(1e-4, 1e-2, 1.0, 100.0))
     result = chapter.run_fisher(config, progress=False)
@@ -61,6 +79,10 @@ def test_fisher_along_training():
     assert np.all(result.null_overlap[0, 1:] > result.null_overlap_chance[0, 1:])  # far from random subspaces
     assert np.all(result.dead_units >= 0)
     assert np.all((result.null_angles_moved[0, 1:] >= 0) & (result.null_angles_moved[0, 1:] <= result.null_dimension[0, 1:]))
+    # the symmetry subspace's own turning, the baseline, is counted between the same checkpoints
+    assert np.isnan(result.symmetry_angles_moved[0, 0]) and np.all(np.isnan(result.symmetry_angles_moved[1]))
+    assert np.all((result.symmetry_angles_moved[0, 1:] >= 0)
+                  & (result.symmetry_angles_moved[0, 1:] <= result.predicted_null))
 
 
 def test_expected_null_dimension_is_the_symmetries_or_the_data_limit():

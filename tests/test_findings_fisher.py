@@ -121,17 +121,25 @@ def test_the_participation_trend_follows_its_interval_over_seeds(runs):
     assert (flat["fi_pr_trend"], flat["fi_pr_from"]) == ("does not change, beyond the spread over seeds,", "against")
 
 
-def test_the_null_subspace_moves_little_only_when_few_angles_are_large(runs):
+def test_the_null_subspace_turns_only_when_it_turns_more_than_its_symmetry_generators(runs):
     training = runs[0]["training"]
     angles, moved = training.null_largest_angle.copy(), training.null_angles_moved.copy()
-    angles[0, 1:], moved[0, 1:] = 1.0, 0
+    symmetric = training.symmetry_angles_moved.copy()
+    angles[0, 1:], moved[0, 1:], symmetric[0, 1:] = 1.0, 0, 0
     still = _findings(runs, training=dataclasses.replace(
-        training, null_largest_angle=angles, null_angles_moved=moved))
-    assert still["nt_moves"] == "moves little" and still["nt_moved_max"] == 0.0
-    angles[0, 1:], moved[0, 1:] = 45.0, training.null_dimension[0, 1:]
+        training, null_largest_angle=angles, null_angles_moved=moved, symmetry_angles_moved=symmetric))
+    assert still["nt_moves"] == "turns no more than its rescaling generators do" and still["nt_moved_max"] == 0.0
+    # many large angles, every one of them matched by the symmetry subspace's own turning: the baseline
+    angles[0, 1:], moved[0, 1:], symmetric[0, 1:] = 45.0, 10, 10
+    generators = _findings(runs, training=dataclasses.replace(
+        training, null_largest_angle=angles, null_angles_moved=moved, symmetry_angles_moved=symmetric))
+    assert generators["nt_moves"] == "turns no more than its rescaling generators do"
+    assert generators["nt_excess_max"] == 0.0 and generators["nt_sym_moved_max"] == 10.0
+    moved[0, 1:], symmetric[0, 1:] = training.null_dimension[0, 1:], 0
     turning = _findings(runs, training=dataclasses.replace(
-        training, null_largest_angle=angles, null_angles_moved=moved))
-    assert turning["nt_moves"] == "turns in part of its directions" and turning["nt_moved_share"] == pytest.approx(1.0)
+        training, null_largest_angle=angles, null_angles_moved=moved, symmetry_angles_moved=symmetric))
+    assert turning["nt_moves"] == "turns in more directions than its rescaling generators do"
+    assert turning["nt_moved_share"] == pytest.approx(1.0) and turning["nt_excess_share"] == pytest.approx(1.0)
     assert turning["nt_angle_max"] == 45.0
 
 

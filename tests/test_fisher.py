@@ -313,6 +313,25 @@ def test_null_space_contains_the_rescaling_directions():
     assert fisher.principal_angles(direction[:, None], basis)[0] < 1e-6
 
 
+@pytest.mark.parametrize("output", ["logits", "softmax"])
+def test_symmetry_basis_spans_the_predicted_symmetries_and_lies_in_the_null_space(output):
+    model = mlp((6, 5), "relu")
+    x = inputs(300)
+    symmetries = fisher.symmetry_basis(model, output=output)
+    assert symmetries.shape[1] == fisher.predicted_null_dimension(model, output=output)
+    np.testing.assert_allclose(symmetries.T @ symmetries, np.eye(symmetries.shape[1]), atol=1e-10)
+    basis, _ = fisher.null_space(model, x, output=output)
+    # every symmetry direction is a null direction: its angle to the measured null space is zero
+    assert fisher.principal_angles(symmetries, basis).max() < 1e-6
+    # the rescaling generators follow the parameters: moving them turns the symmetry subspace
+    with torch.no_grad():
+        model[1].weight.mul_(torch.linspace(0.5, 2.0, model[1].weight.numel()).reshape(model[1].weight.shape))
+    assert fisher.principal_angles(symmetries, fisher.symmetry_basis(model, output=output)).max() > 1e-2
+    assert fisher.symmetry_basis(mlp((6,), "tanh")).shape[1] == 0
+    with pytest.raises(NotImplementedError, match="GL"):
+        fisher.symmetry_basis(mlp((6,), "linear"))
+
+
 def test_a_unit_that_dies_adds_its_block_and_keeps_the_old_null_space():
     # one hidden layer, logits metric: killing unit 0 leaves the other units' Jacobian unchanged, so the old
     # null space stays inside the new one, which gains d_in + 1 incoming and K outgoing directions, less

@@ -271,6 +271,64 @@ def predicted_null_dimension(model: nn.Module, *, output: str = "logits") -> int
     return null
 
 
+def symmetry_basis(model: nn.Module, *, output: str = "logits") -> np.ndarray:
+    """An orthonormal basis (P × d) of the tangent directions of the continuous symmetries at the model's
+    parameters, in ``model.parameters()`` order, d = :func:`predicted_null_dimension` for networks of
+    positively homogeneous or smooth activations.
+
+    Each hidden unit u of a ReLU/LeakyReLU layer gives the generator of its rescaling, d/da of
+    (a·w_in, a·b, w_out/a) at a = 1: (w_in, b, −w_out). These depend on the parameters, so the symmetry
+    subspace turns as training moves them, with no change in what the data show. With ``output="softmax"``,
+    the logit shifts (one vector added to every row of the last weight matrix, one constant to every output
+    bias) are the same at every point. Raises ``NotImplementedError`` for linear networks (their GL(n)
+    symmetries are not listed here)."""
+    check_choice("output", output, OUTPUTS)
+    linears, activations = sequential_layers(model)
+    kinds = [_kind(activation) for activation in activations]
+    if "linear" in kinds:
+        raise NotImplementedError("the GL(n) symmetry directions of linear networks are not listed; "
+                                  "predicted_null_dimension counts them")
+    offsets, offset = [], 0
+    for layer in linears:
+        offsets.append((offset, offset + layer.weight.numel()))
+        offset += layer.weight.numel() + layer.bias.numel()
+    size = offset
+    directions = []
+    for index, kind in enumerate(kinds):
+        if kind != "homogeneous":
+            continue
+        layer, following = linears[index], linears[index + 1]
+        w_in, b = layer.weight.detach().double().numpy(), layer.bias.detach().double().numpy()
+        w_out = following.weight.detach().double().numpy()
+        (start_in, bias_in), (start_out, _) = offsets[index], offsets[index + 1]
+        for unit in range(layer.out_features):
+            vector = np.zeros(size)
+            weights_in = np.zeros_like(w_in)
+            weights_in[unit] = w_in[unit]
+            vector[start_in:bias_in] = weights_in.ravel()
+            vector[bias_in + unit] = b[unit]
+            weights_out = np.zeros_like(w_out)
+            weights_out[:, unit] = -w_out[:, unit]
+            vector[start_out:start_out + w_out.size] = weights_out.ravel()
+            directions.append(vector)
+    if output == "softmax":
+        last = linears[-1]
+        (start, bias), classes = offsets[-1], last.out_features
+        for column in range(last.in_features):
+            vector = np.zeros(size)
+            shift = np.zeros((classes, last.in_features))
+            shift[:, column] = 1.0
+            vector[start:bias] = shift.ravel()
+            directions.append(vector)
+        vector = np.zeros(size)
+        vector[bias:bias + classes] = 1.0
+        directions.append(vector)
+    if not directions:
+        return np.zeros((size, 0))
+    basis, singular, _ = np.linalg.svd(np.array(directions).T, full_matrices=False)
+    return np.ascontiguousarray(basis[:, singular > singular[0] * 1e-10])
+
+
 def empirical_fisher_spectrum(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor) -> np.ndarray:
     """Eigenvalues (descending, length P) of the empirical Fisher Σ_n g_n g_nᵀ, g_n = ∇_θ log p(y_n | x_n).
 

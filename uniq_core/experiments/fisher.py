@@ -65,6 +65,10 @@ def expected_null_dimension(model: models.MLP, n_inputs: int, output: str) -> in
 # ----------------------------------------------------------------------------------------- null check
 
 
+#: MacKay's prior on the planted spectra, as a fraction of the largest eigenvalue (as on the digits).
+PLANTED_PRIOR = 1e-3
+
+
 @dataclass(frozen=True)
 class NullCheckConfig(ConfigBase):
     """MLPs ``architectures`` (activation, widths) with ``d_in`` inputs and ``d_out`` outputs, at random
@@ -115,8 +119,8 @@ class NullCheckResult(ResultBase):
     ``death_angle``: the largest principal angle (degrees) between the null space before and the one after
     (0 when the old null space stays inside the new one); NaN when there is no such network.
 
-    Planted effective rank (:func:`planted_rank_spectrum`): ``planted_count`` = K(k + 1) equal eigenvalues,
-    and per tail level of ``planted_tails`` the three measures ``planted_participation``,
+    Planted effective rank (:func:`planted_rank_spectrum`): ``planted_count`` = K(k + 1) equal eigenvalues
+    and ``planted_tail_count`` = K(dim − k) at the tail level, and per tail level of ``planted_tails`` the three measures ``planted_participation``,
     ``planted_entropy``, ``planted_mackay`` (prior 1e-3 × λ_max, as on the digits)."""
 
     labels: np.ndarray
@@ -128,6 +132,7 @@ class NullCheckResult(ResultBase):
     death_expected: float
     death_angle: float
     planted_count: int
+    planted_tail_count: int
     planted_tails: np.ndarray
     planted_participation: np.ndarray
     planted_entropy: np.ndarray
@@ -193,10 +198,11 @@ def run_null_check(config: NullCheckConfig, *, progress: bool = True, use_cache:
         return NullCheckResult(labels=np.array(labels), parameters=np.array(parameters), predicted=predicted,
                                measured=measured, gap=gap, death_jump=jump, death_expected=expected,
                                death_angle=angle, planted_count=config.d_out * (config.planted_k + 1),
+                               planted_tail_count=config.d_out * (config.planted_dim - config.planted_k),
                                planted_tails=np.array(config.planted_tails),
                                planted_participation=np.array([fisher.effective_rank(v) for v in planted]),
                                planted_entropy=np.array([fisher.effective_rank(v, "entropy") for v in planted]),
-                               planted_mackay=np.array([fisher.effective_rank(v, "mackay", prior=1e-3 * v[0])
+                               planted_mackay=np.array([fisher.effective_rank(v, "mackay", prior=PLANTED_PRIOR * v[0])
                                                         for v in planted]))
 
     return runtime.cached(compute, config, NullCheckResult, use_cache=use_cache)
@@ -263,7 +269,10 @@ class FisherResult(ResultBase):
     ``tracked_seeds`` seeds, the null subspace against the previous checkpoint's (NaN at the first one and
     for other seeds): ``null_largest_angle`` (degrees) and ``null_overlap`` (Σ cos² θ / min(d, d'), 1 for
     nested subspaces) with ``null_overlap_chance`` (max(d, d') / P, its mean for random subspaces), and
-    ``null_angles_moved``: how many principal angles exceed ``MOVED_DEGREES``."""
+    ``null_angles_moved``: how many principal angles exceed ``MOVED_DEGREES``, with its baseline
+    ``symmetry_angles_moved``: how many principal angles between the symmetry subspaces
+    (:func:`uniq_core.fisher.symmetry_basis`) of the same checkpoints do, since the rescaling generators
+    follow the parameters."""
 
     steps: np.ndarray
     null_dimension: np.ndarray
@@ -296,6 +305,7 @@ class FisherResult(ResultBase):
     constant_probe: int
     constant_data: int
     null_angles_moved: np.ndarray
+    symmetry_angles_moved: np.ndarray
 
 
 #: Fixed tolerances at which the trained null dimension is also counted.
@@ -338,7 +348,8 @@ def run_fisher(config: FisherConfig, *, progress: bool = True, use_cache: bool =
         keys = ("null_dimension", "explained_null", "participation", "entropy_rank", "mackay", "top_eigenvalue",
                 "train_accuracy", "spectra", "dead_units", "mackay_curve", "empirical_trace_ratio",
                 "empirical_participation", "empirical_top_ratio", "null_largest_angle", "null_overlap",
-                "null_overlap_chance", "null_gap", "null_by_rtol", "explained_null_data", "null_angles_moved")
+                "null_overlap_chance", "null_gap", "null_by_rtol", "explained_null_data", "null_angles_moved",
+                "symmetry_angles_moved")
         everything = dataset.x_train.double()
         rows = []
         for index, seed in enumerate(runtime.progress_bar(range(config.seed, config.seed + config.n_seeds), "seeds", progress)):
@@ -355,18 +366,23 @@ def run_fisher(config: FisherConfig, *, progress: bool = True, use_cache: bool =
                     continue
                 if index < config.tracked_seeds:
                     basis, spectrum = fisher.null_space(network, probe, output=config.output)
+                    symmetric = (fisher.symmetry_basis(network, output=config.output)
+                                 if config.activation != "linear" else None)  # GL(n) directions are not listed
                     if previous is None:
-                        angle = overlap = chance = moved = np.nan
+                        angle = overlap = chance = moved = symmetry_moved = np.nan
                     else:
-                        angles = fisher.principal_angles(previous, basis)
+                        angles = fisher.principal_angles(previous[0], basis)
                         angle = float(np.degrees(angles.max())) if len(angles) else np.nan
                         overlap = float(np.mean(np.cos(angles) ** 2)) if len(angles) else np.nan
-                        chance = max(previous.shape[1], basis.shape[1]) / len(theta)
+                        chance = max(previous[0].shape[1], basis.shape[1]) / len(theta)
                         moved = int(np.sum(np.degrees(angles) > MOVED_DEGREES))
-                    previous = basis
+                        # the baseline: how far the rescaling generators alone turn between the checkpoints
+                        symmetry_moved = (np.nan if symmetric is None else int(np.sum(
+                            np.degrees(fisher.principal_angles(previous[1], symmetric)) > MOVED_DEGREES)))
+                    previous = (basis, symmetric)
                 else:
                     spectrum = fisher.fisher_spectrum(network, probe, output=config.output)
-                    angle = overlap = chance = moved = np.nan
+                    angle = overlap = chance = moved = symmetry_moved = np.nan
                 floor = fisher.SVD_FLOOR if index < config.tracked_seeds else fisher.spectrum_floor(network, probe)
                 counts = fisher.data_null_dimension(network, probe, output=config.output)
                 symmetries = fisher.predicted_null_dimension(network, output=config.output)
@@ -378,6 +394,7 @@ def run_fisher(config: FisherConfig, *, progress: bool = True, use_cache: bool =
                 row["explained_null_data"].append(
                     symmetries + fisher.data_null_dimension(network, everything, output=config.output)["total"])
                 row["null_angles_moved"].append(moved)
+                row["symmetry_angles_moved"].append(symmetry_moved)
                 row["dead_units"].append(counts["dead"])
                 row["participation"].append(fisher.effective_rank(spectrum, "participation"))
                 row["entropy_rank"].append(fisher.effective_rank(spectrum, "entropy"))
@@ -597,6 +614,36 @@ def findings(results: Mapping[str, Any], configs: Mapping[str, Any]) -> dict[str
     return values
 
 
+def split_effective_ranks(count: int, tail_count: int, tail: float, *, prior: float = PLANTED_PRIOR) -> dict[str, float]:
+    """The three effective ranks of a spectrum of ``count`` eigenvalues 1 and ``tail_count`` eigenvalues
+    ``tail``, in closed form: participation (a + bt)²/(a + bt²), entropy rank exp(−Σ p log p) with
+    p = 1/(a + bt) and t/(a + bt), MacKay a/(1 + α) + bt/(t + α), a = count, b = tail_count, α = ``prior``.
+    Each exceeds ``count`` by what the tail adds; none is an error of the measure."""
+    a, b, t = float(count), float(tail_count), float(tail)
+    total = a + b * t
+    p_head, p_tail = 1 / total, t / total
+    entropy = -(a * p_head * np.log(p_head) + (b * p_tail * np.log(p_tail) if t > 0 else 0.0))
+    return {"participation": total**2 / (a + b * t**2), "entropy": float(np.exp(entropy)),
+            "mackay": a / (1 + prior) + b * t / (t + prior)}
+
+
+def largest_clean_tail(count: int, tail_count: int, kind: str, tolerance: float, *,
+                       prior: float = PLANTED_PRIOR) -> float:
+    """The largest tail level t at which the ``kind`` effective rank of :func:`split_effective_ranks` stays
+    within ``tolerance`` of ``count`` (bisection in log t over [1e-12, 1]): up to there, that measure counts
+    the planted directions."""
+    def error(t: float) -> float:
+        return abs(split_effective_ranks(count, tail_count, t, prior=prior)[kind] / count - 1)
+
+    low, high = -12.0, 0.0
+    if error(10**high) <= tolerance:
+        return 1.0
+    for _ in range(80):
+        middle = (low + high) / 2
+        low, high = (middle, high) if error(10**middle) <= tolerance else (low, middle)
+    return float(10**low)
+
+
 def _initial_gap(check: NullCheckResult) -> float:
     """The smallest finite null gap at initialisation over the architectures with a prediction."""
     known = check.predicted >= 0
@@ -619,6 +666,18 @@ def _planted_findings(check: NullCheckResult) -> dict[str, float | int | str]:
     recovered = [name for _, name, measure in measures
                  if np.all(np.abs(measure / check.planted_count - 1) < verdicts.PLANTED_TOLERANCE)]
     values["pl_recovers"] = " and ".join(recovered) if recovered else "none of the three"
+    # the known answer: each measure's closed form on the planted split; the measured values must equal it
+    kinds = {"pr": "participation", "entropy": "entropy", "mackay": "mackay"}
+    tail_count = int(check.planted_tail_count)
+    deviation = 0.0
+    for key, _, measure in measures:
+        theory = np.array([split_effective_ranks(check.planted_count, tail_count, t)[kinds[key]]
+                           for t in check.planted_tails])
+        deviation = max(deviation, float(np.max(np.abs(measure / theory - 1))))
+        values[f"pl_{key}_clean"] = largest_clean_tail(check.planted_count, tail_count, kinds[key],
+                                                       verdicts.PLANTED_TOLERANCE)
+    values["pl_theory_error"] = deviation
+    values["pl_tail_count"] = tail_count
     return values
 
 
@@ -727,11 +786,18 @@ def _verdict_findings(check: NullCheckResult, training: FisherResult) -> dict[st
 
 
 def _along_training_findings(training: FisherResult) -> dict[str, float | int | str]:
-    """``mk_*``, ``ef_*``, ``nt_*``: MacKay's count over priors, the empirical Fisher, the null subspace."""
+    """``mk_*``, ``ef_*``, ``nt_*``: MacKay's count over priors, the empirical Fisher, the null subspace and
+    how many of its principal angles between checkpoints exceed :data:`MOVED_DEGREES` beyond those of the
+    symmetry subspace alone (``nt_excess_*``; the word ``nt_moves`` from the largest excess as a share of
+    the null dimension against :data:`MOVED_SHARE`)."""
     curve_end = np.mean(training.mackay_curve[:, -1], axis=0)
     moved = training.null_angles_moved[0, 1:]
     moved_share = float(np.nanmax(moved / training.null_dimension[0, 1:]))
     largest_angle = float(np.nanmax(training.null_largest_angle[0, 1:]))
+    # the baseline: the rescaling generators follow the parameters, so they alone turn some directions
+    symmetry_moved = training.symmetry_angles_moved[0, 1:]
+    excess = moved - symmetry_moved
+    excess_share = float(np.nanmax(excess / training.null_dimension[0, 1:]))
     return {
         "mk_high": float(curve_end[0]), "mk_low": float(curve_end[-1]),
         "mk_alpha_low": float(training.priors[0]), "mk_alpha_high": float(training.priors[-1]),
@@ -747,8 +813,11 @@ def _along_training_findings(training: FisherResult) -> dict[str, float | int | 
         "nt_chance_max": float(np.nanmax(training.null_overlap_chance[0, 1:])),
         "nt_moved_max": float(np.nanmax(moved)), "nt_moved_min": float(np.nanmin(moved)),
         "nt_moved_share": moved_share, "nt_degrees": MOVED_DEGREES,
-        "nt_moves": ("moves little" if moved_share < MOVED_SHARE and largest_angle < MOVED_DEGREES
-                     else "turns in part of its directions"),
+        "nt_sym_moved_min": float(np.nanmin(symmetry_moved)), "nt_sym_moved_max": float(np.nanmax(symmetry_moved)),
+        "nt_excess_min": float(np.nanmin(excess)), "nt_excess_max": float(np.nanmax(excess)),
+        "nt_excess_share": excess_share,
+        "nt_moves": ("turns no more than its rescaling generators do" if excess_share < MOVED_SHARE
+                     else "turns in more directions than its rescaling generators do"),
         "nt_null_jump": float(np.nanmax(np.abs(np.diff(training.null_dimension, axis=1)))),
     }
 
