@@ -51,11 +51,14 @@ def test_source_configs_are_the_chapters():
 
 def test_the_chapter_uses_the_same_configs():
     """The chapters build their Configs as the table does (a drift here would mean different numbers)."""
+    from uniq_core.experiments import dna
+
     text = {name: (ROOT / "book" / f"{name}.md").read_text() for name in ("01_lyapunov", "05_fisher", "06_dna")}
     assert "chapter.DivergenceConfig.for_profile()" in text["01_lyapunov"]
     assert "chapter.RegimeConfig.for_profile()" in text["01_lyapunov"]
     assert "chapter.FisherConfig.for_profile()" in text["05_fisher"]
-    assert 'chapter.DnaConfig(source="digits_mlp", hidden=16, layers=2, n_seeds=3)' in text["06_dna"]
+    assert "chapter.TeacherStudentConfig.for_profile()" in text["05_fisher"]
+    assert "chapter.DIGITS" in text["06_dna"] and v.dna_configs("quick")["digits"] is dna.DIGITS
 
 
 # ------------------------------------------------------------------------------------- one row per claim
@@ -362,12 +365,39 @@ def test_rows_of_the_fisher_claims():
     # fewer null directions than exact symmetries: the count is broken, not the claim
     assert v.row_gauge(check, _training(np.array([5.0, 6.0, 7.0, 6.0, 5.0]))).verdict == v.UNRESOLVED
     assert v.row_gauge(check, _training(np.array([10.5, 10.0, 11.0]))).verdict == v.UNRESOLVED  # three seeds
-    planted = SimpleNamespace(planted_count=18, planted_tails=np.array([1e-6, 1e-2]),
-                              planted_participation=np.array([18.0, 19.6]), planted_entropy=np.array([18.0, 22.9]),
-                              planted_mackay=np.array([18.1, 91.6]))
-    row = v.row_effective_rank(planted)
-    assert row.verdict == v.NOT_TESTABLE and row.regime.startswith("participation ratio recovers")
-    assert row.value == pytest.approx(1.6 / 18)
+
+
+def test_row_effective_rank_asks_whether_exciting_directions_the_task_ignores_moves_the_count():
+    from uniq_core.experiments import fisher as fisher_chapter
+
+    def teacher(isotropic, aligned):
+        shape = (2, len(isotropic))
+        ranks = np.array([isotropic, aligned], dtype=float) * 6
+        return fisher_chapter.TeacherStudentResult(relevant_count=6, data_count=34, participation=ranks,
+                                                   entropy=ranks, mackay=ranks, rank=np.full(shape, 34.0),
+                                                   agreement=np.ones(shape))
+    moved = v.row_effective_rank(teacher([5.6, 5.7, 5.6, 5.65, 5.62], [1.0, 0.99, 0.98, 1.0, 0.99]))
+    assert moved.verdict == v.FAILS and moved.rule == "value_rule" and "positive control" in moved.regime
+    still = v.row_effective_rank(teacher([1.0, 1.01, 0.99, 1.0, 1.0], [1.0, 0.99, 1.01, 1.0, 1.0]))
+    assert still.verdict == v.HOLDS
+    assert v.row_effective_rank(teacher([5.6, 5.7], [1.0, 0.99])).verdict == v.UNRESOLVED  # two teachers
+
+
+def test_a_teacher_student_fisher_counts_what_the_data_excite():
+    from uniq_core.experiments import fisher as fisher_chapter
+
+    config = fisher_chapter.TeacherStudentConfig(d=8, k=2, n_train=256, probe_size=128, steps=200, n_seeds=2)
+    result = fisher_chapter.run_teacher_student(config, progress=False, use_cache=False)
+    assert (result.relevant_count, result.data_count) == (2 * 3, 2 * 9)
+    assert np.all(result.rank == result.data_count)  # the softmax Fisher's rank: (K − 1)(d + 1), for either input
+    # aligned inputs (the positive control): MacKay's count is the task-relevant count
+    np.testing.assert_allclose(result.ratio("mackay", "aligned"), 1.0, atol=0.05)
+    # isotropic inputs: every measure counts more than the task uses
+    for measure in fisher_chapter.MEASURES:
+        assert np.all(result.ratio(measure, "isotropic") > 1.5 * result.ratio(measure, "aligned"))
+    assert np.all(result.agreement > 0.7)
+    with pytest.raises(ValueError, match="inputs="):
+        result.ratio("mackay", "sideways")
 
 
 def test_row_thin_subset_compares_with_a_random_walk_of_the_same_length():

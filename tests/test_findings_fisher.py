@@ -21,12 +21,14 @@ def runs(tmp_path_factory):
                                               planted_dim=12, planted_k=3),
         "training": chapter.FisherConfig(**SMALL, checkpoints=3, n_seeds=2, priors=(1e-4, 1.0, 100.0)),
         "representations": chapter.RepresentationConfig(**{**SMALL, "widths": (12, 12)}, n_seeds=2),
+        "teacher": chapter.TeacherStudentConfig(d=6, n_train=128, probe_size=64, steps=50, n_seeds=2),
         "sweep": chapter.FisherSweepConfig(
             base=chapter.FisherConfig(**SMALL, checkpoints=2, n_seeds=1, tracked_seeds=0),
             architectures=(("relu", (3,)), ("tanh", (3,)))),
     }
     runners = {"null_check": chapter.run_null_check, "training": chapter.run_fisher,
-               "representations": chapter.run_representations, "sweep": chapter.run_fisher_sweep}
+               "representations": chapter.run_representations, "sweep": chapter.run_fisher_sweep,
+               "teacher": chapter.run_teacher_student}
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("UNIQ_CACHE_DIR", str(tmp_path_factory.mktemp("uniq_cache")))
         results = {key: runners[key](config, progress=False, use_cache=False) for key, config in configs.items()}
@@ -54,7 +56,7 @@ def test_the_verdict_words_are_the_verdict_rows(runs):
     check, training = results["null_check"], results["training"]
     assert said["claim_degenerate"] == verdicts.row_degenerate(training).verdict
     assert said["claim_gauge"] == verdicts.row_gauge(check, training).verdict
-    assert said["claim_effective_rank"] == verdicts.row_effective_rank(check).verdict
+    assert said["claim_effective_rank"] == verdicts.row_effective_rank(results["teacher"]).verdict
     assert said["pl_tolerance"] == verdicts.PLANTED_TOLERANCE
     assert said["nc_agree"] == said["nc_cases"] == 4
 

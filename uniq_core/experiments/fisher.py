@@ -504,6 +504,131 @@ def run_representations(config: RepresentationConfig, *, progress: bool = True, 
     return runtime.cached(compute, config, RepresentationResult, use_cache=use_cache)
 
 
+# ------------------------------------------------------------------------------------ teacher–student
+
+#: Inputs of the teacher–student task: isotropic in all d dimensions (the task uses k of them), or
+#: aligned with the k relevant directions up to a small isotropic noise (the positive control).
+INPUTS = ("isotropic", "aligned")
+MEASURES = ("participation", "entropy", "mackay")  #: the effective ranks of :func:`uniq_core.fisher.effective_rank`
+
+
+@dataclass(frozen=True)
+class TeacherStudentConfig(ConfigBase):
+    """A teacher whose logits ``teacher_scale`` · A Pᵀx depend on ``k`` of ``d`` input directions (P a
+    random orthonormal d × k, A a random K × k), labels drawn from its softmax, and a linear softmax
+    student Linear(d, K) trained on ``n_train`` of them by full-batch Adam (``steps``, ``lr``); then the
+    Fisher (softmax metric) of the trained student on ``probe_size`` inputs of the same kind. The task
+    depends on (K − 1)(k + 1) directions of the student (the weights on the k relevant input directions and
+    the biases, less the softmax's shift); its data excite (K − 1)(d + 1). Inputs of each kind of
+    :data:`INPUTS`; ``aligned_noise``: the isotropic noise of the aligned inputs; ``n_seeds`` teachers."""
+
+    d: int = 16
+    k: int = 2
+    classes: int = 3
+    n_train: int = 1024
+    probe_size: int = 256
+    steps: int = 500
+    lr: float = 0.05
+    teacher_scale: float = 3.0
+    aligned_noise: float = 1e-3
+    seed: int = 0
+    n_seeds: int = 5
+
+    def __post_init__(self) -> None:
+        check_number("d", self.d, low=2, high=512, integer=True)
+        check_number("k", self.k, low=1, high=self.d - 1, integer=True)
+        check_number("classes", self.classes, low=2, high=100, integer=True)
+        check_number("n_train", self.n_train, low=2, integer=True)
+        check_number("probe_size", self.probe_size, low=2, integer=True)
+        check_number("steps", self.steps, low=1, integer=True)
+        check_number("lr", self.lr, low=0.0, high=10.0, low_inclusive=False)
+        check_number("teacher_scale", self.teacher_scale, low=0.0, low_inclusive=False)
+        check_number("aligned_noise", self.aligned_noise, low=0.0, high=1.0, low_inclusive=False)
+        check_number("seed", self.seed, low=0, integer=True)
+        check_number("n_seeds", self.n_seeds, low=1, high=1000, integer=True)
+
+    @classmethod
+    def quick(cls) -> "TeacherStudentConfig":
+        return cls()
+
+    @classmethod
+    def full(cls) -> "TeacherStudentConfig":
+        return cls(n_seeds=20)
+
+
+@dataclass
+class TeacherStudentResult(ResultBase):
+    """``relevant_count`` (K − 1)(k + 1) and ``data_count`` (K − 1)(d + 1); per input kind of :data:`INPUTS`
+    × seed: the effective ranks of :data:`MEASURES` of the trained student's Fisher (``participation``,
+    ``entropy``, ``mackay``, MacKay's prior :data:`PLANTED_PRIOR` × λ_max), its numerical rank (``rank``,
+    eigenvalues above 1e-10 λ_max) and the student's agreement with the teacher's most likely class on
+    fresh inputs (``agreement``)."""
+
+    relevant_count: int
+    data_count: int
+    participation: np.ndarray
+    entropy: np.ndarray
+    mackay: np.ndarray
+    rank: np.ndarray
+    agreement: np.ndarray
+
+    def ratio(self, measure: str = "participation", inputs: str = "isotropic") -> np.ndarray:
+        """Per seed, an effective rank over the task-relevant count."""
+        check_choice("measure", measure, MEASURES)
+        check_choice("inputs", inputs, INPUTS)
+        return getattr(self, measure)[INPUTS.index(inputs)] / self.relevant_count
+
+
+def _teacher_inputs(kind: str, basis: torch.Tensor, n: int, noise: float, generator: torch.Generator) -> torch.Tensor:
+    d, k = basis.shape
+    if kind == "isotropic":
+        return torch.randn(n, d, dtype=torch.float64, generator=generator)
+    return (torch.randn(n, k, dtype=torch.float64, generator=generator) @ basis.T
+            + noise * torch.randn(n, d, dtype=torch.float64, generator=generator))
+
+
+def run_teacher_student(config: TeacherStudentConfig, *, progress: bool = True, use_cache: bool = True
+                        ) -> TeacherStudentResult:
+    """Train the student on each teacher, for each input kind, and measure its Fisher's effective ranks."""
+
+    def compute() -> TeacherStudentResult:
+        shape = (len(INPUTS), config.n_seeds)
+        out = {key: np.full(shape, np.nan) for key in ("participation", "entropy", "mackay", "rank", "agreement")}
+        for s, seed in enumerate(runtime.progress_bar(range(config.seed, config.seed + config.n_seeds), "teachers",
+                                                      progress)):
+            generator = torch.Generator().manual_seed(seed)
+            basis, _ = torch.linalg.qr(torch.randn(config.d, config.k, dtype=torch.float64, generator=generator))
+            mixing = torch.randn(config.classes, config.k, dtype=torch.float64, generator=generator)
+
+            def teacher(x: torch.Tensor) -> torch.Tensor:
+                return config.teacher_scale * (x @ basis) @ mixing.T
+
+            for i, kind in enumerate(INPUTS):
+                x = _teacher_inputs(kind, basis, config.n_train, config.aligned_noise, generator)
+                labels = torch.multinomial(torch.softmax(teacher(x), -1), 1, generator=generator)[:, 0]
+                torch.manual_seed(seed)
+                student = torch.nn.Sequential(torch.nn.Linear(config.d, config.classes)).double()
+                optimiser = torch.optim.Adam(student.parameters(), lr=config.lr)
+                for _ in range(config.steps):
+                    loss = torch.nn.functional.cross_entropy(student(x), labels)
+                    optimiser.zero_grad()
+                    loss.backward()
+                    optimiser.step()
+                probe = _teacher_inputs(kind, basis, config.probe_size, config.aligned_noise, generator)
+                spectrum = fisher.fisher_spectrum(student, probe, output="softmax")
+                out["participation"][i, s] = fisher.effective_rank(spectrum, "participation")
+                out["entropy"][i, s] = fisher.effective_rank(spectrum, "entropy")
+                out["mackay"][i, s] = fisher.effective_rank(spectrum, "mackay", prior=PLANTED_PRIOR * spectrum[0])
+                out["rank"][i, s] = int(np.sum(spectrum > 1e-10 * spectrum[0]))
+                fresh = _teacher_inputs(kind, basis, config.probe_size, config.aligned_noise, generator)
+                with torch.no_grad():
+                    out["agreement"][i, s] = float((student(fresh).argmax(-1) == teacher(fresh).argmax(-1)).double().mean())
+        return TeacherStudentResult(relevant_count=(config.classes - 1) * (config.k + 1),
+                                    data_count=(config.classes - 1) * (config.d + 1), **out)
+
+    return runtime.cached(compute, config, TeacherStudentResult, use_cache=use_cache)
+
+
 # ---------------------------------------------------------------------------------------------- regimes
 
 
@@ -591,9 +716,10 @@ def findings(results: Mapping[str, Any], configs: Mapping[str, Any]) -> dict[str
 
     ``results`` and ``configs`` hold, under the same keys, ``"null_check"`` (:class:`NullCheckResult`,
     :class:`NullCheckConfig`), ``"training"`` (:class:`FisherResult`, :class:`FisherConfig`),
-    ``"representations"`` (:class:`RepresentationResult`, :class:`RepresentationConfig`) and ``"sweep"``
+    ``"representations"`` (:class:`RepresentationResult`, :class:`RepresentationConfig`), ``"teacher"``
+    (:class:`TeacherStudentResult`, :class:`TeacherStudentConfig`) and ``"sweep"``
     (:class:`FisherSweepResult`, :class:`FisherSweepConfig`). Keys: ``pl_*`` (planted effective rank),
-    ``nc_*`` (null check), ``fi_*`` (the network trained on the digits), ``verdict_*`` (the verdict rows of
+    ``nc_*`` (null check), ``ts_*`` (teacher–student), ``fi_*`` (the network trained on the digits), ``verdict_*`` (the verdict rows of
     :mod:`uniq_core.experiments.verdicts`), ``mk_*``, ``ef_*`` and ``nt_*`` (MacKay's count, the empirical
     Fisher and the null subspace along training), ``re_*`` (representations) and ``sw_*`` (the sweep).
     Values are plain ``int``, ``float`` or ``str``.
@@ -607,7 +733,8 @@ def findings(results: Mapping[str, Any], configs: Mapping[str, Any]) -> dict[str
     values.update(_count_findings(training))
     values.update(_tolerance_findings(training, _initial_gap(check)))
     values.update(_effective_rank_findings(training))
-    values.update(_verdict_findings(check, training))
+    values.update(_verdict_findings(check, training, results["teacher"]))
+    values.update(_teacher_findings(results["teacher"], configs["teacher"]))
     values.update(_along_training_findings(training))
     values.update(_representation_findings(representations))
     values.update(_sweep_findings(results["sweep"], configs["sweep"], int(representations.ceiling)))
@@ -773,16 +900,35 @@ def _effective_rank_findings(training: FisherResult) -> dict[str, float | int | 
     }
 
 
-def _verdict_findings(check: NullCheckResult, training: FisherResult) -> dict[str, float | int | str]:
+def _verdict_findings(check: NullCheckResult, training: FisherResult, teacher: TeacherStudentResult
+                      ) -> dict[str, float | int | str]:
     """``claim_degenerate*``, ``claim_gauge*``, ``claim_effective_rank*`` and the gauge row's share: the verdict
     page's rows, from the same row functions, so both pages give one verdict."""
     from uniq_core.experiments import verdicts
 
     gauge = verdicts.row_gauge(check, training)
     return {
-        **verdicts.claim_findings(verdicts.row_degenerate(training), gauge, verdicts.row_effective_rank(check)),
+        **verdicts.claim_findings(verdicts.row_degenerate(training), gauge, verdicts.row_effective_rank(teacher)),
         "fi_symmetric_share": float(gauge.value),
     }
+
+
+def _teacher_findings(teacher: TeacherStudentResult, config: TeacherStudentConfig) -> dict[str, float | int | str]:
+    """``ts_*``: the teacher–student task's counts, and per effective rank its mean over teachers as a multiple
+    of the task-relevant count on aligned and on isotropic inputs, with the student's agreement."""
+    values: dict[str, float | int | str] = {
+        "ts_d": int(config.d), "ts_k": int(config.k), "ts_classes": int(config.classes),
+        "ts_relevant": int(teacher.relevant_count), "ts_data": int(teacher.data_count),
+        "ts_teachers": int(config.n_seeds), "ts_noise": float(config.aligned_noise),
+        "ts_agreement_iso": float(np.mean(teacher.agreement[0])),
+        "ts_agreement_aligned": float(np.mean(teacher.agreement[1])),
+    }
+    for measure, key in zip(MEASURES, ("pr", "entropy", "mackay")):
+        for inputs in INPUTS:
+            ratio = teacher.ratio(measure, inputs)
+            values[f"ts_{key}_{inputs}"] = float(np.mean(ratio))
+            values[f"ts_{key}_{inputs}_count"] = float(np.mean(ratio) * teacher.relevant_count)
+    return values
 
 
 def _along_training_findings(training: FisherResult) -> dict[str, float | int | str]:
