@@ -639,7 +639,7 @@ class FisherSweepConfig(ConfigBase):
     base: FisherConfig = FisherConfig(probe_size=150, epochs=10, checkpoints=4, n_seeds=1, tracked_seeds=0)
     architectures: tuple[tuple[str, tuple[int, ...]], ...] = (
         ("relu", (16,)), ("relu", (32,)), ("relu", (64,)), ("relu", (32, 32)),
-        ("tanh", (32,)), ("tanh", (32, 32)), ("linear", (32,)),
+        ("tanh", (32,)), ("tanh", (32, 32)), ("linear", (32,)), ("relu", (256,)),
     )
 
     def __post_init__(self) -> None:
@@ -991,6 +991,7 @@ def _representation_findings(representations: RepresentationResult) -> dict[str,
 def _sweep_findings(sweep: FisherSweepResult, config: FisherSweepConfig, ceiling: int) -> dict[str, float | int | str]:
     """``sw_*``: null fractions and participation ratios across architectures; ``ceiling`` is K − 1 (softmax)."""
     final_participation, probe = sweep.participation[:, -1], config.base.probe_size
+    wide = int(np.argmax(sweep.parameters))
     return {
         "sw_probe": int(probe), "sw_architectures": len(sweep.labels),
         "sw_data_limited": int(np.sum(sweep.parameters - sweep.expected_null == probe * ceiling)),
@@ -999,4 +1000,13 @@ def _sweep_findings(sweep: FisherSweepResult, config: FisherSweepConfig, ceiling
         "sw_pr_high_label": str(sweep.labels[np.argmax(final_participation)]),
         "sw_null_fraction_low": float(np.min(sweep.null_dimension[:, -1] / sweep.parameters)),
         "sw_null_fraction_high": float(np.max(sweep.null_dimension[:, -1] / sweep.parameters)),
+        # the architecture with the most parameters per output direction the probe shows: P ≫ N(K − 1)
+        "sw_wide_label": str(sweep.labels[wide]), "sw_wide_parameters": int(sweep.parameters[wide]),
+        "sw_wide_ratio": float(sweep.parameters[wide] / (probe * ceiling)),
+        "sw_wide_null": float(sweep.null_dimension[wide, -1]),
+        "sw_wide_limit": int(sweep.parameters[wide] - probe * ceiling),
+        "sw_wide_pr": float(sweep.participation[wide, -1]), "sw_visible": int(probe * ceiling),
+        "sw_wide_word": ("the probe's blindness sets it, not the network's symmetries"
+                         if sweep.null_dimension[wide, -1] == sweep.parameters[wide] - probe * ceiling
+                         else "it is not the data limit"),
     }
