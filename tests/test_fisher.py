@@ -332,6 +332,23 @@ def test_symmetry_basis_spans_the_predicted_symmetries_and_lies_in_the_null_spac
         fisher.symmetry_basis(mlp((6,), "linear"))
 
 
+def test_kfac_is_exact_on_one_linear_layer_and_keeps_the_trace_of_each_block_only_approximately():
+    torch.manual_seed(0)
+    linear = torch.nn.Sequential(torch.nn.Linear(4, 3)).double()
+    x = inputs(50)
+    # logits metric, one layer: the output gradients are the unit vectors, so the factors are independent
+    np.testing.assert_allclose(fisher.kfac_spectrum(linear, x), fisher.fisher_spectrum(linear, x), atol=1e-9)
+    model = mlp((6,), "relu")
+    exact = fisher.fisher_spectrum(model, x, output="softmax")
+    kfac = fisher.kfac_spectrum(model, x, output="softmax")
+    assert len(kfac) == len(exact) == sum(p.numel() for p in model.parameters())
+    # the factors are the stated averages: A's corner is the mean of 1·1, G is symmetric positive semi-definite
+    (a, g), _ = fisher.kfac_factors(model, x, output="softmax")
+    assert a[-1, -1] == pytest.approx(1.0) and np.all(np.linalg.eigvalsh(g) > -1e-12)
+    # block-diagonal: it cannot see the rescaling symmetries, which couple two layers
+    assert fisher.gap_null_dimension(kfac) < fisher.gap_null_dimension(exact)
+
+
 def test_a_unit_that_dies_adds_its_block_and_keeps_the_old_null_space():
     # one hidden layer, logits metric: killing unit 0 leaves the other units' Jacobian unchanged, so the old
     # null space stays inside the new one, which gains d_in + 1 incoming and K outgoing directions, less

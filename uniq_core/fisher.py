@@ -329,6 +329,48 @@ def symmetry_basis(model: nn.Module, *, output: str = "logits") -> np.ndarray:
     return np.ascontiguousarray(basis[:, singular > singular[0] * 1e-10])
 
 
+def kfac_factors(model: nn.Module, inputs: torch.Tensor, *, output: str = "logits") -> list[tuple[np.ndarray, np.ndarray]]:
+    """K-FAC's Kronecker factors (Martens & Grosse 2015) of a plain Sequential's metric, per Linear layer:
+    A = (1/N) Σ_n ã_n ã_nᵀ over the layer's inputs with a 1 appended (for the bias), and
+    G = (1/N) Σ_n Σ_c g_nc g_ncᵀ over the gradients with respect to the layer's outputs of the K output
+    directions B_n[c]·z_n (G_n = B_nᵀ B_n, as in the exact metric). The exact layer block is
+    Σ_n Σ_c (g_nc g_ncᵀ) ⊗ (ã_n ã_nᵀ); K-FAC replaces it by N · G ⊗ A, treating activations and output
+    gradients as independent, and drops every block between layers."""
+    inputs, logits = _check(model, inputs, output)
+    linears, _ = sequential_layers(model)
+    seen: list[tuple[torch.Tensor, torch.Tensor]] = []
+    handles = [layer.register_forward_hook(lambda _, args, out: seen.append((args[0], out))) for layer in linears]
+    try:
+        logits = model(inputs)
+    finally:
+        for handle in handles:
+            handle.remove()
+    factors = _factors(logits.detach(), output)
+    count, classes = logits.shape
+    outputs = [out for _, out in seen]
+    gradients: list[list[torch.Tensor]] = [[] for _ in linears]
+    for c in range(classes):
+        grads = torch.autograd.grad((factors[:, c, :] * logits).sum(), outputs, retain_graph=c < classes - 1)
+        for layer, grad in enumerate(grads):
+            gradients[layer].append(grad.detach())
+    blocks = []
+    for (layer_input, _), grads in zip(seen, gradients):
+        a = torch.cat([layer_input.detach().reshape(count, -1), torch.ones(count, 1, dtype=layer_input.dtype)], dim=1)
+        g = torch.cat(grads, dim=0)
+        blocks.append(((a.T @ a / count).double().numpy(), (g.T @ g / count).double().numpy()))
+    return blocks
+
+
+def kfac_spectrum(model: nn.Module, inputs: torch.Tensor, *, output: str = "logits") -> np.ndarray:
+    """Eigenvalues (descending, length P) of K-FAC's block-diagonal approximation of the metric on
+    ``inputs``: per layer, N times the products of the eigenvalues of its factors (:func:`kfac_factors`)."""
+    count = inputs.shape[0]
+    values = []
+    for a, g in kfac_factors(model, inputs, output=output):
+        values.append(np.outer(np.clip(np.linalg.eigvalsh(g), 0, None), np.clip(np.linalg.eigvalsh(a), 0, None)).ravel())
+    return np.sort(count * np.concatenate(values))[::-1]
+
+
 def empirical_fisher_spectrum(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor) -> np.ndarray:
     """Eigenvalues (descending, length P) of the empirical Fisher Σ_n g_n g_nᵀ, g_n = ∇_θ log p(y_n | x_n).
 

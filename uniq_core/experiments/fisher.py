@@ -272,7 +272,10 @@ class FisherResult(ResultBase):
     ``null_angles_moved``: how many principal angles exceed ``MOVED_DEGREES``, with its baseline
     ``symmetry_angles_moved``: how many principal angles between the symmetry subspaces
     (:func:`uniq_core.fisher.symmetry_basis`) of the same checkpoints do, since the rescaling generators
-    follow the parameters."""
+    follow the parameters. K-FAC's block-diagonal Kronecker approximation of the same metric
+    (:func:`uniq_core.fisher.kfac_spectrum`), per seed × checkpoint: ``kfac_trace_ratio`` and
+    ``kfac_top_ratio`` (its trace and top eigenvalue over the exact metric's), ``kfac_participation`` and
+    ``kfac_null`` (its null dimension at its gap)."""
 
     steps: np.ndarray
     null_dimension: np.ndarray
@@ -306,6 +309,10 @@ class FisherResult(ResultBase):
     constant_data: int
     null_angles_moved: np.ndarray
     symmetry_angles_moved: np.ndarray
+    kfac_trace_ratio: np.ndarray
+    kfac_top_ratio: np.ndarray
+    kfac_participation: np.ndarray
+    kfac_null: np.ndarray
 
 
 #: Fixed tolerances at which the trained null dimension is also counted.
@@ -349,7 +356,7 @@ def run_fisher(config: FisherConfig, *, progress: bool = True, use_cache: bool =
                 "train_accuracy", "spectra", "dead_units", "mackay_curve", "empirical_trace_ratio",
                 "empirical_participation", "empirical_top_ratio", "null_largest_angle", "null_overlap",
                 "null_overlap_chance", "null_gap", "null_by_rtol", "explained_null_data", "null_angles_moved",
-                "symmetry_angles_moved")
+                "symmetry_angles_moved", "kfac_trace_ratio", "kfac_top_ratio", "kfac_participation", "kfac_null")
         everything = dataset.x_train.double()
         rows = []
         for index, seed in enumerate(runtime.progress_bar(range(config.seed, config.seed + config.n_seeds), "seeds", progress)):
@@ -405,6 +412,11 @@ def run_fisher(config: FisherConfig, *, progress: bool = True, use_cache: bool =
                 row["empirical_trace_ratio"].append(float(empirical.sum() / spectrum.sum()))
                 row["empirical_participation"].append(fisher.effective_rank(empirical, "participation"))
                 row["empirical_top_ratio"].append(float(empirical[0] / spectrum[0]))
+                kfac = fisher.kfac_spectrum(network, probe, output=config.output)
+                row["kfac_trace_ratio"].append(float(kfac.sum() / spectrum.sum()))
+                row["kfac_top_ratio"].append(float(kfac[0] / spectrum[0]))
+                row["kfac_participation"].append(fisher.effective_rank(kfac, "participation"))
+                row["kfac_null"].append(fisher.gap_null_dimension(kfac))
                 row["null_largest_angle"].append(angle)
                 row["null_overlap"].append(overlap)
                 row["null_overlap_chance"].append(chance)
@@ -953,6 +965,15 @@ def _along_training_findings(training: FisherResult) -> dict[str, float | int | 
         "ef_trace_end": float(np.mean(training.empirical_trace_ratio[:, -1])),
         "ef_top_end": float(np.mean(training.empirical_top_ratio[:, -1])),
         "ef_pr_end": float(np.mean(training.empirical_participation[:, -1])),
+        "kf_trace_end": float(np.mean(training.kfac_trace_ratio[:, -1])),
+        "kf_top_end": float(np.mean(training.kfac_top_ratio[:, -1])),
+        "kf_pr_end": float(np.mean(training.kfac_participation[:, -1])),
+        "kf_null_end": float(np.mean(training.kfac_null[:, -1])),
+        "kf_exact_null_end": float(np.mean(training.null_dimension[:, -1])),
+        "kf_exact_pr_end": float(np.mean(training.participation[:, -1])),
+        "kf_null_word": ("a rescaling moves two layers at once, so a block-diagonal approximation does not see it "
+                         "as null" if np.mean(training.kfac_null[:, -1]) < np.mean(training.null_dimension[:, -1])
+                         else "here it finds no fewer null directions than the Fisher"),
         "nt_dead_start": float(np.mean(training.dead_units[:, 0])),
         "nt_dead_end": float(np.mean(training.dead_units[:, -1])),
         "nt_overlap_min": float(np.nanmin(training.null_overlap[0, 1:])), "nt_angle_max": largest_angle,
