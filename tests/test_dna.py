@@ -325,3 +325,16 @@ def test_both_entropy_estimators_know_light_and_heavy_tailed_shapes(name, draw, 
                  for estimator in (dna.histogram_entropy, dna.spacing_entropy)}
     for value in estimates.values():
         assert abs(value - exact) < 0.03, (name, value, exact)
+
+
+def test_the_spacing_estimator_has_no_bias_between_two_samples_of_one_shape_and_ignores_scale():
+    """The null case of the entropy verdict: two independent samples of the same distribution differ by
+    nothing on average, and the standardised estimate does not move with the scale."""
+    for draw in (lambda r, n: r.standard_normal(n), lambda r, n: r.uniform(-1, 1, n), lambda r, n: r.laplace(size=n)):
+        differences = [dna.spacing_entropy(draw(np.random.default_rng([seed, 0]), 2048))
+                       - dna.spacing_entropy(draw(np.random.default_rng([seed, 1]), 2048)) for seed in range(12)]
+        assert abs(np.mean(differences)) < 3 * np.std(differences, ddof=1) / np.sqrt(len(differences)) + 1e-3
+    values = np.random.default_rng(0).standard_normal(1000)
+    assert dna.spacing_entropy(7.5 * values + 3.0) == pytest.approx(dna.spacing_entropy(values), abs=1e-12)
+    with pytest.raises(ValueError, match="at least 4"):
+        dna.spacing_entropy(np.ones(3))

@@ -130,6 +130,22 @@ def test_settings_tables_and_acceptance(tmp_path):
     rates = chapter.acceptance(result, threshold=np.inf)
     assert (rates["run_rate"] == 1).all() and (rates["step_rate"] == 1).all()  # everything under an infinite bar
     assert (chapter.acceptance(result, threshold=1e-300)["run_rate"] == 0).all()
+    # a planted rate on five seeds: in every cell the first four runs lie under the bar at every step, the
+    # fifth over it from its first step on; one of the four diverged (NaN) and is not accepted
+    from types import SimpleNamespace
+    runs, steps = 5, 7
+    drift = np.full((2, 4, 2, runs), 0.5)
+    drift[..., -1] = 2.0
+    drift[0, 0, 0, 0] = np.nan
+    energy = np.full((2, 4, 2, runs, steps + 1), 0.5)
+    energy[..., -1, :] = 2.0
+    energy[..., 0] = 0.0  # the accounts start at zero; the first entry is not a step
+    planted = chapter.acceptance(SimpleNamespace(energy_drift=drift, energy=energy, energy_threshold=1.0))
+    expected = np.full((2, 4, 2), runs - 1)
+    expected[0, 0, 0] -= 1
+    np.testing.assert_array_equal(planted["accepted"], expected)
+    np.testing.assert_allclose(planted["step_rate"], (runs - 1) / runs)
+    assert np.all(planted["run_low"] <= planted["run_rate"]) and np.all(planted["run_rate"] <= planted["run_high"])
     tables = result.tables()
     assert set(tables) == {"summary_settings", "merged_curves_settings", "accept_rtvol_settings"}
     assert len(tables["summary_settings"]) == len(tables["accept_rtvol_settings"]) == 2 * 4 * 2
