@@ -1066,7 +1066,7 @@ def _seed_entropy_findings(transformer: DnaResult, weight_entropy: WeightEntropy
     out: dict[str, float | int | str] = {
         "we_seeds": int(weight_entropy.differences().shape[-1]),
         "we_inits": " or ".join(str(i) for i in weight_entropy.inits),
-        "we_decays": _joined_g(weight_entropy.weight_decays),
+        "we_decays": verdicts.joined(weight_entropy.weight_decays),
     }
     for scale, key in (("raw", "raw"), ("standardised", "std")):
         means = weight_entropy.differences(scale).mean(axis=-1)
@@ -1081,10 +1081,6 @@ def _seed_entropy_findings(transformer: DnaResult, weight_entropy: WeightEntropy
     out["we_minilm_raw"] = float(transformer.entropy_trained - gaussian
                                  + np.log(transformer.std_trained / transformer.std_init))
     return out
-
-
-def _joined_g(values) -> str:
-    return ", ".join(f"{float(v):g}" for v in values)
 
 
 def _verdict_findings(result: DnaResult, weight_entropy: WeightEntropyResult, config: DnaConfig

@@ -1484,8 +1484,10 @@ def _number_word(count: int) -> str:
 
 
 def _joined(values, form: str, separator: str = ", ") -> str:
-    """``values`` formatted with ``form`` and joined by ``separator``."""
-    return separator.join(format(value, form) for value in values)
+    """``values`` formatted with ``form`` and joined by ``separator`` (:func:`verdicts.joined`)."""
+    from uniq_core.experiments import verdicts
+
+    return verdicts.joined(values, form, separator)
 
 
 def _norm_mean(result: ProbeResult, field: str, norm: str) -> float:

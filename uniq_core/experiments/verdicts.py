@@ -303,8 +303,12 @@ def _by_verdict(verdict: str, sentences: dict[str, str], otherwise: str) -> str:
     return sentences.get(verdict, otherwise)
 
 
-def _g(value: float) -> str:
-    return "nan" if not np.isfinite(value) else f"{value:.3g}"
+_g = rules._g  # numbers in a row's texts are written as in the rules' own thresholds
+
+
+def joined(values, form: str = "g", separator: str = ", ") -> str:
+    """``values`` formatted with ``form`` and joined by ``separator``: lists of settings in glued text."""
+    return separator.join(format(float(value) if form.endswith("g") else value, form) for value in values)
 
 
 def number_text(value: float, low: float, high: float, kind: str = "") -> str:
