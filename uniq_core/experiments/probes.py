@@ -594,9 +594,9 @@ def run_mass(config: MassConfig, *, progress: bool = True, use_cache: bool = Tru
                         few = (config.fixed == "time" and where == "inside"
                                and config.steps(crossing, float(factor)) < MIN_CROSSING_STEPS)
                         dt_zero_by[a, b, i, s], censored_by[a, b, i, s] = crossing, where != "inside" or few
-                theory = [probes.tail_drift(probes.switching_drift(float(dt), float(mass), noise[s],
-                                                                   config.steps(float(dt), 1.0)), initial[s])
-                          for dt in grid]
+                steps = None if config.fixed == "time" else config.steps(float(grid[0]), 1.0)
+                predict = _theory_probe(base, float(noise[s]), float(initial[s]), float(mass), steps=steps)
+                theory = [predict(float(dt)) for dt in grid]
                 crossing, where = probes.first_crossing(grid, np.array(theory), base.threshold)
                 predicted[i, s] = crossing if where == "inside" and not censored_by[k, h, i, s] else np.nan
         slopes_by = np.array([[mass_slopes(masses, dt_zero_by[a, b], censored_by[a, b])
