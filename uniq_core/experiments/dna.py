@@ -250,6 +250,17 @@ class DnaResult(ResultBase):
     loss: np.ndarray
 
 
+def _train_in_place(model: models.MLP, dataset: data.Dataset, *, lr: float, batch_size: int, n_steps: int,
+                    weight_decay: float = 0.0, seed: int = 0, device: Any = "cpu") -> None:
+    """Minibatch SGD on the digits (:func:`uniq_core.replicas.train_replicas`, one copy), its final parameters
+    written back into ``model``: the one training loop of this chapter's digits MLPs."""
+    record = replicas.train_replicas(model, dataset, n_replicas=1, perturbation=0.0, lr=lr, batch_size=batch_size,
+                                     n_steps=n_steps, weight_decay=weight_decay, seed=seed, device=device)
+    torch.nn.utils.vector_to_parameters(
+        torch.as_tensor(record.final_parameters[0], dtype=next(model.parameters()).dtype,
+                        device=next(model.parameters()).device), model.parameters())
+
+
 def _digits_mlp(seed: int) -> tuple[dict[str, np.ndarray], models.MLP, data.Dataset, float]:
     """Trained weights, model, data and ‖W − W₀‖/‖W₀‖ over both weight matrices."""
     dataset = data.load("digits", n_train=1347, seed=seed, device="cpu")
@@ -257,10 +268,7 @@ def _digits_mlp(seed: int) -> tuple[dict[str, np.ndarray], models.MLP, data.Data
     model = models.MLP(dataset.n_features, (32,), dataset.n_classes)
     initial = np.concatenate([model[1].weight.detach().double().numpy().ravel(),
                               model[3].weight.detach().double().numpy().ravel()])
-    record = replicas.train_replicas(model, dataset, n_replicas=1, perturbation=0.0, lr=0.1, batch_size=64,
-                                     n_steps=40 * (1347 // 64), seed=seed)
-    torch.nn.utils.vector_to_parameters(torch.as_tensor(record.final_parameters[0], dtype=torch.float32),
-                                        model.parameters())
+    _train_in_place(model, dataset, lr=0.1, batch_size=64, n_steps=replicas.steps_for_epochs(1347, 64, 40), seed=seed)
     weights = {"layer 1": model[1].weight.detach().double().numpy(), "layer 2": model[3].weight.detach().double().numpy()}
     trained = np.concatenate([W.ravel() for W in weights.values()])
     return weights, model, dataset, float(np.linalg.norm(trained - initial) / np.linalg.norm(initial))
@@ -611,13 +619,9 @@ def _trained_and_initial(config: WeightEntropyConfig, init: str, weight_decay: f
             for layer in layers:
                 layer.weight.normal_(0.0, 1.0 / np.sqrt(3 * layer.in_features))  # the uniform default's std
     initial = [layer.weight.detach().double().cpu().numpy().ravel().copy() for layer in layers]
-    optimiser = torch.optim.SGD(model.parameters(), lr=config.lr, weight_decay=weight_decay)
-    steps = replicas.steps_for_epochs(len(dataset.x_train), config.batch_size, config.epochs)
-    plan = replicas.make_batch_plan(len(dataset.x_train), config.batch_size, steps, seed=seed)[0].to(device)
-    for index in plan:
-        optimiser.zero_grad()
-        torch.nn.functional.cross_entropy(model(dataset.x_train[index]), dataset.y_train[index]).backward()
-        optimiser.step()
+    _train_in_place(model, dataset, lr=config.lr, batch_size=config.batch_size,
+                    n_steps=replicas.steps_for_epochs(len(dataset.x_train), config.batch_size, config.epochs),
+                    weight_decay=weight_decay, seed=seed, device=device)
     with torch.no_grad():
         accuracy = float((model(dataset.x_test).argmax(-1) == dataset.y_test).float().mean())
     return initial, [layer.weight.detach().double().cpu().numpy().ravel() for layer in layers], accuracy
