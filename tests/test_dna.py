@@ -338,3 +338,31 @@ def test_the_spacing_estimator_has_no_bias_between_two_samples_of_one_shape_and_
     assert dna.spacing_entropy(7.5 * values + 3.0) == pytest.approx(dna.spacing_entropy(values), abs=1e-12)
     with pytest.raises(ValueError, match="at least 4"):
         dna.spacing_entropy(np.ones(3))
+
+
+def test_held_out_rows_are_whole_rows_and_a_smooth_field_is_generated_where_it_was_not_fitted():
+    t = np.linspace(-1, 1, 24)
+    smooth = dna.weight_grid({"w": np.outer(np.sin(3 * t), np.cos(2 * t))})
+    mask = dna.held_out_rows(smooth, 0.25, np.random.default_rng(0))
+    rows = mask.reshape(24, 24)
+    assert rows.sum() == 6 * 24 and np.all(rows.all(axis=1) | ~rows.any(axis=1))  # whole rows only
+    fit = dna.fit_until_flat(smooth, seed=0, hidden=24, layers=2, omega0=10.0, lr=3e-3, batch_size=256,
+                             max_steps=6000, check_every=50, fit_on=np.flatnonzero(~mask))
+    assert fit.reconstruction.shape == (smooth.size,)
+    assert dna.r_squared(smooth.values[mask], fit.reconstruction[mask]) > 0.9  # generated, not memorised
+    with pytest.raises(ValueError, match="fit_on"):
+        dna.fit_until_flat(smooth, fit_on=np.array([], dtype=int), max_steps=1)
+
+
+def test_similarity_order_recovers_a_shuffled_smooth_order_and_two_nn_knows_a_plane():
+    rng = np.random.default_rng(0)
+    t = np.linspace(-1, 1, 40)
+    smooth = np.outer(t, np.ones(8)) + 0.01 * rng.standard_normal((40, 8))
+    shuffled = smooth[rng.permutation(40)]
+    ordered = shuffled[dna.similarity_order(shuffled)]
+    assert np.all(np.diff(ordered[:, 0]) > -0.05) or np.all(np.diff(ordered[:, 0]) < 0.05)  # monotone again
+    both = dna.similarity_ordered({"w": shuffled, "cube": rng.standard_normal((5, 2, 2))})
+    assert both["w"].shape == (40, 8) and sorted(both["w"].ravel()) == sorted(shuffled.ravel())
+    plane = rng.standard_normal((2000, 2)) @ rng.standard_normal((2, 50))
+    assert dna.two_nn_dimension(plane) == pytest.approx(2.0, rel=0.1)
+    assert dna.two_nn_dimension(rng.standard_normal((2000, 8))) == pytest.approx(8.0, rel=0.15)

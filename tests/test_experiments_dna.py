@@ -28,6 +28,10 @@ def test_digits_mlp_with_controls_baselines_and_rate_distortion():
     assert result.check_steps_siren[-1] == 50 and result.r2_running_siren[-1] == pytest.approx(result.r2_siren, abs=1e-6)
     assert result.r2_running_smooth[-1] == pytest.approx(result.r2_smooth, abs=1e-6)
     assert result.planted_share == chapter.PLANTED_SHARE and result.lr_running_siren[0] == 1e-3
+    # generation on held-out whole rows (first seeds), its planted control, the ordered fit, intrinsic dimension
+    assert result.r2_heldout_seeds.shape == result.converged_heldout_seeds.shape == (2,)
+    assert 0 < result.heldout_share < 0.2 and np.isfinite(result.r2_heldout_smooth)
+    assert np.isfinite(result.r2_ordered) and result.id_rows > 0 and result.id_rows_gaussian > 0
     assert 0 < result.weight_change < 10 and result.entropy_trained_se > 0 and result.entropy_init_se > 0
     # rate bookkeeping: the SIREN at 32/16/8 bits, the quantiser within the SIREN's 32-bit budget
     np.testing.assert_allclose(result.rd_siren_rate[:2], [32 * result.n_params / result.n_weights,

@@ -534,3 +534,17 @@ def test_dna_rows_wait_for_a_converged_fit():
         assert row.verdict == v.UNRESOLVED and row.rule == "instrument_rule" and "still rising" in row.interval_kind
     flat = SimpleNamespace(**{**vars(improving), "converged_seeds": np.ones(5, bool)})
     assert v.row_siren_r2(flat, 22.0).verdict == v.HOLDS and v.row_manifold(flat).verdict == v.HOLDS
+
+
+def test_row_generate_decides_on_held_out_rows_only_with_converged_fits_and_a_control_that_generates():
+    five = np.ones(5, bool)
+    generated = SimpleNamespace(r2_heldout_seeds=np.array([0.30, 0.31, 0.29, 0.32, 0.30]), converged_heldout_seeds=five,
+                                converged_heldout_smooth=True, r2_heldout_smooth=0.45, heldout_share=0.1)
+    assert v.row_generate(generated).verdict == v.HOLDS
+    memorised = SimpleNamespace(**{**vars(generated), "r2_heldout_seeds": np.array([-0.01, -0.02, -0.015, -0.01, -0.02])})
+    assert v.row_generate(memorised).verdict == v.FAILS
+    powerless = SimpleNamespace(**{**vars(memorised), "r2_heldout_smooth": 0.05})
+    row = v.row_generate(powerless)
+    assert row.verdict == v.UNRESOLVED and row.rule == "instrument_rule" and "no power" in row.interval_kind
+    rising = SimpleNamespace(**{**vars(memorised), "converged_heldout_seeds": np.array([True] * 4 + [False])})
+    assert v.row_generate(rising).verdict == v.UNRESOLVED and "still rising" in v.row_generate(rising).interval_kind

@@ -71,6 +71,59 @@ def permute_within(grid: WeightGrid, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
+def held_out_rows(grid: WeightGrid, fraction: float, rng: np.random.Generator) -> np.ndarray:
+    """A boolean mask over the grid's values holding out, in each matrix, a random ``fraction`` of its rows
+    (first axis: a hidden unit's weights) whole, at least one: coordinates a SIREN fitted on the rest must
+    generate."""
+    check_number("fraction", fraction, low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
+    mask, offset = np.zeros(grid.size, dtype=bool), 0
+    for shape in grid.shapes:
+        count, rows = int(np.prod(shape)), int(shape[0])
+        block = np.zeros((rows, count // rows), dtype=bool)
+        block[rng.choice(rows, max(1, int(round(fraction * rows))), replace=False)] = True
+        mask[offset:offset + count] = block.ravel()
+        offset += count
+    return mask
+
+
+def similarity_order(W: np.ndarray) -> np.ndarray:
+    """The indices that sort the rows of ``W`` (first axis; further axes flattened) by their score on the
+    first principal component of the rows, so that rows next to each other are similar: the canonical
+    neuron ordering idea of NeRN (Ashkenazi et al. 2023) in its simplest, one-dimensional form."""
+    rows = np.asarray(W, dtype=np.float64).reshape(len(W), -1)
+    centred = rows - rows.mean(axis=0)
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    return np.argsort(centred @ vt[0], kind="stable")
+
+
+def similarity_ordered(matrices: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Each matrix with its rows, and for 2-D matrices its columns, in :func:`similarity_order`. A reordering
+    costs nothing to undo once stored (log2(n!) bits per axis), so a coder may use it."""
+    out = {}
+    for name, W in matrices.items():
+        W = np.asarray(W)[similarity_order(W)]
+        if W.ndim == 2:
+            W = W[:, similarity_order(W.T)]
+        out[name] = W
+    return out
+
+
+def two_nn_dimension(points: np.ndarray) -> float:
+    """Intrinsic dimension of a point cloud by the TwoNN estimator (Facco et al. 2017, *Sci. Rep.* 7, 12140):
+    with μ_i = r2/r1 the ratio of each point's second to first nearest-neighbour distance, the maximum-
+    likelihood d = N / Σ log μ_i. Duplicate points (r1 = 0) are left out."""
+    x = np.asarray(points, dtype=np.float64).reshape(len(points), -1)
+    if len(x) < 3:
+        raise ValueError(f"points has {len(x)} rows; TwoNN needs at least 3")
+    squared = np.sum(x**2, axis=1)
+    distances = np.sqrt(np.clip(squared[:, None] + squared[None, :] - 2 * x @ x.T, 0.0, None))
+    np.fill_diagonal(distances, np.inf)
+    nearest = np.sort(distances, axis=1)[:, :2]
+    keep = nearest[:, 0] > 0
+    ratio = nearest[keep, 1] / nearest[keep, 0]
+    return float(keep.sum() / np.sum(np.log(ratio)))
+
+
 def _axis(count: int) -> np.ndarray:
     return np.zeros(1) if count == 1 else np.linspace(-1.0, 1.0, count)
 
@@ -255,6 +308,7 @@ def fit_until_flat(
     batch_size: int = 16384,
     max_steps: int = 20_000,
     check_every: int = 250,
+    fit_on: np.ndarray | None = None,
     device: str | torch.device | None = "cpu",
     progress: bool = False,
 ) -> SirenFit:
@@ -264,7 +318,9 @@ def fit_until_flat(
     when it stays flat after :data:`PLATEAU_HALVINGS` halvings or at ``max_steps`` (``converged`` False).
 
     Same initialisation and minibatches as :func:`fit_siren` with the same seed; until the first halving the
-    same steps as Adam at a constant ``lr``. A non-finite loss stops the fit (not converged)."""
+    same steps as Adam at a constant ``lr``. A non-finite loss stops the fit (not converged). ``fit_on``:
+    indices of the coordinates to fit (default all); minibatches and the running R² then use only those, and
+    the reconstruction still covers every coordinate (values generated where the SIREN was not fitted)."""
     check_number("max_steps", max_steps, low=1, integer=True)
     check_number("check_every", check_every, low=1, integer=True)
     check_number("lr", lr, low=0.0, low_inclusive=False)
@@ -273,17 +329,22 @@ def fit_until_flat(
     generator = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     model = Siren(hidden, layers, omega0, frequencies, in_features=grid.coordinates.shape[1]).to(device)
-    x = torch.as_tensor(grid.coordinates, device=device)
-    y = torch.as_tensor(grid.values if values is None else values, dtype=torch.float32, device=device)
+    every = torch.as_tensor(grid.coordinates, device=device)
+    target = np.asarray(grid.values if values is None else values)
+    fitted = np.arange(grid.size) if fit_on is None else np.asarray(fit_on, dtype=np.int64)
+    if fitted.size == 0 or fitted.min() < 0 or fitted.max() >= grid.size:
+        raise ValueError(f"fit_on must index the grid's {grid.size} coordinates and not be empty")
+    x = every[torch.as_tensor(fitted, device=device)]
+    y = torch.as_tensor(target[fitted], dtype=torch.float32, device=device)
     variance = float(y.var(unbiased=False))
     optimiser = torch.optim.Adam(model.parameters(), lr=lr)
     history = np.full(max_steps, np.nan)
     steps, r2s, rates = [], [], []
     best, flat_reads, halvings, converged, finite = -np.inf, 0, 0, False, True
 
-    def reconstruct() -> torch.Tensor:
+    def reconstruct(points: torch.Tensor = x) -> torch.Tensor:
         with torch.no_grad():
-            return torch.cat([model(chunk) for chunk in torch.split(x, 65536)])
+            return torch.cat([model(chunk) for chunk in torch.split(points, 65536)])
 
     for step in runtime.progress_bar(range(1, max_steps + 1), "fitting SIREN to a flat R²", progress):
         index = torch.randint(0, len(y), (min(batch_size, len(y)),), generator=generator).to(device)
@@ -311,7 +372,7 @@ def fit_until_flat(
             for group in optimiser.param_groups:
                 group["lr"] *= 0.5
     last = steps[-1] if steps else 0
-    return SirenFit(model=model, reconstruction=reconstruct().double().cpu().numpy(), loss=history[:last],
+    return SirenFit(model=model, reconstruction=reconstruct(every).double().cpu().numpy(), loss=history[:last],
                     check_steps=np.array(steps, dtype=int), r2_running=np.array(r2s), lr_running=np.array(rates),
                     converged=bool(converged and finite))
 
