@@ -314,3 +314,16 @@ def test_orders_are_fitted_over_the_smallest_step_sizes():
     values = np.where(dts < 0.15, dts, 1.0)  # first order where the runs are long, garbage at the largest
     fit = chapter.fitted_steps(dts)
     assert chapter._order(dts[fit], values[fit]) == pytest.approx(1.0)
+
+
+def test_a_force_that_reads_the_running_statistics_is_not_reversible_and_its_control_config_pairs_by_seed():
+    config = chapter.SettingsConfig(**{**TINY_SETTINGS, "networks": ("simple_cnn",)})
+    control = chapter.control_config(config)
+    assert control.settings == (chapter.RUNNING_BATCH,) and control.networks == ("simple_cnn",)
+    assert control.replace(settings=config.settings) == config  # only the setting differs
+    both = chapter.run_settings(config.replace(settings=(chapter.RUNNING_BATCH, "frozen_batch")), progress=False,
+                                use_cache=False)
+    # frozen BatchNorm returns to rounding; the force that updates its statistics on the way back does not
+    assert np.all(both.round_trip[0, 1] < 1e-9) and np.all(both.round_trip[0, 0] > 1e-6)
+    with pytest.raises(ValueError, match="settings="):
+        chapter.SettingsConfig(settings=("sideways",))

@@ -286,6 +286,14 @@ def test_finding_b_is_decided_by_the_write_ups_reversibility_probe_against_the_o
     assert v.row_batchnorm_fails(one, config).verdict == v.REGIME
     between = _settings(1e-14, 1e-17, 1e-3, seeds=8, batch_negative=1.3)[0]  # above 1.1 and below 1.5
     assert v.row_batchnorm_fails(between, config).verdict.startswith("depends on margin")
+    # the positive control: a force that reads the running statistics must return worse than frozen BatchNorm
+    frozen = settings.negative_dt[:1, 2:3]
+    powerful = SimpleNamespace(networks=np.array(["simple_cnn"]), negative_dt=3.0 * frozen)
+    assert v.row_batchnorm_fails(settings, config, powerful).verdict == v.HOLDS
+    np.testing.assert_allclose(v.control_excess(settings, powerful), np.log(3.0))
+    blind = SimpleNamespace(networks=np.array(["simple_cnn"]), negative_dt=1.02 * frozen)
+    row = v.row_batchnorm_fails(settings, config, blind)
+    assert row.verdict == v.UNRESOLVED and row.rule == "instrument_rule" and "no power" in row.interval_kind
 
 
 def test_rows_of_the_probe_findings():

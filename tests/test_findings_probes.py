@@ -79,6 +79,21 @@ def _settings() -> chapter.SettingsResult:
         diverged=np.zeros(shape[:3], dtype=int))
 
 
+def _control(ratio: float = 3.0) -> chapter.SettingsResult:
+    """The positive control on the first network: ΔNEGdt ``ratio`` times the settings' frozen BatchNorm's."""
+    settings = _settings()
+    frozen = list(chapter.SETTINGS).index("frozen_batch")
+    pick = lambda values: values[:1, frozen:frozen + 1]  # noqa: E731
+    return dataclasses.replace(
+        settings, networks=settings.networks[:1], settings=np.array([chapter.RUNNING_BATCH]),
+        round_trip=0.3 * np.ones_like(pick(settings.round_trip)), omega=pick(settings.omega),
+        energy_drift=pick(settings.energy_drift), shadow_drift=pick(settings.shadow_drift),
+        energy_slope=pick(settings.energy_slope), shadow_slope=pick(settings.shadow_slope),
+        passes=pick(settings.passes), negative_dt=ratio * pick(settings.negative_dt) * np.exp(
+            0.01 * np.arange(SEEDS)), energy=pick(settings.energy), shadow=pick(settings.shadow),
+        diverged=pick(settings.diverged))
+
+
 def _dose() -> chapter.SettingsDoseResult:
     """Probes unchanged across the momenta; the running-statistics energy moves with them."""
     momenta = np.array([0.0, 0.1, 1.0])
@@ -105,7 +120,7 @@ def results():
     return {"probes": _probe_result(), "dt_sweep": _sweep(), "dt_sweep_smooth": _sweep(),
             "oscillator": {"energy": np.array([0.0, -0.1, 0.2]), "shadow": np.array([0.0, 1e-16, -2e-16])},
             "damping": _damping(), "mass": _mass([0.4, 0.6]), "mass_resnet": _mass([0.5, 0.7]),
-            "settings": _settings(), "settings_dose": _dose(),
+            "settings": _settings(), "settings_dose": _dose(), "settings_control": _control(),
             "mass_identity": chapter.MassIdentityResult(networks=np.array(chapter.NETWORKS), factors=np.array([3.0]),
                                                         energy_difference=np.array([[1e-13], [2e-13]]),
                                                         parameter_difference=np.array([[1e-14], [1e-14]])),
@@ -174,7 +189,12 @@ def test_a_batchnorm_drift_inside_the_others_range_is_not_singled_out(results, c
 
 def test_finding_b_is_not_decided_by_probes_that_cannot_fail(results, configs):
     before = chapter.findings(results, configs)
-    assert before["claim_batchnorm_fails"] == "not resolved" and before["claim_batchnorm_fails_rule"] == "interval_rule"
+    # two seeds cannot show the positive control's power: the instrument, not the claim, leaves it open
+    assert before["claim_batchnorm_fails"] == "not resolved" and before["claim_batchnorm_fails_rule"] == "instrument_rule"
+    assert "positive control" in before["claim_batchnorm_fails_interval"]
+    assert before["rc_ratio"] == pytest.approx(3.0 * np.exp(0.005)) and before["rc_rt"] == 0.3
+    without = chapter.findings({k: v for k, v in results.items() if k != "settings_control"}, configs)
+    assert without["claim_batchnorm_fails_rule"] == "interval_rule" and "rc_ratio" not in without
     assert before["st_batch_rt_omega"] == "passes both of"
     batch = list(chapter.SETTINGS).index("batch")
     round_trip = results["settings"].round_trip.copy()

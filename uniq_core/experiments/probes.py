@@ -39,6 +39,7 @@ from uniq_core.schema import STANDARD_UNITS, ConfigBase, ResultBase, check_choic
 
 
 NETWORKS = ("simple_cnn", "resnet")
+NETWORK_NAMES = {"simple_cnn": "SimpleCNN", "resnet": "the small ResNet"}  #: how the chapter names each network
 PROBE_ACTIVATIONS = ("relu", "softplus")  #: the SimpleCNN's activations: ReLU's kinks, and a smooth control
 LOSS_BLOW_UP = 1e3  #: a minibatch loss above this many times max(L_0, 1) marks a settings run as diverged
 NOISE_BATCHES = 64  #: minibatches at θ_0 over which tr Σ_g is estimated for the drift's theory
@@ -717,6 +718,10 @@ def run_dt_sweep(config: DtSweepConfig, *, progress: bool = True, use_cache: boo
 # ------------------------------------------------------------------------------ the paper's settings
 
 SETTINGS = ("batch", "group", "frozen_batch", "batch_frozen_after")
+#: A setting that is not one of the write-up's: BatchNorm normalising with running statistics that every force
+#: call updates, so the force reads the history of the path. The positive control of finding (b).
+RUNNING_BATCH = "running_batch"
+SETTING_NAMES = SETTINGS + (RUNNING_BATCH,)
 
 
 def _network(config, network: str, norm: str, n_classes: int, bn_momentum: float) -> torch.nn.Module:
@@ -733,7 +738,10 @@ class _SettingSystem:
     ``bn_momentum``); ``group``: GroupNorm with :func:`models.group_count` groups; ``frozen_batch``: BatchNorm
     calibrated on the training set, then frozen; ``batch_frozen_after``: ``freeze_epochs`` epochs of
     heavy-ball training with train-mode BatchNorm (at the largest step size), then its running statistics
-    frozen (:func:`models.freeze_batchnorm`); the probes start from there.
+    frozen (:func:`models.freeze_batchnorm`); the probes start from there. ``running_batch`` (the positive
+    control, :data:`RUNNING_BATCH`): BatchNorm calibrated like ``frozen_batch``, then normalising with its
+    running statistics, which each force call first updates with the minibatch's (momentum ``bn_momentum``):
+    a force that reads the history of the path, on the way back as on the way out.
     """
 
     def __init__(self, config, network: str, setting: str, seed: int, bn_momentum: float | None = None):
@@ -741,11 +749,12 @@ class _SettingSystem:
         dataset = data.load("digits", n_train=config.n_train, seed=seed, device=device).as_images()
         runtime.seed_everything(seed)
         momentum = config.bn_momentum if bn_momentum is None else bn_momentum
-        norm = "batch" if setting == "batch_frozen_after" else setting
+        norm = "batch" if setting in ("batch_frozen_after", RUNNING_BATCH) else setting
         self.model = _network(config, network, norm, dataset.n_classes, momentum).double().to(device)
         self.x, self.y = dataset.x_train.double(), dataset.y_train
         self.batch_size = config.batch_size
-        if setting == "frozen_batch":
+        self.reads_running = setting == RUNNING_BATCH
+        if setting in ("frozen_batch", RUNNING_BATCH):
             models.calibrate_batchnorm(self.model, self.x)
         self.buffers = {name: b.clone() for name, b in self.model.named_buffers()}
         self.theta0 = models.flat_parameters(self.model).double()
@@ -764,8 +773,15 @@ class _SettingSystem:
         self.plan = replicas.make_batch_plan(len(self.x), self.batch_size, steps, seed=seed)[0]
 
     def batch_loss(self, theta: torch.Tensor, t: int, buffers: dict[str, torch.Tensor]) -> torch.Tensor:
-        self.model.train()
-        out = functional_call(self.model, (models.unflatten(self.model, theta), buffers), (self.x[self.plan[t]],))
+        x = self.x[self.plan[t]]
+        if self.reads_running:  # update the given running statistics with this minibatch, then normalise by them
+            with torch.no_grad():
+                self.model.train()
+                functional_call(self.model, (models.unflatten(self.model, theta.detach()), buffers), (x,))
+            self.model.eval()
+        else:
+            self.model.train()
+        out = functional_call(self.model, (models.unflatten(self.model, theta), buffers), (x,))
         return F.cross_entropy(out, self.y[self.plan[t]])
 
     def force(self, t: int):
@@ -914,7 +930,8 @@ class SettingsConfig(ConfigBase):
     def __post_init__(self) -> None:
         check_number("n_train", self.n_train, low=64, high=1347, integer=True)
         check_number("batch_size", self.batch_size, low=2, high=self.n_train, integer=True)
-        for name, values, allowed in (("networks", self.networks, NETWORKS), ("settings", self.settings, SETTINGS)):
+        for name, values, allowed in (("networks", self.networks, NETWORKS),
+                                      ("settings", self.settings, SETTING_NAMES)):
             if len(values) == 0:
                 raise ValueError(f"{name}=() is empty; give at least one of " + ", ".join(allowed))
             for value in values:
@@ -949,6 +966,13 @@ class SettingsConfig(ConfigBase):
         # at most a few hundred steps: the exact inverse of the damped map amplifies rounding by β^(−steps)
         return cls(n_train=1024, batch_size=64, channels=(32, 64), resnet_width=64, freeze_epochs=20,
                    dts=(0.2, 0.1, 0.07, 0.05), horizon=4.0, n_seeds=8)
+
+
+def control_config(config: SettingsConfig) -> SettingsConfig:
+    """The positive control of finding (b): ``config`` with only :data:`RUNNING_BATCH` on its first network.
+    Same seeds, data, minibatches and step sizes, so each run pairs with that network's frozen-BatchNorm run
+    of ``config``."""
+    return config.replace(settings=(RUNNING_BATCH,), networks=config.networks[:1])
 
 
 @dataclass
@@ -1807,9 +1831,11 @@ def _groups_text(widths: tuple[int, ...], groups: int) -> str:
     return text
 
 
-def _settings_reversal_findings(settings: SettingsResult, config: SettingsConfig) -> dict[str, float | int | str]:
+def _settings_reversal_findings(settings: SettingsResult, config: SettingsConfig,
+                                control: SettingsResult | None = None) -> dict[str, float | int | str]:
     """``st_*`` of the round trip and Ω in the paper's settings, and findings (a) and (b) as the verdict page's
-    rows decide them (``claim_probes_pass*``, ``claim_batchnorm_fails*``).
+    rows decide them (``claim_probes_pass*``, ``claim_batchnorm_fails*``, with ``control`` the positive
+    control's Result), and ``rc_*``: the positive control's ΔNEGdt and exact return against frozen BatchNorm.
 
     The sentence on "the other settings" covers all of :data:`PASSING_SETTINGS`, whose worst error it quotes."""
     from uniq_core.experiments import verdicts
@@ -1832,11 +1858,32 @@ def _settings_reversal_findings(settings: SettingsResult, config: SettingsConfig
         "st_rt_batch": float(np.nanmax(settings.round_trip[:, [batch]])),
         "st_rt_others": float(np.nanmax(settings.round_trip[:, passing])),
         **verdicts.claim_findings(verdicts.row_probes_pass(settings, config),
-                                  verdicts.row_batchnorm_fails(settings, config)),
+                                  verdicts.row_batchnorm_fails(settings, config, control)),
         "st_batch_rt_omega": "fails at least one of" if batch_fails else "passes both of",
         **_negative_dt_findings(settings),
         **_divergence_findings(settings),
         "st_others_rt_omega": "pass both of" if pass_both(passing) else "do not all pass",
+        **_control_findings(settings, control),
+    }
+
+
+def _control_findings(settings: SettingsResult, control: SettingsResult | None) -> dict[str, float | int | str]:
+    """``rc_*``: the running-statistics force (:data:`RUNNING_BATCH`) against frozen BatchNorm on the same
+    network and seeds: the ratio of their ΔNEGdt (geometric mean over seeds) and the exact return error of
+    each, at the smallest step size; empty without a control."""
+    if control is None:
+        return {}
+    from uniq_core.experiments import verdicts
+
+    j = int(np.argmin(settings.dts))
+    ratio = verdicts.control_excess(settings, control, float(settings.dts[j]))
+    frozen = list(settings.settings).index("frozen_batch")
+    return {
+        "rc_network": NETWORK_NAMES.get(str(control.networks[0]), str(control.networks[0])),
+        "rc_ratio": float(np.exp(np.nanmean(ratio))),
+        "rc_rt": float(np.nanmedian(control.round_trip[0, 0, j])),
+        "rc_rt_frozen": float(np.nanmedian(settings.round_trip[0, frozen, j])),
+        "rc_dt": float(settings.dts[j]),
     }
 
 
@@ -2012,7 +2059,8 @@ def findings(results: Mapping[str, Any], configs: Mapping[str, Any]) -> dict[str
     (:func:`uniq_core.probes.oscillator_energies` at the probes' dt), ``"damping"`` (:class:`DampingResult`),
     ``"mass"`` and ``"mass_resnet"`` (:class:`MassResult`), ``"settings"`` (:class:`SettingsResult`),
     ``"settings_dose"`` (:class:`SettingsDoseResult`), ``"mass_identity"`` (:class:`MassIdentityResult`),
-    ``"noether"`` (:class:`NoetherResult`); optionally ``"toy"``, the pair of :func:`toy_drifts`, and
+    ``"noether"`` (:class:`NoetherResult`), ``"settings_control"`` (:class:`SettingsResult` of
+    :func:`control_config`, the positive control of finding (b)); optionally ``"toy"``, the pair of :func:`toy_drifts`, and
     ``"theory"``, :func:`theory_known_answer` (each computed when absent). ``configs``: ``"probes"`` (:class:`ProbeConfig`), ``"mass"`` (:class:`MassConfig`),
     ``"settings"`` (:class:`SettingsConfig`), ``"noether"`` (:class:`NoetherConfig`).
     """
@@ -2029,7 +2077,7 @@ def findings(results: Mapping[str, Any], configs: Mapping[str, Any]) -> dict[str
                            results["theory"] if "theory" in results else theory_known_answer()),
         "verdict_headline": _headline(probe_result),
         **_settings_setup_findings(results["settings"], configs["settings"]),
-        **_settings_reversal_findings(results["settings"], configs["settings"]),
+        **_settings_reversal_findings(results["settings"], configs["settings"], results.get("settings_control")),
         **_settings_energy_findings(results["settings"]),
         **_dose_findings(results["settings_dose"], results["mass_identity"]),
         **_noether_findings(results["noether"], configs["noether"]),

@@ -674,6 +674,19 @@ def batchnorm_excess(settings, comparator: str, dt: float | None = None) -> np.n
         return np.log(negative[:, names.index("batch")]) - np.log(negative[:, names.index(comparator)])
 
 
+def control_excess(settings, control, dt: float | None = None) -> np.ndarray:
+    """Per seed, log(ΔNEGdt of the running-statistics force (the positive control's only setting) / ΔNEGdt of
+    frozen BatchNorm on the same network, seeds and minibatches) at step ``dt`` (default the smallest): above
+    0 where the probe sees a force that reads the path's history return worse."""
+    dts = np.asarray(settings.dts, dtype=float)
+    j = int(np.argmin(dts)) if dt is None else int(np.argmin(np.abs(dts - dt)))
+    network = list(settings.networks).index(str(control.networks[0]))
+    frozen = np.asarray(settings.negative_dt, dtype=float)[network, list(settings.settings).index("frozen_batch"), j]
+    running = np.asarray(control.negative_dt, dtype=float)[0, 0, j]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log(running) - np.log(frozen)
+
+
 def drift_at_time(settings, share: float) -> np.ndarray:
     """The energy drift D of every run read at ``share`` of its learning time (the tail median of the
     cumulative account up to that step, from the Result's ``energy`` curves): networks × settings × dts ×
@@ -691,7 +704,7 @@ def drift_at_time(settings, share: float) -> np.ndarray:
     return out
 
 
-def row_batchnorm_fails(settings, settings_config) -> Verdict:
+def row_batchnorm_fails(settings, settings_config, control=None) -> Verdict:
     """Chapter 4, finding (b), decided by the write-up's reversibility probe, ΔNEGdt, which can fail for any
     setting: train-mode BatchNorm "systematically fails" where its ΔNEGdt exceeds each comparator's
     (:data:`BATCHNORM_COMPARATORS`, settings that start from the same state) by more than the stated margin,
@@ -700,8 +713,11 @@ def row_batchnorm_fails(settings, settings_config) -> Verdict:
     cells, combined by :func:`~uniq_core.rules.grid_rule`). At β < 1 the −dt map damps on the way back too
     and returns to no setting's start, so the ratio asks only whether train-mode BatchNorm returns worse. The
     exact reversal and Ω hold to rounding for train-mode BatchNorm as for every gradient force: they are
-    reported as what they are, the map as built is reversible and symplectic. No positive control (a force
-    that reads the running statistics) is built."""
+    reported as what they are, the map as built is reversible and symplectic. The positive control
+    (``control``, :func:`uniq_core.experiments.probes.control_config`): a force that reads the running
+    statistics, which each call updates, so that it differs on the way back; the same ratio against frozen
+    BatchNorm (:func:`control_excess`) must lie above the margin, or the probe has shown no power and the row
+    is not resolved (:func:`~uniq_core.rules.instrument_rule`)."""
     names = list(settings.settings)
     batch = names.index("batch")
     comparators = [c for c in BATCHNORM_COMPARATORS if c in names]
@@ -714,6 +730,15 @@ def row_batchnorm_fails(settings, settings_config) -> Verdict:
     def decide(margin: float = BATCHNORM_MARGIN, dt: float = float(dts[order[0]]),
                confidence: float = rules.CONFIDENCE) -> Decision:
         level = 1 - (1 - confidence) / max(n_cells, 1)
+        if control is not None:
+            power = rules.interval_rule(control_excess(settings, control, dt), null=float(np.log1p(margin)),
+                                        direction=1, confidence=level)
+            if power.word != rules.HOLDS:
+                return rules.instrument_rule(
+                    f"positive control: a force that reads the running statistics returns ΔNEGdt "
+                    f"{np.exp(power.value):.2f} [{np.exp(power.low):.2f}, {np.exp(power.high):.2f}] times frozen "
+                    f"BatchNorm's at Δt = {_g(dt)}, not above {_g(1 + margin)}: the probe shows no power",
+                    float(np.exp(power.value)))
         cells = []
         for comparator in comparators:
             excess = batchnorm_excess(settings, comparator, dt)
@@ -1227,6 +1252,7 @@ def probes_configs(profile: str) -> dict[str, Any]:
     from uniq_core.experiments import probes
 
     return {"settings": _profiled(probes.SettingsConfig, profile),
+            "settings_control": probes.control_config(_profiled(probes.SettingsConfig, profile)),
             "settings_dose": _profiled(probes.SettingsDoseConfig, profile),
             "identity": _profiled(probes.MassIdentityConfig, profile),
             "mass": _profiled(probes.MassConfig, profile),
@@ -1271,6 +1297,7 @@ def _runner(chapter: str, name: str) -> Callable[..., Any]:
         ("probes", "settings"): probes.run_settings, ("probes", "settings_dose"): probes.run_settings_dose,
         ("probes", "identity"): probes.run_mass_identity, ("probes", "mass"): probes.run_mass,
         ("probes", "mass_resnet"): probes.run_mass,
+        ("probes", "settings_control"): probes.run_settings,
         ("fisher", "check"): fisher.run_null_check, ("fisher", "training"): fisher.run_fisher,
         ("fisher", "teacher"): fisher.run_teacher_student,
         ("dna", "minilm"): dna.run_dna, ("dna", "digits"): dna.run_dna,
@@ -1378,7 +1405,8 @@ def rows_from(results: dict[tuple[str, str], Any], configs: dict[str, dict[str, 
         row_reproducibility(results["topology", "trajectories"], results["intro", "reproducibility"],
                             independent=results["topology", "independent"]),
         row_probes_pass(results["probes", "settings"], configs["probes"]["settings"]),
-        row_batchnorm_fails(results["probes", "settings"], configs["probes"]["settings"]),
+        row_batchnorm_fails(results["probes", "settings"], configs["probes"]["settings"],
+                            results["probes", "settings_control"]),
         row_dose_response(results["probes", "settings_dose"]),
         row_mass_scaling(results["probes", "mass"]),
         row_deeper_deviate(results["probes", "mass"], results["probes", "mass_resnet"]),
