@@ -332,7 +332,7 @@ def test_symmetry_basis_spans_the_predicted_symmetries_and_lies_in_the_null_spac
         fisher.symmetry_basis(mlp((6,), "linear"))
 
 
-def test_kfac_is_exact_on_one_linear_layer_and_keeps_the_trace_of_each_block_only_approximately():
+def test_kfac_is_exact_on_one_linear_layer_under_the_logits_metric_and_the_exact_blocks_separate_its_losses():
     torch.manual_seed(0)
     linear = torch.nn.Sequential(torch.nn.Linear(4, 3)).double()
     x = inputs(50)
@@ -345,8 +345,15 @@ def test_kfac_is_exact_on_one_linear_layer_and_keeps_the_trace_of_each_block_onl
     # the factors are the stated averages: A's corner is the mean of 1·1, G is symmetric positive semi-definite
     (a, g), _ = fisher.kfac_factors(model, x, output="softmax")
     assert a[-1, -1] == pytest.approx(1.0) and np.all(np.linalg.eigvalsh(g) > -1e-12)
-    # block-diagonal: it cannot see the rescaling symmetries, which couple two layers
-    assert fisher.gap_null_dimension(kfac) < fisher.gap_null_dimension(exact)
+    # the exact block-diagonal metric keeps each layer's trace; dropping the blocks between layers loses the
+    # rescaling symmetries, which couple two layers (one per hidden unit); factoring each block loses more
+    block = fisher.block_diagonal_spectrum(model, x, output="softmax")
+    assert block.sum() == pytest.approx(exact.sum(), rel=1e-9) and len(block) == len(exact)
+    assert fisher.gap_null_dimension(exact) - fisher.gap_null_dimension(block) == 6
+    assert fisher.gap_null_dimension(kfac) <= fisher.gap_null_dimension(block)
+    one = torch.nn.Sequential(torch.nn.Linear(4, 3)).double()
+    np.testing.assert_allclose(fisher.block_diagonal_spectrum(one, x, output="softmax"),
+                               fisher.fisher_spectrum(one, x, output="softmax"), atol=1e-9)
 
 
 def test_a_unit_that_dies_adds_its_block_and_keeps_the_old_null_space():

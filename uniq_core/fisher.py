@@ -329,13 +329,10 @@ def symmetry_basis(model: nn.Module, *, output: str = "logits") -> np.ndarray:
     return np.ascontiguousarray(basis[:, singular > singular[0] * 1e-10])
 
 
-def kfac_factors(model: nn.Module, inputs: torch.Tensor, *, output: str = "logits") -> list[tuple[np.ndarray, np.ndarray]]:
-    """K-FAC's Kronecker factors (Martens & Grosse 2015) of a plain Sequential's metric, per Linear layer:
-    A = (1/N) Σ_n ã_n ã_nᵀ over the layer's inputs with a 1 appended (for the bias), and
-    G = (1/N) Σ_n Σ_c g_nc g_ncᵀ over the gradients with respect to the layer's outputs of the K output
-    directions B_n[c]·z_n (G_n = B_nᵀ B_n, as in the exact metric). The exact layer block is
-    Σ_n Σ_c (g_nc g_ncᵀ) ⊗ (ã_n ã_nᵀ); K-FAC replaces it by N · G ⊗ A, treating activations and output
-    gradients as independent, and drops every block between layers."""
+def _layer_signals(model: nn.Module, inputs: torch.Tensor, output: str) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Per Linear layer of a plain Sequential: its inputs with a 1 appended, ã (N × (in + 1)), and the
+    gradients with respect to its outputs of the K output directions B_n[c]·z_n, g (K·N × out, direction-major;
+    G_n = B_nᵀ B_n as in the exact metric). The layer's block of the metric is Σ_n Σ_c (g_nc ⊗ ã_n)(g_nc ⊗ ã_n)ᵀ."""
     inputs, logits = _check(model, inputs, output)
     linears, _ = sequential_layers(model)
     seen: list[tuple[torch.Tensor, torch.Tensor]] = []
@@ -353,12 +350,37 @@ def kfac_factors(model: nn.Module, inputs: torch.Tensor, *, output: str = "logit
         grads = torch.autograd.grad((factors[:, c, :] * logits).sum(), outputs, retain_graph=c < classes - 1)
         for layer, grad in enumerate(grads):
             gradients[layer].append(grad.detach())
-    blocks = []
+    signals = []
     for (layer_input, _), grads in zip(seen, gradients):
         a = torch.cat([layer_input.detach().reshape(count, -1), torch.ones(count, 1, dtype=layer_input.dtype)], dim=1)
-        g = torch.cat(grads, dim=0)
-        blocks.append(((a.T @ a / count).double().numpy(), (g.T @ g / count).double().numpy()))
-    return blocks
+        signals.append((a, torch.cat(grads, dim=0)))
+    return signals
+
+
+def kfac_factors(model: nn.Module, inputs: torch.Tensor, *, output: str = "logits") -> list[tuple[np.ndarray, np.ndarray]]:
+    """K-FAC's Kronecker factors (Martens & Grosse 2015) of a plain Sequential's metric, per Linear layer:
+    A = (1/N) Σ_n ã_n ã_nᵀ over the layer's inputs with a 1 appended (for the bias), and
+    G = (1/N) Σ_n Σ_c g_nc g_ncᵀ over the gradients with respect to the layer's outputs of the K output
+    directions (:func:`_layer_signals`). The exact layer block is Σ_n Σ_c (g_nc g_ncᵀ) ⊗ (ã_n ã_nᵀ); K-FAC
+    replaces it by N · G ⊗ A, treating activations and output gradients as independent, and drops every
+    block between layers (:func:`block_diagonal_spectrum` keeps the exact blocks)."""
+    count = inputs.shape[0]
+    return [((a.T @ a / count).double().numpy(), (g.T @ g / count).double().numpy())
+            for a, g in _layer_signals(model, inputs, output)]
+
+
+def block_diagonal_spectrum(model: nn.Module, inputs: torch.Tensor, *, output: str = "logits") -> np.ndarray:
+    """Eigenvalues (descending, length P) of the metric with every block between layers dropped and each
+    layer's block kept exact: the squared singular values of the rows g_nc ⊗ ã_n, per layer. Between the
+    exact metric and :func:`kfac_spectrum`, it separates what K-FAC loses by dropping the blocks between
+    layers from what it loses by factoring each block."""
+    values = []
+    for a, g in _layer_signals(model, inputs, output):
+        count = a.shape[0]
+        rows = (g.reshape(-1, count, g.shape[1])[:, :, :, None] * a[None, :, None, :]).reshape(-1, g.shape[1] * a.shape[1])
+        singular = np.linalg.svd(rows.double().numpy(), compute_uv=False)
+        values.append(np.concatenate([singular**2, np.zeros(max(0, rows.shape[1] - len(singular)))]))
+    return np.sort(np.concatenate(values))[::-1]
 
 
 def kfac_spectrum(model: nn.Module, inputs: torch.Tensor, *, output: str = "logits") -> np.ndarray:
@@ -426,6 +448,19 @@ def null_space(model: nn.Module, inputs: torch.Tensor, *, output: str = "logits"
     values = np.concatenate([singular**2, np.zeros(max(0, size - len(singular)))])[:size]
     dimension = gap_null_dimension(values, floor=SVD_FLOOR)
     return np.ascontiguousarray(vt[size - dimension:].T), values
+
+
+def complement_within(basis: np.ndarray, inner: np.ndarray) -> np.ndarray:
+    """An orthonormal basis of the part of span(``basis``) orthogonal to span(``inner``): (I − QQᵀ)·basis,
+    Q = ``inner``, orthonormalised, keeping d_basis − d_inner directions (all of them when ``inner`` lies in
+    ``basis``). For the null space and the symmetry subspace inside it, the symmetry-free null directions."""
+    basis, inner = np.asarray(basis, dtype=np.float64), np.asarray(inner, dtype=np.float64)
+    if basis.shape[1] == 0:
+        return basis
+    projected = basis - inner @ (inner.T @ basis) if inner.shape[1] else basis
+    u, singular, _ = np.linalg.svd(projected, full_matrices=False)
+    keep = max(0, basis.shape[1] - inner.shape[1])
+    return np.ascontiguousarray(u[:, :keep])
 
 
 def principal_angles(basis_a: np.ndarray, basis_b: np.ndarray) -> np.ndarray:

@@ -245,8 +245,13 @@ class FisherConfig(ConfigBase):
         return cls()
 
     @classmethod
+    def standard(cls) -> "FisherConfig":
+        """Eight seeds, the null subspace tracked along training on five of them."""
+        return cls(n_seeds=8, tracked_seeds=5)
+
+    @classmethod
     def full(cls) -> "FisherConfig":
-        return cls(n_train=1347, widths=(64,), epochs=60, probe_size=600, checkpoints=12, n_seeds=5)
+        return cls(n_train=1347, widths=(64,), epochs=60, probe_size=600, checkpoints=12, n_seeds=5, tracked_seeds=5)
 
 
 @dataclass
@@ -272,10 +277,13 @@ class FisherResult(ResultBase):
     ``null_angles_moved``: how many principal angles exceed ``MOVED_DEGREES``, with its baseline
     ``symmetry_angles_moved``: how many principal angles between the symmetry subspaces
     (:func:`uniq_core.fisher.symmetry_basis`) of the same checkpoints do, since the rescaling generators
-    follow the parameters. K-FAC's block-diagonal Kronecker approximation of the same metric
+    follow the parameters, and ``free_angles_moved``: how many principal angles between the symmetry-free
+    parts N ⊖ S of the null subspaces (:func:`uniq_core.fisher.complement_within`) do. K-FAC's block-diagonal Kronecker approximation of the same metric
     (:func:`uniq_core.fisher.kfac_spectrum`), per seed × checkpoint: ``kfac_trace_ratio`` and
     ``kfac_top_ratio`` (its trace and top eigenvalue over the exact metric's), ``kfac_participation`` and
-    ``kfac_null`` (its null dimension at its gap)."""
+    ``kfac_null`` (its null dimension at its gap), with ``block_null``, the null dimension of the exact metric
+    with the blocks between layers dropped (:func:`uniq_core.fisher.block_diagonal_spectrum`), and
+    ``rescalings``, the network's rescaling symmetries (one per ReLU unit), each coupling two layers."""
 
     steps: np.ndarray
     null_dimension: np.ndarray
@@ -309,10 +317,13 @@ class FisherResult(ResultBase):
     constant_data: int
     null_angles_moved: np.ndarray
     symmetry_angles_moved: np.ndarray
+    free_angles_moved: np.ndarray
     kfac_trace_ratio: np.ndarray
     kfac_top_ratio: np.ndarray
     kfac_participation: np.ndarray
     kfac_null: np.ndarray
+    block_null: np.ndarray
+    rescalings: int
 
 
 #: Fixed tolerances at which the trained null dimension is also counted.
@@ -356,7 +367,8 @@ def run_fisher(config: FisherConfig, *, progress: bool = True, use_cache: bool =
                 "train_accuracy", "spectra", "dead_units", "mackay_curve", "empirical_trace_ratio",
                 "empirical_participation", "empirical_top_ratio", "null_largest_angle", "null_overlap",
                 "null_overlap_chance", "null_gap", "null_by_rtol", "explained_null_data", "null_angles_moved",
-                "symmetry_angles_moved", "kfac_trace_ratio", "kfac_top_ratio", "kfac_participation", "kfac_null")
+                "symmetry_angles_moved", "free_angles_moved", "kfac_trace_ratio", "kfac_top_ratio", "kfac_participation", "kfac_null",
+                "block_null")
         everything = dataset.x_train.double()
         rows = []
         for index, seed in enumerate(runtime.progress_bar(range(config.seed, config.seed + config.n_seeds), "seeds", progress)):
@@ -375,8 +387,9 @@ def run_fisher(config: FisherConfig, *, progress: bool = True, use_cache: bool =
                     basis, spectrum = fisher.null_space(network, probe, output=config.output)
                     symmetric = (fisher.symmetry_basis(network, output=config.output)
                                  if config.activation != "linear" else None)  # GL(n) directions are not listed
+                    free = None if symmetric is None else fisher.complement_within(basis, symmetric)
                     if previous is None:
-                        angle = overlap = chance = moved = symmetry_moved = np.nan
+                        angle = overlap = chance = moved = symmetry_moved = free_moved = np.nan
                     else:
                         angles = fisher.principal_angles(previous[0], basis)
                         angle = float(np.degrees(angles.max())) if len(angles) else np.nan
@@ -386,10 +399,13 @@ def run_fisher(config: FisherConfig, *, progress: bool = True, use_cache: bool =
                         # the baseline: how far the rescaling generators alone turn between the checkpoints
                         symmetry_moved = (np.nan if symmetric is None else int(np.sum(
                             np.degrees(fisher.principal_angles(previous[1], symmetric)) > MOVED_DEGREES)))
-                    previous = (basis, symmetric)
+                        # the symmetry-free part N ⊖ S: its turning is what the data, not the generators, do
+                        free_moved = (np.nan if free is None or previous[2] is None else int(np.sum(
+                            np.degrees(fisher.principal_angles(previous[2], free)) > MOVED_DEGREES)))
+                    previous = (basis, symmetric, free)
                 else:
                     spectrum = fisher.fisher_spectrum(network, probe, output=config.output)
-                    angle = overlap = chance = moved = symmetry_moved = np.nan
+                    angle = overlap = chance = moved = symmetry_moved = free_moved = np.nan
                 floor = fisher.SVD_FLOOR if index < config.tracked_seeds else fisher.spectrum_floor(network, probe)
                 counts = fisher.data_null_dimension(network, probe, output=config.output)
                 symmetries = fisher.predicted_null_dimension(network, output=config.output)
@@ -402,6 +418,7 @@ def run_fisher(config: FisherConfig, *, progress: bool = True, use_cache: bool =
                     symmetries + fisher.data_null_dimension(network, everything, output=config.output)["total"])
                 row["null_angles_moved"].append(moved)
                 row["symmetry_angles_moved"].append(symmetry_moved)
+                row["free_angles_moved"].append(free_moved)
                 row["dead_units"].append(counts["dead"])
                 row["participation"].append(fisher.effective_rank(spectrum, "participation"))
                 row["entropy_rank"].append(fisher.effective_rank(spectrum, "entropy"))
@@ -417,6 +434,8 @@ def run_fisher(config: FisherConfig, *, progress: bool = True, use_cache: bool =
                 row["kfac_top_ratio"].append(float(kfac[0] / spectrum[0]))
                 row["kfac_participation"].append(fisher.effective_rank(kfac, "participation"))
                 row["kfac_null"].append(fisher.gap_null_dimension(kfac))
+                row["block_null"].append(fisher.gap_null_dimension(
+                    fisher.block_diagonal_spectrum(network, probe, output=config.output)))
                 row["null_largest_angle"].append(angle)
                 row["null_overlap"].append(overlap)
                 row["null_overlap_chance"].append(chance)
@@ -438,6 +457,7 @@ def run_fisher(config: FisherConfig, *, progress: bool = True, use_cache: bool =
             priors=priors, rtols=np.array(RTOLS),
             constant_probe=_constant_features(probe), constant_data=_constant_features(everything),
             architecture="–".join(str(n) for n in (dataset.n_features, *config.widths, dataset.n_classes)),
+            rescalings=int(sum(config.widths)) if config.activation == "relu" else 0,
         )
 
     return runtime.cached(compute, config, FisherResult, use_cache=use_cache)
@@ -518,24 +538,27 @@ def run_representations(config: RepresentationConfig, *, progress: bool = True, 
 
 # ------------------------------------------------------------------------------------ teacher–student
 
-#: Inputs of the teacher–student task: isotropic in all d dimensions (the task uses k of them), or
-#: aligned with the k relevant directions up to a small isotropic noise (the positive control).
-INPUTS = ("isotropic", "aligned")
+#: The teacher–student runs per teacher: inputs isotropic in all d dimensions (the task uses k of them);
+#: inputs aligned with the k relevant directions up to a small isotropic noise (the positive control: every
+#: direction the data excite is one the task uses); isotropic inputs with labels drawn uniformly at random
+#: (no task at all).
+CONDITIONS = ("isotropic", "aligned", "random labels")
 MEASURES = ("participation", "entropy", "mackay")  #: the effective ranks of :func:`uniq_core.fisher.effective_rank`
 
 
 @dataclass(frozen=True)
 class TeacherStudentConfig(ConfigBase):
-    """A teacher whose logits ``teacher_scale`` · A Pᵀx depend on ``k`` of ``d`` input directions (P a
-    random orthonormal d × k, A a random K × k), labels drawn from its softmax, and a linear softmax
-    student Linear(d, K) trained on ``n_train`` of them by full-batch Adam (``steps``, ``lr``); then the
-    Fisher (softmax metric) of the trained student on ``probe_size`` inputs of the same kind. The task
-    depends on (K − 1)(k + 1) directions of the student (the weights on the k relevant input directions and
-    the biases, less the softmax's shift); its data excite (K − 1)(d + 1). Inputs of each kind of
-    :data:`INPUTS`; ``aligned_noise``: the isotropic noise of the aligned inputs; ``n_seeds`` teachers."""
+    """For each k of ``ks``: teachers whose logits ``teacher_scale`` · A Pᵀx depend on k of ``d`` input
+    directions (P a random orthonormal d × k, A a random K × k), labels drawn from their softmax, and a
+    linear softmax student Linear(d, K) trained on ``n_train`` of them by full-batch Adam (``steps``,
+    ``lr``); then the Fisher (softmax metric) of the trained student on ``probe_size`` inputs of the same
+    kind, in each of :data:`CONDITIONS`. The task depends on (K − 1)(k + 1) directions of the student (its
+    weights on the k relevant input directions and its biases, less the softmax's shift); isotropic inputs
+    excite (K − 1)(d + 1). ``aligned_noise``: the isotropic noise of the aligned inputs; ``n_seeds``
+    teachers per k, the same teacher in every condition."""
 
     d: int = 16
-    k: int = 2
+    ks: tuple[int, ...] = (2, 1, 4)
     classes: int = 3
     n_train: int = 1024
     probe_size: int = 256
@@ -545,10 +568,14 @@ class TeacherStudentConfig(ConfigBase):
     aligned_noise: float = 1e-3
     seed: int = 0
     n_seeds: int = 5
+    device: str = "auto"
 
     def __post_init__(self) -> None:
         check_number("d", self.d, low=2, high=512, integer=True)
-        check_number("k", self.k, low=1, high=self.d - 1, integer=True)
+        if len(self.ks) == 0:
+            raise ValueError("ks=() is empty; give at least one number of relevant input directions")
+        for k in self.ks:
+            check_number("ks", k, low=1, high=self.d - 1, integer=True)
         check_number("classes", self.classes, low=2, high=100, integer=True)
         check_number("n_train", self.n_train, low=2, integer=True)
         check_number("probe_size", self.probe_size, low=2, integer=True)
@@ -558,6 +585,7 @@ class TeacherStudentConfig(ConfigBase):
         check_number("aligned_noise", self.aligned_noise, low=0.0, high=1.0, low_inclusive=False)
         check_number("seed", self.seed, low=0, integer=True)
         check_number("n_seeds", self.n_seeds, low=1, high=1000, integer=True)
+        check_choice("device", self.device, runtime.DEVICES)
 
     @classmethod
     def quick(cls) -> "TeacherStudentConfig":
@@ -570,13 +598,14 @@ class TeacherStudentConfig(ConfigBase):
 
 @dataclass
 class TeacherStudentResult(ResultBase):
-    """``relevant_count`` (K − 1)(k + 1) and ``data_count`` (K − 1)(d + 1); per input kind of :data:`INPUTS`
-    × seed: the effective ranks of :data:`MEASURES` of the trained student's Fisher (``participation``,
-    ``entropy``, ``mackay``, MacKay's prior :data:`PLANTED_PRIOR` × λ_max), its numerical rank (``rank``,
-    eigenvalues above 1e-10 λ_max) and the student's agreement with the teacher's most likely class on
-    fresh inputs (``agreement``)."""
+    """``ks``; ``relevant_counts`` (K − 1)(k + 1) per k and ``data_count`` (K − 1)(d + 1); per k × condition of
+    :data:`CONDITIONS` × teacher: the effective ranks of :data:`MEASURES` of the trained student's Fisher
+    (``participation``, ``entropy``, ``mackay``, MacKay's prior :data:`PLANTED_PRIOR` × λ_max), its numerical
+    rank (``rank``, eigenvalues above 1e-10 λ_max) and the student's agreement with the teacher's most likely
+    class on fresh inputs (``agreement``)."""
 
-    relevant_count: int
+    ks: np.ndarray
+    relevant_counts: np.ndarray
     data_count: int
     participation: np.ndarray
     entropy: np.ndarray
@@ -584,16 +613,20 @@ class TeacherStudentResult(ResultBase):
     rank: np.ndarray
     agreement: np.ndarray
 
-    def ratio(self, measure: str = "participation", inputs: str = "isotropic") -> np.ndarray:
-        """Per seed, an effective rank over the task-relevant count."""
+    def ratio(self, measure: str = "mackay", condition: str = "isotropic", k: int | None = None) -> np.ndarray:
+        """Per teacher, an effective rank over the task-relevant count, at ``k`` (default the first of ``ks``)."""
         check_choice("measure", measure, MEASURES)
-        check_choice("inputs", inputs, INPUTS)
-        return getattr(self, measure)[INPUTS.index(inputs)] / self.relevant_count
+        check_choice("condition", condition, CONDITIONS)
+        ks = [int(v) for v in self.ks]
+        i = 0 if k is None else ks.index(int(k)) if int(k) in ks else None
+        if i is None:
+            raise ValueError(f"k={k!r} was not run; ks are {ks}")
+        return getattr(self, measure)[i, CONDITIONS.index(condition)] / self.relevant_counts[i]
 
 
 def _teacher_inputs(kind: str, basis: torch.Tensor, n: int, noise: float, generator: torch.Generator) -> torch.Tensor:
     d, k = basis.shape
-    if kind == "isotropic":
+    if kind != "aligned":
         return torch.randn(n, d, dtype=torch.float64, generator=generator)
     return (torch.randn(n, k, dtype=torch.float64, generator=generator) @ basis.T
             + noise * torch.randn(n, d, dtype=torch.float64, generator=generator))
@@ -601,42 +634,50 @@ def _teacher_inputs(kind: str, basis: torch.Tensor, n: int, noise: float, genera
 
 def run_teacher_student(config: TeacherStudentConfig, *, progress: bool = True, use_cache: bool = True
                         ) -> TeacherStudentResult:
-    """Train the student on each teacher, for each input kind, and measure its Fisher's effective ranks."""
+    """Train the student on each teacher, for each k and condition, and measure its Fisher's effective ranks."""
 
     def compute() -> TeacherStudentResult:
-        shape = (len(INPUTS), config.n_seeds)
+        device = runtime.device(config.device)
+        shape = (len(config.ks), len(CONDITIONS), config.n_seeds)
         out = {key: np.full(shape, np.nan) for key in ("participation", "entropy", "mackay", "rank", "agreement")}
-        for s, seed in enumerate(runtime.progress_bar(range(config.seed, config.seed + config.n_seeds), "teachers",
-                                                      progress)):
+        jobs = [(a, s) for a in range(len(config.ks)) for s in range(config.n_seeds)]
+        for a, s in runtime.progress_bar(jobs, "teachers", progress):
+            k, seed = config.ks[a], config.seed + s
             generator = torch.Generator().manual_seed(seed)
-            basis, _ = torch.linalg.qr(torch.randn(config.d, config.k, dtype=torch.float64, generator=generator))
-            mixing = torch.randn(config.classes, config.k, dtype=torch.float64, generator=generator)
+            basis, _ = torch.linalg.qr(torch.randn(config.d, k, dtype=torch.float64, generator=generator))
+            mixing = torch.randn(config.classes, k, dtype=torch.float64, generator=generator)
 
             def teacher(x: torch.Tensor) -> torch.Tensor:
                 return config.teacher_scale * (x @ basis) @ mixing.T
 
-            for i, kind in enumerate(INPUTS):
-                x = _teacher_inputs(kind, basis, config.n_train, config.aligned_noise, generator)
-                labels = torch.multinomial(torch.softmax(teacher(x), -1), 1, generator=generator)[:, 0]
+            for c, condition in enumerate(CONDITIONS):
+                x = _teacher_inputs(condition, basis, config.n_train, config.aligned_noise, generator)
+                if condition == "random labels":
+                    labels = torch.randint(0, config.classes, (config.n_train,), generator=generator)
+                else:
+                    labels = torch.multinomial(torch.softmax(teacher(x), -1), 1, generator=generator)[:, 0]
                 torch.manual_seed(seed)
-                student = torch.nn.Sequential(torch.nn.Linear(config.d, config.classes)).double()
+                student = torch.nn.Sequential(torch.nn.Linear(config.d, config.classes)).double().to(device)
                 optimiser = torch.optim.Adam(student.parameters(), lr=config.lr)
+                x, labels = x.to(device), labels.to(device)
                 for _ in range(config.steps):
                     loss = torch.nn.functional.cross_entropy(student(x), labels)
                     optimiser.zero_grad()
                     loss.backward()
                     optimiser.step()
-                probe = _teacher_inputs(kind, basis, config.probe_size, config.aligned_noise, generator)
+                student = student.cpu()
+                probe = _teacher_inputs(condition, basis, config.probe_size, config.aligned_noise, generator)
                 spectrum = fisher.fisher_spectrum(student, probe, output="softmax")
-                out["participation"][i, s] = fisher.effective_rank(spectrum, "participation")
-                out["entropy"][i, s] = fisher.effective_rank(spectrum, "entropy")
-                out["mackay"][i, s] = fisher.effective_rank(spectrum, "mackay", prior=PLANTED_PRIOR * spectrum[0])
-                out["rank"][i, s] = int(np.sum(spectrum > 1e-10 * spectrum[0]))
-                fresh = _teacher_inputs(kind, basis, config.probe_size, config.aligned_noise, generator)
+                out["participation"][a, c, s] = fisher.effective_rank(spectrum, "participation")
+                out["entropy"][a, c, s] = fisher.effective_rank(spectrum, "entropy")
+                out["mackay"][a, c, s] = fisher.effective_rank(spectrum, "mackay", prior=PLANTED_PRIOR * spectrum[0])
+                out["rank"][a, c, s] = int(np.sum(spectrum > 1e-10 * spectrum[0]))
+                fresh = _teacher_inputs(condition, basis, config.probe_size, config.aligned_noise, generator)
                 with torch.no_grad():
-                    out["agreement"][i, s] = float((student(fresh).argmax(-1) == teacher(fresh).argmax(-1)).double().mean())
-        return TeacherStudentResult(relevant_count=(config.classes - 1) * (config.k + 1),
-                                    data_count=(config.classes - 1) * (config.d + 1), **out)
+                    out["agreement"][a, c, s] = float((student(fresh).argmax(-1) == teacher(fresh).argmax(-1))
+                                                      .double().mean())
+        return TeacherStudentResult(ks=np.array(config.ks), relevant_counts=np.array(
+            [(config.classes - 1) * (k + 1) for k in config.ks]), data_count=(config.classes - 1) * (config.d + 1), **out)
 
     return runtime.cached(compute, config, TeacherStudentResult, use_cache=use_cache)
 
@@ -671,7 +712,8 @@ class FisherSweepConfig(ConfigBase):
 @dataclass
 class FisherSweepResult(ResultBase):
     """Per architecture (``labels``): ``steps`` (C,), ``spectra`` (A × C × P_max, NaN-padded), ``participation``
-    and ``null_dimension`` (A × C), ``parameters``, ``expected_null`` (A,)."""
+    and ``null_dimension`` (A × C), ``parameters``, ``expected_null`` and ``predicted_null`` (the symmetries)
+    (A,)."""
 
     labels: np.ndarray
     steps: np.ndarray
@@ -680,6 +722,7 @@ class FisherSweepResult(ResultBase):
     null_dimension: np.ndarray
     parameters: np.ndarray
     expected_null: np.ndarray
+    predicted_null: np.ndarray
 
 
 def run_fisher_sweep(config: FisherSweepConfig, *, progress: bool = True, use_cache: bool = True,
@@ -703,6 +746,7 @@ def run_fisher_sweep(config: FisherSweepConfig, *, progress: bool = True, use_ca
             null_dimension=np.array([r.null_dimension[0] for r in results]),
             parameters=np.array([r.parameters for r in results]),
             expected_null=np.array([r.expected_null for r in results]),
+            predicted_null=np.array([r.predicted_null for r in results]),
         )
 
     return runtime.cached(compute, config, FisherSweepResult, use_cache=use_cache)
@@ -798,7 +842,8 @@ def _planted_findings(check: NullCheckResult) -> dict[str, float | int | str]:
                 ("mackay", "MacKay's count", check.planted_mackay)]
     values: dict[str, float | int | str] = {
         "pl_tolerance": float(verdicts.PLANTED_TOLERANCE), "pl_count": int(check.planted_count),
-        "pl_tail_low": float(check.planted_tails[0]), "pl_tail_high": float(check.planted_tails[-1])}
+        "pl_tail_low": float(check.planted_tails[0]), "pl_tail_high": float(check.planted_tails[-1]),
+        "pl_prior": float(PLANTED_PRIOR)}
     for key, _, measure in measures:
         values[f"pl_{key}_low"] = float(measure[0])
         values[f"pl_{key}_high"] = float(measure[-1])
@@ -926,36 +971,51 @@ def _verdict_findings(check: NullCheckResult, training: FisherResult, teacher: T
 
 
 def _teacher_findings(teacher: TeacherStudentResult, config: TeacherStudentConfig) -> dict[str, float | int | str]:
-    """``ts_*``: the teacher–student task's counts, and per effective rank its mean over teachers as a multiple
-    of the task-relevant count on aligned and on isotropic inputs, with the student's agreement."""
+    """``ts_*``: the teacher–student task's counts at the first k of ``ks``, per effective rank its mean over
+    teachers as a multiple of the task-relevant count in each condition, the label-free prediction
+    (d + 1)/(k + 1) of the isotropic over aligned ratio, and the student's agreement with the teacher."""
+    k = int(config.ks[0])
     values: dict[str, float | int | str] = {
-        "ts_d": int(config.d), "ts_k": int(config.k), "ts_classes": int(config.classes),
-        "ts_relevant": int(teacher.relevant_count), "ts_data": int(teacher.data_count),
+        "ts_d": int(config.d), "ts_k": k, "ts_classes": int(config.classes),
+        "ts_ks": ", ".join(str(int(v)) for v in config.ks),
+        "ts_relevant": int(teacher.relevant_counts[0]), "ts_data": int(teacher.data_count),
         "ts_teachers": int(config.n_seeds), "ts_noise": float(config.aligned_noise),
-        "ts_agreement_iso": float(np.mean(teacher.agreement[0])),
-        "ts_agreement_aligned": float(np.mean(teacher.agreement[1])),
+        "ts_prior": float(PLANTED_PRIOR),
+        "ts_agreement_iso": float(np.mean(teacher.agreement[0, 0])),
+        "ts_theory": (config.d + 1) / (k + 1),
+        "ts_ratio_mackay": float(np.mean(teacher.ratio("mackay", "isotropic") / teacher.ratio("mackay", "aligned"))),
+        "ts_random_mackay": float(np.mean(teacher.ratio("mackay", "random labels") / teacher.ratio("mackay", "isotropic"))),
     }
     for measure, key in zip(MEASURES, ("pr", "entropy", "mackay")):
-        for inputs in INPUTS:
-            ratio = teacher.ratio(measure, inputs)
-            values[f"ts_{key}_{inputs}"] = float(np.mean(ratio))
-            values[f"ts_{key}_{inputs}_count"] = float(np.mean(ratio) * teacher.relevant_count)
+        for condition, name in zip(CONDITIONS, ("isotropic", "aligned", "random")):
+            ratio = teacher.ratio(measure, condition)
+            values[f"ts_{key}_{name}"] = float(np.mean(ratio))
+            values[f"ts_{key}_{name}_count"] = float(np.mean(ratio) * teacher.relevant_counts[0])
+    aligned = values["ts_mackay_aligned"]
+    values["ts_word"] = ("the count of directions the inputs excite, whatever the labels"
+                         if abs(values["ts_random_mackay"] - 1) < 0.1 and abs(values["ts_ratio_mackay"] / values["ts_theory"] - 1) < 0.1
+                         else "not only the directions the inputs excite")
+    values["ts_control_word"] = ("recovers the task-relevant count" if abs(aligned - 1) < 0.1
+                                 else "does not recover the task-relevant count")
     return values
 
 
 def _along_training_findings(training: FisherResult) -> dict[str, float | int | str]:
     """``mk_*``, ``ef_*``, ``nt_*``: MacKay's count over priors, the empirical Fisher, the null subspace and
-    how many of its principal angles between checkpoints exceed :data:`MOVED_DEGREES` beyond those of the
-    symmetry subspace alone (``nt_excess_*``; the word ``nt_moves`` from the largest excess as a share of
-    the null dimension against :data:`MOVED_SHARE`)."""
+    how many principal angles of its symmetry-free part N ⊖ S exceed :data:`MOVED_DEGREES` per interval
+    between checkpoints, as a share of the null dimension averaged over the tracked seeds (``nt_free_*``; the
+    word ``nt_moves`` from the first interval's share and the largest later one against :data:`MOVED_SHARE`)."""
     curve_end = np.mean(training.mackay_curve[:, -1], axis=0)
     moved = training.null_angles_moved[0, 1:]
     moved_share = float(np.nanmax(moved / training.null_dimension[0, 1:]))
     largest_angle = float(np.nanmax(training.null_largest_angle[0, 1:]))
-    # the baseline: the rescaling generators follow the parameters, so they alone turn some directions
+    # the baseline: the rescaling generators follow the parameters, so they alone turn some directions; the
+    # symmetry-free part N ⊖ S turns only as the data make it, per interval between checkpoints
     symmetry_moved = training.symmetry_angles_moved[0, 1:]
-    excess = moved - symmetry_moved
-    excess_share = float(np.nanmax(excess / training.null_dimension[0, 1:]))
+    tracked = np.flatnonzero(np.isfinite(training.free_angles_moved[:, 1:]).all(axis=1))
+    free_share = (training.free_angles_moved[tracked, 1:] / training.null_dimension[tracked, 1:]).mean(axis=0)
+    free_count = training.free_angles_moved[tracked, 1:].mean(axis=0)
+    first_share, late_share = float(free_share[0]), float(np.max(free_share[1:])) if len(free_share) > 1 else 0.0
     return {
         "mk_high": float(curve_end[0]), "mk_low": float(curve_end[-1]),
         "mk_alpha_low": float(training.priors[0]), "mk_alpha_high": float(training.priors[-1]),
@@ -969,11 +1029,12 @@ def _along_training_findings(training: FisherResult) -> dict[str, float | int | 
         "kf_top_end": float(np.mean(training.kfac_top_ratio[:, -1])),
         "kf_pr_end": float(np.mean(training.kfac_participation[:, -1])),
         "kf_null_end": float(np.mean(training.kfac_null[:, -1])),
-        "kf_exact_null_end": float(np.mean(training.null_dimension[:, -1])),
+        "kf_exact_null_end": float(np.mean(training.null_dimension[: len(training.block_null), -1])),
         "kf_exact_pr_end": float(np.mean(training.participation[:, -1])),
-        "kf_null_word": ("a rescaling moves two layers at once, so a block-diagonal approximation does not see it "
-                         "as null" if np.mean(training.kfac_null[:, -1]) < np.mean(training.null_dimension[:, -1])
-                         else "here it finds no fewer null directions than the Fisher"),
+        "kf_block_null_end": float(np.mean(training.block_null[:, -1])),
+        "kf_cross": float(np.mean(training.null_dimension[: len(training.block_null), -1] - training.block_null[:, -1])),
+        "kf_kron": float(np.mean(training.block_null[:, -1] - training.kfac_null[:, -1])),
+        "kf_rescalings": int(training.rescalings),
         "nt_dead_start": float(np.mean(training.dead_units[:, 0])),
         "nt_dead_end": float(np.mean(training.dead_units[:, -1])),
         "nt_overlap_min": float(np.nanmin(training.null_overlap[0, 1:])), "nt_angle_max": largest_angle,
@@ -981,10 +1042,15 @@ def _along_training_findings(training: FisherResult) -> dict[str, float | int | 
         "nt_moved_max": float(np.nanmax(moved)), "nt_moved_min": float(np.nanmin(moved)),
         "nt_moved_share": moved_share, "nt_degrees": MOVED_DEGREES,
         "nt_sym_moved_min": float(np.nanmin(symmetry_moved)), "nt_sym_moved_max": float(np.nanmax(symmetry_moved)),
-        "nt_excess_min": float(np.nanmin(excess)), "nt_excess_max": float(np.nanmax(excess)),
-        "nt_excess_share": excess_share,
-        "nt_moves": ("turns no more than its rescaling generators do" if excess_share < MOVED_SHARE
-                     else "turns in more directions than its rescaling generators do"),
+        "nt_tracked": int(len(tracked)),
+        "nt_free_first": float(free_count[0]), "nt_free_first_share": first_share,
+        "nt_free_late": float(np.max(free_count[1:])) if len(free_count) > 1 else 0.0,
+        "nt_free_late_share": late_share,
+        "nt_moves": ("turns early in training, then settles" if late_share < MOVED_SHARE <= first_share else
+                     "moves little beyond its symmetry generators" if max(first_share, late_share) < MOVED_SHARE
+                     else "keeps turning"),
+        "nt_geometry": ("Part of that turning is geometry, not data" if np.nanmax(symmetry_moved) > 0
+                        else "None of that turning comes from the symmetry generators"),
         "nt_null_jump": float(np.nanmax(np.abs(np.diff(training.null_dimension, axis=1)))),
     }
 
@@ -1027,7 +1093,11 @@ def _sweep_findings(sweep: FisherSweepResult, config: FisherSweepConfig, ceiling
         "sw_wide_null": float(sweep.null_dimension[wide, -1]),
         "sw_wide_limit": int(sweep.parameters[wide] - probe * ceiling),
         "sw_wide_pr": float(sweep.participation[wide, -1]), "sw_visible": int(probe * ceiling),
-        "sw_wide_word": ("the probe's blindness sets it, not the network's symmetries"
-                         if sweep.null_dimension[wide, -1] == sweep.parameters[wide] - probe * ceiling
-                         else "it is not the data limit"),
+        "sw_wide_symmetries": int(sweep.predicted_null[wide]),
+        "sw_wide_symmetry_share": float(sweep.predicted_null[wide] / sweep.null_dimension[wide, -1]),
+        "sw_wide_all_visible": int(config.base.n_train * ceiling),
+        "sw_wide_free": int(sweep.parameters[wide] - sweep.predicted_null[wide]),
+        "sw_wide_regime": ("stays limited by the data even with every training input as its probe"
+                           if config.base.n_train * ceiling < sweep.parameters[wide] - sweep.predicted_null[wide]
+                           else "would leave the data-limited regime with every training input as its probe"),
     }

@@ -935,25 +935,41 @@ def row_gauge(check, training) -> Verdict:
 
 
 def row_effective_rank(teacher) -> Verdict:
-    """Chapter 5: on a teacher–student task whose labels depend on k of d input directions, per teacher, an
-    effective rank of the trained student's Fisher on isotropic inputs over the same rank on inputs aligned
-    with the k relevant directions (:func:`~uniq_core.rules.value_rule`, claimed 1 within
-    :data:`PLANTED_TOLERANCE`): a measure of task-relevant directions does not change when directions the
-    task ignores are excited. Recomputed with each effective rank and two tolerances (:func:`~uniq_core.rules.robust`)."""
-    from uniq_core.experiments import fisher as fisher_chapter
+    """Chapter 5: on teacher–student tasks whose labels depend on k of d input directions, per teacher,
+    MacKay's count of the trained student's Fisher on isotropic inputs over the same on inputs aligned with
+    the k relevant directions (:func:`~uniq_core.rules.value_rule`, claimed 1 within
+    :data:`PLANTED_TOLERANCE`): a count of task-relevant directions does not change when directions the
+    task ignores are excited. Decided only where the aligned inputs, the positive control, give the
+    task-relevant count within the same tolerance (else :func:`~uniq_core.rules.instrument_rule`);
+    recomputed at every k run and a second tolerance (:func:`~uniq_core.rules.robust`). The participation
+    ratio and the entropy rank are reported, not used: they weigh unequal eigenvalues below one each and do
+    not give the count even on aligned inputs."""
+    ks = [int(k) for k in np.asarray(teacher.ks)]
 
-    def decide(measure: str = "mackay", tolerance: float = PLANTED_TOLERANCE) -> Decision:
-        ratio = teacher.ratio(measure, "isotropic") / teacher.ratio(measure, "aligned")
-        return rules.value_rule(ratio, claimed=1.0, tolerance=tolerance, unit="teachers")
+    def decide(k: int = ks[0], tolerance: float = PLANTED_TOLERANCE) -> Decision:
+        aligned = teacher.ratio("mackay", "aligned", k)
+        if not abs(float(np.mean(aligned)) - 1) < tolerance:
+            return rules.instrument_rule(f"positive control: on aligned inputs MacKay's count is {_g(float(np.mean(aligned)))} "
+                                         f"× the task-relevant count at k = {k}, not within {_g(tolerance)}",
+                                         float(np.mean(aligned)))
+        return rules.value_rule(teacher.ratio("mackay", "isotropic", k) / aligned, claimed=1.0, tolerance=tolerance,
+                                unit="teachers")
 
-    decision = rules.robust(decide, {"measure": fisher_chapter.MEASURES, "tolerance": (PLANTED_TOLERANCE, 0.25)},
-                            measure="mackay", tolerance=PLANTED_TOLERANCE)
-    aligned = float(np.mean(teacher.ratio("mackay", "aligned")))
+    choices: dict[str, tuple] = {"tolerance": (PLANTED_TOLERANCE, 0.25)}
+    if len(ks) > 1:
+        choices["k"] = tuple(ks)
+    decision = rules.robust(decide, choices, k=ks[0], tolerance=PLANTED_TOLERANCE)
+    others = ", ".join(f"{name} {_g(float(np.mean(teacher.ratio(measure, 'aligned'))))}"
+                       for measure, name in (("participation", "participation ratio"), ("entropy", "entropy rank")))
+    random = float(np.mean(teacher.ratio("mackay", "random labels") / teacher.ratio("mackay", "isotropic")))
     return _verdict("effective_rank", decision,
                     "MacKay count of the student's Fisher, isotropic over aligned inputs (claim: 1)",
-                    f"linear softmax student of a teacher using {int(teacher.relevant_count)} of "
-                    f"{int(teacher.data_count)} directions; on aligned inputs MacKay's count is {_g(aligned)} × "
-                    "the task-relevant count (the positive control)",
+                    f"linear softmax student of teachers using {ks[0]} of "
+                    f"{int(round(teacher.data_count * (ks[0] + 1) / teacher.relevant_counts[0])) - 1} "
+                    f"input directions ({int(teacher.relevant_counts[0])} of {int(teacher.data_count)} student directions); "
+                    f"on aligned inputs MacKay's count is {_g(float(np.mean(teacher.ratio('mackay', 'aligned'))))} × the "
+                    f"task-relevant count (the positive control; {others}); with random labels "
+                    f"{_g(random)} × the teacher's",
                     "An effective rank that stays at the task-relevant count when the inputs also vary along "
                     "directions the task ignores would make it hold.")
 

@@ -32,26 +32,28 @@ def null_check_figure(result: Any) -> plt.Figure:
 
 def teacher_student_figure(result: Any) -> plt.Figure:
     """Per effective rank, its value on the trained student's Fisher as a multiple of the task-relevant
-    count, on inputs aligned with the relevant directions and on isotropic inputs (one point per teacher),
-    with the relevant count (1) and the count of directions the data excite marked."""
-    from uniq_core.experiments.fisher import INPUTS, MEASURES
+    count (first k), on inputs aligned with the relevant directions, on isotropic inputs and on isotropic
+    inputs with random labels (one point per teacher), with the relevant count (1) and the count of
+    directions isotropic inputs excite marked."""
+    from uniq_core.experiments.fisher import CONDITIONS, MEASURES
 
-    figure, axis = plt.subplots(figsize=(8, 3.4))
+    figure, axis = plt.subplots(figsize=(8, 3.6))
     names = {"participation": "participation ratio", "entropy": "entropy rank", "mackay": "MacKay count"}
+    colours = (PALETTE(0.25), PALETTE(0.7), PALETTE(0.95))
     for row, measure in enumerate(MEASURES):
-        for column, (inputs, colour) in enumerate(zip(INPUTS, (PALETTE(0.7), PALETTE(0.25)))):
-            values = result.ratio(measure, inputs)
-            y = row + (column - 0.5) * 0.3
+        for column, (condition, colour) in enumerate(zip(CONDITIONS, colours)):
+            values = result.ratio(measure, condition)
+            y = row + (column - 1) * 0.22
             axis.plot(values, np.full(len(values), y), "o", color=colour, alpha=0.7, ms=5,
-                      label=f"{inputs} inputs" if row == 0 else None)
+                      label=f"{condition}" if row == 0 else None)
     axis.axvline(1.0, color="k", lw=0.8, ls="--", label="task-relevant count")
-    axis.axvline(result.data_count / result.relevant_count, color="grey", lw=0.8, ls=":",
-                 label="directions the data excite")
+    axis.axvline(result.data_count / result.relevant_counts[0], color="grey", lw=0.8, ls=":",
+                 label="directions isotropic inputs excite")
     axis.set_yticks(range(len(MEASURES)), [names[m] for m in MEASURES])
     axis.invert_yaxis()
     axis.set_xscale("log")
     axis.set_xlabel("effective rank of the student's Fisher / task-relevant count")
-    axis.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=4, frameon=False)
+    axis.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False)
     figure.tight_layout()
     plt.close(figure)
     return figure
