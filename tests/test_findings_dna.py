@@ -26,7 +26,10 @@ def transformer(digits):
     return dataclasses.replace(digits, cosine_siren=np.array([0.97, 0.95]), cosine_svd=np.array([0.99, 0.98]),
                                cosine_quantised=np.array([0.90, 0.92]),
                                cosine_nulls=np.array([[0.97, 0.95], [0.96, 0.95], [0.5, 0.4]]),
-                               converged_seeds=np.ones(2, bool), converged_permuted_seeds=np.ones(2, bool))  # converged fits
+                               converged_seeds=np.ones(2, bool), converged_permuted_seeds=np.ones(2, bool),  # converged
+                               r2_heldout_seeds=np.array([0.01, 0.02]), r2_heldout_fitted_seeds=np.array([0.1, 0.1]),
+                               converged_heldout_seeds=np.ones(2, bool), converged_heldout_smooth=True,
+                               r2_heldout_smooth=0.45, r2_heldout_smooth_part=0.9, r2_ordered=0.2, converged_ordered=True)
 
 
 def _sweep(result):
