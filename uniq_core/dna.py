@@ -218,6 +218,17 @@ def hidden_for_ratio(n_weights: int, ratio: float, layers: int, in_features: int
     return hidden
 
 
+def _start(grid: WeightGrid, seed: int, hidden: int, layers: int, omega0: float, frequencies: str, lr: float,
+           batch_size: int, device: str | torch.device | None) -> tuple[torch.device, torch.Generator, "Siren"]:
+    """The device, the minibatch generator and the SIREN every fit of ``seed`` starts from."""
+    check_number("lr", lr, low=0.0, low_inclusive=False)
+    check_number("batch_size", batch_size, low=1, integer=True)
+    device = runtime.device(device)
+    generator = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    return device, generator, Siren(hidden, layers, omega0, frequencies, in_features=grid.coordinates.shape[1]).to(device)
+
+
 def fit_siren(
     grid: WeightGrid,
     values: np.ndarray | None = None,
@@ -239,12 +250,7 @@ def fit_siren(
     stop the fit early; the reconstruction is then what the model gives.
     """
     check_number("steps", steps, low=1, integer=True)
-    check_number("lr", lr, low=0.0, low_inclusive=False)
-    check_number("batch_size", batch_size, low=1, integer=True)
-    device = runtime.device(device)
-    generator = torch.Generator().manual_seed(seed)
-    torch.manual_seed(seed)
-    model = Siren(hidden, layers, omega0, frequencies, in_features=grid.coordinates.shape[1]).to(device)
+    device, generator, model = _start(grid, seed, hidden, layers, omega0, frequencies, lr, batch_size, device)
     x = torch.as_tensor(grid.coordinates, device=device)
     y = torch.as_tensor(grid.values if values is None else values, dtype=torch.float32, device=device)
     optimiser = torch.optim.Adam(model.parameters(), lr=lr)
@@ -323,12 +329,7 @@ def fit_until_flat(
     the reconstruction still covers every coordinate (values generated where the SIREN was not fitted)."""
     check_number("max_steps", max_steps, low=1, integer=True)
     check_number("check_every", check_every, low=1, integer=True)
-    check_number("lr", lr, low=0.0, low_inclusive=False)
-    check_number("batch_size", batch_size, low=1, integer=True)
-    device = runtime.device(device)
-    generator = torch.Generator().manual_seed(seed)
-    torch.manual_seed(seed)
-    model = Siren(hidden, layers, omega0, frequencies, in_features=grid.coordinates.shape[1]).to(device)
+    device, generator, model = _start(grid, seed, hidden, layers, omega0, frequencies, lr, batch_size, device)
     every = torch.as_tensor(grid.coordinates, device=device)
     target = np.asarray(grid.values if values is None else values)
     fitted = np.arange(grid.size) if fit_on is None else np.asarray(fit_on, dtype=np.int64)
