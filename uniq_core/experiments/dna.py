@@ -865,7 +865,10 @@ def _positive_control_findings(result: DnaResult, config: DnaConfig) -> dict[str
         "cv_cap": int(config.steps), "cv_steps_low": int(steps.min()), "cv_steps_high": int(steps.max()),
         "cv_fits": int(steps.size),
         "cv_converged": _convergence_text(result),
-        "cv_last_change": _last_half_change(result.check_steps_siren, result.r2_running_siren),
+        "cv_last_change": _tail_change(result.check_steps_siren, result.r2_running_siren, 0.5)[0],
+        "cv_tail_change": _tail_change(result.check_steps_siren, result.r2_running_siren, 0.1)[0],
+        "cv_tail_steps": _tail_change(result.check_steps_siren, result.r2_running_siren, 0.1)[1],
+        "cv_final": float(result.r2_running_siren[-1]) if len(result.r2_running_siren) else float("nan"),
         "cv_left": 1 - float(result.r2_siren_seeds[0]),
         "claim_r2": float(dna.r_squared_from_psnr(CLAIMED_PSNR, result.psnr_constant)),
     }
@@ -877,12 +880,14 @@ def all_converged(result: DnaResult) -> bool:
     return bool(np.all(result.converged_seeds) and np.all(result.converged_permuted_seeds))
 
 
-def _last_half_change(check_steps: np.ndarray, r2: np.ndarray) -> float:
-    """R² at the end of a running curve minus R² at the read nearest half its steps."""
-    if len(check_steps) < 2:
-        return float("nan")
-    half = int(np.argmin(np.abs(np.asarray(check_steps) - check_steps[-1] / 2)))
-    return float(r2[-1] - r2[half])
+def _tail_change(check_steps: np.ndarray, r2: np.ndarray, fraction: float) -> tuple[float, int]:
+    """R² at the end of a running curve minus R² at the read nearest ``fraction`` of its steps before the end,
+    and that number of steps."""
+    steps = np.asarray(check_steps)
+    if len(steps) < 2:
+        return float("nan"), 0
+    start = int(np.argmin(np.abs(steps - steps[-1] * (1 - fraction))))
+    return float(r2[-1] - r2[start]), int(steps[-1] - steps[start])
 
 
 def _convergence_text(result: DnaResult) -> str:
