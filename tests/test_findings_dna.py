@@ -28,6 +28,7 @@ def transformer(digits):
                                cosine_nulls=np.array([[0.97, 0.95], [0.96, 0.95], [0.5, 0.4]]),
                                converged_seeds=np.ones(2, bool), converged_permuted_seeds=np.ones(2, bool),  # converged
                                r2_heldout_seeds=np.array([0.01, 0.02]), r2_heldout_fitted_seeds=np.array([0.1, 0.1]),
+                               r2_heldout_column_mean=np.array([0.0005, 0.0004]),
                                converged_heldout_seeds=np.ones(2, bool), converged_heldout_smooth=True,
                                r2_heldout_smooth=0.45, r2_heldout_smooth_part=0.9, r2_ordered=0.2, converged_ordered=True)
 
@@ -88,7 +89,7 @@ def test_a_result_read_back_from_disk_says_the_same(tmp_path, transformer, digit
 def test_the_positive_control_is_recovered_only_at_the_recovery_fraction_and_above_the_permuted_fit(transformer):
     recovered = said(dataclasses.replace(transformer, r2_smooth=0.45, planted_share=0.5, r2_permuted=0.1))
     assert recovered["pc_verdict"] == "recovers" and recovered["pc_recovered"] == pytest.approx(0.9)
-    assert recovered["pc_meaning"].endswith("not of the fitter")
+    assert recovered["pc_meaning"].endswith("where one is there")
     improving = said(dataclasses.replace(transformer, r2_smooth=0.45, planted_share=0.5, r2_permuted=0.1,
                                          converged_permuted_seeds=np.array([True, False])))
     assert improving["pc_meaning"].endswith("the budget of steps as much as the weights")

@@ -279,14 +279,17 @@ PLATEAU_GAIN = 0.01
 PLATEAU_FLOOR = 0.01
 PLATEAU_PATIENCE = 2
 PLATEAU_HALVINGS = 7
+#: After the schedule ends, the fit continues at its last step size for a quarter as many steps again (at
+#: least one read): it has converged only if R² then gains less than this (absolute).
+CONVERGED_GAIN = 0.002
 
 
 @dataclass
 class SirenFit:
     """One fit of :func:`fit_until_flat`: the model, its reconstruction of every value ([−1, 1] scale), the
     minibatch loss per step (NaN after the fit stopped), the running R² on all coordinates (``r2_running``)
-    at ``check_steps``, the learning rate at each read, and whether the schedule ended before
-    ``max_steps`` (``converged``): the last halving of the step size left the running R² flat."""
+    at ``check_steps``, the learning rate at each read, and whether the fit converged (``converged``): its
+    schedule ended before ``max_steps`` and R² gained less than :data:`CONVERGED_GAIN` when continued."""
 
     model: "Siren"
     reconstruction: np.ndarray
@@ -320,8 +323,11 @@ def fit_until_flat(
 ) -> SirenFit:
     """Fit a SIREN to ``values`` (default the grid's own) until its running R² is flat: Adam on
     minibatches from step size ``lr``, halved on plateaus of the running R² on all coordinates (read every
-    ``check_every`` steps; :data:`PLATEAU_GAIN`, :data:`PLATEAU_FLOOR`, :data:`PLATEAU_PATIENCE`), stopped
-    when it stays flat after :data:`PLATEAU_HALVINGS` halvings or at ``max_steps`` (``converged`` False).
+    ``check_every`` steps; :data:`PLATEAU_GAIN`, :data:`PLATEAU_FLOOR`, :data:`PLATEAU_PATIENCE`) until it
+    stays flat after :data:`PLATEAU_HALVINGS` halvings; then continued at its last step size for a quarter as
+    many steps again, and ``converged`` only if R² gains less than :data:`CONVERGED_GAIN` there. A schedule
+    that ends is not yet a fit that has converged: the halvings can run out while R² still rises. At
+    ``max_steps`` the fit stops unconverged.
 
     Same initialisation and minibatches as :func:`fit_siren` with the same seed; until the first halving the
     same steps as Adam at a constant ``lr``. A non-finite loss stops the fit (not converged). ``fit_on``:
@@ -342,6 +348,7 @@ def fit_until_flat(
     history = np.full(max_steps, np.nan)
     steps, r2s, rates = [], [], []
     best, flat_reads, halvings, converged, finite = -np.inf, 0, 0, False, True
+    ended: tuple[int, float] | None = None  # (the step the extension ends at, R² when the schedule ended)
 
     def reconstruct(points: torch.Tensor = x) -> torch.Tensor:
         with torch.no_grad():
@@ -361,14 +368,19 @@ def fit_until_flat(
             continue
         r2 = 1 - float(torch.mean((reconstruct() - y) ** 2)) / variance
         steps.append(step), r2s.append(r2), rates.append(optimiser.param_groups[0]["lr"])
+        if ended is not None:  # the extension at the last step size: converged if R² no longer moves
+            if step >= ended[0]:
+                converged = r2 - ended[1] < CONVERGED_GAIN
+                break
+            continue
         flat_reads = 0 if r2 > best + PLATEAU_GAIN * max(abs(best) if np.isfinite(best) else 0.0, PLATEAU_FLOOR) \
             else flat_reads + 1
         best = max(best, r2)
         if flat_reads >= PLATEAU_PATIENCE:
             flat_reads = 0
             if halvings >= PLATEAU_HALVINGS:
-                converged = True
-                break
+                ended = (step + max(check_every, check_every * round(step / 4 / check_every)), r2)
+                continue
             halvings += 1
             for group in optimiser.param_groups:
                 group["lr"] *= 0.5
