@@ -30,7 +30,8 @@ def transformer(digits):
                                r2_heldout_seeds=np.array([0.01, 0.02]), r2_heldout_fitted_seeds=np.array([0.1, 0.1]),
                                r2_heldout_column_mean=np.array([0.0005, 0.0004]),
                                converged_heldout_seeds=np.ones(2, bool), converged_heldout_smooth=True,
-                               r2_heldout_smooth=0.45, r2_heldout_smooth_part=0.9, r2_ordered=0.2, converged_ordered=True)
+                               r2_heldout_smooth=0.45, r2_heldout_smooth_part=0.9, r2_ordered=0.2, converged_ordered=True,
+                               adjacency_in_place=0.99, adjacency_ordered=0.8)
 
 
 def _sweep(result):

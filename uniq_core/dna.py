@@ -87,13 +87,33 @@ def held_out_rows(grid: WeightGrid, fraction: float, rng: np.random.Generator) -
 
 
 def similarity_order(W: np.ndarray) -> np.ndarray:
-    """The indices that sort the rows of ``W`` (first axis; further axes flattened) by their score on the
-    first principal component of the rows, so that rows next to each other are similar: the canonical
-    neuron ordering idea of NeRN (Ashkenazi et al. 2023) in its simplest, one-dimensional form."""
+    """An order of the rows of ``W`` (first axis; further axes flattened) in which neighbours are similar, in
+    the spirit of NeRN's canonical neuron ordering (Ashkenazi et al. 2023): a greedy nearest-neighbour chain
+    (Euclidean) that starts from the row with the largest first-principal-component score and repeatedly
+    steps to the nearest row not yet visited."""
     rows = np.asarray(W, dtype=np.float64).reshape(len(W), -1)
     centred = rows - rows.mean(axis=0)
     _, _, vt = np.linalg.svd(centred, full_matrices=False)
-    return np.argsort(centred @ vt[0], kind="stable")
+    squared = np.sum(rows**2, axis=1)
+    distances = squared[:, None] + squared[None, :] - 2 * rows @ rows.T
+    order = [int(np.argmax(centred @ vt[0]))]
+    unvisited = np.ones(len(rows), dtype=bool)
+    unvisited[order[0]] = False
+    for _ in range(len(rows) - 1):
+        candidates = np.where(unvisited, distances[order[-1]], np.inf)
+        order.append(int(np.argmin(candidates)))
+        unvisited[order[-1]] = False
+    return np.array(order)
+
+
+def adjacent_distance_ratio(W: np.ndarray) -> float:
+    """Mean squared distance between adjacent rows of ``W`` over the mean between all pairs of rows: 1 when
+    the order carries no similarity, smaller when neighbours are alike."""
+    rows = np.asarray(W, dtype=np.float64).reshape(len(W), -1)
+    adjacent = np.mean(np.sum(np.diff(rows, axis=0) ** 2, axis=1))
+    squared = np.sum(rows**2, axis=1)
+    pairs = (squared[:, None] + squared[None, :] - 2 * rows @ rows.T)[np.triu_indices(len(rows), 1)]
+    return float(adjacent / np.mean(pairs))
 
 
 def similarity_ordered(matrices: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -132,7 +132,8 @@ def _too_few(finite: np.ndarray, unit: str, confidence: float) -> str:
     """What a row says instead of an interval when it has fewer than :data:`MIN_UNITS` units: the values,
     and the t-interval they would give, which does not decide."""
     values = ", ".join(_g(v) for v in finite)
-    text = f"no decision: {finite.size} {unit}, fewer than {MIN_UNITS} (values {values}"
+    named = unit[:-1] if finite.size == 1 and unit.endswith("s") else unit
+    text = f"no decision: {finite.size} {named}, fewer than {MIN_UNITS} (values {values}"
     if finite.size >= 2:
         _, (low, high) = stats.t_interval(finite, confidence)
         text += f"; their {confidence:.0%} t-interval would be [{_g(float(low))}, {_g(float(high))}]"

@@ -149,7 +149,9 @@ class DnaResult(ResultBase):
     each held-out row by the column means of the fitted rows of its matrix); the same on the planted field (``r2_heldout_smooth`` against the field,
     ``r2_heldout_smooth_part`` against its smooth part), the positive control. ``r2_ordered``: R² of a fit
     (seed ``seed``) of the weights with rows and columns in :func:`uniq_core.dna.similarity_order`
-    (``converged_ordered``); ``id_rows``: TwoNN intrinsic dimension of the first matrix's rows
+    (``converged_ordered``), with ``adjacency_in_place`` and ``adjacency_ordered``: the first matrix's mean
+    squared distance between adjacent rows over that between all pairs (:func:`uniq_core.dna.adjacent_distance_ratio`),
+    before and after the ordering; ``id_rows``: TwoNN intrinsic dimension of the first matrix's rows
     (:func:`uniq_core.dna.two_nn_dimension`), ``id_rows_gaussian`` of a Gaussian matrix's of the same shape,
     ``id_rows_matched`` of :data:`ID_DRAWS` Gaussian samples with the rows' mean and covariance (the null that
     keeps their linear structure).
@@ -225,6 +227,8 @@ class DnaResult(ResultBase):
     converged_heldout_smooth: bool
     r2_ordered: float
     converged_ordered: bool
+    adjacency_in_place: float
+    adjacency_ordered: float
     id_rows: float
     id_rows_gaussian: float
     id_rows_matched: np.ndarray
@@ -592,6 +596,8 @@ def run_dna(config: DnaConfig, *, progress: bool = True, use_cache: bool = True)
             converged_heldout_smooth=smooth_generated.converged,
             r2_ordered=(dna.r_squared(ordered_values, ordered_fit.reconstruction) if generation else float("nan")),
             converged_ordered=ordered_fit.converged,
+            adjacency_in_place=dna.adjacent_distance_ratio(first),
+            adjacency_ordered=dna.adjacent_distance_ratio(next(iter(dna.similarity_ordered({"w": first}).values()))),
             id_rows=dna.two_nn_dimension(first), id_rows_gaussian=dna.two_nn_dimension(rng.standard_normal(first.shape)),
             id_rows_matched=np.array([dna.two_nn_dimension(rng.multivariate_normal(
                 first.reshape(len(first), -1).mean(axis=0), np.cov(first.reshape(len(first), -1), rowvar=False),
@@ -1046,6 +1052,7 @@ def _generation_findings(result: DnaResult) -> dict[str, float | int | str]:
         "or_gain": float(result.r2_ordered - result.r2_siren_seeds[0]),
         "or_word": "more" if result.r2_ordered > result.r2_siren_seeds[0] else "no more",
         "or_converged": "a flat" if result.converged_ordered else "a still rising",
+        "or_adjacent_before": float(result.adjacency_in_place), "or_adjacent_after": float(result.adjacency_ordered),
         "id_rows": float(result.id_rows), "id_gaussian": float(result.id_rows_gaussian),
         "id_matched": float(np.mean(result.id_rows_matched)), "id_matched_sd": _seed_sd(result.id_rows_matched),
         "id_draws": int(len(result.id_rows_matched)),

