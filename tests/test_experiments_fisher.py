@@ -79,6 +79,10 @@ def test_fisher_along_training():
     assert np.all(result.null_overlap[0, 1:] > result.null_overlap_chance[0, 1:])  # far from random subspaces
     assert np.all(result.dead_units >= 0)
     assert np.all((result.null_angles_moved[0, 1:] >= 0) & (result.null_angles_moved[0, 1:] <= result.null_dimension[0, 1:]))
+    # K-FAC after training only: it drops null directions the exact metric has, the exact blocks lose fewer
+    assert np.isnan(result.kfac_null[:, :-1]).all() and np.isfinite(result.kfac_null[:, -1]).all()
+    assert np.all(result.kfac_null[:, -1] <= result.block_null[:, -1])
+    assert np.all(result.block_null[:, -1] <= result.null_dimension[:, -1]) and result.rescalings == sum(SMALL["widths"])
     # the symmetry subspace's own turning, the baseline, is counted between the same checkpoints
     assert np.isnan(result.symmetry_angles_moved[0, 0]) and np.all(np.isnan(result.symmetry_angles_moved[1]))
     assert np.all((result.symmetry_angles_moved[0, 1:] >= 0)

@@ -278,8 +278,10 @@ class FisherResult(ResultBase):
     ``symmetry_angles_moved``: how many principal angles between the symmetry subspaces
     (:func:`uniq_core.fisher.symmetry_basis`) of the same checkpoints do, since the rescaling generators
     follow the parameters, and ``free_angles_moved``: how many principal angles between the symmetry-free
-    parts N ⊖ S of the null subspaces (:func:`uniq_core.fisher.complement_within`) do. K-FAC's block-diagonal Kronecker approximation of the same metric
-    (:func:`uniq_core.fisher.kfac_spectrum`), per seed × checkpoint: ``kfac_trace_ratio`` and
+    parts N ⊖ S of the null subspaces (:func:`uniq_core.fisher.complement_within`) do.
+    K-FAC's block-diagonal Kronecker approximation of the same metric (:func:`uniq_core.fisher.kfac_spectrum`),
+    per seed at the last checkpoint (NaN elsewhere, and for networks wider than :data:`KFAC_MAX_WIDTH`):
+    ``kfac_trace_ratio`` and
     ``kfac_top_ratio`` (its trace and top eigenvalue over the exact metric's), ``kfac_participation`` and
     ``kfac_null`` (its null dimension at its gap), with ``block_null``, the null dimension of the exact metric
     with the blocks between layers dropped (:func:`uniq_core.fisher.block_diagonal_spectrum`), and
@@ -328,6 +330,8 @@ class FisherResult(ResultBase):
 
 #: Fixed tolerances at which the trained null dimension is also counted.
 RTOLS = (1e-12, 1e-10, 1e-8, 1e-6)
+#: K-FAC and the exact block-diagonal metric are compared after training for networks no wider than this.
+KFAC_MAX_WIDTH = 128
 #: A principal angle between successive null subspaces above this many degrees counts as a moved direction.
 MOVED_DEGREES = 10.0
 
@@ -375,7 +379,8 @@ def run_fisher(config: FisherConfig, *, progress: bool = True, use_cache: bool =
             model, record = _train(config, dataset, seed, every)
             row: dict[str, list] = {key: [] for key in keys}
             previous = None
-            for theta in record.checkpoints[:, 0]:
+            last = len(record.checkpoints) - 1
+            for position, theta in enumerate(record.checkpoints[:, 0]):
                 network = _load(model, theta)
                 if not np.isfinite(theta).all():
                     for key in row:
@@ -429,13 +434,18 @@ def run_fisher(config: FisherConfig, *, progress: bool = True, use_cache: bool =
                 row["empirical_trace_ratio"].append(float(empirical.sum() / spectrum.sum()))
                 row["empirical_participation"].append(fisher.effective_rank(empirical, "participation"))
                 row["empirical_top_ratio"].append(float(empirical[0] / spectrum[0]))
-                kfac = fisher.kfac_spectrum(network, probe, output=config.output)
-                row["kfac_trace_ratio"].append(float(kfac.sum() / spectrum.sum()))
-                row["kfac_top_ratio"].append(float(kfac[0] / spectrum[0]))
-                row["kfac_participation"].append(fisher.effective_rank(kfac, "participation"))
-                row["kfac_null"].append(fisher.gap_null_dimension(kfac))
-                row["block_null"].append(fisher.gap_null_dimension(
-                    fisher.block_diagonal_spectrum(network, probe, output=config.output)))
+                if position == last and max(config.widths) <= KFAC_MAX_WIDTH:
+                    kfac = fisher.kfac_spectrum(network, probe, output=config.output)
+                    block_null = fisher.gap_null_dimension(
+                        fisher.block_diagonal_spectrum(network, probe, output=config.output))
+                    kfac_values = (float(kfac.sum() / spectrum.sum()), float(kfac[0] / spectrum[0]),
+                                   fisher.effective_rank(kfac, "participation"), fisher.gap_null_dimension(kfac))
+                else:  # K-FAC is compared after training only, and not for the widest networks of the sweep
+                    kfac_values, block_null = (np.nan,) * 4, np.nan
+                for key, value in zip(("kfac_trace_ratio", "kfac_top_ratio", "kfac_participation", "kfac_null"),
+                                      kfac_values):
+                    row[key].append(value)
+                row["block_null"].append(block_null)
                 row["null_largest_angle"].append(angle)
                 row["null_overlap"].append(overlap)
                 row["null_overlap_chance"].append(chance)
