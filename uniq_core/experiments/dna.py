@@ -876,6 +876,7 @@ def _positive_control_findings(result: DnaResult, config: DnaConfig) -> dict[str
     PSNR as R² on these weights."""
     recovers = _recovers_planted_share(result)
     converged = all_converged(result)
+    tail = _tail_change(result.check_steps_siren, result.r2_running_siren, 0.1)
     steps = np.concatenate([result.steps_seeds, result.steps_permuted_seeds])
     return {
         "pc_bandwidth": float(dna.starting_bandwidth(config.omega0, 4)),  # the planted target has 4 coordinates
@@ -900,8 +901,7 @@ def _positive_control_findings(result: DnaResult, config: DnaConfig) -> dict[str
         "cv_fits": int(steps.size),
         "cv_converged": _convergence_text(result),
         "cv_last_change": _tail_change(result.check_steps_siren, result.r2_running_siren, 0.5)[0],
-        "cv_tail_change": _tail_change(result.check_steps_siren, result.r2_running_siren, 0.1)[0],
-        "cv_tail_steps": _tail_change(result.check_steps_siren, result.r2_running_siren, 0.1)[1],
+        "cv_tail_change": tail[0], "cv_tail_steps": tail[1],
         "cv_final": float(result.r2_running_siren[-1]) if len(result.r2_running_siren) else float("nan"),
         "cv_left": 1 - float(result.r2_siren_seeds[0]),
         "claim_r2": float(dna.r_squared_from_psnr(CLAIMED_PSNR, result.psnr_constant)),
