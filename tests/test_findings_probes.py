@@ -29,7 +29,9 @@ def _probe_result() -> chapter.ProbeResult:
         norm_identity=np.array([[np.nan, np.nan], [1e-7, 2e-7], [3e-7, 1e-7], [1e-7, 1e-7]]),
         energy=np.zeros((len(NORMS), 41)), shadow=np.zeros((len(NORMS), 41)),
         gradient_noise=0.05 * grid, initial_loss=2.3 * grid, predicted_drift=1.1 * drift,
-        predicted_dt_zero=np.array([[0.55, 0.6], [0.4, 0.25], [0.33, 0.3], [0.7, 0.8]]))
+        predicted_dt_zero=np.array([[0.55, 0.6], [0.4, 0.25], [0.33, 0.3], [0.7, 0.8]]),
+        gradient_noise_end=np.array([[0.1, 0.1], [0.1, 0.1], [0.1, 0.1], [0.1, np.nan]]),
+        predicted_drift_path=np.array([[1.6, 1.6], [1.6, 1.6], [1.6, 1.6], [1.6, np.nan]]) * drift)
 
 
 def _sweep() -> chapter.DtSweepResult:
@@ -329,6 +331,9 @@ def test_the_theory_of_the_drift_is_compared_and_its_word_flips(results, configs
     off = _said(results, configs, probes={"predicted_dt_zero": 2 * results["probes"].predicted_dt_zero})
     assert off["th_dt0_word"] == "is off by more than a factor 1.25 somewhere"
     assert off["th_dt0_high"] == pytest.approx(0.5)
+    # the noise where each run ends, and the theory fed with the mean of both ends; a diverged run is left out
+    assert said["th_noise_growth_low"] == said["th_noise_growth_high"] == pytest.approx(2.0)
+    assert said["th_drift_path_low"] == pytest.approx(1 / 1.6) and said["th_drift_path_high"] == pytest.approx(1 / 1.6)
 
 
 def test_mass_exponent_table_lists_every_threshold_and_horizon():

@@ -102,11 +102,13 @@ class _System:
         frozen = {name: b.clone() for name, b in self.buffers.items()}
         return grad(lambda theta: self.batch_loss(theta, t, {k: v.clone() for k, v in frozen.items()}))
 
-    def gradient_noise(self, n_batches: int = NOISE_BATCHES) -> float:
-        """tr Σ_g at θ_0 over the first ``n_batches`` minibatches of the plan (:func:`uniq_core.probes.gradient_noise`),
-        without touching the running statistics: the input of the drift's one-line theory."""
+    def gradient_noise(self, n_batches: int = NOISE_BATCHES, theta: torch.Tensor | None = None) -> float:
+        """tr Σ_g at ``theta`` (default θ_0) over the first ``n_batches`` minibatches of the plan
+        (:func:`uniq_core.probes.gradient_noise`), without touching the running statistics: the input of the
+        drift's one-line theory."""
         self.cover(n_batches)
-        return probes.gradient_noise(torch.stack([self.loss_and_gradient(t, self.theta0, update=False)[1]
+        theta = self.theta0 if theta is None else theta
+        return probes.gradient_noise(torch.stack([self.loss_and_gradient(t, theta, update=False)[1]
                                                   for t in range(n_batches)]))
 
     def potential(self, theta: torch.Tensor) -> float:
@@ -175,7 +177,8 @@ def _run(system: _System, dt: float, mass: float, beta: float, steps: int, *, en
         "energy_drift": probes.tail_drift(accounts["integration"], scale) if finite else np.nan,
         "shadow_drift": probes.tail_drift(accounts["shadow"], scale) if finite and not energy_only else np.nan,
         "eval_energy_drift": (probes.energy_drift(np.array(eval_losses), np.array(momenta_sq), mass)
-                              if finite and eval_energy else np.nan)}
+                              if finite and eval_energy else np.nan),
+        "theta_end": theta if finite else None}
     if not finite or energy_only:
         record.update(_NAN_RECORD)
         return record
@@ -280,7 +283,9 @@ class ProbeResult(ResultBase):
     not scale-invariant). ``energy`` and ``shadow`` (norms × steps+1): the cumulative integration error of
     H and of H̃ over H_0, first seed. The drift's one-line theory (:func:`uniq_core.probes.switching_drift`)
     per norm × seed: ``gradient_noise`` (tr Σ_g at θ_0), ``initial_loss`` (U_0 = H_0, the drift's scale),
-    ``predicted_drift`` (at ``dt``) and ``predicted_dt_zero`` (the same search on the theory's drift)."""
+    ``predicted_drift`` (at ``dt``) and ``predicted_dt_zero`` (the same search on the theory's drift);
+    ``gradient_noise_end``: tr Σ_g where the run of ``steps`` steps ends, and ``predicted_drift_path`` the
+    theory's drift at ``dt`` with the mean of the two as its input (NaN for a diverged run)."""
 
     norms: np.ndarray
     round_trip: np.ndarray
@@ -297,6 +302,8 @@ class ProbeResult(ResultBase):
     initial_loss: np.ndarray
     predicted_drift: np.ndarray
     predicted_dt_zero: np.ndarray
+    gradient_noise_end: np.ndarray
+    predicted_drift_path: np.ndarray
 
 
 def _energy_probe(config: ProbeConfig, norm: str, seed: int, mass: float, *, steps: int | None = None,
@@ -326,7 +333,8 @@ def run_probes(config: ProbeConfig, *, progress: bool = True, use_cache: bool = 
     def compute() -> ProbeResult:
         shape = (len(config.norms), config.n_seeds)
         out = {name: np.full(shape, np.nan) for name in _PER_RUN + ("dt_zero", "norm_identity", "gradient_noise",
-                                                                   "initial_loss", "predicted_drift",
+                                                                   "gradient_noise_end", "initial_loss",
+                                                                   "predicted_drift", "predicted_drift_path",
                                                                    "predicted_dt_zero")}
         traces = {name: np.full((len(config.norms), config.steps + 1), np.nan) for name in ("energy", "shadow")}
         jobs = [(i, s) for i in range(len(config.norms)) for s in range(config.n_seeds)]
@@ -347,6 +355,10 @@ def run_probes(config: ProbeConfig, *, progress: bool = True, use_cache: bool = 
             theory = _theory_probe(config, noise, initial, config.mass)
             out["gradient_noise"][i, s], out["initial_loss"][i, s] = noise, initial
             out["predicted_drift"][i, s] = theory(config.dt)
+            if record["theta_end"] is not None:  # the theory's one input where the run ends, and their mean
+                end = system.gradient_noise(theta=record["theta_end"])
+                out["gradient_noise_end"][i, s] = end
+                out["predicted_drift_path"][i, s] = _theory_probe(config, (noise + end) / 2, initial, config.mass)(config.dt)
             out["predicted_dt_zero"][i, s] = probes.dt_zero(theory, config.threshold, *config.dt_range,
                                                             iterations=config.bisections)
         return ProbeResult(norms=np.array(config.norms), **traces, **out)
@@ -1741,7 +1753,13 @@ def _theory_findings(result: ProbeResult, config: ProbeConfig, mass: MassResult,
     mass_ratio = np.concatenate([_ratios(m.dt_zero, m.predicted_dt_zero, inside=~np.asarray(m.censored, dtype=bool))
                                  for m in (mass, mass_resnet)])
     noise = np.asarray(result.gradient_noise, dtype=float)
+    growth = np.asarray(result.gradient_noise_end, dtype=float) / noise
+    path_ratio = _ratios(result.energy_drift, result.predicted_drift_path)
     return {
+        "th_noise_growth_low": _finite_extreme(growth, np.nanmin),
+        "th_noise_growth_high": _finite_extreme(growth, np.nanmax),
+        "th_drift_path_low": _finite_extreme(path_ratio, np.nanmin),
+        "th_drift_path_high": _finite_extreme(path_ratio, np.nanmax),
         "th_known_low": float(known_ratio.min()), "th_known_high": float(known_ratio.max()),
         "th_known_dts": _joined(known["dts"], "g"), "th_known_masses": _joined(known["masses"], "g"),
         "th_known_horizon": float(THEORY_HORIZON),
