@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 
 from uniq_core import dna
 
@@ -369,3 +370,23 @@ def test_similarity_order_recovers_a_shuffled_smooth_order_and_two_nn_knows_a_pl
     plane = rng.standard_normal((2000, 2)) @ rng.standard_normal((2, 50))
     assert dna.two_nn_dimension(plane) == pytest.approx(2.0, rel=0.1)
     assert dna.two_nn_dimension(rng.standard_normal((2000, 8))) == pytest.approx(8.0, rel=0.15)
+
+
+def test_a_teacher_siren_is_represented_exactly_at_its_size_and_the_fitter_recovers_it():
+    rng = np.random.default_rng(0)
+    grid = dna.weight_grid({"w": rng.standard_normal((24, 24))})
+    values = dna.teacher_values(grid, hidden=12, layers=2, omega0=10.0, seed=3)
+    assert values.mean() == pytest.approx(grid.values.mean()) and values.std() == pytest.approx(grid.values.std())
+    # the shift and scale fold into the output layer of the same SIREN: the target is exactly representable
+    torch.manual_seed(3)
+    student = dna.Siren(12, 2, 10.0, in_features=grid.coordinates.shape[1])
+    x = torch.as_tensor(grid.coordinates)
+    with torch.no_grad():
+        raw = student(x).double().numpy()
+        scale = values.std() / raw.std()
+        student.output.bias.copy_((student.output.bias - raw.mean()) * scale + values.mean())
+        student.output.weight.mul_(scale)
+        assert dna.r_squared(values, student(x).double().numpy()) > 1 - 1e-6
+    fit = dna.fit_until_flat(grid, values, seed=0, hidden=12, layers=2, omega0=10.0, lr=3e-3, batch_size=256,
+                             max_steps=6000, check_every=50)
+    assert dna.r_squared(values, fit.reconstruction) >= 0.95  # from another seed's start

@@ -463,14 +463,26 @@ def test_rows_of_the_dna_claims():
 
 def test_rows_of_the_further_dna_claims():
     five = np.ones(5)
-    minilm = SimpleNamespace(ratio=22.0, r2_siren_seeds=0.995 + 0.001 * np.arange(-2, 3), psnr_siren=30.0,
-                             psnr_multi=37.5, r2_svd=0.5, r2_quantised=0.6)
+    minilm = SimpleNamespace(ratio=22.0, r2_siren_seeds=0.995 + 0.001 * np.arange(-2, 3),
+                             psnr_siren_seeds=30.0 + 0.1 * np.arange(5), psnr_multi=37.5, r2_svd=0.5, r2_quantised=0.6)
     assert v.row_siren_r2(minilm, 22.0).verdict == v.HOLDS
     assert v.row_siren_r2(SimpleNamespace(**{**vars(minilm), "r2_siren_seeds": 0.3 * five}), 22.0).verdict == v.FAILS
+    # a fitter that cannot fit a SIREN of its own size decides nothing about the weights
+    weak = v.row_siren_r2(SimpleNamespace(**{**vars(minilm), "r2_siren_seeds": 0.3 * five, "r2_teacher": 0.6}), 22.0)
+    assert weak.verdict == v.UNRESOLVED and weak.rule == "instrument_rule" and "0.6" in weak.interval_kind
     assert v.row_compressible(minilm).verdict == v.HOLDS
     assert v.row_compressible(SimpleNamespace(**{**vars(minilm), "r2_svd": 0.999})).verdict == v.FAILS
-    assert v.row_multiscale(minilm).verdict == v.UNRESOLVED  # one fit: values, no interval
+    assert v.row_multiscale(minilm).verdict == v.UNRESOLVED  # one fit: a value, no interval
     assert v.row_multiscale(SimpleNamespace(**{**vars(minilm), "psnr_multi": np.nan})).verdict == v.NOT_TESTABLE
+    # paired by seed: gains inside the claimed 5–10 dB hold, gains far below it fail, an unconverged pair waits
+    paired = {**vars(minilm), "converged_multi_seeds": np.ones(5, bool), "converged_seeds": np.ones(5, bool)}
+    gains = np.array([7.0, 7.4, 7.6, 8.0, 7.5])
+    assert v.row_multiscale(SimpleNamespace(**{**paired, "psnr_multi_seeds": minilm.psnr_siren_seeds + gains})
+                            ).verdict == v.HOLDS
+    small = SimpleNamespace(**{**paired, "psnr_multi_seeds": minilm.psnr_siren_seeds + gains / 20})
+    assert v.row_multiscale(small).verdict == v.FAILS and v.row_multiscale(small).n_units == 5
+    waiting = SimpleNamespace(**{**vars(small), "converged_multi_seeds": np.array([True] * 4 + [False])})
+    assert v.row_multiscale(waiting).verdict == v.UNRESOLVED and v.row_multiscale(waiting).rule == "instrument_rule"
     # the generation row is tested on its own below (held-out rows and their planted control)
 
 

@@ -27,6 +27,7 @@ def transformer(digits):
                                cosine_quantised=np.array([0.90, 0.92]),
                                cosine_nulls=np.array([[0.97, 0.95], [0.96, 0.95], [0.5, 0.4]]),
                                converged_seeds=np.ones(2, bool), converged_permuted_seeds=np.ones(2, bool),  # converged
+                               r2_teacher=0.99, converged_teacher=True,  # and fits its known answer
                                r2_heldout_seeds=np.array([0.01, 0.02]), r2_heldout_fitted_seeds=np.array([0.1, 0.1]),
                                r2_heldout_column_mean=np.array([0.0005, 0.0004]),
                                converged_heldout_seeds=np.ones(2, bool), converged_heldout_smooth=True,
@@ -261,3 +262,10 @@ def test_rank_statistics_of_the_first_matrix(transformer):
                                       singular_random=np.ones(10)))
     assert values["ml_rank50_random"] == 5 and values["ml_rank90_random"] == 9 and values["ml_pr_random"] == pytest.approx(10)
     assert values["ml_rank50"] == 2 and values["ml_rank_of"] == 10  # 1 + 1 of the total 4
+
+
+def test_the_known_answer_is_said_and_gates_the_fits_of_the_weights(transformer):
+    fits = said(transformer)
+    assert fits["tc_word"] == "reaches" and fits["tc_r2"] == pytest.approx(0.99)
+    weak = said(dataclasses.replace(transformer, r2_teacher=0.5))
+    assert weak["tc_word"] == "does not reach" and weak["claim_siren_r2"] == "not resolved"

@@ -646,6 +646,22 @@ def planted_field(smooth: np.ndarray, noise: np.ndarray, share: float) -> np.nda
     return math.sqrt(share) * z(smooth) + math.sqrt(1 - share) * z(noise)
 
 
+def teacher_values(grid: WeightGrid, *, hidden: int, layers: int, omega0: float = 30.0, frequencies: str = "single",
+                   seed: int = 0, like: np.ndarray | None = None) -> np.ndarray:
+    """The known answer of the fitter: the output at the grid's coordinates of a :class:`Siren` of the given
+    size drawn at its initialisation from ``seed``, shifted and scaled to the mean and standard deviation of
+    ``like`` (default the grid's values). A SIREN of the same size represents it exactly (the shift and scale
+    are absorbed by its output layer), so a fitter of that size that reaches a low R² on it is limited by its
+    optimisation, not by the target."""
+    torch.manual_seed(seed)
+    teacher = Siren(hidden, layers, omega0, frequencies, in_features=grid.coordinates.shape[1])
+    with torch.no_grad():
+        values = torch.cat([teacher(chunk) for chunk in torch.split(torch.as_tensor(grid.coordinates), 65536)])
+    values = values.double().numpy()
+    like = grid.values if like is None else np.asarray(like, dtype=np.float64)
+    return (values - values.mean()) / values.std() * like.std() + like.mean()
+
+
 def permute_rows_and_columns(matrices: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Each array with its first axis (units) permuted, and for matrices its second axis (inputs) too: a
     null that keeps every row's and column's values and destroys only their order, which for hidden units

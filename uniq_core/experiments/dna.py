@@ -51,6 +51,9 @@ LOW_RANK_K = 8  #: the rank at which the first matrix's energy share is compared
 VALUE_TOLERANCE = 0.01  #: R² within this of Gaussian values' at the same rate: as compressible as Gaussian values
 HELDOUT_FRACTION = 0.1  #: share of each matrix's rows held out whole to test weights generated from coordinates
 GENERATION_SEEDS = 5  #: fits with rows held out (the first seeds), the units of the generation interval
+MULTI_SEEDS = 5  #: multi-frequency fits (the first seeds), each paired with the same seed's single-frequency fit
+TEACHER_SEED_OFFSET = 1000  #: the known-answer SIREN is drawn from seed + this, the fit starts from seed
+TEACHER_R2 = 0.95  #: the fitter must reach this R² on the known-answer SIREN before its R² on weights decides
 ID_DRAWS = 5  #: Gaussian draws with the rows' covariance, the intrinsic dimension's null
 ENTROPY_SCALES = ("raw", "standardised")  #: entropy of the weight values, or of their standardised shape
 
@@ -126,7 +129,8 @@ DIGITS = DnaConfig(source="digits_mlp", hidden=16, layers=2, steps=20_000, n_see
 class DnaResult(ResultBase):
     """``n_weights``, ``n_params`` (SIREN), ``n_coordinates`` (its input dimension) and ``ratio``; PSNR (dB,
     peak = max − min of the target) and R² of the SIREN on the weights (``siren``; per seed ``*_seeds``;
-    ``multi`` for the multi-frequency SIREN, NaN unless fitted), on the permuted weights (``permuted``; one
+    ``multi`` for the multi-frequency SIREN, NaN unless fitted: the first of ``*_multi_seeds``, one fit per
+    seed of the first :data:`MULTI_SEEDS`, with ``converged_multi_seeds``), on the permuted weights (``permuted``; one
     permutation per seed), on a planted target of the first matrix's shape, at most :data:`SMOOTH_SHAPE`
     (``smooth``, the positive control: a smooth field with :data:`PLANTED_SHARE` of the variance,
     frequencies at :data:`PLANTED_BANDWIDTHS` × the SIREN's starting bandwidth, in the weights' own shuffled
@@ -140,7 +144,9 @@ class DnaResult(ResultBase):
     steps: ``steps_*`` and ``converged_*`` per fit (weights and permuted per seed, planted, row/column);
     ``check_steps_*`` with ``r2_running_*``: the running R² on all coordinates of the first seed's fits of
     the weights (``lr_running_siren``: its step size), of their permutation and of the planted target;
-    ``curve_*``: running PSNR of the fits against step, from their minibatch losses.
+    ``curve_*``: running PSNR of the fits against step, from their minibatch losses. ``r2_teacher``,
+    ``converged_teacher``, ``steps_teacher``: the fitter's known answer, its fit (seed ``seed``) of a SIREN of
+    its own size drawn from another seed (:func:`uniq_core.dna.teacher_values`), which it represents exactly.
 
     Generation: :data:`HELDOUT_FRACTION` of each matrix's rows held out whole (``heldout_share`` of the
     weights), SIRENs fitted on the rest from the first :data:`GENERATION_SEEDS` seeds, and R² of the values
@@ -185,6 +191,12 @@ class DnaResult(ResultBase):
     psnr_siren: float
     psnr_siren_seeds: np.ndarray
     psnr_multi: float
+    psnr_multi_seeds: np.ndarray
+    r2_multi_seeds: np.ndarray
+    converged_multi_seeds: np.ndarray
+    r2_teacher: float
+    converged_teacher: bool
+    steps_teacher: int
     psnr_permuted: float
     psnr_permuted_seeds: np.ndarray
     psnr_smooth: float
@@ -461,12 +473,18 @@ def run_dna(config: DnaConfig, *, progress: bool = True, use_cache: bool = True)
         rowcol_fit = dna.fit_until_flat(grid, rowcol_values, frequencies=first_kind, seed=config.seed, **fit)
         r2_rowcol = dna.r_squared(rowcol_values, rowcol_fit.reconstruction)
         position = dna.paired_excess(seed_quality[:, 1], permuted_quality[:, 1], POSITION_CONFIDENCE)
-        psnr_multi = r2_multi = float("nan")
+        multi_quality = np.full((0, 2), np.nan)
         curve_multi = np.full(1, np.nan)
-        if config.frequencies == "both":
-            multi = dna.fit_until_flat(grid, frequencies="multi", seed=config.seed, **fit)
-            psnr_multi, r2_multi = _quality(original, grid.denormalise(multi.reconstruction))
-            curve_multi = dna.psnr_curve(multi.loss)
+        multi_converged = np.zeros(0, dtype=bool)
+        if config.frequencies == "both":  # paired with the first seeds' single-frequency fits
+            multis = [dna.fit_until_flat(grid, frequencies="multi", seed=seed, **fit) for seed in seeds[:MULTI_SEEDS]]
+            multi_quality = np.array([_quality(original, grid.denormalise(m.reconstruction)) for m in multis])
+            multi_converged = np.array([m.converged for m in multis], dtype=bool)
+            curve_multi = dna.psnr_curve(multis[0].loss)
+        # the known answer: a SIREN of the fitter's own size drawn from another seed, at the weights' scale
+        teacher = dna.teacher_values(grid, hidden=hidden, layers=config.layers, omega0=config.omega0,
+                                     frequencies=first_kind, seed=config.seed + TEACHER_SEED_OFFSET)
+        teacher_fit = dna.fit_until_flat(grid, teacher, frequencies=first_kind, seed=config.seed, **fit)
         first = next(iter(weights.values()))
         bandwidth = dna.starting_bandwidth(config.omega0, 4)
         smooth = dna.smooth_field(first.shape if first.size <= np.prod(SMOOTH_SHAPE) else SMOOTH_SHAPE,
@@ -563,13 +581,19 @@ def run_dna(config: DnaConfig, *, progress: bool = True, use_cache: bool = True)
         return DnaResult(
             n_weights=grid.size, n_params=n_params, n_coordinates=in_features,
             ratio=dna.compression_ratio(grid.size, n_params),
-            psnr_siren=float(seed_quality[0, 0]), psnr_siren_seeds=seed_quality[:, 0], psnr_multi=psnr_multi,
+            psnr_siren=float(seed_quality[0, 0]), psnr_siren_seeds=seed_quality[:, 0],
+            psnr_multi=float(multi_quality[0, 0]) if len(multi_quality) else float("nan"),
+            psnr_multi_seeds=multi_quality[:, 0], r2_multi_seeds=multi_quality[:, 1],
+            converged_multi_seeds=multi_converged,
+            r2_teacher=dna.r_squared(teacher, teacher_fit.reconstruction), converged_teacher=teacher_fit.converged,
+            steps_teacher=teacher_fit.steps,
             psnr_permuted=float(permuted_quality[:, 0].mean()), psnr_permuted_seeds=permuted_quality[:, 0],
             psnr_smooth=psnr_smooth,
             psnr_svd=dna.psnr(original, svd_flat),
             psnr_quantised=float(curves["rd_quantiser_psnr"][pick]),
             psnr_constant=dna.psnr(original, np.full_like(original, original.mean())),
-            r2_siren=float(seed_quality[0, 1]), r2_siren_seeds=seed_quality[:, 1], r2_multi=r2_multi,
+            r2_siren=float(seed_quality[0, 1]), r2_siren_seeds=seed_quality[:, 1],
+            r2_multi=float(multi_quality[0, 1]) if len(multi_quality) else float("nan"),
             r2_permuted=float(permuted_quality[:, 1].mean()), r2_permuted_seeds=permuted_quality[:, 1],
             r2_rowcol=r2_rowcol, r2_smooth=r2_smooth, r2_smooth_component=r2_smooth_component, planted_share=PLANTED_SHARE,
             position_excess=position[0], position_low=position[1], position_high=position[2],
@@ -905,6 +929,9 @@ def _positive_control_findings(result: DnaResult, config: DnaConfig) -> dict[str
         "cv_final": float(result.r2_running_siren[-1]) if len(result.r2_running_siren) else float("nan"),
         "cv_left": 1 - float(result.r2_siren_seeds[0]),
         "claim_r2": float(dna.r_squared_from_psnr(CLAIMED_PSNR, result.psnr_constant)),
+        "tc_r2": float(result.r2_teacher), "tc_steps": int(result.steps_teacher), "tc_threshold": TEACHER_R2,
+        "tc_converged": "a flat" if result.converged_teacher else "a still rising",
+        "tc_word": "reaches" if result.r2_teacher >= TEACHER_R2 else "does not reach",
     }
 
 
@@ -932,6 +959,16 @@ def _convergence_text(result: DnaResult) -> str:
     cap = int(np.max(np.concatenate([result.steps_seeds, result.steps_permuted_seeds])))
     return (f"{int((~flags).sum())} of the {flags.size} fits of the weights and of their permutations stopped at the "
             f"cap of {cap} steps with R² still rising")
+
+
+def _multi_text(result: DnaResult) -> str:
+    """A sentence on the multi-frequency fits (mean over their seeds), or nothing without them."""
+    multi = np.asarray(getattr(result, "psnr_multi_seeds", [result.psnr_multi]), dtype=float)
+    r2 = np.asarray(getattr(result, "r2_multi_seeds", [result.r2_multi]), dtype=float)
+    if not np.isfinite(multi).any():
+        return ""
+    return (f" The multi-frequency SIREN of the same size reaches {np.nanmean(multi):.1f} dB (R² = {np.nanmean(r2):.3f}), "
+            f"mean of {int(np.isfinite(multi).sum())} {'seed' if np.isfinite(multi).sum() == 1 else 'seeds'}.")
 
 
 def _seed_sd(values: np.ndarray) -> float:
@@ -975,8 +1012,7 @@ def _transformer_findings(result: DnaResult, config: DnaConfig) -> dict[str, flo
         "ml_rank_k": LOW_RANK_K,
         "ml_rank_energy": _top_energy(result.singular_trained, LOW_RANK_K),
         "ml_rank_energy_random": _top_energy(result.singular_random, LOW_RANK_K),
-        "ml_multi": ("" if np.isnan(result.psnr_multi) else
-                     f" The multi-frequency SIREN reaches {result.psnr_multi:.1f} dB (R² = {result.r2_multi:.3f})."),
+        "ml_multi": _multi_text(result),
         "ml_pos_excess": float(result.position_excess), "ml_pos_low": float(result.position_low),
         "ml_pos_high": float(result.position_high), "ml_pos_word": dna.excess_word(result.position_low),
         "ml_r2_rowcol": float(result.r2_rowcol), "ml_r2_first": float(result.r2_siren_seeds[0]),
