@@ -390,3 +390,18 @@ def test_a_teacher_siren_is_represented_exactly_at_its_size_and_the_fitter_recov
     fit = dna.fit_until_flat(grid, values, seed=0, hidden=12, layers=2, omega0=10.0, lr=3e-3, batch_size=256,
                              max_steps=6000, check_every=50)
     assert dna.r_squared(values, fit.reconstruction) >= 0.95  # from another seed's start
+
+
+def test_layer_interpolation_knows_a_linear_field_and_unrelated_layers():
+    rng = np.random.default_rng(0)
+    base, slope = rng.standard_normal((20, 30)), rng.standard_normal((20, 30))
+    linear = [base + k * slope for k in range(4)]
+    r2, correlation = dna.layer_interpolation(linear)
+    np.testing.assert_allclose(r2, 1.0)
+    unrelated = [rng.standard_normal((200, 300)) for _ in range(4)]
+    r2, correlation = dna.layer_interpolation(unrelated)
+    # independent layers of equal variance: the neighbours' mean adds half a variance of error
+    np.testing.assert_allclose(r2, -0.5, atol=0.02)
+    np.testing.assert_allclose(correlation, 0.0, atol=0.02)
+    with pytest.raises(ValueError, match="at least 3"):
+        dna.layer_interpolation(unrelated[:2])

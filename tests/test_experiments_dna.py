@@ -8,7 +8,8 @@ from uniq_core.experiments import dna as chapter
 
 def test_digits_mlp_with_controls_baselines_and_rate_distortion():
     result = chapter.run_dna(chapter.DnaConfig(source="digits_mlp", hidden=8, layers=2, steps=50, check_every=20,
-                                               batch_size=2048, n_seeds=2, frequencies="both"), progress=False)
+                                               batch_size=2048, n_seeds=2, frequencies="both", starts=((3e-3, 512),)),
+                             progress=False)
     assert result.n_weights == 64 * 32 + 32 * 10 and result.ratio == pytest.approx(result.n_weights / result.n_params)
     for value in (result.psnr_siren, result.psnr_permuted, result.psnr_svd, result.psnr_constant, result.psnr_multi,
                   result.psnr_smooth):
@@ -28,6 +29,16 @@ def test_digits_mlp_with_controls_baselines_and_rate_distortion():
     assert result.check_steps_siren[-1] == 50 and result.r2_running_siren[-1] == pytest.approx(result.r2_siren, abs=1e-6)
     assert result.r2_running_smooth[-1] == pytest.approx(result.r2_smooth, abs=1e-6)
     assert result.planted_share == chapter.PLANTED_SHARE and result.lr_running_siren[0] == 1e-3
+    # the first seed's pair again from a further starting step size; the configured start is the first entry
+    assert list(result.start_lr) == [1e-3, 3e-3] and list(result.start_batch) == [2048, 512]
+    assert result.r2_starts[0] == pytest.approx(result.r2_siren_seeds[0])
+    assert result.r2_starts_permuted[0] == pytest.approx(result.r2_permuted_seeds[0])
+    assert result.r2_starts[1] != result.r2_starts[0] and result.r2_running_starts.shape[0] == 2
+    assert not result.converged_starts.any()  # 50 steps: at the cap
+    # multi-frequency fits paired with the first seeds, and the known-answer teacher
+    assert result.psnr_multi_seeds.shape == result.converged_multi_seeds.shape == (2,)
+    assert result.psnr_multi == result.psnr_multi_seeds[0] and np.isfinite(result.r2_teacher)
+    assert result.steps_teacher == 50 and not result.converged_teacher
     # generation on held-out whole rows (first seeds), its planted control, the ordered fit, intrinsic dimension
     # are the transformer's: the digits MLP skips them
     assert result.r2_heldout_seeds.shape == (0,) and np.isnan(result.r2_heldout_smooth) and np.isnan(result.r2_ordered)
@@ -54,6 +65,9 @@ def test_minilm_matrix_functional_check_and_the_positive_control():
     assert np.isnan(result.accuracy) and np.isnan(result.psnr_multi)
     assert result.std_init == pytest.approx(0.02, rel=0.02)  # the nominal initialiser: N(0, 0.02²)
     assert np.isnan(result.weight_change) and isinstance(result.quantised_in_budget, bool)
+    # the query matrices of the six encoder layers: four interior layers, five adjacent pairs
+    assert result.r2_between_layers.shape == (4,) and result.correlation_between_layers.shape == (5,)
+    assert np.all(result.r2_between_layers < 0) and np.all(np.abs(result.correlation_between_layers) < 0.2)
     for cosine in (result.cosine_siren, result.cosine_svd, result.cosine_quantised):
         assert cosine.shape == (36,) and np.all(np.abs(cosine) <= 1 + 1e-12)
     # the transformer's generation fits (rows held out whole), their planted control and the ordered fit

@@ -269,3 +269,40 @@ def test_the_known_answer_is_said_and_gates_the_fits_of_the_weights(transformer)
     assert fits["tc_word"] == "reaches" and fits["tc_r2"] == pytest.approx(0.99)
     weak = said(dataclasses.replace(transformer, r2_teacher=0.5))
     assert weak["tc_word"] == "does not reach" and weak["claim_siren_r2"] == "not resolved"
+
+
+def test_the_starting_step_size_is_said_from_one_start_and_from_several(transformer):
+    one = said(transformer)
+    assert "from one start (step size 0.001, batch 4096)" in one["lg_text"] and one["lg_count"] == 1
+    several = said(dataclasses.replace(transformer, start_lr=np.array([1e-3, 1e-4, 1e-3]),
+                                       start_batch=np.array([1024, 1024, 8192]),
+                                       r2_starts=np.array([0.09, 0.004, 0.11]),
+                                       r2_starts_permuted=np.array([0.088, 0.003, 0.109]),
+                                       converged_starts=np.array([True, True, False])))
+    assert several["lg_r2_low"] == pytest.approx(0.004) and several["lg_r2_high"] == pytest.approx(0.11)
+    assert "lowest from step size 0.0001, batch 1024, highest from step size 0.001, batch 8192" in several["lg_text"]
+    assert "below the margin" in several["lg_text"] and "1 of the 3 starts" in several["lg_text"]
+    assert "0.004 from step size 0.0001, batch 1024" in several["claim_siren_r2_scope"]
+    assert "0.001 from step size 0.0001, batch 1024" in several["claim_manifold_scope"]
+
+
+def test_between_layers_is_said_or_said_to_be_unmeasured(transformer):
+    assert said(transformer)["bl_text"].startswith("not measured here")
+    minilm = dataclasses.replace(transformer, r2_between_layers=np.array([-0.5, -0.45, -0.6, -0.52]),
+                                 correlation_between_layers=np.array([0.01, -0.02, 0.0, 0.03, 0.01]))
+    text = said(minilm, config=chapter.DnaConfig())["bl_text"]
+    assert "attention.self.query matrix of each of the 4 interior" in text and "-0.600 to -0.450" in text
+    assert "no interior layer is predicted better" in text
+
+
+def test_the_convergence_figure_shows_every_start_when_there_are_several(transformer):
+    from uniq_core import plots
+
+    assert len(plots.dna_convergence_figure(transformer).axes) == 2  # one start
+    steps = np.array([[50, 100, 150], [50, 100, np.nan]])
+    several = dataclasses.replace(transformer, start_lr=np.array([1e-3, 3e-3]), start_batch=np.array([1024, 8192]),
+                                  r2_starts=np.array([0.1, 0.05]), r2_starts_permuted=np.array([0.09, 0.04]),
+                                  check_steps_starts=steps, r2_running_starts=np.array([[0.0, 0.05, 0.1], [0.0, 0.05, np.nan]]))
+    figure = plots.dna_convergence_figure(several)
+    assert len(figure.axes) == 3 and len(figure.axes[2].lines) == 4
+    assert figure.axes[2].get_legend().get_texts()[1].get_text() == "step size 0.003, batch 8192"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -27,9 +28,10 @@ SOURCES = ("minilm", "digits_mlp")
 MINILM_QUICK = ("encoder.layer.0.attention.self.query.weight",)
 
 
+MINILM_LAYERS = 6
 MINILM_EMBEDDINGS = ("embeddings.word_embeddings.weight", "embeddings.position_embeddings.weight",
                      "embeddings.token_type_embeddings.weight")
-MINILM_ENCODER = tuple(f"encoder.layer.{layer}.{part}.weight" for layer in range(6) for part in
+MINILM_ENCODER = tuple(f"encoder.layer.{layer}.{part}.weight" for layer in range(MINILM_LAYERS) for part in
                        ("attention.self.query", "attention.self.key", "attention.self.value",
                         "attention.output.dense", "intermediate.dense", "output.dense"))
 CLAIMED_RATIO = 22.0  # "22× fewer parameters"
@@ -51,6 +53,9 @@ LOW_RANK_K = 8  #: the rank at which the first matrix's energy share is compared
 VALUE_TOLERANCE = 0.01  #: R² within this of Gaussian values' at the same rate: as compressible as Gaussian values
 HELDOUT_FRACTION = 0.1  #: share of each matrix's rows held out whole to test weights generated from coordinates
 GENERATION_SEEDS = 5  #: fits with rows held out (the first seeds), the units of the generation interval
+#: the standard profile's further (starting step size, batch size) pairs, besides (``lr``, ``batch_size``): the
+#: step size a decade around it, and the write-up's batch of 8,192 coordinates
+STARTS = ((1e-4, 1024), (3e-4, 1024), (3e-3, 1024), (1e-3, 8192))
 MULTI_SEEDS = 5  #: multi-frequency fits (the first seeds), each paired with the same seed's single-frequency fit
 TEACHER_SEED_OFFSET = 1000  #: the known-answer SIREN is drawn from seed + this, the fit starts from seed
 TEACHER_R2 = 0.95  #: the fitter must reach this R² on the known-answer SIREN before its R² on weights decides
@@ -67,7 +72,9 @@ class DnaConfig(ConfigBase):
     weights from seeds ``seed``, ``seed`` + 1, …, each paired with a fit of its own permutation of the
     weights from the same seed; the other controls use ``seed``. Every fit runs until its running R² is flat
     (:func:`uniq_core.dna.fit_until_flat`: Adam from ``lr``, halved on plateaus read every ``check_every``
-    steps), at most ``steps`` steps; a fit stopped by that cap has not converged."""
+    steps), at most ``steps`` steps; a fit stopped by that cap has not converged. ``starts``: further
+    (starting step size, batch size) pairs from which the first seed's fits of the weights and of their
+    permutation are repeated (where the plateau schedule ends depends on where it starts)."""
 
     source: str = "minilm"
     matrices: tuple[str, ...] = MINILM_QUICK
@@ -82,6 +89,7 @@ class DnaConfig(ConfigBase):
     batch_size: int = 8192
     seed: int = 0
     n_seeds: int = 1
+    starts: tuple[tuple[float, int], ...] = ()
     device: str = "auto"
 
     def __post_init__(self) -> None:
@@ -100,6 +108,11 @@ class DnaConfig(ConfigBase):
         check_number("batch_size", self.batch_size, low=1, integer=True)
         check_number("seed", self.seed, low=0, integer=True)
         check_number("n_seeds", self.n_seeds, low=1, high=100, integer=True)
+        for start in self.starts:
+            if len(start) != 2:
+                raise ValueError(f"starts={self.starts!r} must hold (step size, batch size) pairs")
+            check_number("starts", start[0], low=0.0, high=1.0, low_inclusive=False)
+            check_number("starts", start[1], low=1, integer=True)
         check_choice("device", self.device, runtime.DEVICES)
 
     @classmethod
@@ -111,8 +124,10 @@ class DnaConfig(ConfigBase):
 
     @classmethod
     def standard(cls) -> "DnaConfig":
-        """As :meth:`quick`, with eight seeds, every fit run until its R² is flat, and the multi-frequency fit."""
-        return cls(ratio=CLAIMED_RATIO, steps=40_000, batch_size=1024, n_seeds=8, frequencies="both")
+        """As :meth:`quick`, with eight seeds, every fit run until its R² is flat, the multi-frequency fits,
+        and the first seed's pair of fits repeated from the starts of :data:`STARTS`."""
+        return cls(ratio=CLAIMED_RATIO, steps=40_000, batch_size=1024, n_seeds=8, frequencies="both",
+                   starts=STARTS)
 
     @classmethod
     def full(cls) -> "DnaConfig":
@@ -147,6 +162,13 @@ class DnaResult(ResultBase):
     ``curve_*``: running PSNR of the fits against step, from their minibatch losses. ``r2_teacher``,
     ``converged_teacher``, ``steps_teacher``: the fitter's known answer, its fit (seed ``seed``) of a SIREN of
     its own size drawn from another seed (:func:`uniq_core.dna.teacher_values`), which it represents exactly.
+    ``start_lr``, ``start_batch``: the starts (``lr`` and ``batch_size`` first, then the config's ``starts``)
+    of the first seed's fits of the weights and of their permutation, with their R² (``r2_starts``, ``r2_starts_permuted``),
+    whether both converged (``converged_starts``), and the weights' running R² (``check_steps_starts``,
+    ``r2_running_starts``, NaN-padded rows). ``r2_between_layers``: for the first matrix's kind in every
+    encoder layer, R² of each interior layer's matrix against the mean of its neighbours' (units in place,
+    :func:`uniq_core.dna.layer_interpolation`), with ``correlation_between_layers`` of adjacent layers
+    (empty for the digits MLP and for tensors outside the encoder).
 
     Generation: :data:`HELDOUT_FRACTION` of each matrix's rows held out whole (``heldout_share`` of the
     weights), SIRENs fitted on the rest from the first :data:`GENERATION_SEEDS` seeds, and R² of the values
@@ -194,6 +216,15 @@ class DnaResult(ResultBase):
     psnr_multi_seeds: np.ndarray
     r2_multi_seeds: np.ndarray
     converged_multi_seeds: np.ndarray
+    r2_between_layers: np.ndarray
+    correlation_between_layers: np.ndarray
+    start_lr: np.ndarray
+    start_batch: np.ndarray
+    r2_starts: np.ndarray
+    r2_starts_permuted: np.ndarray
+    converged_starts: np.ndarray
+    check_steps_starts: np.ndarray
+    r2_running_starts: np.ndarray
     r2_teacher: float
     converged_teacher: bool
     steps_teacher: int
@@ -429,6 +460,23 @@ def _smooth_part_r2(smooth: np.ndarray, reconstruction: np.ndarray, grid: dna.We
     return dna.r_squared(part[mask], grid.denormalise(reconstruction)[mask])
 
 
+def _across_layers(name: str, tensors: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+    """The encoder tensor of the same kind as ``name`` in every layer (layer order), or nothing when ``name``
+    is not an encoder tensor."""
+    match = re.fullmatch(r"encoder\.layer\.\d+\.(.+)", name)
+    if match is None:
+        return []
+    return [tensors[f"encoder.layer.{layer}.{match.group(1)}"] for layer in range(MINILM_LAYERS)]
+
+
+def _padded(rows: list[np.ndarray]) -> np.ndarray:
+    """Rows of different lengths as one float array, NaN after each row's end."""
+    out = np.full((len(rows), max((len(row) for row in rows), default=0)), np.nan)
+    for i, row in enumerate(rows):
+        out[i, :len(row)] = row
+    return out
+
+
 def run_dna(config: DnaConfig, *, progress: bool = True, use_cache: bool = True) -> DnaResult:
     """Fit the SIREN and its controls, the baselines at the same budget, the rate–distortion curves and
     the weight statistics."""
@@ -462,12 +510,19 @@ def run_dna(config: DnaConfig, *, progress: bool = True, use_cache: bool = True)
         fits = [dna.fit_until_flat(grid, frequencies=first_kind, seed=seed, **fit) for seed in seeds]
         siren, reconstruction, loss = fits[0].model, fits[0].reconstruction, fits[0].loss
         seed_quality = np.array([_quality(original, grid.denormalise(f.reconstruction)) for f in fits])
-        permuted_quality, permuted_fits = [], []
+        permuted_quality, permuted_fits, permutations = [], [], []
         for seed in seeds:  # paired null: the same seed fits its own permutation of the weights
-            permuted = dna.permute_within(grid, np.random.default_rng([config.seed, seed]))
-            permuted_fits.append(dna.fit_until_flat(grid, permuted, frequencies=first_kind, seed=seed, **fit))
-            permuted_quality.append(_quality(grid.denormalise(permuted), grid.denormalise(permuted_fits[-1].reconstruction)))
+            permutations.append(dna.permute_within(grid, np.random.default_rng([config.seed, seed])))
+            permuted_fits.append(dna.fit_until_flat(grid, permutations[-1], frequencies=first_kind, seed=seed, **fit))
+            permuted_quality.append(_quality(grid.denormalise(permutations[-1]),
+                                             grid.denormalise(permuted_fits[-1].reconstruction)))
         permuted_quality = np.array(permuted_quality)
+        # the first seed's pair again from each further starting step size
+        grid_pairs = [(fits[0], permuted_fits[0])] + [
+            (dna.fit_until_flat(grid, frequencies=first_kind, seed=seeds[0], **{**fit, "lr": lr, "batch_size": batch}),
+             dna.fit_until_flat(grid, permutations[0], frequencies=first_kind, seed=seeds[0],
+                                **{**fit, "lr": lr, "batch_size": batch}))
+            for lr, batch in config.starts]
         rowcol_values = dna.weight_grid(dna.permute_rows_and_columns(layout, np.random.default_rng([config.seed, 1])),
                                         layers, types).values
         rowcol_fit = dna.fit_until_flat(grid, rowcol_values, frequencies=first_kind, seed=config.seed, **fit)
@@ -560,6 +615,8 @@ def run_dna(config: DnaConfig, *, progress: bool = True, use_cache: bool = True)
                 reference, minilm.sentence_embeddings(minilm.SENTENCES, {**tensors, **nulls[kind]})) for kind in NULLS])
             init = rng.normal(0.0, MINILM_INIT_STD, grid.size)
             init_name = f"normal, std {MINILM_INIT_STD}"
+            stack = _across_layers(config.matrices[0], tensors)
+            between = dna.layer_interpolation(stack) if stack else (np.zeros(0), np.zeros(0))
         else:
             accuracy = _accuracy(model, dataset, weights)
             functional_siren = 100 * (accuracy - _accuracy(model, dataset, siren_weights))
@@ -570,6 +627,7 @@ def run_dna(config: DnaConfig, *, progress: bool = True, use_cache: bool = True)
             cosine_nulls = np.full((len(NULLS), 0), np.nan)
             init = np.concatenate([rng.uniform(-1, 1, W.size) / np.sqrt(W.shape[1]) for W in weights.values()])
             init_name = "PyTorch default, uniform ±1/√fan-in"
+            between = (np.zeros(0), np.zeros(0))
         random_matrix = rng.standard_normal(first.shape)
         singular = np.linalg.svd(first, compute_uv=False)
         singular_random = np.linalg.svd(random_matrix, compute_uv=False)
@@ -585,6 +643,14 @@ def run_dna(config: DnaConfig, *, progress: bool = True, use_cache: bool = True)
             psnr_multi=float(multi_quality[0, 0]) if len(multi_quality) else float("nan"),
             psnr_multi_seeds=multi_quality[:, 0], r2_multi_seeds=multi_quality[:, 1],
             converged_multi_seeds=multi_converged,
+            r2_between_layers=between[0], correlation_between_layers=between[1],
+            start_lr=np.array([config.lr] + [lr for lr, _ in config.starts], dtype=float),
+            start_batch=np.array([config.batch_size] + [batch for _, batch in config.starts], dtype=int),
+            r2_starts=np.array([dna.r_squared(grid.values, a.reconstruction) for a, _ in grid_pairs]),
+            r2_starts_permuted=np.array([dna.r_squared(permutations[0], b.reconstruction) for _, b in grid_pairs]),
+            converged_starts=np.array([a.converged and b.converged for a, b in grid_pairs], dtype=bool),
+            check_steps_starts=_padded([a.check_steps for a, _ in grid_pairs]),
+            r2_running_starts=_padded([a.r2_running for a, _ in grid_pairs]),
             r2_teacher=dna.r_squared(teacher, teacher_fit.reconstruction), converged_teacher=teacher_fit.converged,
             steps_teacher=teacher_fit.steps,
             psnr_permuted=float(permuted_quality[:, 0].mean()), psnr_permuted_seeds=permuted_quality[:, 0],
@@ -869,7 +935,8 @@ def findings(results: Mapping[str, Any], configs: Mapping[str, Any]) -> dict[str
                 _embedding_findings(transformer), _digits_findings(digits), _entropy_findings(transformer, digits),
                 _seed_entropy_findings(transformer, weight_entropy),
                 _sweep_findings(sweep), _verdict_findings(transformer, weight_entropy, transformer_config),
-                _generation_findings(transformer))
+                _generation_findings(transformer), _starts_findings(transformer),
+                _between_layers_findings(transformer, transformer_config))
     out: dict[str, float | int | str] = {}
     for section in sections:
         out.update(section)
@@ -933,6 +1000,65 @@ def _positive_control_findings(result: DnaResult, config: DnaConfig) -> dict[str
         "tc_converged": "a flat" if result.converged_teacher else "a still rising",
         "tc_word": "reaches" if result.r2_teacher >= TEACHER_R2 else "does not reach",
     }
+
+
+def _between_layers_findings(result: DnaResult, config: DnaConfig) -> dict[str, float | int | str]:
+    """``bl_text``: a sentence on the first matrix's kind predicted between encoder layers (or why not)."""
+    r2 = np.asarray(getattr(result, "r2_between_layers", []), dtype=float)
+    correlation = np.asarray(getattr(result, "correlation_between_layers", []), dtype=float)
+    if r2.size == 0:
+        return {"bl_text": "not measured here: the configured matrix is not an encoder tensor with a neighbour "
+                           "of the same kind in the layers on either side."}
+    kind = re.sub(r"^encoder\.layer\.\d+\.|\.weight$", "", config.matrices[0])
+    word = ("no interior layer is predicted better than by its own mean" if r2.max() < 0 else
+            "some interior layer is predicted better than by its own mean")
+    return {"bl_text": (
+        f"the {kind} matrix of each of the {r2.size} interior encoder layers, predicted by the mean of its two "
+        f"neighbours' (the value a field linear in the layer coordinate takes there, units in place), reaches "
+        f"R² {r2.min():.3f} to {r2.max():.3f}, and adjacent layers' values correlate at {correlation.min():.3f} to "
+        f"{correlation.max():.3f}: {word}. A SIREN smooth in the layer coordinate has nothing to interpolate "
+        "between these layers unless their units are first put in correspondence, which neither the write-up's "
+        "coordinates nor this test do."),
+        "bl_r2_high": float(r2.max()), "bl_correlation_high": float(np.abs(correlation).max())}
+
+
+def start_labels(result: DnaResult) -> list[str]:
+    """Each start of the first seed's fits ("step size 0.001, batch 1024"), in the result's order."""
+    return [f"step size {lr:g}, batch {int(batch)}" for lr, batch in zip(result.start_lr, result.start_batch)]
+
+
+def _starts_findings(result: DnaResult) -> dict[str, float | int | str]:
+    """``lg_*``: the first seed's fits of the weights and of their permutation from each start (step size,
+    batch): the range of R², the best, the range of the paired excess and whether it stays below the
+    manifold row's margin from every start."""
+    from uniq_core.experiments import verdicts
+
+    labels, r2 = start_labels(result), np.asarray(result.r2_starts, dtype=float)
+    excess = r2 - np.asarray(result.r2_starts_permuted, dtype=float)
+    converged = np.asarray(result.converged_starts, dtype=bool)
+    below = bool(np.all(excess < verdicts.PATTERN_MARGIN))
+    if len(labels) < 2:
+        text = (f" This profile fits from one start ({labels[0]}); where a plateau schedule ends depends on where it "
+                "starts, and the standard profile repeats the first seed's fits from others.")
+    else:
+        text = (f" Where a plateau schedule ends depends on where it starts: from {len(labels)} starts ("
+                + "; ".join(labels) + f") the first seed's fit of the weights ends at R² {r2.min():.3f} to "
+                f"{r2.max():.3f} (lowest from {labels[int(np.argmin(r2))]}, highest from {labels[int(np.argmax(r2))]}; "
+                f"figure, third panel), and its excess over the permuted weights at {excess.min():.4f} to "
+                f"{excess.max():.4f}, " + ("below" if below else "not below") + f" the margin of "
+                f"{verdicts.PATTERN_MARGIN:g} from every start ({_lg_converged(converged)}). A flat R² is flat under "
+                "this schedule, not the best a SIREN of this size can do; the rows below show the first seed's value "
+                "from every start.")
+    return {
+        "lg_text": text, "lg_count": len(labels),
+        "lg_r2_low": float(r2.min()), "lg_r2_high": float(r2.max()),
+        "lg_excess_low": float(excess.min()), "lg_excess_high": float(excess.max()),
+    }
+
+
+def _lg_converged(converged: np.ndarray) -> str:
+    return ("both fits ended flat from every start" if converged.all() else
+            f"from {int((~converged).sum())} of the {converged.size} starts a fit had not converged")
 
 
 def all_converged(result: DnaResult) -> bool:

@@ -1002,9 +1002,23 @@ def _at_claimed_ratio(key: str, minilm, claimed_ratio: float, values: np.ndarray
         decision = rules.robust(lambda confidence=rules.CONFIDENCE: rules.interval_rule(
             values, null=claimed, confidence=confidence), {"confidence": CONFIDENCES}, confidence=rules.CONFIDENCE)
     return _verdict(key, decision, f"{quantity} (claim: above {_g(claimed)})",
-                    f"{_g(minilm.ratio)}× compression; per-seed {per_seed} {_seeds_text(values)}",
+                    f"{_g(minilm.ratio)}× compression; per-seed {per_seed} {_seeds_text(values)}"
+                    + _starts_text(minilm, "R²"),
                     "A fit above the claimed level over at least five seeds at the claimed compression would make "
                     "it hold.")
+
+
+def _starts_text(minilm, what: str) -> str:
+    """The first seed's ``what`` ("R²" or "excess") from every start of its fits (step size, batch), for a
+    row's scope; empty when it was fitted from one start only."""
+    from uniq_core.experiments.dna import start_labels
+
+    if np.size(getattr(minilm, "start_lr", [])) < 2:
+        return ""
+    r2 = np.asarray(minilm.r2_starts, dtype=float)
+    values = r2 - np.asarray(minilm.r2_starts_permuted, dtype=float) if what == "excess" else r2
+    return f"; first seed's {what} by start: " + "; ".join(f"{_g(float(v))} from {label}"
+                                                          for label, v in zip(start_labels(minilm), values))
 
 
 def row_siren_psnr(minilm, claimed_psnr: float, claimed_ratio: float) -> Verdict:
@@ -1052,7 +1066,8 @@ def row_manifold(minilm) -> Verdict:
             excess, margin=margin, confidence=confidence), {"margin": (0.005, 0.02), "confidence": CONFIDENCES},
             margin=PATTERN_MARGIN, confidence=rules.CONFIDENCE)
     return _verdict("manifold", decision, "R² of the SIREN minus R² on permuted weights",
-                    f"the configured MiniLM matrices at the claimed ratio; per-seed excess {_seeds_text(excess)}",
+                    f"the configured MiniLM matrices at the claimed ratio; per-seed excess {_seeds_text(excess)}"
+                    + _starts_text(minilm, "excess"),
                     "A SIREN that explains more of the weights than of the same weights shuffled would make it hold.")
 
 

@@ -93,8 +93,13 @@ def dna_convergence_figure(result: Any, claimed_psnr: float = 40.0) -> plt.Figur
     """Left: running PSNR against step for the SIREN on the weights (single- and multi-frequency) and on the
     planted target (positive control), with the claimed level. Right: the running R² on all coordinates of
     the first seed's fits of the weights, of their permutation and of the planted target, each run until it
-    is flat (:func:`uniq_core.dna.fit_until_flat`), with the steps where the weights' step size was halved."""
-    figure, (axis, right) = plt.subplots(1, 2, figsize=(11.5, 3.6))
+    is flat (:func:`uniq_core.dna.fit_until_flat`), with the steps where the weights' step size was halved.
+    Third panel, when the first seed was also fitted from other starts (step size, batch): its running R² on
+    the weights from each start, with its permutation's final R² marked at the end."""
+    starts = np.asarray(getattr(result, "start_lr", []), dtype=float)
+    panels = 3 if starts.size > 1 else 2
+    figure, axes = plt.subplots(1, panels, figsize=(5.2 * panels, 3.6))
+    axis, right = axes[0], axes[1]
     for curve, color, label in ((result.curve_smooth, "#27ae60", f"planted, {result.planted_share:.0%} smooth (positive control)"),
                                 (result.curve_siren, "#c0392b", "weights"),
                                 (result.curve_multi, "#8e44ad", "weights, multi-frequency")):
@@ -115,6 +120,19 @@ def dna_convergence_figure(result: Any, claimed_psnr: float = 40.0) -> plt.Figur
     right.set_xlabel("step")
     right.set_ylabel("running R² (all coordinates)")
     right.legend(fontsize=8)
+    if panels == 3:
+        from uniq_core.experiments.dna import start_labels
+
+        colors = plt.cm.viridis(np.linspace(0.0, 0.85, starts.size))
+        for i, label in enumerate(start_labels(result)):
+            steps, r2 = result.check_steps_starts[i], result.r2_running_starts[i]
+            keep = np.isfinite(steps) & np.isfinite(r2)
+            axes[2].plot(steps[keep], r2[keep], color=colors[i], label=label)
+            axes[2].plot(steps[keep][-1:], [result.r2_starts_permuted[i]], "x", color=colors[i], ms=6)
+        axes[2].set_xlabel("step")
+        axes[2].set_ylabel("running R², first seed")
+        axes[2].set_title("first seed from each start (×: its permutation's final R²)", fontsize=9)
+        axes[2].legend(fontsize=7)
     figure.tight_layout()
     plt.close(figure)
     return figure
