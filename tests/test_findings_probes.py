@@ -127,8 +127,9 @@ def results():
                                                         energy_difference=np.array([[1e-13], [2e-13]]),
                                                         parameter_difference=np.array([[1e-14], [1e-14]])),
             "noether": _noether(), "toy": (np.array([0.1, 0.3, 0.9]), np.array([0.02, 0.02, 0.02])),
-            "theory": {"dts": np.array([0.1, 0.05]), "masses": np.array([1.0]), "measured": np.array([[-0.49, -0.25]]),
-                       "predicted": np.array([[-0.5, -0.25]])}}
+            "theory": {"dts": np.array([0.1, 0.05]), "masses": np.array([1.0]), "horizons": np.array([5.0, 20.0]),
+                       "measured": np.array([[[0.49, 0.25]], [[1.96, 1.0]]]),
+                       "predicted": np.array([[[0.5, 0.25]], [[2.0, 1.0]]])}}
 
 
 @pytest.fixture
@@ -327,6 +328,9 @@ def test_the_theory_of_the_drift_is_compared_and_its_word_flips(results, configs
     assert said["th_dt0_word"] == "agrees within a factor 1.25"
     assert said["th_dt0_count"] == 7 and said["th_dt0_total"] == 8  # the infinite dt_zero is left out
     assert said["th_known_low"] == pytest.approx(0.98) and said["th_known_high"] == pytest.approx(1.0)
+    assert said["th_known_departure"] == ("The largest departure, 0.98 times, is at T = 5 and M = 1; it shrinks with "
+                                          "dt and does not fade as T grows.")
+    assert said["th_known_horizons"] == "5, 20" and said["th_known_by_horizon"] == "T = 5: 0.980 to 1.000; T = 20: 0.980 to 1.000"
     assert said["th_dt0_norms"].startswith("none ") and "train-mode BatchNorm" in said["th_dt0_norms"]
     off = _said(results, configs, probes={"predicted_dt_zero": 2 * results["probes"].predicted_dt_zero})
     assert off["th_dt0_word"] == "is off by more than a factor 1.25 somewhere"

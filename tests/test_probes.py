@@ -318,6 +318,17 @@ def test_switching_drift_is_the_known_answer_of_a_quadratic_with_known_gradient_
     # tenth of the noisy drift at T = 20 and smaller still at T = 80
     quiet = [abs(probes.noisy_quadratic_drift(0.05, 1.0, horizon, noise=0.0)) for horizon in (20.0, 80.0)]
     assert max(quiet) < 0.1 * 20.0 * 0.05 / 2
+    # read with the probe's own statistic (each run's median |Σδ| over the last quarter), the same theory
+    # read the same way: the part that does not grow with T (first order in dt too) still shows at T = 5,
+    # and is gone by T = 80
+    ratio = {}
+    for horizon in (5.0, 80.0):
+        measured = probes.noisy_quadratic_drift(0.05, 1.0, horizon, n_runs=200, statistic="tail")
+        predicted = probes.tail_drift(probes.switching_drift(0.05, 1.0, 1.0, int(round(horizon / 0.05))), 1.0)
+        ratio[horizon] = measured / predicted
+    assert 1.1 < ratio[5.0] < 1.4 and ratio[80.0] == pytest.approx(1.0, abs=0.02)
+    with pytest.raises(ValueError, match="statistic"):
+        probes.noisy_quadratic_drift(0.05, 1.0, 1.0, statistic="mean")
 
 
 def test_gradient_noise_is_the_trace_of_the_sample_covariance():

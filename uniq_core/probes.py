@@ -39,7 +39,7 @@ import numpy as np
 import torch
 from torch.func import jvp
 
-from uniq_core.schema import check_number
+from uniq_core.schema import check_choice, check_number
 
 Gradient = Callable[[torch.Tensor], torch.Tensor]
 
@@ -287,27 +287,31 @@ def switching_drift(dt: float, mass: float, noise: float, n_steps: int) -> np.nd
 
 
 def noisy_quadratic_drift(dt: float, mass: float, horizon: float, *, noise: float = 1.0, dim: int = 4,
-                          stiffness: float = 1.0, n_runs: int = 400, seed: int = 0) -> float:
+                          stiffness: float = 1.0, n_runs: int = 400, seed: int = 0, statistic: str = "final") -> float:
     """Mean over ``n_runs`` of the integration error Σδ at time ``horizon`` (:func:`energy_accounts`) of
     symplectic Euler (β = 1) on U_t(θ) = k‖θ‖²/2 − ξ_t·θ in ``dim`` dimensions, ξ_t Gaussian with covariance
     (noise/dim)·I, new at every step: a potential whose minibatch-gradient covariance is known exactly,
     tr Σ_g = ``noise``. Started at rest from θ_0 ~ N(0, I). :func:`switching_drift` predicts
-    −horizon dt noise/(2M) to first order in dt."""
+    −horizon dt noise/(2M) to first order in dt. ``statistic="tail"``: instead, the mean over runs of the
+    energy probe's own statistic, each run's :func:`tail_drift` of its Σδ path (scale 1)."""
     check_number("horizon", horizon, low=0.0, low_inclusive=False)
     check_number("n_runs", n_runs, low=1, integer=True)
+    check_choice("statistic", statistic, ("final", "tail"))
     generator = np.random.default_rng(seed)
     steps = max(1, int(round(horizon / dt)))
     theta = generator.standard_normal((n_runs, dim))
     p = np.zeros_like(theta)
-    total = np.zeros(n_runs)
-    for _ in range(steps):
+    path = np.zeros((steps + 1, n_runs))
+    for t in range(steps):
         xi = generator.standard_normal((n_runs, dim)) * np.sqrt(noise / dim)
         before = (p * p).sum(1) / (2 * mass) + 0.5 * stiffness * (theta * theta).sum(1) - (xi * theta).sum(1)
         p = p - dt * (stiffness * theta - xi)
         theta = theta + dt * p / mass
         after = (p * p).sum(1) / (2 * mass) + 0.5 * stiffness * (theta * theta).sum(1) - (xi * theta).sum(1)
-        total += after - before
-    return float(total.mean())
+        path[t + 1] = path[t] + after - before
+    if statistic == "final":
+        return float(path[-1].mean())
+    return float(np.mean([tail_drift(path[:, run], 1.0) for run in range(n_runs)]))
 
 
 def first_crossing(dts: np.ndarray, values: np.ndarray, threshold: float) -> tuple[float, str]:

@@ -1508,8 +1508,8 @@ NORM_NAMES = {"none": "none", "group": "GroupNorm", "batch": "train-mode BatchNo
               "frozen_batch": "frozen BatchNorm"}  #: how the chapter names each normalisation
 THEORY_FACTOR = 1.25  #: measured/predicted within [1/this, this]: the one-line theory reproduces the number
 THEORY_DTS = (0.1, 0.05, 0.025)  #: step sizes of the known-answer check of the drift's theory
-THEORY_MASSES = (0.5, 2.0)  #: masses of the known-answer check
-THEORY_HORIZON = 20.0  #: physical time of the known-answer check
+THEORY_MASSES = (0.5, 1.0, 2.0)  #: masses of the known-answer check
+THEORY_HORIZONS = (5.0, 20.0, 80.0)  #: physical times of the known-answer check
 KNOWN_RUNS = 400  #: runs averaged in the known-answer check  #: the settings compared with train-mode BN
 _NUMBER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
 
@@ -1709,15 +1709,33 @@ def _mass_findings(mass: MassResult, mass_resnet: MassResult, config: MassConfig
 
 
 def theory_known_answer(dts: tuple[float, ...] = THEORY_DTS, masses: tuple[float, ...] = THEORY_MASSES,
-                        horizon: float = THEORY_HORIZON) -> dict[str, np.ndarray]:
+                        horizons: tuple[float, ...] = THEORY_HORIZONS) -> dict[str, np.ndarray]:
     """The drift's one-line theory on the potential with known gradient noise
-    (:func:`uniq_core.probes.noisy_quadratic_drift`, tr Σ_g = 1): ``measured`` and ``predicted`` Σδ at
-    ``horizon`` (masses × dts)."""
-    measured = np.array([[probes.noisy_quadratic_drift(dt, mass, horizon, n_runs=KNOWN_RUNS) for dt in dts]
-                         for mass in masses])
-    predicted = np.array([[probes.switching_drift(dt, mass, 1.0, steps_for(horizon, dt))[-1] for dt in dts]
-                          for mass in masses])
-    return {"dts": np.array(dts), "masses": np.array(masses), "measured": measured, "predicted": predicted}
+    (:func:`uniq_core.probes.noisy_quadratic_drift`, tr Σ_g = 1), read with the energy probe's own statistic
+    (the median over the last quarter, :func:`uniq_core.probes.tail_drift`, per run, mean over
+    :data:`KNOWN_RUNS` runs): ``measured`` and ``predicted`` (horizons × masses × dts)."""
+    measured = np.array([[[probes.noisy_quadratic_drift(dt, mass, horizon, n_runs=KNOWN_RUNS, statistic="tail")
+                           for dt in dts] for mass in masses] for horizon in horizons])
+    predicted = np.array([[[probes.tail_drift(probes.switching_drift(dt, mass, 1.0, steps_for(horizon, dt)), 1.0)
+                            for dt in dts] for mass in masses] for horizon in horizons])
+    return {"dts": np.array(dts), "masses": np.array(masses), "horizons": np.array(horizons),
+            "measured": measured, "predicted": predicted}
+
+
+def _known_departure(known: dict[str, np.ndarray]) -> str:
+    """Where the known answer departs most from the one line, and how that departure behaves in dt and T."""
+    ratio = np.asarray(known["measured"]) / np.asarray(known["predicted"])  # horizons × masses × dts
+    departure = np.abs(ratio - 1)
+    h, j, _ = np.unravel_index(int(np.argmax(departure)), departure.shape)
+    horizons, dts = np.asarray(known["horizons"]), np.asarray(known["dts"])
+    shrinks_dt = departure[h, j, np.argmin(dts)] < 0.5 * departure[h, j, np.argmax(dts)]
+    fades_t = departure[np.argmax(horizons)].max() < 0.5 * departure[h].max()
+    return (f"The largest departure, {ratio[h, j].max() if ratio[h, j].max() > 1 else ratio[h, j].min():.2f} times, is at "
+            f"T = {horizons[h]:g} and M = {np.asarray(known['masses'])[j]:g}; it "
+            + ("shrinks" if shrinks_dt else "does not shrink") + " with dt and "
+            + ("fades" if fades_t else "does not fade") + " as T grows"
+            + (": a part of the drift first order in dt that does not grow with T, which the one line leaves out."
+               if fades_t and not shrinks_dt else "."))
 
 
 def _ratios(measured: np.ndarray, predicted: np.ndarray, *, inside=None) -> np.ndarray:
@@ -1762,7 +1780,11 @@ def _theory_findings(result: ProbeResult, config: ProbeConfig, mass: MassResult,
         "th_drift_path_high": _finite_extreme(path_ratio, np.nanmax),
         "th_known_low": float(known_ratio.min()), "th_known_high": float(known_ratio.max()),
         "th_known_dts": _joined(known["dts"], "g"), "th_known_masses": _joined(known["masses"], "g"),
-        "th_known_horizon": float(THEORY_HORIZON),
+        "th_known_horizons": _joined(known["horizons"], "g"),
+        "th_known_departure": _known_departure(known),
+        "th_known_by_horizon": "; ".join(
+            f"T = {horizon:g}: {ratio.min():.3f} to {ratio.max():.3f}"
+            for horizon, ratio in zip(known["horizons"], np.asarray(known["measured"]) / np.asarray(known["predicted"]))),
         "th_noise_low": _finite_extreme(noise, np.nanmin), "th_noise_high": _finite_extreme(noise, np.nanmax),
         "th_drift_low": _finite_extreme(drift_ratio, np.nanmin), "th_drift_high": _finite_extreme(drift_ratio, np.nanmax),
         "th_dt0_low": _finite_extreme(norm_ratio, np.nanmin), "th_dt0_high": _finite_extreme(norm_ratio, np.nanmax),

@@ -111,17 +111,22 @@ def dose_figure(result: Any) -> plt.Figure:
 
 
 def theory_figure(result: Any, known: dict[str, np.ndarray], *, factor: float = 1.25) -> plt.Figure:
-    """The drift's one-line theory D = dt T tr Σ_g/(2M U_0): its known answer (|Σδ| against dt on the
-    potential with known gradient noise, per mass) and measured against predicted dt_zero for every
+    """The drift's one-line theory D = dt T tr Σ_g/(2M U_0): its known answer (the energy probe's tail
+    statistic against dt on the potential with known gradient noise, per mass and horizon) and measured against predicted dt_zero for every
     normalisation and seed (the band: within ``factor``)."""
     figure, axes = plt.subplots(1, 2, figsize=(11, 4.0))
     axis = axes[0]
-    for j, m in enumerate(known["masses"]):
-        colour = PALETTE(j / max(len(known["masses"]) - 1, 1))
-        axis.plot(known["dts"], -np.asarray(known["predicted"])[j], "-", color=colour, label=f"theory, M = {m:g}")
-        axis.plot(known["dts"], -np.asarray(known["measured"])[j], "o", color=colour, label=f"measured, M = {m:g}")
-    axis.set(xscale="log", yscale="log", xlabel="dt", ylabel="|Σδ| at the horizon",
-             title="Known answer: tr Σ_g = 1")
+    predicted, measured = np.asarray(known["predicted"]), np.asarray(known["measured"])  # horizons × masses × dts
+    markers = "o^sDv"
+    for h, horizon in enumerate(known["horizons"]):
+        for j, m in enumerate(known["masses"]):
+            colour = PALETTE(j / max(len(known["masses"]) - 1, 1))
+            axis.plot(known["dts"], predicted[h, j], "-", color=colour, lw=0.9,
+                      label=f"theory, M = {m:g}" if h == 0 else None)
+            axis.plot(known["dts"], measured[h, j], markers[h % len(markers)], color=colour, ms=4,
+                      label=f"measured, T = {horizon:g}" if j == 0 else None)
+    axis.set(xscale="log", yscale="log", xlabel="dt", ylabel="drift (the probe's tail statistic)",
+             title="Known answer: tr Σ_g = 1, three horizons")
     _plain_log(axis)
     axis.legend(fontsize=7)
     axis = axes[1]
