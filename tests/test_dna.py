@@ -405,3 +405,13 @@ def test_layer_interpolation_knows_a_linear_field_and_unrelated_layers():
     np.testing.assert_allclose(correlation, 0.0, atol=0.02)
     with pytest.raises(ValueError, match="at least 3"):
         dna.layer_interpolation(unrelated[:2])
+
+
+def test_layer_interpolation_of_gram_matrices_ignores_the_order_of_each_layers_units():
+    rng = np.random.default_rng(1)
+    shared = rng.standard_normal((64, 16))
+    # every layer: the same row space up to its own row permutation and a little noise
+    stack = [rng.permutation(shared) + 0.1 * rng.standard_normal((64, 16)) for _ in range(4)]
+    raw, _ = dna.layer_interpolation(stack)
+    gram, correlation = dna.layer_interpolation(stack, gram=True)
+    assert raw.max() < 0 < 0.9 < gram.min() and correlation.min() > 0.9

@@ -472,6 +472,15 @@ def test_rows_of_the_further_dna_claims():
     assert weak.verdict == v.UNRESOLVED and weak.rule == "instrument_rule" and "0.6" in weak.interval_kind
     assert v.row_compressible(minilm).verdict == v.HOLDS
     assert v.row_compressible(SimpleNamespace(**{**vars(minilm), "r2_svd": 0.999})).verdict == v.FAILS
+    # the first seed from other starts of its fits: a screen that keeps a word or withdraws it, never gives one
+    low = {**vars(minilm), "r2_siren_seeds": 0.1 + 0.001 * np.arange(5), "start_lr": np.array([1e-3, 1e-4, 3e-3]),
+           "start_batch": np.array([1024, 1024, 8192]), "r2_starts": np.array([0.1, 0.004, 0.114]),
+           "r2_starts_permuted": np.array([0.098, 0.003, 0.11])}
+    kept = v.row_siren_r2(SimpleNamespace(**low), 22.0)
+    assert kept.verdict == v.FAILS and "from every one of 3 starts on the same side of 0.99" in kept.robustness
+    assert "0.004 from step size 0.0001, batch 1024" in kept.regime
+    flipped = v.row_siren_r2(SimpleNamespace(**{**low, "r2_starts": np.array([0.1, 0.004, 0.995])}), 22.0)
+    assert flipped.verdict == v.UNRESOLVED and "depends on where the fit starts" in flipped.interval_kind
     assert v.row_multiscale(minilm).verdict == v.UNRESOLVED  # one fit: a value, no interval
     assert v.row_multiscale(SimpleNamespace(**{**vars(minilm), "psnr_multi": np.nan})).verdict == v.NOT_TESTABLE
     # paired by seed: gains inside the claimed 5–10 dB hold, gains far below it fail, an unconverged pair waits

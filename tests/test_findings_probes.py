@@ -31,7 +31,8 @@ def _probe_result() -> chapter.ProbeResult:
         gradient_noise=0.05 * grid, initial_loss=2.3 * grid, predicted_drift=1.1 * drift,
         predicted_dt_zero=np.array([[0.55, 0.6], [0.4, 0.25], [0.33, 0.3], [0.7, 0.8]]),
         gradient_noise_end=np.array([[0.1, 0.1], [0.1, 0.1], [0.1, 0.1], [0.1, np.nan]]),
-        predicted_drift_path=np.array([[1.6, 1.6], [1.6, 1.6], [1.6, 1.6], [1.6, np.nan]]) * drift)
+        predicted_drift_path=np.array([[1.6, 1.6], [1.6, 1.6], [1.6, 1.6], [1.6, np.nan]]) * drift,
+        gradient_noise_along=np.full((len(NORMS), SEEDS, 5), 0.05))
 
 
 def _sweep() -> chapter.DtSweepResult:

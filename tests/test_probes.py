@@ -331,6 +331,22 @@ def test_switching_drift_is_the_known_answer_of_a_quadratic_with_known_gradient_
         probes.noisy_quadratic_drift(0.05, 1.0, 1.0, statistic="mean")
 
 
+def test_a_gradient_noise_that_changes_along_the_run_is_predicted_by_its_path():
+    """tr Σ_g rising from 0.2 to 1.8 along the run: the drift follows the path's cumulative noise, which the
+    noise at the start misses by a factor of five."""
+    dt, mass, horizon = 0.05, 2.0, 40.0
+    steps = int(round(horizon / dt))
+    noise = np.linspace(0.2, 1.8, steps)
+    measured = probes.noisy_quadratic_drift(dt, mass, horizon, noise=noise, n_runs=400)
+    along = probes.switching_drift_along(dt, mass, noise)
+    np.testing.assert_allclose(probes.switching_drift_along(dt, mass, np.full(steps, 0.7)),
+                               probes.switching_drift(dt, mass, 0.7, steps))
+    assert measured == pytest.approx(along[-1], rel=0.03)
+    assert along[-1] / probes.switching_drift(dt, mass, 0.2, steps)[-1] == pytest.approx(5.0)
+    with pytest.raises(ValueError, match="one per step"):
+        probes.noisy_quadratic_drift(dt, mass, horizon, noise=noise[:10])
+
+
 def test_gradient_noise_is_the_trace_of_the_sample_covariance():
     generator = torch.Generator().manual_seed(0)
     gradients = torch.randn(50, 3, generator=generator, dtype=torch.float64) * torch.tensor([1.0, 2.0, 3.0])

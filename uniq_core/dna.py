@@ -128,13 +128,16 @@ def similarity_ordered(matrices: dict[str, np.ndarray]) -> dict[str, np.ndarray]
     return out
 
 
-def layer_interpolation(stack: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def layer_interpolation(stack: list[np.ndarray], *, gram: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Matrices of one shape, one per layer in layer order: R² of each interior layer's matrix against the
     mean of its two neighbours (the value a field linear in the layer coordinate takes there, units in
-    place), and the Pearson correlation of the values of each adjacent pair."""
+    place), and the Pearson correlation of the values of each adjacent pair. ``gram``: the same on WᵀW,
+    which does not change when a layer's rows (its output units) are permuted or rotated, so it compares
+    layers whose columns share a basis (a transformer's residual stream) without aligning their units."""
     if len(stack) < 3 or len({np.shape(W) for W in stack}) != 1:
         raise ValueError(f"need at least 3 matrices of one shape, got shapes {[np.shape(W) for W in stack]}")
-    flat = [np.asarray(W, dtype=np.float64).ravel() for W in stack]
+    matrices = [np.asarray(W, dtype=np.float64) for W in stack]
+    flat = [(W.T @ W if gram else W).ravel() for W in matrices]
     r2 = np.array([r_squared(flat[k], (flat[k - 1] + flat[k + 1]) / 2) for k in range(1, len(flat) - 1)])
     correlation = np.array([np.corrcoef(a, b)[0, 1] for a, b in zip(flat, flat[1:])])
     return r2, correlation

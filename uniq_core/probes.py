@@ -286,14 +286,22 @@ def switching_drift(dt: float, mass: float, noise: float, n_steps: int) -> np.nd
     return -np.arange(n_steps + 1, dtype=np.float64) * dt * dt * noise / (2 * mass)
 
 
-def noisy_quadratic_drift(dt: float, mass: float, horizon: float, *, noise: float = 1.0, dim: int = 4,
+def switching_drift_along(dt: float, mass: float, noise: np.ndarray) -> np.ndarray:
+    """:func:`switching_drift` with a gradient noise that changes along the run: Σδ(t) = −(dt²/2M) Σ_{s<t}
+    tr Σ_g(s), ``noise`` giving tr Σ_g at each step s = 0 … n − 1 (a constant gives :func:`switching_drift`)."""
+    noise = np.asarray(noise, dtype=np.float64)
+    return np.concatenate([[0.0], -np.cumsum(noise) * dt**2 / (2 * mass)])
+
+
+def noisy_quadratic_drift(dt: float, mass: float, horizon: float, *, noise: float | np.ndarray = 1.0, dim: int = 4,
                           stiffness: float = 1.0, n_runs: int = 400, seed: int = 0, statistic: str = "final") -> float:
     """Mean over ``n_runs`` of the integration error Σδ at time ``horizon`` (:func:`energy_accounts`) of
     symplectic Euler (β = 1) on U_t(θ) = k‖θ‖²/2 − ξ_t·θ in ``dim`` dimensions, ξ_t Gaussian with covariance
     (noise/dim)·I, new at every step: a potential whose minibatch-gradient covariance is known exactly,
     tr Σ_g = ``noise``. Started at rest from θ_0 ~ N(0, I). :func:`switching_drift` predicts
     −horizon dt noise/(2M) to first order in dt. ``statistic="tail"``: instead, the mean over runs of the
-    energy probe's own statistic, each run's :func:`tail_drift` of its Σδ path (scale 1)."""
+    energy probe's own statistic, each run's :func:`tail_drift` of its Σδ path (scale 1). ``noise`` may be
+    one tr Σ_g per step, a noise that changes along the run (:func:`switching_drift_along` predicts it)."""
     check_number("horizon", horizon, low=0.0, low_inclusive=False)
     check_number("n_runs", n_runs, low=1, integer=True)
     check_choice("statistic", statistic, ("final", "tail"))
@@ -302,8 +310,11 @@ def noisy_quadratic_drift(dt: float, mass: float, horizon: float, *, noise: floa
     theta = generator.standard_normal((n_runs, dim))
     p = np.zeros_like(theta)
     path = np.zeros((steps + 1, n_runs))
+    level = np.broadcast_to(np.asarray(noise, dtype=np.float64), (steps,)) if np.ndim(noise) == 0 else np.asarray(noise)
+    if len(level) != steps:
+        raise ValueError(f"noise has {len(level)} values; give one, or one per step ({steps})")
     for t in range(steps):
-        xi = generator.standard_normal((n_runs, dim)) * np.sqrt(noise / dim)
+        xi = generator.standard_normal((n_runs, dim)) * np.sqrt(level[t] / dim)
         before = (p * p).sum(1) / (2 * mass) + 0.5 * stiffness * (theta * theta).sum(1) - (xi * theta).sum(1)
         p = p - dt * (stiffness * theta - xi)
         theta = theta + dt * p / mass

@@ -178,7 +178,7 @@ def _run(system: _System, dt: float, mass: float, beta: float, steps: int, *, en
         "shadow_drift": probes.tail_drift(accounts["shadow"], scale) if finite and not energy_only else np.nan,
         "eval_energy_drift": (probes.energy_drift(np.array(eval_losses), np.array(momenta_sq), mass)
                               if finite and eval_energy else np.nan),
-        "theta_end": theta if finite else None}
+        "thetas": thetas if finite else None}
     if not finite or energy_only:
         record.update(_NAN_RECORD)
         return record
@@ -285,7 +285,9 @@ class ProbeResult(ResultBase):
     per norm × seed: ``gradient_noise`` (tr Σ_g at θ_0), ``initial_loss`` (U_0 = H_0, the drift's scale),
     ``predicted_drift`` (at ``dt``) and ``predicted_dt_zero`` (the same search on the theory's drift);
     ``gradient_noise_end``: tr Σ_g where the run of ``steps`` steps ends, and ``predicted_drift_path`` the
-    theory's drift at ``dt`` with the mean of the two as its input (NaN for a diverged run)."""
+    theory's drift at ``dt`` with tr Σ_g read at :data:`NOISE_CHECKPOINTS` states along the run, linear
+    between them (:func:`uniq_core.probes.switching_drift_along`; NaN for a diverged run), those reads in
+    ``gradient_noise_along`` (norms × seeds × checkpoints)."""
 
     norms: np.ndarray
     round_trip: np.ndarray
@@ -304,6 +306,7 @@ class ProbeResult(ResultBase):
     predicted_dt_zero: np.ndarray
     gradient_noise_end: np.ndarray
     predicted_drift_path: np.ndarray
+    gradient_noise_along: np.ndarray
 
 
 def _energy_probe(config: ProbeConfig, norm: str, seed: int, mass: float, *, steps: int | None = None,
@@ -315,6 +318,21 @@ def _energy_probe(config: ProbeConfig, norm: str, seed: int, mass: float, *, ste
         return float(_run(_System(config, norm, seed, resnet=resnet), dt, mass, config.beta, n_steps,
                           energy_only=True)["energy_drift"])
     return probe
+
+
+NOISE_CHECKPOINTS = 5  #: evenly spaced states of a run (its start and end included) where tr Σ_g is read
+
+
+def _noise_along(system: "_System", thetas: list[torch.Tensor], initial: float) -> np.ndarray:
+    """tr Σ_g at :data:`NOISE_CHECKPOINTS` evenly spaced states of a run (the first is ``initial``, at θ_0)."""
+    marks = np.linspace(0, len(thetas) - 1, NOISE_CHECKPOINTS).round().astype(int)
+    return np.array([initial] + [system.gradient_noise(theta=thetas[m]) for m in marks[1:]])
+
+
+def _per_step(along: np.ndarray, steps: int) -> np.ndarray:
+    """tr Σ_g at each of ``steps`` steps, linear between the checkpoints of :func:`_noise_along`."""
+    marks = np.linspace(0, steps, len(along))
+    return np.interp(np.arange(steps), marks, along)
 
 
 def _theory_probe(config: ProbeConfig, noise: float, initial_loss: float, mass: float, *,
@@ -337,6 +355,7 @@ def run_probes(config: ProbeConfig, *, progress: bool = True, use_cache: bool = 
                                                                    "predicted_drift", "predicted_drift_path",
                                                                    "predicted_dt_zero")}
         traces = {name: np.full((len(config.norms), config.steps + 1), np.nan) for name in ("energy", "shadow")}
+        noise_along = np.full(shape + (NOISE_CHECKPOINTS,), np.nan)
         jobs = [(i, s) for i in range(len(config.norms)) for s in range(config.n_seeds)]
         for i, s in runtime.progress_bar(jobs, "normalisations × seeds", progress):
             norm, seed = config.norms[i], config.seed + s
@@ -355,13 +374,15 @@ def run_probes(config: ProbeConfig, *, progress: bool = True, use_cache: bool = 
             theory = _theory_probe(config, noise, initial, config.mass)
             out["gradient_noise"][i, s], out["initial_loss"][i, s] = noise, initial
             out["predicted_drift"][i, s] = theory(config.dt)
-            if record["theta_end"] is not None:  # the theory's one input where the run ends, and their mean
-                end = system.gradient_noise(theta=record["theta_end"])
-                out["gradient_noise_end"][i, s] = end
-                out["predicted_drift_path"][i, s] = _theory_probe(config, (noise + end) / 2, initial, config.mass)(config.dt)
+            if record["thetas"] is not None:  # the theory's one input along the run, and its drift from that
+                along = _noise_along(system, record["thetas"], noise)
+                noise_along[i, s] = along
+                out["gradient_noise_end"][i, s] = along[-1]
+                out["predicted_drift_path"][i, s] = probes.tail_drift(probes.switching_drift_along(
+                    config.dt, config.mass, _per_step(along, config.steps)), initial)
             out["predicted_dt_zero"][i, s] = probes.dt_zero(theory, config.threshold, *config.dt_range,
                                                             iterations=config.bisections)
-        return ProbeResult(norms=np.array(config.norms), **traces, **out)
+        return ProbeResult(norms=np.array(config.norms), **traces, **out, gradient_noise_along=noise_along)
 
     return runtime.cached(compute, config, ProbeResult, use_cache=use_cache)
 
@@ -1774,6 +1795,7 @@ def _theory_findings(result: ProbeResult, config: ProbeConfig, mass: MassResult,
     growth = np.asarray(result.gradient_noise_end, dtype=float) / noise
     path_ratio = _ratios(result.energy_drift, result.predicted_drift_path)
     return {
+        "th_noise_checkpoints": NOISE_CHECKPOINTS,
         "th_noise_growth_low": _finite_extreme(growth, np.nanmin),
         "th_noise_growth_high": _finite_extreme(growth, np.nanmax),
         "th_drift_path_low": _finite_extreme(path_ratio, np.nanmin),
