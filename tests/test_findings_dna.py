@@ -269,6 +269,9 @@ def test_the_known_answer_is_said_and_gates_the_fits_of_the_weights(transformer)
     assert fits["tc_word"] == "reaches" and fits["tc_r2"] == pytest.approx(0.99)
     weak = said(dataclasses.replace(transformer, r2_teacher=0.5))
     assert weak["tc_word"] == "does not reach" and weak["claim_siren_r2"] == "not resolved"
+    for key in ("claim_siren_psnr", "claim_manifold", "claim_compressible", "claim_generate"):
+        assert weak[key] == "not resolved" and "measures the optimiser" in weak[f"{key}_interval"], key
+    assert np.isfinite(fits["tc_r2_random"])
 
 
 def test_the_starting_step_size_is_said_from_one_start_and_from_several(transformer):

@@ -668,8 +668,9 @@ def teacher_values(grid: WeightGrid, *, hidden: int, layers: int, omega0: float 
     ``like`` (default the grid's values). A SIREN of the same size represents it exactly (the shift and scale
     are absorbed by its output layer), so a fitter of that size that reaches a low R² on it is limited by its
     optimisation, not by the target."""
-    torch.manual_seed(seed)
-    teacher = Siren(hidden, layers, omega0, frequencies, in_features=grid.coordinates.shape[1])
+    with torch.random.fork_rng(devices=[]):  # the global generator is left as it was
+        torch.manual_seed(seed)
+        teacher = Siren(hidden, layers, omega0, frequencies, in_features=grid.coordinates.shape[1])
     with torch.no_grad():
         values = torch.cat([teacher(chunk) for chunk in torch.split(torch.as_tensor(grid.coordinates), 65536)])
     values = values.double().numpy()

@@ -1064,18 +1064,11 @@ def _unconverged(minilm) -> Decision | None:
     its running R² still rising (:func:`uniq_core.dna.fit_until_flat`): its R² then measures the budget of
     steps, not the weights; or when the fitter, converged, does not reach
     :data:`~uniq_core.experiments.dna.TEACHER_R2` on a SIREN of its own size (its known answer): its R² then
-    measures the optimiser, not the weights."""
-    from uniq_core.experiments.dna import TEACHER_R2
-
+    measures the optimiser, not the weights (:func:`_teacher_gate`)."""
     converged = np.concatenate([np.asarray(getattr(minilm, "converged_seeds", [True]), dtype=bool),
                                 np.asarray(getattr(minilm, "converged_permuted_seeds", [True]), dtype=bool)])
     if converged.all():
-        teacher = float(getattr(minilm, "r2_teacher", 1.0))
-        if teacher >= TEACHER_R2:
-            return None
-        return rules.instrument_rule(
-            f"on a SIREN of its own size, which it represents exactly, the fitter reaches R² {_g(teacher)}, below "
-            f"{_g(TEACHER_R2)}: its R² on the weights measures the optimiser", teacher)
+        return _teacher_gate(minilm)
     steps = np.asarray(getattr(minilm, "check_steps_siren", [0]), dtype=int)
     r2 = np.asarray(getattr(minilm, "r2_running_siren", [np.nan]), dtype=float)
     half = int(np.argmin(np.abs(steps - steps[-1] / 2)))
@@ -1083,6 +1076,21 @@ def _unconverged(minilm) -> Decision | None:
         f"{int((~converged).sum())} of {converged.size} fits stopped at the cap of steps with R² still rising (first "
         f"seed: {_g(float(r2[half]))} at step {int(steps[half])}, {_g(float(r2[-1]))} at step {int(steps[-1])}); "
         "fits run to a flat R² would decide it", float(r2[-1]))
+
+
+def _teacher_gate(minilm) -> Decision | None:
+    """The instrument rule when the fitter, from another seed, does not reach
+    :data:`~uniq_core.experiments.dna.TEACHER_R2` on its own first fit of the weights, a target a SIREN of its
+    size represents exactly: its R² on the weights then measures the optimiser as much as the weights."""
+    from uniq_core.experiments.dna import TEACHER_R2
+
+    teacher = float(getattr(minilm, "r2_teacher", 1.0))
+    if teacher >= TEACHER_R2:
+        return None
+    return rules.instrument_rule(
+        f"refitting its own first fit of the weights, which a SIREN of its size represents exactly, from another "
+        f"seed, the fitter reaches R² {_g(teacher)}, below {_g(TEACHER_R2)}: its R² on the weights measures the "
+        "optimiser", teacher)
 
 
 def row_manifold(minilm) -> Verdict:
@@ -1179,6 +1187,8 @@ def row_multiscale(minilm) -> Verdict:
         decision = rules.robust(lambda: rules.instrument_rule(
             f"{int((~converged).sum())} of {converged.size} paired fits stopped at the cap of steps with R² still "
             "rising; fits run to a flat R² would decide it", float(np.nanmean(gains))), {})
+    elif _teacher_gate(minilm) is not None:
+        decision = rules.robust(lambda: _teacher_gate(minilm), {})
     else:
         decision = rules.robust(lambda tolerance=MULTISCALE_GAIN[1], confidence=rules.CONFIDENCE: rules.value_rule(
             gains, claimed=MULTISCALE_GAIN[0], tolerance=tolerance, confidence=confidence, unit="seeds"),
@@ -1224,6 +1234,8 @@ def row_generate(minilm) -> Verdict:
         decision = rules.robust(lambda: rules.instrument_rule(
             f"{int((~converged).sum())} of {converged.size} fits with rows held out stopped at the cap of steps "
             "with R² still rising; fits run to a flat R² would decide it", float(np.mean(values))), {})
+    elif _teacher_gate(minilm) is not None:
+        decision = rules.robust(lambda: _teacher_gate(minilm), {})
     elif control < RECOVERY_FRACTION_GENERATED * PLANTED_SHARE:
         decision = rules.robust(lambda: rules.instrument_rule(
             f"on held-out rows of the planted field the fit generates R² {_g(control)}, below "
