@@ -99,3 +99,20 @@ def test_the_positive_control_recovers_its_planted_share():
                              progress=False)
     assert result.r2_smooth == pytest.approx(result.planted_share, abs=0.2)
     assert result.r2_smooth_component > 0.6 and result.r2_smooth > result.r2_permuted
+
+
+def test_each_matrix_on_its_own_with_its_permuted_pair_and_the_svd():
+    config = chapter.DnaMatricesConfig(steps=20, check_every=10, n_seeds=2, batch_size=512)
+    result = chapter.run_dna_matrices(config, progress=False, use_cache=False)
+    assert list(result.names) == list(config.matrices) and result.r2.shape == result.r2_permuted.shape == (2, 2)
+    assert np.all(result.n_weights == 384 * 384) and np.all(result.n_weights / result.n_params >= config.ratio)
+    assert not result.converged.any() and np.all(result.steps == 20)  # at the cap
+    assert np.all((0 < result.r2_svd) & (result.r2_svd < 1))
+    table = chapter.matrix_table(result)
+    assert table.count("\n") == 3 and "| layer.0.attention.self.query |" in table and "0 of 2" in table
+    said = chapter._matrices_findings(result, config)["mt_text"]
+    assert said.startswith("This profile fits 2 of the encoder's 36 matrices") and "decides nothing" in said
+    with pytest.raises(ValueError, match="matrices"):
+        chapter.DnaMatricesConfig(matrices=())
+    with pytest.raises(ValueError, match="not a 2-D MiniLM tensor"):
+        chapter._fit_matrix((config, "embeddings.LayerNorm.weight"))

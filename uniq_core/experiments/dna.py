@@ -874,6 +874,148 @@ def weight_entropy_table(result: WeightEntropyResult) -> str:
     return "\n".join(lines)
 
 
+# ------------------------------------------------------------------------------------ matrix by matrix
+
+
+@dataclass(frozen=True)
+class DnaMatricesConfig(ConfigBase):
+    """Each of ``matrices`` (MiniLM tensor names) fitted on its own by a SIREN at compression ``ratio``
+    (the write-up's per-layer analysis), from ``n_seeds`` seeds, each paired with a fit of its own
+    permutation of that matrix; every fit runs until its running R² is flat, at most ``steps`` steps
+    (:func:`uniq_core.dna.fit_until_flat`)."""
+
+    matrices: tuple[str, ...] = ("encoder.layer.0.attention.self.query.weight",
+                                 "encoder.layer.0.attention.self.key.weight")
+    ratio: float = CLAIMED_RATIO
+    layers: int = 3
+    omega0: float = 30.0
+    steps: int = 300
+    check_every: int = 100
+    lr: float = 1e-3
+    batch_size: int = 1024
+    seed: int = 0
+    n_seeds: int = 1
+    device: str = "auto"
+
+    def __post_init__(self) -> None:
+        if len(self.matrices) == 0:
+            raise ValueError("matrices=() is empty; name at least one MiniLM tensor")
+        check_number("ratio", self.ratio, low=1.0, high=1e6)
+        check_number("layers", self.layers, low=1, high=16, integer=True)
+        check_number("omega0", self.omega0, low=0.0, high=1000.0, low_inclusive=False)
+        check_number("steps", self.steps, low=1, high=1_000_000, integer=True)
+        check_number("check_every", self.check_every, low=1, high=1_000_000, integer=True)
+        check_number("lr", self.lr, low=0.0, high=1.0, low_inclusive=False)
+        check_number("batch_size", self.batch_size, low=1, integer=True)
+        check_number("seed", self.seed, low=0, integer=True)
+        check_number("n_seeds", self.n_seeds, low=1, high=100, integer=True)
+        check_choice("device", self.device, runtime.DEVICES)
+
+    @classmethod
+    def quick(cls) -> "DnaMatricesConfig":
+        """Two matrices of the first layer, capped at a few hundred steps: the table's shape, not a verdict."""
+        return cls()
+
+    @classmethod
+    def standard(cls) -> "DnaMatricesConfig":
+        """As :meth:`quick`: a fit to a flat R² of every encoder matrix takes hours on a CPU (the full profile)."""
+        return cls()
+
+    @classmethod
+    def full(cls) -> "DnaMatricesConfig":
+        """Every 2-D encoder tensor, five seeds each, run to a flat R² at the write-up's scale of batch."""
+        return cls(matrices=MINILM_ENCODER, steps=200_000, batch_size=65536, check_every=250, n_seeds=5)
+
+
+@dataclass
+class DnaMatricesResult(ResultBase):
+    """Per matrix (``names``, ``n_weights``, ``n_params`` of its SIREN): R² of the SIREN on it per seed
+    (``r2``, matrices × seeds), on its paired permutation (``r2_permuted``), whether both fits ended flat
+    (``converged``), the steps they took (``steps``, the larger of the pair), and the SVD's R² at the same
+    budget (``r2_svd``)."""
+
+    names: np.ndarray
+    n_weights: np.ndarray
+    n_params: np.ndarray
+    r2: np.ndarray
+    r2_permuted: np.ndarray
+    converged: np.ndarray
+    steps: np.ndarray
+    r2_svd: np.ndarray
+
+
+def _fit_matrix(job: tuple[DnaMatricesConfig, str]) -> dict[str, Any]:
+    """One matrix of :func:`run_dna_matrices`: its SIREN fits (seeds and paired permutations) and its SVD."""
+    config, name = job
+    tensors = minilm.load_tensors()
+    if name not in tensors or tensors[name].ndim != 2:
+        raise ValueError(f"matrices={name!r} is not a 2-D MiniLM tensor; e.g. {MINILM_QUICK[0]!r}")
+    layers, types = _minilm_coordinates((name,))
+    grid = dna.weight_grid({name: tensors[name]}, layers, types)
+    hidden = dna.hidden_for_ratio(grid.size, config.ratio, config.layers, grid.coordinates.shape[1])
+    fit = dict(hidden=hidden, layers=config.layers, omega0=config.omega0, max_steps=config.steps, lr=config.lr,
+               batch_size=config.batch_size, check_every=config.check_every, device=config.device)
+    r2, r2_permuted, converged, steps = [], [], [], []
+    for seed in range(config.seed, config.seed + config.n_seeds):
+        weights = dna.fit_until_flat(grid, seed=seed, **fit)
+        shuffled = dna.permute_within(grid, np.random.default_rng([config.seed, seed]))
+        permuted = dna.fit_until_flat(grid, shuffled, seed=seed, **fit)
+        r2.append(dna.r_squared(grid.values, weights.reconstruction))
+        r2_permuted.append(dna.r_squared(shuffled, permuted.reconstruction))
+        converged.append(weights.converged and permuted.converged)
+        steps.append(max(weights.steps, permuted.steps))
+    n_params = dna.siren_size(hidden, config.layers, grid.coordinates.shape[1])
+    W = tensors[name]
+    return {"n_weights": W.size, "n_params": n_params, "r2": r2, "r2_permuted": r2_permuted,
+            "converged": converged, "steps": steps, "r2_svd": dna.r_squared(W, dna.svd_baseline(W, n_params))}
+
+
+def run_dna_matrices(config: DnaMatricesConfig, *, progress: bool = True, use_cache: bool = True,
+                     executor: Any = None) -> DnaMatricesResult:
+    """Every matrix of ``config`` fitted on its own (:func:`_fit_matrix`), on ``executor`` when given
+    (:func:`uniq_core.runtime.map_runs`: the matrices are independent)."""
+
+    def compute() -> DnaMatricesResult:
+        rows = runtime.map_runs(_fit_matrix, [(config, name) for name in config.matrices], executor=executor,
+                                description="matrices", progress=progress)
+        return DnaMatricesResult(
+            names=np.array(config.matrices), n_weights=np.array([row["n_weights"] for row in rows]),
+            n_params=np.array([row["n_params"] for row in rows]),
+            **{key: np.array([row[key] for row in rows]) for key in ("r2", "r2_permuted", "converged", "steps")},
+            r2_svd=np.array([row["r2_svd"] for row in rows]))
+
+    return runtime.cached(compute, config, DnaMatricesResult, use_cache=use_cache)
+
+
+def matrix_table(result: DnaMatricesResult) -> str:
+    """One row per matrix: its size, its SIREN's, R² of the SIREN on it and on its permutation (mean over
+    seeds), the SVD's at the same budget and how many of its fits ended flat, as a Markdown table."""
+    lines = ["| matrix | weights | SIREN parameters | R² | R², permuted | R², SVD | flat fits |",
+             "|---|---|---|---|---|---|---|"]
+    for i, name in enumerate(result.names):
+        short = re.sub(r"^encoder\.|\.weight$", "", str(name))
+        flat = np.asarray(result.converged[i], dtype=bool)
+        lines.append(f"| {short} | {int(result.n_weights[i]):,} | {int(result.n_params[i]):,} | "
+                     f"{np.mean(result.r2[i]):.4f} | {np.mean(result.r2_permuted[i]):.4f} | {result.r2_svd[i]:.4f} | "
+                     f"{int(flat.sum())} of {flat.size} (at most {int(np.max(result.steps[i])):,} steps) |")
+    return "\n".join(lines)
+
+
+def _matrices_findings(result: DnaMatricesResult | None, config: DnaMatricesConfig | None
+                       ) -> dict[str, float | int | str]:
+    """``mt_text``: what the per-matrix table covers in this profile."""
+    if result is None or config is None:
+        return {"mt_text": "The per-matrix table is not computed here."}
+    flat = np.asarray(result.converged, dtype=bool)
+    return {"mt_text": (
+        f"This profile fits {len(result.names)} of the encoder's {len(MINILM_ENCODER)} matrices, each on its own at "
+        f"{config.ratio:g}× from {config.n_seeds} {'seed' if config.n_seeds == 1 else 'seeds'}, at most "
+        f"{config.steps:,} steps: {int(flat.sum())} of {flat.size} pairs of fits ended flat"
+        + ("; the table shows the fitter at a cap of steps, not the matrices, and decides nothing."
+           if not flat.all() else ".")
+        + f" The full profile fits all {len(MINILM_ENCODER)}, five seeds each, at the write-up's scale of batch.")}
+
+
 # ---------------------------------------------------------------------------------------------- regimes
 
 
@@ -943,8 +1085,10 @@ def findings(results: Mapping[str, Any], configs: Mapping[str, Any]) -> dict[str
     """Every number and computed word chapter 6 glues, by glue name.
 
     ``results``: ``"minilm"`` and ``"digits"`` (:class:`DnaResult` of the pretrained transformer and of the
-    digits MLP), ``"weight_entropy"`` (:class:`WeightEntropyResult`) and ``"sweep"`` (:class:`DnaSweepResult`); ``configs``: ``"minilm"`` (its :class:`DnaConfig`,
-    of which ``omega0``, ``steps`` and ``matrices`` are read). Other entries are ignored. Numbers are Python
+    digits MLP), ``"weight_entropy"`` (:class:`WeightEntropyResult`) and ``"sweep"`` (:class:`DnaSweepResult`),
+    optionally ``"matrices"`` (:class:`DnaMatricesResult`, with its Config under the same key of ``configs``);
+    ``configs``: ``"minilm"`` (its :class:`DnaConfig`, of which ``omega0``, ``steps`` and ``matrices`` are
+    read). Other entries are ignored. Numbers are Python
     ``int``/``float``, words ``str``."""
     transformer, digits, sweep = results["minilm"], results["digits"], results["sweep"]
     weight_entropy = results["weight_entropy"]
@@ -955,7 +1099,8 @@ def findings(results: Mapping[str, Any], configs: Mapping[str, Any]) -> dict[str
                 _seed_entropy_findings(transformer, weight_entropy),
                 _sweep_findings(sweep), _verdict_findings(transformer, weight_entropy, transformer_config),
                 _generation_findings(transformer), _starts_findings(transformer),
-                _between_layers_findings(transformer, transformer_config))
+                _between_layers_findings(transformer, transformer_config),
+                _matrices_findings(results.get("matrices"), configs.get("matrices")))
     out: dict[str, float | int | str] = {}
     for section in sections:
         out.update(section)
