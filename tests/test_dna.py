@@ -415,3 +415,7 @@ def test_layer_interpolation_of_gram_matrices_ignores_the_order_of_each_layers_u
     raw, _ = dna.layer_interpolation(stack)
     gram, correlation = dna.layer_interpolation(stack, gram=True)
     assert raw.max() < 0 < 0.9 < gram.min() and correlation.min() > 0.9
+    # independent layers, even with a column scale they share: the off-diagonal carries nothing across layers
+    scale = np.exp(0.5 * rng.standard_normal(40))
+    independent = [rng.standard_normal((400, 40)) * scale for _ in range(4)]
+    np.testing.assert_allclose(dna.layer_interpolation(independent, gram=True)[0], -0.5, atol=0.25)

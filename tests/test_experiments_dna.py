@@ -37,8 +37,9 @@ def test_digits_mlp_with_controls_baselines_and_rate_distortion():
     assert not result.converged_starts.any()  # 50 steps: at the cap
     # multi-frequency fits paired with the first seeds, and the known-answer teacher
     assert result.psnr_multi_seeds.shape == result.converged_multi_seeds.shape == (2,)
-    assert result.psnr_multi == result.psnr_multi_seeds[0] and np.isfinite(result.r2_teacher)
-    assert result.steps_teacher == 50 and not result.converged_teacher
+    assert result.psnr_multi == result.psnr_multi_seeds[0] and np.isfinite(result.r2_refit)
+    assert result.r2_teachers.shape == result.converged_teachers.shape == (len(chapter.TEACHER_BANDWIDTHS),)
+    assert np.all(result.steps_teachers == 50) and not result.converged_teachers.any() and result.steps_refit == 50
     # generation on held-out whole rows (first seeds), its planted control, the ordered fit, intrinsic dimension
     # are the transformer's: the digits MLP skips them
     assert result.r2_heldout_seeds.shape == (0,) and np.isnan(result.r2_heldout_smooth) and np.isnan(result.r2_ordered)
@@ -68,6 +69,7 @@ def test_minilm_matrix_functional_check_and_the_positive_control():
     # the query matrices of the six encoder layers: four interior layers, five adjacent pairs
     assert result.r2_between_layers.shape == result.r2_between_layers_gram.shape == (4,)
     assert result.correlation_between_layers.shape == result.correlation_between_layers_gram.shape == (5,)
+    assert result.r2_between_layers_gram_null.shape == (chapter.BETWEEN_NULL_DRAWS, 4)
     for cosine in (result.cosine_siren, result.cosine_svd, result.cosine_quantised):
         assert cosine.shape == (36,) and np.all(np.abs(cosine) <= 1 + 1e-12)
     # the transformer's generation fits (rows held out whole), their planted control and the ordered fit

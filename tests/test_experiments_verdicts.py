@@ -429,7 +429,8 @@ def test_rows_of_the_dna_claims():
     minilm = SimpleNamespace(psnr_siren_seeds=np.array([30.0, 31.0, 30.5, 30.2, 30.8]), ratio=22.0,
                              r2_siren_seeds=0.3 + 0.001 * np.arange(-2, 3), r2_permuted_seeds=0.3 * five,
                              entropy_trained=1.2, entropy_init=1.0, entropy_trained_se=0.01, entropy_init_se=0.01,
-                             n_weights=10_000)
+                             n_weights=10_000, psnr_constant=23.5, r2_teachers=np.array([0.9999]),
+                             converged_teachers=np.array([True]))
     assert v.row_siren_psnr(minilm, 40.0, 22.0).verdict == v.FAILS
     assert v.row_siren_psnr(SimpleNamespace(**{**vars(minilm), "ratio": 10.0}), 40.0, 22.0).verdict == v.NOT_TESTABLE
     high = SimpleNamespace(**{**vars(minilm), "psnr_siren_seeds": 45.0 + 0.2 * np.arange(5)})
@@ -464,12 +465,19 @@ def test_rows_of_the_dna_claims():
 def test_rows_of_the_further_dna_claims():
     five = np.ones(5)
     minilm = SimpleNamespace(ratio=22.0, r2_siren_seeds=0.995 + 0.001 * np.arange(-2, 3),
-                             psnr_siren_seeds=30.0 + 0.1 * np.arange(5), psnr_multi=37.5, r2_svd=0.5, r2_quantised=0.6)
+                             psnr_siren_seeds=30.0 + 0.1 * np.arange(5), psnr_multi=37.5, r2_svd=0.5, r2_quantised=0.6,
+                             psnr_constant=23.5, r2_teachers=np.array([0.9999]), converged_teachers=np.array([True]))
     assert v.row_siren_r2(minilm, 22.0).verdict == v.HOLDS
     assert v.row_siren_r2(SimpleNamespace(**{**vars(minilm), "r2_siren_seeds": 0.3 * five}), 22.0).verdict == v.FAILS
     # a fitter that cannot fit a SIREN of its own size decides nothing about the weights
-    weak = v.row_siren_r2(SimpleNamespace(**{**vars(minilm), "r2_siren_seeds": 0.3 * five, "r2_teacher": 0.6}), 22.0)
+    weak = v.row_siren_r2(SimpleNamespace(**{**vars(minilm), "r2_siren_seeds": 0.3 * five,
+                                             "r2_teachers": np.array([0.6])}), 22.0)
     assert weak.verdict == v.UNRESOLVED and weak.rule == "instrument_rule" and "0.6" in weak.interval_kind
+    assert weak.value == pytest.approx(0.3)  # the row's own number
+    # the gate's level is the claim's where that is higher: 0.98 on a known answer does not license a fail at 0.99
+    short = v.row_siren_r2(SimpleNamespace(**{**vars(minilm), "r2_siren_seeds": 0.3 * five,
+                                              "r2_teachers": np.array([0.98])}), 22.0)
+    assert short.verdict == v.UNRESOLVED and "against the 0.99 it must reach" in short.interval_kind
     assert v.row_compressible(minilm).verdict == v.HOLDS
     assert v.row_compressible(SimpleNamespace(**{**vars(minilm), "r2_svd": 0.999})).verdict == v.FAILS
     # the first seed from other starts of its fits: a screen that keeps a word or withdraws it, never gives one
@@ -564,7 +572,8 @@ def test_dna_rows_wait_for_a_converged_fit():
                                 r2_permuted_seeds=np.zeros(5), r2_svd=0.5, r2_quantised=0.6,
                                 converged_seeds=np.array([True] * 4 + [False]), converged_permuted_seeds=np.ones(5, bool),
                                 check_steps_siren=np.array([250, 500, 750, 1000]),
-                                r2_running_siren=np.array([0.003, 0.005, 0.008, 0.012]))
+                                r2_running_siren=np.array([0.003, 0.005, 0.008, 0.012]), psnr_constant=23.5,
+                                r2_teachers=np.array([0.9999]), converged_teachers=np.array([True]))
     for row in (v.row_manifold(improving), v.row_siren_r2(improving, 22.0), v.row_siren_psnr(improving, 40.0, 22.0),
                 v.row_compressible(improving)):
         assert row.verdict == v.UNRESOLVED and row.rule == "instrument_rule" and "still rising" in row.interval_kind
@@ -575,7 +584,8 @@ def test_dna_rows_wait_for_a_converged_fit():
 def test_row_generate_decides_on_held_out_rows_only_with_converged_fits_and_a_control_that_generates():
     five = np.ones(5, bool)
     generated = SimpleNamespace(r2_heldout_seeds=np.array([0.30, 0.31, 0.29, 0.32, 0.30]), converged_heldout_seeds=five,
-                                converged_heldout_smooth=True, r2_heldout_smooth=0.45, heldout_share=0.1)
+                                converged_heldout_smooth=True, r2_heldout_smooth=0.45, heldout_share=0.1,
+                                r2_teachers=np.array([0.9999]), converged_teachers=np.array([True]))
     assert v.row_generate(generated).verdict == v.HOLDS
     memorised = SimpleNamespace(**{**vars(generated), "r2_heldout_seeds": np.array([-0.01, -0.02, -0.015, -0.01, -0.02])})
     assert v.row_generate(memorised).verdict == v.FAILS

@@ -27,7 +27,8 @@ def transformer(digits):
                                cosine_quantised=np.array([0.90, 0.92]),
                                cosine_nulls=np.array([[0.97, 0.95], [0.96, 0.95], [0.5, 0.4]]),
                                converged_seeds=np.ones(2, bool), converged_permuted_seeds=np.ones(2, bool),  # converged
-                               r2_teacher=0.99, converged_teacher=True,  # and fits its known answer
+                               r2_teachers=np.array([0.999, 0.8, 0.01]),  # and fits its known answer
+                               converged_teachers=np.ones(3, bool),
                                r2_heldout_seeds=np.array([0.01, 0.02]), r2_heldout_fitted_seeds=np.array([0.1, 0.1]),
                                r2_heldout_column_mean=np.array([0.0005, 0.0004]),
                                converged_heldout_seeds=np.ones(2, bool), converged_heldout_smooth=True,
@@ -266,12 +267,17 @@ def test_rank_statistics_of_the_first_matrix(transformer):
 
 def test_the_known_answer_is_said_and_gates_the_fits_of_the_weights(transformer):
     fits = said(transformer)
-    assert fits["tc_word"] == "reaches" and fits["tc_r2"] == pytest.approx(0.99)
-    weak = said(dataclasses.replace(transformer, r2_teacher=0.5))
+    assert fits["tc_word"] == "reaches" and fits["tc_r2"] == pytest.approx(0.999)
+    assert fits["tc_ladder"].startswith("×1: R² 0.999; ×4: R² 0.800") and np.isfinite(fits["tc_refit"])
+    weak = said(dataclasses.replace(transformer, r2_teachers=np.array([0.5, 0.2, 0.01])))
     assert weak["tc_word"] == "does not reach" and weak["claim_siren_r2"] == "not resolved"
     for key in ("claim_siren_psnr", "claim_manifold", "claim_compressible", "claim_generate"):
         assert weak[key] == "not resolved" and "measures the optimiser" in weak[f"{key}_interval"], key
-    assert np.isfinite(fits["tc_r2_random"])
+    # each row keeps its own number, not the known answer's
+    assert weak["claim_siren_r2_value"] == pytest.approx(np.mean(transformer.r2_siren_seeds))
+    assert weak["claim_manifold_value"] == pytest.approx(np.mean(transformer.r2_siren_seeds - transformer.r2_permuted_seeds))
+    rising = said(dataclasses.replace(transformer, converged_teachers=np.array([False, True, True])))
+    assert rising["tc_word"] == "does not reach" and rising["claim_siren_r2"] == "not resolved"
 
 
 def test_the_starting_step_size_is_said_from_one_start_and_from_several(transformer):
@@ -299,11 +305,13 @@ def test_between_layers_is_said_or_said_to_be_unmeasured(transformer):
     minilm = dataclasses.replace(transformer, r2_between_layers=np.array([-0.5, -0.45, -0.6, -0.52]),
                                  correlation_between_layers=np.array([0.01, -0.02, 0.0, 0.03, 0.01]),
                                  r2_between_layers_gram=np.array([0.36, 0.5, 0.56, 0.4]),
-                                 correlation_between_layers_gram=np.array([0.47, 0.6, 0.7, 0.5, 0.55]))
+                                 correlation_between_layers_gram=np.array([0.47, 0.6, 0.7, 0.5, 0.55]),
+                                 r2_between_layers_gram_null=np.full((3, 4), -0.5))
     text = said(minilm, config=chapter.DnaConfig())["bl_text"]
     assert "attention.self.query matrix of each of the 4 interior" in text and "-0.600 to -0.450" in text
     assert "no interior layer is predicted better" in text and "every interior layer is predicted better" in text
     assert "only once the arbitrary order of each layer's units is factored out" in text
+    assert "-0.500 to -0.500, so the measured values are above that null" in text
     unrelated = said(dataclasses.replace(minilm, r2_between_layers_gram=np.array([-0.5, -0.4, -0.3, -0.6])),
                      config=chapter.DnaConfig())["bl_text"]
     assert "factored out" not in unrelated and unrelated.count("no interior layer") == 2

@@ -131,13 +131,19 @@ def similarity_ordered(matrices: dict[str, np.ndarray]) -> dict[str, np.ndarray]
 def layer_interpolation(stack: list[np.ndarray], *, gram: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Matrices of one shape, one per layer in layer order: R² of each interior layer's matrix against the
     mean of its two neighbours (the value a field linear in the layer coordinate takes there, units in
-    place), and the Pearson correlation of the values of each adjacent pair. ``gram``: the same on WᵀW,
-    which does not change when a layer's rows (its output units) are permuted or rotated, so it compares
-    layers whose columns share a basis (a transformer's residual stream) without aligning their units."""
+    place), and the Pearson correlation of the values of each adjacent pair. ``gram``: the same on the
+    off-diagonal entries of WᵀW, which do not change when a layer's rows (its output units) are permuted or
+    rotated, so it compares layers whose columns share a basis (a transformer's residual stream) without
+    aligning their units; the diagonal is left out because any layers share its positive sign (independent
+    layers then give R² ≈ −0.5 here too)."""
     if len(stack) < 3 or len({np.shape(W) for W in stack}) != 1:
         raise ValueError(f"need at least 3 matrices of one shape, got shapes {[np.shape(W) for W in stack]}")
     matrices = [np.asarray(W, dtype=np.float64) for W in stack]
-    flat = [(W.T @ W if gram else W).ravel() for W in matrices]
+    if gram:
+        off = ~np.eye(matrices[0].shape[1], dtype=bool)
+        flat = [(W.T @ W)[off] for W in matrices]
+    else:
+        flat = [W.ravel() for W in matrices]
     r2 = np.array([r_squared(flat[k], (flat[k - 1] + flat[k + 1]) / 2) for k in range(1, len(flat) - 1)])
     correlation = np.array([np.corrcoef(a, b)[0, 1] for a, b in zip(flat, flat[1:])])
     return r2, correlation
@@ -662,15 +668,19 @@ def planted_field(smooth: np.ndarray, noise: np.ndarray, share: float) -> np.nda
 
 
 def teacher_values(grid: WeightGrid, *, hidden: int, layers: int, omega0: float = 30.0, frequencies: str = "single",
-                   seed: int = 0, like: np.ndarray | None = None) -> np.ndarray:
-    """The known answer of the fitter: the output at the grid's coordinates of a :class:`Siren` of the given
-    size drawn at its initialisation from ``seed``, shifted and scaled to the mean and standard deviation of
-    ``like`` (default the grid's values). A SIREN of the same size represents it exactly (the shift and scale
-    are absorbed by its output layer), so a fitter of that size that reaches a low R² on it is limited by its
-    optimisation, not by the target."""
+                   seed: int = 0, like: np.ndarray | None = None, bandwidth: float = 1.0) -> np.ndarray:
+    """A known answer of the fitter: the output at the grid's coordinates of a :class:`Siren` of the given
+    size drawn at its initialisation from ``seed``, its first layer's weights multiplied by ``bandwidth``
+    (higher frequencies), shifted and scaled to the mean and standard deviation of ``like`` (default the
+    grid's values). A SIREN of the same size represents it exactly (the first layer's weights are its own
+    parameters, the shift and scale are absorbed by its output layer), so a fitter of that size that reaches
+    a low R² on it is limited by its optimisation, not by the target."""
+    check_number("bandwidth", bandwidth, low=0.0, low_inclusive=False)
     with torch.random.fork_rng(devices=[]):  # the global generator is left as it was
         torch.manual_seed(seed)
         teacher = Siren(hidden, layers, omega0, frequencies, in_features=grid.coordinates.shape[1])
+        with torch.no_grad():
+            teacher.linears[0].weight.mul_(bandwidth)
     with torch.no_grad():
         values = torch.cat([teacher(chunk) for chunk in torch.split(torch.as_tensor(grid.coordinates), 65536)])
     values = values.double().numpy()

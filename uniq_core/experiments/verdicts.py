@@ -993,7 +993,7 @@ def _at_claimed_ratio(key: str, minilm, claimed_ratio: float, values: np.ndarray
     """A quality of the SIREN fit per fitting seed, above a claimed level, at the claimed compression
     (:func:`~uniq_core.rules.interval_rule`); a smaller compression than claimed is not the claim, and a fit
     still improving with more steps decides nothing (:func:`_unconverged`)."""
-    unconverged = _unconverged(minilm)
+    unconverged = _unconverged(minilm, float(np.mean(values)), claimed_r2)
     if minilm.ratio < claimed_ratio:
         decision = rules.untestable_rule(f"a fit at the claimed {_g(claimed_ratio)}× compression")
     elif unconverged is not None:
@@ -1054,43 +1054,44 @@ def row_siren_psnr(minilm, claimed_psnr: float, claimed_ratio: float) -> Verdict
     """Chapter 6: SIREN PSNR on MiniLM per fitting seed at the claimed compression, above the claimed dB."""
     from uniq_core import dna
 
-    claimed_r2 = dna.r_squared_from_psnr(claimed_psnr, float(getattr(minilm, "psnr_constant", np.nan)))
+    claimed_r2 = dna.r_squared_from_psnr(claimed_psnr, float(minilm.psnr_constant))
     return _at_claimed_ratio("siren_psnr", minilm, claimed_ratio, np.asarray(minilm.psnr_siren_seeds, dtype=float),
                              claimed_psnr, "SIREN PSNR on MiniLM, dB", "PSNR (dB)", claimed_r2)
 
 
-def _unconverged(minilm) -> Decision | None:
-    """The instrument rule when a fit of the weights or of their permutation stopped at the cap of steps with
-    its running R² still rising (:func:`uniq_core.dna.fit_until_flat`): its R² then measures the budget of
-    steps, not the weights; or when the fitter, converged, does not reach
-    :data:`~uniq_core.experiments.dna.TEACHER_R2` on a SIREN of its own size (its known answer): its R² then
-    measures the optimiser, not the weights (:func:`_teacher_gate`)."""
+def _unconverged(minilm, value: float, level: float | None = None) -> Decision | None:
+    """The instrument rule (with the row's own ``value``) when a fit of the weights or of their permutation
+    stopped at the cap of steps with its running R² still rising (:func:`uniq_core.dna.fit_until_flat`): its
+    R² then measures the budget of steps, not the weights; otherwise :func:`_teacher_gate` at ``level``."""
     converged = np.concatenate([np.asarray(getattr(minilm, "converged_seeds", [True]), dtype=bool),
                                 np.asarray(getattr(minilm, "converged_permuted_seeds", [True]), dtype=bool)])
     if converged.all():
-        return _teacher_gate(minilm)
+        return _teacher_gate(minilm, value, level)
     steps = np.asarray(getattr(minilm, "check_steps_siren", [0]), dtype=int)
     r2 = np.asarray(getattr(minilm, "r2_running_siren", [np.nan]), dtype=float)
     half = int(np.argmin(np.abs(steps - steps[-1] / 2)))
     return rules.instrument_rule(
         f"{int((~converged).sum())} of {converged.size} fits stopped at the cap of steps with R² still rising (first "
         f"seed: {_g(float(r2[half]))} at step {int(steps[half])}, {_g(float(r2[-1]))} at step {int(steps[-1])}); "
-        "fits run to a flat R² would decide it", float(r2[-1]))
+        "fits run to a flat R² would decide it", value)
 
 
-def _teacher_gate(minilm) -> Decision | None:
-    """The instrument rule when the fitter, from another seed, does not reach
-    :data:`~uniq_core.experiments.dna.TEACHER_R2` on its own first fit of the weights, a target a SIREN of its
-    size represents exactly: its R² on the weights then measures the optimiser as much as the weights."""
+def _teacher_gate(minilm, value: float, level: float | None = None) -> Decision | None:
+    """The instrument rule (with the row's own ``value``) unless the fitter reaches ``level`` (at least
+    :data:`~uniq_core.experiments.dna.TEACHER_R2`; a claim's own level where it is higher), and ends flat, on
+    its known answer: a SIREN of its own size as initialised (:func:`uniq_core.dna.teacher_values`), which it
+    represents exactly. Where it does not, its R² on the weights measures the optimiser."""
     from uniq_core.experiments.dna import TEACHER_R2
 
-    teacher = float(getattr(minilm, "r2_teacher", 1.0))
-    if teacher >= TEACHER_R2:
+    level = TEACHER_R2 if level is None or not np.isfinite(level) else max(TEACHER_R2, float(level))
+    r2 = float(np.asarray(minilm.r2_teachers, dtype=float)[0])
+    flat = bool(np.asarray(minilm.converged_teachers, dtype=bool)[0])
+    if r2 >= level and flat:
         return None
     return rules.instrument_rule(
-        f"refitting its own first fit of the weights, which a SIREN of its size represents exactly, from another "
-        f"seed, the fitter reaches R² {_g(teacher)}, below {_g(TEACHER_R2)}: its R² on the weights measures the "
-        "optimiser", teacher)
+        f"on a SIREN of its own size as initialised, which it represents exactly, the fitter reaches R² {_g(r2)}"
+        + ("" if flat else " with R² still rising") + f", against the {_g(level)} it must reach: its R² on the "
+        "weights measures the optimiser", value)
 
 
 def row_manifold(minilm) -> Verdict:
@@ -1098,7 +1099,7 @@ def row_manifold(minilm) -> Verdict:
     (:func:`~uniq_core.rules.interval_rule` with the stated margin: an excess bounded below it fails). While
     the fit is still improving with more steps (:func:`_unconverged`), it decides nothing."""
     excess = np.asarray(minilm.r2_siren_seeds, dtype=float) - np.asarray(minilm.r2_permuted_seeds, dtype=float)
-    unconverged = _unconverged(minilm)
+    unconverged = _unconverged(minilm, float(np.mean(excess)))
     if unconverged is not None:
         decision = rules.robust(lambda: unconverged, {})
     else:
@@ -1187,8 +1188,8 @@ def row_multiscale(minilm) -> Verdict:
         decision = rules.robust(lambda: rules.instrument_rule(
             f"{int((~converged).sum())} of {converged.size} paired fits stopped at the cap of steps with R² still "
             "rising; fits run to a flat R² would decide it", float(np.nanmean(gains))), {})
-    elif _teacher_gate(minilm) is not None:
-        decision = rules.robust(lambda: _teacher_gate(minilm), {})
+    elif _teacher_gate(minilm, float(np.nanmean(gains))) is not None:
+        decision = rules.robust(lambda: _teacher_gate(minilm, float(np.nanmean(gains))), {})
     else:
         decision = rules.robust(lambda tolerance=MULTISCALE_GAIN[1], confidence=rules.CONFIDENCE: rules.value_rule(
             gains, claimed=MULTISCALE_GAIN[0], tolerance=tolerance, confidence=confidence, unit="seeds"),
@@ -1208,7 +1209,7 @@ def row_compressible(minilm) -> Verdict:
     improving (:func:`_unconverged`)."""
     best_other = max(float(minilm.r2_svd), float(minilm.r2_quantised))
     excess = np.asarray(minilm.r2_siren_seeds, dtype=float) - best_other
-    unconverged = _unconverged(minilm)
+    unconverged = _unconverged(minilm, float(np.mean(excess)))
     decision = rules.robust(lambda: unconverged, {}) if unconverged is not None else _screened_by_start(rules.robust(
         lambda confidence=rules.CONFIDENCE: rules.interval_rule(excess, confidence=confidence),
         {"confidence": CONFIDENCES}, confidence=rules.CONFIDENCE), _by_start(minilm, excess_over=best_other), 0.0,
@@ -1234,8 +1235,8 @@ def row_generate(minilm) -> Verdict:
         decision = rules.robust(lambda: rules.instrument_rule(
             f"{int((~converged).sum())} of {converged.size} fits with rows held out stopped at the cap of steps "
             "with R² still rising; fits run to a flat R² would decide it", float(np.mean(values))), {})
-    elif _teacher_gate(minilm) is not None:
-        decision = rules.robust(lambda: _teacher_gate(minilm), {})
+    elif _teacher_gate(minilm, float(np.mean(values))) is not None:
+        decision = rules.robust(lambda: _teacher_gate(minilm, float(np.mean(values))), {})
     elif control < RECOVERY_FRACTION_GENERATED * PLANTED_SHARE:
         decision = rules.robust(lambda: rules.instrument_rule(
             f"on held-out rows of the planted field the fit generates R² {_g(control)}, below "
