@@ -68,6 +68,18 @@ ID_DRAWS = 5  #: Gaussian draws with the rows' covariance, the intrinsic dimensi
 ENTROPY_SCALES = ("raw", "standardised")  #: entropy of the weight values, or of their standardised shape
 
 
+def _check_fit_fields(config: Any) -> None:
+    """The SIREN and fitting fields a DNA Config shares: size, frequency, steps, step size, batch and seeds."""
+    check_number("layers", config.layers, low=1, high=16, integer=True)
+    check_number("omega0", config.omega0, low=0.0, high=1000.0, low_inclusive=False)
+    check_number("steps", config.steps, low=1, high=1_000_000, integer=True)
+    check_number("check_every", config.check_every, low=1, high=1_000_000, integer=True)
+    check_number("lr", config.lr, low=0.0, high=1.0, low_inclusive=False)
+    check_number("batch_size", config.batch_size, low=1, integer=True)
+    check_number("seed", config.seed, low=0, integer=True)
+    check_number("n_seeds", config.n_seeds, low=1, high=100, integer=True)
+
+
 @dataclass(frozen=True)
 class DnaConfig(ConfigBase):
     """Weights of ``source`` (``matrices``: MiniLM tensor names; ignored for the digits MLP, whose two
@@ -104,15 +116,8 @@ class DnaConfig(ConfigBase):
         check_number("hidden", self.hidden, low=1, high=4096, integer=True)
         if self.ratio != 0:
             check_number("ratio", self.ratio, low=1.0, high=1e6)
-        check_number("layers", self.layers, low=1, high=16, integer=True)
-        check_number("omega0", self.omega0, low=0.0, high=1000.0, low_inclusive=False)
         check_choice("frequencies", self.frequencies, ("single", "multi", "both"))
-        check_number("steps", self.steps, low=1, high=1_000_000, integer=True)
-        check_number("check_every", self.check_every, low=1, high=1_000_000, integer=True)
-        check_number("lr", self.lr, low=0.0, high=1.0, low_inclusive=False)
-        check_number("batch_size", self.batch_size, low=1, integer=True)
-        check_number("seed", self.seed, low=0, integer=True)
-        check_number("n_seeds", self.n_seeds, low=1, high=100, integer=True)
+        _check_fit_fields(self)
         for start in self.starts:
             if len(start) != 2:
                 raise ValueError(f"starts={self.starts!r} must hold (step size, batch size) pairs")
@@ -916,14 +921,7 @@ class DnaMatricesConfig(ConfigBase):
         if len(self.matrices) == 0:
             raise ValueError("matrices=() is empty; name at least one MiniLM tensor")
         check_number("ratio", self.ratio, low=1.0, high=1e6)
-        check_number("layers", self.layers, low=1, high=16, integer=True)
-        check_number("omega0", self.omega0, low=0.0, high=1000.0, low_inclusive=False)
-        check_number("steps", self.steps, low=1, high=1_000_000, integer=True)
-        check_number("check_every", self.check_every, low=1, high=1_000_000, integer=True)
-        check_number("lr", self.lr, low=0.0, high=1.0, low_inclusive=False)
-        check_number("batch_size", self.batch_size, low=1, integer=True)
-        check_number("seed", self.seed, low=0, integer=True)
-        check_number("n_seeds", self.n_seeds, low=1, high=100, integer=True)
+        _check_fit_fields(self)
         check_choice("device", self.device, runtime.DEVICES)
 
     @classmethod
