@@ -1014,10 +1014,9 @@ def _starts_text(minilm, what: str) -> str:
     row's scope; empty when it was fitted from one start only."""
     from uniq_core.experiments.dna import start_labels
 
-    if np.size(getattr(minilm, "start_lr", [])) < 2:
+    values = _by_start(minilm, paired=what == "excess")
+    if values.size < 2:
         return ""
-    r2 = np.asarray(minilm.r2_starts, dtype=float)
-    values = r2 - np.asarray(minilm.r2_starts_permuted, dtype=float) if what == "excess" else r2
     return f"; first seed's {what} by start: " + "; ".join(f"{_g(float(v))} from {label}"
                                                           for label, v in zip(start_labels(minilm), values))
 
@@ -1188,8 +1187,8 @@ def row_multiscale(minilm) -> Verdict:
         decision = rules.robust(lambda: rules.instrument_rule(
             f"{int((~converged).sum())} of {converged.size} paired fits stopped at the cap of steps with R² still "
             "rising; fits run to a flat R² would decide it", float(np.nanmean(gains))), {})
-    elif _teacher_gate(minilm, float(np.nanmean(gains))) is not None:
-        decision = rules.robust(lambda: _teacher_gate(minilm, float(np.nanmean(gains))), {})
+    elif (gate := _teacher_gate(minilm, float(np.nanmean(gains)))) is not None:
+        decision = rules.robust(lambda: gate, {})
     else:
         decision = rules.robust(lambda tolerance=MULTISCALE_GAIN[1], confidence=rules.CONFIDENCE: rules.value_rule(
             gains, claimed=MULTISCALE_GAIN[0], tolerance=tolerance, confidence=confidence, unit="seeds"),
@@ -1235,8 +1234,8 @@ def row_generate(minilm) -> Verdict:
         decision = rules.robust(lambda: rules.instrument_rule(
             f"{int((~converged).sum())} of {converged.size} fits with rows held out stopped at the cap of steps "
             "with R² still rising; fits run to a flat R² would decide it", float(np.mean(values))), {})
-    elif _teacher_gate(minilm, float(np.mean(values))) is not None:
-        decision = rules.robust(lambda: _teacher_gate(minilm, float(np.mean(values))), {})
+    elif (gate := _teacher_gate(minilm, float(np.mean(values)))) is not None:
+        decision = rules.robust(lambda: gate, {})
     elif control < RECOVERY_FRACTION_GENERATED * PLANTED_SHARE:
         decision = rules.robust(lambda: rules.instrument_rule(
             f"on held-out rows of the planted field the fit generates R² {_g(control)}, below "
