@@ -116,6 +116,33 @@ def test_a_fit_until_flat_is_adam_until_its_first_halving_and_stops_only_on_a_fl
         dna.fit_until_flat(smooth, max_steps=0)
 
 
+@pytest.mark.parametrize("layers,frequencies", [(1, "single"), (3, "single"), (3, "multi")])
+def test_the_written_out_backward_pass_equals_autograd(layers, frequencies, monkeypatch):
+    rng = np.random.default_rng(1)
+    grid = dna.weight_grid({"a": rng.standard_normal((20, 30))})
+    x, y = torch.as_tensor(grid.coordinates[:200]), torch.as_tensor(grid.values[:200], dtype=torch.float32)
+    torch.manual_seed(0)
+    model = dna.Siren(12, layers, 30.0, frequencies)
+    loss = dna.siren_loss_and_gradients(model, x, y)
+    written = [p.grad.clone() for p in model.parameters()]
+    reference = dna._autograd_loss_and_gradients(model, x, y)
+    assert float(loss) == pytest.approx(float(reference), rel=1e-6)
+    for mine, theirs in zip(written, (p.grad for p in model.parameters())):
+        assert mine.shape == theirs.shape
+        np.testing.assert_allclose(mine.numpy(), theirs.numpy(), rtol=1e-5, atol=1e-7 * float(theirs.abs().max()))
+    # whole fits (Adam steps, halvings, the cosine schedule) through either pass end alike
+    fast = dna.fit_until_flat(grid, seed=2, hidden=12, layers=layers, frequencies=frequencies, batch_size=64,
+                              max_steps=120, check_every=20)
+    _, fast_short, _ = dna.fit_siren(grid, hidden=12, layers=layers, frequencies=frequencies, steps=60, batch_size=64)
+    monkeypatch.setattr(dna, "siren_loss_and_gradients", dna._autograd_loss_and_gradients)
+    slow = dna.fit_until_flat(grid, seed=2, hidden=12, layers=layers, frequencies=frequencies, batch_size=64,
+                              max_steps=120, check_every=20)
+    _, slow_short, _ = dna.fit_siren(grid, hidden=12, layers=layers, frequencies=frequencies, steps=60, batch_size=64)
+    np.testing.assert_allclose(fast.reconstruction, slow.reconstruction, atol=1e-5)
+    np.testing.assert_allclose(fast.r2_running, slow.r2_running, atol=1e-5)
+    np.testing.assert_allclose(fast_short, slow_short, atol=1e-5)
+
+
 def test_minilm_weights_come_from_the_wheel():
     weights = dna.load_minilm(["encoder.layer.0.attention.self.query.weight"])
     assert weights["encoder.layer.0.attention.self.query.weight"].shape == (384, 384)
