@@ -39,3 +39,45 @@ def _glue_names(chapter) -> set[str]:
 def glue_names_of():
     """``glue_names_of(path)``: the glue names a chapter references (every one must be a key of its findings)."""
     return _glue_names
+
+
+@pytest.fixture(scope="session")
+def unit_executor():
+    """Two fresh worker processes (spawned, one thread each, as :class:`uniq_core.runtime.unit_pool` starts
+    them), shared by the tests that check a Result does not depend on where its units ran."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from uniq_core import runtime
+
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=runtime._one_thread) as pool:
+        yield pool
+
+
+@pytest.fixture
+def one_thread():
+    """This process computes with one thread while the test runs (as each unit worker does)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _assert_same_result(a, b) -> None:
+    import dataclasses
+
+    import numpy as np
+
+    for field in dataclasses.fields(a):
+        x, y = getattr(a, field.name), getattr(b, field.name)
+        if isinstance(x, (np.ndarray, float, int, np.floating)) and np.asarray(x).dtype.kind in "biuf":
+            np.testing.assert_array_equal(np.asarray(x), np.asarray(y), err_msg=field.name)
+        else:
+            assert str(x) == str(y), field.name
+
+
+@pytest.fixture
+def same_result():
+    """``same_result(a, b)``: two Results hold the same values, field by field (NaN equal to NaN)."""
+    return _assert_same_result

@@ -118,3 +118,10 @@ def test_each_matrix_on_its_own_with_its_permuted_pair_and_the_svd():
         chapter.DnaMatricesConfig(matrices=())
     with pytest.raises(ValueError, match="not a 2-D MiniLM tensor"):
         chapter._fit_matrix((config, "embeddings.LayerNorm.weight"))
+
+
+def test_every_fit_gives_the_same_result_on_other_processes(unit_executor, one_thread, same_result):
+    config = chapter.DnaConfig(ratio=chapter.CLAIMED_RATIO, steps=40, check_every=20, batch_size=256, n_seeds=2,
+                               frequencies="both", starts=((3e-3, 256),), device="cpu")
+    same_result(chapter.run_dna(config, progress=False, use_cache=False),
+                chapter.run_dna(config, progress=False, use_cache=False, executor=unit_executor))

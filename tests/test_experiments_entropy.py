@@ -149,3 +149,10 @@ def test_the_horizon_is_where_the_housekeeping_catches_up_with_the_relaxation():
     assert entropy._horizon(parts, 1.0) == 4.0  # within the series
     parts = {"housekeeping": np.full(10, 1.0), "excess": np.r_[30.0, np.zeros(9)]}
     assert entropy._horizon(parts, 2.0) == 10 + 20 / 2.0  # beyond it, at the stationary rate
+
+
+def test_the_seeds_give_the_same_result_on_other_processes(unit_executor, one_thread, same_result):
+    config = entropy.EntropyConfig(n_train=128, descent_steps=200, subspace=4, dimensions=(2, 4), chains=4,
+                                   burn_in=100, sample_steps=100, n_seeds=2, device="cpu")
+    same_result(entropy.run_entropy(config, progress=False, use_cache=False),
+                entropy.run_entropy(config, progress=False, use_cache=False, executor=unit_executor))

@@ -334,3 +334,15 @@ def test_a_force_that_reads_the_running_statistics_is_not_reversible_and_its_con
     assert np.all(both.round_trip[0, 1] < 1e-9) and np.all(both.round_trip[0, 0] > 1e-6)
     with pytest.raises(ValueError, match="settings="):
         chapter.SettingsConfig(settings=("sideways",))
+
+
+def test_settings_and_mass_give_the_same_result_with_their_units_on_other_processes(unit_executor, one_thread,
+                                                                                     same_result):
+    settings = dataclasses.replace(chapter.SettingsConfig.quick(), n_seeds=2, dts=(0.2,), networks=("simple_cnn",),
+                                   settings=("batch",), device="cpu")
+    same_result(chapter.run_settings(settings, progress=False, use_cache=False),
+                chapter.run_settings(settings, progress=False, use_cache=False, executor=unit_executor))
+    mass = chapter.MassConfig.quick()
+    mass = mass.replace(base=mass.base.replace(n_seeds=2, device="cpu"), masses=(0.5, 1.0), grid=3)
+    same_result(chapter.run_mass(mass, progress=False, use_cache=False),
+                chapter.run_mass(mass, progress=False, use_cache=False, executor=unit_executor))

@@ -186,3 +186,20 @@ def test_build_timings_sums_per_config_slowest_first(tmp_path):
     assert summary["total_seconds"] == 9.0 and summary["profiles"] == ["quick"]
     (tmp_path / "timings.jsonl").write_text("\n".join(json.dumps(line) for line in lines) + "\n")
     assert module.main([str(tmp_path)]) == 0 and module.main([str(tmp_path / "empty")]) == 1
+
+
+def test_unit_pool_follows_uniq_workers(monkeypatch):
+    monkeypatch.delenv("UNIQ_WORKERS", raising=False)
+    assert runtime.workers() == 1
+    with runtime.unit_pool() as pool:
+        assert pool is None  # one process: the units run here, one after another
+    sentinel = object()
+    with runtime.unit_pool(sentinel) as pool:
+        assert pool is sentinel  # a given executor is used as it is
+    for bad in ("0", "two", "-1"):
+        monkeypatch.setenv("UNIQ_WORKERS", bad)
+        with pytest.raises(ValueError, match="UNIQ_WORKERS"):
+            runtime.workers()
+    monkeypatch.setenv("UNIQ_WORKERS", "2")
+    with runtime.unit_pool() as pool:
+        assert pool._max_workers == 2 and pool._mp_context.get_start_method() == "spawn"

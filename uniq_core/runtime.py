@@ -105,6 +105,49 @@ def map_runs(function: Callable[[T], R], items: Iterable[T], *, executor: Any = 
     return [future.result() for future in futures]
 
 
+def workers() -> int:
+    """Processes the independent units of one experiment may run in (``UNIQ_WORKERS``, default 1: in the
+    calling process). ``book/_ext/prewarm.py`` sets it to the machine's cores, so that a chapter that runs
+    alone at the end of a build still uses them all."""
+    value = os.environ.get("UNIQ_WORKERS", "").strip()
+    if not value:
+        return 1
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"UNIQ_WORKERS={value!r} is not allowed; expected a whole number of at least 1")
+    return int(value)
+
+
+def _one_thread() -> None:
+    """A unit worker's start: one thread, and no pool of its own (units do not nest)."""
+    torch.set_num_threads(1)
+    os.environ["UNIQ_WORKERS"] = "1"
+
+
+class unit_pool:
+    """``with unit_pool(executor) as pool:`` the executor that an experiment's independent units run on:
+    ``executor`` when given (it is not shut down here), else a pool of :func:`workers` processes (each with
+    one thread, started fresh: a forked torch can deadlock), else None (the calling process, one unit after
+    another). Each unit seeds its own generators, so a Result does not depend on where its units ran
+    (tests compare them)."""
+
+    def __init__(self, executor: Any = None):
+        self.executor, self.owned = executor, None
+
+    def __enter__(self) -> Any:
+        if self.executor is not None or workers() == 1 or device().type == "cuda":
+            return self.executor
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.owned = ProcessPoolExecutor(workers(), mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=_one_thread)
+        return self.owned
+
+    def __exit__(self, *exc_info) -> None:
+        if self.owned is not None:
+            self.owned.shutdown(wait=True, cancel_futures=True)
+
+
 # ----------------------------------------------------------------------------------------------- cache
 
 

@@ -2,7 +2,8 @@
 
 ``python book/_ext/prewarm.py [--jobs N] [CHAPTER.md ...]`` executes every chapter (``book/NN_*.md`` by
 default) in its own kernel, ``N`` at a time (default: one per CPU core, each kernel with
-``cores // N`` threads). Every ``run(config)`` a chapter makes stores its Result in the results cache
+``cores // N`` threads; beyond the quick profile, the units of a chapter's long experiments on a pool of one
+process per core, :func:`uniq_core.runtime.unit_pool`). Every ``run(config)`` a chapter makes stores its Result in the results cache
 (:func:`uniq_core.runtime.cache_dir`), so the book build that follows executes each chapter against a
 warm cache: the same cells, the same code path, the same Results, in a fraction of the time. The
 verdict page and the introduction, which mostly read the chapters' Results, run after the others.
@@ -49,9 +50,10 @@ def _previous_seconds(chapter: Path) -> float:
         return 0.0
 
 
-def execute(chapter: Path, threads: int, timeout: int) -> tuple[str, float, str | None]:
+def execute(chapter: Path, threads: int, timeout: int, workers: int = 1) -> tuple[str, float, str | None]:
     """Run ``chapter`` top to bottom in a fresh kernel (working directory: its folder, as the book build
-    runs it). Returns (name, seconds, error or None)."""
+    runs it), its experiments' independent units on ``workers`` processes (``UNIQ_WORKERS``). Returns (name,
+    seconds, error or None)."""
     import jupytext
     import nbclient
 
@@ -63,6 +65,7 @@ def execute(chapter: Path, threads: int, timeout: int) -> tuple[str, float, str 
         pass
     for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[variable] = str(threads)  # inherited by the kernel
+    os.environ["UNIQ_WORKERS"] = str(workers)
     notebook = jupytext.read(chapter)
     started = time.perf_counter()
     try:
@@ -87,13 +90,18 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT))
     chapters = [c.resolve() for c in arguments.chapters] or sorted((ROOT / "book").glob("[0-9][0-9]_*.md"))
     threads = max(1, (os.cpu_count() or 1) // arguments.jobs)
+    # beyond the quick profile a chapter's long experiments spread their units over every core, so that the
+    # chapter still running when the others are done does not leave cores idle (Results do not change)
+    from uniq_core import runtime
+
+    workers = 1 if runtime.profile() == "quick" else (os.cpu_count() or 1)
     first = [c for c in chapters if not c.name.startswith(LAST)]
     first.sort(key=_previous_seconds, reverse=True)
     later = [c for c in chapters if c.name.startswith(LAST)]
     started = time.perf_counter()
     with ProcessPoolExecutor(max_workers=arguments.jobs) as pool:
         for group in (first, later):
-            futures = [pool.submit(execute, chapter, threads, arguments.timeout) for chapter in group]
+            futures = [pool.submit(execute, chapter, threads, arguments.timeout, workers) for chapter in group]
             for future in as_completed(futures):
                 name, seconds, error = future.result()
                 print(f"prewarm: {name} {'cached' if seconds == 0 and error is None else f'{seconds:.0f} s'}"

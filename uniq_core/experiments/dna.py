@@ -500,9 +500,15 @@ def _padded(rows: list[np.ndarray]) -> np.ndarray:
     return out
 
 
-def run_dna(config: DnaConfig, *, progress: bool = True, use_cache: bool = True) -> DnaResult:
+def _fit_planned(job: tuple[Any, dna.WeightGrid, np.ndarray | None, dict]) -> dna.SirenFit:
+    """One planned fit of :func:`run_dna`: (key, grid, values or None, options of :func:`dna.fit_until_flat`)."""
+    _, on, values, options = job
+    return dna.fit_until_flat(on, values, **options)
+
+
+def run_dna(config: DnaConfig, *, progress: bool = True, use_cache: bool = True, executor: Any = None) -> DnaResult:
     """Fit the SIREN and its controls, the baselines at the same budget, the rate–distortion curves and
-    the weight statistics."""
+    the weight statistics; the fits on ``executor`` or :class:`uniq_core.runtime.unit_pool`'s processes."""
 
     def compute() -> DnaResult:
         if config.source == "minilm":
@@ -530,44 +536,35 @@ def run_dna(config: DnaConfig, *, progress: bool = True, use_cache: bool = True)
                    progress=progress)
         first_kind = "multi" if config.frequencies == "multi" else "single"
         seeds = [config.seed + offset for offset in range(config.n_seeds)]
-        fits = [dna.fit_until_flat(grid, frequencies=first_kind, seed=seed, **fit) for seed in seeds]
-        siren, reconstruction, loss = fits[0].model, fits[0].reconstruction, fits[0].loss
-        seed_quality = np.array([_quality(original, grid.denormalise(f.reconstruction)) for f in fits])
-        permuted_quality, permuted_fits, permutations = [], [], []
-        for seed in seeds:  # paired null: the same seed fits its own permutation of the weights
-            permutations.append(dna.permute_within(grid, np.random.default_rng([config.seed, seed])))
-            permuted_fits.append(dna.fit_until_flat(grid, permutations[-1], frequencies=first_kind, seed=seed, **fit))
-            permuted_quality.append(_quality(grid.denormalise(permutations[-1]),
-                                             grid.denormalise(permuted_fits[-1].reconstruction)))
-        permuted_quality = np.array(permuted_quality)
-        # the first seed's pair again from each further starting step size
-        grid_pairs = [(fits[0], permuted_fits[0])] + [
-            (dna.fit_until_flat(grid, frequencies=first_kind, seed=seeds[0], **{**fit, "lr": lr, "batch_size": batch}),
-             dna.fit_until_flat(grid, permutations[0], frequencies=first_kind, seed=seeds[0],
-                                **{**fit, "lr": lr, "batch_size": batch}))
-            for lr, batch in config.starts]
+        # every fit is planned first, then run (each seeds itself, so on any process): (key, grid, values, options)
+        plan: list[tuple[Any, dna.WeightGrid, np.ndarray | None, dict]] = []
+
+        def fit_later(key: Any, on: dna.WeightGrid, values: np.ndarray | None = None, **options: Any) -> None:
+            plan.append((key, on, values, {**fit, "frequencies": first_kind, "seed": config.seed, **options}))
+
+        for seed in seeds:
+            fit_later(("seed", seed), grid, seed=seed)
+        # paired null: the same seed fits its own permutation of the weights
+        permutations = [dna.permute_within(grid, np.random.default_rng([config.seed, seed])) for seed in seeds]
+        for seed, permutation in zip(seeds, permutations):
+            fit_later(("permuted", seed), grid, permutation, seed=seed)
+        for lr, batch in config.starts:  # the first seed's pair again from each further starting step size
+            fit_later(("start", lr, batch), grid, seed=seeds[0], lr=lr, batch_size=batch)
+            fit_later(("start permuted", lr, batch), grid, permutations[0], seed=seeds[0], lr=lr, batch_size=batch)
         rowcol_values = dna.weight_grid(dna.permute_rows_and_columns(layout, np.random.default_rng([config.seed, 1])),
                                         layers, types).values
-        rowcol_fit = dna.fit_until_flat(grid, rowcol_values, frequencies=first_kind, seed=config.seed, **fit)
-        r2_rowcol = dna.r_squared(rowcol_values, rowcol_fit.reconstruction)
-        position = dna.paired_excess(seed_quality[:, 1], permuted_quality[:, 1], POSITION_CONFIDENCE)
-        multi_quality = np.full((0, 2), np.nan)
-        curve_multi = np.full(1, np.nan)
-        multi_converged = np.zeros(0, dtype=bool)
+        fit_later("rowcol", grid, rowcol_values)
         if config.frequencies == "both":  # paired with the first seeds' single-frequency fits
-            multis = [dna.fit_until_flat(grid, frequencies="multi", seed=seed, **fit) for seed in seeds[:MULTI_SEEDS]]
-            multi_quality = np.array([_quality(original, grid.denormalise(m.reconstruction)) for m in multis])
-            multi_converged = np.array([m.converged for m in multis], dtype=bool)
-            curve_multi = dna.psnr_curve(multis[0].loss)
+            for seed in seeds[:MULTI_SEEDS]:
+                fit_later(("multi", seed), grid, frequencies="multi", seed=seed)
         # known answers, targets a SIREN of the fitter's own size represents exactly, each fitted from another
         # seed: SIRENs drawn at initialisation with their first layer scaled by TEACHER_BANDWIDTHS (the fitter's
         # reach in frequency), and the fitter's own first fit of the weights (whether what it finds is unique)
         teachers = [dna.teacher_values(grid, hidden=hidden, layers=config.layers, omega0=config.omega0,
                                        frequencies=first_kind, seed=config.seed + TEACHER_SEED_OFFSET, bandwidth=b)
                     for b in TEACHER_BANDWIDTHS]
-        teacher_fits = [dna.fit_until_flat(grid, t, frequencies=first_kind, seed=config.seed, **fit) for t in teachers]
-        refit = dna.fit_until_flat(grid, fits[0].reconstruction, frequencies=first_kind,
-                                   seed=config.seed + TEACHER_SEED_OFFSET, **fit)
+        for bandwidth, teacher in zip(TEACHER_BANDWIDTHS, teachers):
+            fit_later(("teacher", bandwidth), grid, teacher)
         first = next(iter(weights.values()))
         bandwidth = dna.starting_bandwidth(config.omega0, 4)
         smooth = dna.smooth_field(first.shape if first.size <= np.prod(SMOOTH_SHAPE) else SMOOTH_SHAPE,
@@ -575,10 +572,10 @@ def run_dna(config: DnaConfig, *, progress: bool = True, use_cache: bool = True)
         noise = rng.permutation(first.ravel())[:smooth.size]
         field = dna.planted_field(smooth, noise, PLANTED_SHARE)
         smooth_grid = dna.weight_grid({"planted field": field})
-        smooth_fit_args = {**fit, "hidden": dna.hidden_for_ratio(field.size, grid.size / dna.count_parameters(siren),
-                                                                 config.layers, 4) if config.ratio else hidden}
-        smooth_run = dna.fit_until_flat(smooth_grid, frequencies=first_kind, seed=config.seed, **smooth_fit_args)
-        smooth_fit, smooth_loss = smooth_run.reconstruction, smooth_run.loss
+        n_params = dna.siren_size(hidden, config.layers, in_features)
+        smooth_hidden = (dna.hidden_for_ratio(field.size, grid.size / n_params, config.layers, 4) if config.ratio
+                         else hidden)
+        fit_later("smooth", smooth_grid, hidden=smooth_hidden)
         # generation: rows held out whole, generated by SIRENs fitted on the rest; the planted field as control;
         # canonical ordering: rows (and columns) sorted so that neighbours are similar, then fitted the same way.
         # The claims they test are about the transformer: the digits MLP skips them.
@@ -588,19 +585,50 @@ def run_dna(config: DnaConfig, *, progress: bool = True, use_cache: bool = True)
         smooth_heldout = dna.held_out_rows(smooth_grid, HELDOUT_FRACTION, np.random.default_rng([config.seed, 3]))
         ordered_values = dna.weight_grid(dna.similarity_ordered(layout), layers, types).values
         if config.source == "minilm":
-            generation = [dna.fit_until_flat(grid, frequencies=first_kind, seed=seed,
-                                             fit_on=np.flatnonzero(~mask), **fit)
-                          for seed, mask in zip(seeds[:GENERATION_SEEDS], heldouts)]
-            smooth_generated = dna.fit_until_flat(smooth_grid, frequencies=first_kind, seed=config.seed,
-                                                  fit_on=np.flatnonzero(~smooth_heldout), **smooth_fit_args)
-            ordered_fit = dna.fit_until_flat(grid, ordered_values, frequencies=first_kind, seed=config.seed, **fit)
+            for seed, mask in zip(seeds[:GENERATION_SEEDS], heldouts):
+                fit_later(("generation", seed), grid, seed=seed, fit_on=np.flatnonzero(~mask))
+            fit_later("smooth generated", smooth_grid, hidden=smooth_hidden, fit_on=np.flatnonzero(~smooth_heldout))
+            fit_later("ordered", grid, ordered_values)
+        with runtime.unit_pool(executor) as pool:
+            if pool is not None:
+                plan = [(key, on, values, {**options, "progress": False}) for key, on, values, options in plan]
+            done = dict(zip([key for key, *_ in plan], runtime.map_runs(_fit_planned, plan, executor=pool,
+                                                                        description="SIREN fits", progress=progress)))
+            fits = [done["seed", seed] for seed in seeds]  # then the fitter's own first fit, fitted again
+            refit_plan = [("refit", grid, fits[0].reconstruction,
+                           {**plan[0][3], "seed": config.seed + TEACHER_SEED_OFFSET})]
+            refit, = runtime.map_runs(_fit_planned, refit_plan, executor=pool, progress=False)
+        siren, reconstruction, loss = fits[0].model, fits[0].reconstruction, fits[0].loss
+        seed_quality = np.array([_quality(original, grid.denormalise(f.reconstruction)) for f in fits])
+        permuted_fits = [done["permuted", seed] for seed in seeds]
+        permuted_quality = np.array([_quality(grid.denormalise(permutation), grid.denormalise(f.reconstruction))
+                                     for permutation, f in zip(permutations, permuted_fits)])
+        grid_pairs = [(fits[0], permuted_fits[0])] + [(done["start", lr, batch], done["start permuted", lr, batch])
+                                                      for lr, batch in config.starts]
+        rowcol_fit = done["rowcol"]
+        r2_rowcol = dna.r_squared(rowcol_values, rowcol_fit.reconstruction)
+        position = dna.paired_excess(seed_quality[:, 1], permuted_quality[:, 1], POSITION_CONFIDENCE)
+        multi_quality = np.full((0, 2), np.nan)
+        curve_multi = np.full(1, np.nan)
+        multi_converged = np.zeros(0, dtype=bool)
+        if config.frequencies == "both":
+            multis = [done["multi", seed] for seed in seeds[:MULTI_SEEDS]]
+            multi_quality = np.array([_quality(original, grid.denormalise(m.reconstruction)) for m in multis])
+            multi_converged = np.array([m.converged for m in multis], dtype=bool)
+            curve_multi = dna.psnr_curve(multis[0].loss)
+        teacher_fits = [done["teacher", bandwidth] for bandwidth in TEACHER_BANDWIDTHS]
+        smooth_run = done["smooth"]
+        smooth_fit, smooth_loss = smooth_run.reconstruction, smooth_run.loss
+        if config.source == "minilm":
+            generation = [done["generation", seed] for seed in seeds[:GENERATION_SEEDS]]
+            smooth_generated, ordered_fit = done["smooth generated"], done["ordered"]
         else:
             skipped = dna.SirenFit(model=siren, reconstruction=np.full(grid.size, np.nan), loss=np.zeros(0),
                                    check_steps=np.zeros(0, dtype=int), r2_running=np.zeros(0), lr_running=np.zeros(0),
                                    converged=False)
             generation, ordered_fit = [], skipped
             smooth_generated = dataclasses.replace(skipped, reconstruction=np.full(smooth_grid.size, np.nan))
-        n_params = dna.count_parameters(siren)
+        assert n_params == dna.count_parameters(siren)
         share = n_params * np.array([W.size for W in weights.values()]) / grid.size
         svd = {name: dna.svd_baseline(W, int(budget)) for (name, W), budget in zip(weights.items(), share)}
         svd_flat = np.concatenate([svd[name].ravel() for name in weights])
@@ -990,8 +1018,9 @@ def run_dna_matrices(config: DnaMatricesConfig, *, progress: bool = True, use_ca
     (:func:`uniq_core.runtime.map_runs`: the matrices are independent)."""
 
     def compute() -> DnaMatricesResult:
-        rows = runtime.map_runs(_fit_matrix, [(config, name) for name in config.matrices], executor=executor,
-                                description="matrices", progress=progress)
+        with runtime.unit_pool(executor) as pool:
+            rows = runtime.map_runs(_fit_matrix, [(config, name) for name in config.matrices], executor=pool,
+                                    description="matrices", progress=progress)
         return DnaMatricesResult(
             names=np.array(config.matrices), n_weights=np.array([row["n_weights"] for row in rows]),
             n_params=np.array([row["n_params"] for row in rows]),

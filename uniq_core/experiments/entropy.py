@@ -23,6 +23,7 @@ temperatures (:func:`run_sweep`).
 from __future__ import annotations
 
 import copy
+import functools
 import inspect
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -386,57 +387,67 @@ def _top_plane(samples: np.ndarray) -> np.ndarray:
     return axes * np.sign(axes[np.argmax(np.abs(axes), axis=0), [0, 1]])
 
 
-def run_entropy(config: EntropyConfig, *, progress: bool = True, use_cache: bool = True) -> EntropyResult:
-    """Minimum, curvature and noise, exact linearised rates, simulated chains, estimates over seeds."""
+def _entropy_unit(config: EntropyConfig, seed: int, progress: bool = False) -> dict[str, object]:
+    """Seed ``seed`` of :func:`run_entropy`: its minimum, curvature, noise, exact rates and chains (the seed's
+    problem and chains seed themselves, so the record does not depend on the process it ran in)."""
+    problem = _Problem(config.dataset, config.n_train, config.widths, config.weight_decay, seed, config.device)
+    theta = problem.descend(problem.theta0, config.descent_steps, config.descent_lr, progress)
+    eigenvalues, vectors = problem.curvature(theta)
+    chosen = _stable(eigenvalues, config.lr, max(config.subspace, *config.dimensions))
+    if len(chosen) < config.subspace:
+        raise ValueError(f"lr={config.lr} leaves {len(chosen)} stable curvature directions at the minimum; "
+                         f"subspace={config.subspace} needs more")
+    covariance = problem.gradient_covariance(theta, vectors[:, chosen])
+    by_dimension = [
+        linearised_rates(eigenvalues[chosen[:d]], covariance[:d, :d], lr=config.lr,
+                         batch_size=config.batch_size, temperature=config.temperature)["sgd"]
+        if d <= len(chosen) and d < config.n_train else np.nan
+        for d in config.dimensions
+    ]
+    chosen = chosen[: config.subspace]
+    basis = vectors[:, chosen]
+    k = config.subspace
+    rates = linearised_rates(eigenvalues[chosen], covariance[:k, :k], lr=config.lr,
+                             batch_size=config.batch_size, temperature=config.temperature)
+    generator = torch.Generator().manual_seed(seed + 10_000)
+    sgd, _ = _sample(problem, theta, basis, config, "sgd", float(np.sqrt(2 * config.lr * config.temperature)),
+                     generator, progress)
+    langevin, _ = _sample(problem, theta, basis, config, "langevin",
+                          float(np.sqrt(2 * config.lr * rates["langevin_temperature"])), generator, progress)
+    healthy = sgd[np.isfinite(sgd).all(axis=(1, 2))]
+    axes = _top_plane(healthy) if len(healthy) >= 2 else None
+    record = {
+        "hessian_eigenvalues": eigenvalues[chosen],
+        "gradient_norm": float(problem.gradient(theta, problem.x, problem.y).norm()),
+        "train_accuracy": problem.accuracy(theta),
+        "commutator": rates["commutator"],
+        "sgd_exact": rates["sgd"],
+        "langevin_exact": rates["langevin"],
+        "rotated_exact": rates["rotated"],
+        "sgd_exact_quadratic": thermo.quadratic_entropy_production(
+            np.eye(k) - config.lr * np.diag(eigenvalues[chosen]), config.lr**2 * rates["noise"]),
+        "sgd_noise": rates["noise"],
+        "rate_by_dimension": np.array(by_dimension),
+        **_estimates(sgd, axes, "sgd"),
+        **_estimates(langevin, axes, "langevin"),
+    }
+    return record
+
+
+def run_entropy(config: EntropyConfig, *, progress: bool = True, use_cache: bool = True,
+                executor: Any = None) -> EntropyResult:
+    """Minimum, curvature and noise, exact linearised rates, simulated chains, estimates over seeds; the
+    seeds on ``executor`` or :class:`uniq_core.runtime.unit_pool`'s processes."""
 
     def compute() -> EntropyResult:
-        per_seed: list[dict[str, object]] = []
-        for seed in runtime.progress_bar(range(config.seed, config.seed + config.n_seeds), "seeds", progress):
-            problem = _Problem(config.dataset, config.n_train, config.widths, config.weight_decay, seed, config.device)
-            theta = problem.descend(problem.theta0, config.descent_steps, config.descent_lr, progress)
-            eigenvalues, vectors = problem.curvature(theta)
-            chosen = _stable(eigenvalues, config.lr, max(config.subspace, *config.dimensions))
-            if len(chosen) < config.subspace:
-                raise ValueError(f"lr={config.lr} leaves {len(chosen)} stable curvature directions at the minimum; "
-                                 f"subspace={config.subspace} needs more")
-            covariance = problem.gradient_covariance(theta, vectors[:, chosen])
-            by_dimension = [
-                linearised_rates(eigenvalues[chosen[:d]], covariance[:d, :d], lr=config.lr,
-                                 batch_size=config.batch_size, temperature=config.temperature)["sgd"]
-                if d <= len(chosen) and d < config.n_train else np.nan
-                for d in config.dimensions
-            ]
-            chosen = chosen[: config.subspace]
-            basis = vectors[:, chosen]
-            k = config.subspace
-            rates = linearised_rates(eigenvalues[chosen], covariance[:k, :k], lr=config.lr,
-                                     batch_size=config.batch_size, temperature=config.temperature)
-            generator = torch.Generator().manual_seed(seed + 10_000)
-            sgd, _ = _sample(problem, theta, basis, config, "sgd", float(np.sqrt(2 * config.lr * config.temperature)),
-                             generator, progress)
-            langevin, _ = _sample(problem, theta, basis, config, "langevin",
-                                  float(np.sqrt(2 * config.lr * rates["langevin_temperature"])), generator, progress)
-            healthy = sgd[np.isfinite(sgd).all(axis=(1, 2))]
-            axes = _top_plane(healthy) if len(healthy) >= 2 else None
-            record = {
-                "hessian_eigenvalues": eigenvalues[chosen],
-                "gradient_norm": float(problem.gradient(theta, problem.x, problem.y).norm()),
-                "train_accuracy": problem.accuracy(theta),
-                "commutator": rates["commutator"],
-                "sgd_exact": rates["sgd"],
-                "langevin_exact": rates["langevin"],
-                "rotated_exact": rates["rotated"],
-                "sgd_exact_quadratic": thermo.quadratic_entropy_production(
-                    np.eye(k) - config.lr * np.diag(eigenvalues[chosen]), config.lr**2 * rates["noise"]),
-                "sgd_noise": rates["noise"],
-                "rate_by_dimension": np.array(by_dimension),
-                **_estimates(sgd, axes, "sgd"),
-                **_estimates(langevin, axes, "langevin"),
-            }
+        seeds = range(config.seed, config.seed + config.n_seeds)
+        with runtime.unit_pool(executor) as pool:
+            per_seed = runtime.map_runs(functools.partial(_entropy_unit, config, progress=progress and pool is None),
+                                        seeds, executor=pool, description="seeds", progress=progress)
+        for index, record in enumerate(per_seed):  # the first seed's planes are drawn
             sgd_plane, langevin_plane = record.pop("sgd_plane"), record.pop("langevin_plane")
-            if not per_seed:
+            if index == 0:
                 record["sgd_plane"], record["langevin_plane"] = sgd_plane, langevin_plane
-            per_seed.append(record)
         fields = {name: np.array([r[name] for r in per_seed]) for name in per_seed[0] if not name.endswith("plane")}
         exact_mean, exact_interval = stats.log_t_interval(fields["sgd_exact"])
         decision = pooled_decision(fields["sgd_estimate"], fields["sgd_estimate_error"],

@@ -593,12 +593,23 @@ def _mass_scan(config: MassConfig, norm: str, seed: int, mass: float, grid: np.n
     return drift, computed
 
 
-def run_mass(config: MassConfig, *, progress: bool = True, use_cache: bool = True) -> MassResult:
-    """dt_zero against mass at every threshold and horizon, its fitted exponents, and the theory's."""
+def _mass_unit(config: MassConfig, s: int) -> tuple[float, float, list[tuple[np.ndarray, np.ndarray]]]:
+    """Seed ``s`` of :func:`run_mass`: tr Σ_g and L_0 at θ_0, and the scan of every mass's grid."""
+    base, seed = config.base, config.base.seed + s
+    resnet = (config.resnet_width, config.resnet_blocks) if config.network == "resnet" else None
+    system = _System(base, base.norms[0], seed, resnet=resnet)
+    noise, initial = system.gradient_noise(), system.loss(0, system.theta0)
+    return noise, initial, [_mass_scan(config, base.norms[0], seed, float(mass), config.grid_for(mass), resnet)
+                            for mass in config.masses]
+
+
+def run_mass(config: MassConfig, *, progress: bool = True, use_cache: bool = True,
+             executor: Any = None) -> MassResult:
+    """dt_zero against mass at every threshold and horizon, its fitted exponents, and the theory's; the seeds
+    on ``executor`` or :class:`uniq_core.runtime.unit_pool`'s processes."""
 
     def compute() -> MassResult:
         base = config.base
-        norm = base.norms[0]
         masses, thresholds, factors = (np.array(config.masses, dtype=float), np.array(config.thresholds, dtype=float),
                                        np.array(config.horizon_factors, dtype=float))
         grids = [config.grid_for(m) for m in masses]
@@ -612,14 +623,13 @@ def run_mass(config: MassConfig, *, progress: bool = True, use_cache: bool = Tru
         dt_zero_by, censored_by = np.full(shape, np.nan), np.zeros(shape, dtype=bool)
         predicted = np.full((len(masses), base.n_seeds), np.nan)
         noise, initial = np.full(base.n_seeds, np.nan), np.full(base.n_seeds, np.nan)
-        resnet = (config.resnet_width, config.resnet_blocks) if config.network == "resnet" else None
         k, h = int(np.flatnonzero(thresholds == base.threshold)[0]), int(np.flatnonzero(factors == 1.0)[0])
-        for s in runtime.progress_bar(range(base.n_seeds), "seeds (every mass)", progress):
-            seed = base.seed + s
-            system = _System(base, norm, seed, resnet=resnet)
-            noise[s], initial[s] = system.gradient_noise(), system.loss(0, system.theta0)
-            for i, (mass, grid) in enumerate(zip(masses, grids)):
-                values, done = _mass_scan(config, norm, seed, float(mass), grid, resnet)
+        with runtime.unit_pool(executor) as pool:
+            units = runtime.map_runs(functools.partial(_mass_unit, config), range(base.n_seeds), executor=pool,
+                                     description="seeds (every mass)", progress=progress)
+        for s, (seed_noise, seed_initial, scans) in enumerate(units):
+            noise[s], initial[s] = seed_noise, seed_initial
+            for i, (mass, grid, (values, done)) in enumerate(zip(masses, grids, scans)):
                 drift[i, s, : len(grid)], computed[i, s, : len(grid)] = values, done
                 first = int(np.argmax(done))  # the scan ran a contiguous top part of the grid
                 for a, threshold in enumerate(thresholds):
@@ -733,8 +743,9 @@ def run_dt_sweep(config: DtSweepConfig, *, progress: bool = True, use_cache: boo
         shape = (len(base.norms), len(config.dts))
         out = {name: np.full(shape, np.nan) for name in _SWEPT}
         jobs = [(i, j) for i in range(shape[0]) for j in range(shape[1])]
-        records = runtime.map_runs(functools.partial(_dt_cell, config), jobs, executor=executor,
-                                   description="normalisations × step sizes", progress=progress)
+        with runtime.unit_pool(executor) as pool:
+            records = runtime.map_runs(functools.partial(_dt_cell, config), jobs, executor=pool,
+                                       description="normalisations × step sizes", progress=progress)
         for (i, j), record in zip(jobs, records):
             for name in out:
                 out[name][i, j] = record[name]
@@ -1117,8 +1128,18 @@ def setting_passes(config: SettingsConfig, round_trip: np.ndarray, omega: np.nda
                 & finite.any(axis=-1).all(axis=-1))
 
 
-def run_settings(config: SettingsConfig, *, progress: bool = True, use_cache: bool = True) -> SettingsResult:
-    """The three probes for each network × normalisation setting × step size × seed, at ``config.beta``."""
+def _settings_unit(config: SettingsConfig, steps: tuple[int, ...], job: tuple[int, int, int]) -> list[dict]:
+    """One network × setting × seed of :func:`run_settings`: its runs at every step size (it seeds itself)."""
+    a, b, s = job
+    system = _SettingSystem(config, config.networks[a], config.settings[b], config.seed + s)
+    return [_setting_run(system, dt, config.mass, config.beta, steps[j], config.seed + s)
+            for j, dt in enumerate(config.dts)]
+
+
+def run_settings(config: SettingsConfig, *, progress: bool = True, use_cache: bool = True,
+                 executor: Any = None) -> SettingsResult:
+    """The three probes for each network × normalisation setting × step size × seed, at ``config.beta``;
+    the network × setting × seed units on ``executor`` or :class:`uniq_core.runtime.unit_pool`'s processes."""
 
     def compute() -> SettingsResult:
         shape = (len(config.networks), len(config.settings), len(config.dts), config.n_seeds)
@@ -1127,10 +1148,11 @@ def run_settings(config: SettingsConfig, *, progress: bool = True, use_cache: bo
         steps = np.array([steps_for_horizon(dt, config.mass, config.beta, config.horizon) for dt in config.dts])
         traces = {name: np.full(shape + (int(steps.max()) + 1,), np.nan) for name in ("energy", "shadow")}
         jobs = [(a, b, s) for a in range(shape[0]) for b in range(shape[1]) for s in range(shape[3])]
-        for a, b, s in runtime.progress_bar(jobs, "networks × settings × seeds", progress):
-            system = _SettingSystem(config, config.networks[a], config.settings[b], config.seed + s)
-            for j, dt in enumerate(config.dts):
-                record = _setting_run(system, dt, config.mass, config.beta, int(steps[j]), config.seed + s)
+        with runtime.unit_pool(executor) as pool:
+            units = runtime.map_runs(functools.partial(_settings_unit, config, tuple(int(n) for n in steps)), jobs,
+                                     executor=pool, description="networks × settings × seeds", progress=progress)
+        for (a, b, s), records in zip(jobs, units):
+            for j, record in enumerate(records):
                 for name in out:
                     out[name][a, b, j, s] = record[name]
                 for name in traces:
