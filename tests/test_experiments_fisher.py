@@ -133,3 +133,10 @@ def test_gap_null_dimension_ignores_smooth_decay():
 def test_bad_fields_are_named(field, value):
     with pytest.raises(ValueError, match=rf"^{field}="):
         dataclasses.replace(chapter.FisherConfig(), **{field: value})
+
+
+def test_the_seeds_give_the_same_result_on_other_processes(unit_executor, one_thread, same_result):
+    config = chapter.FisherConfig(n_train=128, widths=(6,), epochs=2, batch_size=32, probe_size=20, checkpoints=3,
+                                  n_seeds=2, tracked_seeds=2, device="cpu")
+    same_result(chapter.run_fisher(config, progress=False, use_cache=False),
+                chapter.run_fisher(config, progress=False, use_cache=False, executor=unit_executor))

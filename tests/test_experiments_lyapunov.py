@@ -643,12 +643,14 @@ def test_architectures_are_parsed_with_clear_errors():
         chapter.ArchitectureConfig(architectures=("mlp-8",), reference="mlp-128")
 
 
-def test_architecture_run_covers_a_cnn_and_compares_paired_by_seed():
+def test_architecture_run_covers_a_cnn_and_compares_paired_by_seed(unit_executor, one_thread, same_result):
     import torch
 
     config = chapter.ArchitectureConfig(n_train=128, architectures=("mlp-8", "cnn-4"), reference="mlp-8", epochs=1,
                                         n_seeds=2, n_tangents=1)
     result = chapter.run_architectures(config, progress=False)
+    # the same with each architecture on another process
+    same_result(result, chapter.run_architectures(config, progress=False, use_cache=False, executor=unit_executor))
     assert result.tangent.shape == (2, 2) and np.isfinite(result.tangent).all()
     assert result.n_parameters[1] == sum(p.numel() for p in chapter.models.SimpleCNN(1, 10, (4,)).parameters())
     values = chapter._architecture_findings(result, config)

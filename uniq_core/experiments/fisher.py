@@ -357,104 +357,123 @@ def _load(model: models.MLP, theta: np.ndarray) -> models.MLP:
     return loaded
 
 
-def run_fisher(config: FisherConfig, *, progress: bool = True, use_cache: bool = True) -> FisherResult:
-    """Train, then the metric's spectrum, null dimension and effective ranks at every checkpoint."""
+def _fisher_setting(config: FisherConfig) -> tuple:
+    """What every seed of :func:`run_fisher` shares: the data, the probe batch and the checkpoint spacing."""
+    dataset = data.load(config.dataset, n_train=config.n_train, seed=config.seed, device="cpu")
+    probe = dataset.x_train[: config.probe_size].double()
+    n_steps = config.epochs * (dataset.x_train.shape[0] // config.batch_size)
+    every = max(1, n_steps // (config.checkpoints - 1))
+    labels = dataset.y_train[: config.probe_size]
+    priors = np.array(config.priors, dtype=np.float64)
+    keys = ("null_dimension", "explained_null", "participation", "entropy_rank", "mackay", "top_eigenvalue",
+            "train_accuracy", "spectra", "dead_units", "mackay_curve", "empirical_trace_ratio",
+            "empirical_participation", "empirical_top_ratio", "null_largest_angle", "null_overlap",
+            "null_overlap_chance", "null_gap", "null_by_rtol", "explained_null_data", "null_angles_moved",
+            "symmetry_angles_moved", "free_angles_moved", "kfac_trace_ratio", "kfac_top_ratio", "kfac_participation", "kfac_null",
+            "block_null")
+    everything = dataset.x_train.double()
+    return dataset, probe, every, labels, priors, keys, everything
+
+
+def _fisher_unit(config: FisherConfig, job: tuple[int, int]) -> tuple[dict[str, list], Any, Any]:
+    """Seed ``job = (index, seed)`` of :func:`run_fisher`: its training and the metric at every checkpoint
+    (the run seeds itself); returns the row, the training record and the model."""
+    index, seed = job
+    dataset, probe, every, labels, priors, keys, everything = _fisher_setting(config)
+    model, record = _train(config, dataset, seed, every)
+    row: dict[str, list] = {key: [] for key in keys}
+    previous = None
+    last = len(record.checkpoints) - 1
+    for position, theta in enumerate(record.checkpoints[:, 0]):
+        network = _load(model, theta)
+        if not np.isfinite(theta).all():
+            for key in row:
+                row[key].append({"spectra": np.full(len(theta), np.nan), "null_by_rtol": np.full(len(RTOLS), np.nan),
+                                 "mackay_curve": np.full(len(priors), np.nan)}.get(key, np.nan))
+            previous = None
+            continue
+        if index < config.tracked_seeds:
+            basis, spectrum = fisher.null_space(network, probe, output=config.output)
+            symmetric = (fisher.symmetry_basis(network, output=config.output)
+                         if config.activation != "linear" else None)  # GL(n) directions are not listed
+            free = None if symmetric is None else fisher.complement_within(basis, symmetric)
+            if previous is None:
+                angle = overlap = chance = moved = symmetry_moved = free_moved = np.nan
+            else:
+                angles = fisher.principal_angles(previous[0], basis)
+                angle = float(np.degrees(angles.max())) if len(angles) else np.nan
+                overlap = float(np.mean(np.cos(angles) ** 2)) if len(angles) else np.nan
+                chance = max(previous[0].shape[1], basis.shape[1]) / len(theta)
+                moved = int(np.sum(np.degrees(angles) > MOVED_DEGREES))
+                # the baseline: how far the rescaling generators alone turn between the checkpoints
+                symmetry_moved = (np.nan if symmetric is None else int(np.sum(
+                    np.degrees(fisher.principal_angles(previous[1], symmetric)) > MOVED_DEGREES)))
+                # the symmetry-free part N ⊖ S: its turning is what the data, not the generators, do
+                free_moved = (np.nan if free is None or previous[2] is None else int(np.sum(
+                    np.degrees(fisher.principal_angles(previous[2], free)) > MOVED_DEGREES)))
+            previous = (basis, symmetric, free)
+        else:
+            spectrum = fisher.fisher_spectrum(network, probe, output=config.output)
+            angle = overlap = chance = moved = symmetry_moved = free_moved = np.nan
+        floor = fisher.SVD_FLOOR if index < config.tracked_seeds else fisher.spectrum_floor(network, probe)
+        counts = fisher.data_null_dimension(network, probe, output=config.output)
+        symmetries = fisher.predicted_null_dimension(network, output=config.output)
+        null = fisher.gap_null_dimension(spectrum, floor=floor)
+        row["null_dimension"].append(null)
+        row["null_gap"].append(fisher.null_gap_ratio(spectrum, null))
+        row["null_by_rtol"].append(fisher.null_dimension_by_rtol(spectrum, RTOLS))
+        row["explained_null"].append(symmetries + counts["total"])
+        row["explained_null_data"].append(
+            symmetries + fisher.data_null_dimension(network, everything, output=config.output)["total"])
+        row["null_angles_moved"].append(moved)
+        row["symmetry_angles_moved"].append(symmetry_moved)
+        row["free_angles_moved"].append(free_moved)
+        row["dead_units"].append(counts["dead"])
+        row["participation"].append(fisher.effective_rank(spectrum, "participation"))
+        row["entropy_rank"].append(fisher.effective_rank(spectrum, "entropy"))
+        row["mackay"].append(fisher.effective_rank(spectrum, "mackay", prior=1e-3 * spectrum[0]))
+        row["mackay_curve"].append([fisher.effective_rank(spectrum / config.probe_size, "mackay", prior=alpha)
+                                    for alpha in priors])
+        empirical = fisher.empirical_fisher_spectrum(network, probe, labels)
+        row["empirical_trace_ratio"].append(float(empirical.sum() / spectrum.sum()))
+        row["empirical_participation"].append(fisher.effective_rank(empirical, "participation"))
+        row["empirical_top_ratio"].append(float(empirical[0] / spectrum[0]))
+        if position == last and max(config.widths) <= KFAC_MAX_WIDTH:
+            kfac = fisher.kfac_spectrum(network, probe, output=config.output)
+            block_null = fisher.gap_null_dimension(
+                fisher.block_diagonal_spectrum(network, probe, output=config.output))
+            kfac_values = (float(kfac.sum() / spectrum.sum()), float(kfac[0] / spectrum[0]),
+                           fisher.effective_rank(kfac, "participation"), fisher.gap_null_dimension(kfac))
+        else:  # K-FAC is compared after training only, and not for the widest networks of the sweep
+            kfac_values, block_null = (np.nan,) * 4, np.nan
+        for key, value in zip(("kfac_trace_ratio", "kfac_top_ratio", "kfac_participation", "kfac_null"),
+                              kfac_values):
+            row[key].append(value)
+        row["block_null"].append(block_null)
+        row["null_largest_angle"].append(angle)
+        row["null_overlap"].append(overlap)
+        row["null_overlap_chance"].append(chance)
+        row["top_eigenvalue"].append(float(spectrum[0]))
+        with torch.no_grad():
+            predictions = network(dataset.x_train.double()).argmax(-1)
+        row["train_accuracy"].append(float((predictions == dataset.y_train).double().mean()))
+        row["spectra"].append(spectrum / spectrum[0])
+    return row, record, model
+
+
+def run_fisher(config: FisherConfig, *, progress: bool = True, use_cache: bool = True,
+               executor: Any = None) -> FisherResult:
+    """Train, then the metric's spectrum, null dimension and effective ranks at every checkpoint; the seeds
+    on ``executor`` or :class:`uniq_core.runtime.unit_pool`'s processes."""
 
     def compute() -> FisherResult:
-        dataset = data.load(config.dataset, n_train=config.n_train, seed=config.seed, device="cpu")
-        probe = dataset.x_train[: config.probe_size].double()
-        n_steps = config.epochs * (dataset.x_train.shape[0] // config.batch_size)
-        every = max(1, n_steps // (config.checkpoints - 1))
-        labels = dataset.y_train[: config.probe_size]
-        priors = np.array(config.priors, dtype=np.float64)
-        keys = ("null_dimension", "explained_null", "participation", "entropy_rank", "mackay", "top_eigenvalue",
-                "train_accuracy", "spectra", "dead_units", "mackay_curve", "empirical_trace_ratio",
-                "empirical_participation", "empirical_top_ratio", "null_largest_angle", "null_overlap",
-                "null_overlap_chance", "null_gap", "null_by_rtol", "explained_null_data", "null_angles_moved",
-                "symmetry_angles_moved", "free_angles_moved", "kfac_trace_ratio", "kfac_top_ratio", "kfac_participation", "kfac_null",
-                "block_null")
-        everything = dataset.x_train.double()
-        rows = []
-        for index, seed in enumerate(runtime.progress_bar(range(config.seed, config.seed + config.n_seeds), "seeds", progress)):
-            model, record = _train(config, dataset, seed, every)
-            row: dict[str, list] = {key: [] for key in keys}
-            previous = None
-            last = len(record.checkpoints) - 1
-            for position, theta in enumerate(record.checkpoints[:, 0]):
-                network = _load(model, theta)
-                if not np.isfinite(theta).all():
-                    for key in row:
-                        row[key].append({"spectra": np.full(len(theta), np.nan), "null_by_rtol": np.full(len(RTOLS), np.nan),
-                                         "mackay_curve": np.full(len(priors), np.nan)}.get(key, np.nan))
-                    previous = None
-                    continue
-                if index < config.tracked_seeds:
-                    basis, spectrum = fisher.null_space(network, probe, output=config.output)
-                    symmetric = (fisher.symmetry_basis(network, output=config.output)
-                                 if config.activation != "linear" else None)  # GL(n) directions are not listed
-                    free = None if symmetric is None else fisher.complement_within(basis, symmetric)
-                    if previous is None:
-                        angle = overlap = chance = moved = symmetry_moved = free_moved = np.nan
-                    else:
-                        angles = fisher.principal_angles(previous[0], basis)
-                        angle = float(np.degrees(angles.max())) if len(angles) else np.nan
-                        overlap = float(np.mean(np.cos(angles) ** 2)) if len(angles) else np.nan
-                        chance = max(previous[0].shape[1], basis.shape[1]) / len(theta)
-                        moved = int(np.sum(np.degrees(angles) > MOVED_DEGREES))
-                        # the baseline: how far the rescaling generators alone turn between the checkpoints
-                        symmetry_moved = (np.nan if symmetric is None else int(np.sum(
-                            np.degrees(fisher.principal_angles(previous[1], symmetric)) > MOVED_DEGREES)))
-                        # the symmetry-free part N ⊖ S: its turning is what the data, not the generators, do
-                        free_moved = (np.nan if free is None or previous[2] is None else int(np.sum(
-                            np.degrees(fisher.principal_angles(previous[2], free)) > MOVED_DEGREES)))
-                    previous = (basis, symmetric, free)
-                else:
-                    spectrum = fisher.fisher_spectrum(network, probe, output=config.output)
-                    angle = overlap = chance = moved = symmetry_moved = free_moved = np.nan
-                floor = fisher.SVD_FLOOR if index < config.tracked_seeds else fisher.spectrum_floor(network, probe)
-                counts = fisher.data_null_dimension(network, probe, output=config.output)
-                symmetries = fisher.predicted_null_dimension(network, output=config.output)
-                null = fisher.gap_null_dimension(spectrum, floor=floor)
-                row["null_dimension"].append(null)
-                row["null_gap"].append(fisher.null_gap_ratio(spectrum, null))
-                row["null_by_rtol"].append(fisher.null_dimension_by_rtol(spectrum, RTOLS))
-                row["explained_null"].append(symmetries + counts["total"])
-                row["explained_null_data"].append(
-                    symmetries + fisher.data_null_dimension(network, everything, output=config.output)["total"])
-                row["null_angles_moved"].append(moved)
-                row["symmetry_angles_moved"].append(symmetry_moved)
-                row["free_angles_moved"].append(free_moved)
-                row["dead_units"].append(counts["dead"])
-                row["participation"].append(fisher.effective_rank(spectrum, "participation"))
-                row["entropy_rank"].append(fisher.effective_rank(spectrum, "entropy"))
-                row["mackay"].append(fisher.effective_rank(spectrum, "mackay", prior=1e-3 * spectrum[0]))
-                row["mackay_curve"].append([fisher.effective_rank(spectrum / config.probe_size, "mackay", prior=alpha)
-                                            for alpha in priors])
-                empirical = fisher.empirical_fisher_spectrum(network, probe, labels)
-                row["empirical_trace_ratio"].append(float(empirical.sum() / spectrum.sum()))
-                row["empirical_participation"].append(fisher.effective_rank(empirical, "participation"))
-                row["empirical_top_ratio"].append(float(empirical[0] / spectrum[0]))
-                if position == last and max(config.widths) <= KFAC_MAX_WIDTH:
-                    kfac = fisher.kfac_spectrum(network, probe, output=config.output)
-                    block_null = fisher.gap_null_dimension(
-                        fisher.block_diagonal_spectrum(network, probe, output=config.output))
-                    kfac_values = (float(kfac.sum() / spectrum.sum()), float(kfac[0] / spectrum[0]),
-                                   fisher.effective_rank(kfac, "participation"), fisher.gap_null_dimension(kfac))
-                else:  # K-FAC is compared after training only, and not for the widest networks of the sweep
-                    kfac_values, block_null = (np.nan,) * 4, np.nan
-                for key, value in zip(("kfac_trace_ratio", "kfac_top_ratio", "kfac_participation", "kfac_null"),
-                                      kfac_values):
-                    row[key].append(value)
-                row["block_null"].append(block_null)
-                row["null_largest_angle"].append(angle)
-                row["null_overlap"].append(overlap)
-                row["null_overlap_chance"].append(chance)
-                row["top_eigenvalue"].append(float(spectrum[0]))
-                with torch.no_grad():
-                    predictions = network(dataset.x_train.double()).argmax(-1)
-                row["train_accuracy"].append(float((predictions == dataset.y_train).double().mean()))
-                row["spectra"].append(spectrum / spectrum[0])
-            rows.append(row)
+        dataset, probe, every, labels, priors, keys, everything = _fisher_setting(config)
+        with runtime.unit_pool(executor) as pool:
+            units = runtime.map_runs(functools.partial(_fisher_unit, config),
+                                     list(enumerate(range(config.seed, config.seed + config.n_seeds))), executor=pool,
+                                     description="seeds", progress=progress)
+        rows = [row for row, _, _ in units]
+        _, record, model = units[-1]
         columns = {key: np.array([row[key] for row in rows], dtype=np.float64) for key in rows[0]}
         means, intervals = zip(*(stats.t_interval(column) for column in columns["participation"].T))
         template = _load(model, record.checkpoints[0, 0])

@@ -1262,16 +1262,20 @@ class ArchitectureResult(ResultBase):
     n_parameters: np.ndarray
 
 
-def run_architectures(config: ArchitectureConfig, *, progress: bool = True, use_cache: bool = True) -> ArchitectureResult:
-    """One :func:`run_finite_size` per architecture (each cached on its own), summarised side by side."""
+def run_architectures(config: ArchitectureConfig, *, progress: bool = True, use_cache: bool = True,
+                      executor: Any = None) -> ArchitectureResult:
+    """One :func:`run_finite_size` per architecture (each cached on its own), summarised side by side; the
+    architectures on ``executor`` or :class:`uniq_core.runtime.unit_pool`'s processes."""
 
     def compute() -> ArchitectureResult:
         rows = {name: [] for name in ("tangent", "absolute", "finite", "flips", "n_parameters")}
         dataset = data.load(config.dataset, n_train=config.n_train, test_fraction=config.test_fraction,
                             seed=config.seed)
-        for name in runtime.progress_bar(config.architectures, "architectures", progress):
-            member = config.member(name)
-            result = run_finite_size(member, progress=False, use_cache=use_cache)
+        members = [config.member(name) for name in config.architectures]
+        with runtime.unit_pool(executor) as pool:
+            results = runtime.map_runs(functools.partial(run_finite_size, progress=False, use_cache=use_cache),
+                                       members, executor=pool, description="architectures", progress=progress)
+        for member, result in zip(members, results):
             rows["tangent"].append(tangent_exponents(result, relative=True))
             rows["absolute"].append(tangent_exponents(result, relative=False))
             rows["finite"].append(np.asarray(result.rate[:, 0]) - np.asarray(result.norm_rate))
