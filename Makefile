@@ -1,6 +1,7 @@
 # uniq — `make book` builds the site into _build/html; `make test` runs every test.
 PYTHON ?= python3
 VENV := .venv
+CORES := $(shell nproc 2>/dev/null || echo 2)
 BIN := $(VENV)/bin
 VENDOR := book/_static/vendor
 MATHJAX := mathjax@3.2.2
@@ -20,8 +21,9 @@ book: install vendor
 notebooks: book
 	$(BIN)/python book/_ext/notebooks.py _build/jupyter_execute/book _build/notebooks
 
+# One pytest worker per core, each file on one worker, one thread each (torch's own threads would compete).
 test: install vendor chromium
-	UNIQ_PROFILE=quick $(BIN)/python -m pytest
+	UNIQ_PROFILE=quick OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n $(CORES) --dist loadfile --durations=25
 
 install: $(VENV)/.installed
 
