@@ -81,3 +81,4 @@ def _assert_same_result(a, b) -> None:
 def same_result():
     """``same_result(a, b)``: two Results hold the same values, field by field (NaN equal to NaN)."""
     return _assert_same_result
+

@@ -628,7 +628,6 @@ def run_dna(config: DnaConfig, *, progress: bool = True, use_cache: bool = True,
                                    converged=False)
             generation, ordered_fit = [], skipped
             smooth_generated = dataclasses.replace(skipped, reconstruction=np.full(smooth_grid.size, np.nan))
-        assert n_params == dna.count_parameters(siren)
         share = n_params * np.array([W.size for W in weights.values()]) / grid.size
         svd = {name: dna.svd_baseline(W, int(budget)) for (name, W), budget in zip(weights.items(), share)}
         svd_flat = np.concatenate([svd[name].ravel() for name in weights])
