@@ -3,6 +3,7 @@
 Layers (imports point downwards only):
 
 - presentation: :mod:`uniq_core.explore` (live widgets), :mod:`uniq_core.plots` (figures, static sweeps)
+- a reader's own network: :mod:`uniq_core.analyze` (the stability probes on any functional module)
 - experiments: :mod:`uniq_core.experiments` (one ``Config -> run -> Result`` per chapter)
 - measures: :mod:`uniq_core.lyapunov`, :mod:`uniq_core.thermo`, :mod:`uniq_core.topology`,
   :mod:`uniq_core.symmetry`, :mod:`uniq_core.fisher`, :mod:`uniq_core.dna`, :mod:`uniq_core.barriers`

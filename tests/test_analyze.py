@@ -1,0 +1,140 @@
+"""uniq_core.analyze on a reader's own network: stacked steps against independent optimisers, the peer's
+numbers, BatchNorm, manual recording, reports and bad input."""
+
+import copy
+import json
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+from torch.nn import functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+from uniq_core import lyapunov, replicas
+from uniq_core.analyze import Analyzer
+
+
+def _loader(n: int = 128, features: int = 12, classes: int = 3, batch: int = 32, seed: int = 0) -> DataLoader:
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, features, generator=generator)
+    y = torch.randint(0, classes, (n,), generator=generator)
+    return DataLoader(TensorDataset(x, y), batch_size=batch, shuffle=False)
+
+
+def _network(batchnorm: bool = False) -> nn.Module:
+    torch.manual_seed(1)
+    # before BatchNorm a bias has no gradient but rounding's, which Adam would scale up to full steps
+    layers = [nn.Linear(12, 10, bias=not batchnorm)] + ([nn.BatchNorm1d(10)] if batchnorm else []) + [
+        nn.ReLU(), nn.Linear(10, 3)]
+    return nn.Sequential(*layers)
+
+
+@pytest.mark.parametrize("optimizer,options,batchnorm", [
+    (torch.optim.SGD, {"lr": 0.1, "momentum": 0.9, "weight_decay": 1e-3}, False),
+    (torch.optim.Adam, {"lr": 1e-2}, True),
+    (torch.optim.RMSprop, {"lr": 1e-3}, False),
+])
+def test_one_step_on_stacked_copies_is_k_independent_optimisers(optimizer, options, batchnorm):
+    model, loader, copies = _network(batchnorm), _loader(), 4
+    analyzer = Analyzer(model, perturbation=0.05, n_copies=copies, device="cpu", seed=3)
+    analyzer.fit(loader, F.cross_entropy, optimizer, epochs=2, **options)
+    # the same copies, each with its own module and optimiser, trained one after another
+    parameters, buffers = replicas._stack(copy.deepcopy(model), copies, 0.05, 3)
+    for k in range(copies):
+        own = copy.deepcopy(model).train()
+        own.load_state_dict({**{n: t[k] for n, t in parameters.items()}, **{n: t[k] for n, t in buffers.items()}})
+        step = optimizer(own.parameters(), **options)
+        for _ in range(2):
+            for inputs, targets in loader:
+                step.zero_grad()
+                F.cross_entropy(own(inputs), targets).backward()
+                step.step()
+        flat = torch.cat([p.detach().reshape(-1) for p in own.parameters()]).double().numpy()
+        np.testing.assert_allclose(analyzer.checkpoints[-1][k], flat, rtol=1e-5, atol=1e-6)
+    assert len(analyzer.checkpoints) == 3 and analyzer.epochs == [0.0, 1.0, 2.0]
+
+
+def test_the_report_gives_the_peers_numbers_its_label_and_the_books_exponent(tmp_path):
+    analyzer = Analyzer(_network(), perturbation=1e-2, n_copies=6, device="cpu").fit(
+        _loader(), F.cross_entropy, torch.optim.SGD, epochs=3, lr=0.5)
+    result = analyzer.report()
+    trajectories = np.stack(analyzer.checkpoints)
+    peer = lyapunov.peer_metrics(trajectories, n_epochs=3)
+    assert result.convergence_ratio == peer["convergence_ratio"] and result.lyapunov == peer["lyapunov"]
+    assert result.behavior == ("convergent" if peer["convergence_ratio"] < 1 else "divergent")
+    # the peer tracker's path length and velocity: sums and moments of the distances between checkpoints
+    steps = np.linalg.norm(np.diff(trajectories[:, 2], axis=0), axis=1)
+    assert result.path_length[2] == pytest.approx(steps.sum()) and result.velocity_std[2] == pytest.approx(steps.std())
+    # the book's exponent: ln(d(T)/d(0))/T per perturbed copy, with an interval over the five copies
+    distance = np.linalg.norm(trajectories - trajectories[:, :1], axis=-1)
+    np.testing.assert_allclose(result.exponents, np.log(distance[-1, 1:] / distance[0, 1:]) / 3)
+    low, high = result.exponent_interval
+    assert low < result.exponent < high and result.relative_spread.shape == (4,)
+    assert "interval" in result.summary()
+    report = analyzer.save(tmp_path / "html")
+    text = report.read_text()
+    assert "data:image/png;base64," in text and "http" not in text  # self-contained
+    metrics = json.loads((tmp_path / "html" / "metrics.json").read_text())
+    assert metrics["behavior"] == result.behavior and len(metrics["exponents"]) == 5
+    markdown = analyzer.save(tmp_path / "md", format="markdown")
+    assert markdown.name == "report.md" and (tmp_path / "md" / "distance.png").exists()
+    with pytest.raises(ValueError, match="format"):
+        analyzer.save(tmp_path / "x", format="pdf")
+
+
+def test_manual_recording_of_a_custom_loop_gives_the_same_report_as_fit():
+    model, loader = _network(), _loader()
+    fitted = Analyzer(model, n_copies=4, device="cpu").fit(loader, F.cross_entropy, epochs=2, lr=0.2)
+    parameters, buffers = replicas._stack(copy.deepcopy(model), 4, 1e-2, 0)
+    copies = []
+    for k in range(4):
+        own = copy.deepcopy(model)
+        own.load_state_dict({n: t[k] for n, t in parameters.items()})
+        copies.append(own)
+    manual = Analyzer(model, n_copies=4).record(copies)
+    optimisers = [torch.optim.SGD(c.parameters(), lr=0.2) for c in copies]
+    for _ in range(2):
+        for inputs, targets in loader:
+            for own, step in zip(copies, optimisers):
+                step.zero_grad(), F.cross_entropy(own(inputs), targets).backward(), step.step()
+        manual.record([c.state_dict() for c in copies])
+    np.testing.assert_allclose(manual.report().exponents, fitted.report().exponents, rtol=1e-4)
+    with pytest.raises(ValueError, match="n_copies"):
+        manual.record(copies[:2])
+
+
+def test_a_diverging_copy_is_flagged_and_left_out_and_bad_input_is_named():
+    loader = _loader()
+
+    def squared(out, targets):
+        return ((out - F.one_hot(targets, 3).float()) ** 2).mean()
+
+    # at this step size two of the copies (those perturbed to sharper places) blow up, the others train
+    analyzer = Analyzer(_network(), perturbation=1.0, n_copies=6, device="cpu", seed=1)
+    analyzer.fit(loader, squared, torch.optim.SGD, epochs=3, lr=2.0)
+    assert analyzer.diverged.tolist() == [False, True, True, False, False, False]
+    result = analyzer.report()
+    assert np.isnan(result.exponents[:2]).all() and np.isfinite(result.exponents[2:]).all()
+    assert np.isfinite(result.exponent) and np.isfinite(result.convergence_ratio)
+    with pytest.raises(ValueError, match="no trainable parameters"):
+        Analyzer(nn.ReLU())
+    with pytest.raises(ValueError, match="n_copies"):
+        Analyzer(_network(), n_copies=1)
+    with pytest.raises(ValueError, match="LBFGS"):
+        Analyzer(_network(), n_copies=2).fit(loader, F.cross_entropy, torch.optim.LBFGS, lr=0.1)
+    with pytest.raises(ValueError, match="could not run on a batch"):
+        Analyzer(_network(), n_copies=2).fit(_loader(features=7), F.cross_entropy, lr=0.1)
+    with pytest.raises(ValueError, match="one number per batch"):
+        Analyzer(_network(), n_copies=2).fit(loader, lambda out, y: F.cross_entropy(out, y, reduction="none"),
+                                             lr=0.1)
+    with pytest.raises(ValueError, match="at least two records"):
+        Analyzer(_network(), n_copies=2).report()
+
+
+def test_nan_losses_flag_the_copies_that_produce_them():
+    poisoned = Analyzer(_network(), n_copies=3, device="cpu")
+    poisoned.fit(_loader(), lambda out, targets: F.cross_entropy(out, targets) * float("nan"), lr=0.1)
+    assert poisoned.diverged.all()
+    with pytest.raises(ValueError, match="diverged"):
+        poisoned.report()

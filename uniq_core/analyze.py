@@ -1,0 +1,342 @@
+"""The book's stability probes on a reader's own network: copies trained side by side, then measured.
+
+    from uniq_core.analyze import Analyzer
+    analyzer = Analyzer(model, perturbation=1e-2, n_copies=8)
+    analyzer.fit(train_loader, torch.nn.functional.cross_entropy, torch.optim.SGD, epochs=10, lr=0.1)
+    result = analyzer.report()          # numbers, with intervals
+    analyzer.save("stability_report")   # report.html, metrics.json, PNGs
+
+``fit`` trains the original and ``n_copies − 1`` perturbed copies of any module whose forward
+:func:`torch.func.functional_call` can run (BatchNorm buffers included): the copies' parameters are stacked,
+their losses computed in one ``vmap`` over the reader's batches, and the reader's optimiser applied to the
+stacked tensors in one step. For an optimiser that acts element by element (SGD with or without momentum,
+Adam, AdamW, RMSprop, Adagrad, Adamax, NAdam, RAdam) that step is the same as K independent optimisers, one
+per copy (``tests/test_analyze.py`` compares them); any other optimiser is refused with a clear error. A
+custom training loop records its copies itself: ``record(copies)`` after each epoch (modules or state
+dicts), then ``report()``.
+
+The report gives deep-lyapunov 0.1.2's three numbers and its ``behavior`` label
+(:func:`uniq_core.lyapunov.peer_metrics`, its definitions), the per-copy path length and velocity (its
+tracker's), and the book's own: the growth exponent of each perturbed copy's distance from the original, per
+epoch, with a Student-t interval over the copies (independent perturbations: one unit each), and the
+spread of the copies about their centroid relative to the parameters' norm. A copy whose loss or parameters
+stop being finite is flagged in ``diverged`` and enters no statistic.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import io
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import numpy as np
+import torch
+from torch import nn
+from torch.func import functional_call, vmap
+
+from uniq_core import lyapunov, replicas, runtime, stats
+from uniq_core.schema import check_choice, check_number
+
+#: Optimisers whose update of each parameter element reads only that element's gradient and state: on
+#: stacked copies their step is K independent steps.
+ELEMENTWISE = ("SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "NAdam", "RAdam")
+FORMATS = ("html", "markdown")
+
+
+@dataclass
+class AnalysisResult:
+    """What :meth:`Analyzer.report` measured (see the module docstring). ``epochs`` (C,) the checkpoints;
+    ``distance`` (K, C) each copy's distance from the original (copy 0); ``spread`` (C,) the copies' spread
+    about their centroid and ``relative_spread`` that over the mean parameter norm; ``exponents`` (K − 1,)
+    ln(d(T)/d(0))/T per perturbed copy and ``exponent``, ``exponent_interval`` their mean and 95% interval;
+    ``path_length``, ``velocity_mean``, ``velocity_std`` (K,) per copy; ``diverged`` (K,)."""
+
+    n_copies: int
+    n_parameters: int
+    perturbation: float
+    epochs: np.ndarray
+    convergence_ratio: float
+    lyapunov: float
+    effective_dimensionality: float
+    behavior: str
+    exponent: float
+    exponent_interval: np.ndarray
+    exponents: np.ndarray
+    distance: np.ndarray
+    spread: np.ndarray
+    relative_spread: np.ndarray
+    path_length: np.ndarray
+    velocity_mean: np.ndarray
+    velocity_std: np.ndarray
+    diverged: np.ndarray
+    loss: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+
+    def metrics(self) -> dict[str, Any]:
+        """Every field as JSON-ready values (NaN as null)."""
+        def plain(value):
+            if isinstance(value, np.ndarray):
+                return [plain(v) for v in value.tolist()] if value.ndim else plain(value.item())
+            if isinstance(value, list):
+                return [plain(v) for v in value]
+            if isinstance(value, float) and not np.isfinite(value):
+                return None
+            return value
+        return {name: plain(value) for name, value in asdict(self).items()}
+
+    def summary(self) -> str:
+        """Three lines: the peer's numbers with its label, then the book's exponent with its interval."""
+        low, high = self.exponent_interval
+        healthy = int((~self.diverged).sum())
+        return (f"deep-lyapunov's numbers: convergence ratio {self.convergence_ratio:.3g}, Lyapunov "
+                f"{self.lyapunov:.3g} per epoch, effective dimensionality {self.effective_dimensionality:.3g}; "
+                f"label '{self.behavior}'\n"
+                f"growth exponent of a perturbation: {self.exponent:.3g} per epoch, 95% interval "
+                f"[{low:.3g}, {high:.3g}] over {healthy - 1} perturbed copies\n"
+                f"spread relative to the parameters' norm: {self.relative_spread[0]:.3g} at the start, "
+                f"{self.relative_spread[-1]:.3g} at the end; {int(self.diverged.sum())} copies diverged")
+
+
+def _flat(tensors: Iterable[torch.Tensor]) -> np.ndarray:
+    return torch.cat([t.detach().reshape(-1).double().cpu() for t in tensors]).numpy()
+
+
+class Analyzer:
+    """The original ``model`` and ``n_copies − 1`` copies perturbed by ``perturbation`` (each tensor W moved
+    by a random direction of norm ``perturbation`` × ‖W‖, :func:`uniq_core.replicas.perturb_`, drawn from
+    ``seed``), trained together by :meth:`fit` or recorded by :meth:`record`, measured by :meth:`report`."""
+
+    def __init__(self, model: nn.Module, *, perturbation: float = 1e-2, n_copies: int = 8,
+                 device: str | torch.device = "auto", seed: int = 0):
+        if not isinstance(model, nn.Module):
+            raise ValueError(f"model must be a torch.nn.Module, not {type(model).__name__}")
+        if not any(p.requires_grad for p in model.parameters()):
+            raise ValueError("model has no trainable parameters: there is nothing whose stability to measure")
+        check_number("perturbation", perturbation, low=0.0, high=10.0, low_inclusive=False)
+        check_number("n_copies", n_copies, low=2, high=4096, integer=True)
+        check_number("seed", seed, low=0, integer=True)
+        self.model, self.perturbation, self.n_copies, self.seed = model, float(perturbation), int(n_copies), seed
+        self.device = runtime.device(device)
+        self.checkpoints: list[np.ndarray] = []  # each (K, P)
+        self.epochs: list[float] = []
+        self.losses: list[np.ndarray] = []  # each (K,): the mean training loss of the epoch before
+        self.diverged = np.zeros(self.n_copies, dtype=bool)
+
+    # ------------------------------------------------------------------------------------------ training
+
+    def fit(self, loader: Iterable, loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+            optimizer: type = torch.optim.SGD, *, epochs: int = 1, progress: bool = False,
+            **optimizer_kwargs: Any) -> "Analyzer":
+        """Train every copy for ``epochs`` passes over ``loader`` (batches of (inputs, targets)) with
+        ``loss_fn(outputs, targets)`` (a scalar per copy) and ``optimizer(params, **optimizer_kwargs)``,
+        recording the copies at the start and after every epoch. Returns the analyzer."""
+        check_number("epochs", epochs, low=1, high=100_000, integer=True)
+        name = getattr(optimizer, "__name__", type(optimizer).__name__)
+        if not (isinstance(optimizer, type) and issubclass(optimizer, torch.optim.Optimizer)):
+            raise ValueError(f"optimizer must be a torch.optim.Optimizer class, e.g. torch.optim.SGD; got {name}")
+        if name not in ELEMENTWISE:
+            raise ValueError(f"optimizer={name} does not update each parameter element on its own, so one step on "
+                             f"stacked copies would not be K independent steps; allowed: {', '.join(ELEMENTWISE)}")
+        K = self.n_copies
+        stateless = copy.deepcopy(self.model).to(self.device).train()
+        parameters, buffers = replicas._stack(copy.deepcopy(self.model).to(self.device), K, self.perturbation,
+                                              self.seed)
+        names = [n for n, p in self.model.named_parameters() if p.requires_grad]
+        leaves = [parameters[n].requires_grad_() for n in names]
+        frozen = {n: t for n, t in parameters.items() if n not in names}
+        optimiser = optimizer(leaves, **optimizer_kwargs)
+
+        def loss_of(p, b, inputs, targets):
+            return loss_fn(functional_call(stateless, (p, b), (inputs,)), targets)
+
+        batched = vmap(loss_of, in_dims=(0, 0, None, None), randomness="different")
+        if not self.checkpoints:
+            self._checkpoint(parameters, names, 0.0, np.full(K, np.nan))
+        start = self.epochs[-1]
+        for epoch in runtime.progress_bar(range(1, epochs + 1), "epochs", progress):
+            total, count = torch.zeros(K, dtype=torch.float64), 0
+            for batch in loader:
+                inputs, targets = self._unpack(batch)
+                live = {n: parameters[n] for n in names}
+                try:
+                    with torch.enable_grad():
+                        losses = batched({**live, **frozen}, buffers, inputs, targets)
+                except Exception as error:  # a module torch.func cannot run, or a batch the model cannot take
+                    raise ValueError(f"the copies could not run on a batch from the loader (inputs "
+                                     f"{tuple(inputs.shape)}): {type(error).__name__}: {error}. The model's "
+                                     "forward must work with torch.func.functional_call and vmap") from error
+                if losses.shape != (K,):
+                    raise ValueError(f"loss_fn must return one number per batch; it returned shape "
+                                     f"{tuple(losses.shape[1:])} per copy (use a reduction such as 'mean')")
+                finite = torch.isfinite(losses.detach())
+                grads = torch.autograd.grad(torch.where(finite, losses, torch.zeros_like(losses)).sum(), leaves)
+                with torch.no_grad():
+                    for leaf, gradient in zip(leaves, grads):
+                        leaf.grad = torch.where(self._alive(finite, leaf), gradient, torch.zeros_like(gradient))
+                    optimiser.step()
+                    self._flag(~finite.cpu().numpy())
+                    ok = torch.ones(K, dtype=torch.bool, device=self.device)
+                    for leaf in leaves:
+                        ok &= torch.isfinite(leaf.reshape(K, -1)).all(dim=1)
+                    self._flag(~ok.cpu().numpy())
+                    dead = torch.as_tensor(self.diverged, device=self.device)
+                    for leaf in leaves:  # a diverged copy is NaN from here on: it enters no statistic
+                        leaf.masked_fill_(dead.reshape(-1, *([1] * (leaf.dim() - 1))), float("nan"))
+                total += torch.where(finite, losses.detach(), torch.nan).double().cpu()
+                count += 1
+            if count == 0:
+                raise ValueError("loader yielded no batches")
+            self._checkpoint(parameters, names, start + epoch, (total / count).numpy())
+        return self
+
+    def _unpack(self, batch) -> tuple[torch.Tensor, torch.Tensor]:
+        if not isinstance(batch, (tuple, list)) or len(batch) < 2:
+            raise ValueError("each batch from the loader must be (inputs, targets)")
+        return batch[0].to(self.device), batch[1].to(self.device)
+
+    def _alive(self, finite: torch.Tensor, leaf: torch.Tensor) -> torch.Tensor:
+        alive = finite & ~torch.as_tensor(self.diverged, device=leaf.device)
+        return alive.reshape(-1, *([1] * (leaf.dim() - 1)))
+
+    def _flag(self, bad: np.ndarray) -> None:
+        self.diverged |= np.asarray(bad, dtype=bool)
+
+    def _checkpoint(self, parameters: dict[str, torch.Tensor], names: list[str], epoch: float,
+                    loss: np.ndarray) -> None:
+        K = self.n_copies
+        self.checkpoints.append(np.stack([_flat(parameters[n][k] for n in names) for k in range(K)]))
+        self.epochs.append(float(epoch))
+        self.losses.append(np.asarray(loss, dtype=np.float64))
+
+    # ---------------------------------------------------------------------------------------- manual mode
+
+    def record(self, copies: list, epoch: float | None = None) -> "Analyzer":
+        """Record the copies of a custom training loop now (modules, or state dicts with the model's
+        parameter names), ``n_copies`` of them, the first the original; ``epoch`` defaults to the count of
+        records so far. Call once before training and after every epoch."""
+        if len(copies) != self.n_copies:
+            raise ValueError(f"record needs the {self.n_copies} copies (n_copies); got {len(copies)}")
+        names = [n for n, p in self.model.named_parameters() if p.requires_grad]
+        rows = []
+        for copy_ in copies:
+            state = dict(copy_.named_parameters()) if isinstance(copy_, nn.Module) else dict(copy_)
+            missing = [n for n in names if n not in state]
+            if missing:
+                raise ValueError(f"a recorded copy lacks the model's parameters {missing[:3]}")
+            rows.append(_flat(state[n] for n in names))
+        flat = np.stack(rows)
+        if self.checkpoints and flat.shape != self.checkpoints[0].shape:
+            raise ValueError(f"recorded copies have {flat.shape[1]} parameters; earlier ones had "
+                             f"{self.checkpoints[0].shape[1]}")
+        self._flag(~np.isfinite(flat).all(axis=1))
+        self.checkpoints.append(flat)
+        self.epochs.append(float(len(self.epochs) if epoch is None else epoch))
+        self.losses.append(np.full(self.n_copies, np.nan))
+        return self
+
+    # ------------------------------------------------------------------------------------------- report
+
+    def report(self) -> AnalysisResult:
+        """The measurements of the recorded copies (at least two records, two healthy copies)."""
+        if len(self.checkpoints) < 2:
+            raise ValueError("report needs at least two records: call fit(...), or record(...) before and "
+                             "after training")
+        healthy = ~self.diverged
+        if healthy.sum() < 2 or not healthy[0]:
+            raise ValueError(f"{int(self.diverged.sum())} of {self.n_copies} copies diverged (the original "
+                             f"{'among them' if self.diverged[0] else 'not'}): too few left to compare")
+        trajectories = np.stack(self.checkpoints)  # (C, K, P)
+        epochs = np.array(self.epochs)
+        duration = float(epochs[-1] - epochs[0])
+        kept = trajectories[:, healthy]
+        peer = lyapunov.peer_metrics(kept, n_epochs=len(epochs) - 1)
+        distance = np.linalg.norm(trajectories - trajectories[:, :1], axis=-1).T  # (K, C)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            exponents = np.log(distance[1:, -1] / distance[1:, 0]) / duration
+        exponents[self.diverged[1:]] = np.nan
+        exponent, interval = stats.t_interval(exponents)
+        spread = lyapunov.checkpoint_spread(kept)
+        norms = np.linalg.norm(kept, axis=-1).mean(axis=1)
+        steps = np.linalg.norm(np.diff(trajectories, axis=0), axis=-1)  # (C − 1, K)
+        return AnalysisResult(
+            n_copies=self.n_copies, n_parameters=int(trajectories.shape[-1]), perturbation=self.perturbation,
+            epochs=epochs, convergence_ratio=peer["convergence_ratio"], lyapunov=peer["lyapunov"],
+            effective_dimensionality=peer["effective_dimensionality"],
+            behavior="convergent" if peer["convergence_ratio"] < 1.0 else "divergent",
+            exponent=exponent, exponent_interval=np.asarray(interval, dtype=float), exponents=exponents,
+            distance=distance, spread=spread, relative_spread=spread / norms,
+            path_length=steps.sum(axis=0), velocity_mean=steps.mean(axis=0), velocity_std=steps.std(axis=0),
+            diverged=self.diverged.copy(), loss=np.stack(self.losses).T)
+
+    # ---------------------------------------------------------------------------------------------- save
+
+    def save(self, directory: str | Path, format: str = "html") -> Path:
+        """Write ``metrics.json``, ``distance.png``, ``trajectories.png`` and ``report.html`` (figures
+        embedded, no network) or ``report.md`` into ``directory``; returns the report's path."""
+        check_choice("format", format, FORMATS)
+        result = self.report()
+        folder = Path(directory)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "metrics.json").write_text(json.dumps(result.metrics(), indent=1))
+        figures = {"distance": _distance_figure(result), "trajectories": _trajectory_figure(self, result)}
+        for name, png in figures.items():
+            (folder / f"{name}.png").write_bytes(png)
+        lines = result.summary().splitlines()
+        if format == "markdown":
+            path = folder / "report.md"
+            path.write_text("# Training stability\n\n" + "\n".join(f"- {line}" for line in lines) + "\n\n"
+                            + "\n\n".join(f"![{name}]({name}.png)" for name in figures) + "\n")
+            return path
+        images = "".join(f'<p><img alt="{name}" src="data:image/png;base64,{base64.b64encode(png).decode()}" '
+                         'style="max-width:100%"></p>' for name, png in figures.items())
+        items = "".join(f"<li>{line}</li>" for line in lines)
+        path = folder / "report.html"
+        path.write_text("<!doctype html><html><head><meta charset='utf-8'><title>Training stability</title>"
+                        "</head><body style='font-family:sans-serif;max-width:900px;margin:auto'>"
+                        f"<h1>Training stability</h1><ul>{items}</ul>{images}</body></html>")
+        return path
+
+
+def _png(figure) -> bytes:
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def _distance_figure(result: AnalysisResult) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(6, 3.6))
+    for k in range(1, result.n_copies):
+        if not result.diverged[k]:
+            axis.semilogy(result.epochs, result.distance[k], color="tab:blue", alpha=0.5, lw=1)
+    axis.semilogy(result.epochs, result.spread, color="black", lw=2, label="spread about the centroid")
+    axis.set(xlabel="epoch", ylabel="distance in parameter space",
+             title=f"each copy's distance from the original (exponent {result.exponent:.3g} per epoch)")
+    axis.legend(loc="best")
+    return _png(figure)
+
+
+def _trajectory_figure(analyzer: Analyzer, result: AnalysisResult) -> bytes:
+    import matplotlib.pyplot as plt
+    from sklearn.decomposition import PCA
+
+    trajectories = np.stack(analyzer.checkpoints)[:, ~result.diverged]
+    count, copies, size = trajectories.shape
+    points = PCA(n_components=min(2, size, count * copies)).fit_transform(trajectories.reshape(-1, size))
+    points = points.reshape(count, copies, -1)
+    figure, axis = plt.subplots(figsize=(5, 4.2))
+    for k in range(copies):
+        axis.plot(points[:, k, 0], points[:, k, -1], marker=".", lw=1)
+    axis.set(xlabel="first principal component", ylabel="second principal component",
+             title="the copies' paths, projected")
+    return _png(figure)
