@@ -138,3 +138,24 @@ def test_nan_losses_flag_the_copies_that_produce_them():
     assert poisoned.diverged.all()
     with pytest.raises(ValueError, match="diverged"):
         poisoned.report()
+
+
+def test_the_command_line_analyses_a_model_and_loader_named_by_their_factories(tmp_path, monkeypatch, capsys):
+    from uniq_core import cli
+
+    (tmp_path / "reader.py").write_text(
+        "import torch\nfrom torch.utils.data import DataLoader, TensorDataset\n"
+        "def model():\n    torch.manual_seed(0)\n    return torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.Tanh(),"
+        " torch.nn.Linear(8, 2))\n"
+        "def loader():\n    g = torch.Generator().manual_seed(0)\n"
+        "    return DataLoader(TensorDataset(torch.randn(64, 6, generator=g), torch.randint(0, 2, (64,), generator=g)),"
+        " batch_size=16)\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    out = tmp_path / "report"
+    assert cli.main(["analyze", "reader:model", "--data", "reader:loader", "--epochs", "2", "--copies", "4",
+                     "--optimizer", "Adam", "--lr", "0.01", "--device", "cpu", "--out", str(out)]) == 0
+    assert (out / "report.html").exists() and (out / "metrics.json").exists()
+    assert "interval" in capsys.readouterr().out
+    assert cli.main(["analyze", "reader", "--data", "reader:loader"]) == 2
+    assert "MODULE:FACTORY" in capsys.readouterr().err

@@ -210,8 +210,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     runner.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on a Dask cluster's workers")
     runner.add_argument("--csv", metavar="DIR", help="also write the Result's tables as CSV files into DIR "
                         "(experiments whose Result has tables(), e.g. probes.settings)")
+    from uniq_core.analyze import ELEMENTWISE
+
+    analysis = commands.add_parser("analyze", help="the stability probes on your own network (uniq_core.analyze)")
+    analysis.add_argument("model", metavar="MODULE:FACTORY", help="a function returning your torch.nn.Module")
+    analysis.add_argument("--data", required=True, metavar="MODULE:FACTORY",
+                          help="a function returning your training DataLoader of (inputs, targets)")
+    analysis.add_argument("--loss", default="cross_entropy", help="a torch.nn.functional loss (default %(default)s)")
+    analysis.add_argument("--optimizer", default="SGD", choices=ELEMENTWISE)
+    analysis.add_argument("--lr", type=float, default=0.1)
+    analysis.add_argument("--epochs", type=int, default=10)
+    analysis.add_argument("--copies", type=int, default=8, help="the original and COPIES − 1 perturbed copies")
+    analysis.add_argument("--perturbation", type=float, default=1e-2)
+    analysis.add_argument("--device", choices=runtime.DEVICES, default="auto")
+    analysis.add_argument("--out", default="stability_report", metavar="DIR")
+    analysis.add_argument("--format", default="html", choices=("html", "markdown"))
     arguments = parser.parse_args(argv)
 
+    if arguments.command == "analyze":
+        return _analyze(arguments)
     known = experiments()
     if arguments.command == "list":
         for experiment in known.values():
@@ -251,4 +268,44 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{experiment.name}: {config!r}")
         for name, value in fields.items():
             print(f"  {name}: {_describe(value)}")
+    return 0
+
+
+def _load_object(spec: str, what: str):
+    """``module:name`` → that attribute, called (a factory); errors name the argument and the form."""
+    import importlib
+
+    module_name, _, name = spec.partition(":")
+    if not module_name or not name:
+        raise ValueError(f"{what}={spec!r} must be MODULE:FACTORY, e.g. mymodels:build")
+    try:
+        factory = getattr(importlib.import_module(module_name), name)
+    except (ImportError, AttributeError) as error:
+        raise ValueError(f"{what}={spec!r} could not be found: {error}") from error
+    return factory()
+
+
+def _analyze(arguments) -> int:
+    """``python -m uniq_core analyze``: :class:`uniq_core.analyze.Analyzer` fitted and saved, headless."""
+    import torch
+
+    from uniq_core.analyze import Analyzer
+
+    sys.path.insert(0, os.getcwd())
+    try:
+        model = _load_object(arguments.model, "model")
+        loader = _load_object(arguments.data, "data")
+        loss = getattr(torch.nn.functional, arguments.loss, None)
+        if loss is None:
+            raise ValueError(f"loss={arguments.loss!r} is not a function of torch.nn.functional, e.g. cross_entropy")
+        analyzer = Analyzer(model, perturbation=arguments.perturbation, n_copies=arguments.copies,
+                            device=arguments.device)
+        analyzer.fit(loader, loss, getattr(torch.optim, arguments.optimizer), epochs=arguments.epochs,
+                     lr=arguments.lr)
+        path = analyzer.save(arguments.out, format=arguments.format)
+        print(analyzer.report().summary())
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote {path}", file=sys.stderr)
     return 0
