@@ -159,3 +159,20 @@ def test_the_command_line_analyses_a_model_and_loader_named_by_their_factories(t
     assert "interval" in capsys.readouterr().out
     assert cli.main(["analyze", "reader", "--data", "reader:loader"]) == 2
     assert "MODULE:FACTORY" in capsys.readouterr().err
+
+
+def test_sharpness_knows_a_least_squares_hessian_and_the_edge_of_stability_follows_the_step():
+    generator = torch.Generator().manual_seed(0)
+    x, t = torch.randn(40, 5, generator=generator, dtype=torch.float64), torch.randn(40, 1, generator=generator,
+                                                                                       dtype=torch.float64)
+    loader = DataLoader(TensorDataset(x, t), batch_size=40)
+    model = nn.Linear(5, 1).double()
+    analyzer = Analyzer(model, n_copies=3, device="cpu").fit(loader, F.mse_loss, torch.optim.SGD, lr=0.01,
+                                                             momentum=0.9)
+    design = torch.cat([x, torch.ones(40, 1, dtype=torch.float64)], dim=1)
+    exact = float(torch.linalg.eigvalsh(2 * design.T @ design / 40)[-1])  # the same at every point
+    np.testing.assert_allclose(analyzer.sharpness, [exact, exact], rtol=1e-6)
+    result = analyzer.report()
+    assert result.edge_of_stability == pytest.approx(2 * 1.9 / 0.01) and "edge of stability" in result.summary()
+    adam = Analyzer(model, n_copies=3, device="cpu").fit(loader, F.mse_loss, torch.optim.Adam, lr=0.01)
+    assert np.isnan(adam.report().edge_of_stability)

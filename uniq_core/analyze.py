@@ -53,7 +53,12 @@ class AnalysisResult:
     ``distance`` (K, C) each copy's distance from the original (copy 0); ``spread`` (C,) the copies' spread
     about their centroid and ``relative_spread`` that over the mean parameter norm; ``exponents`` (K − 1,)
     ln(d(T)/d(0))/T per perturbed copy and ``exponent``, ``exponent_interval`` their mean and 95% interval;
-    ``path_length``, ``velocity_mean``, ``velocity_std`` (K,) per copy; ``diverged`` (K,)."""
+    ``path_length``, ``velocity_mean``, ``velocity_std`` (K,) per copy; ``diverged`` (K,); ``loss`` (K, C)
+    each copy's mean training loss over the epoch before each checkpoint. After :meth:`Analyzer.fit`,
+    ``sharpness`` the largest eigenvalue of the original's loss Hessian on the loader's first batch at the
+    start and at the end (Lanczos on exact Hessian-vector products), and ``edge_of_stability`` the value
+    2(1 + β)/η above which (S)GD with step η and momentum β is unstable on a quadratic (Cohen et al. 2021):
+    NaN for adaptive optimisers, whose edge depends on their preconditioner."""
 
     n_copies: int
     n_parameters: int
@@ -74,6 +79,8 @@ class AnalysisResult:
     velocity_std: np.ndarray
     diverged: np.ndarray
     loss: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    sharpness: np.ndarray = field(default_factory=lambda: np.full(2, np.nan))
+    edge_of_stability: float = float("nan")
 
     def metrics(self) -> dict[str, Any]:
         """Every field as JSON-ready values (NaN as null)."""
@@ -97,7 +104,10 @@ class AnalysisResult:
                 f"growth exponent of a perturbation: {self.exponent:.3g} per epoch, 95% interval "
                 f"[{low:.3g}, {high:.3g}] over {healthy - 1} perturbed copies\n"
                 f"spread relative to the parameters' norm: {self.relative_spread[0]:.3g} at the start, "
-                f"{self.relative_spread[-1]:.3g} at the end; {int(self.diverged.sum())} copies diverged")
+                f"{self.relative_spread[-1]:.3g} at the end; {int(self.diverged.sum())} copies diverged"
+                + (f"\nsharpness (top Hessian eigenvalue, first batch): {self.sharpness[0]:.3g} at the start, "
+                   f"{self.sharpness[1]:.3g} at the end; edge of stability 2(1 + β)/η = {self.edge_of_stability:.3g}"
+                   if np.isfinite(self.sharpness).any() else ""))
 
 
 def _flat(tensors: Iterable[torch.Tensor]) -> np.ndarray:
@@ -124,6 +134,7 @@ class Analyzer:
         self.epochs: list[float] = []
         self.losses: list[np.ndarray] = []  # each (K,): the mean training loss of the epoch before
         self.diverged = np.zeros(self.n_copies, dtype=bool)
+        self.sharpness, self.edge = np.full(2, np.nan), float("nan")
 
     # ------------------------------------------------------------------------------------------ training
 
@@ -153,6 +164,13 @@ class Analyzer:
             return loss_fn(functional_call(stateless, (p, b), (inputs,)), targets)
 
         batched = vmap(loss_of, in_dims=(0, 0, None, None), randomness="different")
+        first = None
+        for batch in loader:
+            first = self._unpack(batch)
+            break
+        if first is None:
+            raise ValueError("loader yielded no batches")
+        start_sharpness = self._sharpness(stateless, parameters, buffers, first, loss_fn)
         if not self.checkpoints:
             self._checkpoint(parameters, names, 0.0, np.full(K, np.nan))
         start = self.epochs[-1]
@@ -190,7 +208,51 @@ class Analyzer:
             if count == 0:
                 raise ValueError("loader yielded no batches")
             self._checkpoint(parameters, names, start + epoch, (total / count).numpy())
+        self.sharpness = np.array([start_sharpness, self._sharpness(stateless, parameters, buffers, first, loss_fn)])
+        lr, momentum = optimizer_kwargs.get("lr", optimiser.defaults.get("lr")), optimizer_kwargs.get("momentum", 0.0)
+        self.edge = 2 * (1 + momentum) / lr if name == "SGD" and lr else float("nan")
         return self
+
+    def _sharpness(self, stateless: nn.Module, parameters: dict, buffers: dict, batch: tuple,
+                   loss_fn: Callable) -> float:
+        """Top eigenvalue of the original's (copy 0's) loss Hessian on ``batch``, or NaN if it fails."""
+        from scipy.sparse.linalg import LinearOperator, eigsh
+
+        if self.diverged[0]:
+            return float("nan")
+        point = {n: t[0].detach().clone() for n, t in parameters.items()}
+        frozen = {n: t[0].detach().clone() for n, t in buffers.items()}
+        inputs, targets = batch
+
+        def loss_at(p):
+            return loss_fn(functional_call(stateless, (p, {n: b.clone() for n, b in frozen.items()}), (inputs,)),
+                           targets)
+
+        names, shapes = list(point), [t.shape for t in point.values()]
+        sizes = [t.numel() for t in point.values()]
+
+        def as_dict(vector: np.ndarray) -> dict:
+            pieces = torch.as_tensor(vector, dtype=point[names[0]].dtype, device=self.device).split(sizes)
+            return {n: piece.reshape(shape) for n, piece, shape in zip(names, pieces, shapes)}
+
+        leaves = {n: t.requires_grad_() for n, t in point.items()}
+
+        def product(vector: np.ndarray) -> np.ndarray:  # reverse over reverse: (∇²L) v = ∇(∇L · v)
+            direction = as_dict(np.ravel(vector))
+            with torch.enable_grad():
+                gradients = torch.autograd.grad(loss_at(leaves), list(leaves.values()), create_graph=True)
+                inner = sum((g * direction[n]).sum() for n, g in zip(names, gradients))
+                out = torch.autograd.grad(inner, list(leaves.values()), allow_unused=True)
+            return torch.cat([(torch.zeros_like(leaves[n]) if o is None else o).reshape(-1)
+                              for n, o in zip(names, out)]).detach().double().cpu().numpy()
+
+        size = sum(sizes)
+        try:
+            values = eigsh(LinearOperator((size, size), matvec=product, dtype=np.float64), k=1, which="LA",
+                           tol=1e-6, v0=np.random.default_rng(self.seed).normal(size=size))[0]
+        except Exception:  # a model whose forward autograd cannot differentiate twice, or Lanczos not converging
+            return float("nan")
+        return float(values[0])
 
     def _unpack(self, batch) -> tuple[torch.Tensor, torch.Tensor]:
         if not isinstance(batch, (tuple, list)) or len(batch) < 2:
@@ -269,7 +331,8 @@ class Analyzer:
             exponent=exponent, exponent_interval=np.asarray(interval, dtype=float), exponents=exponents,
             distance=distance, spread=spread, relative_spread=spread / norms,
             path_length=steps.sum(axis=0), velocity_mean=steps.mean(axis=0), velocity_std=steps.std(axis=0),
-            diverged=self.diverged.copy(), loss=np.stack(self.losses).T)
+            diverged=self.diverged.copy(), loss=np.stack(self.losses).T, sharpness=self.sharpness.copy(),
+            edge_of_stability=self.edge)
 
     # ---------------------------------------------------------------------------------------------- save
 
