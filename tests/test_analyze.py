@@ -176,3 +176,14 @@ def test_sharpness_knows_a_least_squares_hessian_and_the_edge_of_stability_follo
     assert result.edge_of_stability == pytest.approx(2 * 1.9 / 0.01) and "edge of stability" in result.summary()
     adam = Analyzer(model, n_copies=3, device="cpu").fit(loader, F.mse_loss, torch.optim.Adam, lr=0.01)
     assert np.isnan(adam.report().edge_of_stability)
+
+
+def test_the_null_dimension_of_a_plain_sequential_is_measured_and_predicted():
+    analyzer = Analyzer(_network(), n_copies=3, device="cpu").fit(_loader(), F.cross_entropy, lr=0.1)
+    result = analyzer.report()
+    # ReLU MLP 12-10-3 on 128 inputs (more directions seen than parameters): one rescaling per hidden unit and
+    # the softmax's shift of the output biases, and whatever units the data leave unseen
+    assert result.fisher_null == result.fisher_null_predicted >= 11
+    assert "null dimension" in result.summary()
+    other = Analyzer(_network(batchnorm=True), n_copies=3, device="cpu").fit(_loader(), F.cross_entropy, lr=0.1)
+    assert np.isnan(other.report().fisher_null)  # not a plain Sequential of Linear layers

@@ -36,6 +36,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 import torch
 from torch import nn
+from torch.nn import functional as F
 from torch.func import functional_call, vmap
 
 from uniq_core import lyapunov, replicas, runtime, stats
@@ -45,6 +46,7 @@ from uniq_core.schema import check_choice, check_number
 #: stacked copies their step is K independent steps.
 ELEMENTWISE = ("SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "NAdam", "RAdam")
 FORMATS = ("html", "markdown")
+NULL_PROBE = 512  #: inputs (from the loader's first batches) on which the output metric's null dimension is read
 
 
 @dataclass
@@ -58,7 +60,14 @@ class AnalysisResult:
     ``sharpness`` the largest eigenvalue of the original's loss Hessian on the loader's first batch at the
     start and at the end (Lanczos on exact Hessian-vector products), and ``edge_of_stability`` the value
     2(1 + β)/η above which (S)GD with step η and momentum β is unstable on a quadratic (Cohen et al. 2021):
-    NaN for adaptive optimisers, whose edge depends on their preconditioner."""
+    NaN for adaptive optimisers, whose edge depends on their preconditioner. For a plain Sequential of
+    Linear layers and activations (:func:`uniq_core.fisher.sequential_layers`), ``fisher_null``: the null
+    dimension of the original's output metric on the loader's first :data:`NULL_PROBE` inputs after training (read at the spectrum's
+    gap, :func:`uniq_core.fisher.gap_null_dimension`; softmax Fisher–Rao for cross-entropy, else the
+    Gauss–Newton metric of the outputs), and ``fisher_null_predicted``: the symmetries' count plus what
+    those inputs add (:func:`uniq_core.fisher.predicted_null_dimension`,
+    :func:`~uniq_core.fisher.data_null_dimension`), or P − N·K (N(K − 1) for softmax) where N inputs see
+    fewer directions than that; NaN for other models."""
 
     n_copies: int
     n_parameters: int
@@ -81,6 +90,8 @@ class AnalysisResult:
     loss: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     sharpness: np.ndarray = field(default_factory=lambda: np.full(2, np.nan))
     edge_of_stability: float = float("nan")
+    fisher_null: float = float("nan")
+    fisher_null_predicted: float = float("nan")
 
     def metrics(self) -> dict[str, Any]:
         """Every field as JSON-ready values (NaN as null)."""
@@ -107,7 +118,10 @@ class AnalysisResult:
                 f"{self.relative_spread[-1]:.3g} at the end; {int(self.diverged.sum())} copies diverged"
                 + (f"\nsharpness (top Hessian eigenvalue, first batch): {self.sharpness[0]:.3g} at the start, "
                    f"{self.sharpness[1]:.3g} at the end; edge of stability 2(1 + β)/η = {self.edge_of_stability:.3g}"
-                   if np.isfinite(self.sharpness).any() else ""))
+                   if np.isfinite(self.sharpness).any() else "")
+                + (f"\nnull dimension of the output metric: {self.fisher_null:.0f} measured, "
+                   f"{self.fisher_null_predicted:.0f} predicted by the symmetries and the batch"
+                   if np.isfinite(self.fisher_null) else ""))
 
 
 def _flat(tensors: Iterable[torch.Tensor]) -> np.ndarray:
@@ -134,7 +148,7 @@ class Analyzer:
         self.epochs: list[float] = []
         self.losses: list[np.ndarray] = []  # each (K,): the mean training loss of the epoch before
         self.diverged = np.zeros(self.n_copies, dtype=bool)
-        self.sharpness, self.edge = np.full(2, np.nan), float("nan")
+        self.sharpness, self.edge, self.null = np.full(2, np.nan), float("nan"), (float("nan"), float("nan"))
 
     # ------------------------------------------------------------------------------------------ training
 
@@ -211,7 +225,38 @@ class Analyzer:
         self.sharpness = np.array([start_sharpness, self._sharpness(stateless, parameters, buffers, first, loss_fn)])
         lr, momentum = optimizer_kwargs.get("lr", optimiser.defaults.get("lr")), optimizer_kwargs.get("momentum", 0.0)
         self.edge = 2 * (1 + momentum) / lr if name == "SGD" and lr else float("nan")
+        probe = []
+        for batch in loader:
+            probe.append(self._unpack(batch)[0])
+            if sum(len(p) for p in probe) >= NULL_PROBE:
+                break
+        self.null = self._fisher_null(parameters, torch.cat(probe)[:NULL_PROBE],
+                                      "softmax" if loss_fn is F.cross_entropy else "logits")
         return self
+
+    def _fisher_null(self, parameters: dict, inputs: torch.Tensor, output: str) -> tuple[float, float]:
+        """(measured, predicted) null dimension of the original's output metric, or NaNs (see the Result)."""
+        from uniq_core import fisher
+
+        if self.diverged[0]:
+            return float("nan"), float("nan")
+        network = copy.deepcopy(self.model).double().cpu().eval()
+        try:
+            fisher.sequential_layers(network)
+        except (ValueError, TypeError):
+            return float("nan"), float("nan")
+        with torch.no_grad():
+            for name, tensor in network.named_parameters():
+                tensor.copy_(parameters[name][0].detach().double().cpu())
+        probe = inputs.detach().double().cpu().reshape(inputs.shape[0], -1)
+        spectrum = fisher.fisher_spectrum(network, probe, output=output)
+        measured = fisher.gap_null_dimension(spectrum, floor=fisher.spectrum_floor(network, probe))
+        with torch.no_grad():
+            classes = network(probe[:1]).shape[-1]
+        visible = len(probe) * (classes - 1 if output == "softmax" else classes)  # at most N·K directions seen
+        predicted = max(fisher.predicted_null_dimension(network, output=output)
+                        + fisher.data_null_dimension(network, probe, output=output)["total"], len(spectrum) - visible)
+        return float(measured), float(predicted)
 
     def _sharpness(self, stateless: nn.Module, parameters: dict, buffers: dict, batch: tuple,
                    loss_fn: Callable) -> float:
@@ -332,7 +377,7 @@ class Analyzer:
             distance=distance, spread=spread, relative_spread=spread / norms,
             path_length=steps.sum(axis=0), velocity_mean=steps.mean(axis=0), velocity_std=steps.std(axis=0),
             diverged=self.diverged.copy(), loss=np.stack(self.losses).T, sharpness=self.sharpness.copy(),
-            edge_of_stability=self.edge)
+            edge_of_stability=self.edge, fisher_null=self.null[0], fisher_null_predicted=self.null[1])
 
     # ---------------------------------------------------------------------------------------------- save
 
