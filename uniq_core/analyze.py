@@ -120,7 +120,7 @@ class AnalysisResult:
                    f"{self.sharpness[1]:.3g} at the end; edge of stability 2(1 + β)/η = {self.edge_of_stability:.3g}"
                    if np.isfinite(self.sharpness).any() else "")
                 + (f"\nnull dimension of the output metric: {self.fisher_null:.0f} measured, "
-                   f"{self.fisher_null_predicted:.0f} predicted by the symmetries and the batch"
+                   f"{self.fisher_null_predicted:.0f} predicted by the symmetries and the inputs"
                    if np.isfinite(self.fisher_null) else ""))
 
 
