@@ -36,7 +36,6 @@ from typing import Any, Callable, Iterable
 import numpy as np
 import torch
 from torch import nn
-from torch.nn import functional as F
 from torch.func import functional_call, vmap
 
 from uniq_core import lyapunov, replicas, runtime, stats
@@ -46,7 +45,6 @@ from uniq_core.schema import check_choice, check_number
 #: stacked copies their step is K independent steps.
 ELEMENTWISE = ("SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "NAdam", "RAdam")
 FORMATS = ("html", "markdown")
-NULL_PROBE = 512  #: inputs (from the loader's first batches) on which the output metric's null dimension is read
 
 
 @dataclass
@@ -60,9 +58,9 @@ class AnalysisResult:
     ``sharpness`` the largest eigenvalue of the original's loss Hessian on the loader's first batch at the
     start and at the end (Lanczos on exact Hessian-vector products), and ``edge_of_stability`` the value
     2(1 + β)/η above which (S)GD with step η and momentum β is unstable on a quadratic (Cohen et al. 2021):
-    NaN for adaptive optimisers, whose edge depends on their preconditioner. For a plain Sequential of
-    Linear layers and activations (:func:`uniq_core.fisher.sequential_layers`), ``fisher_null``: the null
-    dimension of the original's output metric on the loader's first :data:`NULL_PROBE` inputs after training (read at the spectrum's
+    NaN for adaptive optimisers, whose edge depends on their preconditioner. With ``report(null_inputs=x)``
+    and a plain Sequential of Linear layers and activations (:func:`uniq_core.fisher.sequential_layers`),
+    ``fisher_null``: the null dimension of the original's output metric on ``x`` after training (read at the spectrum's
     gap, :func:`uniq_core.fisher.gap_null_dimension`; softmax Fisher–Rao for cross-entropy, else the
     Gauss–Newton metric of the outputs), and ``fisher_null_predicted``: the symmetries' count plus what
     those inputs add (:func:`uniq_core.fisher.predicted_null_dimension`,
@@ -148,7 +146,7 @@ class Analyzer:
         self.epochs: list[float] = []
         self.losses: list[np.ndarray] = []  # each (K,): the mean training loss of the epoch before
         self.diverged = np.zeros(self.n_copies, dtype=bool)
-        self.sharpness, self.edge, self.null = np.full(2, np.nan), float("nan"), (float("nan"), float("nan"))
+        self.sharpness, self.edge = np.full(2, np.nan), float("nan")
 
     # ------------------------------------------------------------------------------------------ training
 
@@ -225,29 +223,21 @@ class Analyzer:
         self.sharpness = np.array([start_sharpness, self._sharpness(stateless, parameters, buffers, first, loss_fn)])
         lr, momentum = optimizer_kwargs.get("lr", optimiser.defaults.get("lr")), optimizer_kwargs.get("momentum", 0.0)
         self.edge = 2 * (1 + momentum) / lr if name == "SGD" and lr else float("nan")
-        probe = []
-        for batch in loader:
-            probe.append(self._unpack(batch)[0])
-            if sum(len(p) for p in probe) >= NULL_PROBE:
-                break
-        self.null = self._fisher_null(parameters, torch.cat(probe)[:NULL_PROBE],
-                                      "softmax" if loss_fn is F.cross_entropy else "logits")
         return self
 
-    def _fisher_null(self, parameters: dict, inputs: torch.Tensor, output: str) -> tuple[float, float]:
-        """(measured, predicted) null dimension of the original's output metric, or NaNs (see the Result)."""
+    def _fisher_null(self, flat: np.ndarray, inputs: torch.Tensor, output: str) -> tuple[float, float]:
+        """(measured, predicted) null dimension of the output metric at parameters ``flat`` (see the Result)."""
         from uniq_core import fisher
 
-        if self.diverged[0]:
-            return float("nan"), float("nan")
         network = copy.deepcopy(self.model).double().cpu().eval()
         try:
             fisher.sequential_layers(network)
         except (ValueError, TypeError):
             return float("nan"), float("nan")
+        if not np.isfinite(flat).all():
+            return float("nan"), float("nan")
         with torch.no_grad():
-            for name, tensor in network.named_parameters():
-                tensor.copy_(parameters[name][0].detach().double().cpu())
+            torch.nn.utils.vector_to_parameters(torch.as_tensor(flat, dtype=torch.float64), network.parameters())
         probe = inputs.detach().double().cpu().reshape(inputs.shape[0], -1)
         spectrum = fisher.fisher_spectrum(network, probe, output=output)
         measured = fisher.gap_null_dimension(spectrum, floor=fisher.spectrum_floor(network, probe))
@@ -346,8 +336,11 @@ class Analyzer:
 
     # ------------------------------------------------------------------------------------------- report
 
-    def report(self) -> AnalysisResult:
-        """The measurements of the recorded copies (at least two records, two healthy copies)."""
+    def report(self, *, null_inputs: torch.Tensor | None = None, output: str = "softmax") -> AnalysisResult:
+        """The measurements of the recorded copies (at least two records, two healthy copies). With
+        ``null_inputs``, the null dimension of the original's final output metric on those inputs (``output``
+        "softmax": Fisher–Rao of a classifier's softmax; "logits": Gauss–Newton of the raw outputs), for a
+        plain Sequential of Linear layers and activations: its cost grows as (inputs × outputs)³."""
         if len(self.checkpoints) < 2:
             raise ValueError("report needs at least two records: call fit(...), or record(...) before and "
                              "after training")
@@ -368,6 +361,11 @@ class Analyzer:
         spread = lyapunov.checkpoint_spread(kept)
         norms = np.linalg.norm(kept, axis=-1).mean(axis=1)
         steps = np.linalg.norm(np.diff(trajectories, axis=0), axis=-1)  # (C − 1, K)
+        if null_inputs is not None:
+            check_choice("output", output, ("softmax", "logits"))
+            null = self._fisher_null(trajectories[-1, 0], null_inputs, output)
+        else:
+            null = (float("nan"), float("nan"))
         return AnalysisResult(
             n_copies=self.n_copies, n_parameters=int(trajectories.shape[-1]), perturbation=self.perturbation,
             epochs=epochs, convergence_ratio=peer["convergence_ratio"], lyapunov=peer["lyapunov"],
@@ -377,9 +375,16 @@ class Analyzer:
             distance=distance, spread=spread, relative_spread=spread / norms,
             path_length=steps.sum(axis=0), velocity_mean=steps.mean(axis=0), velocity_std=steps.std(axis=0),
             diverged=self.diverged.copy(), loss=np.stack(self.losses).T, sharpness=self.sharpness.copy(),
-            edge_of_stability=self.edge, fisher_null=self.null[0], fisher_null_predicted=self.null[1])
+            edge_of_stability=self.edge, fisher_null=null[0], fisher_null_predicted=null[1])
 
     # ---------------------------------------------------------------------------------------------- save
+
+    def figures(self, result: AnalysisResult | None = None) -> dict[str, bytes]:
+        """The report's two figures as PNG bytes: ``distance`` (each copy's distance from the original and
+        the spread, against epochs) and ``trajectories`` (the copies' paths on their top two principal
+        components). ``IPython.display.Image(data=...)`` shows one in a notebook."""
+        result = self.report() if result is None else result
+        return {"distance": _distance_figure(result), "trajectories": _trajectory_figure(self, result)}
 
     def save(self, directory: str | Path, format: str = "html") -> Path:
         """Write ``metrics.json``, ``distance.png``, ``trajectories.png`` and ``report.html`` (figures
@@ -389,7 +394,7 @@ class Analyzer:
         folder = Path(directory)
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "metrics.json").write_text(json.dumps(result.metrics(), indent=1))
-        figures = {"distance": _distance_figure(result), "trajectories": _trajectory_figure(self, result)}
+        figures = self.figures(result)
         for name, png in figures.items():
             (folder / f"{name}.png").write_bytes(png)
         lines = result.summary().splitlines()
