@@ -189,3 +189,25 @@ def test_the_null_dimension_of_a_plain_sequential_is_measured_and_predicted():
     assert "null dimension" in result.summary()
     other = Analyzer(_network(batchnorm=True), n_copies=3, device="cpu").fit(_loader(), F.cross_entropy, lr=0.1)
     assert np.isnan(other.report(null_inputs=inputs).fisher_null)  # not a plain Sequential of Linear layers
+
+
+def test_planted_exponential_growth_is_read_back_by_every_exponent():
+    # recorded copies whose distance from the original grows exactly as e^{λt}, each in its own direction
+    rate, rng = 0.7, np.random.default_rng(0)
+    model = nn.Linear(4, 3)
+    centre = torch.cat([p.detach().reshape(-1) for p in model.parameters()]).numpy()
+    directions = rng.normal(size=(6, centre.size))
+    directions /= np.linalg.norm(directions, axis=1, keepdims=True)
+    analyzer = Analyzer(model, n_copies=7)
+    for epoch in range(9):
+        states = [centre] + [centre + 1e-3 * np.exp(rate * epoch) * d for d in directions]
+        copies = []
+        for flat in states:
+            weight, bias = np.split(flat, [12])
+            copies.append({"weight": torch.as_tensor(weight.reshape(3, 4)), "bias": torch.as_tensor(bias)})
+        analyzer.record(copies)
+    result = analyzer.report()
+    np.testing.assert_allclose(result.exponents, rate, rtol=1e-9)
+    assert result.exponent_interval[1] - result.exponent_interval[0] < 1e-9
+    assert len(result.finite_size_thresholds) >= 5 and (result.finite_size_censored == 0).all()
+    np.testing.assert_allclose(result.finite_size_rate, rate, rtol=1e-6)

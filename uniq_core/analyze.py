@@ -53,6 +53,10 @@ class AnalysisResult:
     ``distance`` (K, C) each copy's distance from the original (copy 0); ``spread`` (C,) the copies' spread
     about their centroid and ``relative_spread`` that over the mean parameter norm; ``exponents`` (K − 1,)
     ln(d(T)/d(0))/T per perturbed copy and ``exponent``, ``exponent_interval`` their mean and 95% interval;
+    ``finite_size_rate`` the finite-size exponent λ(δ) = ln 2 / ⟨time to double from δ⟩ over the copies
+    (:func:`uniq_core.lyapunov.finite_size_exponent`, Aurell et al. 1997) at ``finite_size_thresholds``, doubling
+    from the copies' median starting distance, with ``finite_size_censored`` the copies that reached δ but
+    not 2δ (where any are, the rate is an upper estimate; with one record per epoch its resolution is an epoch);
     ``path_length``, ``velocity_mean``, ``velocity_std`` (K,) per copy; ``diverged`` (K,); ``loss`` (K, C)
     each copy's mean training loss over the epoch before each checkpoint. After :meth:`Analyzer.fit`,
     ``sharpness`` the largest eigenvalue of the original's loss Hessian on the loader's first batch at the
@@ -90,6 +94,9 @@ class AnalysisResult:
     edge_of_stability: float = float("nan")
     fisher_null: float = float("nan")
     fisher_null_predicted: float = float("nan")
+    finite_size_thresholds: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    finite_size_rate: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    finite_size_censored: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
 
     def metrics(self) -> dict[str, Any]:
         """Every field as JSON-ready values (NaN as null)."""
@@ -117,6 +124,9 @@ class AnalysisResult:
                 + (f"\nsharpness (top Hessian eigenvalue, first batch): {self.sharpness[0]:.3g} at the start, "
                    f"{self.sharpness[1]:.3g} at the end; edge of stability 2(1 + β)/η = {self.edge_of_stability:.3g}"
                    if np.isfinite(self.sharpness).any() else "")
+                + (f"\nfinite-size exponent λ(δ): {self.finite_size_rate[0]:.3g} per epoch at the copies' starting "
+                   f"distance, {self.finite_size_rate[-1]:.3g} at {len(self.finite_size_rate)} doublings "
+                   f"({int(self.finite_size_censored.sum())} censored)" if np.isfinite(self.finite_size_rate).any() else "")
                 + (f"\nnull dimension of the output metric: {self.fisher_null:.0f} measured, "
                    f"{self.fisher_null_predicted:.0f} predicted by the symmetries and the inputs"
                    if np.isfinite(self.fisher_null) else ""))
@@ -361,6 +371,11 @@ class Analyzer:
         spread = lyapunov.checkpoint_spread(kept)
         norms = np.linalg.norm(kept, axis=-1).mean(axis=1)
         steps = np.linalg.norm(np.diff(trajectories, axis=0), axis=-1)  # (C − 1, K)
+        healthy_distance = distance[1:][healthy[1:]]
+        start = float(np.median(healthy_distance[:, 0]))
+        top = float(np.nanmax(healthy_distance))
+        thresholds = start * 2.0 ** np.arange(max(0, int(np.floor(np.log2(top / start))) if start > 0 else 0))
+        finite = lyapunov.finite_size_exponent(epochs, healthy_distance, thresholds)
         if null_inputs is not None:
             check_choice("output", output, ("softmax", "logits"))
             null = self._fisher_null(trajectories[-1, 0], null_inputs, output)
@@ -375,7 +390,8 @@ class Analyzer:
             distance=distance, spread=spread, relative_spread=spread / norms,
             path_length=steps.sum(axis=0), velocity_mean=steps.mean(axis=0), velocity_std=steps.std(axis=0),
             diverged=self.diverged.copy(), loss=np.stack(self.losses).T, sharpness=self.sharpness.copy(),
-            edge_of_stability=self.edge, fisher_null=null[0], fisher_null_predicted=null[1])
+            edge_of_stability=self.edge, fisher_null=null[0], fisher_null_predicted=null[1],
+            finite_size_thresholds=thresholds, finite_size_rate=finite["rate"], finite_size_censored=finite["censored"])
 
     # ---------------------------------------------------------------------------------------------- save
 
