@@ -126,7 +126,8 @@ class AnalysisResult:
                    if np.isfinite(self.sharpness).any() else "")
                 + (f"\nfinite-size exponent λ(δ): {self.finite_size_rate[0]:.3g} per epoch at the copies' starting "
                    f"distance, {self.finite_size_rate[-1]:.3g} at {len(self.finite_size_rate)} doublings "
-                   f"({int(self.finite_size_censored.sum())} censored)" if np.isfinite(self.finite_size_rate).any() else "")
+                   f"({int(self.finite_size_censored.sum())} censored)"
+                   if np.isfinite(self.finite_size_rate).any() else "")
                 + (f"\nnull dimension of the output metric: {self.fisher_null:.0f} measured, "
                    f"{self.fisher_null_predicted:.0f} predicted by the symmetries and the inputs"
                    if np.isfinite(self.fisher_null) else ""))
