@@ -4,8 +4,8 @@
 default) in its own kernel, ``N`` at a time (default: one per CPU core, each kernel with
 ``cores // N`` threads; beyond the quick profile, the units of a chapter's long experiments on a pool of one
 process per core, :func:`uniq_core.runtime.unit_pool`). Every ``run(config)`` a chapter makes stores its
-Result in the results cache (:func:`uniq_core.runtime.cache_dir`), so the book build that follows executes each chapter against a
-warm cache: the same cells, the same code path, the same Results, in a fraction of the time. The
+Result in the results cache (:func:`uniq_core.runtime.cache_dir`), so the book build that follows executes
+each chapter against a warm cache: the same cells, the same code path, the same Results, in a fraction of the time. The
 verdict page and the introduction, which mostly read the chapters' Results, run after the others.
 
 A chapter that fails here is reported and skipped: the book build runs it again and reports the error
