@@ -111,14 +111,17 @@ class AnalysisResult:
         return {name: plain(value) for name, value in asdict(self).items()}
 
     def summary(self) -> str:
-        """Three lines: the peer's numbers with its label, then the book's exponent with its interval."""
+        """One line per measurement: the peer's numbers with its label, the book's exponent with its interval
+        (over perturbations of one run: another initialisation or data order is another run), the spread,
+        and where measured the sharpness, the finite-size exponent and the null dimension."""
         low, high = self.exponent_interval
         healthy = int((~self.diverged).sum())
         return (f"deep-lyapunov's numbers: convergence ratio {self.convergence_ratio:.3g}, Lyapunov "
                 f"{self.lyapunov:.3g} per epoch, effective dimensionality {self.effective_dimensionality:.3g}; "
                 f"label '{self.behavior}'\n"
                 f"growth exponent of a perturbation: {self.exponent:.3g} per epoch, 95% interval "
-                f"[{low:.3g}, {high:.3g}] over {healthy - 1} perturbed copies\n"
+                f"[{low:.3g}, {high:.3g}] over {healthy - 1} perturbed copies of this one run (its "
+                "initialisation and data order)\n"
                 f"spread relative to the parameters' norm: {self.relative_spread[0]:.3g} at the start, "
                 f"{self.relative_spread[-1]:.3g} at the end; {int(self.diverged.sum())} copies diverged"
                 + (f"\nsharpness (top Hessian eigenvalue, first batch): {self.sharpness[0]:.3g} at the start, "
