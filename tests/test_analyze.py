@@ -32,8 +32,14 @@ def _network(batchnorm: bool = False) -> nn.Module:
 
 @pytest.mark.parametrize("optimizer,options,batchnorm", [
     (torch.optim.SGD, {"lr": 0.1, "momentum": 0.9, "weight_decay": 1e-3}, False),
+    (torch.optim.SGD, {"lr": 0.1, "momentum": 0.9, "nesterov": True}, True),
     (torch.optim.Adam, {"lr": 1e-2}, True),
+    (torch.optim.AdamW, {"lr": 1e-2, "weight_decay": 1e-2}, False),
     (torch.optim.RMSprop, {"lr": 1e-3}, False),
+    (torch.optim.Adagrad, {"lr": 1e-2}, False),
+    (torch.optim.Adamax, {"lr": 1e-2}, False),
+    (torch.optim.NAdam, {"lr": 1e-2}, False),
+    (torch.optim.RAdam, {"lr": 1e-2}, False),
 ])
 def test_one_step_on_stacked_copies_is_k_independent_optimisers(optimizer, options, batchnorm):
     model, loader, copies = _network(batchnorm), _loader(), 4
@@ -208,6 +214,43 @@ def test_planted_exponential_growth_is_read_back_by_every_exponent():
         analyzer.record(copies)
     result = analyzer.report()
     np.testing.assert_allclose(result.exponents, rate, rtol=1e-9)
+    np.testing.assert_allclose(result.late_exponents, rate, rtol=1e-9)
+    np.testing.assert_allclose(result.rate_by_epoch, rate, rtol=1e-9)
     assert result.exponent_interval[1] - result.exponent_interval[0] < 1e-9
     assert len(result.finite_size_thresholds) >= 5 and (result.finite_size_censored == 0).all()
     np.testing.assert_allclose(result.finite_size_rate, rate, rtol=1e-6)
+
+
+def test_a_second_fit_is_refused_unused_parameters_train_alone_and_dropout_masks_are_shared():
+    loader = _loader()
+    analyzer = Analyzer(_network(), n_copies=3, device="cpu").fit(loader, F.cross_entropy, lr=0.1)
+    with pytest.raises(ValueError, match="already recorded"):
+        analyzer.fit(loader, F.cross_entropy, lr=0.1)
+
+    class Spare(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.used, self.unused = nn.Linear(12, 3), nn.Linear(2, 2)
+
+        def forward(self, x):
+            return self.used(x)
+
+    spare = Analyzer(Spare(), n_copies=3, device="cpu").fit(loader, F.cross_entropy, torch.optim.Adam, lr=0.01)
+    assert not spare.diverged.any()
+    # dropout: with the masks shared, a perturbation far below rounding of the run stays that small
+    torch.manual_seed(0)
+    dropping = nn.Sequential(nn.Linear(12, 10), nn.Dropout(0.3), nn.ReLU(), nn.Linear(10, 3))
+    tiny = Analyzer(dropping, perturbation=1e-6, n_copies=6, device="cpu").fit(loader, F.cross_entropy, lr=0.1,
+                                                                              epochs=2).report()
+    assert tiny.distance[1:, -1].max() < 1e-3
+
+
+def test_the_edge_of_stability_is_given_only_for_heavy_ball_and_intervals_need_five_copies():
+    loader = _loader()
+    for options in ({"momentum": 0.9, "nesterov": True}, {"momentum": 0.9, "dampening": 0.5},
+                    {"weight_decay": 1e-3}):
+        assert np.isnan(Analyzer(_network(), n_copies=3, device="cpu").fit(
+            loader, F.cross_entropy, lr=0.1, **options).report().edge_of_stability)
+    few = Analyzer(_network(), n_copies=4, device="cpu").fit(loader, F.cross_entropy, lr=0.1, epochs=2).report()
+    assert np.isnan(few.exponent_interval).all() and np.isfinite(few.exponent)
+    assert "no interval: 3 perturbed copies, fewer than 5" in few.summary()

@@ -11,7 +11,12 @@
 their losses computed in one ``vmap`` over the reader's batches, and the reader's optimiser applied to the
 stacked tensors in one step. For an optimiser that acts element by element (SGD with or without momentum,
 Adam, AdamW, RMSprop, Adagrad, Adamax, NAdam, RAdam) that step is the same as K independent optimisers, one
-per copy (``tests/test_analyze.py`` compares them); any other optimiser is refused with a clear error. A
+per copy (``tests/test_analyze.py`` compares them, every one of these), up to rounding; where a parameter's
+true gradient is zero but its computed one is rounding noise (a bias just before BatchNorm), an adaptive
+optimiser scales that noise up to full steps, differently in batched and separate kernels, so such a
+parameter's copies drift apart by rounding alone. Any other optimiser is refused with a clear error. The
+copies share every minibatch and every random draw of the forward pass (dropout masks): they are one run,
+perturbed. A
 custom training loop records its copies itself: ``record(copies)`` after each epoch (modules or state
 dicts), then ``report()``.
 
@@ -38,7 +43,7 @@ import torch
 from torch import nn
 from torch.func import functional_call, vmap
 
-from uniq_core import lyapunov, replicas, runtime, stats
+from uniq_core import lyapunov, replicas, rules, runtime, stats
 from uniq_core.schema import check_choice, check_number
 
 #: Optimisers whose update of each parameter element reads only that element's gradient and state: on
@@ -52,22 +57,27 @@ class AnalysisResult:
     """What :meth:`Analyzer.report` measured (see the module docstring). ``epochs`` (C,) the checkpoints;
     ``distance`` (K, C) each copy's distance from the original (copy 0); ``spread`` (C,) the copies' spread
     about their centroid and ``relative_spread`` that over the mean parameter norm; ``exponents`` (K − 1,)
-    ln(d(T)/d(0))/T per perturbed copy and ``exponent``, ``exponent_interval`` their mean and 95% interval;
+    ln(d(T)/d(0))/T per perturbed copy and ``exponent``, ``exponent_interval`` their mean and 95% interval
+    (NaN with fewer than :data:`uniq_core.rules.MIN_UNITS` copies): an average over the whole run, which
+    depends on how long it is when the growth slows; ``rate_by_epoch`` (C − 1,) the copies' mean growth of
+    ln d per epoch between records, and ``late_exponents``, ``late_exponent``, ``late_interval`` the slope of
+    ln d per copy over the second half of the records (from the record at half the run on), with its interval;
     ``finite_size_rate`` the finite-size exponent λ(δ) = ln 2 / ⟨time to double from δ⟩ over the copies
     (:func:`uniq_core.lyapunov.finite_size_exponent`, Aurell et al. 1997) at ``finite_size_thresholds``, doubling
-    from the copies' median starting distance, with ``finite_size_censored`` the copies that reached δ but
-    not 2δ (where any are, the rate is an upper estimate; with one record per epoch its resolution is an epoch);
+    from the copies' largest starting distance, with ``finite_size_reached`` the copies that doubled from δ
+    and ``finite_size_censored`` those that reached δ but not 2δ (where any are, the rate is an upper
+    estimate; with one record per epoch its resolution is an epoch);
     ``path_length``, ``velocity_mean``, ``velocity_std`` (K,) per copy; ``diverged`` (K,); ``loss`` (K, C)
     each copy's mean training loss over the epoch before each checkpoint. After :meth:`Analyzer.fit`,
     ``sharpness`` the largest eigenvalue of the original's loss Hessian on the loader's first batch at the
     start and at the end (Lanczos on exact Hessian-vector products), and ``edge_of_stability`` the value
     2(1 + β)/η above which (S)GD with step η and momentum β is unstable on a quadratic (Cohen et al. 2021):
-    NaN for adaptive optimisers, whose edge depends on their preconditioner. With ``report(null_inputs=x)``
-    and a plain Sequential of Linear layers and activations (:func:`uniq_core.fisher.sequential_layers`),
-    ``fisher_null``: the null dimension of the original's output metric on ``x`` after training (read at the spectrum's
-    gap, :func:`uniq_core.fisher.gap_null_dimension`; softmax Fisher–Rao for cross-entropy, else the
-    Gauss–Newton metric of the outputs), and ``fisher_null_predicted``: the symmetries' count plus what
-    those inputs add (:func:`uniq_core.fisher.predicted_null_dimension`,
+    NaN for adaptive optimisers and for SGD with Nesterov, dampening or weight decay (other thresholds).
+    With ``report(null_inputs=x)`` and a plain Sequential of Linear layers and activations
+    (:func:`uniq_core.fisher.sequential_layers`), ``fisher_null``: the null dimension of the original's output
+    metric on ``x`` after training (read at the spectrum's gap, :func:`uniq_core.fisher.gap_null_dimension`;
+    softmax Fisher–Rao for cross-entropy, else the Gauss–Newton metric of the outputs), and
+    ``fisher_null_predicted``: the symmetries' count plus what those inputs add (:func:`uniq_core.fisher.predicted_null_dimension`,
     :func:`~uniq_core.fisher.data_null_dimension`), or P − N·K (N(K − 1) for softmax) where N inputs see
     fewer directions than that; NaN for other models."""
 
@@ -94,9 +104,14 @@ class AnalysisResult:
     edge_of_stability: float = float("nan")
     fisher_null: float = float("nan")
     fisher_null_predicted: float = float("nan")
+    rate_by_epoch: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    late_exponents: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    late_exponent: float = float("nan")
+    late_interval: np.ndarray = field(default_factory=lambda: np.full(2, np.nan))
     finite_size_thresholds: np.ndarray = field(default_factory=lambda: np.zeros(0))
     finite_size_rate: np.ndarray = field(default_factory=lambda: np.zeros(0))
     finite_size_censored: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    finite_size_reached: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
 
     def metrics(self) -> dict[str, Any]:
         """Every field as JSON-ready values (NaN as null)."""
@@ -111,29 +126,48 @@ class AnalysisResult:
         return {name: plain(value) for name, value in asdict(self).items()}
 
     def summary(self) -> str:
-        """One line per measurement: the peer's numbers with its label, the book's exponent with its interval
-        (over perturbations of one run: another initialisation or data order is another run), the spread,
-        and where measured the sharpness, the finite-size exponent and the null dimension."""
-        low, high = self.exponent_interval
-        healthy = int((~self.diverged).sum())
-        return (f"deep-lyapunov's numbers: convergence ratio {self.convergence_ratio:.3g}, Lyapunov "
-                f"{self.lyapunov:.3g} per epoch, effective dimensionality {self.effective_dimensionality:.3g}; "
-                f"label '{self.behavior}'\n"
-                f"growth exponent of a perturbation: {self.exponent:.3g} per epoch, 95% interval "
-                f"[{low:.3g}, {high:.3g}] over {healthy - 1} perturbed copies of this one run (its "
-                "initialisation and data order)\n"
-                f"spread relative to the parameters' norm: {self.relative_spread[0]:.3g} at the start, "
-                f"{self.relative_spread[-1]:.3g} at the end; {int(self.diverged.sum())} copies diverged"
-                + (f"\nsharpness (top Hessian eigenvalue, first batch): {self.sharpness[0]:.3g} at the start, "
-                   f"{self.sharpness[1]:.3g} at the end; edge of stability 2(1 + β)/η = {self.edge_of_stability:.3g}"
-                   if np.isfinite(self.sharpness).any() else "")
-                + (f"\nfinite-size exponent λ(δ): {self.finite_size_rate[0]:.3g} per epoch at the copies' starting "
-                   f"distance, {self.finite_size_rate[-1]:.3g} at {len(self.finite_size_rate)} doublings "
-                   f"({int(self.finite_size_censored.sum())} censored)"
-                   if np.isfinite(self.finite_size_rate).any() else "")
-                + (f"\nnull dimension of the output metric: {self.fisher_null:.0f} measured, "
-                   f"{self.fisher_null_predicted:.0f} predicted by the symmetries and the inputs"
-                   if np.isfinite(self.fisher_null) else ""))
+        """One line per measurement: the peer's numbers with its label, the book's exponents with their
+        intervals (over perturbations of one run: another initialisation or data order is another run), the
+        spread, and where measured the sharpness, the finite-size exponent and the null dimension."""
+        def with_interval(value: float, interval: np.ndarray, values: np.ndarray) -> str:
+            count = int(np.isfinite(values).sum())
+            if np.isfinite(interval).all():
+                return (f"{value:.3g} per epoch, 95% interval [{interval[0]:.3g}, {interval[1]:.3g}] over {count} "
+                        "perturbed copies of this one run (its initialisation and data order)")
+            return (f"{value:.3g} per epoch, no interval: {count} perturbed copies, fewer than "
+                    f"{rules.MIN_UNITS}")
+
+        lines = [f"deep-lyapunov's numbers: convergence ratio {self.convergence_ratio:.3g}, Lyapunov "
+                 f"{self.lyapunov:.3g} per record, effective dimensionality {self.effective_dimensionality:.3g}; "
+                 f"label '{self.behavior}'",
+                 "growth of a perturbation over the whole run, ln(d(T)/d(0))/T: "
+                 + with_interval(self.exponent, self.exponent_interval, self.exponents),
+                 "over the second half of the run: "
+                 + with_interval(self.late_exponent, self.late_interval, self.late_exponents),
+                 f"spread relative to the parameters' norm: {self.relative_spread[0]:.3g} at the start, "
+                 f"{self.relative_spread[-1]:.3g} at the end; {int(self.diverged.sum())} copies diverged"]
+        if np.isfinite(self.sharpness).any():
+            lines.append(f"sharpness (top Hessian eigenvalue, first batch): {self.sharpness[0]:.3g} at the start, "
+                         f"{self.sharpness[1]:.3g} at the end; edge of stability 2(1 + β)/η: "
+                         + (f"{self.edge_of_stability:.3g}" if np.isfinite(self.edge_of_stability)
+                            else "not defined for this optimiser"))
+        if len(self.finite_size_rate) >= 2 and np.isfinite(self.finite_size_rate).any():
+            lines.append(f"finite-size exponent λ(δ): {self.finite_size_rate[0]:.3g} per epoch from the copies' "
+                         f"largest starting distance ({int(self.finite_size_reached[0])} copies doubled), "
+                         f"{self.finite_size_rate[-1]:.3g} after {len(self.finite_size_rate) - 1} doublings "
+                         f"({int(self.finite_size_reached[-1])} doubled, {int(self.finite_size_censored[-1])} did not)")
+        if np.isfinite(self.fisher_null):
+            lines.append(f"null dimension of the output metric: {self.fisher_null:.0f} measured, "
+                         f"{self.fisher_null_predicted:.0f} predicted by the symmetries and the inputs")
+        return "\n".join(lines)
+
+
+def _interval(values: np.ndarray) -> tuple[float, np.ndarray]:
+    """Mean and 95% t-interval of the finite values; the interval NaN with fewer than MIN_UNITS of them."""
+    mean, interval = stats.t_interval(values)
+    if np.isfinite(values).sum() < rules.MIN_UNITS:
+        interval = np.array([np.nan, np.nan])
+    return mean, np.asarray(interval, dtype=float)
 
 
 def _flat(tensors: Iterable[torch.Tensor]) -> np.ndarray:
@@ -171,10 +205,13 @@ class Analyzer:
         ``loss_fn(outputs, targets)`` (a scalar per copy) and ``optimizer(params, **optimizer_kwargs)``,
         recording the copies at the start and after every epoch. Returns the analyzer."""
         check_number("epochs", epochs, low=1, high=100_000, integer=True)
+        if self.checkpoints:
+            raise ValueError("this Analyzer has already recorded copies (fit or record): a second fit would start "
+                             "again from the untrained model; make a new Analyzer, or fit once with more epochs")
         name = getattr(optimizer, "__name__", type(optimizer).__name__)
         if not (isinstance(optimizer, type) and issubclass(optimizer, torch.optim.Optimizer)):
             raise ValueError(f"optimizer must be a torch.optim.Optimizer class, e.g. torch.optim.SGD; got {name}")
-        if name not in ELEMENTWISE:
+        if optimizer not in tuple(getattr(torch.optim, allowed) for allowed in ELEMENTWISE):
             raise ValueError(f"optimizer={name} does not update each parameter element on its own, so one step on "
                              f"stacked copies would not be K independent steps; allowed: {', '.join(ELEMENTWISE)}")
         K = self.n_copies
@@ -184,12 +221,15 @@ class Analyzer:
         names = [n for n, p in self.model.named_parameters() if p.requires_grad]
         leaves = [parameters[n].requires_grad_() for n in names]
         frozen = {n: t for n, t in parameters.items() if n not in names}
+        for tensor in frozen.values():  # only what trains is perturbed, as the peer does
+            tensor.copy_(tensor[:1].expand_as(tensor))
         optimiser = optimizer(leaves, **optimizer_kwargs)
 
         def loss_of(p, b, inputs, targets):
             return loss_fn(functional_call(stateless, (p, b), (inputs,)), targets)
 
-        batched = vmap(loss_of, in_dims=(0, 0, None, None), randomness="different")
+        # the copies share each minibatch and each random draw (dropout masks): one run, perturbed
+        batched = vmap(loss_of, in_dims=(0, 0, None, None), randomness="same")
         first = None
         for batch in loader:
             first = self._unpack(batch)
@@ -197,8 +237,7 @@ class Analyzer:
         if first is None:
             raise ValueError("loader yielded no batches")
         start_sharpness = self._sharpness(stateless, parameters, buffers, first, loss_fn)
-        if not self.checkpoints:
-            self._checkpoint(parameters, names, 0.0, np.full(K, np.nan))
+        self._checkpoint(parameters, names, 0.0, np.full(K, np.nan))
         start = self.epochs[-1]
         for epoch in runtime.progress_bar(range(1, epochs + 1), "epochs", progress):
             total, count = torch.zeros(K, dtype=torch.float64), 0
@@ -216,10 +255,12 @@ class Analyzer:
                     raise ValueError(f"loss_fn must return one number per batch; it returned shape "
                                      f"{tuple(losses.shape[1:])} per copy (use a reduction such as 'mean')")
                 finite = torch.isfinite(losses.detach())
-                grads = torch.autograd.grad(torch.where(finite, losses, torch.zeros_like(losses)).sum(), leaves)
+                grads = torch.autograd.grad(torch.where(finite, losses, torch.zeros_like(losses)).sum(), leaves,
+                                            allow_unused=True)
                 with torch.no_grad():
-                    for leaf, gradient in zip(leaves, grads):
-                        leaf.grad = torch.where(self._alive(finite, leaf), gradient, torch.zeros_like(gradient))
+                    for leaf, gradient in zip(leaves, grads):  # an unused parameter keeps no gradient, as alone
+                        leaf.grad = (None if gradient is None else
+                                     torch.where(self._alive(finite, leaf), gradient, torch.zeros_like(gradient)))
                     optimiser.step()
                     self._flag(~finite.cpu().numpy())
                     ok = torch.ones(K, dtype=torch.bool, device=self.device)
@@ -235,8 +276,11 @@ class Analyzer:
                 raise ValueError("loader yielded no batches")
             self._checkpoint(parameters, names, start + epoch, (total / count).numpy())
         self.sharpness = np.array([start_sharpness, self._sharpness(stateless, parameters, buffers, first, loss_fn)])
-        lr, momentum = optimizer_kwargs.get("lr", optimiser.defaults.get("lr")), optimizer_kwargs.get("momentum", 0.0)
-        self.edge = 2 * (1 + momentum) / lr if name == "SGD" and lr else float("nan")
+        settings = optimiser.defaults
+        plain = (optimizer is torch.optim.SGD and not settings.get("nesterov") and not settings.get("dampening")
+                 and not settings.get("weight_decay"))  # the threshold below is heavy ball's alone
+        lr = settings.get("lr")
+        self.edge = 2 * (1 + settings.get("momentum", 0.0)) / lr if plain and lr else float("nan")
         return self
 
     def _fisher_null(self, flat: np.ndarray, inputs: torch.Tensor, output: str) -> tuple[float, float]:
@@ -371,12 +415,21 @@ class Analyzer:
         with np.errstate(divide="ignore", invalid="ignore"):
             exponents = np.log(distance[1:, -1] / distance[1:, 0]) / duration
         exponents[self.diverged[1:]] = np.nan
-        exponent, interval = stats.t_interval(exponents)
+        exponent, interval = _interval(exponents)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logs = np.log(distance[1:])  # (K − 1, C)
+        logs[self.diverged[1:]] = np.nan
+        rate_by_epoch = np.nanmean(np.diff(logs, axis=1), axis=0) / np.diff(epochs) if healthy[1:].any() \
+            else np.full(len(epochs) - 1, np.nan)
+        late = epochs >= epochs[0] + duration / 2
+        late_exponents = np.array([np.polyfit(epochs[late], row[late], 1)[0]
+                                   if late.sum() >= 2 and np.isfinite(row[late]).all() else np.nan for row in logs])
+        late_exponent, late_interval = _interval(late_exponents)
         spread = lyapunov.checkpoint_spread(kept)
         norms = np.linalg.norm(kept, axis=-1).mean(axis=1)
         steps = np.linalg.norm(np.diff(trajectories, axis=0), axis=-1)  # (C − 1, K)
         healthy_distance = distance[1:][healthy[1:]]
-        start = float(np.median(healthy_distance[:, 0]))
+        start = float(np.max(healthy_distance[:, 0]))  # every copy starts at or below the first size
         top = float(np.nanmax(healthy_distance))
         thresholds = start * 2.0 ** np.arange(max(0, int(np.floor(np.log2(top / start))) if start > 0 else 0))
         finite = lyapunov.finite_size_exponent(epochs, healthy_distance, thresholds)
@@ -395,7 +448,10 @@ class Analyzer:
             path_length=steps.sum(axis=0), velocity_mean=steps.mean(axis=0), velocity_std=steps.std(axis=0),
             diverged=self.diverged.copy(), loss=np.stack(self.losses).T, sharpness=self.sharpness.copy(),
             edge_of_stability=self.edge, fisher_null=null[0], fisher_null_predicted=null[1],
-            finite_size_thresholds=thresholds, finite_size_rate=finite["rate"], finite_size_censored=finite["censored"])
+            rate_by_epoch=rate_by_epoch, late_exponents=late_exponents, late_exponent=late_exponent,
+            late_interval=np.asarray(late_interval, dtype=float), finite_size_thresholds=thresholds,
+            finite_size_rate=finite["rate"], finite_size_censored=finite["censored"],
+            finite_size_reached=finite["reached"])
 
     # ---------------------------------------------------------------------------------------------- save
 
