@@ -5,8 +5,9 @@ Workloads (offline data: scikit-learn's 8 × 8 digits, 1,500 of them):
 - "cnn": a small CNN with BatchNorm (two 3 × 3 convolutions of 8 and 16 channels), Adam lr 1e-3, batch 64.
 Both: 5 copies (the original and 4 perturbed), perturbation 0.01, 10 epochs, one checkpoint per epoch; each
 contender in its own process (so its peak RSS is its own), the same DataLoader order (no shuffling); the
-peer calls the training function once per epoch, so it keeps one optimiser per copy across those calls. Reports
-wall time (and the part spent training: our ``fit``, the peer's calls of the training function), peak RSS and the three numbers each package gives (the peer's from its own analyzer; ours from
+peer calls the training function once per epoch, so it keeps one optimiser per copy across those calls.
+Reports wall time (and the part spent training: our ``fit``, the peer's calls of the training function),
+peak RSS and the three numbers each package gives (the peer's from its own analyzer; ours from
 ``Analyzer.report()``, which computes the peer's by its definitions), plus our exponent with its interval.
 Needs deep-lyapunov (``pip install -r benchmarks/requirements.txt``).
 Usage: python benchmarks/analyze_vs_peer.py [--workload mlp|cnn ...]. Prints one JSON line last.
