@@ -77,8 +77,8 @@ class AnalysisResult:
     (:func:`uniq_core.fisher.sequential_layers`), ``fisher_null``: the null dimension of the original's output
     metric on ``x`` after training (read at the spectrum's gap, :func:`uniq_core.fisher.gap_null_dimension`;
     softmax Fisher–Rao for cross-entropy, else the Gauss–Newton metric of the outputs), and
-    ``fisher_null_predicted``: the symmetries' count plus what those inputs add (:func:`uniq_core.fisher.predicted_null_dimension`,
-    :func:`~uniq_core.fisher.data_null_dimension`), or P − N·K (N(K − 1) for softmax) where N inputs see
+    ``fisher_null_predicted``: the symmetries' count plus what those inputs add
+    (:func:`uniq_core.fisher.predicted_null_dimension`, :func:`~uniq_core.fisher.data_null_dimension`), or P − N·K (N(K − 1) for softmax) where N inputs see
     fewer directions than that; NaN for other models."""
 
     n_copies: int
