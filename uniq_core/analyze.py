@@ -78,8 +78,8 @@ class AnalysisResult:
     metric on ``x`` after training (read at the spectrum's gap, :func:`uniq_core.fisher.gap_null_dimension`;
     softmax Fisher–Rao for cross-entropy, else the Gauss–Newton metric of the outputs), and
     ``fisher_null_predicted``: the symmetries' count plus what those inputs add
-    (:func:`uniq_core.fisher.predicted_null_dimension`, :func:`~uniq_core.fisher.data_null_dimension`), or P − N·K (N(K − 1) for softmax) where N inputs see
-    fewer directions than that; NaN for other models."""
+    (:func:`uniq_core.fisher.predicted_null_dimension`, :func:`~uniq_core.fisher.data_null_dimension`), or
+    P − N·K (N(K − 1) for softmax) where N inputs see fewer directions than that; NaN for other models."""
 
     n_copies: int
     n_parameters: int
