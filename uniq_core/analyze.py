@@ -238,7 +238,6 @@ class Analyzer:
             raise ValueError("loader yielded no batches")
         start_sharpness = self._sharpness(stateless, parameters, buffers, first, loss_fn)
         self._checkpoint(parameters, names, 0.0, np.full(K, np.nan))
-        start = self.epochs[-1]
         for epoch in runtime.progress_bar(range(1, epochs + 1), "epochs", progress):
             total, count = torch.zeros(K, dtype=torch.float64), 0
             for batch in loader:
@@ -274,7 +273,7 @@ class Analyzer:
                 count += 1
             if count == 0:
                 raise ValueError("loader yielded no batches")
-            self._checkpoint(parameters, names, start + epoch, (total / count).numpy())
+            self._checkpoint(parameters, names, epoch, (total / count).numpy())
         self.sharpness = np.array([start_sharpness, self._sharpness(stateless, parameters, buffers, first, loss_fn)])
         settings = optimiser.defaults
         plain = (optimizer is torch.optim.SGD and not settings.get("nesterov") and not settings.get("dampening")
@@ -361,8 +360,8 @@ class Analyzer:
 
     def _checkpoint(self, parameters: dict[str, torch.Tensor], names: list[str], epoch: float,
                     loss: np.ndarray) -> None:
-        K = self.n_copies
-        self.checkpoints.append(np.stack([_flat(parameters[n][k] for n in names) for k in range(K)]))
+        trained = replicas._flatten({n: parameters[n] for n in names}, self.n_copies)
+        self.checkpoints.append(trained.detach().double().cpu().numpy())
         self.epochs.append(float(epoch))
         self.losses.append(np.asarray(loss, dtype=np.float64))
 

@@ -102,9 +102,10 @@ def main(argv: list[str] | None = None) -> int:
     # chapter still running when the others are done does not leave cores idle (Results do not change)
     from uniq_core import runtime
 
-    workers = 1 if runtime.profile() == "quick" else (os.cpu_count() or 1)
+    quick = runtime.profile() == "quick"
+    workers = 1 if quick else (os.cpu_count() or 1)
     first = [c for c in chapters if not c.name.startswith(LAST)]
-    first.sort(key=lambda c: (_previous_seconds(c), 0 if runtime.profile() == "quick" else -_rank(c)), reverse=True)
+    first.sort(key=lambda c: (_previous_seconds(c), 0 if quick else -_rank(c)), reverse=True)
     later = [c for c in chapters if c.name.startswith(LAST)]
     started = time.perf_counter()
     with ProcessPoolExecutor(max_workers=arguments.jobs) as pool:
