@@ -8,9 +8,10 @@ import os
 import uuid
 import random
 import time
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterable, TypeVar
+from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 import numpy as np
 import torch
@@ -123,29 +124,24 @@ def _one_thread() -> None:
     os.environ["UNIQ_WORKERS"] = "1"
 
 
-class unit_pool:
+@contextmanager
+def unit_pool(executor: Any = None) -> Iterator[Any]:
     """``with unit_pool(executor) as pool:`` the executor that an experiment's independent units run on:
     ``executor`` when given (it is not shut down here), else a pool of :func:`workers` processes (each with
     one thread, started fresh: a forked torch can deadlock), else None (the calling process, one unit after
     another). Each unit seeds its own generators, so a Result does not depend on where its units ran
     (tests compare them)."""
+    if executor is not None or workers() == 1 or device().type == "cuda":
+        yield executor
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
-    def __init__(self, executor: Any = None):
-        self.executor, self.owned = executor, None
-
-    def __enter__(self) -> Any:
-        if self.executor is not None or workers() == 1 or device().type == "cuda":
-            return self.executor
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        self.owned = ProcessPoolExecutor(workers(), mp_context=multiprocessing.get_context("spawn"),
-                                         initializer=_one_thread)
-        return self.owned
-
-    def __exit__(self, *exc_info) -> None:
-        if self.owned is not None:
-            self.owned.shutdown(wait=True, cancel_futures=True)
+    pool = ProcessPoolExecutor(workers(), mp_context=multiprocessing.get_context("spawn"), initializer=_one_thread)
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 # ----------------------------------------------------------------------------------------------- cache
