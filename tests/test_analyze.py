@@ -197,9 +197,10 @@ def test_the_null_dimension_of_a_plain_sequential_is_measured_and_predicted():
     assert np.isnan(other.report(null_inputs=inputs).fisher_null)  # not a plain Sequential of Linear layers
 
 
-def test_planted_exponential_growth_is_read_back_by_every_exponent():
-    # recorded copies whose distance from the original grows exactly as e^{λt}, each in its own direction
-    rate, rng = 0.7, np.random.default_rng(0)
+@pytest.mark.parametrize("rate", [0.7, 0.0])
+def test_planted_exponential_growth_is_read_back_by_every_exponent(rate):
+    # recorded copies whose distance from the original grows exactly as e^{λt} (λ = 0: the null, no growth)
+    rng = np.random.default_rng(0)
     model = nn.Linear(4, 3)
     centre = torch.cat([p.detach().reshape(-1) for p in model.parameters()]).numpy()
     directions = rng.normal(size=(6, centre.size))
@@ -213,12 +214,16 @@ def test_planted_exponential_growth_is_read_back_by_every_exponent():
             copies.append({"weight": torch.as_tensor(weight.reshape(3, 4)), "bias": torch.as_tensor(bias)})
         analyzer.record(copies)
     result = analyzer.report()
-    np.testing.assert_allclose(result.exponents, rate, rtol=1e-9)
-    np.testing.assert_allclose(result.late_exponents, rate, rtol=1e-9)
-    np.testing.assert_allclose(result.rate_by_epoch, rate, rtol=1e-9)
+    tolerance = {"rtol": 1e-9} if rate else {"atol": 1e-12}  # λ = 0: no bias where nothing grows
+    np.testing.assert_allclose(result.exponents, rate, **tolerance)
+    np.testing.assert_allclose(result.late_exponents, rate, **tolerance)
+    np.testing.assert_allclose(result.rate_by_epoch, rate, **tolerance)
     assert result.exponent_interval[1] - result.exponent_interval[0] < 1e-9
-    assert len(result.finite_size_thresholds) >= 5 and (result.finite_size_censored == 0).all()
-    np.testing.assert_allclose(result.finite_size_rate, rate, rtol=1e-6)
+    if rate > 0:
+        assert len(result.finite_size_thresholds) >= 5 and (result.finite_size_censored == 0).all()
+        np.testing.assert_allclose(result.finite_size_rate, rate, rtol=1e-6)
+    else:  # nothing doubles: no finite-size rate is claimed
+        assert not np.isfinite(result.finite_size_rate).any()
 
 
 def test_a_second_fit_is_refused_unused_parameters_train_alone_and_dropout_masks_are_shared():
