@@ -165,6 +165,12 @@ def test_the_command_line_analyses_a_model_and_loader_named_by_their_factories(t
     assert "interval" in capsys.readouterr().out
     assert cli.main(["analyze", "reader", "--data", "reader:loader"]) == 2
     assert "MODULE:FACTORY" in capsys.readouterr().err
+    assert cli.main(["analyze", "reader:model", "--data", "reader:loader", "--epochs", "1", "--copies", "3",
+                     "--momentum", "0.9", "--seed", "3", "--device", "cpu", "--out", str(out)]) == 0
+    assert "edge of stability 2(1 + β)/η: 38" in capsys.readouterr().out  # 2(1 + 0.9)/0.1
+    assert cli.main(["analyze", "reader:model", "--data", "reader:loader", "--optimizer", "Adam",
+                     "--momentum", "0.9"]) == 2
+    assert "--momentum" in capsys.readouterr().err
 
 
 def test_sharpness_knows_a_least_squares_hessian_and_the_edge_of_stability_follows_the_step():
@@ -259,3 +265,69 @@ def test_the_edge_of_stability_is_given_only_for_heavy_ball_and_intervals_need_f
     few = Analyzer(_network(), n_copies=4, device="cpu").fit(loader, F.cross_entropy, lr=0.1, epochs=2).report()
     assert np.isnan(few.exponent_interval).all() and np.isfinite(few.exponent)
     assert "no interval: 3 perturbed copies, fewer than 5" in few.summary()
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.5])
+def test_tangent_exponents_of_least_squares_are_the_logs_of_its_step_matrix_eigenvalues(momentum):
+    # one batch of least squares: the SGD map is linear, θ' = θ − η H θ + c with H = 2AᵀA/N (A = [X 1]), so
+    # its exponents are ln|1 − ημ| per curvature μ of H (heavy ball: ln of the 2 × 2 step matrix's eigenvalues)
+    generator = torch.Generator().manual_seed(0)
+    x, t = torch.randn(40, 3, generator=generator, dtype=torch.float64), torch.randn(40, 1, generator=generator,
+                                                                                       dtype=torch.float64)
+    loader = DataLoader(TensorDataset(x, t), batch_size=40)
+    design = torch.cat([x, torch.ones(40, 1, dtype=torch.float64)], dim=1)
+    curvatures = torch.linalg.eigvalsh(2 * design.T @ design / 40).numpy()
+    lr = 0.3
+    expected = np.sort(np.concatenate([np.log(np.abs(np.linalg.eigvals(lyapunov.heavy_ball_matrix(mu, lr, momentum))))
+                                       for mu in curvatures]) if momentum else np.log(np.abs(1 - lr * curvatures)))[::-1]
+    analyzer = Analyzer(nn.Linear(3, 1).double(), n_copies=3, device="cpu")
+    analyzer.fit(loader, F.mse_loss, torch.optim.SGD, lr=lr, momentum=momentum, tangents=len(expected),
+                 tangent_steps=400)
+    result = analyzer.report()
+    # a cold start's alignment error decays as (ln of the gap)/steps: well under 0.01 here
+    np.testing.assert_allclose(result.tangent_exponents, expected, atol=0.01)
+    assert result.tangent_running.shape == (400, len(expected)) and "training map" in result.summary()
+    adam = Analyzer(nn.Linear(3, 1).double(), n_copies=3, device="cpu").fit(loader, F.mse_loss, torch.optim.Adam,
+                                                                           lr=0.01)
+    assert adam.report().tangent_exponents.size == 0  # the map of an adaptive step carries its state: not given
+
+
+def test_a_copy_growing_without_bound_is_flagged_and_a_diverged_original_hands_over_to_a_healthy_copy():
+    model = _network()
+    base = {n: p.detach().clone() for n, p in model.named_parameters()}
+
+    def copies(scales):
+        return [{n: p * s + 0.01 * k for n, p in base.items()} for k, s in enumerate(scales)]
+
+    analyzer = Analyzer(model, n_copies=5)
+    analyzer.record(copies([1, 1, 1, 1, 1])).record(copies([1, 1.1, 1e7, 1.2, 0.9]))
+    assert analyzer.diverged.tolist() == [False, False, True, False, False]  # finite but 10⁷ × its size
+    assert "per record" in analyzer.report().summary()  # manual records without epochs: rates per record
+    orphan = Analyzer(model, n_copies=5)
+    orphan.record(copies([1] * 5), epoch=0).record(copies([float("nan"), 1.1, 1, 1.2, 0.9]), epoch=1)
+    result = orphan.report()
+    assert result.reference == 1 and result.distance[1].tolist() == [0.0, 0.0]
+    assert "measured from copy 1" in result.summary() and "per epoch" in result.summary()
+    assert np.isfinite(result.exponents).sum() == 3
+
+
+def test_the_peer_comparison_runs_both_packages_on_one_workload_and_names_a_missing_peer(monkeypatch):
+    import sys
+
+    from uniq_core.experiments import peer
+
+    config = peer.PeerConfig.quick().replace(hidden=8, epochs=2, n_train=256, device="cpu")
+    result = peer.run(config, progress=False, use_cache=False)
+    assert result.packages.tolist() == ["uniq_core", "deep-lyapunov"] and result.n_parameters == 64 * 8 + 8 + 90
+    assert (result.seconds >= result.training_seconds).all() and (result.training_seconds > 0).all()
+    # different perturbations, the same training path: its principal components agree closely
+    np.testing.assert_allclose(result.convergence_ratio[0], result.convergence_ratio[1], rtol=0.05)
+    np.testing.assert_allclose(result.effective_dimensionality[0], result.effective_dimensionality[1], rtol=0.05)
+    assert result.table().count("\n") == 3 and "| deep-lyapunov |" in result.table()
+    found = result.findings(config)
+    assert found["peer_speedup"] == pytest.approx(result.seconds[1] / result.seconds[0])
+    assert found["peer_path_difference"] < 0.05 and found["peer_example_hidden"] == 128
+    assert peer.PeerConfig.standard().hidden == 128  # the published page runs the peer's example at its size
+    monkeypatch.setitem(sys.modules, "deep_lyapunov", None)
+    with pytest.raises(ImportError, match="pip install 'deep-lyapunov==0.1.2'"):
+        peer.run(config, progress=False, use_cache=False)

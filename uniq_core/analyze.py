@@ -50,6 +50,11 @@ from uniq_core.schema import check_choice, check_number
 #: stacked copies their step is K independent steps.
 ELEMENTWISE = ("SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "NAdam", "RAdam")
 FORMATS = ("html", "markdown")
+#: A copy whose parameters' norm exceeds this many times the original's starting norm is flagged as diverged,
+#: as one whose loss or parameters stop being finite is: a run on its way to overflow enters no statistic.
+DIVERGED_GROWTH = 1e6
+#: Tangent exponents of the training map: how many, over how many steps (:meth:`Analyzer.fit`).
+TANGENTS, TANGENT_STEPS = 4, 50
 
 
 @dataclass
@@ -79,7 +84,13 @@ class AnalysisResult:
     softmax Fisher–Rao for cross-entropy, else the Gauss–Newton metric of the outputs), and
     ``fisher_null_predicted``: the symmetries' count plus what those inputs add
     (:func:`uniq_core.fisher.predicted_null_dimension`, :func:`~uniq_core.fisher.data_null_dimension`), or
-    P − N·K (N(K − 1) for softmax) where N inputs see fewer directions than that; NaN for other models."""
+    P − N·K (N(K − 1) for softmax) where N inputs see fewer directions than that; NaN for other models.
+    ``tangent_exponents`` (k,), descending, per step, and ``tangent_running`` (steps × k) their running
+    estimates: the top Lyapunov exponents of the training map itself, SGD's step (heavy ball with momentum)
+    on the loader's first batch iterated from the original's initialisation, by tangent vectors (empty
+    for other optimisers and in manual mode; see :meth:`Analyzer.fit`). Distances are measured from copy
+    ``reference``: the original, or where it diverged the first healthy copy. ``unit``: what one unit of
+    ``epochs`` is ("epoch"; "record" where manual records gave no epochs), and so of every rate."""
 
     n_copies: int
     n_parameters: int
@@ -112,6 +123,10 @@ class AnalysisResult:
     finite_size_rate: np.ndarray = field(default_factory=lambda: np.zeros(0))
     finite_size_censored: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     finite_size_reached: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    reference: int = 0
+    unit: str = "epoch"
+    tangent_exponents: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    tangent_running: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
 
     def metrics(self) -> dict[str, Any]:
         """Every field as JSON-ready values (NaN as null)."""
@@ -129,14 +144,17 @@ class AnalysisResult:
         """One line per measurement: the peer's numbers with its label, the book's exponents with their
         intervals (over perturbations of one run: another initialisation or data order is another run), the
         spread, and where measured the sharpness, the finite-size exponent and the null dimension."""
+        unit = self.unit
+
         def with_interval(value: float, interval: np.ndarray, values: np.ndarray) -> str:
             count = int(np.isfinite(values).sum())
             if np.isfinite(interval).all():
-                return (f"{value:.3g} per epoch, 95% interval [{interval[0]:.3g}, {interval[1]:.3g}] over {count} "
+                return (f"{value:.3g} per {unit}, 95% interval [{interval[0]:.3g}, {interval[1]:.3g}] over {count} "
                         "perturbed copies of this one run (its initialisation and data order)")
-            return (f"{value:.3g} per epoch, no interval: {count} perturbed copies, fewer than "
-                    f"{rules.MIN_UNITS}")
+            return (f"{value:.3g} per {unit}, no interval: {count} perturbed "
+                    f"{'copy' if count == 1 else 'copies'}, fewer than {rules.MIN_UNITS}")
 
+        diverged = int(self.diverged.sum())
         lines = [f"deep-lyapunov's numbers: convergence ratio {self.convergence_ratio:.3g}, Lyapunov "
                  f"{self.lyapunov:.3g} per record, effective dimensionality {self.effective_dimensionality:.3g}; "
                  f"label '{self.behavior}'",
@@ -145,14 +163,23 @@ class AnalysisResult:
                  "over the second half of the run: "
                  + with_interval(self.late_exponent, self.late_interval, self.late_exponents),
                  f"spread relative to the parameters' norm: {self.relative_spread[0]:.3g} at the start, "
-                 f"{self.relative_spread[-1]:.3g} at the end; {int(self.diverged.sum())} copies diverged"]
+                 f"{self.relative_spread[-1]:.3g} at the end; {diverged} of {self.n_copies} copies diverged"
+                 + (f" (the original among them: distances are measured from copy {self.reference})"
+                    if self.reference else "")]
+        if len(self.tangent_exponents) and np.isfinite(self.tangent_exponents).any():
+            half = self.tangent_running[len(self.tangent_running) // 2 - 1] if len(self.tangent_running) > 1 \
+                else self.tangent_exponents
+            lines.append(f"top {len(self.tangent_exponents)} exponents of the training map on the first batch, "
+                         f"per step over {len(self.tangent_running)} steps from the initialisation: "
+                         + ", ".join(f"{value:.3g}" for value in self.tangent_exponents)
+                         + f" (the largest was {half[0]:.3g} at half that)")
         if np.isfinite(self.sharpness).any():
             lines.append(f"sharpness (top Hessian eigenvalue, first batch): {self.sharpness[0]:.3g} at the start, "
                          f"{self.sharpness[1]:.3g} at the end; edge of stability 2(1 + β)/η: "
                          + (f"{self.edge_of_stability:.3g}" if np.isfinite(self.edge_of_stability)
                             else "not defined for this optimiser"))
         if len(self.finite_size_rate) >= 2 and np.isfinite(self.finite_size_rate).any():
-            lines.append(f"finite-size exponent λ(δ): {self.finite_size_rate[0]:.3g} per epoch from the copies' "
+            lines.append(f"finite-size exponent λ(δ): {self.finite_size_rate[0]:.3g} per {unit} from the copies' "
                          f"largest starting distance ({int(self.finite_size_reached[0])} copies doubled), "
                          f"{self.finite_size_rate[-1]:.3g} after {len(self.finite_size_rate) - 1} doublings "
                          f"({int(self.finite_size_reached[-1])} doubled, {int(self.finite_size_censored[-1])} did not)")
@@ -195,16 +222,23 @@ class Analyzer:
         self.losses: list[np.ndarray] = []  # each (K,): the mean training loss of the epoch before
         self.diverged = np.zeros(self.n_copies, dtype=bool)
         self.sharpness, self.edge = np.full(2, np.nan), float("nan")
+        self.tangent_running = np.zeros((0, 0))
+        self.unit = "epoch"  # what one unit of ``epochs`` is: an epoch of fit, or of the reader's records
+        self._scale = float("nan")  # the original's starting parameter norm
 
     # ------------------------------------------------------------------------------------------ training
 
     def fit(self, loader: Iterable, loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
             optimizer: type = torch.optim.SGD, *, epochs: int = 1, progress: bool = False,
-            **optimizer_kwargs: Any) -> "Analyzer":
+            tangents: int = TANGENTS, tangent_steps: int = TANGENT_STEPS, **optimizer_kwargs: Any) -> "Analyzer":
         """Train every copy for ``epochs`` passes over ``loader`` (batches of (inputs, targets)) with
         ``loss_fn(outputs, targets)`` (a scalar per copy) and ``optimizer(params, **optimizer_kwargs)``,
-        recording the copies at the start and after every epoch. Returns the analyzer."""
+        recording the copies at the start and after every epoch. For SGD (plain or heavy ball), also the top
+        ``tangents`` Lyapunov exponents of its step on the loader's first batch over ``tangent_steps`` steps
+        from the original's initialisation (``tangents=0`` skips them). Returns the analyzer."""
         check_number("epochs", epochs, low=1, high=100_000, integer=True)
+        check_number("tangents", tangents, low=0, high=4096, integer=True)
+        check_number("tangent_steps", tangent_steps, low=1, high=100_000, integer=True)
         if self.checkpoints:
             raise ValueError("this Analyzer has already recorded copies (fit or record): a second fit would start "
                              "again from the untrained model; make a new Analyzer, or fit once with more epochs")
@@ -224,6 +258,12 @@ class Analyzer:
         for tensor in frozen.values():  # only what trains is perturbed, as the peer does
             tensor.copy_(tensor[:1].expand_as(tensor))
         optimiser = optimizer(leaves, **optimizer_kwargs)
+        settings = optimiser.defaults
+        plain = (optimizer is torch.optim.SGD and not settings.get("nesterov") and not settings.get("dampening")
+                 and not settings.get("weight_decay"))  # heavy ball: the map and threshold below are its alone
+        lr, momentum = settings.get("lr"), float(settings.get("momentum", 0.0))
+        self.unit = "epoch"
+        self._scale = float(np.linalg.norm(_flat(parameters[n][0] for n in names)))
 
         def loss_of(p, b, inputs, targets):
             return loss_fn(functional_call(stateless, (p, b), (inputs,)), targets)
@@ -237,6 +277,9 @@ class Analyzer:
         if first is None:
             raise ValueError("loader yielded no batches")
         start_sharpness = self._sharpness(stateless, parameters, buffers, first, loss_fn)
+        if plain and lr and tangents:
+            self.tangent_running = self._tangent_exponents(stateless, parameters, buffers, first, loss_fn, names,
+                                                           float(lr), momentum, tangents, tangent_steps)
         self._checkpoint(parameters, names, 0.0, np.full(K, np.nan))
         for epoch in runtime.progress_bar(range(1, epochs + 1), "epochs", progress):
             total, count = torch.zeros(K, dtype=torch.float64), 0
@@ -262,10 +305,10 @@ class Analyzer:
                                      torch.where(self._alive(finite, leaf), gradient, torch.zeros_like(gradient)))
                     optimiser.step()
                     self._flag(~finite.cpu().numpy())
-                    ok = torch.ones(K, dtype=torch.bool, device=self.device)
-                    for leaf in leaves:
-                        ok &= torch.isfinite(leaf.reshape(K, -1)).all(dim=1)
-                    self._flag(~ok.cpu().numpy())
+                    squares = torch.zeros(K, dtype=torch.float64, device=self.device)
+                    for leaf in leaves:  # inf or NaN in any element makes the sum so too
+                        squares += leaf.detach().reshape(K, -1).double().pow(2).sum(dim=1)
+                    self._flag(~self._healthy(squares.sqrt().cpu().numpy()))
                     dead = torch.as_tensor(self.diverged, device=self.device)
                     for leaf in leaves:  # a diverged copy is NaN from here on: it enters no statistic
                         leaf.masked_fill_(dead.reshape(-1, *([1] * (leaf.dim() - 1))), float("nan"))
@@ -275,12 +318,63 @@ class Analyzer:
                 raise ValueError("loader yielded no batches")
             self._checkpoint(parameters, names, epoch, (total / count).numpy())
         self.sharpness = np.array([start_sharpness, self._sharpness(stateless, parameters, buffers, first, loss_fn)])
-        settings = optimiser.defaults
-        plain = (optimizer is torch.optim.SGD and not settings.get("nesterov") and not settings.get("dampening")
-                 and not settings.get("weight_decay"))  # the threshold below is heavy ball's alone
-        lr = settings.get("lr")
-        self.edge = 2 * (1 + settings.get("momentum", 0.0)) / lr if plain and lr else float("nan")
+        self.edge = 2 * (1 + momentum) / lr if plain and lr else float("nan")
         return self
+
+    def _tangent_exponents(self, stateless: nn.Module, parameters: dict, buffers: dict, batch: tuple,
+                           loss_fn: Callable, names: list[str], lr: float, momentum: float, k: int,
+                           n_steps: int) -> np.ndarray:
+        """Running top-``k`` Lyapunov exponents (``n_steps`` × k, per step) of heavy-ball steps on ``batch``
+        from the original's parameters, in float64: state θ (and velocity v), v' = βv + ∇L(θ), θ' = θ − ηv';
+        tangents pushed by exact Hessian-vector products (reverse over reverse) and re-orthonormalised by QR
+        every step (Benettin et al. 1980, :func:`uniq_core.lyapunov.lyapunov_spectrum`). NaN rows from where
+        the orbit stops being finite, or all NaN where the model cannot be differentiated twice."""
+        network = copy.deepcopy(stateless).double()
+        theta = torch.cat([parameters[n][0].detach().double().reshape(-1) for n in names]).cpu()
+        fixed = {n: t[0].detach().double() if t.is_floating_point() else t[0].detach()
+                 for n, t in parameters.items() if n not in names}
+        state_buffers = {n: t[0].detach().double() if t.is_floating_point() else t[0].detach()
+                         for n, t in buffers.items()}
+        inputs, targets = (t.double() if t.is_floating_point() else t for t in batch)
+        shapes = [parameters[n].shape[1:] for n in names]
+        sizes = [int(np.prod(shape, dtype=np.int64)) for shape in shapes]
+        size = sum(sizes)
+        dimension = size * (2 if momentum else 1)
+        k = min(k, dimension)
+        running = np.full((n_steps, k), np.nan)
+        theta = theta.to(self.device)
+        velocity = torch.zeros_like(theta)
+        tangents = lyapunov.random_tangents(dimension, k, self.seed).to(self.device)
+        total = torch.zeros(k, dtype=torch.float64, device=self.device)
+        try:
+            for t in range(n_steps):
+                leaf = theta.clone().requires_grad_()
+                point = {n: piece.reshape(shape) for n, piece, shape in zip(names, leaf.split(sizes), shapes)}
+                with torch.enable_grad():
+                    outputs = functional_call(network, ({**point, **fixed},
+                                                        {n: b.clone() for n, b in state_buffers.items()}), (inputs,))
+                    gradient = torch.autograd.grad(loss_fn(outputs, targets), leaf, create_graph=True)[0]
+                    pushed_theta = tangents[:size]
+                    curvature = torch.stack([torch.autograd.grad(gradient, leaf, pushed_theta[:, j],
+                                                                 retain_graph=True)[0] for j in range(k)], dim=1)
+                gradient = gradient.detach()
+                if momentum:
+                    velocity = momentum * velocity + gradient
+                    d_velocity = momentum * tangents[size:] + curvature
+                    tangents = torch.cat([tangents[:size] - lr * d_velocity, d_velocity])
+                    theta = theta - lr * velocity
+                else:
+                    tangents = tangents - lr * curvature
+                    theta = theta - lr * gradient
+                if not (torch.isfinite(theta).all() and torch.isfinite(tangents).all()):
+                    break
+                tangents, log_growth = lyapunov._orthonormalise(tangents)
+                total += log_growth
+                running[t] = (total / (t + 1)).cpu().numpy()
+        except RuntimeError:  # a forward that autograd cannot differentiate twice
+            return np.full((n_steps, k), np.nan)
+        order = np.argsort(-np.nan_to_num(running[-1], nan=-np.inf), kind="stable")
+        return running[:, order]
 
     def _fisher_null(self, flat: np.ndarray, inputs: torch.Tensor, output: str) -> tuple[float, float]:
         """(measured, predicted) null dimension of the output metric at parameters ``flat`` (see the Result)."""
@@ -358,6 +452,11 @@ class Analyzer:
     def _flag(self, bad: np.ndarray) -> None:
         self.diverged |= np.asarray(bad, dtype=bool)
 
+    def _healthy(self, norms: np.ndarray) -> np.ndarray:
+        """Copies whose parameter norms are finite and within :data:`DIVERGED_GROWTH` × the starting norm."""
+        limit = DIVERGED_GROWTH * max(self._scale, 1.0) if np.isfinite(self._scale) else np.inf
+        return np.isfinite(norms) & (norms <= limit)
+
     def _checkpoint(self, parameters: dict[str, torch.Tensor], names: list[str], epoch: float,
                     loss: np.ndarray) -> None:
         trained = replicas._flatten({n: parameters[n] for n in names}, self.n_copies)
@@ -385,7 +484,10 @@ class Analyzer:
         if self.checkpoints and flat.shape != self.checkpoints[0].shape:
             raise ValueError(f"recorded copies have {flat.shape[1]} parameters; earlier ones had "
                              f"{self.checkpoints[0].shape[1]}")
-        self._flag(~np.isfinite(flat).all(axis=1))
+        if not self.checkpoints:
+            self._scale = float(np.linalg.norm(flat[0])) if np.isfinite(flat[0]).all() else float("nan")
+            self.unit = "epoch" if epoch is not None else "record"
+        self._flag(~self._healthy(np.linalg.norm(flat, axis=1)))
         self.checkpoints.append(flat)
         self.epochs.append(float(len(self.epochs) if epoch is None else epoch))
         self.losses.append(np.full(self.n_copies, np.nan))
@@ -402,24 +504,25 @@ class Analyzer:
             raise ValueError("report needs at least two records: call fit(...), or record(...) before and "
                              "after training")
         healthy = ~self.diverged
-        if healthy.sum() < 2 or not healthy[0]:
-            raise ValueError(f"{int(self.diverged.sum())} of {self.n_copies} copies diverged (the original "
-                             f"{'among them' if self.diverged[0] else 'not'}): too few left to compare")
+        if healthy.sum() < 2:
+            raise ValueError(f"{int(self.diverged.sum())} of {self.n_copies} copies diverged: fewer than two "
+                             "healthy copies are left to compare")
+        reference = int(np.argmax(healthy))  # the original, or where it diverged the first healthy copy
+        others = np.arange(self.n_copies) != reference
         trajectories = np.stack(self.checkpoints)  # (C, K, P)
         epochs = np.array(self.epochs)
         duration = float(epochs[-1] - epochs[0])
         kept = trajectories[:, healthy]
         peer = lyapunov.peer_metrics(kept, n_epochs=len(epochs) - 1)
-        distance = np.linalg.norm(trajectories - trajectories[:, :1], axis=-1).T  # (K, C)
+        distance = np.linalg.norm(trajectories - trajectories[:, reference:reference + 1], axis=-1).T  # (K, C)
         with np.errstate(divide="ignore", invalid="ignore"):
-            exponents = np.log(distance[1:, -1] / distance[1:, 0]) / duration
-        exponents[self.diverged[1:]] = np.nan
+            exponents = np.log(distance[others, -1] / distance[others, 0]) / duration
+        exponents[self.diverged[others]] = np.nan
         exponent, interval = _interval(exponents)
         with np.errstate(divide="ignore", invalid="ignore"):
-            logs = np.log(distance[1:])  # (K − 1, C)
-        logs[self.diverged[1:]] = np.nan
-        rate_by_epoch = np.nanmean(np.diff(logs, axis=1), axis=0) / np.diff(epochs) if healthy[1:].any() \
-            else np.full(len(epochs) - 1, np.nan)
+            logs = np.log(distance[others])  # (K − 1, C)
+        logs[self.diverged[others]] = np.nan
+        rate_by_epoch = np.nanmean(np.diff(logs, axis=1), axis=0) / np.diff(epochs)
         late = epochs >= epochs[0] + duration / 2
         late_exponents = np.array([np.polyfit(epochs[late], row[late], 1)[0]
                                    if late.sum() >= 2 and np.isfinite(row[late]).all() else np.nan for row in logs])
@@ -427,14 +530,14 @@ class Analyzer:
         spread = lyapunov.checkpoint_spread(kept)
         norms = np.linalg.norm(kept, axis=-1).mean(axis=1)
         steps = np.linalg.norm(np.diff(trajectories, axis=0), axis=-1)  # (C − 1, K)
-        healthy_distance = distance[1:][healthy[1:]]
+        healthy_distance = distance[others][healthy[others]]
         start = float(np.max(healthy_distance[:, 0]))  # every copy starts at or below the first size
         top = float(np.nanmax(healthy_distance))
         thresholds = start * 2.0 ** np.arange(max(0, int(np.floor(np.log2(top / start))) if start > 0 else 0))
         finite = lyapunov.finite_size_exponent(epochs, healthy_distance, thresholds)
         if null_inputs is not None:
             check_choice("output", output, ("softmax", "logits"))
-            null = self._fisher_null(trajectories[-1, 0], null_inputs, output)
+            null = self._fisher_null(trajectories[-1, reference], null_inputs, output)
         else:
             null = (float("nan"), float("nan"))
         return AnalysisResult(
@@ -450,7 +553,9 @@ class Analyzer:
             rate_by_epoch=rate_by_epoch, late_exponents=late_exponents, late_exponent=late_exponent,
             late_interval=np.asarray(late_interval, dtype=float), finite_size_thresholds=thresholds,
             finite_size_rate=finite["rate"], finite_size_censored=finite["censored"],
-            finite_size_reached=finite["reached"])
+            finite_size_reached=finite["reached"], reference=reference, unit=self.unit,
+            tangent_running=self.tangent_running.copy(),
+            tangent_exponents=(self.tangent_running[-1].copy() if len(self.tangent_running) else np.zeros(0)))
 
     # ---------------------------------------------------------------------------------------------- save
 
@@ -461,11 +566,12 @@ class Analyzer:
         result = self.report() if result is None else result
         return {"distance": _distance_figure(result), "trajectories": _trajectory_figure(self, result)}
 
-    def save(self, directory: str | Path, format: str = "html") -> Path:
+    def save(self, directory: str | Path, format: str = "html", *, result: AnalysisResult | None = None) -> Path:
         """Write ``metrics.json``, ``distance.png``, ``trajectories.png`` and ``report.html`` (figures
-        embedded, no network) or ``report.md`` into ``directory``; returns the report's path."""
+        embedded, no network) or ``report.md`` into ``directory``; returns the report's path. ``result``: a
+        report already computed (default: :meth:`report` now)."""
         check_choice("format", format, FORMATS)
-        result = self.report()
+        result = self.report() if result is None else result
         folder = Path(directory)
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "metrics.json").write_text(json.dumps(result.metrics(), indent=1))

@@ -219,6 +219,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     analysis.add_argument("--loss", default="cross_entropy", help="a torch.nn.functional loss (default %(default)s)")
     analysis.add_argument("--optimizer", default="SGD", choices=ELEMENTWISE)
     analysis.add_argument("--lr", type=float, default=0.1)
+    analysis.add_argument("--momentum", type=float, default=0.0, help="SGD's momentum (default %(default)s)")
+    analysis.add_argument("--seed", type=int, default=0, help="seed of the perturbations (default %(default)s)")
     analysis.add_argument("--epochs", type=int, default=10)
     analysis.add_argument("--copies", type=int, default=8, help="the original and COPIES − 1 perturbed copies")
     analysis.add_argument("--perturbation", type=float, default=1e-2)
@@ -299,11 +301,16 @@ def _analyze(arguments) -> int:
         if loss is None:
             raise ValueError(f"loss={arguments.loss!r} is not a function of torch.nn.functional, e.g. cross_entropy")
         analyzer = Analyzer(model, perturbation=arguments.perturbation, n_copies=arguments.copies,
-                            device=arguments.device)
-        analyzer.fit(loader, loss, getattr(torch.optim, arguments.optimizer), epochs=arguments.epochs,
-                     lr=arguments.lr)
-        path = analyzer.save(arguments.out, format=arguments.format)
-        print(analyzer.report().summary())
+                            device=arguments.device, seed=arguments.seed)
+        options = {"lr": arguments.lr}
+        if arguments.momentum:
+            if arguments.optimizer != "SGD":
+                raise ValueError(f"--momentum is SGD's; --optimizer {arguments.optimizer} has its own settings")
+            options["momentum"] = arguments.momentum
+        analyzer.fit(loader, loss, getattr(torch.optim, arguments.optimizer), epochs=arguments.epochs, **options)
+        result = analyzer.report()
+        path = analyzer.save(arguments.out, format=arguments.format, result=result)
+        print(result.summary())
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

