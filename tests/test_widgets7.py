@@ -54,3 +54,44 @@ def test_panel_logic_under_ipywidgets_7(python7):
                                cwd=ROOT)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "panel logic ok under ipywidgets 7.7.1" in completed.stdout
+
+
+PANEL_FAILURE = textwrap.dedent("""
+    import ipywidgets
+    from uniq_core import explore
+    from uniq_core.experiments import divergence
+
+    def failing(config, *, progress=True):
+        raise RuntimeError("CUDA was asked for, and this runtime has no GPU")
+
+    panel = explore.explore(failing, divergence.Config(), {"lr": (0.01, 0.5, 0.01)})
+    try:
+        panel.run()
+    except RuntimeError as error:
+        print("raised:", error)
+    print("status:", panel.status.value, "| widgets", ipywidgets.__version__)
+""")
+
+
+@pytest.mark.parametrize("version", ["7.7.1", "8"])
+def test_a_failing_run_shows_its_own_error_in_a_real_kernel(version, request, tmp_path, monkeypatch):
+    """In a kernel, ipywidgets' Output swallows an exception raised inside it: the panel must still show
+    the run's own message, not an error of its own bookkeeping, under Colab's ipywidgets 7 and under 8."""
+    import json
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    python = request.getfixturevalue("python7") if version == "7.7.1" else Path(sys.executable)
+    kernels = tmp_path / "kernels" / "panel"
+    kernels.mkdir(parents=True)
+    (kernels / "kernel.json").write_text(json.dumps({
+        "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "panel", "language": "python"}))
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(PANEL_FAILURE)])
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))  # where the kernel above is found
+    NotebookClient(notebook, kernel_name="panel", timeout=300, resources={"metadata": {"path": str(ROOT)}}).execute()
+    printed = "".join(o.get("text", "") for o in notebook.cells[0].outputs)
+    assert "raised: CUDA was asked for" in printed
+    assert "status: <span style='color:#b00020'>RuntimeError: CUDA was asked for" in printed
+    assert "UnboundLocalError" not in printed and f"widgets {version}" in printed

@@ -132,21 +132,25 @@ class Panel:
         self.button.disabled = True
         self.status.value = "running…"
         self.output.clear_output()
-        try:
-            with self.output:
+        failure: Exception | None = None
+        # In a kernel, ipywidgets' Output.__exit__ prints an exception raised inside it and swallows it, so
+        # the run's own error is caught here, inside, and reported after the block
+        with self.output:
+            try:
                 result = self.run_function(config, progress=True)
                 if self.show is not None:
                     figure = self.show(result)
                     if figure is not None:
                         display(figure)
-            self.status.value = "done"
-            self.last_result = result
-            return result
-        except Exception as error:  # shown in the panel rather than lost in a callback
-            self.status.value = f"<span style='color:#b00020'>{type(error).__name__}: {error}</span>"
-            raise
-        finally:
-            self.button.disabled = False
+            except Exception as error:
+                failure = error
+        self.button.disabled = False
+        if failure is not None:  # shown in the panel rather than lost in a callback, then raised to the caller
+            self.status.value = f"<span style='color:#b00020'>{type(failure).__name__}: {failure}</span>"
+            raise failure
+        self.status.value = "done"
+        self.last_result = result
+        return result
 
     def _ipython_display_(self) -> None:  # ipywidgets 7 displays this way, 8 through the mimebundle
         display(self.widget)
