@@ -83,3 +83,27 @@ def test_glue_records_kept_beside_a_built_page_are_read(tmp_path):
     assert notebooks.main([str(source.parent), str(tmp_path / "out")]) == 0
     text = nbformat.read(tmp_path / "out" / "01_x.ipynb", as_version=4).cells[1].source
     assert "The rate is 0.012 per step, and the claim holds" in text
+
+
+def test_the_setup_cell_pins_the_built_commit_and_profile_and_says_how_long_the_chapter_took():
+    spec = importlib.util.spec_from_file_location("setup_cell", ROOT / "book" / "_ext" / "setup_cell.py")
+    setup = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(setup)
+    source = nbformat.v4.new_code_cell(setup.setup_cell("06_dna")[len("```{code-cell} ipython3\n:tags: [hide-input]\n\n"):-3]).source
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    pinned = notebooks.pin_setup(source, commit=commit, profile="quick", timing={"seconds": 754.0, "cores": 2})
+    assert f"uniq-core[weights] @ git+https://github.com/uniq-book/uniq@{commit}" in pinned
+    assert pinned.count(f"@{commit}") == 2 and "@main" not in pinned  # the comment names it too
+    assert 'os.environ.setdefault("UNIQ_PROFILE", "quick")' in pinned
+    assert "about 13 min to compute when the site was built (beside other chapters, 2 CPU cores)" in pinned
+    compile(pinned, "setup", "exec")
+    untimed = notebooks.pin_setup(source, commit=commit, profile="standard", timing=None)
+    assert "the standard profile, as on the site" in untimed and "min" not in untimed.split("print(runtime")[1]
+
+
+def test_the_built_profile_is_read_from_the_setup_cells_output():
+    notebook = executed_notebook()
+    notebook.cells.insert(0, nbformat.v4.new_code_cell("print(runtime.describe())"))
+    notebook.cells[0].outputs = [nbformat.v4.new_output("stream", name="stdout",
+                                                        text="uniq_core 0.4.1 · profile standard · device cpu\n")]
+    assert notebooks.built_profile(notebook) == "standard"

@@ -149,6 +149,20 @@ def test_every_chapter_has_a_readable_notebook(readable_notebooks):
         assert any(c.get("outputs") for c in notebook.cells if c.cell_type == "code"), f"{path.name} lost its outputs"
 
 
+def test_every_setup_cell_installs_a_commit_of_this_repository_and_the_profile_that_built_it(readable_notebooks):
+    import re
+
+    import nbformat
+
+    for path in sorted(readable_notebooks.glob("*.ipynb")):
+        setup = nbformat.read(path, as_version=4).cells[0].source
+        refs = set(re.findall(r"@ git\+\S+?@([0-9a-f]{40})", setup))
+        assert len(refs) == 1, f"{path.name}: {setup[:300]}"
+        resolves = subprocess.run(["git", "-C", str(ROOT), "cat-file", "-e", f"{refs.pop()}^{{commit}}"])
+        assert resolves.returncode == 0, f"{path.name} installs a commit this repository does not have"
+        assert 'os.environ.setdefault("UNIQ_PROFILE", "quick")' in setup and "Running" in setup
+
+
 def test_colab_buttons_open_the_readable_notebooks(site):
     html = (site / "book" / "01_lyapunov.html").read_text()
     assert "colab.research.google.com/github/uniq-book/uniq/blob/notebooks/01_lyapunov.ipynb" in html
@@ -220,3 +234,34 @@ def test_every_chapter_verdict_is_the_verdict_page_row(site):
                 assert value == table[f"vd_{key}_verdict"], f"{chapter.stem}: {key} {value} ≠ {table[f'vd_{key}_verdict']}"
                 compared += 1
     assert compared == len([name for name in table if name.endswith("_verdict")])
+
+
+def test_notebooks_after_an_incremental_build_keep_their_outputs(tmp_path):
+    """A prose edit makes Sphinx read a page again while myst-nb takes its outputs from the execution cache;
+    the notebook written for Colab must still hold them."""
+    import importlib.util
+
+    import nbformat
+
+    (tmp_path / "book").mkdir()
+    for name in ("_ext", "_static", "references.bib"):
+        (tmp_path / "book" / name).symlink_to(ROOT / "book" / name)
+    shutil.copy(ROOT / "_config.yml", tmp_path / "_config.yml")
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/00_page\n")
+    page = tmp_path / "book" / "00_page.md"
+    header = ("---\njupytext:\n  text_representation:\n    format_name: myst\nkernelspec:\n  name: python3\n"
+              "  display_name: Python 3\n---\n\n# Page\n\n")
+    cell = "```{code-cell} ipython3\nprint('computed', 6 * 7)\n```\n"
+    page.write_text(header + "First words.\n\n" + cell)
+    assert build(tmp_path).returncode == 0
+    page.write_text(header + "Other words.\n\n" + cell)  # prose only: the code and its cache entry unchanged
+    assert build(tmp_path).returncode == 0
+    spec = importlib.util.spec_from_file_location("notebooks", ROOT / "book" / "_ext" / "notebooks.py")
+    notebooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(notebooks)
+    written = notebooks.convert(tmp_path / "_build" / "jupyter_execute" / "book" / "00_page.ipynb",
+                                tmp_path / "out" / "00_page.ipynb")
+    notebook = nbformat.read(written, as_version=4)
+    assert "Other words." in notebook.cells[0].source
+    printed = "".join(o.get("text", "") for c in notebook.cells if c.cell_type == "code" for o in c.outputs)
+    assert "computed 42" in printed

@@ -9,13 +9,18 @@ site formats it) and MyST-only syntax turned into plain Markdown.
 - ``{glue:text}`key:fmt``` → the value formatted by myst-nb's own function;
 - admonition → a blockquote with a bold title; ``{footcite}`` → author–year, with a references list where
   ``{footbibliography}`` stood; ``{download}`` → a link into the repository; other roles → their text;
-- plotly figures drawn for the static site (a ``<div>`` without plotly.js) load plotly.js in Colab.
+- plotly figures drawn for the static site (a ``<div>`` without plotly.js) load plotly.js in Colab;
+- the setup cell installs the commit that was built (``GITHUB_SHA`` where the deploy workflow sets it, else
+  the checkout's ``HEAD``), runs the profile that built the page unless the reader chose one, and prints how
+  long the chapter took to compute when the site was built (the prewarm's record in the results cache).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -164,9 +169,90 @@ def clean_outputs(cell: Any) -> None:
     cell["outputs"] = kept
 
 
+# -------------------------------------------------------------------------------------------- setup cell
+
+
+def built_commit() -> str:
+    """The commit being published: ``GITHUB_SHA`` in the deploy workflow, else the checkout's ``HEAD``."""
+    if os.environ.get("GITHUB_SHA"):
+        return os.environ["GITHUB_SHA"]
+    completed = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True)
+    if completed.returncode != 0:
+        raise RuntimeError(f"cannot name the commit to install in Colab: {completed.stderr.strip()} "
+                           "(set GITHUB_SHA)")
+    return completed.stdout.strip()
+
+
+def built_profile(notebook: Any) -> str:
+    """The profile that executed the notebook, as its setup cell printed it (``runtime.describe``)."""
+    for output in notebook.cells[0].get("outputs", []):
+        match = re.search(r"profile (\w+)", output.get("text", ""))
+        if match:
+            return match.group(1)
+    from uniq_core import runtime
+
+    return runtime.profile()
+
+
+def chapter_time(stem: str) -> dict[str, Any] | None:
+    """How long the chapter took to compute when the site was built, from the prewarm's record in the
+    results cache (``seconds``, ``cores``), or ``None`` where there is none."""
+    from uniq_core import runtime
+
+    try:
+        record = json.loads((runtime.cache_dir() / "prewarm" / f"{stem}.json").read_text())
+        return {"seconds": float(record["seconds"]), "cores": record.get("cores")}
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+
+
+def pin_setup(source: str, *, commit: str, profile: str, timing: dict[str, Any] | None) -> str:
+    """The setup cell Colab runs: the commit ``commit`` installed, ``profile`` run unless the reader set
+    ``UNIQ_PROFILE``, and a line saying which profile runs and how long the chapter took when built."""
+    source = re.sub(r"(@ git\+[^\s\"')]+?)@[\w.\-/]+", lambda m: f"{m.group(1)}@{commit}", source)
+    source = re.sub(r'os\.environ\.setdefault\("UNIQ_PROFILE", "\w+"\)',
+                    f'os.environ.setdefault("UNIQ_PROFILE", "{profile}")', source)
+    if timing is None:
+        took = f"the {profile} profile, as on the site"
+    else:
+        cores = f", {timing['cores']} CPU cores" if timing.get("cores") else ""
+        took = (f"the {profile} profile, as on the site: this chapter took about {_duration(timing['seconds'])} "
+                f"to compute when the site was built (beside other chapters{cores}); a GPU runtime runs it on "
+                "the GPU, not timed")
+    return source.rstrip() + (f'\nif runtime.profile() == "{profile}":\n    print("Running {took}.")\n'
+                              'else:\n    print(f"Running the {runtime.profile()} profile: other numbers than '
+                              'the site\'s, not timed.")\n')
+
+
+def with_outputs(notebook: Any, executed: Path) -> Any:
+    """``notebook`` with its outputs: as written where it has any, else from myst-nb's execution cache
+    (``_build/.jupyter_cache/<profile-device-source>/``, ``book/_ext/offline.py``, newest first). When Sphinx
+    reads a page again whose code is unchanged (a prose edit), myst-nb takes the outputs from that cache and
+    writes the page's notebook without them."""
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    if not code or any(cell.get("outputs") for cell in code):
+        return notebook
+    from jupyter_cache import get_cache
+
+    build = next((parent for parent in executed.parents if parent.name == "jupyter_execute"), executed.parent).parent
+    root = build / ".jupyter_cache"
+    caches = sorted((db.parent for db in root.glob("**/global.db")), key=lambda p: p.stat().st_mtime, reverse=True)
+    for cache in caches:
+        try:
+            return get_cache(str(cache)).merge_match_into_notebook(notebook)[1]
+        except KeyError:
+            continue
+    raise RuntimeError(f"{executed.name} has no outputs and no execution under {root} matches its code: "
+                       "run `make book` again")
+
+
 def convert(executed: Path, target: Path) -> Path:
     """Write the readable notebook for one executed chapter and return its path."""
-    notebook = nbformat.read(executed, as_version=4)
+    notebook = with_outputs(nbformat.read(executed, as_version=4), executed)
     values = glue_values(notebook)
     stored = executed.with_suffix(".glue.json")  # myst-nb moves a built page's glue records here
     if stored.exists():
@@ -175,6 +261,10 @@ def convert(executed: Path, target: Path) -> Path:
             values.setdefault(name, {key.removeprefix(prefix): value for key, value in output.get("data", {}).items()})
     references = bibliography()
     cited: list[str] = []
+    first = notebook.cells[0] if notebook.cells and notebook.cells[0].cell_type == "code" else None
+    if first is not None and '"google.colab" in sys.modules' in first.source:
+        first.source = pin_setup(first.source, commit=built_commit(), profile=built_profile(notebook),
+                                 timing=chapter_time(executed.stem))
     for cell in notebook.cells:
         if cell.cell_type == "markdown":
             cell.source = to_plain_markdown(cell.source, values, references, cited)
@@ -182,7 +272,7 @@ def convert(executed: Path, target: Path) -> Path:
             clean_outputs(cell)
     notebook.metadata.pop("widgets", None)
     notebook.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
-    notebook.metadata["accelerator"] = "GPU"
+    notebook.metadata.pop("accelerator", None)  # no chapter has been timed on a GPU: Colab's default runtime
     target.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, target)
     return target

@@ -83,7 +83,7 @@ def execute(chapter: Path, threads: int, timeout: int, workers: int = 1) -> tupl
         return chapter.stem, time.perf_counter() - started, f"{type(error).__name__}: {str(error)[-400:]}"
     seconds = time.perf_counter() - started
     stamp.parent.mkdir(parents=True, exist_ok=True)
-    stamp.write_text(json.dumps({"key": key, "seconds": round(seconds, 1)}))
+    stamp.write_text(json.dumps({"key": key, "seconds": round(seconds, 1), "cores": os.cpu_count()}))
     return chapter.stem, seconds, None
 
 

@@ -1,5 +1,8 @@
-"""Every chapter's first cell: in Colab, install this book's release of ``uniq_core`` with the extras the
-chapter needs, from the repository named in ``_config.yml`` (the one place a publisher sets it).
+"""Every chapter's first cell: in Colab, install ``uniq_core`` with the extras the chapter needs from the
+repository named in ``_config.yml`` (the one place a publisher sets it), and run the profile the site is
+published with unless the reader has chosen one. ``make notebooks`` pins the notebooks Colab opens to the
+commit that was built and to the profile that built them, and adds how long the chapter took
+(``book/_ext/notebooks.py``).
 
 ``python book/_ext/setup_cell.py`` rewrites the first cell of every ``book/NN_name.md`` from that template
 (``make sync`` runs it before pairing the notebooks); :func:`setup_cell` is what the chapters must hold.
@@ -21,13 +24,15 @@ EXTRAS = {"06_dna": "weights", "07_verdicts": "weights", "08_your_network": "pee
 TEMPLATE = '''```{{code-cell}} ipython3
 :tags: [hide-input]
 
-# Setup: in Colab, install this book's release of uniq_core ({requirement}). For a GPU there,
-# choose Runtime > Change runtime type > GPU before running; uniq_core then uses it automatically.
+# Setup: in Colab, install uniq_core ({requirement}) and run the profile the site was
+# built with; set UNIQ_PROFILE before this cell to choose another (the full profile is sized for a GPU).
+import os
 import sys
 
 if "google.colab" in sys.modules:
     import subprocess
 
+    os.environ.setdefault("UNIQ_PROFILE", "{profile}")
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "-q", "{requirement}"], check=True
     )
@@ -44,17 +49,21 @@ print(runtime.describe())
 ```'''
 
 
-def requirement(chapter: str) -> str:
-    """``uniq-core[extras] @ git+URL@vVERSION`` for the chapter named like ``06_dna``."""
-    import uniq_core
+#: The branch the source's setup cells install from; the notebooks Colab opens name the built commit instead.
+REF = "main"
+#: The profile the site is published with (the deploy workflow's ``UNIQ_PROFILE``).
+PUBLISHED_PROFILE = "standard"
 
+
+def requirement(chapter: str, ref: str = REF) -> str:
+    """``uniq-core[extras] @ git+URL@REF`` for the chapter named like ``06_dna``."""
     url = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"].rstrip("/")
     extras = f"[{EXTRAS[chapter]}]" if chapter in EXTRAS else ""
-    return f"uniq-core{extras} @ git+{url}@v{uniq_core.__version__}"
+    return f"uniq-core{extras} @ git+{url}@{ref}"
 
 
 def setup_cell(chapter: str) -> str:
-    return TEMPLATE.format(requirement=requirement(chapter))
+    return TEMPLATE.format(requirement=requirement(chapter), profile=PUBLISHED_PROFILE)
 
 
 def first_cell(text: str) -> re.Match[str]:
