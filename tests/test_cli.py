@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+import torch
 
 from uniq_core import cli, explore, runtime
 from uniq_core.experiments import dna, entropy
@@ -42,10 +43,24 @@ def test_run_applies_settings_and_prints_one_json_line(cache, capsys):
     assert len(lines) == 1
     record = json.loads(lines[0])
     assert record["experiment"] == "entropy.validation"
+    assert record["profile"] == "quick" and record["device"] == "cpu"  # what ran, resolved
     assert record["config"]["n_steps"] == 2000 and record["config"]["dts"] == [0.1, 0.2]
     direct = entropy.run_validation(entropy.ValidationConfig(n_steps=2000, dts=(0.1, 0.2)), progress=False)
     np.testing.assert_allclose(record["result"]["path"], direct.path)
     assert any(cache.iterdir())  # the run went through the results cache
+
+
+def test_version_and_a_missing_gpu_are_one_line_each(capsys):
+    import uniq_core
+
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--version"])
+    assert exit_.value.code == 0 and capsys.readouterr().out.strip() == f"uniq_core {uniq_core.__version__}"
+    if torch.cuda.is_available():
+        return
+    assert cli.main(["run", "divergence", "--device", "cuda"]) == 2  # as every other bad value: exit 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: device='cuda'") and "no CUDA GPU" in err and len(err.splitlines()) == 1
 
 
 def test_settings_are_typed_and_reach_a_nested_config():

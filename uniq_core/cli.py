@@ -172,6 +172,17 @@ def _device_field(name: str, config: Any) -> str:
     raise ValueError(f"{name} has no device field; it runs on the CPU")
 
 
+def _resolved_device(name: str, config: Any) -> str:
+    """Where ``config`` runs ("cpu", "cuda"…), its ``auto`` resolved; "cpu" for experiments without a device
+    field. Raises ``ValueError`` for a device this machine lacks."""
+    try:
+        field = _device_field(name, config)
+    except ValueError:
+        return "cpu"
+    value = config.device if field == "device" else config.base.device
+    return str(runtime.device(value))
+
+
 def _has_tables(experiment: Experiment) -> bool:
     """Whether ``experiment``'s Result type defines ``tables()`` (CSV export)."""
     returned = typing.get_type_hints(experiment.run).get("return")
@@ -195,7 +206,10 @@ def write_tables(tables: dict[str, list[dict[str, Any]]], directory: str | os.Pa
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    import uniq_core
+
     parser = argparse.ArgumentParser(prog="python -m uniq_core", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--version", action="version", version=f"uniq_core {uniq_core.__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     listing = commands.add_parser("list", help="every experiment with its Config fields and defaults")
     listing.add_argument("--profile", choices=runtime.PROFILES, help="defaults of this profile")
@@ -251,6 +265,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if arguments.device is not None:
             settings.append(f"{_device_field(experiment.name, config)}={arguments.device}")
         config = apply_settings(config, settings)
+        where = _resolved_device(experiment.name, config)  # cuda without a GPU: named now, not mid-run
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -258,14 +273,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: csv={arguments.csv!r}: {experiment.name} has no tables; allowed for: "
               f"{', '.join(name for name, e in known.items() if _has_tables(e))}", file=sys.stderr)
         return 2
-    result = _run(experiment, config, arguments.scheduler)
+    try:
+        result = _run(experiment, config, arguments.scheduler)
+    except ValueError as error:  # bad input found while running (a data set, a weights file, a Config pair)
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     if arguments.csv is not None:
         for path in write_tables(result.tables(), arguments.csv):
             print(f"wrote {path}", file=sys.stderr)
     fields = result.to_dict()
     if arguments.json:
-        print(json.dumps({"experiment": experiment.name, "config": _jsonable(config.to_dict()),
-                          "result": _jsonable(fields)}))
+        print(json.dumps({"experiment": experiment.name, "profile": arguments.profile or runtime.profile(),
+                          "device": where, "config": _jsonable(config.to_dict()), "result": _jsonable(fields)}))
     else:
         print(f"{experiment.name}: {config!r}")
         for name, value in fields.items():
