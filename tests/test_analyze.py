@@ -267,29 +267,64 @@ def test_the_edge_of_stability_is_given_only_for_heavy_ball_and_intervals_need_f
     assert "no interval: 3 perturbed copies, fewer than 5" in few.summary()
 
 
-@pytest.mark.parametrize("momentum", [0.0, 0.5])
-def test_tangent_exponents_of_least_squares_are_the_logs_of_its_step_matrix_eigenvalues(momentum):
-    # one batch of least squares: the SGD map is linear, θ' = θ − η H θ + c with H = 2AᵀA/N (A = [X 1]), so
-    # its exponents are ln|1 − ημ| per curvature μ of H (heavy ball: ln of the 2 × 2 step matrix's eigenvalues)
+def _least_squares(n: int = 200, features: int = 100):
     generator = torch.Generator().manual_seed(0)
-    x, t = torch.randn(40, 3, generator=generator, dtype=torch.float64), torch.randn(40, 1, generator=generator,
-                                                                                       dtype=torch.float64)
-    loader = DataLoader(TensorDataset(x, t), batch_size=40)
-    design = torch.cat([x, torch.ones(40, 1, dtype=torch.float64)], dim=1)
-    curvatures = torch.linalg.eigvalsh(2 * design.T @ design / 40).numpy()
-    lr = 0.3
-    expected = np.sort(np.concatenate([np.log(np.abs(np.linalg.eigvals(lyapunov.heavy_ball_matrix(mu, lr, momentum))))
-                                       for mu in curvatures]) if momentum else np.log(np.abs(1 - lr * curvatures)))[::-1]
-    analyzer = Analyzer(nn.Linear(3, 1).double(), n_copies=3, device="cpu")
-    analyzer.fit(loader, F.mse_loss, torch.optim.SGD, lr=lr, momentum=momentum, tangents=len(expected),
-                 tangent_steps=400)
+    x, t = torch.randn(n, features, generator=generator, dtype=torch.float64), torch.randn(n, 1, generator=generator,
+                                                                                          dtype=torch.float64)
+    design = torch.cat([x, torch.ones(n, 1, dtype=torch.float64)], dim=1)
+    curvatures = torch.linalg.eigvalsh(2 * design.T @ design / n).numpy()
+    return DataLoader(TensorDataset(x, t), batch_size=n), curvatures
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.5])
+@pytest.mark.parametrize("where", ["inside", "beyond the edge", "tiny step"])
+def test_finite_time_exponents_of_least_squares_are_the_step_matrix_s(momentum, where):
+    # one batch of least squares (101 parameters): the SGD map is linear with the constant Jacobian J
+    # (I − ηH, or heavy ball's 2 × 2 blocks per curvature μ of H = 2AᵀA/N), so the exponents of T steps are
+    # (1/T) ln σᵢ(Jᵀ) exactly; the default k = 4 and T = 50, far fewer tangents than parameters
+    loader, curvatures = _least_squares()
+    edge = (2 + 2 * momentum) / curvatures.max()
+    lr = {"inside": 0.5 * edge, "beyond the edge": 1.05 * edge, "tiny step": 1e-6}[where]
+    features = len(curvatures)
+    hessian = np.diag(curvatures)  # in H's eigenbasis: an orthogonal change of basis keeps singular values
+    jacobian = np.eye(features) - lr * hessian if not momentum else np.block(
+        [[np.eye(features) - lr * hessian, -lr * momentum * np.eye(features)], [hessian, momentum * np.eye(features)]])
+    exact = np.log(np.linalg.svd(np.linalg.matrix_power(jacobian, 50), compute_uv=False)[:4]) / 50
+    analyzer = Analyzer(nn.Linear(features - 1, 1).double(), n_copies=3, device="cpu")
+    analyzer.fit(loader, F.mse_loss, torch.optim.SGD, lr=lr, momentum=momentum)
     result = analyzer.report()
-    # a cold start's alignment error decays as (ln of the gap)/steps: well under 0.01 here
-    np.testing.assert_allclose(result.tangent_exponents, expected, atol=0.01)
-    assert result.tangent_running.shape == (400, len(expected)) and "training map" in result.summary()
+    np.testing.assert_allclose(result.tangent_exponents, exact, atol=2e-4)
+    if where == "beyond the edge":
+        assert result.tangent_exponents[0] > 0.01  # the positive control
+    if where == "tiny step" and not momentum:
+        # the null control: nothing grows (with momentum the state (θ, v) mixes units, v' = βv + Hθ has no η,
+        # and that non-normal coupling alone makes finite-time growth, which the exact values above show)
+        assert np.abs(result.tangent_exponents).max() < 1e-5
+    assert "finite-time exponents of the first 50 SGD steps" in result.summary()
+
+
+def test_finite_time_exponents_are_left_out_with_their_reason():
+    loader, _ = _least_squares(40, 3)
     adam = Analyzer(nn.Linear(3, 1).double(), n_copies=3, device="cpu").fit(loader, F.mse_loss, torch.optim.Adam,
                                                                            lr=0.01)
-    assert adam.report().tangent_exponents.size == 0  # the map of an adaptive step carries its state: not given
+    assert adam.report().tangent_exponents.size == 0 and "not measured (defined here for SGD" in adam.report().summary()
+    blown = Analyzer(nn.Linear(3, 1).double(), n_copies=3, device="cpu", perturbation=1e-3)
+    blown.fit(loader, F.mse_loss, torch.optim.SGD, lr=50.0, tangent_steps=400, epochs=1)
+    assert "not measured (the orbit stopped being finite at step" in blown.report().summary() or \
+        blown.diverged.all()
+    skipped = Analyzer(nn.Linear(3, 1).double(), n_copies=3, device="cpu").fit(loader, F.mse_loss, lr=0.1,
+                                                                               tangents=0)
+    assert "finite-time" not in skipped.report().summary()
+
+
+def test_the_tangent_map_is_deterministic_with_dropout_and_batchnorm():
+    loader = _loader()
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(12, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Dropout(0.5), nn.Linear(16, 3))
+    first = Analyzer(model, n_copies=2, device="cpu").fit(loader, F.cross_entropy, lr=0.1, tangent_steps=10)
+    again = Analyzer(model, n_copies=2, device="cpu").fit(loader, F.cross_entropy, lr=0.1, tangent_steps=10)
+    assert np.isfinite(first.tangent_estimates).all()
+    np.testing.assert_array_equal(first.tangent_estimates, again.tangent_estimates)  # no dropout draws in the map
 
 
 def test_a_copy_growing_without_bound_is_flagged_and_a_diverged_original_hands_over_to_a_healthy_copy():
@@ -316,10 +351,12 @@ def test_the_peer_comparison_runs_both_packages_on_one_workload_and_names_a_miss
 
     from uniq_core.experiments import peer
 
-    config = peer.PeerConfig.quick().replace(hidden=8, epochs=2, n_train=256, device="cpu")
+    config = peer.PeerConfig.quick().replace(hidden=8, epochs=2, n_train=256, device="cpu", repeats=2)
     result = peer.run(config, progress=False, use_cache=False)
     assert result.packages.tolist() == ["uniq_core", "deep-lyapunov"] and result.n_parameters == 64 * 8 + 8 + 90
-    assert (result.seconds >= result.training_seconds).all() and (result.training_seconds > 0).all()
+    assert (result.seconds >= result.training_seconds + result.dimension_seconds).all()
+    assert (result.training_seconds > 0).all() and (result.dimension_seconds > 0).all()
+    assert (result.seconds_range[:, 0] <= result.seconds).all() and (result.seconds <= result.seconds_range[:, 1]).all()
     # different perturbations, the same training path: its principal components agree closely
     np.testing.assert_allclose(result.convergence_ratio[0], result.convergence_ratio[1], rtol=0.05)
     np.testing.assert_allclose(result.effective_dimensionality[0], result.effective_dimensionality[1], rtol=0.05)
@@ -327,7 +364,40 @@ def test_the_peer_comparison_runs_both_packages_on_one_workload_and_names_a_miss
     found = result.findings(config)
     assert found["peer_speedup"] == pytest.approx(result.seconds[1] / result.seconds[0])
     assert found["peer_path_difference"] < 0.05 and found["peer_example_hidden"] == 128
+    assert found["peer_speedup_low"] <= found["peer_speedup"] <= found["peer_speedup_high"]
+    assert found["peer_repeats"] == "2 runs" and found["peer_dimension_word"] in ("most", "part")
+    assert found["peer_lyapunov_agree"] == ("agree" if found["peer_lyapunov_difference"] < 0.05 else "do not agree")
     assert peer.PeerConfig.standard().hidden == 128  # the published page runs the peer's example at its size
     monkeypatch.setitem(sys.modules, "deep_lyapunov", None)
     with pytest.raises(ImportError, match="pip install 'deep-lyapunov==0.1.2'"):
         peer.run(config, progress=False, use_cache=False)
+
+
+def test_fit_flags_a_copy_that_grows_past_the_limit_while_finite_and_an_original_that_diverges(monkeypatch):
+    from uniq_core import analyze
+
+    loader = _loader()
+    # at this step size copies 1 and 2 blow up (test above); with a low limit they are flagged while finite
+    monkeypatch.setattr(analyze, "DIVERGED_GROWTH", 3.0)
+    grown = Analyzer(_network(), perturbation=1.0, n_copies=6, device="cpu", seed=1)
+    grown.fit(loader, lambda out, y: ((out - F.one_hot(y, 3).float()) ** 2).mean(), torch.optim.SGD, epochs=1,
+              lr=2.0, tangents=0)
+    assert grown.diverged[1:3].all() and not grown.diverged[0]
+    assert all(np.isfinite(c[1]).all() for c in grown.checkpoints[:1])
+    assert "3e+00 times the original's starting norm" in grown.report().summary()
+    monkeypatch.undo()
+    # a loss that is NaN for the original alone (its outputs on the first batch): the others carry on
+    network = _network()
+    first_inputs = next(iter(loader))[0]
+    with torch.no_grad():
+        reference = network(first_inputs)
+
+    def poisoned(out, targets):
+        original = (out.shape == reference.shape) and (out - reference).abs().max() < 1e-6
+        return F.cross_entropy(out, targets) + torch.where(torch.as_tensor(original), float("nan"), 0.0)
+
+    orphan = Analyzer(network, n_copies=6, device="cpu").fit(loader, poisoned, lr=0.1, epochs=2, tangents=0)
+    result = orphan.report()
+    assert orphan.diverged.tolist() == [True] + [False] * 5
+    assert result.reference == 1 and "measured from copy 1" in result.summary()
+    assert np.isfinite(result.exponent) and np.isfinite(result.exponents).sum() == 4

@@ -116,6 +116,11 @@ def test_tables_show_every_claim():
     assert plots.verdict_changes_html(result).count("<li>") == len(v.CLAIMS)
     assert plots.verdict_table_markdown(result).count("\n") == len(v.CLAIMS) + 1
     assert v.number_text(2.0, NAN, NAN) == "2"
+    # an interval in brackets; a range in words, saying which end the number is where it is one
+    assert v.number_text(2.0, 1.0, 3.0, "range over 8 seeds") == "2 (range 1 to 3)"
+    assert v.number_text(1.0, 1.0, 3.0, "range over 8 seeds; the smallest decides") == "1 (the smallest; the largest 3)"
+    assert v.number_text(3.0, 1.0, 3.0, "range over 8 seeds") == "3 (the largest; the smallest 1)"
+    assert "data-label='Verdict'" in html and html.startswith("<div class='verdict-table-wrap'>")
     for quote in result.quotes:
         assert plots.verdict_table_html(result).count(html_escape(str(quote))) == 1
 

@@ -383,3 +383,45 @@ def test_initial_state_is_the_flat_parameters_with_zero_velocity(least_squares):
     torch.testing.assert_close(state, torch.cat([theta, torch.zeros_like(theta)]))
     torch.testing.assert_close(training_map(model, least_squares[1], least_squares[2], lr=0.1, momentum=0.8,
                                             loss="mse")[1], state)
+
+
+def _exact_finite_time(jacobians: list[np.ndarray], k: int) -> np.ndarray:
+    product = np.eye(jacobians[0].shape[0])
+    for jacobian in jacobians:
+        product = jacobian @ product
+    return np.log(np.linalg.svd(product, compute_uv=False)[:k]) / len(jacobians)
+
+
+def test_finite_time_exponents_of_a_non_normal_linear_map_are_its_power_s_singular_values():
+    # k ≪ n, a clustered top of the spectrum and a non-normal matrix: (1/T) ln σᵢ(Aᵀ) exactly, where a
+    # cold-started Benettin run over the same T steps reads random directions' growth instead
+    generator = np.random.default_rng(0)
+    n, T, k = 120, 30, 4
+    A = np.diag(np.linspace(0.7, 1.08, n)) + 0.02 * generator.standard_normal((n, n))
+    matrix = torch.as_tensor(A)
+    estimates = lyapunov.finite_time_exponents(lambda x: matrix @ x, torch.ones(n, dtype=torch.float64), T, k)
+    exact = _exact_finite_time([A] * T, k)
+    np.testing.assert_allclose(estimates[-1], exact, atol=1e-6)
+    assert (np.diff(estimates[:, 0]) >= -1e-12).all()  # Rayleigh–Ritz estimates rise to the value
+    cold = lyapunov.benettin_steps(lambda x: matrix @ x, torch.ones(n, dtype=torch.float64),
+                                   lyapunov.random_tangents(n, k), T)[3].sum(axis=0) / T
+    assert cold.max() < exact[0] - 0.01
+
+
+def test_finite_time_exponents_of_a_network_match_the_dense_jacobian_product():
+    torch.manual_seed(0)
+    model = models.MLP(5, (6,), 3, activation="tanh").double()
+    inputs, targets = torch.randn(16, 5, dtype=torch.float64), torch.randint(0, 3, (16,))
+    for momentum in (0.0, 0.5):
+        step, x0 = lyapunov.training_map(model, inputs, targets, lr=0.8, momentum=momentum)
+        T, states = 12, [x0]
+        for _ in range(T - 1):
+            states.append(step(states[-1]).detach())
+        jacobians = [torch.autograd.functional.jacobian(step, s).numpy() for s in states]
+        estimates = lyapunov.finite_time_exponents(step, x0, T, 3)
+        np.testing.assert_allclose(estimates[-1], _exact_finite_time(jacobians, 3), atol=1e-7)
+
+
+def test_finite_time_exponents_name_the_step_where_the_orbit_blows_up():
+    with pytest.raises(FloatingPointError, match="orbit stopped being finite at step 1"):
+        lyapunov.finite_time_exponents(lambda x: x * float("inf"), torch.ones(3, dtype=torch.float64), 5, 1)

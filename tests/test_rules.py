@@ -114,7 +114,7 @@ def test_value_rule_is_an_equivalence_test():
 def test_counterexample_rule_fails_on_one_and_never_proves_a_universal_claim():
     assert rules.counterexample_rule(1, 3, what="seeds").word == FAILS
     assert rules.counterexample_rule(0, 50, what="seeds").word == UNRESOLVED
-    assert "1 counterexample(s) among 3 seeds" in rules.counterexample_rule(1, 3, what="seeds").interval_kind
+    assert "1 counterexample among 3 seeds" in rules.counterexample_rule(1, 3, what="seeds").interval_kind
 
 
 def test_threshold_rule_on_known_cases():

@@ -34,6 +34,7 @@ import base64
 import copy
 import io
 import json
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -43,7 +44,7 @@ import torch
 from torch import nn
 from torch.func import functional_call, vmap
 
-from uniq_core import lyapunov, replicas, rules, runtime, stats
+from uniq_core import grammar, lyapunov, replicas, rules, runtime, stats
 from uniq_core.schema import check_choice, check_number
 
 #: Optimisers whose update of each parameter element reads only that element's gradient and state: on
@@ -85,10 +86,18 @@ class AnalysisResult:
     ``fisher_null_predicted``: the symmetries' count plus what those inputs add
     (:func:`uniq_core.fisher.predicted_null_dimension`, :func:`~uniq_core.fisher.data_null_dimension`), or
     P − N·K (N(K − 1) for softmax) where N inputs see fewer directions than that; NaN for other models.
-    ``tangent_exponents`` (k,), descending, per step, and ``tangent_running`` (steps × k) their running
-    estimates: the top Lyapunov exponents of the training map itself, SGD's step (heavy ball with momentum)
-    on the loader's first batch iterated from the original's initialisation, by tangent vectors (empty
-    for other optimisers and in manual mode; see :meth:`Analyzer.fit`). Distances are measured from copy
+    ``tangent_exponents`` (k,), descending, per step: the top finite-time Lyapunov exponents of
+    ``tangent_steps`` steps of SGD (heavy ball with momentum) on the loader's first batch from the original's
+    initialisation, (1/T) ln σᵢ of the product of their Jacobians (:func:`uniq_core.lyapunov.finite_time_exponents`;
+    dropout off, BatchNorm on the batch's statistics), with ``tangent_estimates`` the estimate at each depth of
+    the block Krylov method (rising to the exponents; their last change shows convergence); empty, with
+    ``tangent_note`` saying why, for adaptive optimisers, in manual mode, or where the orbit blew up.
+    ``smallest_curvature``: the smallest eigenvalue of the original's loss Hessian on that batch at the start,
+    and ``frozen_rate`` the one-line theory beside the exponents: the largest per-step rate of the extreme
+    curvatures if the Hessian stayed frozen, ln of the spectral radius of the heavy-ball step on them
+    (:func:`uniq_core.lyapunov.frozen_rate`: positive beyond the edge of stability or for negative
+    curvature). ``divergence_growth``: the growth of a copy's parameter norm over the original's start
+    beyond which the copy counts as diverged (:data:`DIVERGED_GROWTH`). Distances are measured from copy
     ``reference``: the original, or where it diverged the first healthy copy. ``unit``: what one unit of
     ``epochs`` is ("epoch"; "record" where manual records gave no epochs), and so of every rate."""
 
@@ -126,7 +135,12 @@ class AnalysisResult:
     reference: int = 0
     unit: str = "epoch"
     tangent_exponents: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    tangent_running: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    tangent_estimates: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    tangent_steps: int = 0
+    tangent_note: str = "not asked for"
+    smallest_curvature: float = float("nan")
+    frozen_rate: float = float("nan")
+    divergence_growth: float = DIVERGED_GROWTH
 
     def metrics(self) -> dict[str, Any]:
         """Every field as JSON-ready values (NaN as null)."""
@@ -149,10 +163,10 @@ class AnalysisResult:
         def with_interval(value: float, interval: np.ndarray, values: np.ndarray) -> str:
             count = int(np.isfinite(values).sum())
             if np.isfinite(interval).all():
-                return (f"{value:.3g} per {unit}, 95% interval [{interval[0]:.3g}, {interval[1]:.3g}] over {count} "
-                        "perturbed copies of this one run (its initialisation and data order)")
-            return (f"{value:.3g} per {unit}, no interval: {count} perturbed "
-                    f"{'copy' if count == 1 else 'copies'}, fewer than {rules.MIN_UNITS}")
+                return (f"{value:.3g} per {unit}, 95% interval [{interval[0]:.3g}, {interval[1]:.3g}] over "
+                        f"{grammar.plural(count, 'perturbed copy')} of this one run (its initialisation and data order)")
+            return (f"{value:.3g} per {unit}, no interval: {grammar.plural(count, 'perturbed copy')}, fewer than "
+                    f"{rules.MIN_UNITS}")
 
         diverged = int(self.diverged.sum())
         lines = [f"deep-lyapunov's numbers: convergence ratio {self.convergence_ratio:.3g}, Lyapunov "
@@ -163,16 +177,22 @@ class AnalysisResult:
                  "over the second half of the run: "
                  + with_interval(self.late_exponent, self.late_interval, self.late_exponents),
                  f"spread relative to the parameters' norm: {self.relative_spread[0]:.3g} at the start, "
-                 f"{self.relative_spread[-1]:.3g} at the end; {diverged} of {self.n_copies} copies diverged"
-                 + (f" (the original among them: distances are measured from copy {self.reference})"
+                 f"{self.relative_spread[-1]:.3g} at the end; {diverged} of {self.n_copies} copies diverged "
+                 f"(non-finite, or parameters {self.divergence_growth:.0e} times the original's starting norm)"
+                 + (f"; the original among them, so distances are measured from copy {self.reference}"
                     if self.reference else "")]
-        if len(self.tangent_exponents) and np.isfinite(self.tangent_exponents).any():
-            half = self.tangent_running[len(self.tangent_running) // 2 - 1] if len(self.tangent_running) > 1 \
-                else self.tangent_exponents
-            lines.append(f"top {len(self.tangent_exponents)} exponents of the training map on the first batch, "
-                         f"per step over {len(self.tangent_running)} steps from the initialisation: "
+        if len(self.tangent_exponents):
+            change = float(np.max(np.abs(self.tangent_estimates[-1] - self.tangent_estimates[-2]))) \
+                if len(self.tangent_estimates) > 1 else float("nan")
+            lines.append(f"top {len(self.tangent_exponents)} finite-time exponents of the first "
+                         f"{self.tangent_steps} SGD steps on the first batch, from the initialisation: "
                          + ", ".join(f"{value:.3g}" for value in self.tangent_exponents)
-                         + f" (the largest was {half[0]:.3g} at half that)")
+                         + f" per step (changed by at most {change:.1g} at the last of "
+                         f"{grammar.plural(len(self.tangent_estimates), 'Krylov step')}); "
+                         f"frozen-curvature rate at the start {self.frozen_rate:.3g} per step (Hessian eigenvalues "
+                         f"{self.smallest_curvature:.3g} to {self.sharpness[0]:.3g})")
+        elif self.tangent_note != "not asked for":
+            lines.append(f"finite-time exponents of SGD's step: not measured ({self.tangent_note})")
         if np.isfinite(self.sharpness).any():
             lines.append(f"sharpness (top Hessian eigenvalue, first batch): {self.sharpness[0]:.3g} at the start, "
                          f"{self.sharpness[1]:.3g} at the end; edge of stability 2(1 + β)/η: "
@@ -222,7 +242,9 @@ class Analyzer:
         self.losses: list[np.ndarray] = []  # each (K,): the mean training loss of the epoch before
         self.diverged = np.zeros(self.n_copies, dtype=bool)
         self.sharpness, self.edge = np.full(2, np.nan), float("nan")
-        self.tangent_running = np.zeros((0, 0))
+        self.smallest, self.frozen = float("nan"), float("nan")
+        self.tangent_estimates, self.tangent_steps, self.tangent_note = np.zeros((0, 0)), 0, "not asked for"
+        self.seconds: dict[str, float] = {}  # where fit's time went: training, sharpness, tangents
         self.unit = "epoch"  # what one unit of ``epochs`` is: an epoch of fit, or of the reader's records
         self._scale = float("nan")  # the original's starting parameter norm
 
@@ -276,11 +298,23 @@ class Analyzer:
             break
         if first is None:
             raise ValueError("loader yielded no batches")
+        timer = time.perf_counter()
         start_sharpness = self._sharpness(stateless, parameters, buffers, first, loss_fn)
-        if plain and lr and tangents:
-            self.tangent_running = self._tangent_exponents(stateless, parameters, buffers, first, loss_fn, names,
-                                                           float(lr), momentum, tangents, tangent_steps)
+        self.smallest = self._sharpness(stateless, parameters, buffers, first, loss_fn, which="SA")
+        self.seconds["sharpness"] = time.perf_counter() - timer
+        rates = lyapunov.frozen_rate(np.array([self.smallest, start_sharpness]), float(lr or 1.0), momentum)
+        if plain and lr and np.isfinite(rates).any():
+            self.frozen = float(np.nanmax(rates))
+        if tangents and not (plain and lr):
+            self.tangent_note = "defined here for SGD (plain or heavy ball) only: an adaptive step's map carries its state"
+        elif tangents:
+            timer = time.perf_counter()
+            self.tangent_estimates, self.tangent_note = self._tangent_exponents(
+                parameters, names, first, loss_fn, float(lr), momentum, tangents, tangent_steps)
+            self.tangent_steps = tangent_steps
+            self.seconds["tangents"] = time.perf_counter() - timer
         self._checkpoint(parameters, names, 0.0, np.full(K, np.nan))
+        timer = time.perf_counter()
         for epoch in runtime.progress_bar(range(1, epochs + 1), "epochs", progress):
             total, count = torch.zeros(K, dtype=torch.float64), 0
             for batch in loader:
@@ -317,64 +351,42 @@ class Analyzer:
             if count == 0:
                 raise ValueError("loader yielded no batches")
             self._checkpoint(parameters, names, epoch, (total / count).numpy())
+        self.seconds["training"] = time.perf_counter() - timer
+        timer = time.perf_counter()
         self.sharpness = np.array([start_sharpness, self._sharpness(stateless, parameters, buffers, first, loss_fn)])
+        self.seconds["sharpness"] += time.perf_counter() - timer
         self.edge = 2 * (1 + momentum) / lr if plain and lr else float("nan")
         return self
 
-    def _tangent_exponents(self, stateless: nn.Module, parameters: dict, buffers: dict, batch: tuple,
-                           loss_fn: Callable, names: list[str], lr: float, momentum: float, k: int,
-                           n_steps: int) -> np.ndarray:
-        """Running top-``k`` Lyapunov exponents (``n_steps`` × k, per step) of heavy-ball steps on ``batch``
-        from the original's parameters, in float64: state θ (and velocity v), v' = βv + ∇L(θ), θ' = θ − ηv';
-        tangents pushed by exact Hessian-vector products (reverse over reverse) and re-orthonormalised by QR
-        every step (Benettin et al. 1980, :func:`uniq_core.lyapunov.lyapunov_spectrum`). NaN rows from where
-        the orbit stops being finite, or all NaN where the model cannot be differentiated twice."""
-        network = copy.deepcopy(stateless).double()
-        theta = torch.cat([parameters[n][0].detach().double().reshape(-1) for n in names]).cpu()
-        fixed = {n: t[0].detach().double() if t.is_floating_point() else t[0].detach()
-                 for n, t in parameters.items() if n not in names}
-        state_buffers = {n: t[0].detach().double() if t.is_floating_point() else t[0].detach()
-                         for n, t in buffers.items()}
-        inputs, targets = (t.double() if t.is_floating_point() else t for t in batch)
+    def _tangent_exponents(self, parameters: dict, names: list[str], batch: tuple, loss_fn: Callable, lr: float,
+                           momentum: float, k: int, n_steps: int) -> tuple[np.ndarray, str]:
+        """Finite-time Lyapunov exponents of ``n_steps`` heavy-ball steps on ``batch`` from the original's
+        parameters (see :func:`uniq_core.lyapunov.finite_time_exponents`): returns (depths × k, the estimate at
+        each depth of its block Krylov method) and "" or why nothing was measured. The step is a pure float64 function:
+        dropout off and BatchNorm normalising by the batch's own statistics (as in training) without
+        updating running ones, so that it is one deterministic map."""
+        network = copy.deepcopy(self.model).to(self.device).double().eval()
+        for module in network.modules():  # batch statistics, no running ones: a pure function of θ
+            if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                module.track_running_stats = False
+                module.running_mean, module.running_var, module.num_batches_tracked = None, None, None
         shapes = [parameters[n].shape[1:] for n in names]
         sizes = [int(np.prod(shape, dtype=np.int64)) for shape in shapes]
-        size = sum(sizes)
-        dimension = size * (2 if momentum else 1)
-        k = min(k, dimension)
-        running = np.full((n_steps, k), np.nan)
-        theta = theta.to(self.device)
-        velocity = torch.zeros_like(theta)
-        tangents = lyapunov.random_tangents(dimension, k, self.seed).to(self.device)
-        total = torch.zeros(k, dtype=torch.float64, device=self.device)
+        theta = torch.cat([parameters[n][0].detach().double().reshape(-1) for n in names])
+        inputs, targets = (t.double() if t.is_floating_point() else t for t in batch)
+
+        def loss_of(flat: torch.Tensor) -> torch.Tensor:
+            point = {n: piece.reshape(shape) for n, piece, shape in zip(names, flat.split(sizes), shapes)}
+            return loss_fn(functional_call(network, point, (inputs,)), targets)
+
+        step = lyapunov.step_from_gradient(torch.func.grad(loss_of), lr, momentum, theta.numel())
+        state = theta if not momentum else torch.cat([theta, torch.zeros_like(theta)])
         try:
-            for t in range(n_steps):
-                leaf = theta.clone().requires_grad_()
-                point = {n: piece.reshape(shape) for n, piece, shape in zip(names, leaf.split(sizes), shapes)}
-                with torch.enable_grad():
-                    outputs = functional_call(network, ({**point, **fixed},
-                                                        {n: b.clone() for n, b in state_buffers.items()}), (inputs,))
-                    gradient = torch.autograd.grad(loss_fn(outputs, targets), leaf, create_graph=True)[0]
-                    pushed_theta = tangents[:size]
-                    curvature = torch.stack([torch.autograd.grad(gradient, leaf, pushed_theta[:, j],
-                                                                 retain_graph=True)[0] for j in range(k)], dim=1)
-                gradient = gradient.detach()
-                if momentum:
-                    velocity = momentum * velocity + gradient
-                    d_velocity = momentum * tangents[size:] + curvature
-                    tangents = torch.cat([tangents[:size] - lr * d_velocity, d_velocity])
-                    theta = theta - lr * velocity
-                else:
-                    tangents = tangents - lr * curvature
-                    theta = theta - lr * gradient
-                if not (torch.isfinite(theta).all() and torch.isfinite(tangents).all()):
-                    break
-                tangents, log_growth = lyapunov._orthonormalise(tangents)
-                total += log_growth
-                running[t] = (total / (t + 1)).cpu().numpy()
-        except RuntimeError:  # a forward that autograd cannot differentiate twice
-            return np.full((n_steps, k), np.nan)
-        order = np.argsort(-np.nan_to_num(running[-1], nan=-np.inf), kind="stable")
-        return running[:, order]
+            return lyapunov.finite_time_exponents(step, state, n_steps, k, seed=self.seed), ""
+        except FloatingPointError as error:
+            return np.zeros((0, k)), str(error)
+        except RuntimeError as error:  # a forward torch.func cannot differentiate twice
+            return np.zeros((0, k)), f"{type(error).__name__}: {str(error).splitlines()[0][:160]}"
 
     def _fisher_null(self, flat: np.ndarray, inputs: torch.Tensor, output: str) -> tuple[float, float]:
         """(measured, predicted) null dimension of the output metric at parameters ``flat`` (see the Result)."""
@@ -400,8 +412,9 @@ class Analyzer:
         return float(measured), float(predicted)
 
     def _sharpness(self, stateless: nn.Module, parameters: dict, buffers: dict, batch: tuple,
-                   loss_fn: Callable) -> float:
-        """Top eigenvalue of the original's (copy 0's) loss Hessian on ``batch``, or NaN if it fails."""
+                   loss_fn: Callable, which: str = "LA") -> float:
+        """Top (``which="LA"``) or bottom ("SA") eigenvalue of the original's (copy 0's) loss Hessian on
+        ``batch``, or NaN if it fails."""
         from scipy.sparse.linalg import LinearOperator, eigsh
 
         if self.diverged[0]:
@@ -434,7 +447,7 @@ class Analyzer:
 
         size = sum(sizes)
         try:
-            values = eigsh(LinearOperator((size, size), matvec=product, dtype=np.float64), k=1, which="LA",
+            values = eigsh(LinearOperator((size, size), matvec=product, dtype=np.float64), k=1, which=which,
                            tol=1e-6, v0=np.random.default_rng(self.seed).normal(size=size))[0]
         except Exception:  # a model whose forward autograd cannot differentiate twice, or Lanczos not converging
             return float("nan")
@@ -554,8 +567,9 @@ class Analyzer:
             late_interval=np.asarray(late_interval, dtype=float), finite_size_thresholds=thresholds,
             finite_size_rate=finite["rate"], finite_size_censored=finite["censored"],
             finite_size_reached=finite["reached"], reference=reference, unit=self.unit,
-            tangent_running=self.tangent_running.copy(),
-            tangent_exponents=(self.tangent_running[-1].copy() if len(self.tangent_running) else np.zeros(0)))
+            tangent_estimates=self.tangent_estimates.copy(), tangent_steps=self.tangent_steps, tangent_note=self.tangent_note,
+            tangent_exponents=(self.tangent_estimates[-1].copy() if len(self.tangent_estimates) else np.zeros(0)),
+            smallest_curvature=self.smallest, frozen_rate=self.frozen, divergence_growth=DIVERGED_GROWTH)
 
     # ---------------------------------------------------------------------------------------------- save
 
@@ -610,12 +624,13 @@ def _distance_figure(result: AnalysisResult) -> bytes:
     import matplotlib.pyplot as plt
 
     figure, axis = plt.subplots(figsize=(6, 3.6))
-    for k in range(1, result.n_copies):
-        if not result.diverged[k]:
+    for k in range(result.n_copies):
+        if k != result.reference and not result.diverged[k]:
             axis.semilogy(result.epochs, result.distance[k], color="tab:blue", alpha=0.5, lw=1)
     axis.semilogy(result.epochs, result.spread, color="black", lw=2, label="spread about the centroid")
-    axis.set(xlabel="epoch", ylabel="distance in parameter space",
-             title=f"each copy's distance from the original (exponent {result.exponent:.3g} per epoch)")
+    origin = "the original" if result.reference == 0 else f"copy {result.reference} (the original diverged)"
+    axis.set(xlabel=result.unit, ylabel="distance in parameter space",
+             title=f"each copy's distance from {origin}\n(exponent {result.exponent:.3g} per {result.unit})")
     axis.legend(loc="best")
     return _png(figure)
 

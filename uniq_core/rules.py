@@ -25,7 +25,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from uniq_core import stats
+from uniq_core import grammar, stats
 from uniq_core.schema import check_choice, check_number
 
 HOLDS = "holds"
@@ -199,7 +199,7 @@ def counterexample_rule(counterexamples: int, n_units: int, *, what: str) -> Dec
     counterexamples, n_units = int(counterexamples), int(n_units)
     word = FAILS if counterexamples > 0 else UNRESOLVED
     return Decision(word, float(counterexamples), n_units=n_units,
-                    interval_kind=f"{counterexamples} counterexample(s) among {n_units} {what}",
+                    interval_kind=f"{grammar.plural(counterexamples, 'counterexample')} among {n_units} {what}",
                     rule="counterexample_rule", thresholds="any counterexample fails a universal claim")
 
 

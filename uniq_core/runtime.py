@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 import uniq_core
+from uniq_core import grammar
 
 PROFILES = ("quick", "standard", "full")
 #: What a Config's ``device`` field may say (:func:`device` also takes ``cuda:N`` and ``torch.device``).
@@ -73,7 +74,7 @@ def describe() -> str:
     where = f"cuda ({torch.cuda.get_device_name(dev)})" if dev.type == "cuda" else "cpu"
     return (
         f"uniq_core {uniq_core.__version__} · profile {profile()} · device {where} · "
-        f"torch {torch.__version__} · {torch.get_num_threads()} CPU threads"
+        f"torch {torch.__version__} · {grammar.plural(torch.get_num_threads(), 'CPU thread')}"
     )
 
 

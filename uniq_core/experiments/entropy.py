@@ -34,7 +34,7 @@ from scipy import linalg
 from torch.func import functional_call, grad, vmap
 from torch.nn import functional as F
 
-from uniq_core import data, models, rules, runtime, stats, thermo
+from uniq_core import data, grammar, models, rules, runtime, stats, thermo
 from uniq_core.schema import ConfigBase, ResultBase, check_choice, check_number, check_numbers, check_widths
 
 #: Standard errors within which an estimate agrees with its target (or a null estimate with zero) in the
@@ -1399,7 +1399,7 @@ def learning_summary(learning: LearningResult, config: LearningConfig, subspace:
     seeds = int(np.isfinite(housekeeping).sum())
     interval_text = (f"{interval[0]:.3g} to {interval[1]:.3g}, t-interval over {seeds} seeds"
                      if seeds >= rules.MIN_UNITS else
-                     f"over {seeds} seeds, fewer than {rules.MIN_UNITS}: the interval would be {interval[0]:.3g} to "
+                     f"over {grammar.plural(seeds, 'seed')}, fewer than {rules.MIN_UNITS}: the interval would be {interval[0]:.3g} to "
                      f"{interval[1]:.3g}; decide nothing")
     return {
         "seeds": seeds,

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from uniq_core import barriers, data, lyapunov, models, replicas, rules, runtime
+from uniq_core import barriers, data, grammar, lyapunov, models, replicas, rules, runtime
 from uniq_core.schema import ConfigBase, ResultBase, check_choice, check_number, check_widths
 from uniq_core.stats import holm_intervals, log_t_interval, t_interval
 
@@ -1332,10 +1332,10 @@ def _architecture_findings(result: ArchitectureResult, config: ArchitectureConfi
         "arch_sentence": "; ".join(clauses),
         "arch_order": ", ".join(str(result.names[a]) for a in order),
         "arch_tested": (f"paired by seed and Holm-corrected over the others" if tested else
-                        f"not tested: {n_seeds} seeds, fewer than {rules.MIN_UNITS}"),
+                        f"not tested: {grammar.plural(n_seeds, 'seed')}, fewer than {rules.MIN_UNITS}"),
         "arch_more_stable": ", ".join(more) or "none",
         "arch_less_stable": ", ".join(less) or "none",
-        "arch_decided": (f"with {n_seeds} seeds, fewer than {rules.MIN_UNITS}, the interval rule decides none of the "
+        "arch_decided": (f"with {grammar.plural(n_seeds, 'seed')}, fewer than {rules.MIN_UNITS}, the interval rule decides none of the "
                          "signs" if not tested else f"the interval rule resolves "
                          f"{int(sum(word in (HOLDS_WORD, FAILS_WORD) for word in signs))} of the {len(signs)} signs "
                          f"({int(sum(word == HOLDS_WORD for word in signs))} above 0)"),
@@ -1784,6 +1784,7 @@ def _catapult_findings(result: TangentResult, config: TangentConfig) -> dict[str
     edge_rate, negative_rate = _catapult_rates(result)
     return {
         "tangent_catapult_count": int(catapult.sum()),
+        "tangent_catapult_sizes": grammar.plural(int(catapult.sum()), "step size"),
         "tangent_catapult_lr": _step_sizes(result.lrs[catapult]),
         "tangent_catapult_end": float(np.max(result.transient_end[catapult] + config.warmup))
         if catapult.any() else float("nan"),
@@ -1829,8 +1830,12 @@ def _tangent_outcome_findings(result: TangentResult) -> dict[str, Any]:
     after_positive = healthy & (result.sign_after == "positive")
     return {
         "tangent_edge_end_count": int(edge_end.sum()),
+        "tangent_edge_end_sizes": grammar.plural(int(edge_end.sum()), "step size"),
+        "tangent_edge_end_runs": grammar.plural(int(edge_end.sum()), "run"),
+        "tangent_edge_end_stay": grammar.agree(int(edge_end.sum()), "stays", "stay"),
         "tangent_edge_end_lr": _step_sizes(result.lrs[edge_end]),
         "tangent_blowup_count": int(result.diverged.sum()),
+        "tangent_blowup_sizes": grammar.plural(int(result.diverged.sum()), "step size"),
         "tangent_blowup_lr": _step_sizes(result.lrs[result.diverged]),
         "tangent_healthy_count": int(healthy.sum()),
         "tangent_after_positive_count": int(after_positive.sum()),
@@ -2202,8 +2207,11 @@ def _momentum_findings(result: TangentResult, config: TangentConfig) -> dict[str
     return {
         "momentum_beta": config.momentum,
         "momentum_crossed_count": int(crossed.sum()),
+        "momentum_crossed_sizes": grammar.plural(int(crossed.sum()), "non-diverging step size"),
+        "momentum_crossed_cross": grammar.agree(int(crossed.sum()), "crosses", "cross"),
         "momentum_crossed_lr": _step_sizes(result.lrs[crossed]),
         "momentum_diverged_count": int(result.diverged.sum()),
+        "momentum_diverged_are": grammar.agree(int(result.diverged.sum()), "is", "are"),
         "momentum_largest_ratio": float(np.nanmax(ratio)),
         "momentum_largest_start_ratio":
         float(np.nanmax(result.lrs * result.sharpness_start / (2 + 2 * config.momentum))),
@@ -2367,10 +2375,10 @@ def _interval_text(values: np.ndarray, digits: int = 3, signed: bool = False) ->
     n = int(np.isfinite(values).sum())
     _, (low, high) = t_interval(values)
     if not np.isfinite(low):
-        return f"no interval: {n} finite value(s)"
+        return f"no interval: {grammar.plural(n, 'finite value')}"
     form = "+" if signed else ""
     text = f"{low:{form}.{digits}g} to {high:{form}.{digits}g}"
-    return text if n >= rules.MIN_UNITS else f"would be {text}; {n} seeds, fewer than {rules.MIN_UNITS}, decide nothing"
+    return text if n >= rules.MIN_UNITS else f"would be {text}; {grammar.plural(n, 'seed')}, fewer than {rules.MIN_UNITS}, decide nothing"
 
 
 def growth_shape(epochs: np.ndarray, log_growth: np.ndarray, start: float = 1.0) -> dict[str, np.ndarray]:
@@ -2436,7 +2444,7 @@ def _comparison_words(result: FiniteSizeResult) -> tuple[dict[str, np.ndarray], 
     comparison = finite_size_comparison(result)
     n = int(np.asarray(result.rate).shape[0])
     if n < rules.MIN_UNITS:
-        return comparison, np.array([f"not tested: {n} seeds, fewer than {rules.MIN_UNITS}"] * len(comparison["sign"]))
+        return comparison, np.array([f"not tested: {grammar.plural(n, 'seed')}, fewer than {rules.MIN_UNITS}"] * len(comparison["sign"]))
     words = {1.0: "faster than the tangents", -1.0: "slower than the tangents",
              0.0: "not distinguishable from the tangents at this power"}
     return comparison, np.array([words.get(float(sign), "not testable") for sign in comparison["sign"]])
@@ -2707,7 +2715,8 @@ def _diverged_sentence(result: RegimeResult) -> str:
         return f"From step size {onset:g} on, every step size of the grid has diverged replicas, which is a " \
                "different phenomenon from chaos"
     if any_diverged.any():
-        return "Replicas diverged at step size(s) " + _step_sizes(result.lrs[any_diverged]) + \
+        return f"Replicas diverged at {grammar.noun(int(any_diverged.sum()), 'step size')} " + \
+            _step_sizes(result.lrs[any_diverged]) + \
             ", but not at every larger one"
     return "No replica diverged on this grid"
 

@@ -5,8 +5,10 @@ The peer's example: an MLP with one hidden layer of 128 units on an image data s
 perturbation of 0.01, ten epochs. Here the data set is scikit-learn's 8 × 8 digits (offline), the optimiser
 SGD, batches of 64 in a fixed order; both packages start from the same model. The peer trains its
 trajectories one after another by calling the training function once per epoch (one optimiser per copy kept
-across those calls); ``Analyzer`` trains its copies stacked. "Training" is ``Analyzer.fit`` and the sum of
-the peer's calls of the training function; the rest of each total is measurement.
+across those calls); ``Analyzer`` trains its copies stacked. "Training" is ``Analyzer.fit``'s passes over the
+loader (without its sharpness and tangent measurements) and the sum of the peer's calls of the training
+function; the rest of each total is measurement, of which ``dimension_seconds`` is the effective
+dimensionality's. Each package runs ``repeats`` times, alternating, and every time is the median with its range.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from uniq_core import data, runtime
+from uniq_core import data, grammar, runtime
 from uniq_core.schema import ConfigBase, ResultBase, check_choice, check_number
 
 PACKAGES = ("uniq_core", "deep-lyapunov")
@@ -38,6 +40,7 @@ class PeerConfig(ConfigBase):
     batch_size: int = 64
     n_train: int = 1500
     seed: int = 0
+    repeats: int = 3
     device: str = "auto"
 
     def __post_init__(self) -> None:
@@ -49,6 +52,7 @@ class PeerConfig(ConfigBase):
         check_number("batch_size", self.batch_size, low=1, high=4096, integer=True)
         check_number("n_train", self.n_train, low=16, high=1797, integer=True)
         check_number("seed", self.seed, low=0, integer=True)
+        check_number("repeats", self.repeats, low=1, high=100, integer=True)
         check_choice("device", self.device, runtime.DEVICES)
 
     @classmethod
@@ -69,14 +73,19 @@ class PeerConfig(ConfigBase):
 
 @dataclass
 class PeerResult(ResultBase):
-    """Per package (:data:`PACKAGES` order): ``seconds`` in all and ``training_seconds``; the three numbers
-    (``convergence_ratio``, ``lyapunov``, ``effective_dimensionality``) and the ``behavior`` label, each
-    package's own (uniq_core's by the peer's definitions); uniq_core's ``exponent`` (per epoch, its copies'
-    mean) and ``diverged`` copies; ``n_parameters`` of the model; ``threads``: torch's CPU threads."""
+    """Per package (:data:`PACKAGES` order): ``seconds`` in all, ``training_seconds`` and
+    ``dimension_seconds`` (the effective dimensionality's share of the measurement), each the median over the
+    repeats, with ``*_range`` (package × [smallest, largest]); the three numbers (``convergence_ratio``,
+    ``lyapunov``, ``effective_dimensionality``) and the ``behavior`` label, each package's own (uniq_core's by
+    the peer's definitions; the same in every repeat); uniq_core's ``exponent`` (per epoch, its copies' mean)
+    and ``diverged`` copies; ``n_parameters`` of the model; ``threads``: torch's CPU threads."""
 
     packages: np.ndarray
     seconds: np.ndarray
     training_seconds: np.ndarray
+    dimension_seconds: np.ndarray
+    seconds_range: np.ndarray
+    training_range: np.ndarray
     convergence_ratio: np.ndarray
     lyapunov: np.ndarray
     effective_dimensionality: np.ndarray
@@ -92,25 +101,41 @@ class PeerResult(ResultBase):
         rows = ["| package | total (s) | training (s) | convergence ratio | Lyapunov (per record) | "
                 "effective dimensionality | label |", "|---|---|---|---|---|---|---|"]
         for i, package in enumerate(self.packages):
-            rows.append(f"| {package} | {self.seconds[i]:.2f} | {self.training_seconds[i]:.2f} | "
+            total = f"{self.seconds[i]:.2f} ({self.seconds_range[i, 0]:.2f}–{self.seconds_range[i, 1]:.2f})"
+            training = (f"{self.training_seconds[i]:.2f} ({self.training_range[i, 0]:.2f}–"
+                        f"{self.training_range[i, 1]:.2f})")
+            rows.append(f"| {package} | {total} | {training} | "
                         f"{self.convergence_ratio[i]:.4g} | {self.lyapunov[i]:.4g} | "
                         f"{self.effective_dimensionality[i]:.4g} | {self.behavior[i]} |")
         return "\n".join(rows)
 
     def findings(self, config: PeerConfig) -> dict[str, float | int | str]:
-        """The page's glued values: the setting, each package's seconds and their ratios (deep-lyapunov's
-        over uniq_core's), and the largest relative difference of the two numbers read from the path."""
+        """The page's glued values: the setting (with its counts in words), each package's seconds and their
+        ratios (deep-lyapunov's over uniq_core's, medians, with the ratio's range over the repeats paired by
+        order), the largest relative difference of the two numbers read from the path and that of the
+        Lyapunov numbers, and the share of the difference in total time that the peer's effective
+        dimensionality accounts for, with the word it earns (most / part)."""
         def relative(values: np.ndarray) -> float:
             return float(abs(values[1] - values[0]) / abs(values[0]))
 
+        difference = float(self.seconds[1] - self.seconds[0])
+        share = float(self.dimension_seconds[1] - self.dimension_seconds[0]) / difference if difference > 0 \
+            else float("nan")
         return {"peer_hidden": config.hidden, "peer_example_hidden": PeerConfig().hidden,
                 "peer_copies": config.n_copies, "peer_epochs": config.epochs, "peer_parameters": self.n_parameters,
-                "peer_threads": self.threads, "peer_ours_seconds": float(self.seconds[0]),
-                "peer_theirs_seconds": float(self.seconds[1]),
+                "peer_threads": grammar.plural(self.threads, "CPU thread"),
+                "peer_repeats": grammar.plural(config.repeats, "run"),
+                "peer_ours_seconds": float(self.seconds[0]), "peer_theirs_seconds": float(self.seconds[1]),
                 "peer_speedup": float(self.seconds[1] / self.seconds[0]),
+                "peer_speedup_low": float(self.seconds_range[1, 0] / self.seconds_range[0, 1]),
+                "peer_speedup_high": float(self.seconds_range[1, 1] / self.seconds_range[0, 0]),
                 "peer_training_ratio": float(self.training_seconds[1] / self.training_seconds[0]),
                 "peer_path_difference": max(relative(self.convergence_ratio),
-                                            relative(self.effective_dimensionality))}
+                                            relative(self.effective_dimensionality)),
+                "peer_lyapunov_difference": relative(self.lyapunov),
+                "peer_lyapunov_agree": "agree" if relative(self.lyapunov) < 0.05 else "do not agree",
+                "peer_dimension_share": share,
+                "peer_dimension_word": "most" if share > 0.5 else "part"}
 
 
 def _workload(config: PeerConfig):
@@ -129,13 +154,28 @@ def _ours(config: PeerConfig, model, loader, device: str) -> dict:
 
     from uniq_core.analyze import Analyzer
 
+    from uniq_core import lyapunov
+
+    spent = [0.0]
+    measure = lyapunov.effective_dimensionality
+
+    def timed(*arguments, **options):  # the effective dimensionality's share of the report
+        began = time.perf_counter()
+        value = measure(*arguments, **options)
+        spent[0] += time.perf_counter() - began
+        return value
+
     started = time.perf_counter()
     analyzer = Analyzer(copy.deepcopy(model), perturbation=config.perturbation, n_copies=config.n_copies,
                         device=device, seed=config.seed)
     analyzer.fit(loader, F.cross_entropy, torch.optim.SGD, epochs=config.epochs, lr=config.lr, tangents=0)
-    trained = time.perf_counter()
-    result = analyzer.report()
-    return {"seconds": time.perf_counter() - started, "training_seconds": trained - started,
+    lyapunov.effective_dimensionality = timed
+    try:
+        result = analyzer.report()
+    finally:
+        lyapunov.effective_dimensionality = measure
+    return {"seconds": time.perf_counter() - started, "training_seconds": analyzer.seconds["training"],
+            "dimension_seconds": spent[0],
             "convergence_ratio": result.convergence_ratio, "lyapunov": result.lyapunov,
             "effective_dimensionality": result.effective_dimensionality, "behavior": result.behavior,
             "exponent": result.exponent, "diverged": int(result.diverged.sum())}
@@ -167,12 +207,26 @@ def _peer(config: PeerConfig, model, loader, device: str) -> dict:
         spent[0] += time.perf_counter() - began
         return {"loss": losses}
 
-    torch.manual_seed(config.seed)
+    import deep_lyapunov.analyzer as peer_analyzer
+
+    measured = [0.0]
+    measure = peer_analyzer.compute_effective_dimensionality
+
+    def timed(*arguments, **options):  # the effective dimensionality's share of the peer's measurement
+        began = time.perf_counter()
+        value = measure(*arguments, **options)
+        measured[0] += time.perf_counter() - began
+        return value
+
     started = time.perf_counter()
     analyzer = StabilityAnalyzer(copy.deepcopy(model), perturbation_scale=config.perturbation,
-                                 n_trajectories=config.n_copies, device=device)
-    results = analyzer.analyze(train, loader, n_epochs=config.epochs)
-    return {"seconds": time.perf_counter() - started, "training_seconds": spent[0],
+                                 n_trajectories=config.n_copies, device=device, seed=config.seed, verbose=False)
+    peer_analyzer.compute_effective_dimensionality = timed
+    try:
+        results = analyzer.analyze(train, loader, n_epochs=config.epochs)
+    finally:
+        peer_analyzer.compute_effective_dimensionality = measure
+    return {"seconds": time.perf_counter() - started, "training_seconds": spent[0], "dimension_seconds": measured[0],
             "convergence_ratio": results.convergence_ratio, "lyapunov": results.lyapunov,
             "effective_dimensionality": results.effective_dimensionality, "behavior": results.behavior}
 
@@ -188,13 +242,24 @@ def run(config: PeerConfig, *, progress: bool = True, use_cache: bool = True) ->
         for contender in (_ours, _peer):
             contender(tiny, *_workload(tiny), device)
         model, loader = _workload(config)
-        rows = [_ours(config, model, loader, device), _peer(config, model, loader, device)]
+        runs = [[contender(config, model, loader, device) for contender in (_ours, _peer)]
+                for _ in runtime.progress_bar(range(config.repeats), "repeats", progress)]
+        rows = runs[0]
 
         def column(name, dtype=float):
             return np.array([row[name] for row in rows], dtype=dtype)
 
+        def median(name):
+            return np.median([[run[i][name] for run in runs] for i in range(2)], axis=1)
+
+        def spread(name):
+            values = np.array([[run[i][name] for run in runs] for i in range(2)])
+            return np.stack([values.min(axis=1), values.max(axis=1)], axis=1)
+
         return PeerResult(
-            packages=np.array(PACKAGES), seconds=column("seconds"), training_seconds=column("training_seconds"),
+            packages=np.array(PACKAGES), seconds=median("seconds"), training_seconds=median("training_seconds"),
+            dimension_seconds=median("dimension_seconds"), seconds_range=spread("seconds"),
+            training_range=spread("training_seconds"),
             convergence_ratio=column("convergence_ratio"), lyapunov=column("lyapunov"),
             effective_dimensionality=column("effective_dimensionality"), behavior=column("behavior", str),
             exponent=float(rows[0]["exponent"]), diverged=int(rows[0]["diverged"]),

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch.func import functional_call, vmap
 
-from uniq_core import barriers, data, models, replicas, runtime, stats, symmetry, topology
+from uniq_core import barriers, data, grammar, models, replicas, runtime, stats, symmetry, topology
 from uniq_core.schema import ConfigBase, ResultBase, check_choice, check_number, check_numbers, check_widths
 
 
@@ -823,6 +823,7 @@ def _trajectory_findings(result: TopologyResult, config: TopologyConfig, adjuste
         "tr_weight_ratio": float(result.weight_ratio),
         "tr_function_ratio": float(result.function_ratio),
         "tr_h1_bars": len(result.weight_diagram_h1),
+        "tr_h1_loops": grammar.plural(len(result.weight_diagram_h1), "loop"),
         "tr_h1_function_bars": len(result.function_diagram_h1),
         "tr_disagreement": 100 * float(disagreement.mean()),
         "tr_reference_disagreement": _reference_disagreement_text(result),

@@ -16,7 +16,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from uniq_core import lyapunov as lyapunov_measures
-from uniq_core import rules, runtime, stats
+from uniq_core import grammar, rules, runtime, stats
 from uniq_core.rules import (FAILS, FAILS_WHERE_RESOLVED, HOLDS, HOLDS_WHERE_RESOLVED, NOT_TESTABLE, REGIME,
                              UNRESOLVED, Decision)
 from uniq_core.schema import ConfigBase, ResultBase, check_choice, check_number
@@ -314,11 +314,17 @@ def joined(values, form: str = "g", separator: str = ", ") -> str:
 
 
 def number_text(value: float, low: float, high: float, kind: str = "") -> str:
-    """``value`` with its interval, ``0.123 [0.1, 0.15]``, or with its range, ``0.123 (range 0.1 to 0.15)``, when
-    ``kind`` says the two ends are a range; the ends are left out when not finite."""
+    """``value`` with its interval, ``0.123 [0.1, 0.15]``; or, when ``kind`` says the two ends are a range,
+    with the range, ``0.123 (range 0.1 to 0.15)``, or where the value is one end of it (the smallest or
+    the largest decides) with the other end, ``0.1 (the smallest; the largest 0.15)``; the ends are left
+    out when not finite."""
     if not (np.isfinite(low) and np.isfinite(high)):
         return _g(value)
     if "range" in kind and "interval" not in kind:
+        if _g(value) == _g(low) != _g(high):
+            return f"{_g(value)} (the smallest; the largest {_g(high)})"
+        if _g(value) == _g(high) != _g(low):
+            return f"{_g(value)} (the largest; the smallest {_g(low)})"
         return f"{_g(value)} (range {_g(low)} to {_g(high)})"
     return f"{_g(value)} [{_g(low)}, {_g(high)}]"
 
@@ -422,7 +428,7 @@ def row_lyapunov(divergence, regime, significance: float = 0.05, finite_size=Non
                  "and the regime map measures finite "
                  "absolute spreads")
     elif seeds_per_cell < rules.MIN_UNITS:
-        where = (f"{setting}: the regime map has {seeds_per_cell} seeds per cell, fewer than "
+        where = (f"{setting}: the regime map has {grammar.plural(seeds_per_cell, 'seed')} per cell, fewer than "
                  f"{rules.MIN_UNITS}, so its cells decide nothing")
     elif measured_relative or finite_size is not None:
         where = (f"{setting}: the regime map measures the absolute spread of finite perturbations, so its cells "
@@ -916,8 +922,9 @@ def row_gauge(check, training) -> Verdict:
 
     def decide(mostly: float = MOSTLY, confidence: float = rules.CONFIDENCE) -> Decision:
         if mismatches:
-            return rules.instrument_rule(f"the null dimension differs from the symmetry count in {mismatches} known "
-                                         "case(s) at initialisation", float(np.nanmean(share)))
+            return rules.instrument_rule("the null dimension differs from the symmetry count in "
+                                         f"{grammar.plural(mismatches, 'known case')} at initialisation",
+                                         float(np.nanmean(share)))
         if len(finite) == 0 or bool(np.any(finite < training.predicted_null)):
             return rules.instrument_rule("fewer null directions than exact symmetries on some seed",
                                          float(np.nanmean(share)))

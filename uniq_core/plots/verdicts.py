@@ -15,7 +15,7 @@ def verdict_table_html(result: Result) -> str:
     measures them; the verdict with the rule that decided it and how it fares under its arbitrary choices; the
     deciding number with its interval, what the interval is, and the thresholds used; the scope (model, data,
     units, profile) and where it applies; a link to the section that measures it."""
-    head = ("<table class='verdict-table'><thead><tr><th>Claim</th><th>Verdict</th>"
+    head = ("<div class='verdict-table-wrap'><table class='verdict-table'><thead><tr><th>Claim</th><th>Verdict</th>"
             "<th>Deciding number [interval]</th><th>Scope</th><th>Measured in</th></tr></thead><tbody>")
     body = []
     for i in range(len(result.keys)):
@@ -23,17 +23,17 @@ def verdict_table_html(result: Result) -> str:
         e = lambda name: html.escape(str(getattr(result, name)[i]))  # noqa: E731
         body.append(
             "<tr>"
-            f"<td><small>{e('sources')}</small><br/>“{e('quotes')}”"
+            f"<td data-label='Claim'><small>{e('sources')}</small><br/>“{e('quotes')}”"
             f"<br/><small><em>Measured as:</em> {e('operationalisations')}</small></td>"
-            f"<td><strong>{e('verdicts')}</strong><br/><small>rule: {e('rules')}; {e('robustness')}</small></td>"
-            f"<td>{e('quantities')}"
+            f"<td data-label='Verdict'><strong>{e('verdicts')}</strong><br/><small>rule: {e('rules')}; {e('robustness')}</small></td>"
+            f"<td data-label='Deciding number'>{e('quantities')}"
             + (f": {html.escape(number_text(result.values[i], result.lows[i], result.highs[i], str(result.interval_kinds[i])))}"
                if np.isfinite(result.values[i]) else "") +
             f"<br/><small>{e('interval_kinds')}; {e('thresholds')}</small></td>"
-            f"<td><small>{e('scopes')}</small><br/>{e('regimes')}</td>"
-            f"<td><a href='{e('links')}'>{html.escape(page)}</a></td>"
+            f"<td data-label='Scope'><small>{e('scopes')}</small><br/>{e('regimes')}</td>"
+            f"<td data-label='Measured in'><a href='{e('links')}'>{html.escape(page)}</a></td>"
             "</tr>")
-    return head + "".join(body) + "</tbody></table>"
+    return head + "".join(body) + "</tbody></table></div>"
 
 
 def verdict_rules_html() -> str:
