@@ -12,14 +12,16 @@ HTML_MANAGER := @jupyter-widgets/html-manager@1.0.15
 
 # The chapters first run side by side (one kernel per core) to fill the results cache; the build then
 # executes each against it.
+# The site's download links then serve the readable notebooks (glue values filled in, plain Markdown).
 book: install vendor
 	$(BIN)/python book/_ext/prewarm.py
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
+	$(BIN)/python book/_ext/notebooks.py _build/jupyter_execute/book _build/notebooks --site _build/html
 	@echo "Site: _build/html/index.html"
 
-# The notebooks Colab opens: the executed chapters with glue values filled in and plain Markdown.
+# The notebooks Colab opens (written by `make book`): the executed chapters with glue values filled in.
 notebooks: book
-	$(BIN)/python book/_ext/notebooks.py _build/jupyter_execute/book _build/notebooks
+	$(BIN)/python book/_ext/notebooks.py _build/jupyter_execute/book _build/notebooks --site _build/html
 
 # One pytest worker per core, each file on one worker, one thread each (torch's own threads would compete).
 test: install vendor chromium

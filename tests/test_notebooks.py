@@ -107,3 +107,28 @@ def test_the_built_profile_is_read_from_the_setup_cells_output():
     notebook.cells[0].outputs = [nbformat.v4.new_output("stream", name="stdout",
                                                         text="uniq_core 0.4.1 · profile standard · device cpu\n")]
     assert notebooks.built_profile(notebook) == "standard"
+
+
+def test_progress_bars_keep_their_text_links_become_absolute_and_glue_cells_fold(tmp_path):
+    notebook = executed_notebook()
+    code = notebook.cells[0]
+    code.outputs += [nbformat.v4.new_output("display_data", data={
+        "application/vnd.jupyter.widget-view+json": {"model_id": "y"},
+        "text/plain": "epochs: 100%|██████████| 10/10 [00:02<00:00,  4.1it/s]"}),
+        nbformat.v4.new_output("display_data", data={"text/html": "<a href='01_lyapunov.html#verdict'>chapter 1</a>"})]
+    glue_cell = nbformat.v4.new_code_cell("glue_all(findings)", metadata={"tags": ["remove-cell"]})
+    notebook.cells.append(glue_cell)
+    executed = tmp_path / "00_intro.ipynb"
+    nbformat.write(notebook, executed)
+    written = nbformat.read(notebooks.convert(executed, tmp_path / "out" / "00_intro.ipynb"), as_version=4)
+    texts = [o["data"].get("text/plain", "") for o in written.cells[0].outputs if "data" in o]
+    assert any("10/10" in t for t in texts) and "Run this cell to show the live panel." in texts
+    html = "".join(o["data"]["text/html"] for o in written.cells[0].outputs if "text/html" in o.get("data", {}))
+    assert f"href='{notebooks.SITE}/book/01_lyapunov.html#verdict'" in html
+    folded = written.cells[-1]
+    assert folded.metadata["cellView"] == "form" and folded.source.startswith("# @title")
+    site = tmp_path / "html" / "_downloads" / "abc"
+    site.mkdir(parents=True)
+    (site / "00_intro.ipynb").write_text("{glue:text}`raw`")
+    assert notebooks.serve_from_site(tmp_path / "out" / "00_intro.ipynb", tmp_path / "html") == [site / "00_intro.ipynb"]
+    assert "{glue" not in (site / "00_intro.ipynb").read_text()

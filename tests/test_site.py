@@ -132,8 +132,15 @@ def readable_notebooks(site, tmp_path_factory) -> Path:
     notebooks = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(notebooks)
     out = tmp_path_factory.mktemp("notebooks")
-    assert notebooks.main([str(ROOT / "_build" / "jupyter_execute" / "book"), str(out)]) == 0
+    assert notebooks.main([str(ROOT / "_build" / "jupyter_execute" / "book"), str(out), "--site", str(site)]) == 0
     return out
+
+
+def test_the_site_serves_the_readable_notebooks_for_download(readable_notebooks, site):
+    served = sorted(site.rglob("01_lyapunov.ipynb"))
+    assert served, "the chapter's notebook is offered for download"
+    for path in served:
+        assert "{glue" not in path.read_text() and path.read_bytes() == (readable_notebooks / path.name).read_bytes()
 
 
 def test_every_chapter_has_a_readable_notebook(readable_notebooks):

@@ -1,11 +1,14 @@
 """Readable notebooks for Colab: the executed chapters, with every glue role replaced by its value (as the
 site formats it) and MyST-only syntax turned into plain Markdown.
 
-``python book/_ext/notebooks.py [EXECUTED_DIR] [OUT_DIR]`` reads the notebooks the book build executed
+``python book/_ext/notebooks.py [EXECUTED_DIR] [OUT_DIR] [--site HTML_DIR]`` reads the notebooks the book build executed
 (``_build/jupyter_execute/book/NN_name.ipynb``, with the glue records myst-nb keeps beside it in
 ``NN_name.glue.json``) and writes ``_build/notebooks/NN_name.ipynb``:
 
-- outputs kept; glue records (hidden outputs) dropped; saved widget views replaced by a note to run the cell;
+- outputs kept; glue records (hidden outputs) dropped; saved widget views replaced by a note to run the cell
+  (progress bars by their text); links between pages in HTML outputs made absolute; the cell that glues the
+  page's values folded (Colab's form view);
+- with ``--site``, the readable notebook also replaces the raw one the site serves for download;
 - ``{glue:text}`key:fmt``` → the value formatted by myst-nb's own function;
 - admonition → a blockquote with a bold title; ``{footcite}`` → author–year, with a references list where
   ``{footbibliography}`` stood; ``{download}`` → a link into the repository; other roles → their text;
@@ -154,15 +157,26 @@ def plotly_loader() -> str:
     return f'<script src="https://cdn.plot.ly/plotly-{get_plotlyjs_version()}.min.js"></script>\n'
 
 
+PROGRESS_BAR = re.compile(r"\d+%\|")  # tqdm's text: "epochs:  40%|████      | 4/10 [...]"
+PAGE_LINK = re.compile(r"""href=(['"])(\d\d_[\w-]+\.html)""")
+
+
 def clean_outputs(cell: Any) -> None:
-    """Drop glue records, replace saved widget views by a note, let static plotly figures load plotly.js."""
+    """Drop glue records; replace saved widget views by a note (a progress bar by its text); make links
+    between pages absolute (Colab has no site around the notebook); let static plotly figures load
+    plotly.js."""
     kept = []
     for output in cell.get("outputs", []):
         if output.get("metadata", {}).get("scrapbook", {}).get("mime_prefix"):
             continue  # a hidden glue record
         data = output.get("data", {})
+        if "text/html" in data:
+            data["text/html"] = PAGE_LINK.sub(lambda m: f"href={m.group(1)}{SITE}/book/{m.group(2)}",
+                                              "".join(data["text/html"]))
         if WIDGET_VIEW in data:
-            output["data"] = {"text/plain": "Run this cell to show the live panel."}
+            text = "".join(data.get("text/plain", ""))
+            output["data"] = {"text/plain": text if PROGRESS_BAR.search(text)
+                              else "Run this cell to show the live panel."}
         elif "text/html" in data and "Plotly.newPlot" in "".join(data["text/html"]) and "cdn.plot.ly" not in "".join(data["text/html"]):
             data["text/html"] = plotly_loader() + "".join(data["text/html"])
         kept.append(output)
@@ -270,6 +284,9 @@ def convert(executed: Path, target: Path) -> Path:
             cell.source = to_plain_markdown(cell.source, values, references, cited)
         elif cell.cell_type == "code":
             clean_outputs(cell)
+            if "remove-cell" in cell.metadata.get("tags", []):  # the page's glued values: folded in Colab
+                cell.metadata["cellView"] = "form"
+                cell.source = "# @title Values for the text of the page (hidden on the site)\n" + cell.source
     notebook.metadata.pop("widgets", None)
     notebook.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
     notebook.metadata.pop("accelerator", None)  # no chapter has been timed on a GPU: Colab's default runtime
@@ -278,7 +295,21 @@ def convert(executed: Path, target: Path) -> Path:
     return target
 
 
+def serve_from_site(notebook: Path, site: Path) -> list[Path]:
+    """Replace every copy of the chapter's notebook that the built site serves for download (the raw
+    paired notebook, glue roles and all) by the readable one; returns the files replaced."""
+    replaced = []
+    for served in site.rglob(notebook.name):
+        served.write_bytes(notebook.read_bytes())
+        replaced.append(served)
+    return replaced
+
+
 def main(arguments: list[str]) -> int:
+    site = None
+    if "--site" in arguments:
+        at = arguments.index("--site")
+        site, arguments = Path(arguments[at + 1]), arguments[:at] + arguments[at + 2:]
     source = Path(arguments[0]) if arguments else ROOT / "_build" / "jupyter_execute" / "book"
     out = Path(arguments[1]) if len(arguments) > 1 else ROOT / "_build" / "notebooks"
     chapters = sorted(source.glob("[0-9][0-9]_*.ipynb"))
@@ -286,7 +317,10 @@ def main(arguments: list[str]) -> int:
         print(f"no executed chapters under {source}: run `make book` first", file=sys.stderr)
         return 1
     for chapter in chapters:
-        print(convert(chapter, out / chapter.name))
+        written = convert(chapter, out / chapter.name)
+        print(written)
+        if site is not None:
+            serve_from_site(written, site)
     return 0
 
 
