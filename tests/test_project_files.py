@@ -41,3 +41,19 @@ def test_licences_citation_and_changelog_agree_with_the_package():
     assert citation["repository-code"] == config["repository"]["url"]
     assert citation["url"] == config["html"]["baseurl"].rstrip("/") + "/"
     assert f"## {uniq_core.__version__}" in (ROOT / "CHANGELOG.md").read_text()
+
+
+def test_the_wheel_names_its_authors_and_urls_and_every_release_has_a_date():
+    import re
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    assert project["authors"] and all(author.get("name") for author in project["authors"])
+    assert project["urls"]["Source"] == config["repository"]["url"]
+    assert project["urls"]["Homepage"] == config["html"]["baseurl"].rstrip("/") + "/"
+    citation = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    assert [author["name"] for author in citation["authors"]] == [author["name"] for author in project["authors"]]
+    releases = re.findall(r"^## (\d+\.\d+\.\d+)(.*)$", (ROOT / "CHANGELOG.md").read_text(), flags=re.M)
+    assert releases and all(re.fullmatch(r" — \d{4}-\d{2}-\d{2}", rest) for _, rest in releases), releases
+    assert str(citation["date-released"]) == dict(releases)[uniq_core.__version__].removeprefix(" — ")
