@@ -39,7 +39,9 @@ def test_first_cell_installs_the_release_from_the_configured_repository_in_colab
     spec.loader.exec_module(setup)
     text = chapter.read_text()
     assert setup.first_cell(text).group(0) == setup.setup_cell(chapter.stem), f"run `make sync` for {chapter.name}"
-    first = jupytext.read(chapter).cells[0]
+    cells = jupytext.read(chapter).cells
+    first = next(cell for cell in cells if cell.cell_type == "code")
+    assert cells[0].cell_type == "markdown" and cells[0].source.startswith("# "), "the title comes first"
     assert '"google.colab" in sys.modules' in first.source and "enable_custom_widget_manager" in first.source
     assert f"git+{CONFIG['repository']['url']}@main" in first.source  # the Colab notebooks pin the built commit
     assert 'os.environ.setdefault("UNIQ_PROFILE", "standard")' in first.source  # the published profile

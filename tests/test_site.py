@@ -162,12 +162,20 @@ def test_every_setup_cell_installs_a_commit_of_this_repository_and_the_profile_t
     import nbformat
 
     for path in sorted(readable_notebooks.glob("*.ipynb")):
-        setup = nbformat.read(path, as_version=4).cells[0].source
+        setup = next(c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code").source
         refs = set(re.findall(r"@ git\+\S+?@([0-9a-f]{40})", setup))
         assert len(refs) == 1, f"{path.name}: {setup[:300]}"
         resolves = subprocess.run(["git", "-C", str(ROOT), "cat-file", "-e", f"{refs.pop()}^{{commit}}"])
         assert resolves.returncode == 0, f"{path.name} installs a commit this repository does not have"
         assert 'os.environ.setdefault("UNIQ_PROFILE", "quick")' in setup and "Running" in setup
+
+
+def test_plotly_js_is_loaded_only_where_a_plotly_figure_is_drawn(site):
+    for page in sorted((site / "book").glob("*.html")):
+        html = page.read_text()
+        draws = "Plotly.newPlot" in html or "plotly-graph-div" in html
+        assert ("plotly.min.js" in html) == draws, page.name
+    assert "plotly.min.js" not in (site / "book" / "07_verdicts.html").read_text()
 
 
 def test_colab_buttons_open_the_readable_notebooks(site):
@@ -213,7 +221,7 @@ def test_setup_and_first_experiment_cells_run_in_a_fresh_environment(readable_no
     finally:
         os.environ.pop("JUPYTER_PATH", None)
     printed = "".join(o.get("text", "") for o in notebook.cells[0].outputs)
-    assert "uniq_core" in printed and "profile quick" in printed
+    assert "uniq_core" in printed and "profile quick" in printed  # cells: the code cells, setup first
     assert not any(o.output_type == "error" for cell in notebook.cells for o in cell.outputs)
 
 

@@ -197,9 +197,14 @@ def built_commit() -> str:
     return completed.stdout.strip()
 
 
+def _setup_cell(notebook: Any) -> Any:
+    """The chapter's first code cell (the setup cell, just below the title), or ``None``."""
+    return next((cell for cell in notebook.cells if cell.cell_type == "code"), None)
+
+
 def built_profile(notebook: Any) -> str:
     """The profile that executed the notebook, as its setup cell printed it (``runtime.describe``)."""
-    for output in notebook.cells[0].get("outputs", []):
+    for output in _setup_cell(notebook).get("outputs", []) if _setup_cell(notebook) is not None else []:
         match = re.search(r"profile (\w+)", output.get("text", ""))
         if match:
             return match.group(1)
@@ -275,7 +280,7 @@ def convert(executed: Path, target: Path) -> Path:
             values.setdefault(name, {key.removeprefix(prefix): value for key, value in output.get("data", {}).items()})
     references = bibliography()
     cited: list[str] = []
-    first = notebook.cells[0] if notebook.cells and notebook.cells[0].cell_type == "code" else None
+    first = _setup_cell(notebook)
     if first is not None and '"google.colab" in sys.modules' in first.source:
         first.source = pin_setup(first.source, commit=built_commit(), profile=built_profile(notebook),
                                  timing=chapter_time(executed.stem))

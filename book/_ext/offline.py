@@ -2,7 +2,8 @@
 
 - MathJax 3, RequireJS and the Jupyter widgets HTML manager come from the npm registry at build time
   (``make vendor`` unpacks them into ``book/_static/vendor``); plotly.js comes from the plotly wheel.
-- plotly.js is loaded before RequireJS so that its UMD wrapper does not register an anonymous module.
+- plotly.js is loaded before RequireJS so that its UMD wrapper does not register an anonymous module, and
+  only on pages that draw a plotly figure.
 - The widget manager's icon fonts are copied to where it requests them (beside each page using it),
   and its MathJax 2 calls are mapped onto MathJax 3 (``_static/mathjax-hub.js``).
 - sphinx-thebe's scripts are dropped: live code runs in Colab or Jupyter, not through thebe.
@@ -84,6 +85,14 @@ def _drop_thebe(app: Sphinx, pagename: str, templatename: str, context: dict, do
 NOTEBOOK_BRANCH = "notebooks"
 
 
+def _plotly_where_drawn(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """plotly.js (megabytes) only on pages that draw a plotly figure."""
+    if "plotly" in context.get("body", "").lower():
+        return
+    context["script_files"] = [script for script in context.get("script_files", [])
+                               if "plotly.min.js" not in (getattr(script, "filename", str(script)) or "")]
+
+
 def _colab_opens_readable_notebooks(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
     for group in context.get("header_buttons", []):
         for button in group.get("buttons", []) if isinstance(group, dict) else []:
@@ -112,6 +121,7 @@ def _widget_fonts(app: Sphinx, exception: Exception | None) -> None:
 def setup(app: Sphinx) -> dict:
     app.connect("config-inited", _configure, priority=100)
     app.connect("html-page-context", _drop_thebe)
+    app.connect("html-page-context", _plotly_where_drawn, priority=550)
     app.connect("html-page-context", _colab_opens_readable_notebooks, priority=600)
     app.connect("build-finished", _widget_fonts)
     app.add_js_file("vendor/plotly.min.js", priority=100)
