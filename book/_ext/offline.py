@@ -87,7 +87,8 @@ NOTEBOOK_BRANCH = "notebooks"
 
 def _plotly_where_drawn(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
     """plotly.js (megabytes) only on pages that draw a plotly figure."""
-    if "plotly" in context.get("body", "").lower():
+    body = context.get("body", "")
+    if "Plotly.newPlot" in body or "plotly-graph-div" in body:
         return
     context["script_files"] = [script for script in context.get("script_files", [])
                                if "plotly.min.js" not in (getattr(script, "filename", str(script)) or "")]
