@@ -170,6 +170,15 @@ def test_every_setup_cell_installs_a_commit_of_this_repository_and_the_profile_t
         assert 'os.environ.setdefault("UNIQ_PROFILE", "quick")' in setup and "Running" in setup
 
 
+def test_every_page_has_the_books_stylesheet_with_a_dark_theme_for_figures(site):
+    css = (site / "_static" / "uniq.css").read_text()
+    for rule in ('html[data-theme="dark"] .js-plotly-plot', 'html[data-theme="dark"] .cell_output img',
+                 ".verdict-table td::before"):
+        assert rule in css
+    for page in sorted((site / "book").glob("*.html")):
+        assert "uniq.css" in page.read_text(), page.name
+
+
 def test_plotly_js_is_loaded_only_where_a_plotly_figure_is_drawn(site):
     for page in sorted((site / "book").glob("*.html")):
         html = page.read_text()
