@@ -118,3 +118,23 @@ def test_no_progress_bar_is_drawn_while_the_static_site_is_built(monkeypatch):
     monkeypatch.setenv("UNIQ_STATIC_SITE", "1")
     values = [1, 2, 3]
     assert runtime.progress_bar(values, "steps") is values
+
+
+def test_sweep_figures_put_legend_and_slider_below_wrap_titles_and_avoid_si_prefixes():
+    import plotly.graph_objects as go
+
+    from uniq_core.plots import common
+
+    def traces(value):
+        return [go.Scatter(x=[1e-3, 1e-2], y=[1e-4 * value, 2e-4], name="exponent"),
+                go.Scatter(x=[1e-3, 1e-2], y=[0.1, 0.5], name="fraction diverged", yaxis="y2")]
+
+    title = "Fitted exponent of the replicas' spread, and divergence, against the step size (per unit learning time)"
+    figure = common.sweep_figure([1, 2], traces, parameter="p", title=title,
+                                 layout=dict(yaxis2=dict(overlaying="y", side="right"), height=440))
+    layout = figure.layout
+    assert layout.legend.orientation == "h" and layout.legend.y < 0 and layout.sliders[0].y < layout.legend.y
+    assert all(len(line) <= 46 for line in layout.title.text.split("<br>")) and layout.margin.t >= 100
+    assert layout.yaxis.exponentformat == "power" and layout.yaxis2.exponentformat == "power"
+    assert layout.yaxis2.tickmode == "auto" and layout.autosize and layout.width is None
+    assert layout.height == 440 + common.SWEEP_BELOW + layout.margin.t - 80

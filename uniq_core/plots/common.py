@@ -35,6 +35,27 @@ def show(figure: go.Figure) -> Any:
     return None
 
 
+#: Pixels below a sweep's plot for its legend (a row or two) and its slider.
+SWEEP_BELOW = 260
+
+
+def wrap_title(title: str, width: int = 46) -> str:
+    """``title`` broken into lines of at most about ``width`` characters (plotly's ``<br>``): plotly does
+    not wrap a title, and a long one runs off a phone's screen."""
+    lines: list[str] = []
+    for word in title.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "<br>".join(lines)
+
+
+def legend_below(axis: Any, ncol: int = 2, fontsize: int = 7) -> None:
+    """A matplotlib legend under the axes, outside the data (kept in the saved figure by its tight box)."""
+    axis.legend(fontsize=fontsize, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=ncol, frameon=False)
+
+
 def sweep_figure(
     values: Iterable[Any],
     traces_for: Callable[[Any], list[go.BaseTraceType]],
@@ -67,13 +88,27 @@ def sweep_figure(
         )
         for position, value in enumerate(values)
     ]
+    extra = dict(layout or {})
+    wrapped = wrap_title(title)
+    top = 40 + 20 * (wrapped.count("<br>") + 1) if title else 30  # room for every line of the title
+    height = extra.pop("height", 440) + SWEEP_BELOW + top - 80  # the plot keeps its height; legend, slider below
     figure.update_layout(
-        title=title,
-        sliders=[dict(active=0, currentvalue={"prefix": f"{parameter} = "}, pad={"t": 40}, steps=steps)],
+        title=dict(text=wrapped, font=dict(size=14), x=0, xanchor="left"),
+        sliders=[dict(active=0, currentvalue={"prefix": f"{parameter} = "}, pad={"t": 10}, steps=steps,
+                      y=-0.5, yanchor="top", len=1.0, x=0)],
         template="plotly_white",
-        margin=dict(l=60, r=20, t=60, b=40),
-        **(layout or {}),
+        autosize=True,
+        height=height,
+        margin=dict(l=60, r=60 if "yaxis2" in extra else 20, t=top, b=SWEEP_BELOW),
+        legend=dict(orientation="h", x=0, xanchor="left", y=-0.2, yanchor="top"),
+        **extra,
     )
+    # plain numbers: dimensionless quantities get exponents, never SI prefixes (no "100μ nats")
+    figure.update_xaxes(exponentformat="power", automargin=True)
+    figure.update_yaxes(exponentformat="power", automargin=True)
+    for name in ("yaxis2", "xaxis2"):  # an overlaid axis gets round ticks of its own, not the first axis's grid
+        if name in extra and "tickmode" not in extra[name]:
+            figure.layout[name].tickmode = "auto"
     return figure
 
 

@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import plotly.graph_objects as go
 
-from uniq_core.plots.common import PALETTE
+from uniq_core.plots.common import PALETTE, legend_below
 
 
 def dna_figure(result: Any, title: str = "", claimed_psnr: float = 40.0) -> plt.Figure:
@@ -83,7 +83,7 @@ def dna_rate_distortion_figure(result: Any, title: str = "") -> plt.Figure:
         axis.set_xlabel("bits per weight")
         axis.set_ylabel("R²" if measure == "r2" else "PSNR (dB)")
     axes[0].set_title(title or "rate–distortion", fontsize=10)
-    axes[1].legend(fontsize=7, loc="upper left")
+    legend_below(axes[1], ncol=2)  # seven entries: beside the curves, not over them
     figure.tight_layout()
     plt.close(figure)
     return figure
@@ -108,7 +108,7 @@ def dna_convergence_figure(result: Any, claimed_psnr: float = 40.0) -> plt.Figur
     axis.axhline(claimed_psnr, color="k", ls="--", lw=0.8, label=f"claimed {claimed_psnr:g} dB")
     axis.set_xlabel("step")
     axis.set_ylabel("running PSNR (dB, [−1, 1] scale)")
-    axis.legend(fontsize=8)
+    legend_below(axis, ncol=1)
     right.plot(result.check_steps_smooth, result.r2_running_smooth, "-", color="#27ae60", label="planted")
     right.plot(result.check_steps_siren, result.r2_running_siren, "-", color="#c0392b", label="weights")
     right.plot(result.check_steps_permuted, result.r2_running_permuted, "-", color="#7f8c8d",
@@ -119,7 +119,7 @@ def dna_convergence_figure(result: Any, claimed_psnr: float = 40.0) -> plt.Figur
     right.axhline(result.planted_share, color="#27ae60", ls=":", lw=0.8, label="planted smooth share")
     right.set_xlabel("step")
     right.set_ylabel("running R² (all coordinates)")
-    right.legend(fontsize=8)
+    legend_below(right, ncol=2)
     if panels == 3:
         from uniq_core.experiments.dna import start_labels
 
@@ -132,7 +132,7 @@ def dna_convergence_figure(result: Any, claimed_psnr: float = 40.0) -> plt.Figur
         axes[2].set_xlabel("step")
         axes[2].set_ylabel("running R², first seed")
         axes[2].set_title("first seed from each start (×: its permutation's final R²)", fontsize=9)
-        axes[2].legend(fontsize=7)
+        legend_below(axes[2], ncol=1)
     figure.tight_layout()
     plt.close(figure)
     return figure
