@@ -56,6 +56,8 @@ FORMATS = ("html", "markdown")
 DIVERGED_GROWTH = 1e6
 #: Tangent exponents of the training map: how many, over how many steps (:meth:`Analyzer.fit`).
 TANGENTS, TANGENT_STEPS = 4, 50
+#: Orbit points at which the frozen-curvature rate beside the exponents is evaluated.
+BOUND_POINTS = 5
 
 
 @dataclass
@@ -93,10 +95,13 @@ class AnalysisResult:
     the block Krylov method (rising to the exponents; their last change shows convergence); empty, with
     ``tangent_note`` saying why, for adaptive optimisers, in manual mode, or where the orbit blew up.
     ``smallest_curvature``: the smallest eigenvalue of the original's loss Hessian on that batch at the start,
-    and ``frozen_rate`` the one-line theory beside the exponents: the largest per-step rate of the extreme
-    curvatures if the Hessian stayed frozen, ln of the spectral radius of the heavy-ball step on them
-    (:func:`uniq_core.lyapunov.frozen_rate`: positive beyond the edge of stability or for negative
-    curvature). ``divergence_growth``: the growth of a copy's parameter norm over the original's start
+    and ``frozen_rate`` the one-line theory beside the exponents: the per-step rate of the extreme curvatures
+    if the Hessian stayed frozen (ln of the spectral radius of the heavy-ball step on them,
+    :func:`uniq_core.lyapunov.frozen_rate`: positive beyond the edge of stability or for negative curvature),
+    averaged over :data:`BOUND_POINTS` points of the same steps; for plain SGD it estimates
+    (1/T) Σₜ ln‖Jₜ‖, an upper bound on the top exponent. ``tangent_seconds``: what the exponents cost;
+    ``momentum``: SGD's β (NaN for other optimisers). Every curvature is measured on the same deterministic
+    loss as the exponents. ``divergence_growth``: the growth of a copy's parameter norm over the original's start
     beyond which the copy counts as diverged (:data:`DIVERGED_GROWTH`). Distances are measured from copy
     ``reference``: the original, or where it diverged the first healthy copy. ``unit``: what one unit of
     ``epochs`` is ("epoch"; "record" where manual records gave no epochs), and so of every rate."""
@@ -140,6 +145,8 @@ class AnalysisResult:
     tangent_note: str = "not asked for"
     smallest_curvature: float = float("nan")
     frozen_rate: float = float("nan")
+    tangent_seconds: float = float("nan")
+    momentum: float = float("nan")
     divergence_growth: float = DIVERGED_GROWTH
 
     def metrics(self) -> dict[str, Any]:
@@ -169,10 +176,13 @@ class AnalysisResult:
                     f"{rules.MIN_UNITS}")
 
         diverged = int(self.diverged.sum())
+        spaced = len(self.epochs) > 1 and np.allclose(np.diff(self.epochs), 1.0)
         lines = [f"deep-lyapunov's numbers: convergence ratio {self.convergence_ratio:.3g}, Lyapunov "
-                 f"{self.lyapunov:.3g} per record, effective dimensionality {self.effective_dimensionality:.3g}; "
-                 f"label '{self.behavior}'",
-                 "growth of a perturbation over the whole run, ln(d(T)/d(0))/T: "
+                 f"{self.lyapunov:.3g} per {unit if spaced else 'record'}, effective dimensionality "
+                 f"{self.effective_dimensionality:.3g}; label '{self.behavior}' (the ratio's spread runs over "
+                 "principal components too, so it reads the copies' shared path as well as how far apart they are)",
+                 f"growth of a perturbation of relative size {self.perturbation:g} over the whole run, "
+                 "ln(d(T)/d(0))/T (it depends on that size where growth saturates): "
                  + with_interval(self.exponent, self.exponent_interval, self.exponents),
                  "over the second half of the run: "
                  + with_interval(self.late_exponent, self.late_interval, self.late_exponents),
@@ -188,9 +198,12 @@ class AnalysisResult:
                          f"{self.tangent_steps} SGD steps on the first batch, from the initialisation: "
                          + ", ".join(f"{value:.3g}" for value in self.tangent_exponents)
                          + f" per step (changed by at most {change:.1g} at the last of "
-                         f"{grammar.plural(len(self.tangent_estimates), 'Krylov step')}); "
-                         f"frozen-curvature rate at the start {self.frozen_rate:.3g} per step (Hessian eigenvalues "
-                         f"{self.smallest_curvature:.3g} to {self.sharpness[0]:.3g})")
+                         f"{grammar.plural(len(self.tangent_estimates), 'Krylov step')}; "
+                         f"{self.tangent_seconds:.1f} s); frozen-curvature rate along those steps "
+                         f"{self.frozen_rate:.3g} per step from {BOUND_POINTS} points"
+                         + (", for plain SGD an upper bound on the top exponent" if self.momentum == 0 else
+                            ", not a bound with momentum")
+                         + f" (Hessian eigenvalues {self.smallest_curvature:.3g} to {self.sharpness[0]:.3g} at the start)")
         elif self.tangent_note != "not asked for":
             lines.append(f"finite-time exponents of SGD's step: not measured ({self.tangent_note})")
         if np.isfinite(self.sharpness).any():
@@ -200,8 +213,9 @@ class AnalysisResult:
                             else "not defined for this optimiser"))
         if len(self.finite_size_rate) >= 2 and np.isfinite(self.finite_size_rate).any():
             lines.append(f"finite-size exponent λ(δ): {self.finite_size_rate[0]:.3g} per {unit} from the copies' "
-                         f"largest starting distance ({int(self.finite_size_reached[0])} copies doubled), "
-                         f"{self.finite_size_rate[-1]:.3g} after {len(self.finite_size_rate) - 1} doublings "
+                         f"largest starting distance ({grammar.plural(int(self.finite_size_reached[0]), 'copy')} "
+                         f"doubled), {self.finite_size_rate[-1]:.3g} after "
+                         f"{grammar.plural(len(self.finite_size_rate) - 1, 'doubling')} "
                          f"({int(self.finite_size_reached[-1])} doubled, {int(self.finite_size_censored[-1])} did not)")
         if np.isfinite(self.fisher_null):
             lines.append(f"null dimension of the output metric: {self.fisher_null:.0f} measured, "
@@ -242,7 +256,7 @@ class Analyzer:
         self.losses: list[np.ndarray] = []  # each (K,): the mean training loss of the epoch before
         self.diverged = np.zeros(self.n_copies, dtype=bool)
         self.sharpness, self.edge = np.full(2, np.nan), float("nan")
-        self.smallest, self.frozen = float("nan"), float("nan")
+        self.smallest, self.frozen, self.momentum = float("nan"), float("nan"), float("nan")
         self.tangent_estimates, self.tangent_steps, self.tangent_note = np.zeros((0, 0)), 0, "not asked for"
         self.seconds: dict[str, float] = {}  # where fit's time went: training, sharpness, tangents
         self.unit = "epoch"  # what one unit of ``epochs`` is: an epoch of fit, or of the reader's records
@@ -256,8 +270,11 @@ class Analyzer:
         """Train every copy for ``epochs`` passes over ``loader`` (batches of (inputs, targets)) with
         ``loss_fn(outputs, targets)`` (a scalar per copy) and ``optimizer(params, **optimizer_kwargs)``,
         recording the copies at the start and after every epoch. For SGD (plain or heavy ball), also the top
-        ``tangents`` Lyapunov exponents of its step on the loader's first batch over ``tangent_steps`` steps
-        from the original's initialisation (``tangents=0`` skips them). Returns the analyzer."""
+        ``tangents`` finite-time Lyapunov exponents of its step on the loader's first batch over
+        ``tangent_steps`` steps from the original's initialisation (``tangents=0`` skips them). Their cost is
+        about 13 × ``tangent_steps`` batched Hessian-vector products of width ``tangents`` + 6 on that batch,
+        plus 10 Lanczos runs for the curvature beside them: on small models often more than the training
+        itself (the report gives the seconds). Returns the analyzer."""
         check_number("epochs", epochs, low=1, high=100_000, integer=True)
         check_number("tangents", tangents, low=0, high=4096, integer=True)
         check_number("tangent_steps", tangent_steps, low=1, high=100_000, integer=True)
@@ -284,7 +301,7 @@ class Analyzer:
         plain = (optimizer is torch.optim.SGD and not settings.get("nesterov") and not settings.get("dampening")
                  and not settings.get("weight_decay"))  # heavy ball: the map and threshold below are its alone
         lr, momentum = settings.get("lr"), float(settings.get("momentum", 0.0))
-        self.unit = "epoch"
+        self.unit, self.momentum = "epoch", momentum if plain else float("nan")
         self._scale = float(np.linalg.norm(_flat(parameters[n][0] for n in names)))
 
         def loss_of(p, b, inputs, targets):
@@ -299,18 +316,18 @@ class Analyzer:
         if first is None:
             raise ValueError("loader yielded no batches")
         timer = time.perf_counter()
-        start_sharpness = self._sharpness(stateless, parameters, buffers, first, loss_fn)
-        self.smallest = self._sharpness(stateless, parameters, buffers, first, loss_fn, which="SA")
+        pure_gradient = self._pure_gradient(names, first, loss_fn)
+        theta = self._flat_original(parameters, names)
+        start_sharpness = self._curvature(pure_gradient, theta, "LA")
+        self.smallest = self._curvature(pure_gradient, theta, "SA")
         self.seconds["sharpness"] = time.perf_counter() - timer
-        rates = lyapunov.frozen_rate(np.array([self.smallest, start_sharpness]), float(lr or 1.0), momentum)
-        if plain and lr and np.isfinite(rates).any():
-            self.frozen = float(np.nanmax(rates))
         if tangents and not (plain and lr):
-            self.tangent_note = "defined here for SGD (plain or heavy ball) only: an adaptive step's map carries its state"
+            self.tangent_note = ("defined here for SGD without weight decay, Nesterov or dampening (plain or heavy "
+                                 f"ball) only: {name}'s step is another map")
         elif tangents:
             timer = time.perf_counter()
-            self.tangent_estimates, self.tangent_note = self._tangent_exponents(
-                parameters, names, first, loss_fn, float(lr), momentum, tangents, tangent_steps)
+            self.tangent_estimates, self.tangent_note, self.frozen = self._tangent_exponents(
+                pure_gradient, theta, float(lr), momentum, tangents, tangent_steps)
             self.tangent_steps = tangent_steps
             self.seconds["tangents"] = time.perf_counter() - timer
         self._checkpoint(parameters, names, 0.0, np.full(K, np.nan))
@@ -353,40 +370,82 @@ class Analyzer:
             self._checkpoint(parameters, names, epoch, (total / count).numpy())
         self.seconds["training"] = time.perf_counter() - timer
         timer = time.perf_counter()
-        self.sharpness = np.array([start_sharpness, self._sharpness(stateless, parameters, buffers, first, loss_fn)])
+        self.sharpness = np.array([start_sharpness, self._curvature(
+            pure_gradient, self._flat_original(parameters, names), "LA")])
         self.seconds["sharpness"] += time.perf_counter() - timer
         self.edge = 2 * (1 + momentum) / lr if plain and lr else float("nan")
         return self
 
-    def _tangent_exponents(self, parameters: dict, names: list[str], batch: tuple, loss_fn: Callable, lr: float,
-                           momentum: float, k: int, n_steps: int) -> tuple[np.ndarray, str]:
-        """Finite-time Lyapunov exponents of ``n_steps`` heavy-ball steps on ``batch`` from the original's
-        parameters (see :func:`uniq_core.lyapunov.finite_time_exponents`): returns (depths × k, the estimate at
-        each depth of its block Krylov method) and "" or why nothing was measured. The step is a pure float64 function:
-        dropout off and BatchNorm normalising by the batch's own statistics (as in training) without
-        updating running ones, so that it is one deterministic map."""
+    def _pure_gradient(self, names: list[str], batch: tuple, loss_fn: Callable) -> Callable:
+        """flat θ → ∇L(θ) on ``batch`` in float64, a pure function for :mod:`torch.func`: dropout off and
+        BatchNorm normalising by the batch's own statistics (as in training) without updating running ones.
+        Every curvature and the tangent map are measured on this one deterministic loss."""
         network = copy.deepcopy(self.model).to(self.device).double().eval()
         for module in network.modules():  # batch statistics, no running ones: a pure function of θ
             if isinstance(module, nn.modules.batchnorm._BatchNorm):
                 module.track_running_stats = False
                 module.running_mean, module.running_var, module.num_batches_tracked = None, None, None
-        shapes = [parameters[n].shape[1:] for n in names]
+        trained = dict(network.named_parameters())
+        shapes = [trained[n].shape for n in names]
         sizes = [int(np.prod(shape, dtype=np.int64)) for shape in shapes]
-        theta = torch.cat([parameters[n][0].detach().double().reshape(-1) for n in names])
         inputs, targets = (t.double() if t.is_floating_point() else t for t in batch)
 
         def loss_of(flat: torch.Tensor) -> torch.Tensor:
             point = {n: piece.reshape(shape) for n, piece, shape in zip(names, flat.split(sizes), shapes)}
             return loss_fn(functional_call(network, point, (inputs,)), targets)
 
-        step = lyapunov.step_from_gradient(torch.func.grad(loss_of), lr, momentum, theta.numel())
+        return torch.func.grad(loss_of)
+
+    @staticmethod
+    def _flat_original(parameters: dict, names: list[str]) -> torch.Tensor:
+        return torch.cat([parameters[n][0].detach().double().reshape(-1) for n in names])
+
+    def _curvature(self, gradient: Callable, theta: torch.Tensor, which: str) -> float:
+        """The largest (``which="LA"``) or smallest ("SA") eigenvalue of the loss Hessian at ``theta`` (Lanczos
+        on exact Hessian-vector products), or NaN where it cannot be computed."""
+        from scipy.sparse.linalg import LinearOperator, eigsh
+
+        if not torch.isfinite(theta).all():
+            return float("nan")
+        size = theta.numel()
+
+        def product(vector: np.ndarray) -> np.ndarray:
+            column = torch.as_tensor(np.ravel(vector), dtype=torch.float64, device=theta.device)[:, None]
+            return lyapunov._push_forward(gradient, theta, column)[1][:, 0].cpu().numpy()
+
+        try:
+            values = eigsh(LinearOperator((size, size), matvec=product, dtype=np.float64), k=1, which=which,
+                           tol=1e-6, v0=np.random.default_rng(self.seed).normal(size=size))[0]
+        except Exception:  # a forward torch.func cannot differentiate twice, or Lanczos not converging
+            return float("nan")
+        return float(values[0])
+
+    def _tangent_exponents(self, gradient: Callable, theta: torch.Tensor, lr: float, momentum: float, k: int,
+                           n_steps: int) -> tuple[np.ndarray, str, float]:
+        """Finite-time Lyapunov exponents of ``n_steps`` SGD steps (heavy ball) on the pure loss from ``theta``,
+        of a perturbation of θ read in θ (:func:`uniq_core.lyapunov.finite_time_exponents`, ``observed``): the
+        estimate at each depth of its block Krylov method (depths × k) and "" or why nothing was measured;
+        and the frozen-curvature rate (1/m) Σ ln ρ(J(λ)) over the largest and smallest Hessian eigenvalue at
+        :data:`BOUND_POINTS` points of the orbit (:func:`uniq_core.lyapunov.frozen_rate`), which for gradient
+        descent estimates the upper bound (1/T) Σₜ ln‖Jₜ‖ ≥ the top exponent."""
+        size = theta.numel()
+        step = lyapunov.step_from_gradient(gradient, lr, momentum, size)
         state = theta if not momentum else torch.cat([theta, torch.zeros_like(theta)])
         try:
-            return lyapunov.finite_time_exponents(step, state, n_steps, k, seed=self.seed), ""
+            estimates = lyapunov.finite_time_exponents(step, state, n_steps, k, seed=self.seed, observed=size)
         except FloatingPointError as error:
-            return np.zeros((0, k)), str(error)
+            return np.zeros((0, k)), str(error), float("nan")
         except RuntimeError as error:  # a forward torch.func cannot differentiate twice
-            return np.zeros((0, k)), f"{type(error).__name__}: {str(error).splitlines()[0][:160]}"
+            return np.zeros((0, k)), f"{type(error).__name__}: {str(error).splitlines()[0][:160]}", float("nan")
+        marks = set(np.linspace(0, n_steps - 1, BOUND_POINTS).round().astype(int).tolist())
+        rates = []
+        for t in range(n_steps):
+            if t in marks:
+                point = state[:size]
+                extremes = [self._curvature(gradient, point, which) for which in ("SA", "LA")]
+                rates.append(float(np.nanmax(lyapunov.frozen_rate(np.array(extremes), lr, momentum))))
+            state = step(state).detach()
+        return estimates, "", float(np.mean(rates))
 
     def _fisher_null(self, flat: np.ndarray, inputs: torch.Tensor, output: str) -> tuple[float, float]:
         """(measured, predicted) null dimension of the output metric at parameters ``flat`` (see the Result)."""
@@ -410,48 +469,6 @@ class Analyzer:
         predicted = max(fisher.predicted_null_dimension(network, output=output)
                         + fisher.data_null_dimension(network, probe, output=output)["total"], len(spectrum) - visible)
         return float(measured), float(predicted)
-
-    def _sharpness(self, stateless: nn.Module, parameters: dict, buffers: dict, batch: tuple,
-                   loss_fn: Callable, which: str = "LA") -> float:
-        """Top (``which="LA"``) or bottom ("SA") eigenvalue of the original's (copy 0's) loss Hessian on
-        ``batch``, or NaN if it fails."""
-        from scipy.sparse.linalg import LinearOperator, eigsh
-
-        if self.diverged[0]:
-            return float("nan")
-        point = {n: t[0].detach().clone() for n, t in parameters.items()}
-        frozen = {n: t[0].detach().clone() for n, t in buffers.items()}
-        inputs, targets = batch
-
-        def loss_at(p):
-            return loss_fn(functional_call(stateless, (p, {n: b.clone() for n, b in frozen.items()}), (inputs,)),
-                           targets)
-
-        names, shapes = list(point), [t.shape for t in point.values()]
-        sizes = [t.numel() for t in point.values()]
-
-        def as_dict(vector: np.ndarray) -> dict:
-            pieces = torch.as_tensor(vector, dtype=point[names[0]].dtype, device=self.device).split(sizes)
-            return {n: piece.reshape(shape) for n, piece, shape in zip(names, pieces, shapes)}
-
-        leaves = {n: t.requires_grad_() for n, t in point.items()}
-
-        def product(vector: np.ndarray) -> np.ndarray:  # reverse over reverse: (∇²L) v = ∇(∇L · v)
-            direction = as_dict(np.ravel(vector))
-            with torch.enable_grad():
-                gradients = torch.autograd.grad(loss_at(leaves), list(leaves.values()), create_graph=True)
-                inner = sum((g * direction[n]).sum() for n, g in zip(names, gradients))
-                out = torch.autograd.grad(inner, list(leaves.values()), allow_unused=True)
-            return torch.cat([(torch.zeros_like(leaves[n]) if o is None else o).reshape(-1)
-                              for n, o in zip(names, out)]).detach().double().cpu().numpy()
-
-        size = sum(sizes)
-        try:
-            values = eigsh(LinearOperator((size, size), matvec=product, dtype=np.float64), k=1, which=which,
-                           tol=1e-6, v0=np.random.default_rng(self.seed).normal(size=size))[0]
-        except Exception:  # a model whose forward autograd cannot differentiate twice, or Lanczos not converging
-            return float("nan")
-        return float(values[0])
 
     def _unpack(self, batch) -> tuple[torch.Tensor, torch.Tensor]:
         if not isinstance(batch, (tuple, list)) or len(batch) < 2:
@@ -569,14 +586,16 @@ class Analyzer:
             finite_size_reached=finite["reached"], reference=reference, unit=self.unit,
             tangent_estimates=self.tangent_estimates.copy(), tangent_steps=self.tangent_steps, tangent_note=self.tangent_note,
             tangent_exponents=(self.tangent_estimates[-1].copy() if len(self.tangent_estimates) else np.zeros(0)),
-            smallest_curvature=self.smallest, frozen_rate=self.frozen, divergence_growth=DIVERGED_GROWTH)
+            smallest_curvature=self.smallest, frozen_rate=self.frozen, divergence_growth=DIVERGED_GROWTH,
+            tangent_seconds=self.seconds.get("tangents", float("nan")), momentum=self.momentum)
 
     # ---------------------------------------------------------------------------------------------- save
 
     def figures(self, result: AnalysisResult | None = None) -> dict[str, bytes]:
         """The report's two figures as PNG bytes: ``distance`` (each copy's distance from the original and
-        the spread, against epochs) and ``trajectories`` (the copies' paths on their top two principal
-        components). ``IPython.display.Image(data=...)`` shows one in a notebook."""
+        the spread, against epochs) and ``trajectories`` (the copies' deviations from their centroid, on the
+        deviations' top two principal components). ``IPython.display.Image(data=...)`` shows one in a
+        notebook."""
         result = self.report() if result is None else result
         return {"distance": _distance_figure(result), "trajectories": _trajectory_figure(self, result)}
 
@@ -608,6 +627,37 @@ class Analyzer:
         return path
 
 
+def perturbation_scan(model: nn.Module, loader: Iterable, loss_fn: Callable, optimizer: type = torch.optim.SGD, *,
+                      sizes: Iterable[float] = (1e-2, 1e-3, 1e-4), n_copies: int = 8, epochs: int = 1,
+                      seed: int = 0, device: str | torch.device = "auto", **optimizer_kwargs: Any) -> list[AnalysisResult]:
+    """The same fit at each perturbation size in ``sizes`` (no tangent exponents): a growth exponent's
+    interval covers the draws of the perturbation's direction at one size, and where growth saturates the
+    exponent changes with the size; :func:`scan_table` shows them side by side."""
+    sizes = list(sizes)
+    if not sizes:
+        raise ValueError("sizes=() is empty; give at least one perturbation size")
+    return [Analyzer(model, perturbation=size, n_copies=n_copies, seed=seed, device=device)
+            .fit(loader, loss_fn, optimizer, epochs=epochs, tangents=0, **optimizer_kwargs).report()
+            for size in sizes]
+
+
+def scan_table(results: list[AnalysisResult]) -> str:
+    """A Markdown table of :func:`perturbation_scan`: per size, the whole-run and second-half exponents with
+    their 95% intervals (or the count of copies where too few for one)."""
+    def cell(value: float, interval: np.ndarray, values: np.ndarray) -> str:
+        if np.isfinite(interval).all():
+            return f"{value:.3g} [{interval[0]:.3g}, {interval[1]:.3g}]"
+        return f"{value:.3g} ({grammar.plural(int(np.isfinite(values).sum()), 'copy')}: no interval)"
+
+    unit = results[0].unit
+    rows = [f"| relative size | whole run (per {unit}) | second half (per {unit}) | diverged |", "|---|---|---|---|"]
+    for result in results:
+        rows.append(f"| {result.perturbation:g} | {cell(result.exponent, result.exponent_interval, result.exponents)} | "
+                    f"{cell(result.late_exponent, result.late_interval, result.late_exponents)} | "
+                    f"{int(result.diverged.sum())} of {result.n_copies} |")
+    return "\n".join(rows)
+
+
 def _png(figure) -> bytes:
     import matplotlib.pyplot as plt
 
@@ -624,28 +674,36 @@ def _distance_figure(result: AnalysisResult) -> bytes:
     import matplotlib.pyplot as plt
 
     figure, axis = plt.subplots(figsize=(6, 3.6))
+    drawn = False
     for k in range(result.n_copies):
         if k != result.reference and not result.diverged[k]:
-            axis.semilogy(result.epochs, result.distance[k], color="tab:blue", alpha=0.5, lw=1)
+            axis.semilogy(result.epochs, result.distance[k], color="tab:blue", alpha=0.5, lw=1,
+                          label=None if drawn else "each perturbed copy")
+            drawn = True
     axis.semilogy(result.epochs, result.spread, color="black", lw=2, label="spread about the centroid")
     origin = "the original" if result.reference == 0 else f"copy {result.reference} (the original diverged)"
     axis.set(xlabel=result.unit, ylabel="distance in parameter space",
-             title=f"each copy's distance from {origin}\n(exponent {result.exponent:.3g} per {result.unit})")
+             title=f"each copy's distance from {origin}\n(perturbation {result.perturbation:g}: exponent "
+                   f"{result.exponent:.3g} per {result.unit})")
     axis.legend(loc="best")
     return _png(figure)
 
 
 def _trajectory_figure(analyzer: Analyzer, result: AnalysisResult) -> bytes:
+    """The copies' deviations from their centroid at each record, on the deviations' top two principal
+    components: the shared training path is taken out, so what is left is how the copies move apart."""
     import matplotlib.pyplot as plt
     from sklearn.decomposition import PCA
 
     trajectories = np.stack(analyzer.checkpoints)[:, ~result.diverged]
     count, copies, size = trajectories.shape
-    points = PCA(n_components=min(2, size, count * copies)).fit_transform(trajectories.reshape(-1, size))
+    deviations = trajectories - trajectories.mean(axis=1, keepdims=True)
+    points = PCA(n_components=min(2, size, count * copies)).fit_transform(deviations.reshape(-1, size))
     points = points.reshape(count, copies, -1)
     figure, axis = plt.subplots(figsize=(5, 4.2))
     for k in range(copies):
         axis.plot(points[:, k, 0], points[:, k, -1], marker=".", lw=1)
+        axis.plot(points[-1:, k, 0], points[-1:, k, -1], marker="o", ms=5, color="black")
     axis.set(xlabel="first principal component", ylabel="second principal component",
-             title="the copies' paths, projected")
+             title="the copies' deviations from their centroid\n(each line a copy, ● its last record)")
     return _png(figure)

@@ -333,7 +333,7 @@ def _pull_back(step: Step, state: torch.Tensor, vectors: torch.Tensor) -> torch.
 
 
 def finite_time_exponents(step: Step, x0: torch.Tensor, n_steps: int, k: int, *, depth: int = 6,
-                          oversample: int = 6, seed: int = 0) -> np.ndarray:
+                          oversample: int = 6, seed: int = 0, observed: int | None = None) -> np.ndarray:
     """The top-``k`` finite-time Lyapunov exponents of ``n_steps`` steps of ``step`` from ``x0``, per step:
     (1/T) ln σᵢ of the product M = J_{T−1}⋯J₀ of the Jacobians along the orbit, by a randomized block
     Krylov method on MᵀM (Musco & Musco 2015): a block Q₀ of k + ``oversample`` random vectors and the
@@ -344,24 +344,39 @@ def finite_time_exponents(step: Step, x0: torch.Tensor, n_steps: int, k: int, *,
     re-orthonormalised by QR at every step, so nothing overflows: each block costs 2T batched
     Jacobian-vector products. Unlike a cold-started Benettin run, whose k random vectors grow at the rates
     of random directions (short by up to ½ ln P / T), this measures the most expanding directions; over a
-    transient the result depends on T, which is part of its name. Singular values depend on the state's norm:
-    for heavy ball's (θ, v), with v in gradient units, a non-normal step grows for a while even where every
-    eigenvalue is inside the unit circle.
+    transient the result depends on T, which is part of its name.
+
+    In float64, exponents more than about (ln 10⁸)/T below the top one sit under the rounding of the
+    largest singular value and are not resolved by this or any method that applies M to vectors.
+
+    ``observed``: only the first ``observed`` coordinates of the state are perturbed and measured, the block
+    ΠMΠᵀ with Π = [I 0] (for heavy ball's state (θ, v): a perturbation of θ with v unchanged, read in θ).
+    The whole state's singular values depend on how its parts are scaled: v' = βv + ∇L(θ) carries the
+    curvature without the step size, so (θ, v) "grows" by about ‖H‖/(1 − β) where no perturbation of θ does.
 
     Raises ``FloatingPointError`` when the orbit or a block stops being finite (naming the step)."""
     check_number("n_steps", n_steps, low=1, integer=True)
     check_number("depth", depth, low=1, integer=True)
     state = torch.as_tensor(x0, dtype=torch.float64)
     dimension = state.numel()
-    check_number("k", k, low=1, high=dimension, integer=True)
+    size = dimension if observed is None else observed
+    check_number("observed", size, low=1, high=dimension, integer=True)
+    check_number("k", k, low=1, high=size, integer=True)
     orbit = [state]
     for t in range(n_steps - 1):
         orbit.append(step(orbit[-1]).detach())
         if not torch.isfinite(orbit[-1]).all():
             raise FloatingPointError(f"the orbit stopped being finite at step {t + 1} of {n_steps}")
 
-    def forward(block: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, float]:
-        """M·block = images · upper · e^{log_scale}, images orthonormal."""
+    def padded(block: torch.Tensor) -> torch.Tensor:  # Πᵀ: the unobserved coordinates unperturbed
+        if size == dimension:
+            return block
+        return torch.cat([block, block.new_zeros((dimension - size, block.shape[1]))])
+
+    def forward(block: torch.Tensor) -> tuple[torch.Tensor, float]:
+        """Π M Πᵀ block = images · e^{log_scale} (images: the observed rows of an orthonormal image times
+        the accumulated triangular factor, scaled to norm one)."""
+        block = padded(block)
         upper = torch.eye(block.shape[1], dtype=torch.float64, device=state.device)
         log_scale = 0.0
         for t, point in enumerate(orbit):
@@ -372,24 +387,24 @@ def finite_time_exponents(step: Step, x0: torch.Tensor, n_steps: int, k: int, *,
             upper = factor @ upper
             scale = torch.linalg.matrix_norm(upper)
             upper, log_scale = upper / scale, log_scale + float(torch.log(scale))
-        return block, upper, log_scale
+        return block[:size] @ upper, log_scale
 
-    blocks = [random_tangents(dimension, min(dimension, k + oversample), seed).to(state.device)]
+    blocks = [random_tangents(size, min(size, k + oversample), seed).to(state.device)]
     images = [forward(blocks[0])]
     estimates = []
     for j in range(depth):
-        block, upper, _ = images[-1]
-        back = block @ torch.linalg.svd(upper)[0]  # Mᵀ on the images' left singular vectors, back along the orbit
+        image, _ = images[-1]
+        back = padded(torch.linalg.svd(image, full_matrices=False)[0])  # Mᵀ on the images' left singular vectors
         for point in reversed(orbit):
             back = torch.linalg.qr(_pull_back(step, point, back))[0]
-        blocks.append(back)
-        images.append(forward(back))
+        blocks.append(torch.linalg.qr(back[:size])[0])
+        images.append(forward(blocks[-1]))
         # Rayleigh–Ritz on span(Q₀ … Q_{j+1}): basis K = Q V S⁻¹ (Q = [Q₀ … ], its SVD Q = U S Vᵀ), M K from M Q
         basis = torch.cat(blocks, dim=1)
         _, spread, right = torch.linalg.svd(basis, full_matrices=False)
         keep = spread > spread[0] * 1e-10
-        top = max(log_scale for _, _, log_scale in images)
-        mapped = torch.cat([image @ (upper * math.exp(log_scale - top)) for image, upper, log_scale in images], dim=1)
+        top = max(log_scale for _, log_scale in images)
+        mapped = torch.cat([image * math.exp(log_scale - top) for image, log_scale in images], dim=1)
         reduced = mapped @ (right[keep].T / spread[keep])
         singular = torch.linalg.svdvals(reduced)[:k]
         estimates.append(((torch.log(singular) + top) / n_steps).cpu().numpy())

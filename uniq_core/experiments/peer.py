@@ -8,7 +8,9 @@ trajectories one after another by calling the training function once per epoch (
 across those calls); ``Analyzer`` trains its copies stacked. "Training" is ``Analyzer.fit``'s passes over the
 loader (without its sharpness and tangent measurements) and the sum of the peer's calls of the training
 function; the rest of each total is measurement, of which ``dimension_seconds`` is the effective
-dimensionality's. Each package runs ``repeats`` times, alternating, and every time is the median with its range.
+dimensionality's. Each package runs ``n_draws`` times, alternating, each time with its own draw of the
+perturbations (seeds ``seed``, ``seed`` + 1, …): every time is the median with its range, and every number is
+given per draw, so that agreement is judged against the spread between draws.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ class PeerConfig(ConfigBase):
     batch_size: int = 64
     n_train: int = 1500
     seed: int = 0
-    repeats: int = 3
+    n_draws: int = 5
     device: str = "auto"
 
     def __post_init__(self) -> None:
@@ -52,7 +54,7 @@ class PeerConfig(ConfigBase):
         check_number("batch_size", self.batch_size, low=1, high=4096, integer=True)
         check_number("n_train", self.n_train, low=16, high=1797, integer=True)
         check_number("seed", self.seed, low=0, integer=True)
-        check_number("repeats", self.repeats, low=1, high=100, integer=True)
+        check_number("n_draws", self.n_draws, low=1, high=100, integer=True)
         check_choice("device", self.device, runtime.DEVICES)
 
     @classmethod
@@ -75,10 +77,12 @@ class PeerConfig(ConfigBase):
 class PeerResult(ResultBase):
     """Per package (:data:`PACKAGES` order): ``seconds`` in all, ``training_seconds`` and
     ``dimension_seconds`` (the effective dimensionality's share of the measurement), each the median over the
-    repeats, with ``*_range`` (package × [smallest, largest]); the three numbers (``convergence_ratio``,
-    ``lyapunov``, ``effective_dimensionality``) and the ``behavior`` label, each package's own (uniq_core's by
-    the peer's definitions; the same in every repeat); uniq_core's ``exponent`` (per epoch, its copies' mean)
-    and ``diverged`` copies; ``n_parameters`` of the model; ``threads``: torch's CPU threads."""
+    draws, with ``seconds_range`` and ``training_range`` (package × [smallest, largest]) and
+    ``speedup_range``: the smallest and largest of deep-lyapunov's time over uniq_core's within a draw; the
+    three numbers (``convergence_ratio``, ``lyapunov``, ``effective_dimensionality``) and the ``behavior``
+    label per draw (package × draw), each package's own (uniq_core's by the peer's definitions); uniq_core's
+    ``exponent`` per draw (per epoch, its copies' mean) and ``diverged`` copies in all; ``n_parameters`` of
+    the model; ``threads``: torch's CPU threads."""
 
     packages: np.ndarray
     seconds: np.ndarray
@@ -86,54 +90,68 @@ class PeerResult(ResultBase):
     dimension_seconds: np.ndarray
     seconds_range: np.ndarray
     training_range: np.ndarray
+    speedup_range: np.ndarray
     convergence_ratio: np.ndarray
     lyapunov: np.ndarray
     effective_dimensionality: np.ndarray
     behavior: np.ndarray
-    exponent: float
+    exponent: np.ndarray
     diverged: int
     n_parameters: int
     threads: int
 
     def table(self) -> str:
-        """The two packages side by side, as a Markdown table (seconds to two decimals, numbers to four
-        significant digits)."""
+        """The two packages side by side, as a Markdown table: times as median (range) over the draws, the
+        numbers as their mean over the draws (the Lyapunov number ± its standard deviation between draws)."""
         rows = ["| package | total (s) | training (s) | convergence ratio | Lyapunov (per record) | "
                 "effective dimensionality | label |", "|---|---|---|---|---|---|---|"]
         for i, package in enumerate(self.packages):
             total = f"{self.seconds[i]:.2f} ({self.seconds_range[i, 0]:.2f}–{self.seconds_range[i, 1]:.2f})"
             training = (f"{self.training_seconds[i]:.2f} ({self.training_range[i, 0]:.2f}–"
                         f"{self.training_range[i, 1]:.2f})")
-            rows.append(f"| {package} | {total} | {training} | "
-                        f"{self.convergence_ratio[i]:.4g} | {self.lyapunov[i]:.4g} | "
-                        f"{self.effective_dimensionality[i]:.4g} | {self.behavior[i]} |")
+            lyapunov = f"{self.lyapunov[i].mean():.3g} ± {self.lyapunov[i].std(ddof=1):.2g}" \
+                if self.lyapunov.shape[1] > 1 else f"{self.lyapunov[i, 0]:.3g}"
+            labels = ", ".join(sorted(set(str(b) for b in self.behavior[i])))
+            rows.append(f"| {package} | {total} | {training} | {self.convergence_ratio[i].mean():.4g} | "
+                        f"{lyapunov} | {self.effective_dimensionality[i].mean():.4g} | {labels} |")
         return "\n".join(rows)
 
     def findings(self, config: PeerConfig) -> dict[str, float | int | str]:
-        """The page's glued values: the setting (with its counts in words), each package's seconds and their
-        ratios (deep-lyapunov's over uniq_core's, medians, with the ratio's range over the repeats paired by
-        order), the largest relative difference of the two numbers read from the path and that of the
-        Lyapunov numbers, and the share of the difference in total time that the peer's effective
-        dimensionality accounts for, with the word it earns (most / part)."""
+        """The page's glued values: the setting (with its counts in words); each package's median seconds
+        and their ratio (deep-lyapunov's over uniq_core's) with the smallest and largest ratio within a draw;
+        the largest relative difference, over the draws, of the two numbers read from the path; the Lyapunov
+        numbers' means and standard deviations between draws, and whether their means differ by more than
+        twice the standard error of the difference ("differ" / "agree within the spread"); and the share of
+        the difference in total time that the effective dimensionality accounts for, with its word."""
+        draws = self.lyapunov.shape[1]
+
         def relative(values: np.ndarray) -> float:
-            return float(abs(values[1] - values[0]) / abs(values[0]))
+            return float(np.max(np.abs(values[1] - values[0]) / np.abs(values[0])))
 
         difference = float(self.seconds[1] - self.seconds[0])
         share = float(self.dimension_seconds[1] - self.dimension_seconds[0]) / difference if difference > 0 \
             else float("nan")
+        means = self.lyapunov.mean(axis=1)
+        spreads = self.lyapunov.std(axis=1, ddof=1) if draws > 1 else np.full(2, np.nan)
+        error = float(np.sqrt((spreads ** 2).sum() / draws))
+        if not np.isfinite(error):
+            agreement = "cannot be compared from one draw"
+        elif abs(means[1] - means[0]) > 2 * error:
+            agreement = "differ by more than their spread between draws"
+        else:
+            agreement = "agree within their spread between draws"
         return {"peer_hidden": config.hidden, "peer_example_hidden": PeerConfig().hidden,
                 "peer_copies": config.n_copies, "peer_epochs": config.epochs, "peer_parameters": self.n_parameters,
                 "peer_threads": grammar.plural(self.threads, "CPU thread"),
-                "peer_repeats": grammar.plural(config.repeats, "run"),
+                "peer_draws": grammar.plural(draws, "draw"),
                 "peer_ours_seconds": float(self.seconds[0]), "peer_theirs_seconds": float(self.seconds[1]),
                 "peer_speedup": float(self.seconds[1] / self.seconds[0]),
-                "peer_speedup_low": float(self.seconds_range[1, 0] / self.seconds_range[0, 1]),
-                "peer_speedup_high": float(self.seconds_range[1, 1] / self.seconds_range[0, 0]),
+                "peer_speedup_low": float(self.speedup_range[0]), "peer_speedup_high": float(self.speedup_range[1]),
                 "peer_training_ratio": float(self.training_seconds[1] / self.training_seconds[0]),
-                "peer_path_difference": max(relative(self.convergence_ratio),
-                                            relative(self.effective_dimensionality)),
-                "peer_lyapunov_difference": relative(self.lyapunov),
-                "peer_lyapunov_agree": "agree" if relative(self.lyapunov) < 0.05 else "do not agree",
+                "peer_path_difference": max(relative(self.convergence_ratio), relative(self.effective_dimensionality)),
+                "peer_lyapunov_ours": float(means[0]), "peer_lyapunov_ours_sd": float(spreads[0]),
+                "peer_lyapunov_theirs": float(means[1]), "peer_lyapunov_theirs_sd": float(spreads[1]),
+                "peer_lyapunov_agree": agreement,
                 "peer_dimension_share": share,
                 "peer_dimension_word": "most" if share > 0.5 else "part"}
 
@@ -149,7 +167,7 @@ def _workload(config: PeerConfig):
     return model, loader
 
 
-def _ours(config: PeerConfig, model, loader, device: str) -> dict:
+def _ours(config: PeerConfig, model, loader, device: str, seed: int) -> dict:
     from torch.nn import functional as F
 
     from uniq_core.analyze import Analyzer
@@ -167,7 +185,7 @@ def _ours(config: PeerConfig, model, loader, device: str) -> dict:
 
     started = time.perf_counter()
     analyzer = Analyzer(copy.deepcopy(model), perturbation=config.perturbation, n_copies=config.n_copies,
-                        device=device, seed=config.seed)
+                        device=device, seed=seed)
     analyzer.fit(loader, F.cross_entropy, torch.optim.SGD, epochs=config.epochs, lr=config.lr, tangents=0)
     lyapunov.effective_dimensionality = timed
     try:
@@ -181,7 +199,7 @@ def _ours(config: PeerConfig, model, loader, device: str) -> dict:
             "exponent": result.exponent, "diverged": int(result.diverged.sum())}
 
 
-def _peer(config: PeerConfig, model, loader, device: str) -> dict:
+def _peer(config: PeerConfig, model, loader, device: str, seed: int) -> dict:
     try:
         from deep_lyapunov import StabilityAnalyzer
     except ImportError as error:
@@ -220,7 +238,7 @@ def _peer(config: PeerConfig, model, loader, device: str) -> dict:
 
     started = time.perf_counter()
     analyzer = StabilityAnalyzer(copy.deepcopy(model), perturbation_scale=config.perturbation,
-                                 n_trajectories=config.n_copies, device=device, seed=config.seed, verbose=False)
+                                 n_trajectories=config.n_copies, device=device, seed=seed, verbose=False)
     peer_analyzer.compute_effective_dimensionality = timed
     try:
         results = analyzer.analyze(train, loader, n_epochs=config.epochs)
@@ -240,29 +258,29 @@ def run(config: PeerConfig, *, progress: bool = True, use_cache: bool = True) ->
         device = str(runtime.device(config.device))
         tiny = config.replace(hidden=2, n_copies=2, epochs=1, n_train=64)  # imports and first calls, untimed
         for contender in (_ours, _peer):
-            contender(tiny, *_workload(tiny), device)
+            contender(tiny, *_workload(tiny), device, config.seed)
         model, loader = _workload(config)
-        runs = [[contender(config, model, loader, device) for contender in (_ours, _peer)]
-                for _ in runtime.progress_bar(range(config.repeats), "repeats", progress)]
-        rows = runs[0]
+        runs = [[contender(config, model, loader, device, config.seed + draw) for contender in (_ours, _peer)]
+                for draw in runtime.progress_bar(range(config.n_draws), "draws", progress)]
 
-        def column(name, dtype=float):
-            return np.array([row[name] for row in rows], dtype=dtype)
-
-        def median(name):
-            return np.median([[run[i][name] for run in runs] for i in range(2)], axis=1)
+        def per_draw(name, dtype=float):
+            return np.array([[run[i][name] for run in runs] for i in range(2)], dtype=dtype)
 
         def spread(name):
-            values = np.array([[run[i][name] for run in runs] for i in range(2)])
+            values = per_draw(name)
             return np.stack([values.min(axis=1), values.max(axis=1)], axis=1)
 
+        seconds = per_draw("seconds")
+        ratio = seconds[1] / seconds[0]
         return PeerResult(
-            packages=np.array(PACKAGES), seconds=median("seconds"), training_seconds=median("training_seconds"),
-            dimension_seconds=median("dimension_seconds"), seconds_range=spread("seconds"),
-            training_range=spread("training_seconds"),
-            convergence_ratio=column("convergence_ratio"), lyapunov=column("lyapunov"),
-            effective_dimensionality=column("effective_dimensionality"), behavior=column("behavior", str),
-            exponent=float(rows[0]["exponent"]), diverged=int(rows[0]["diverged"]),
+            packages=np.array(PACKAGES), seconds=np.median(seconds, axis=1),
+            training_seconds=np.median(per_draw("training_seconds"), axis=1),
+            dimension_seconds=np.median(per_draw("dimension_seconds"), axis=1), seconds_range=spread("seconds"),
+            training_range=spread("training_seconds"), speedup_range=np.array([ratio.min(), ratio.max()]),
+            convergence_ratio=per_draw("convergence_ratio"), lyapunov=per_draw("lyapunov"),
+            effective_dimensionality=per_draw("effective_dimensionality"), behavior=per_draw("behavior", str),
+            exponent=np.array([run[0]["exponent"] for run in runs]),
+            diverged=int(sum(run[0]["diverged"] for run in runs)),
             n_parameters=int(sum(p.numel() for p in model.parameters())), threads=torch.get_num_threads())
 
     return runtime.cached(compute, config, PeerResult, use_cache=use_cache)
