@@ -75,25 +75,10 @@ def run_ours(name: str) -> dict:
 def run_peer(name: str) -> dict:
     from deep_lyapunov import StabilityAnalyzer
 
+    from uniq_core.experiments.peer import training_function
+
     model, loader, optimizer, lr = workload(name)
-
-    steps = {}  # one optimiser per copy, kept across the peer's one-epoch calls (Adam's state is not reset)
-
-    spent = [0.0]
-
-    def train(network, data_loader, epochs):
-        began = time.perf_counter()
-        step = steps.setdefault(id(network), optimizer(network.parameters(), lr=lr))
-        losses = []
-        for _ in range(epochs):
-            for inputs, labels in data_loader:
-                step.zero_grad()
-                loss = F.cross_entropy(network(inputs), labels)
-                loss.backward()
-                step.step()
-                losses.append(loss.item())
-        spent[0] += time.perf_counter() - began
-        return {"loss": losses}
+    train, spent = training_function(optimizer, lr)  # one optimiser per copy, kept across the peer's calls
 
     started = time.perf_counter()
     analyzer = StabilityAnalyzer(model, perturbation_scale=PERTURBATION, n_trajectories=COPIES, device="cpu",

@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import torch
@@ -199,20 +200,18 @@ def _ours(config: PeerConfig, model, loader, device: str, seed: int) -> dict:
             "exponent": result.exponent, "diverged": int(result.diverged.sum())}
 
 
-def _peer(config: PeerConfig, model, loader, device: str, seed: int) -> dict:
-    try:
-        from deep_lyapunov import StabilityAnalyzer
-    except ImportError as error:
-        raise ImportError("this comparison runs deep-lyapunov: pip install 'deep-lyapunov==0.1.2' "
-                          "(or uniq-core[peer])") from error
+def training_function(optimizer: type, lr: float, device: str = "cpu") -> tuple[Callable, list[float]]:
+    """The training function deep-lyapunov's ``analyze`` calls once per epoch for each trajectory, with
+    cross-entropy and ``optimizer(lr=lr)``: one optimiser per copy kept across those calls (so Adam's state
+    is not reset every epoch). Returns it and a one-element list that accumulates the seconds spent in it."""
     from torch.nn import functional as F
 
-    optimisers: dict[int, torch.optim.Optimizer] = {}  # one per copy, kept across the peer's one-epoch calls
+    optimisers: dict[int, torch.optim.Optimizer] = {}
     spent = [0.0]
 
     def train(network, data_loader, epochs):
         began = time.perf_counter()
-        step = optimisers.setdefault(id(network), torch.optim.SGD(network.parameters(), lr=config.lr))
+        step = optimisers.setdefault(id(network), optimizer(network.parameters(), lr=lr))
         losses = []
         for _ in range(epochs):
             for inputs, labels in data_loader:
@@ -224,6 +223,17 @@ def _peer(config: PeerConfig, model, loader, device: str, seed: int) -> dict:
                 losses.append(loss.item())
         spent[0] += time.perf_counter() - began
         return {"loss": losses}
+
+    return train, spent
+
+
+def _peer(config: PeerConfig, model, loader, device: str, seed: int) -> dict:
+    try:
+        from deep_lyapunov import StabilityAnalyzer
+    except ImportError as error:
+        raise ImportError("this comparison runs deep-lyapunov: pip install 'deep-lyapunov==0.1.2' "
+                          "(or uniq-core[peer])") from error
+    train, spent = training_function(torch.optim.SGD, config.lr, device)
 
     import deep_lyapunov.analyzer as peer_analyzer
 
