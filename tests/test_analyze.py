@@ -197,8 +197,10 @@ def test_the_null_dimension_of_a_plain_sequential_is_measured_and_predicted():
     result = analyzer.report(null_inputs=inputs)
     # ReLU MLP 12-10-3 on 128 inputs (more directions seen than parameters): one rescaling per hidden unit and
     # the softmax's shift of the output biases, and whatever units the data leave unseen
-    assert result.fisher_null == result.fisher_null_predicted >= 11
-    assert "null dimension" in result.summary()
+    assert result.fisher_null == result.fisher_null_predicted >= 11 and result.fisher_null_basis == "symmetries"
+    assert "predicted by the symmetries" in result.summary()
+    few = analyzer.report(null_inputs=inputs[:3])  # 3 inputs see at most 6 directions of 163: the rank binds
+    assert few.fisher_null_basis == "rank" and "too few inputs to test the symmetries" in few.summary()
     other = Analyzer(_network(batchnorm=True), n_copies=3, device="cpu").fit(_loader(), F.cross_entropy, lr=0.1)
     assert np.isnan(other.report(null_inputs=inputs).fisher_null)  # not a plain Sequential of Linear layers
 
@@ -300,8 +302,8 @@ def test_finite_time_exponents_of_least_squares_are_the_step_matrix_s(momentum, 
     np.testing.assert_allclose(result.tangent_exponents[resolved], exact[resolved], atol=2e-4)
     if where == "beyond the edge":
         assert result.tangent_exponents[0] > 0.01  # the positive control
-    if where == "tiny step":
-        assert np.abs(result.tangent_exponents).max() < 1e-3  # the null control: nothing grows
+    if where == "tiny step":  # the null control: nothing grows, with or without momentum (θ read in θ)
+        assert np.abs(result.tangent_exponents).max() < 1e-5
     if not momentum:  # gradient descent: the frozen-curvature rate bounds the top exponent (exact here: H is constant)
         assert result.tangent_exponents[0] <= result.frozen_rate + 1e-9
         np.testing.assert_allclose(result.frozen_rate, np.log(np.abs(1 - lr * curvatures)).max(), atol=1e-6)
@@ -415,9 +417,16 @@ def test_the_agreement_word_follows_the_spread_between_draws():
 
     config = peer.PeerConfig.quick()
     noisy = result([0.05, -0.03, 0.12, 0.01, 0.09], [0.02, 0.10, -0.05, 0.04, 0.0])  # means 0.048, 0.022
-    assert noisy.findings(config)["peer_lyapunov_agree"] == "agree within their spread between draws"
+    found = noisy.findings(config)
+    assert found["peer_lyapunov_agree"] == "are not distinguishable with 5 draws"
+    assert found["peer_lyapunov_gap_low"] < found["peer_lyapunov_gap"] < found["peer_lyapunov_gap_high"]
+    # the Welch interval, against scipy's own
+    from scipy import stats as distributions
+    welch = distributions.ttest_ind([0.02, 0.10, -0.05, 0.04, 0.0], [0.05, -0.03, 0.12, 0.01, 0.09],
+                                    equal_var=False).confidence_interval()
+    assert (found["peer_lyapunov_gap_low"], found["peer_lyapunov_gap_high"]) == pytest.approx((welch.low, welch.high))
     apart = result([0.50, 0.51, 0.49, 0.50, 0.52], [0.10, 0.11, 0.09, 0.10, 0.12])
-    assert apart.findings(config)["peer_lyapunov_agree"] == "differ by more than their spread between draws"
+    assert apart.findings(config)["peer_lyapunov_agree"].startswith("differ")
     assert result([0.5], [0.1]).findings(config)["peer_lyapunov_agree"] == "cannot be compared from one draw"
     assert noisy.findings(config)["peer_dimension_share"] == pytest.approx(0.7)
 
@@ -451,16 +460,29 @@ def test_fit_flags_a_copy_that_grows_past_the_limit_while_finite_and_an_original
     assert np.isfinite(result.exponent) and np.isfinite(result.exponents).sum() == 4
 
 
-def test_a_perturbation_scan_gives_one_row_per_size_and_the_peer_ratio_reads_the_shared_path():
-    from uniq_core.analyze import perturbation_scan, scan_table
+def test_a_perturbation_scan_shows_smooth_steps_steady_and_kinked_ones_not_and_the_peer_ratio_steady():
+    from uniq_core.analyze import perturbation_scan, scan_findings, scan_table
 
-    results = perturbation_scan(_network(), _loader(), F.cross_entropy, sizes=(1e-2, 1e-4), n_copies=6, epochs=2,
-                                device="cpu", lr=0.5)
-    assert [r.perturbation for r in results] == [1e-2, 1e-4] and all(r.tangent_exponents.size == 0 for r in results)
-    table = scan_table(results)
-    assert table.count("\n") == 3 and "| 0.0001 |" in table and "[" in table  # five perturbed copies: intervals
-    # the null: a hundredfold smaller perturbation leaves the peer's convergence ratio where it was, because
-    # its spread runs over principal components too and so reads the shared path
-    np.testing.assert_allclose(results[0].convergence_ratio, results[1].convergence_ratio, rtol=0.02)
+    found = {}
+    for name, activation in (("tanh", nn.Tanh), ("relu", nn.ReLU)):
+        torch.manual_seed(1)
+        network = nn.Sequential(nn.Linear(12, 10), activation(), nn.Linear(10, 3))
+        results = perturbation_scan(network, _loader(), F.cross_entropy, sizes=(1e-2, 1e-3, 1e-4, 1e-5), n_copies=6,
+                                    epochs=3, device="cpu", lr=0.5)
+        found[name] = scan_findings(results)
+        assert [r.perturbation for r in results] == [1e-2, 1e-3, 1e-4, 1e-5]
+        assert all(r.tangent_exponents.size == 0 for r in results)
+        table = scan_table(results)
+        assert table.count("\n") == 5 and "| 1e-05 |" in table and "[" in table  # five perturbed copies: intervals
+    # a smooth step: one exponent whatever the size; ReLU's kinks: a step that jumps, so the size matters
+    assert found["tanh"]["scan_exponent_high"] - found["tanh"]["scan_exponent_low"] < 1e-3
+    assert found["relu"]["scan_exponent_high"] - found["relu"]["scan_exponent_low"] > 0.1
+    assert found["tanh"]["scan_separation"] == "their intervals overlap"
+    assert found["relu"]["scan_separation"] in ("their intervals overlap",  # five copies: wide intervals here
+                                                "their intervals do not overlap: no one value describes this run")
+    # the null: the peer's convergence ratio stays where it was over three decades of perturbation, because its
+    # spread runs over principal components too and so reads the shared path
+    for name in found:
+        assert found[name]["scan_convergence_high"] / found[name]["scan_convergence_low"] < 1.01
     with pytest.raises(ValueError, match="sizes=()"):
         perturbation_scan(_network(), _loader(), F.cross_entropy, sizes=(), lr=0.1)

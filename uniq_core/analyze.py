@@ -87,7 +87,8 @@ class AnalysisResult:
     softmax Fisher–Rao for cross-entropy, else the Gauss–Newton metric of the outputs), and
     ``fisher_null_predicted``: the symmetries' count plus what those inputs add
     (:func:`uniq_core.fisher.predicted_null_dimension`, :func:`~uniq_core.fisher.data_null_dimension`), or
-    P − N·K (N(K − 1) for softmax) where N inputs see fewer directions than that; NaN for other models.
+    P − N·K (N(K − 1) for softmax) where N inputs see fewer directions than that, with ``fisher_null_basis``
+    saying which ("symmetries" or "rank": then the symmetries are not tested); NaN for other models.
     ``tangent_exponents`` (k,), descending, per step: the top finite-time Lyapunov exponents of
     ``tangent_steps`` steps of SGD (heavy ball with momentum) on the loader's first batch from the original's
     initialisation, (1/T) ln σᵢ of the product of their Jacobians (:func:`uniq_core.lyapunov.finite_time_exponents`;
@@ -146,6 +147,7 @@ class AnalysisResult:
     smallest_curvature: float = float("nan")
     frozen_rate: float = float("nan")
     tangent_seconds: float = float("nan")
+    fisher_null_basis: str = ""
     momentum: float = float("nan")
     divergence_growth: float = DIVERGED_GROWTH
 
@@ -182,7 +184,8 @@ class AnalysisResult:
                  f"{self.effective_dimensionality:.3g}; label '{self.behavior}' (the ratio's spread runs over "
                  "principal components too, so it reads the copies' shared path as well as how far apart they are)",
                  f"growth of a perturbation of relative size {self.perturbation:g} over the whole run, "
-                 "ln(d(T)/d(0))/T (it depends on that size where growth saturates): "
+                 "ln(d(T)/d(0))/T (it can depend on that size: saturation, or kinks of non-smooth activations; "
+                 "analyze.perturbation_scan tells): "
                  + with_interval(self.exponent, self.exponent_interval, self.exponents),
                  "over the second half of the run: "
                  + with_interval(self.late_exponent, self.late_interval, self.late_exponents),
@@ -201,7 +204,7 @@ class AnalysisResult:
                          f"{grammar.plural(len(self.tangent_estimates), 'Krylov step')}; "
                          f"{self.tangent_seconds:.1f} s); frozen-curvature rate along those steps "
                          f"{self.frozen_rate:.3g} per step from {BOUND_POINTS} points"
-                         + (", for plain SGD an upper bound on the top exponent" if self.momentum == 0 else
+                         + (", for plain SGD an estimate of an upper bound on the top exponent" if self.momentum == 0 else
                             ", not a bound with momentum")
                          + f" (Hessian eigenvalues {self.smallest_curvature:.3g} to {self.sharpness[0]:.3g} at the start)")
         elif self.tangent_note != "not asked for":
@@ -219,7 +222,9 @@ class AnalysisResult:
                          f"({int(self.finite_size_reached[-1])} doubled, {int(self.finite_size_censored[-1])} did not)")
         if np.isfinite(self.fisher_null):
             lines.append(f"null dimension of the output metric: {self.fisher_null:.0f} measured, "
-                         f"{self.fisher_null_predicted:.0f} predicted by the symmetries and the inputs")
+                         f"{self.fisher_null_predicted:.0f} predicted "
+                         + ("by the symmetries and what the inputs cannot see" if self.fisher_null_basis == "symmetries"
+                            else "by the rank the inputs allow (too few inputs to test the symmetries)"))
         return "\n".join(lines)
 
 
@@ -447,17 +452,19 @@ class Analyzer:
             state = step(state).detach()
         return estimates, "", float(np.mean(rates))
 
-    def _fisher_null(self, flat: np.ndarray, inputs: torch.Tensor, output: str) -> tuple[float, float]:
-        """(measured, predicted) null dimension of the output metric at parameters ``flat`` (see the Result)."""
+    def _fisher_null(self, flat: np.ndarray, inputs: torch.Tensor, output: str) -> tuple[float, float, str]:
+        """(measured, predicted) null dimension of the output metric at parameters ``flat`` (see the Result),
+        and what the prediction rests on: "symmetries" where the symmetries' count plus the inputs' blind
+        directions binds, "rank" where the inputs see too few directions for the symmetries to be tested."""
         from uniq_core import fisher
 
         network = copy.deepcopy(self.model).double().cpu().eval()
         try:
             fisher.sequential_layers(network)
         except (ValueError, TypeError):
-            return float("nan"), float("nan")
+            return float("nan"), float("nan"), ""
         if not np.isfinite(flat).all():
-            return float("nan"), float("nan")
+            return float("nan"), float("nan"), ""
         with torch.no_grad():
             torch.nn.utils.vector_to_parameters(torch.as_tensor(flat, dtype=torch.float64), network.parameters())
         probe = inputs.detach().double().cpu().reshape(inputs.shape[0], -1)
@@ -466,9 +473,10 @@ class Analyzer:
         with torch.no_grad():
             classes = network(probe[:1]).shape[-1]
         visible = len(probe) * (classes - 1 if output == "softmax" else classes)  # at most N·K directions seen
-        predicted = max(fisher.predicted_null_dimension(network, output=output)
-                        + fisher.data_null_dimension(network, probe, output=output)["total"], len(spectrum) - visible)
-        return float(measured), float(predicted)
+        structural = (fisher.predicted_null_dimension(network, output=output)
+                      + fisher.data_null_dimension(network, probe, output=output)["total"])
+        rank = len(spectrum) - visible
+        return float(measured), float(max(structural, rank)), "symmetries" if structural >= rank else "rank"
 
     def _unpack(self, batch) -> tuple[torch.Tensor, torch.Tensor]:
         if not isinstance(batch, (tuple, list)) or len(batch) < 2:
@@ -569,7 +577,7 @@ class Analyzer:
             check_choice("output", output, ("softmax", "logits"))
             null = self._fisher_null(trajectories[-1, reference], null_inputs, output)
         else:
-            null = (float("nan"), float("nan"))
+            null = (float("nan"), float("nan"), "")
         return AnalysisResult(
             n_copies=self.n_copies, n_parameters=int(trajectories.shape[-1]), perturbation=self.perturbation,
             epochs=epochs, convergence_ratio=peer["convergence_ratio"], lyapunov=peer["lyapunov"],
@@ -579,7 +587,7 @@ class Analyzer:
             distance=distance, spread=spread, relative_spread=spread / norms,
             path_length=steps.sum(axis=0), velocity_mean=steps.mean(axis=0), velocity_std=steps.std(axis=0),
             diverged=self.diverged.copy(), loss=np.stack(self.losses).T, sharpness=self.sharpness.copy(),
-            edge_of_stability=self.edge, fisher_null=null[0], fisher_null_predicted=null[1],
+            edge_of_stability=self.edge, fisher_null=null[0], fisher_null_predicted=null[1], fisher_null_basis=null[2],
             rate_by_epoch=rate_by_epoch, late_exponents=late_exponents, late_exponent=late_exponent,
             late_interval=np.asarray(late_interval, dtype=float), finite_size_thresholds=thresholds,
             finite_size_rate=finite["rate"], finite_size_censored=finite["censored"],
@@ -628,11 +636,13 @@ class Analyzer:
 
 
 def perturbation_scan(model: nn.Module, loader: Iterable, loss_fn: Callable, optimizer: type = torch.optim.SGD, *,
-                      sizes: Iterable[float] = (1e-2, 1e-3, 1e-4), n_copies: int = 8, epochs: int = 1,
+                      sizes: Iterable[float] = (1e-2, 1e-3, 1e-4, 1e-5, 1e-6), n_copies: int = 8, epochs: int = 1,
                       seed: int = 0, device: str | torch.device = "auto", **optimizer_kwargs: Any) -> list[AnalysisResult]:
     """The same fit at each perturbation size in ``sizes`` (no tangent exponents): a growth exponent's
-    interval covers the draws of the perturbation's direction at one size, and where growth saturates the
-    exponent changes with the size; :func:`scan_table` shows them side by side."""
+    interval covers the draws of the perturbation's direction at one size, and the exponent changes with the
+    size where growth saturates (large sizes) and where the step is not smooth (with ReLU, ∇L jumps when a
+    pre-activation crosses zero, by an amount that does not shrink with the perturbation), so that no single
+    size may stand for the rest; :func:`scan_table` and :func:`scan_findings` show how much it changes."""
     sizes = list(sizes)
     if not sizes:
         raise ValueError("sizes=() is empty; give at least one perturbation size")
@@ -650,12 +660,36 @@ def scan_table(results: list[AnalysisResult]) -> str:
         return f"{value:.3g} ({grammar.plural(int(np.isfinite(values).sum()), 'copy')}: no interval)"
 
     unit = results[0].unit
-    rows = [f"| relative size | whole run (per {unit}) | second half (per {unit}) | diverged |", "|---|---|---|---|"]
+    rows = [f"| relative size | whole run (per {unit}) | second half (per {unit}) | deep-lyapunov's convergence "
+            "ratio | diverged |", "|---|---|---|---|---|"]
     for result in results:
         rows.append(f"| {result.perturbation:g} | {cell(result.exponent, result.exponent_interval, result.exponents)} | "
                     f"{cell(result.late_exponent, result.late_interval, result.late_exponents)} | "
-                    f"{int(result.diverged.sum())} of {result.n_copies} |")
+                    f"{result.convergence_ratio:.4g} | {int(result.diverged.sum())} of {result.n_copies} |")
     return "\n".join(rows)
+
+
+def scan_findings(results: list[AnalysisResult], prefix: str = "scan") -> dict[str, float]:
+    """How much a :func:`perturbation_scan` changes: ``<prefix>_exponent_low``/``_high``, the smallest and
+    largest whole-run exponent over the sizes, with the sizes where they were measured (``_low_at``,
+    ``_high_at``), and ``<prefix>_convergence_low``/``_high``, the range of deep-lyapunov's convergence
+    ratio over the sizes; ``<prefix>_separation``: whether the 95% intervals at those two sizes overlap, in
+    words ("their intervals do not overlap: no one value describes this run", "their intervals overlap", or
+    "too few copies for intervals")."""
+    exponents = np.array([r.exponent for r in results])
+    ratios = np.array([r.convergence_ratio for r in results])
+    low, high = int(np.nanargmin(exponents)), int(np.nanargmax(exponents))
+    ends = np.array([results[low].exponent_interval, results[high].exponent_interval])
+    if not np.isfinite(ends).all():
+        separation = "too few copies for intervals"
+    elif ends[0, 1] < ends[1, 0]:
+        separation = "their intervals do not overlap: no one value describes this run"
+    else:
+        separation = "their intervals overlap"
+    return {f"{prefix}_separation": separation,
+            f"{prefix}_exponent_low": float(exponents[low]), f"{prefix}_exponent_high": float(exponents[high]),
+            f"{prefix}_low_at": results[low].perturbation, f"{prefix}_high_at": results[high].perturbation,
+            f"{prefix}_convergence_low": float(np.nanmin(ratios)), f"{prefix}_convergence_high": float(np.nanmax(ratios))}
 
 
 def _png(figure) -> bytes:

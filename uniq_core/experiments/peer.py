@@ -121,8 +121,10 @@ class PeerResult(ResultBase):
         """The page's glued values: the setting (with its counts in words); each package's median seconds
         and their ratio (deep-lyapunov's over uniq_core's) with the smallest and largest ratio within a draw;
         the largest relative difference, over the draws, of the two numbers read from the path; the Lyapunov
-        numbers' means and standard deviations between draws, and whether their means differ by more than
-        twice the standard error of the difference ("differ" / "agree within the spread"); and the share of
+        numbers' means and standard deviations between draws, the difference of the means (deep-lyapunov's
+        minus uniq_core's) with its Welch 95% interval, and the word it earns: "differ" where the interval
+        excludes zero, else "not distinguishable" with this many draws (never "agree": no margin of
+        equivalence is set); and the share of
         the difference in total time that the effective dimensionality accounts for, with its word."""
         draws = self.lyapunov.shape[1]
 
@@ -134,13 +136,13 @@ class PeerResult(ResultBase):
             else float("nan")
         means = self.lyapunov.mean(axis=1)
         spreads = self.lyapunov.std(axis=1, ddof=1) if draws > 1 else np.full(2, np.nan)
-        error = float(np.sqrt((spreads ** 2).sum() / draws))
-        if not np.isfinite(error):
+        gap, low, high = _welch_interval(self.lyapunov[1], self.lyapunov[0])
+        if not np.isfinite(low):
             agreement = "cannot be compared from one draw"
-        elif abs(means[1] - means[0]) > 2 * error:
-            agreement = "differ by more than their spread between draws"
+        elif low > 0 or high < 0:
+            agreement = "differ: the 95% interval of the difference excludes zero"
         else:
-            agreement = "agree within their spread between draws"
+            agreement = f"are not distinguishable with {grammar.plural(draws, 'draw')}"
         return {"peer_hidden": config.hidden, "peer_example_hidden": PeerConfig().hidden,
                 "peer_copies": config.n_copies, "peer_epochs": config.epochs, "peer_parameters": self.n_parameters,
                 "peer_threads": grammar.plural(self.threads, "CPU thread"),
@@ -152,9 +154,28 @@ class PeerResult(ResultBase):
                 "peer_path_difference": max(relative(self.convergence_ratio), relative(self.effective_dimensionality)),
                 "peer_lyapunov_ours": float(means[0]), "peer_lyapunov_ours_sd": float(spreads[0]),
                 "peer_lyapunov_theirs": float(means[1]), "peer_lyapunov_theirs_sd": float(spreads[1]),
-                "peer_lyapunov_agree": agreement,
+                "peer_lyapunov_agree": agreement, "peer_lyapunov_gap": gap, "peer_lyapunov_gap_low": low,
+                "peer_lyapunov_gap_high": high,
                 "peer_dimension_share": share,
                 "peer_dimension_word": "most" if share > 0.5 else "part"}
+
+
+def _welch_interval(first: np.ndarray, second: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
+    """mean(first) − mean(second) with its Welch t-interval (unequal variances, Welch–Satterthwaite degrees
+    of freedom); NaN ends with fewer than two values on either side."""
+    from scipy import stats as distributions
+
+    first, second = np.asarray(first, dtype=float), np.asarray(second, dtype=float)
+    gap = float(first.mean() - second.mean())
+    if len(first) < 2 or len(second) < 2:
+        return gap, float("nan"), float("nan")
+    a, b = first.var(ddof=1) / len(first), second.var(ddof=1) / len(second)
+    error = np.sqrt(a + b)
+    if error == 0:
+        return gap, gap, gap
+    freedom = (a + b) ** 2 / (a ** 2 / (len(first) - 1) + b ** 2 / (len(second) - 1))
+    half = float(distributions.t.ppf(0.5 + confidence / 2, freedom) * error)
+    return gap, gap - half, gap + half
 
 
 def _workload(config: PeerConfig):
