@@ -38,22 +38,6 @@ def site() -> Path:
     return ROOT / "_build" / "html"
 
 
-def test_a_chapter_that_raises_fails_the_build(tmp_path):
-    (tmp_path / "book").mkdir()
-    for name in ("_ext", "_static", "references.bib"):
-        (tmp_path / "book" / name).symlink_to(ROOT / "book" / name)
-    shutil.copy(ROOT / "_config.yml", tmp_path / "_config.yml")
-    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/broken\n")
-    (tmp_path / "book" / "broken.md").write_text(
-        "---\njupytext:\n  text_representation:\n    format_name: myst\nkernelspec:\n  name: python3\n"
-        "  display_name: Python 3\n---\n\n# Broken\n\n"
-        "```{code-cell} ipython3\n1 / 0\n```\n"
-    )
-    result = build(tmp_path)
-    assert result.returncode != 0
-    assert "ZeroDivisionError" in result.stdout + result.stderr
-
-
 @pytest.fixture(scope="module")
 def server(site):
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
@@ -258,34 +242,3 @@ def test_every_chapter_verdict_is_the_verdict_page_row(site):
                 assert value == table[f"vd_{key}_verdict"], f"{chapter.stem}: {key} {value} ≠ {table[f'vd_{key}_verdict']}"
                 compared += 1
     assert compared == len([name for name in table if name.endswith("_verdict")])
-
-
-def test_notebooks_after_an_incremental_build_keep_their_outputs(tmp_path):
-    """A prose edit makes Sphinx read a page again while myst-nb takes its outputs from the execution cache;
-    the notebook written for Colab must still hold them."""
-    import importlib.util
-
-    import nbformat
-
-    (tmp_path / "book").mkdir()
-    for name in ("_ext", "_static", "references.bib"):
-        (tmp_path / "book" / name).symlink_to(ROOT / "book" / name)
-    shutil.copy(ROOT / "_config.yml", tmp_path / "_config.yml")
-    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/00_page\n")
-    page = tmp_path / "book" / "00_page.md"
-    header = ("---\njupytext:\n  text_representation:\n    format_name: myst\nkernelspec:\n  name: python3\n"
-              "  display_name: Python 3\n---\n\n# Page\n\n")
-    cell = "```{code-cell} ipython3\nprint('computed', 6 * 7)\n```\n"
-    page.write_text(header + "First words.\n\n" + cell)
-    assert build(tmp_path).returncode == 0
-    page.write_text(header + "Other words.\n\n" + cell)  # prose only: the code and its cache entry unchanged
-    assert build(tmp_path).returncode == 0
-    spec = importlib.util.spec_from_file_location("notebooks", ROOT / "book" / "_ext" / "notebooks.py")
-    notebooks = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(notebooks)
-    written = notebooks.convert(tmp_path / "_build" / "jupyter_execute" / "book" / "00_page.ipynb",
-                                tmp_path / "out" / "00_page.ipynb")
-    notebook = nbformat.read(written, as_version=4)
-    assert "Other words." in notebook.cells[0].source
-    printed = "".join(o.get("text", "") for c in notebook.cells if c.cell_type == "code" for o in c.outputs)
-    assert "computed 42" in printed

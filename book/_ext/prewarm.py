@@ -8,8 +8,11 @@ Result in the results cache (:func:`uniq_core.runtime.cache_dir`), so the book b
 each chapter against a warm cache: the same cells, the same code path, the same Results, in a fraction of the time. The
 verdict page and the introduction, which mostly read the chapters' Results, run after the others.
 
-A chapter that fails here is reported and skipped: the book build runs it again and reports the error
-where it belongs. A chapter already run here with the same code cells, profile and ``uniq_core`` source
+Each executed chapter is also stored in the book build's notebook execution cache (myst-nb's jupyter-cache,
+the folder ``book/_ext/offline.py`` chooses for this profile, device and source), with the site's settings
+(``UNIQ_STATIC_SITE=1``, the chapter's folder as working directory): the build then takes its outputs from
+there instead of running the chapter a second time. A chapter that fails here is reported and skipped: the
+book build runs it again and reports the error where it belongs. A chapter already run here with the same code cells, profile and ``uniq_core`` source
 is skipped (a stamp in ``<cache>/prewarm/``). Prints how long each chapter took.
 """
 
@@ -58,10 +61,36 @@ def _rank(chapter: Path) -> int:
     return next((i for i, prefix in enumerate(LONGEST_FIRST) if chapter.name.startswith(prefix)), len(LONGEST_FIRST))
 
 
-def execute(chapter: Path, threads: int, timeout: int, workers: int = 1) -> tuple[str, float, str | None]:
+def execution_cache(build: Path) -> Path:
+    """The book build's notebook execution cache for this profile, device and source under ``build``."""
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    import offline
+
+    return offline._execution_cache(build / ".jupyter_cache")
+
+
+def store(notebook, chapter: Path, seconds: float, build: Path) -> None:
+    """Put the executed ``notebook`` into the build's execution cache (one process at a time)."""
+    import fcntl
+
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    folder = execution_cache(build)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder.parent / ".prewarm.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        get_cache(str(folder)).cache_notebook_bundle(
+            CacheBundleIn(notebook, str(chapter), data={"execution_seconds": seconds}), check_validity=False,
+            overwrite=True)
+
+
+def execute(chapter: Path, threads: int, timeout: int, workers: int = 1,
+            build: Path | None = None) -> tuple[str, float, str | None]:
     """Run ``chapter`` top to bottom in a fresh kernel (working directory: its folder, as the book build
-    runs it), its experiments' independent units on ``workers`` processes (``UNIQ_WORKERS``). Returns (name,
-    seconds, error or None)."""
+    runs it), its experiments' independent units on ``workers`` processes (``UNIQ_WORKERS``), and store it in
+    the execution cache of the book built into ``build`` (default ``_build``). Returns (name, seconds,
+    error or None)."""
     import jupytext
     import nbclient
 
@@ -74,14 +103,16 @@ def execute(chapter: Path, threads: int, timeout: int, workers: int = 1) -> tupl
     for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[variable] = str(threads)  # inherited by the kernel
     os.environ["UNIQ_WORKERS"] = str(workers)
+    os.environ["UNIQ_STATIC_SITE"] = "1"  # as the book build runs it: its outputs are the site's
     notebook = jupytext.read(chapter)
     started = time.perf_counter()
     try:
-        nbclient.NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+        nbclient.NotebookClient(notebook, timeout=timeout, kernel_name="python3", record_timing=False,
                                 resources={"metadata": {"path": str(chapter.parent)}}).execute()
     except Exception as error:  # reported; the book build runs the chapter again and shows it in place
         return chapter.stem, time.perf_counter() - started, f"{type(error).__name__}: {str(error)[-400:]}"
     seconds = time.perf_counter() - started
+    store(notebook, chapter, seconds, build or ROOT / "_build")
     stamp.parent.mkdir(parents=True, exist_ok=True)
     stamp.write_text(json.dumps({"key": key, "seconds": round(seconds, 1), "cores": os.cpu_count()}))
     return chapter.stem, seconds, None
@@ -92,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("chapters", nargs="*", type=Path, help="chapters to run (default: book/NN_*.md)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="kernels at a time")
     parser.add_argument("--timeout", type=int, default=3600, help="seconds per cell")
+    parser.add_argument("--build-dir", type=Path, default=ROOT / "_build",
+                        help="the book's build folder, whose notebook execution cache receives the chapters")
     arguments = parser.parse_args(argv)
     if arguments.jobs < 1:
         parser.error(f"--jobs={arguments.jobs} is not allowed; expected a whole number of at least 1")
@@ -110,7 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     with ProcessPoolExecutor(max_workers=arguments.jobs) as pool:
         for group in (first, later):
-            futures = [pool.submit(execute, chapter, threads, arguments.timeout, workers) for chapter in group]
+            futures = [pool.submit(execute, chapter, threads, arguments.timeout, workers, arguments.build_dir.resolve())
+                       for chapter in group]
             for future in as_completed(futures):
                 name, seconds, error = future.result()
                 print(f"prewarm: {name} {'cached' if seconds == 0 and error is None else f'{seconds:.0f} s'}"
