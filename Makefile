@@ -10,8 +10,8 @@ HTML_MANAGER := @jupyter-widgets/html-manager@1.0.15
 
 .PHONY: book notebooks test install vendor chromium sync clean benchmark
 
-# The chapters first run side by side (one kernel per core) to fill the results cache; the build then
-# executes each against it.
+# The chapters first run side by side (one kernel per core) to fill the results cache and the build's
+# notebook execution cache; the build then takes their outputs instead of running them again.
 # The site's download links then serve the readable notebooks (glue values filled in, plain Markdown).
 book: install vendor
 	$(BIN)/python book/_ext/prewarm.py
