@@ -204,7 +204,8 @@ def _setup_cell(notebook: Any) -> Any:
 
 def built_profile(notebook: Any) -> str:
     """The profile that executed the notebook, as its setup cell printed it (``runtime.describe``)."""
-    for output in _setup_cell(notebook).get("outputs", []) if _setup_cell(notebook) is not None else []:
+    setup = _setup_cell(notebook)
+    for output in setup.get("outputs", []) if setup is not None else []:
         match = re.search(r"profile (\w+)", output.get("text", ""))
         if match:
             return match.group(1)

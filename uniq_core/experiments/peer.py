@@ -15,10 +15,11 @@ given per draw, so that agreement is judged against the spread between draws.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import torch
@@ -189,6 +190,27 @@ def _workload(config: PeerConfig):
     return model, loader
 
 
+@contextlib.contextmanager
+def _time_spent_in(module: Any, name: str) -> Iterator[list[float]]:
+    """While the block runs, ``module.name`` is wrapped to add its seconds to the one-element list yielded;
+    afterwards the function is restored."""
+    measure = getattr(module, name)
+    spent = [0.0]
+
+    def timed(*arguments, **options):
+        began = time.perf_counter()
+        try:
+            return measure(*arguments, **options)
+        finally:
+            spent[0] += time.perf_counter() - began
+
+    setattr(module, name, timed)
+    try:
+        yield spent
+    finally:
+        setattr(module, name, measure)
+
+
 def _ours(config: PeerConfig, model, loader, device: str, seed: int) -> dict:
     from torch.nn import functional as F
 
@@ -196,24 +218,12 @@ def _ours(config: PeerConfig, model, loader, device: str, seed: int) -> dict:
 
     from uniq_core import lyapunov
 
-    spent = [0.0]
-    measure = lyapunov.effective_dimensionality
-
-    def timed(*arguments, **options):  # the effective dimensionality's share of the report
-        began = time.perf_counter()
-        value = measure(*arguments, **options)
-        spent[0] += time.perf_counter() - began
-        return value
-
     started = time.perf_counter()
     analyzer = Analyzer(copy.deepcopy(model), perturbation=config.perturbation, n_copies=config.n_copies,
                         device=device, seed=seed)
     analyzer.fit(loader, F.cross_entropy, torch.optim.SGD, epochs=config.epochs, lr=config.lr, tangents=0)
-    lyapunov.effective_dimensionality = timed
-    try:
+    with _time_spent_in(lyapunov, "effective_dimensionality") as spent:  # its share of the report
         result = analyzer.report()
-    finally:
-        lyapunov.effective_dimensionality = measure
     return {"seconds": time.perf_counter() - started, "training_seconds": analyzer.seconds["training"],
             "dimension_seconds": spent[0],
             "convergence_ratio": result.convergence_ratio, "lyapunov": result.lyapunov,
@@ -258,23 +268,11 @@ def _peer(config: PeerConfig, model, loader, device: str, seed: int) -> dict:
 
     import deep_lyapunov.analyzer as peer_analyzer
 
-    measured = [0.0]
-    measure = peer_analyzer.compute_effective_dimensionality
-
-    def timed(*arguments, **options):  # the effective dimensionality's share of the peer's measurement
-        began = time.perf_counter()
-        value = measure(*arguments, **options)
-        measured[0] += time.perf_counter() - began
-        return value
-
     started = time.perf_counter()
     analyzer = StabilityAnalyzer(copy.deepcopy(model), perturbation_scale=config.perturbation,
                                  n_trajectories=config.n_copies, device=device, seed=seed, verbose=False)
-    peer_analyzer.compute_effective_dimensionality = timed
-    try:
+    with _time_spent_in(peer_analyzer, "compute_effective_dimensionality") as measured:
         results = analyzer.analyze(train, loader, n_epochs=config.epochs)
-    finally:
-        peer_analyzer.compute_effective_dimensionality = measure
     return {"seconds": time.perf_counter() - started, "training_seconds": spent[0], "dimension_seconds": measured[0],
             "convergence_ratio": results.convergence_ratio, "lyapunov": results.lyapunov,
             "effective_dimensionality": results.effective_dimensionality, "behavior": results.behavior}
