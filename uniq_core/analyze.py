@@ -307,7 +307,8 @@ class Analyzer:
                  and not settings.get("weight_decay"))  # heavy ball: the map and threshold below are its alone
         lr, momentum = settings.get("lr"), float(settings.get("momentum", 0.0))
         self.unit, self.momentum = "epoch", momentum if plain else float("nan")
-        self._scale = float(np.linalg.norm(_flat(parameters[n][0] for n in names)))
+        theta = self._flat_original(parameters, names)
+        self._scale = float(torch.linalg.vector_norm(theta))
 
         def loss_of(p, b, inputs, targets):
             return loss_fn(functional_call(stateless, (p, b), (inputs,)), targets)
@@ -322,9 +323,8 @@ class Analyzer:
             raise ValueError("loader yielded no batches")
         timer = time.perf_counter()
         pure_gradient = self._pure_gradient(names, first, loss_fn)
-        theta = self._flat_original(parameters, names)
-        start_sharpness = self._curvature(pure_gradient, theta, "LA")
-        self.smallest = self._curvature(pure_gradient, theta, "SA")
+        start_sharpness = self._curvature(pure_gradient, theta, "largest")
+        self.smallest = self._curvature(pure_gradient, theta, "smallest")
         self.seconds["sharpness"] = time.perf_counter() - timer
         if tangents and not (plain and lr):
             self.tangent_note = ("defined here for SGD without weight decay, Nesterov or dampening (plain or heavy "
@@ -376,7 +376,7 @@ class Analyzer:
         self.seconds["training"] = time.perf_counter() - timer
         timer = time.perf_counter()
         self.sharpness = np.array([start_sharpness, self._curvature(
-            pure_gradient, self._flat_original(parameters, names), "LA")])
+            pure_gradient, self._flat_original(parameters, names), "largest")])
         self.seconds["sharpness"] += time.perf_counter() - timer
         self.edge = 2 * (1 + momentum) / lr if plain and lr else float("nan")
         return self
@@ -406,10 +406,9 @@ class Analyzer:
         return torch.cat([parameters[n][0].detach().double().reshape(-1) for n in names])
 
     def _curvature(self, gradient: Callable, theta: torch.Tensor, which: str) -> float:
-        """The largest (``which="LA"``) or smallest ("SA") eigenvalue of the loss Hessian at ``theta`` (Lanczos
-        on exact Hessian-vector products), or NaN where it cannot be computed."""
-        from scipy.sparse.linalg import LinearOperator, eigsh
-
+        """The largest (``which="largest"``) or smallest eigenvalue of the loss Hessian at ``theta``
+        (:func:`uniq_core.lyapunov.hessian_extremes` on exact Hessian-vector products), or NaN where it
+        cannot be computed."""
         if not torch.isfinite(theta).all():
             return float("nan")
         size = theta.numel()
@@ -419,8 +418,8 @@ class Analyzer:
             return lyapunov._push_forward(gradient, theta, column)[1][:, 0].cpu().numpy()
 
         try:
-            values = eigsh(LinearOperator((size, size), matvec=product, dtype=np.float64), k=1, which=which,
-                           tol=1e-6, v0=np.random.default_rng(self.seed).normal(size=size))[0]
+            values = lyapunov.hessian_extremes(product, size, which=which, tolerance=1e-6,
+                                               start=np.random.default_rng(self.seed).normal(size=size))[0]
         except Exception:  # a forward torch.func cannot differentiate twice, or Lanczos not converging
             return float("nan")
         return float(values[0])
@@ -447,7 +446,7 @@ class Analyzer:
         for t in range(n_steps):
             if t in marks:
                 point = state[:size]
-                extremes = [self._curvature(gradient, point, which) for which in ("SA", "LA")]
+                extremes = [self._curvature(gradient, point, which) for which in ("smallest", "largest")]
                 rates.append(float(np.nanmax(lyapunov.frozen_rate(np.array(extremes), lr, momentum))))
             state = step(state).detach()
         return estimates, "", float(np.mean(rates))

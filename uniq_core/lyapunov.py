@@ -27,7 +27,7 @@ import torch
 from torch.func import jvp, vmap
 
 from uniq_core.models import flat_parameters, unflatten
-from uniq_core.schema import check_number
+from uniq_core.schema import check_choice, check_number
 
 Step = Callable[[torch.Tensor], torch.Tensor]
 
@@ -295,12 +295,18 @@ def step_function(
     check_number("momentum", momentum, low=0.0, high=1.0, high_inclusive=False)
     model = copy.deepcopy(model).to(torch.float64)
     gradient = torch.func.grad(_loss_function(model, inputs, targets, loss))
-    P = sum(p.numel() for p in model.parameters())
+    return _sgd_step(gradient, momentum, sum(p.numel() for p in model.parameters()))
+
+
+def _sgd_step(gradient: Callable[[torch.Tensor], torch.Tensor], momentum: float,
+              size: int) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """PyTorch's SGD as ``(state, lr) -> next state`` given ``gradient`` (flat θ → ∇L(θ)): θ' = θ − η∇L(θ);
+    with momentum β the state is (θ, v), of length 2·``size``, and v' = βv + ∇L(θ), θ' = θ − ηv'."""
     if momentum == 0.0:
         return lambda theta, lr: theta - lr * gradient(theta)
 
     def heavy_ball(state: torch.Tensor, lr: torch.Tensor) -> torch.Tensor:
-        theta, velocity = state[:P], state[P:]
+        theta, velocity = state[:size], state[size:]
         velocity = momentum * velocity + gradient(theta)
         return torch.cat([theta - lr * velocity, velocity])
 
@@ -309,18 +315,10 @@ def step_function(
 
 def step_from_gradient(gradient: Callable[[torch.Tensor], torch.Tensor], lr: float, momentum: float,
                        size: int) -> Step:
-    """One step of PyTorch's SGD as a map on a flat state, given ``gradient`` (flat θ → ∇L(θ), differentiable
-    by :mod:`torch.func`): θ' = θ − η∇L(θ); with momentum β the state is (θ, v) of length 2·``size`` and
-    v' = βv + ∇L(θ), θ' = θ − ηv' (:func:`training_map`)."""
-    if momentum == 0.0:
-        return lambda theta: theta - lr * gradient(theta)
-
-    def heavy_ball(state: torch.Tensor) -> torch.Tensor:
-        theta, velocity = state[:size], state[size:]
-        velocity = momentum * velocity + gradient(theta)
-        return torch.cat([theta - lr * velocity, velocity])
-
-    return heavy_ball
+    """One step of PyTorch's SGD with step size ``lr`` as a map on a flat state, given ``gradient`` (flat θ →
+    ∇L(θ), differentiable by :mod:`torch.func`); the map of :func:`training_map`, for any loss."""
+    step = _sgd_step(gradient, momentum, size)
+    return lambda state: step(state, lr)
 
 
 def _pull_back(step: Step, state: torch.Tensor, vectors: torch.Tensor) -> torch.Tensor:
@@ -502,12 +500,32 @@ def benettin_replicas(
     return states, tangents, logs, failed
 
 
-def _hessian_eigenvalues(model, inputs, targets, theta, k, loss, tolerance, which, start):
-    """k extreme eigenvalues of the full-batch loss Hessian by Lanczos (ARPACK) on exact Hessian-vector
-    products; ``which="LA"`` on H for the largest, ``"LA"`` on −H for the smallest. Returns (values in
-    the order of ARPACK, eigenvectors)."""
+def hessian_extremes(product: Callable[[np.ndarray], np.ndarray], size: int, *, k: int = 1,
+                     which: str = "largest", tolerance: float = 1e-8,
+                     start: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` largest or smallest (``which``) eigenvalues of a symmetric ``size`` × ``size`` operator given
+    by ``product`` (a numpy vector v → H v), by Lanczos (ARPACK, :func:`scipy.sparse.linalg.eigsh`) on H for
+    the largest and on −H for the smallest; ``start`` defaults to a normal draw from seed 0. Returns (values
+    in the order of ARPACK, eigenvectors). Raises ``ValueError`` for a non-finite start or when Lanczos
+    fails (e.g. products so large that they overflow: a blown-up run)."""
     from scipy.sparse.linalg import ArpackError, LinearOperator, eigsh
 
+    check_choice("which", which, ("largest", "smallest"))
+    sign = 1.0 if which == "largest" else -1.0
+    operator = LinearOperator((size, size), matvec=lambda vector: sign * product(vector), dtype=np.float64)
+    start = np.random.default_rng(0).normal(size=size) if start is None else np.asarray(start, dtype=np.float64)
+    if not np.isfinite(start).all():
+        raise ValueError("the Hessian's eigenvalues are undefined at non-finite parameters")
+    try:
+        values, vectors = eigsh(operator, k=k, which="LA", tol=tolerance, v0=start)
+    except ArpackError as error:
+        raise ValueError(f"Lanczos failed on the {which} Hessian eigenvalue: {error}") from error
+    return sign * values, vectors
+
+
+def _hessian_eigenvalues(model, inputs, targets, theta, k, loss, tolerance, which, start):
+    """k extreme eigenvalues of the full-batch loss Hessian (:func:`hessian_extremes` on exact
+    Hessian-vector products). Returns (values in the order of ARPACK, eigenvectors)."""
     model = copy.deepcopy(model).to(torch.float64)
     loss_of = _loss_function(model, inputs, targets, loss)
     if theta is None:
@@ -516,21 +534,14 @@ def _hessian_eigenvalues(model, inputs, targets, theta, k, loss, tolerance, whic
     P = theta.numel()
     check_number("k", k, low=1, high=max(1, P - 1), integer=True)
     gradient = torch.func.grad(loss_of)
-    sign = 1.0 if which == "largest" else -1.0
 
     def hessian_vector(vector: np.ndarray) -> np.ndarray:
         tangent = torch.as_tensor(np.ravel(vector), dtype=torch.float64)
-        return sign * jvp(gradient, (theta,), (tangent,))[1].numpy()
+        return jvp(gradient, (theta,), (tangent,))[1].numpy()
 
-    operator = LinearOperator((P, P), matvec=hessian_vector, dtype=np.float64)
-    start = np.random.default_rng(0).normal(size=P) if start is None else np.asarray(start, dtype=np.float64)
-    if not (torch.isfinite(theta).all() and np.isfinite(start).all()):
+    if not torch.isfinite(theta).all():
         raise ValueError("the Hessian's eigenvalues are undefined at non-finite parameters")
-    try:
-        values, vectors = eigsh(operator, k=k, which="LA", tol=tolerance, v0=start)
-    except ArpackError as error:  # e.g. at parameters so large that the products overflow: a blown-up run
-        raise ValueError(f"Lanczos failed on the {which} Hessian eigenvalue: {error}") from error
-    return sign * values, vectors
+    return hessian_extremes(hessian_vector, P, k=k, which=which, tolerance=tolerance, start=start)
 
 
 def sharpness(
